@@ -1,0 +1,32 @@
+// The CLI's small I/O helpers: JSON out, diagnostics to stderr, exit codes of CONTRACTS.md.
+import { readFileSync } from 'node:fs';
+
+export const EXIT = { ok: 0, badInput: 2, refused: 3, failed: 4, cancelled: 130 } as const;
+
+export class UsageError extends Error {
+  constructor(message: string) { super(message); this.name = 'UsageError'; }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function readInput(file: string, what: string): string {
+  try {
+    return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
+    throw new UsageError(`${what}: cannot read ${file === '-' ? 'standard input' : file}: ${why}`);
+  }
+}
+
+export function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const m = /position (\d+)/.exec((e as Error).message);
+    const where = m ? ` at line ${text.slice(0, Number(m[1])).split('\n').length}` : '';
+    throw new UsageError(`${what}: invalid JSON${where}: ${(e as Error).message}`);
+  }
+}
