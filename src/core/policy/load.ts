@@ -1,7 +1,8 @@
 // Policy loading: JSON with comments, version gate, schema validation with line numbers.
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
-import { PolicySchema, SUPPORTED_POLICY_MAJOR, type Policy } from './schema.js';
+import { SUPPORTED_POLICY_MAJOR } from './constants.js';
+import { PolicySchema, type Policy } from './schema.js';
 
 export interface PolicyProblem {
   /** JSON path of the field, e.g. "roles.judge.location"; "" for the whole file. */

@@ -1,28 +1,19 @@
 // The routing policy's shape. This zod schema is the single source of truth:
 // policy/model-policy.schema.json is generated from it (npm run gen:schema).
 import { z } from 'zod';
+import { PROVIDER_IDS, RISK_FLAGS, ROLE_IDS, TIER_IDS } from './constants.js';
 
-export const SUPPORTED_POLICY_MAJOR = 2;
+export { PROVIDER_IDS, RISK_FLAGS, ROLE_IDS, SUPPORTED_POLICY_MAJOR, TIER_IDS } from './constants.js';
 
-export const ROLE_IDS = [
-  'architect', 'implementer', 'librarian', 'tutor', 'judge',
-  'stage0_synth', 'stage0_retrieval', 'reflector', 'embeddings', 'vision',
-] as const;
 export const RoleId = z.enum(ROLE_IDS);
 export type RoleId = z.infer<typeof RoleId>;
 
-export const TIER_IDS = ['cloud_quality', 'local_reflex', 'cloud_escalation', 'premium_judge'] as const;
 export const TierId = z.enum(TIER_IDS);
 export type TierId = z.infer<typeof TierId>;
 
-export const PROVIDER_IDS = ['local', 'anthropic', 'openai', 'deepseek', 'moonshot', 'notebooklm'] as const;
 export const ProviderId = z.enum(PROVIDER_IDS);
 export type ProviderId = z.infer<typeof ProviderId>;
 
-export const RISK_FLAGS = [
-  'unsafe_ffi', 'public_api', 'async_concurrency', 'security_sandbox',
-  'persistence_schema', 'build_tooling', 'cross_crate',
-] as const;
 export const RiskFlag = z.enum(RISK_FLAGS);
 export type RiskFlag = z.infer<typeof RiskFlag>;
 

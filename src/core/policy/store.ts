@@ -1,17 +1,21 @@
 // The effective policy: the bundled default, or the workspace's .switchyard/policy.json when it is valid.
 // A broken workspace file never replaces a valid policy: the last valid one stays in force.
 import bundledJson from '../../../policy/model-policy.json';
-import { parsePolicyText, type PolicyLoad, type PolicyProblem, type PolicyWarning } from './load.js';
-import { PolicySchema, type Policy } from './schema.js';
+import type { PolicyLoad, PolicyProblem, PolicyWarning } from './load.js';
+import type { Policy } from './schema.js';
 
 export const BUNDLED_SOURCE = 'bundled policy/model-policy.json';
 
-let bundled: Policy | undefined;
-/** The default policy shipped with Switchyard (validated once). */
+/**
+ * The default policy shipped with Switchyard. It is validated by the test suite (which also proves
+ * that validation changes nothing in it), so it is used as is: starting up loads no validator.
+ */
 export function bundledPolicy(): Policy {
-  bundled ??= PolicySchema.parse(bundledJson);
-  return bundled;
+  return bundledJson as unknown as Policy;
 }
+
+/** parsePolicyText of ./load.js, passed in so that a host can load the validator lazily. */
+export type ParsePolicy = (text: string, source: string) => PolicyLoad;
 
 export interface PolicyState {
   policy: Policy;
@@ -25,7 +29,8 @@ export class PolicyStore {
   private state: PolicyState;
   private readonly listeners = new Set<(s: PolicyState) => void>();
 
-  constructor() {
+  /** @param parse the validator: the extension loads it on first use, so activation never pays for zod. */
+  constructor(private readonly parse: ParsePolicy) {
     this.state = { policy: bundledPolicy(), source: BUNDLED_SOURCE, warnings: [], rejected: null };
   }
 
@@ -34,10 +39,12 @@ export class PolicyStore {
   /** Applies workspace policy text (or its absence). Returns the load result; on failure the previous policy stays. */
   applyWorkspaceText(text: string | undefined, source: string): PolicyLoad | null {
     if (text === undefined) {
-      this.set({ policy: bundledPolicy(), source: BUNDLED_SOURCE, warnings: [], rejected: null });
+      if (this.state.source !== BUNDLED_SOURCE || this.state.rejected) {
+        this.set({ policy: bundledPolicy(), source: BUNDLED_SOURCE, warnings: [], rejected: null });
+      }
       return null;
     }
-    const load = parsePolicyText(text, source);
+    const load = this.parse(text, source);
     if (load.ok) this.set({ policy: load.policy, source, warnings: load.warnings, rejected: null });
     else this.set({ ...this.state, rejected: { source, problems: load.problems } });
     return load;

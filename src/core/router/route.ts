@@ -48,8 +48,8 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
       refs = refs.filter((r) => r.provider === 'local');
       reasons.push(`local_only=true: cloud fallbacks removed (${cloud.map(refName).join(', ')})`);
     }
-    guardrails.add('GR-009');
   }
+  if (ctx.localOnly) guardrails.add('GR-009');
 
   const primary = refs[0];
   const tier: DecisionTier = plan.lanes.length === 0 && !plan.refused
@@ -74,7 +74,8 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
   }
 
   const sidecar = plan.refused ? null : critic(ctx, reasons);
-  if (plan.degraded) guardrails.add('GR-005');
+  const degraded = plan.degraded !== undefined && !plan.refused;
+  if (degraded) guardrails.add('GR-005');
   if (plan.refused?.guardrail) guardrails.add(plan.refused.guardrail);
   if (plan.obligations?.includes('cloud_judge_required')) { guardrails.add('GR-002'); guardrails.add('GR-003'); }
 
@@ -95,7 +96,7 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
     refused: plan.refused ?? null,
     local_only: ctx.localOnly,
     escalated: plan.escalated === true,
-    degraded: plan.degraded !== undefined,
+    degraded,
     obligations: plan.obligations ?? [],
     scheduling: roleSpec.scheduling,
     sidecar,
@@ -108,7 +109,7 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
       rule: plan.rule,
     },
   };
-  decision.audit = formatAudit(decision, plan.degraded);
+  decision.audit = formatAudit(decision, degraded ? plan.degraded : undefined);
   return decision;
 }
 

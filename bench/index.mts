@@ -1,0 +1,16 @@
+// npm run bench: the figures the issues ask for, printed as one table.
+import { benchExtension } from './extension.js';
+import { benchRouter, type Figure } from './router.js';
+
+const sections: [string, () => Figure[] | Promise<Figure[]>][] = [
+  ['router (issue 2)', () => benchRouter()],
+  ['extension (issue 3)', () => benchExtension()],
+];
+
+for (const [title, run] of sections) {
+  console.log(`\n## ${title}`);
+  for (const f of await run()) {
+    const goal = f.goal ? `  (goal ${f.goal}: ${f.ok ? 'met' : 'NOT met'})` : '';
+    console.log(`${f.name.padEnd(58)} ${f.value}${goal}`);
+  }
+}

@@ -1,0 +1,32 @@
+// One esbuild config, three targets (extension, CLI, webviews) plus the extension-host test bundles.
+// Usage: node esbuild.config.mjs [--production] [--watch]
+import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+// mainFields: prefer ESM builds; jsonc-parser's UMD build hides its requires from the bundler.
+const base = { mainFields: ['module', 'main'], bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
+
+const targets = [
+  // The extension: Node, CommonJS, `vscode` provided by the host.
+  // dist/lazy.js holds what needs the validator (zod) and is required on first use, so activation stays light.
+  { ...base, entryPoints: { extension: 'src/vscode/extension.ts', lazy: 'src/vscode/lazy.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', './lazy.js'] },
+  // The CLI: the same core, no editor.
+  { ...base, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+  // Webviews: the browser.
+  { ...base, entryPoints: Object.fromEntries(readdirSync('media/src').filter((f) => f.endsWith('.ts')).map((f) => [f.replace(/\.ts$/, ''), `media/src/${f}`])), outdir: 'dist/media', platform: 'browser', format: 'iife', target: 'es2022' },
+];
+if (!production) {
+  // Extension-host tests (mocha inside VS Code) and the @vscode/test-electron launcher.
+  targets.push({ ...base, entryPoints: { 'suite/index': 'test/vscode/suite/index.ts', runElectron: 'test/vscode/runElectron.ts' }, outdir: 'dist/test', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha', '@vscode/test-electron'] });
+}
+
+if (production) rmSync('dist', { recursive: true, force: true }); // no stale maps or test bundles in a package
+mkdirSync('dist/media', { recursive: true });
+copyFileSync('media/webview.css', 'dist/media/webview.css');
+if (watch) {
+  for (const t of targets) await (await esbuild.context(t)).watch();
+} else {
+  await Promise.all(targets.map((t) => esbuild.build(t)));
+}

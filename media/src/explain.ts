@@ -1,0 +1,46 @@
+// The Explain Routing Decisions view. Renders with DOM APIs only (textContent): no HTML from data.
+import { ToExplainView, type FromExplainView } from '../../src/core/protocol/explain.js';
+
+declare function acquireVsCodeApi(): { postMessage(m: FromExplainView): void; setState(s: unknown): void; getState(): unknown };
+const vscode = acquireVsCodeApi();
+const app = document.getElementById('app')!;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const c of children) e.append(c);
+  return e;
+}
+
+function render(s: Extract<ToExplainView, { type: 'state' }>): void {
+  const open = el('button', { id: 'open-policy', type: 'button' }, 'Open Effective Policy');
+  open.addEventListener('click', () => vscode.postMessage({ type: 'openPolicy' }));
+  const refresh = el('button', { id: 'refresh', type: 'button', class: 'secondary' }, 'Refresh');
+  refresh.addEventListener('click', () => vscode.postMessage({ type: 'refresh' }));
+  const head = el('header', {},
+    el('h1', { id: 'title' }, 'How Switchyard routes each role'),
+    el('p', { id: 'policy-source' }, `Policy ${s.policyVersion} from ${s.policySource}${s.localOnly ? ' · local_only is ON (GR-009)' : ''}`),
+    el('div', { class: 'actions' }, open, refresh));
+  if (s.rejected) head.append(el('p', { class: 'error', id: 'rejected' }, `Refused policy file (not in force): ${s.rejected}`));
+  const table = el('table', { id: 'roles' },
+    el('thead', {}, el('tr', {}, ...['Role', 'Route', 'Fallbacks', 'Rule', 'Why', 'Guardrails'].map((h) => el('th', {}, h)))));
+  const body = el('tbody');
+  for (const r of s.roles) {
+    const route = el('td', { class: r.refused ? 'refused' : '' }, r.refused ? `refused — ${r.refused}` : r.route);
+    body.append(el('tr', { 'data-role': r.role, title: r.audit },
+      el('td', {}, el('strong', {}, r.title)), route, el('td', {}, r.fallbacks), el('td', {}, el('code', {}, r.rule)), el('td', {}, r.reasons), el('td', {}, r.guardrails)));
+  }
+  table.append(body);
+  const recent = el('section', { id: 'recent' }, el('h2', {}, 'Recent decisions (audit log)'));
+  if (s.recent.length === 0) recent.append(el('p', { class: 'muted' }, 'No routed calls yet. Every decision Switchyard makes is written to the audit log and shows here.'));
+  else recent.append(el('ol', {}, ...s.recent.map((r) => el('li', {}, el('time', {}, r.ts), ' ', el('code', {}, r.rule), ' ', r.audit))));
+  app.replaceChildren(head, table, recent);
+}
+
+window.addEventListener('message', (ev: MessageEvent) => {
+  const msg = ToExplainView.safeParse(ev.data);
+  if (!msg.success) return; // only the host talks to this view; anything else is ignored
+  vscode.setState({ seen: true });
+  render(msg.data);
+});
+vscode.postMessage({ type: 'ready' });

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# npm start: installs what it needs, builds and packages Switchyard, and serves a real VS Code on
+# 127.0.0.1 with Switchyard installed and the demo multi-crate Rust workspace open. Ctrl-C stops
+# everything it started. Options (environment): PORT (default 8080), SWITCHYARD_WORKSPACE (a folder to open).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PORT=${PORT:-8080}
+RUN="$ROOT/.cache/start"
+bash scripts/ensure-deps.sh
+echo "[start] building and packaging" >&2
+npm run -s package >/dev/null
+VSIX=$(ls -t "$ROOT"/switchyard-*.vsix | head -1)
+CACHE=$(bash scripts/e2e/install.sh)
+NODE24="$CACHE/node24/package/bin/node"; CS="$CACHE/cs/node_modules/code-server/out/node/entry.js"
+mkdir -p "$RUN/ud/User" "$RUN/exts"
+WS=${SWITCHYARD_WORKSPACE:-$RUN/demo-workspace}
+[ -n "${SWITCHYARD_WORKSPACE:-}" ] || [ -d "$WS" ] || cp -r "$ROOT/demo" "$WS"
+[ -f "$RUN/ud/User/settings.json" ] || echo '{ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "update.mode": "none", "extensions.autoCheckUpdates": false, "chat.disableAIFeatures": true }' > "$RUN/ud/User/settings.json"
+export XDG_CONFIG_HOME="$RUN/xdg/config" XDG_DATA_HOME="$RUN/xdg/data" XDG_CACHE_HOME="$RUN/xdg/cache"
+common=(--auth none --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts")
+"$NODE24" "$CS" "${common[@]}" --install-extension "$VSIX" --force >/dev/null
+setsid "$NODE24" "$CS" "${common[@]}" --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
+  --disable-getting-started-override "$WS" > "$RUN/server.log" 2>&1 &
+PGID=$!
+stop() { trap - INT TERM EXIT; echo; echo "[start] stopping VS Code (process group $PGID)" >&2; kill -TERM -- -"$PGID" 2>/dev/null; wait "$PGID" 2>/dev/null; exit 0; }
+trap stop INT TERM EXIT
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  kill -0 "$PGID" 2>/dev/null || { echo "[start] VS Code failed to start:"; cat "$RUN/server.log"; exit 1; }
+  sleep 0.5
+done
+echo
+echo "Switchyard is running in VS Code: http://127.0.0.1:$PORT/?folder=$WS"
+echo "(log: $RUN/server.log; press Ctrl-C to stop)"
+wait "$PGID"

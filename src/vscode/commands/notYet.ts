@@ -1,0 +1,26 @@
+// Commands whose capability is not built yet say so plainly instead of failing.
+import * as vscode from 'vscode';
+
+export const NOT_YET: Record<string, string> = {
+  'switchyard.tutor.open': 'the Tutor chat',
+  'switchyard.plan.create': 'the Architect\'s plans',
+  'switchyard.plan.open': 'the plan review',
+  'switchyard.implement.reflex': 'the Reflex Lane Implementer',
+  'switchyard.judge.audit': 'the Judge audit',
+  'switchyard.classify.changes': 'change classification',
+  'switchyard.budget.show': 'the Budget view',
+  'switchyard.runtime.start': 'the local model server lifecycle',
+  'switchyard.runtime.stop': 'the local model server lifecycle',
+  'switchyard.runtime.switchModel': 'the local model server lifecycle',
+};
+
+export function notYet(command: string, title: string): () => Promise<string> {
+  return async () => {
+    const what = NOT_YET[command] ?? 'this capability';
+    const msg = `Switchyard: ${title}: ${what} is not available in this version yet. Routing, the policy and "Explain Routing Decisions" work today.`;
+    void vscode.window.showInformationMessage(msg, 'Explain Routing Decisions').then((pick) => {
+      if (pick) void vscode.commands.executeCommand('switchyard.route.explain');
+    });
+    return msg;
+  };
+}

@@ -1,0 +1,78 @@
+// Switchyard's adapter: builds the core with VS Code's services and wires commands, views and status bar.
+import * as vscode from 'vscode';
+import { AuditLog } from '../core/evidence/auditLog.js';
+import { JudgeCodeActions } from './codeActions.js';
+import type { ExplainPanel } from './commands/explain.js';
+import { setApiKey } from './commands/keysSet.js';
+import { notYet, NOT_YET } from './commands/notYet.js';
+import { EffectivePolicyProvider, openEffectivePolicy, POLICY_SCHEME } from './commands/policyOpen.js';
+import { config } from './config.js';
+import { PolicyService } from './policyService.js';
+import { StatusBar } from './statusBar.js';
+
+/** dist/lazy.js: the validator and the views, loaded on first use (a separate bundle, see esbuild.config.mjs). */
+const lazy = (): typeof import('./lazy.js') => require(LAZY_BUNDLE);
+const LAZY_BUNDLE = './lazy.js';
+
+export interface SwitchyardApi {
+  /** activate() duration in ms, measured inside the extension host. */
+  activationMs: number;
+  policySource(): string;
+  statusBarText(): { budget: string; runtime: string };
+  effectiveLocalOnly(): boolean;
+}
+
+const TITLES: Record<string, string> = {
+  'switchyard.tutor.open': 'Open Tutor Chat', 'switchyard.plan.create': 'Plan a Change (Architect)',
+  'switchyard.plan.open': 'Open Plan Review', 'switchyard.implement.reflex': 'Implement with Reflex Lane',
+  'switchyard.judge.audit': 'Request Judge Audit', 'switchyard.classify.changes': 'Classify Current Changes',
+  'switchyard.budget.show': 'Show Budget', 'switchyard.runtime.start': 'Start Local Model Server',
+  'switchyard.runtime.stop': 'Stop Local Model Server', 'switchyard.runtime.switchModel': 'Switch Local Model',
+};
+
+export function activate(context: vscode.ExtensionContext): SwitchyardApi {
+  const t0 = performance.now();
+  const log = vscode.window.createOutputChannel('Switchyard', { log: true });
+  context.subscriptions.push(log);
+  const policy = new PolicyService(log, (text, source) => lazy().parsePolicyText(text, source));
+  const statusBar = new StatusBar();
+  const audit = new AuditLog(vscode.Uri.joinPath(context.globalStorageUri, 'audit.jsonl').fsPath);
+  const localOnly = () => config.localOnly() || policy.current.policy.local_only;
+  // Views load their modules (and the message validator) on first use, not at activation.
+  let explainPanel: ExplainPanel | undefined;
+  const explain = (): ExplainPanel => {
+    if (!explainPanel) {
+      const { ExplainPanel: Panel } = lazy();
+      explainPanel = new Panel(context.extensionUri, policy, audit, log, config.localOnly);
+      context.subscriptions.push(explainPanel);
+    }
+    return explainPanel;
+  };
+  const render = () => statusBar.update(policy.current.policy, localOnly());
+  context.subscriptions.push(policy, statusBar,
+    policy.onDidChange(render),
+    vscode.workspace.onDidChangeConfiguration((e) => { if (config.affects(e, 'localOnly')) render(); }),
+    vscode.workspace.registerTextDocumentContentProvider(POLICY_SCHEME, new EffectivePolicyProvider(policy)),
+    vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new JudgeCodeActions(), { providedCodeActionKinds: JudgeCodeActions.kinds }),
+    vscode.window.registerWebviewPanelSerializer('switchyard.explain', { deserializeWebviewPanel: async (panel) => explain().attach(panel) }),
+    vscode.commands.registerCommand('switchyard.policy.open', openEffectivePolicy),
+    vscode.commands.registerCommand('switchyard.route.explain', () => explain().show()),
+    vscode.commands.registerCommand('switchyard.keys.set', (provider?: string) => setApiKey(context.secrets, log, provider)),
+    ...Object.keys(NOT_YET).map((id) => vscode.commands.registerCommand(id, notYet(id, TITLES[id] ?? id))),
+  );
+  render();
+  // Reading the workspace policy is I/O: it happens after activate() returns.
+  void policy.reload();
+  const activationMs = performance.now() - t0;
+  log.info(`Switchyard activated in ${activationMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (untrusted workspace: workspace policy ignored, no tools run)'}`);
+  return {
+    activationMs,
+    policySource: () => policy.current.source,
+    statusBarText: () => ({ budget: statusBar.budget.text, runtime: statusBar.runtime.text }),
+    effectiveLocalOnly: localOnly,
+  };
+}
+
+export function deactivate(): void {
+  // Everything is owned by context.subscriptions and released by VS Code.
+}

@@ -1,0 +1,118 @@
+// Wiring tests in a real VS Code extension host: what the extension registers and how it reacts.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { SwitchyardApi } from '../../../src/vscode/extension.js';
+
+const EXT_ID = 'switchyard.switchyard';
+const COMMANDS = [
+  'switchyard.tutor.open', 'switchyard.plan.create', 'switchyard.plan.open', 'switchyard.implement.reflex',
+  'switchyard.judge.audit', 'switchyard.classify.changes', 'switchyard.budget.show', 'switchyard.runtime.start',
+  'switchyard.runtime.stop', 'switchyard.runtime.switchModel', 'switchyard.route.explain', 'switchyard.keys.set',
+  'switchyard.policy.open',
+];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('Switchyard in the extension host', () => {
+  let api: SwitchyardApi;
+  const folder = () => vscode.workspace.workspaceFolders![0]!.uri;
+  const policyUri = () => vscode.Uri.joinPath(folder(), '.switchyard', 'policy.json');
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension<SwitchyardApi>(EXT_ID);
+    assert.ok(ext, `${EXT_ID} is installed`);
+    api = await ext.activate();
+  });
+
+  after(async () => {
+    await vscode.workspace.fs.delete(policyUri()).then(undefined, () => undefined);
+  });
+
+  it('activates and reports its activation time', () => {
+    assert.equal(vscode.extensions.getExtension(EXT_ID)!.isActive, true);
+    assert.equal(typeof api.activationMs, 'number');
+    assert.ok(api.activationMs > 0);
+  });
+
+  it('registers every command of CONTRACTS.md, each titled under the Switchyard category', async () => {
+    const all = new Set(await vscode.commands.getCommands(true));
+    for (const id of COMMANDS) assert.ok(all.has(id), `${id} registered`);
+    const pkg = vscode.extensions.getExtension(EXT_ID)!.packageJSON;
+    const contributed = pkg.contributes.commands as { command: string; title: string; category: string }[];
+    assert.deepEqual(contributed.map((c) => c.command).sort(), [...COMMANDS].sort());
+    assert.ok(contributed.every((c) => c.category === 'Switchyard' && c.title.length > 3));
+    assert.ok(pkg.contributes.menus['editor/context'].some((m: { command: string }) => m.command === 'switchyard.implement.reflex'));
+  });
+
+  it('shows both status bar items: the budget meter against the tightest cap and the runtime', () => {
+    const s = api.statusBarText();
+    assert.match(s.budget, /\$0\.00 \/ \$10\.00/);
+    assert.match(s.runtime, /Local: stopped/);
+  });
+
+  it('a command not built yet says so instead of failing', async () => {
+    const msg = await vscode.commands.executeCommand<string>('switchyard.tutor.open');
+    assert.match(msg, /Open Tutor Chat: the Tutor chat is not available in this version yet/);
+  });
+
+  it('Open Effective Policy shows the bundled policy as a read-only JSON document', async () => {
+    await vscode.commands.executeCommand('switchyard.policy.open');
+    const editor = await until('the policy editor', () => vscode.window.activeTextEditor?.document.uri.scheme === 'switchyard-policy' && vscode.window.activeTextEditor);
+    const text = editor.document.getText();
+    assert.match(text, /^\/\/ Switchyard effective policy/);
+    const json = JSON.parse(text.split('\n').filter((l) => !l.startsWith('//')).join('\n'));
+    assert.equal(json.policy_version, '2.0.0');
+    assert.equal(editor.document.languageId, 'jsonc');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('a workspace policy overrides the bundled one; an invalid one is refused at its line and the last valid stays', async () => {
+    const bundled = (vscode.extensions.getExtension(EXT_ID)!.extensionUri);
+    const raw = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(bundled, 'policy', 'model-policy.json'))));
+    raw.local_only = true;
+    await vscode.workspace.fs.writeFile(policyUri(), new TextEncoder().encode(`// team policy\n${JSON.stringify(raw, null, 2)}`));
+    await until('the workspace policy', () => api.policySource().endsWith('.switchyard/policy.json'));
+    await until('local_only from the policy', () => api.effectiveLocalOnly());
+    await until('the runtime item to say Local only', () => /Local only/.test(api.statusBarText().runtime));
+
+    raw.escalation.implementer.max_failed_loops = 'two';
+    const text = `// team policy\n${JSON.stringify(raw, null, 2)}`;
+    await vscode.workspace.fs.writeFile(policyUri(), new TextEncoder().encode(text));
+    const diags = await until('a diagnostic on the policy file', () => {
+      const d = vscode.languages.getDiagnostics(policyUri());
+      return d.length > 0 && d;
+    });
+    const expectedLine = text.split('\n').findIndex((l) => l.includes('"max_failed_loops"'));
+    assert.equal(diags[0]!.range.start.line, expectedLine);
+    assert.match(diags[0]!.message, /escalation\.implementer\.max_failed_loops: .*number/);
+    assert.ok(api.effectiveLocalOnly(), 'the last valid policy (local_only=true) is still in force');
+
+    await vscode.workspace.fs.delete(policyUri());
+    await until('the bundled policy again', () => api.policySource().startsWith('bundled'));
+    assert.equal(api.effectiveLocalOnly(), false);
+  });
+
+  it('offers "Request Judge Audit" in the light bulb on a selection', async () => {
+    const uri = vscode.Uri.joinPath(folder(), 'crates', 'core', 'src', 'lib.rs');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, new vscode.Range(0, 0, 2, 0));
+    assert.ok(actions.some((a) => a.title === 'Switchyard: Request Judge Audit' && a.command?.command === 'switchyard.judge.audit'));
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('Explain Routing Decisions opens its webview panel', async () => {
+    await vscode.commands.executeCommand('switchyard.route.explain');
+    const tab = await until('the routing panel tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Switchyard: Routing'));
+    assert.ok(tab.input instanceof vscode.TabInputWebview);
+    await vscode.window.tabGroups.close(tab);
+  });
+});
