@@ -16,7 +16,7 @@ NODE24="$CACHE/node24/package/bin/node"; CS="$CACHE/cs/node_modules/code-server/
 mkdir -p "$RUN/ud/User" "$RUN/exts"
 WS=${SWITCHYARD_WORKSPACE:-$RUN/demo-workspace}
 [ -n "${SWITCHYARD_WORKSPACE:-}" ] || [ -d "$WS" ] || cp -r "$ROOT/demo" "$WS"
-[ -f "$RUN/ud/User/settings.json" ] || echo '{ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "update.mode": "none", "extensions.autoCheckUpdates": false, "chat.disableAIFeatures": true }' > "$RUN/ud/User/settings.json"
+[ -f "$RUN/ud/User/settings.json" ] || echo '{ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "update.mode": "none", "extensions.autoCheckUpdates": false, "chat.disableAIFeatures": true, "workbench.secondarySideBar.defaultVisibility": "hidden" }' > "$RUN/ud/User/settings.json"
 export XDG_CONFIG_HOME="$RUN/xdg/config" XDG_DATA_HOME="$RUN/xdg/data" XDG_CACHE_HOME="$RUN/xdg/cache"
 common=(--auth none --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts")
 "$NODE24" "$CS" "${common[@]}" --install-extension "$VSIX" --force >/dev/null

@@ -17,6 +17,7 @@ const QUIET_SETTINGS = {
   'telemetry.telemetryLevel': 'off', 'update.mode': 'none', 'extensions.autoUpdate': false,
   'extensions.autoCheckUpdates': false, 'extensions.ignoreRecommendations': true, 'workbench.enableExperiments': false,
   'chat.disableAIFeatures': true, 'window.commandCenter': false, 'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden', 'workbench.auxiliaryBar.visible': false,
 };
 
 /** A fresh work dir with a user-data dir, an extensions dir and a copy of the demo workspace. */

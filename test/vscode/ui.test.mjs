@@ -74,7 +74,10 @@ try {
 
   await test('a command not built yet answers with a clear notification', async () => {
     await runCommand('Switchyard: Open Tutor Chat');
-    await page.locator('.notifications-toasts .notification-toast', { hasText: 'not available in this version yet' }).waitFor({ timeout: 15_000 });
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'not available in this version yet' });
+    await toast.waitFor({ timeout: 15_000 });
+    await toast.hover();
+    await toast.locator('.codicon-notifications-clear').click().catch(() => {});
   });
 
   await test('Explain Routing Decisions opens a webview that lists every role and its route', async () => {
