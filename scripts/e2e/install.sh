@@ -36,6 +36,9 @@ if ! "$NODE24" "$CS/out/node/entry.js" --version 2>/dev/null | grep -q "^$CS_VER
   log "code-server $CS_VERSION (about 80 s on 2 cores)"
   mkdir -p "$CACHE/cs"
   [ -f "$CACHE/cs/package.json" ] || echo '{"name":"switchyard-vscode-host","private":true}' > "$CACHE/cs/package.json"
+  # Run from `npm test` or `npm start`, the environment names the outer Node 20 (npm_node_execpath,
+  # NODE, npm_config_*): drop it so that the install and its postinstall run on Node 24.
+  for v in $(compgen -e | grep -E '^(npm_|NODE$)'); do unset "$v"; done
   (cd "$CACHE/cs" && PATH="$CACHE/node24/package/bin:$PATH" npm_config_nodedir="$CACHE/node24/package" \
     npm install --no-audit --no-fund --loglevel=error "${allow_scripts[@]}" "code-server@$CS_VERSION" >&2)
 fi
