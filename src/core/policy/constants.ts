@@ -12,3 +12,4 @@ export const RISK_FLAGS = [
   'unsafe_ffi', 'public_api', 'async_concurrency', 'security_sandbox',
   'persistence_schema', 'build_tooling', 'cross_crate',
 ] as const;
+export type RiskFlag = (typeof RISK_FLAGS)[number];

@@ -1,0 +1,307 @@
+// Rust detectors: what the changed lines touch, read from the syntax tree on both sides of a change.
+import type { Node, Tree } from 'web-tree-sitter';
+import type { RiskFlag } from '../policy/constants.js';
+import type { Evidence } from './types.js';
+import {
+  CLI_ATTRS, CLI_DERIVES, CONCURRENCY_WORDS, CONFIG_TYPE_NAME, FFI_PATH_ROOTS, PERSISTENCE_WORDS, SECURITY_WORDS,
+  SHARED_STATE_WORDS, TOKEN_CREDENTIAL_CONTEXT, TOKEN_LEXER_CONTEXT, words,
+} from './vocab.js';
+
+export interface RustSide {
+  tree: Tree;
+  /** Rows (0-based, in the parsed text) that the change added (after side) or removed (before side). */
+  changed: Set<number>;
+  /** Maps a parsed row to the 1-based line number in the real file. */
+  lineOf: (row: number) => number;
+  lines: string[];
+}
+
+export interface RustContext { path: string; isLib: boolean; isTestFile: boolean }
+
+export interface RustFindings { evidence: Evidence[]; sharedState: boolean }
+
+const COMMENTS = new Set(['line_comment', 'block_comment', 'doc_comment', 'inner_doc_comment_marker', 'outer_doc_comment_marker']);
+const ITEMS = new Set(['function_item', 'function_signature_item', 'struct_item', 'enum_item', 'union_item', 'trait_item', 'type_item',
+  'const_item', 'static_item', 'mod_item', 'use_declaration', 'macro_definition', 'impl_item', 'associated_type', 'extern_crate_declaration', 'foreign_mod_item']);
+const SEC_TOKEN_MIN = 1;
+
+export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
+  const out: Evidence[] = [];
+  let sharedState = false;
+  const seen = new Set<string>();
+  const add = (flag: RiskFlag, row: number, node: Node | string, why: string) => {
+    const line = side.lineOf(row);
+    const key = `${flag}:${line}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push({ flag, path: ctx.path, line, node: typeof node === 'string' ? node : node.type, text: (side.lines[row] ?? '').trim().slice(0, 160), why });
+  };
+  if (ctx.isTestFile) return { evidence: out, sharedState };
+
+  const significant = [...side.changed].filter((r) => isCodeRow(side, r)).sort((a, b) => a - b);
+  if (significant.length === 0) return { evidence: out, sharedState };
+  const rows = new Set(significant);
+
+  // 1. What encloses each changed line.
+  for (const row of significant) {
+    const anchor = anchorNode(side, row);
+    if (!anchor || inTestCode(anchor)) continue;
+    for (let n: Node | null = anchor; n; n = n.parent) {
+      if (n.type === 'unsafe_block') add('unsafe_ffi', row, n, 'change inside an unsafe block');
+      else if (n.type === 'foreign_mod_item') add('unsafe_ffi', row, n, 'change inside an extern block');
+      else if ((n.type === 'function_item' || n.type === 'function_signature_item') && hasModifier(n, 'unsafe')) add('unsafe_ffi', row, n, 'change inside an unsafe fn');
+      else if ((n.type === 'function_item') && hasExternAbi(n)) add('unsafe_ffi', row, n, 'change inside an extern "ABI" fn');
+      else if ((n.type === 'impl_item' || n.type === 'trait_item') && hasChildToken(n, 'unsafe')) add('unsafe_ffi', row, n, `change inside an unsafe ${n.type === 'impl_item' ? 'impl' : 'trait'}`);
+    }
+    const api = publicApiChange(anchor, row, side, ctx);
+    if (api) add('public_api', row, api.node, api.why);
+    const schema = serdeTypeChange(anchor, row, side, ctx);
+    if (schema) {
+      add('persistence_schema', row, schema.node, schema.why);
+      if (schema.config) add('public_api', row, schema.node, `config schema: ${schema.why}`);
+    }
+  }
+
+  // 2. What the changed lines themselves contain (tokens and nodes that start on a changed row).
+  const visit = (n: Node): void => {
+    if (!intersects(n, rows) || COMMENTS.has(n.type) || inTestItem(n)) return;
+    const row = n.startPosition.row;
+    const onChanged = rows.has(row);
+    if (onChanged) {
+      switch (n.type) {
+        case 'unsafe': add('unsafe_ffi', row, n.parent ?? n, '`unsafe` written or removed'); break;
+        case 'pointer_type': add('unsafe_ffi', row, n, 'raw pointer type'); break;
+        case 'extern_modifier': add('unsafe_ffi', row, n, 'extern ABI'); break;
+        case 'foreign_mod_item': add('unsafe_ffi', row, n, 'extern block'); break;
+        case 'extern_crate_declaration': if (FFI_PATH_ROOTS.has(n.childForFieldName('name')?.text ?? '')) add('unsafe_ffi', row, n, 'FFI crate'); break;
+        case 'async': add('async_concurrency', row, n.parent ?? n, '`async` changed'); break;
+        case 'attribute_item': attribute(n, row); break;
+        case 'macro_invocation': {
+          const name = n.childForFieldName('macro')?.text ?? '';
+          if (/^(tokio::)?(select|join|try_join|pin)$/.test(name) || /^(futures::)?(select|join|try_join)$/.test(name)) add('async_concurrency', row, n, `${name}! changed`);
+          if (/^(lazy_static|thread_local)$/.test(name)) { add('async_concurrency', row, n, `${name}! shared state`); sharedState = true; }
+          break;
+        }
+        case 'scoped_identifier': case 'scoped_type_identifier': case 'scoped_use_list': {
+          const root = n.text.split('::')[0]!.replace(/^::/, '');
+          if (FFI_PATH_ROOTS.has(root) || /^(std|core)::(ffi|os::raw)\b/.test(n.text)) add('unsafe_ffi', row, n, `${root}:: path (FFI)`);
+          break;
+        }
+        case 'static_item': if (hasChildToken(n, 'mutable_specifier') || /\bstatic\s+mut\b/.test(n.text.slice(0, 40))) { add('async_concurrency', row, n, 'static mut: shared state'); sharedState = true; } break;
+      }
+    }
+    if (n.type === 'await_expression' && rows.has(n.endPosition.row)) add('async_concurrency', n.endPosition.row, n, '.await changed');
+    if (onChanged && (n.type === 'identifier' || n.type === 'type_identifier' || n.type === 'field_identifier')) identifier(n, row);
+    for (const c of n.children) if (c) visit(c);
+  };
+
+  const identifier = (n: Node, row: number): void => {
+    const text = n.text;
+    const ws = words(text);
+    const joined = ws.join('_');
+    // Concurrency: a type or call that means threads, tasks, channels, locks or atomics.
+    const conc = CONCURRENCY_WORDS.has(joined) || ws.some((w) => ['mutex', 'rwlock', 'atomic', 'semaphore', 'condvar', 'mpsc', 'oneshot', 'crossbeam', 'rayon', 'joinhandle', 'joinset'].includes(w))
+      || (text === 'Arc' || text === 'spawn' || text === 'spawn_blocking' || text === 'spawn_local' || text === 'JoinHandle' || text === 'JoinSet')
+      || (n.type === 'field_identifier' && /^(lock|try_lock|read_lock|write_lock|lock_exclusive|lock_shared|fetch_add|fetch_sub|compare_exchange|swap|store|load)$/.test(text) && isMethodCall(n))
+      || (n.type === 'type_identifier' && (text === 'Send' || text === 'Sync') && n.parent?.type === 'trait_bounds');
+    const nonConcLike = /^(join|select|send|sync|watch|notify|cancel|abort|thread|timeout|barrier|channel|broadcast)$/.test(joined) && !(n.parent?.type === 'scoped_identifier' || n.parent?.type === 'scoped_type_identifier');
+    if (conc && !nonConcLike) {
+      add('async_concurrency', row, n, `${text}`);
+      if (SHARED_STATE_WORDS.has(joined) || ws.some((w) => SHARED_STATE_WORDS.has(w)) || text === 'Arc' || /^(lock|try_lock|fetch_add|fetch_sub|compare_exchange|store|load|swap)$/.test(text)) sharedState = true;
+    }
+    // Security: identifiers that name credentials, crypto, sandboxing or permission logic.
+    if (isSecurityIdentifier(ws, n)) add('security_sandbox', row, n, `identifier ${text}`);
+    // Persistence: identifiers that name formats and migrations.
+    if (ws.length >= SEC_TOKEN_MIN && (PERSISTENCE_WORDS.has(joined) || ws.some((w) => w === 'migration' || w === 'migrations' || w === 'lockfile' || w === 'receipt'))) add('persistence_schema', row, n, `identifier ${text}`);
+  };
+
+  const attribute = (n: Node, row: number): void => {
+    const attr = n.namedChildren.find((c) => c?.type === 'attribute');
+    const name = attr?.namedChildren[0]?.text ?? '';
+    const args = attr?.namedChildren.slice(1).map((c) => c?.text ?? '').join(' ') ?? '';
+    if (/^(no_mangle|export_name|link|link_name|link_section|unsafe)$/.test(name)) add('unsafe_ffi', row, n, `#[${name}]`);
+    if (name === 'derive') {
+      const derived = args.replace(/[()\s]/g, '').split(',').map((d) => d.split('::').pop()!);
+      if (derived.some((d) => d === 'Serialize' || d === 'Deserialize')) add('persistence_schema', row, n, 'serde derive changed');
+      if (derived.some((d) => CLI_DERIVES.has(d))) add('public_api', row, n, 'CLI surface: clap derive changed');
+    }
+    if (name === 'serde') add('persistence_schema', row, n, '#[serde(...)] changed');
+    if (CLI_ATTRS.has(name)) add('public_api', row, n, `CLI surface: #[${name}(...)] changed`);
+  };
+
+  visit(side.tree.rootNode);
+  return { evidence: out, sharedState };
+}
+
+/** A code row: changed, not blank, not only a comment. */
+function isCodeRow(side: RustSide, row: number): boolean {
+  const line = side.lines[row] ?? '';
+  if (!line.trim()) return false;
+  const n = anchorNode(side, row);
+  if (!n) return true;
+  for (let p: Node | null = n; p; p = p.parent) if (COMMENTS.has(p.type)) return false;
+  return true;
+}
+
+/** The smallest node that covers the code of a row. */
+function anchorNode(side: RustSide, row: number): Node | null {
+  const line = side.lines[row] ?? '';
+  const start = line.search(/\S/);
+  if (start < 0) return null;
+  const end = line.trimEnd().length;
+  return side.tree.rootNode.descendantForPosition({ row, column: start }, { row, column: Math.max(start, end - 1) });
+}
+
+function intersects(n: Node, rows: Set<number>): boolean {
+  const a = n.startPosition.row, b = n.endPosition.row;
+  if (b - a < 64) { for (let r = a; r <= b; r++) if (rows.has(r)) return true; return false; }
+  for (const r of rows) if (r >= a && r <= b) return true;
+  return false;
+}
+
+function attributesOf(n: Node): string[] {
+  const out: string[] = [];
+  for (let s = n.previousNamedSibling; s && (s.type === 'attribute_item' || COMMENTS.has(s.type)); s = s.previousNamedSibling) {
+    if (s.type === 'attribute_item') out.push(s.text);
+  }
+  return out;
+}
+
+const TEST_ATTR = /#\[\s*(cfg\s*\(\s*test\s*\)|(tokio::|async_std::)?test\b|rstest|test_case|bench|proptest)/;
+function inTestItem(n: Node): boolean {
+  return (n.type === 'mod_item' || n.type === 'function_item') && attributesOf(n).some((a) => TEST_ATTR.test(a));
+}
+function inTestCode(n: Node): boolean {
+  for (let p: Node | null = n; p; p = p.parent) if (inTestItem(p)) return true;
+  return false;
+}
+
+const hasChildToken = (n: Node, type: string) => n.children.some((c) => c?.type === type);
+function hasModifier(n: Node, mod: string): boolean {
+  const mods = n.children.find((c) => c?.type === 'function_modifiers');
+  return !!mods && mods.children.some((c) => c?.type === mod);
+}
+function hasExternAbi(n: Node): boolean {
+  const mods = n.children.find((c) => c?.type === 'function_modifiers');
+  return !!mods && mods.children.some((c) => c?.type === 'extern_modifier');
+}
+const isMethodCall = (n: Node) => n.parent?.type === 'field_expression' && n.parent.parent?.type === 'call_expression';
+
+/** `pub` exactly: pub(crate), pub(super) and pub(in ...) are not visible outside the crate. */
+function isExported(item: Node): boolean {
+  const vis = item.children.find((c) => c?.type === 'visibility_modifier');
+  if (!vis || vis.text.replace(/\s/g, '') !== 'pub') return false;
+  for (let p = item.parent; p; p = p.parent) {
+    if (p.type === 'function_item' || p.type === 'block') return false;
+    if (p.type === 'mod_item') {
+      const v = p.children.find((c) => c?.type === 'visibility_modifier');
+      if (!v || v.text.replace(/\s/g, '') !== 'pub' || inTestItem(p)) return false;
+    }
+  }
+  return true;
+}
+
+function publicApiChange(anchor: Node, row: number, side: RustSide, ctx: RustContext): { node: Node; why: string } | null {
+  if (!ctx.isLib) return null;
+  // The innermost item around the change, and whether the change is in its signature or only its body.
+  let item: Node | null = anchor;
+  while (item && !ITEMS.has(item.type) && item.type !== 'field_declaration' && item.type !== 'enum_variant') item = item.parent;
+  if (!item) {
+    // An attribute line belongs to the item after it.
+    const attr = ancestor(anchor, 'attribute_item');
+    let next = attr?.nextNamedSibling ?? null;
+    while (next && next.type === 'attribute_item') next = next.nextNamedSibling;
+    if (next && ITEMS.has(next.type) && isExported(next)) return { node: next, why: `attribute of pub ${kindWord(next)} ${nameOf(next)} changed` };
+    return null;
+  }
+  if (item.type === 'field_declaration') {
+    const owner = ancestorOfType(item, ['struct_item', 'union_item', 'enum_item']);
+    if (owner && isExported(owner) && item.children.some((c) => c?.type === 'visibility_modifier' && c.text.replace(/\s/g, '') === 'pub')) {
+      return { node: item, why: `pub field of pub ${kindWord(owner)} ${nameOf(owner)} changed` };
+    }
+    return null;
+  }
+  if (item.type === 'enum_variant') {
+    const owner = ancestor(item, 'enum_item');
+    return owner && isExported(owner) ? { node: item, why: `variant of pub enum ${nameOf(owner)} changed` } : null;
+  }
+  const body = item.childForFieldName('body');
+  const inSignature = !body || row < body.startPosition.row || (row === body.startPosition.row && row === item.startPosition.row)
+    || (item.type === 'trait_item') || (item.type === 'impl_item');
+  if (item.type === 'function_item' || item.type === 'function_signature_item') {
+    const trait = ancestor(item, 'trait_item');
+    if (trait) {
+      if (!isExported(trait)) return null;
+      return inSignature || item.type === 'function_signature_item' ? { node: item, why: `trait item of pub trait ${nameOf(trait)} changed` } : null;
+    }
+    const impl = ancestor(item, 'impl_item');
+    if (impl && impl.childForFieldName('trait')) return null; // a trait impl's method signatures are fixed by the trait
+    if (!isExported(item) || !inSignature) return null;
+    return { node: item, why: `pub fn ${nameOf(item)} signature changed` };
+  }
+  if (item.type === 'impl_item') {
+    // Adding or removing a trait impl for a type is API; editing inside it is handled per method above.
+    if (row === item.startPosition.row && item.childForFieldName('trait')) return { node: item, why: `impl ${item.childForFieldName('trait')!.text} for ${item.childForFieldName('type')?.text ?? '?'} changed` };
+    return null;
+  }
+  if (item.type === 'mod_item') return row === item.startPosition.row && isExported(item) ? { node: item, why: `pub mod ${nameOf(item)} changed` } : null;
+  if (item.type === 'trait_item' && !isExported(item)) return null;
+  if (item.type === 'struct_item' || item.type === 'union_item' || item.type === 'enum_item') {
+    if (!isExported(item)) return null;
+    const fields = item.childForFieldName('body');
+    const tuple = fields?.type === 'ordered_field_declaration_list';
+    if (fields && row > fields.startPosition.row && !tuple && item.type !== 'enum_item') return null; // private field
+    return { node: item, why: `pub ${kindWord(item)} ${nameOf(item)} changed` };
+  }
+  if (item.type === 'macro_definition') return attributesOf(item).some((a) => /macro_export/.test(a)) ? { node: item, why: `exported macro ${nameOf(item)} changed` } : null;
+  if (!isExported(item)) return null;
+  return { node: item, why: `pub ${kindWord(item)} ${nameOf(item)} changed` };
+}
+
+function serdeTypeChange(anchor: Node, row: number, side: RustSide, ctx: RustContext): { node: Node; why: string; config: boolean } | null {
+  const owner = ancestorOfType(anchor, ['struct_item', 'enum_item', 'union_item']);
+  if (!owner || ancestor(owner, 'function_item')) return null;
+  const attrs = attributesOf(owner).join(' ');
+  const m = /derive\s*\(([^)]*)\)/g;
+  let derives = '';
+  for (let x = m.exec(attrs); x; x = m.exec(attrs)) derives += `${x[1]},`;
+  const ser = /\bSerialize\b/.test(derives), de = /\bDeserialize\b/.test(derives);
+  if (!ser && !de) return null;
+  const name = nameOf(owner);
+  const config = de && (CONFIG_TYPE_NAME.test(name) || /(^|\/)(config|settings)(\/|\.rs$|_)/.test(ctx.path));
+  return { node: owner, why: `serde ${[ser && 'Serialize', de && 'Deserialize'].filter(Boolean).join('/')} type ${name} changed`, config };
+}
+
+function ancestor(n: Node, type: string): Node | null {
+  for (let p = n.parent; p; p = p.parent) if (p.type === type) return p;
+  return null;
+}
+function ancestorOfType(n: Node, types: string[]): Node | null {
+  for (let p: Node | null = n; p; p = p.parent) if (types.includes(p.type)) return p;
+  return null;
+}
+const nameOf = (n: Node) => n.childForFieldName('name')?.text ?? n.childForFieldName('type')?.text ?? '?';
+const kindWord = (n: Node) => n.type.replace(/_item$|_declaration$/, '').replace('function', 'fn').replace('_', ' ');
+
+const HASH_WORDS = new Set(['sha1', 'sha2', 'sha256', 'sha384', 'sha512', 'blake2', 'blake3', 'md5', 'digest']);
+
+function isSecurityIdentifier(ws: string[], n: Node): boolean {
+  const hits = ws.filter((w) => SECURITY_WORDS.has(w));
+  if (hits.length > 0) {
+    // A hash named as data (a `sha256` field, a `digest` variable) is a format, not crypto code:
+    // hashing counts where a hasher type, path or call is used.
+    if (hits.every((w) => HASH_WORDS.has(w))) {
+      const p = n.parent?.type ?? '';
+      const used = n.type === 'type_identifier' || /^scoped_|use_|call_expression|generic_type/.test(p);
+      if (!used) return false;
+    }
+    return true;
+  }
+  const joined = ws.join('_');
+  if (/^(api_key|access_key|private_key|secret_key|signing_key|session_key|client_secret|exec_policy|execpolicy)$/.test(joined) || /(api_key|private_key|client_secret|exec_policy)/.test(joined)) return true;
+  if (ws.includes('token') || ws.includes('tokens')) {
+    if (ws.some((w) => TOKEN_LEXER_CONTEXT.has(w))) return false;
+    return ws.some((w) => TOKEN_CREDENTIAL_CONTEXT.has(w) && w !== 'token' && w !== 'tokens');
+  }
+  return false;
+}

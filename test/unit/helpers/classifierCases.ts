@@ -1,0 +1,110 @@
+// The table of changes against test/fixtures/cargo-ws, each with the flags and lane a careful
+// reviewer gives it. Edits are applied to a fresh git copy of the fixture workspace.
+import type { RiskFlag } from '../../../src/core/policy/constants.js';
+
+export type Edit =
+  | { path: string; replace: [string, string] }   // first occurrence of [0] becomes [1]
+  | { path: string; append: string }
+  | { path: string; write: string }               // create or overwrite
+  | { path: string; remove: true };
+
+export interface Case {
+  name: string;
+  edits: Edit[];
+  flags: RiskFlag[];
+  lane: 'local_reflex' | 'local' | 'cloud';
+  /** Checks beyond flags and lane. */
+  lines?: number;
+  sharedState?: boolean;
+  /** Without the repository the classifier sees only the hunks; where that must differ, say how. */
+  diffOnlyFlags?: RiskFlag[];
+}
+
+const many = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join('\n');
+
+export const CASES: Case[] = [
+  { name: 'body-only change of a pub fn is not API', lane: 'local_reflex', flags: [],
+    edits: [{ path: 'crates/core/src/lib.rs', replace: ['Mode::Folded => word.to_lowercase(),', 'Mode::Folded => word.to_lowercase().trim().to_string(),'] }] },
+  { name: 'a pub fn gains a parameter', lane: 'cloud', flags: ['public_api'],
+    edits: [{ path: 'crates/core/src/lib.rs', replace: ['pub fn top(&self, n: usize) -> Vec<(&str, usize)> {', 'pub fn top(&self, n: usize, min: usize) -> Vec<(&str, usize)> {'] }] },
+  { name: 'a new pub fn is API', lane: 'cloud', flags: ['public_api'],
+    edits: [{ path: 'crates/core/src/lib.rs', replace: ['pub(crate) fn is_stop_word', '/// Number of distinct words.\npub fn distinct(c: &Counts) -> usize {\n    c.top(usize::MAX).len()\n}\n\npub(crate) fn is_stop_word'] }] },
+  { name: 'a private helper is not API', lane: 'local_reflex', flags: [],
+    edits: [{ path: 'crates/core/src/lib.rs', replace: ['pub(crate) fn is_stop_word', 'fn is_blank(word: &str) -> bool {\n    word.trim().is_empty()\n}\n\npub(crate) fn is_stop_word'] }] },
+  { name: 'pub(crate) signature change is not API', lane: 'local_reflex', flags: [],
+    edits: [{ path: 'crates/core/src/lib.rs', replace: ['pub(crate) fn is_stop_word(word: &str) -> bool {', 'pub(crate) fn is_stop_word(word: &str, extra: &[&str]) -> bool {'] }] },
+  { name: 'comment-only change that mentions unsafe and token raises nothing', lane: 'local_reflex', flags: [],
+    edits: [{ path: 'crates/core/src/lib.rs', replace: ['/// Counts the words of `input` under `mode`.', '/// Counts the words of `input` under `mode`.\n/// This is not unsafe: no raw pointers, no auth token, no Mutex, no spawn.\n// TODO: unsafe fast path with a secret token cache'] }] },
+  { name: 'docs only: no lines counted, no flags', lane: 'local_reflex', flags: [], lines: 0,
+    edits: [{ path: 'docs/guide.md', append: '\n## Security\nTokens here are words, not auth tokens. The unsafe FFI is documented elsewhere.\n' }] },
+  { name: 'one-line TLS feature flip in Cargo.toml', lane: 'cloud', flags: ['security_sandbox', 'build_tooling'],
+    edits: [{ path: 'Cargo.toml', replace: ['features = ["json", "native-tls"]', 'features = ["json", "rustls-tls"]'] }] },
+  { name: 'one-line token format change', lane: 'cloud', flags: ['security_sandbox'],
+    edits: [{ path: 'crates/auth/src/lib.rs', replace: ['const PREFIX: &str = "tly_";', 'const PREFIX: &str = "tly2_";'] }] },
+  { name: 'password hashing change', lane: 'cloud', flags: ['security_sandbox'],
+    edits: [{ path: 'crates/auth/src/lib.rs', replace: ['    h.update(salt.as_bytes());', '    h.update(salt.as_bytes());\n    h.update(b":");'] }] },
+  { name: 'large test-only change, 300 lines, with scary words', lane: 'local', flags: [],
+    edits: [{ path: 'crates/core/tests/integration.rs', append: many(100, (i) => `#[test]\nfn unsafe_token_case_${i}() { let token = "secret"; assert_eq!(tally_core::count(token, tally_core::Mode::Exact).total, 1); }\n`) }] },
+  { name: 'very large test-only change goes to cloud by size, not by risk', lane: 'cloud', flags: [],
+    edits: [{ path: 'crates/core/tests/integration.rs', append: many(210, (i) => `#[test]\nfn many_${i}() { assert_eq!(tally_core::count("a", tally_core::Mode::Exact).total, 1); }\n`) }] },
+  { name: 'test module inside a library using unsafe raises nothing', lane: 'local_reflex', flags: [],
+    edits: [{ path: 'crates/core/src/lib.rs', replace: ['        assert!(is_stop_word("the"));', '        assert!(is_stop_word("the"));\n        let p = &c as *const Counts;\n        assert_eq!(unsafe { (*p).total }, 3);'] }] },
+  { name: 'change inside an unsafe block', lane: 'cloud', flags: ['unsafe_ffi'],
+    edits: [{ path: 'crates/ffi/src/lib.rs', replace: ['Err(_) => return -1,', 'Err(_) => return -2,'] }] },
+  { name: 'a new exported C function', lane: 'cloud', flags: ['unsafe_ffi', 'public_api'],
+    edits: [{ path: 'crates/ffi/src/lib.rs', append: '\n/// Version of the C API.\n#[no_mangle]\npub extern "C" fn tally_version() -> u32 {\n    3\n}\n' }] },
+  { name: 'a libc call in a safe fn', lane: 'cloud', flags: ['unsafe_ffi'],
+    edits: [{ path: 'crates/ffi/src/lib.rs', replace: ['n.max(0)', 'n.max(libc::EOF as i64)'] }] },
+  { name: 'a spawned task and an await', lane: 'cloud', flags: ['async_concurrency'],
+    edits: [{ path: 'crates/server/src/lib.rs', replace: ['        let mut s = state.lock().await;\n        s.total += n;', '        let state = state.clone();\n        tokio::spawn(async move {\n            let mut s = state.lock().await;\n            s.total += n;\n        });'] }] },
+  { name: 'shared state behind a Mutex', lane: 'cloud', flags: ['async_concurrency', 'public_api'], sharedState: true,
+    edits: [{ path: 'crates/server/src/lib.rs', replace: ['pub struct State {\n    pub total: u64,\n}', 'pub struct State {\n    pub total: u64,\n    pub per_worker: Mutex<Vec<u64>>,\n}'] }] },
+  { name: 'lock file format: a serde field renamed', lane: 'cloud', flags: ['public_api', 'persistence_schema'],
+    edits: [{ path: 'crates/core/src/lockfile.rs', replace: ['    pub digest: String,', '    pub sha256: String,'] }] },
+  { name: 'lock file rendering body change is not a schema change', lane: 'local_reflex', flags: [],
+    edits: [{ path: 'crates/core/src/lockfile.rs', replace: ['out.push_str(&format!("{} {} {}\\n", e.path, e.digest, e.words));', 'out.push_str(&format!("{}\\t{}\\t{}\\n", e.path, e.digest, e.words));'] }] },
+  { name: 'a config field added to a Deserialize Config', lane: 'cloud', flags: ['public_api', 'persistence_schema'],
+    edits: [{ path: 'crates/core/src/config.rs', replace: ['    pub top: usize,\n}', '    pub top: usize,\n    /// Words to skip.\n    #[serde(default)]\n    pub stop_words: Vec<String>,\n}'] }] },
+  { name: 'a clap flag added to a binary', lane: 'cloud', flags: ['public_api'],
+    edits: [{ path: 'crates/cli/src/main.rs', replace: ['    #[arg(long)]\n    fold: bool,', '    #[arg(long)]\n    fold: bool,\n    /// Print as JSON.\n    #[arg(long)]\n    json: bool,'] }] },
+  { name: 'a binary body change is not API', lane: 'local_reflex', flags: [],
+    edits: [{ path: 'crates/cli/src/main.rs', replace: ['println!("{n:>6} {word}");', 'println!("{n:>8} {word}");'] }] },
+  { name: 'build.rs change', lane: 'cloud', flags: ['build_tooling'],
+    edits: [{ path: 'crates/ffi/build.rs', replace: ['cargo:rerun-if-changed=build.rs', 'cargo:rerun-if-changed=src/lib.rs'] }] },
+  { name: 'toolchain bump', lane: 'cloud', flags: ['build_tooling'],
+    edits: [{ path: 'rust-toolchain.toml', replace: ['channel = "1.82"', 'channel = "1.85"'] }] },
+  { name: 'CI workflow change', lane: 'cloud', flags: ['build_tooling'],
+    edits: [{ path: '.github/workflows/ci.yml', replace: ['cargo test --workspace', 'cargo test --workspace --all-features'] }] },
+  { name: 'a lock-file-only change counts no lines', lane: 'local_reflex', flags: [], lines: 0,
+    edits: [{ path: 'Cargo.lock', replace: ['version = "1.0.210"', 'version = "1.0.215"'] }] },
+  { name: 'package description change is metadata, not tooling', lane: 'local_reflex', flags: [],
+    edits: [{ path: 'crates/core/Cargo.toml', replace: ['description = "Word counting library"', 'description = "Word counting library and tools"'] }] },
+  { name: 'a new dependency', lane: 'cloud', flags: ['build_tooling'],
+    edits: [{ path: 'crates/core/Cargo.toml', append: 'serde_json.workspace = true\n' }] },
+  { name: 'body changes in two crates are cross-crate', lane: 'cloud', flags: ['cross_crate'],
+    edits: [
+      { path: 'crates/core/src/lib.rs', replace: ['Mode::Exact => word.to_string(),', 'Mode::Exact => word.to_owned(),'] },
+      { path: 'crates/server/src/lib.rs', replace: ['format!("{total} words so far")', 'format!("{total} words counted so far")'] },
+    ] },
+  { name: 'a library and its test-support crate are not cross-crate', lane: 'local_reflex', flags: [],
+    edits: [
+      { path: 'crates/core/src/lib.rs', replace: ['Mode::Exact => word.to_string(),', 'Mode::Exact => word.to_owned(),'] },
+      { path: 'crates/test-support/src/lib.rs', replace: ['"the quick brown fox jumps over the lazy dog"', '"the quick brown fox jumps over the lazy cat"'] },
+    ] },
+  { name: 'a pub enum gains a variant', lane: 'cloud', flags: ['public_api'],
+    edits: [{ path: 'crates/core/src/lib.rs', replace: ['    Folded,\n}', '    Folded,\n    /// Unicode case folding.\n    Unicode,\n}'] }] },
+  { name: 'a trait impl method body is not API', lane: 'local_reflex', flags: [],
+    edits: [{ path: 'crates/core/src/lib.rs', replace: ['write!(f, "{} words", self.total)', 'write!(f, "{} word(s)", self.total)'] }] },
+  { name: 'a private field of a pub struct is not API', lane: 'local_reflex', flags: [],
+    edits: [{ path: 'crates/core/src/lib.rs', replace: ['    table: BTreeMap<String, usize>,', '    table: BTreeMap<String, usize>,\n    longest: usize,'] }] },
+  { name: 'lexer tokens are not credentials', lane: 'local_reflex', flags: [],
+    edits: [{ path: 'crates/core/src/text.rs', replace: ['fn kind_of(word: &str) -> TokenKind {', 'fn kind_of(token_text: &str) -> TokenKind {\n    let word = token_text;'] }] },
+  { name: 'a pub use re-export', lane: 'cloud', flags: ['public_api'],
+    edits: [{ path: 'crates/core/src/lib.rs', replace: ['pub use text::Token;', 'pub use text::{Token, TokenKind};'] }] },
+  { name: 'a medium private refactor stays local', lane: 'local', flags: [],
+    edits: [{ path: 'crates/core/src/lib.rs', replace: ['pub(crate) fn is_stop_word', `${many(60, (i) => `fn helper_${i}(x: usize) -> usize {\n    x + ${i}\n}`)}\n\npub(crate) fn is_stop_word`] }] },
+  { name: 'a removed pub fn is API', lane: 'cloud', flags: ['public_api'],
+    edits: [{ path: 'crates/ffi/src/lib.rs', replace: ['/// The page size of this machine, for buffer sizing.\npub fn page_size() -> usize {\n    4096\n}\n', ''] }] },
+  { name: 'a new migration file', lane: 'cloud', flags: ['persistence_schema'],
+    edits: [{ path: 'crates/server/migrations/0002_totals.sql', write: 'ALTER TABLE totals ADD COLUMN worker INTEGER;\n' }] },
+];
