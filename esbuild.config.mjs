@@ -8,12 +8,15 @@ const watch = process.argv.includes('--watch');
 // mainFields: prefer ESM builds; jsonc-parser's UMD build hides its requires from the bundler.
 const base = { mainFields: ['module', 'main'], bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
 
+// ESM-only dependencies (web-tree-sitter's loader) read import.meta.url; give CommonJS bundles a real one.
+const nodeShim = { define: { 'import.meta.url': '__sy_import_meta_url' }, banner: { js: "var __sy_import_meta_url = require('url').pathToFileURL(__filename).href;" } };
+
 const targets = [
   // The extension: Node, CommonJS, `vscode` provided by the host.
   // dist/lazy.js holds what needs the validator (zod) and is required on first use, so activation stays light.
-  { ...base, entryPoints: { extension: 'src/vscode/extension.ts', lazy: 'src/vscode/lazy.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', './lazy.js'] },
+  { ...base, entryPoints: { extension: 'src/vscode/extension.ts', lazy: 'src/vscode/lazy.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', './lazy.js'], ...nodeShim },
   // The CLI: the same core, no editor.
-  { ...base, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+  { ...base, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', ...nodeShim }, // keeps main.ts's #! line
   // Webviews: the browser.
   { ...base, entryPoints: Object.fromEntries(readdirSync('media/src').filter((f) => f.endsWith('.ts')).map((f) => [f.replace(/\.ts$/, ''), `media/src/${f}`])), outdir: 'dist/media', platform: 'browser', format: 'iife', target: 'es2022' },
 ];
@@ -25,6 +28,10 @@ if (!production) {
 if (production) rmSync('dist', { recursive: true, force: true }); // no stale maps or test bundles in a package
 mkdirSync('dist/media', { recursive: true });
 copyFileSync('media/webview.css', 'dist/media/webview.css');
+// Tree-sitter's runtime and grammars, next to the bundles that load them (dist/grammars).
+mkdirSync('dist/grammars', { recursive: true });
+copyFileSync('node_modules/web-tree-sitter/web-tree-sitter.wasm', 'dist/grammars/web-tree-sitter.wasm');
+copyFileSync('node_modules/tree-sitter-rust/tree-sitter-rust.wasm', 'dist/grammars/tree-sitter-rust.wasm');
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();
 } else {

@@ -15,7 +15,10 @@ CACHE=$(bash scripts/e2e/install.sh)
 NODE24="$CACHE/node24/package/bin/node"; CS="$CACHE/cs/node_modules/code-server/out/node/entry.js"
 mkdir -p "$RUN/ud/User" "$RUN/exts"
 WS=${SWITCHYARD_WORKSPACE:-$RUN/demo-workspace}
-[ -n "${SWITCHYARD_WORKSPACE:-}" ] || [ -d "$WS" ] || cp -r "$ROOT/demo" "$WS"
+if [ -z "${SWITCHYARD_WORKSPACE:-}" ] && [ ! -d "$WS" ]; then
+  cp -r "$ROOT/demo" "$WS"
+  git -C "$WS" init -q && git -C "$WS" add -A && git -C "$WS" -c user.email=demo@example.invalid -c user.name=demo commit -qm "demo workspace"
+fi
 [ -f "$RUN/ud/User/settings.json" ] || echo '{ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "update.mode": "none", "extensions.autoCheckUpdates": false, "chat.disableAIFeatures": true, "workbench.secondarySideBar.defaultVisibility": "hidden" }' > "$RUN/ud/User/settings.json"
 export XDG_CONFIG_HOME="$RUN/xdg/config" XDG_DATA_HOME="$RUN/xdg/data" XDG_CACHE_HOME="$RUN/xdg/cache"
 common=(--auth none --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts")

@@ -1,28 +1,31 @@
 #!/usr/bin/env node
 // switchyard: the core without the editor. JSON on stdout, diagnostics on stderr, exit codes of CONTRACTS.md.
 import { parseArgs } from 'node:util';
+import { classifyCommand } from './commands/classify.js';
 import { policyCommand } from './commands/policy.js';
 import { routeCommand } from './commands/route.js';
 import { EXIT, UsageError } from './io.js';
 
 const USAGE = `usage: switchyard <command> [options]
   route [--policy F] [--request F|-] [--local-only]    one routing decision (JSON)
+  classify [--repo DIR] (--diff F|- | --base REV [--head REV])   size and risk of a change (JSON)
   policy validate F | policy show [--policy F] | policy schema
-  classify | ask | budget | audit | runtime            (not available in this version yet)
+  ask | budget | audit | runtime                       (not available in this version yet)
 common options: --state DIR, --local-only, --help`;
 
 const NOT_YET: Record<string, string> = {
-  classify: 'diff classification', ask: 'routed model calls', budget: 'the budget ledger',
+  ask: 'routed model calls', budget: 'the budget ledger',
   audit: 'the audit log', runtime: 'the local model server lifecycle',
 };
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: argv, allowPositionals: true, strict: true,
       options: {
         policy: { type: 'string' }, request: { type: 'string' }, state: { type: 'string' },
+        repo: { type: 'string' }, diff: { type: 'string' }, base: { type: 'string' }, head: { type: 'string' },
         'local-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -39,15 +42,18 @@ export function main(argv: string[]): number {
         return routeCommand({ policy: v.policy, request: v.request, localOnly: v['local-only'] });
       case 'policy':
         return policyCommand(rest[0], rest.slice(1), { policy: v.policy });
+      case 'classify':
+        if (rest.length) throw new UsageError(`classify: unexpected argument "${rest[0]}"`);
+        return await classifyCommand({ repo: v.repo, diff: v.diff, base: v.base, head: v.head, policy: v.policy });
       default:
         if (NOT_YET[cmd]) throw new UsageError(`${cmd}: ${NOT_YET[cmd]} is not available in this version of Switchyard yet`);
         throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
     }
   } catch (e) {
     if (e instanceof UsageError) { process.stderr.write(`switchyard: ${e.message}\n`); return EXIT.badInput; }
-    process.stderr.write(`switchyard: internal error: ${(e as Error).message}\n`);
+    process.stderr.write(`switchyard: internal error: ${(e as Error).message}\n${process.env.SWITCHYARD_DEBUG ? `${(e as Error).stack}\n` : ''}`);
     return 1;
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { AuditLog } from '../core/evidence/auditLog.js';
 import { JudgeCodeActions } from './codeActions.js';
+import { ClassifyChanges } from './commands/classifyChanges.js';
 import type { ExplainPanel } from './commands/explain.js';
 import { setApiKey } from './commands/keysSet.js';
 import { notYet, NOT_YET } from './commands/notYet.js';
@@ -25,7 +26,7 @@ export interface SwitchyardApi {
 const TITLES: Record<string, string> = {
   'switchyard.tutor.open': 'Open Tutor Chat', 'switchyard.plan.create': 'Plan a Change (Architect)',
   'switchyard.plan.open': 'Open Plan Review', 'switchyard.implement.reflex': 'Implement with Reflex Lane',
-  'switchyard.judge.audit': 'Request Judge Audit', 'switchyard.classify.changes': 'Classify Current Changes',
+  'switchyard.judge.audit': 'Request Judge Audit',
   'switchyard.budget.show': 'Show Budget', 'switchyard.runtime.start': 'Start Local Model Server',
   'switchyard.runtime.stop': 'Stop Local Model Server', 'switchyard.runtime.switchModel': 'Switch Local Model',
 };
@@ -48,8 +49,10 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     }
     return explainPanel;
   };
+  const classify = new ClassifyChanges(lazy, () => policy.current.policy, log);
   const render = () => statusBar.update(policy.current.policy, localOnly());
-  context.subscriptions.push(policy, statusBar,
+  context.subscriptions.push(policy, statusBar, classify,
+    vscode.commands.registerCommand('switchyard.classify.changes', () => classify.run()),
     policy.onDidChange(render),
     vscode.workspace.onDidChangeConfiguration((e) => { if (config.affects(e, 'localOnly')) render(); }),
     vscode.workspace.registerTextDocumentContentProvider(POLICY_SCHEME, new EffectivePolicyProvider(policy)),

@@ -1,4 +1,6 @@
-// The parts of the extension that need the validator (zod, jsonc-parser). Bundled apart as
-// dist/lazy.js and required on first use, so that loading and activating the extension stays light.
+// The parts of the extension that need the validator (zod, jsonc-parser) or the parser (web-tree-sitter).
+// Bundled apart as dist/lazy.js and required on first use, so that loading and activating stays light.
+export { classifyDiff } from '../core/classifier/classify.js';
+export { gitDiff, gitRepoReader } from '../core/classifier/gitRepo.js';
 export { parsePolicyText } from '../core/policy/load.js';
 export { ExplainPanel } from './commands/explain.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -128,5 +128,61 @@ describe('switchyard policy', () => {
     assert.equal(code, 2);
     assert.equal(out, '');
     assert.match(err, /invalid policy \(nothing was routed\)/);
+  });
+});
+
+describe('switchyard classify', () => {
+  const repoWith = () => {
+    const dir = tmp();
+    spawnSync('cp', ['-r', 'test/fixtures/cargo-ws/.', dir]);
+    const g = (...a: string[]) => spawnSync('git', ['-C', dir, '-c', 'user.email=t@example.invalid', '-c', 'user.name=t', ...a], { encoding: 'utf8' });
+    g('init', '-q'); g('add', '-A'); g('commit', '-qm', 'base');
+    return { dir, g };
+  };
+
+  it('--base over git revisions of --repo: the working tree against HEAD', () => {
+    const { dir } = repoWith();
+    writeFileSync(join(dir, 'rust-toolchain.toml'), '[toolchain]\nchannel = "1.90"\n');
+    const { code, out } = cli(['classify', '--repo', dir, '--base', 'HEAD']);
+    assert.equal(code, 0);
+    const c = JSON.parse(out);
+    assert.deepEqual(c.risk_flags, ['build_tooling']);
+    assert.equal(c.lane, 'cloud');
+  });
+
+  it('--base and --head compare two commits; --diff - reads a diff on stdin', () => {
+    const { dir, g } = repoWith();
+    const lib = join(dir, 'crates/ffi/src/lib.rs');
+    writeFileSync(lib, readFileSync(lib, 'utf8').replace('n.max(0)', 'n.max(1)'));
+    g('commit', '-qam', 'clamp');
+    const byRev = JSON.parse(cli(['classify', '--repo', dir, '--base', 'HEAD~1', '--head', 'HEAD']).out);
+    assert.equal(byRev.lines_changed, 2);
+    assert.equal(byRev.lane, 'local_reflex');
+    const diff = g('diff', 'HEAD~1', 'HEAD').stdout;
+    const byDiff = JSON.parse(cli(['classify', '--diff', '-'], diff).out);
+    assert.deepEqual(byDiff.risk_flags, byRev.risk_flags);
+  });
+
+  it('exits 2 for a bad revision, a missing diff file or conflicting options', () => {
+    const { dir } = repoWith();
+    assert.match(cli(['classify', '--repo', dir, '--base', 'no-such-rev']).err, /--base: "no-such-rev" is not a revision/);
+    assert.equal(cli(['classify', '--diff', '/nonexistent.diff']).code, 2);
+    assert.match(cli(['classify', '--diff', '-', '--base', 'HEAD'], '').err, /either --diff/);
+    assert.match(cli(['classify']).err, /missing --diff/);
+  });
+});
+
+describe('the built CLI bundle (dist/cli.js as users run it)', () => {
+  it('routes and classifies with its grammars beside it', async () => {
+    const build = spawnSync(process.execPath, ['esbuild.config.mjs'], { encoding: 'utf8' });
+    assert.equal(build.status, 0, build.stderr);
+    const dir = join(ROOT, 'dist');
+    const run = (args: string[], input?: string) => spawnSync(process.execPath, [join(dir, 'cli.js'), ...args], { input, encoding: 'utf8', cwd: tmp() });
+    const r = run(['route'], '{"role":"judge"}');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).rule, 'judge.cloud_only');
+    const c = run(['classify', '--diff', '-'], 'diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,1 +1,1 @@\n-fn a() {}\n+fn a() { unsafe { b() } }\n');
+    assert.equal(c.status, 0, c.stderr);
+    assert.deepEqual(JSON.parse(c.stdout).risk_flags, ['unsafe_ffi']);
   });
 });

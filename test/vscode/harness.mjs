@@ -1,6 +1,6 @@
 // Shared pieces of the real-VS-Code tests: servers in their own process group, a headless Chromium,
 // an isolated profile per run. Only 127.0.0.1 is ever used.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,6 +28,12 @@ export function workDir(name) {
   writeFileSync(join(dir, 'ud/User/settings.json'), JSON.stringify(QUIET_SETTINGS, null, 2));
   cpSync(join(ROOT, 'demo'), join(dir, 'ws'), { recursive: true });
   return dir;
+}
+
+/** Makes the workspace a git repository with one commit (Classify Current Changes reads the tree against HEAD). */
+export function gitInit(ws) {
+  const git = (...args) => execFileSync('git', ['-C', ws, '-c', 'user.email=demo@example.invalid', '-c', 'user.name=demo', ...args], { stdio: 'pipe' });
+  git('init', '-q'); git('add', '-A'); git('commit', '-qm', 'demo workspace');
 }
 
 export const xdgEnv = (dir) => ({ ...process.env, XDG_CONFIG_HOME: join(dir, 'xdg/config'), XDG_DATA_HOME: join(dir, 'xdg/data'), XDG_CACHE_HOME: join(dir, 'xdg/cache') });

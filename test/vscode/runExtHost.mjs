@@ -2,6 +2,7 @@
 // code-server, opened in headless Chromium with the extensionDevelopmentPath/extensionTestsPath payload.
 // Prints "N passed, N failed" for the suite; exits 1 when anything failed.
 import { existsSync, readFileSync } from 'node:fs';
+import { format } from 'node:util';
 import { join } from 'node:path';
 import { CODE_SERVER, freePort, launchBrowser, ROOT, startServer, workDir } from './harness.mjs';
 
@@ -22,7 +23,7 @@ try {
   // The workbench's own chatter (offline gallery, service worker, sockets) is noise here; mocha's lines are kept.
 const NOISE = /ENOTFOUND|open-vsx|ServiceWorker|AccountPolicyGate|socket|grace time|builtin extensions|AgentHost|authentication provider|^\s+at /;
 await page.exposeFunction('codeAutomationLog', (type, args) => {
-  const line = (args ?? []).map(String).join(' ');
+  const line = format(...(args ?? []));
   if (!NOISE.test(line)) console.log(line);
 });
   await page.exposeFunction('codeAutomationExit', (c) => done(c));

@@ -2,12 +2,14 @@
 // headless Chromium the way a person drives it. Screenshots go to test-output/.
 // Usage: node test/vscode/ui.test.mjs path/to/switchyard.vsix   -> prints "N passed, N failed"
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CODE_SERVER, freePort, launchBrowser, NODE24, OUTPUT, startServer, workDir, xdgEnv } from './harness.mjs';
+import { CODE_SERVER, freePort, gitInit, launchBrowser, NODE24, OUTPUT, startServer, workDir, xdgEnv } from './harness.mjs';
 
 const vsix = process.argv[2];
 if (!vsix) { console.error('usage: ui.test.mjs SWITCHYARD.vsix'); process.exit(2); }
 const dir = workDir('ui');
+gitInit(join(dir, 'ws'));
 const entry = join(CODE_SERVER, 'out/node/entry.js');
 const common = ['--auth', 'none', '--user-data-dir', join(dir, 'ud'), '--extensions-dir', join(dir, 'exts')];
 execFileSync(NODE24, [entry, ...common, '--install-extension', vsix], { env: xdgEnv(dir), stdio: 'pipe' });
@@ -109,6 +111,18 @@ try {
     await item.waitFor({ state: 'visible', timeout: 10_000 });
     await page.screenshot({ path: join(OUTPUT, 'context-menu.png') });
     await page.keyboard.press('Escape');
+  });
+  await test('Classify Current Changes lists the risk evidence and jumps to its line', async () => {
+    const lib = join(dir, 'ws', 'crates', 'core', 'src', 'lib.rs');
+    writeFileSync(lib, readFileSync(lib, 'utf8').replace('pub fn word_counts(text: &str)', 'pub fn word_counts(text: &str, min: usize)'));
+    await runCommand('Switchyard: Classify Current Changes');
+    const title = page.locator('.quick-input-widget .quick-input-title', { hasText: 'Lane cloud · high risk' });
+    await title.waitFor({ timeout: 30_000 });
+    const item = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'public_api' }).first();
+    await item.waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(OUTPUT, 'classify-changes.png') });
+    await page.keyboard.press('Enter');
+    await page.locator('.tabs-container .tab.active', { hasText: 'lib.rs' }).waitFor({ timeout: 15_000 });
   });
 } finally {
   await browser.close();

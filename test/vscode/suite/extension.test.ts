@@ -1,5 +1,8 @@
 // Wiring tests in a real VS Code extension host: what the extension registers and how it reacts.
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SwitchyardApi } from '../../../src/vscode/extension.js';
 
@@ -60,6 +63,7 @@ describe('Switchyard in the extension host', () => {
 
   it('a command not built yet says so instead of failing', async () => {
     const msg = await vscode.commands.executeCommand<string>('switchyard.tutor.open');
+    assert.ok(msg, 'the command answered');
     assert.match(msg, /Open Tutor Chat: the Tutor chat is not available in this version yet/);
   });
 
@@ -107,6 +111,29 @@ describe('Switchyard in the extension host', () => {
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, new vscode.Range(0, 0, 2, 0));
     assert.ok(actions.some((a) => a.title === 'Switchyard: Request Judge Audit' && a.command?.command === 'switchyard.judge.audit'));
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('Classify Current Changes measures the working tree against HEAD and lists the evidence in Problems', async () => {
+    const root = folder().fsPath;
+    const git = (...args: string[]) => execFileSync('git', ['-C', root, '-c', 'user.email=t@example.invalid', '-c', 'user.name=t', ...args], { encoding: 'utf8' });
+    git('init', '-q'); git('add', '-A'); git('commit', '-qm', 'base');
+    const lib = join(root, 'crates', 'core', 'src', 'lib.rs');
+    const original = readFileSync(lib, 'utf8');
+    writeFileSync(lib, original.replace('pub fn tokenize(text: &str) -> Vec<String> {', 'pub fn tokenize(text: &str, keep_case: bool) -> Vec<String> {'));
+    try {
+      const result = await vscode.commands.executeCommand<{ risk_flags: string[]; lane: string; evidence: { line: number }[] }>('switchyard.classify.changes');
+      assert.deepEqual(result.risk_flags, ['public_api']);
+      assert.equal(result.lane, 'cloud');
+      const diags = await until('a classification diagnostic', () => {
+        const d = vscode.languages.getDiagnostics(vscode.Uri.file(lib)).filter((x) => x.source === 'switchyard');
+        return d.length > 0 && d;
+      });
+      assert.match(diags[0]!.message, /^public_api: pub fn tokenize signature changed/);
+      assert.equal(diags[0]!.range.start.line, result.evidence[0]!.line - 1);
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    } finally {
+      writeFileSync(lib, original);
+    }
   });
 
   it('Explain Routing Decisions opens its webview panel', async () => {
