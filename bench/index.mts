@@ -1,10 +1,12 @@
 // npm run bench: the figures the issues ask for, printed as one table.
+import { benchClassifier } from './classifier.js';
 import { benchExtension } from './extension.js';
 import { benchRouter, type Figure } from './router.js';
 
 const sections: [string, () => Figure[] | Promise<Figure[]>][] = [
   ['router (issue 2)', () => benchRouter()],
   ['extension (issue 3)', () => benchExtension()],
+  ['classifier (issue 4)', () => benchClassifier()],
 ];
 
 for (const [title, run] of sections) {

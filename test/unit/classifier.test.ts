@@ -41,7 +41,8 @@ describe('classifier on a realistic multi-crate Cargo workspace (test/fixtures/c
       for (const e of c.edits) apply(repo, e);
       const diff = await gitDiff(repo, 'HEAD');
       assert.ok(diff.length > 0, 'the edit produced a diff');
-      const withRepo = await classifyDiff(diff, { policy, repo: gitRepoReader(repo, 'HEAD') });
+      const reader = gitRepoReader(repo, 'HEAD');
+      const withRepo = await classifyDiff(diff, { policy, repo: reader }).finally(() => reader.close());
       const why = JSON.stringify({ flags: withRepo.risk_flags, reasons: withRepo.reasons, warnings: withRepo.warnings }, null, 1);
       assert.deepEqual([...withRepo.risk_flags].sort(), [...c.flags].sort(), why);
       assert.equal(withRepo.lane, c.lane, why);

@@ -26,7 +26,7 @@ export async function classifyCommand(o: ClassifyOptions): Promise<number> {
     // With --repo, files are read at HEAD when the hunks apply there (a diff of the working tree), else from the hunks alone.
     reader = repo ? gitRepoReader(repo, 'HEAD') : undefined;
   }
-  const result = await classifyDiff(diff, { policy, repo: reader });
+  const result = await classifyDiff(diff, { policy, repo: reader }).finally(() => reader?.close());
   printJson(result);
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
   return EXIT.ok;

@@ -23,7 +23,8 @@ export class ClassifyChanges implements vscode.Disposable {
     try {
       result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Switchyard: classifying changes' }, async () => {
         const diff = await gitDiff(root, 'HEAD');
-        return classifyDiff(diff, { policy: this.policy(), repo: gitRepoReader(root, 'HEAD') });
+        const reader = gitRepoReader(root, 'HEAD');
+        return classifyDiff(diff, { policy: this.policy(), repo: reader }).finally(() => reader.close());
       });
     } catch (e) {
       const msg = `Switchyard: could not read the changes of ${folder.name}: ${(e as Error).message}. Is it a git repository with at least one commit?`;
