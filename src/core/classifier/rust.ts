@@ -23,7 +23,10 @@ export interface RustFindings { evidence: Evidence[]; sharedState: boolean }
 const COMMENTS = new Set(['line_comment', 'block_comment', 'doc_comment', 'inner_doc_comment_marker', 'outer_doc_comment_marker']);
 const ITEMS = new Set(['function_item', 'function_signature_item', 'struct_item', 'enum_item', 'union_item', 'trait_item', 'type_item',
   'const_item', 'static_item', 'mod_item', 'use_declaration', 'macro_definition', 'impl_item', 'associated_type', 'extern_crate_declaration', 'foreign_mod_item']);
-const SEC_TOKEN_MIN = 1;
+
+/** A node on the walk's current path. Node objects are made only where a rule needs one (they are costly). */
+interface Frame { type: string; sr: number; sc: number; er: number; ec: number; node?: Node }
+const NEED_NODE = new Set([...ITEMS, 'field_declaration', 'enum_variant', 'attribute_item', 'macro_invocation']);
 
 export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
   const out: Evidence[] = [];
@@ -36,23 +39,59 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
     seen.add(key);
     out.push({ flag, path: ctx.path, line, node: typeof node === 'string' ? node : node.type, text: (side.lines[row] ?? '').trim().slice(0, 160), why });
   };
-  if (ctx.isTestFile) return { evidence: out, sharedState };
+  if (ctx.isTestFile || side.changed.size === 0) return { evidence: out, sharedState };
+  const sorted = [...side.changed].sort((a, b) => a - b);
+  const touches = (a: number, b: number) => { // any changed row in [a, b]? (binary search)
+    let lo = 0, hi = sorted.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid]! < a) lo = mid + 1; else hi = mid; }
+    return lo < sorted.length && sorted[lo]! <= b;
+  };
+  const textOf = (f: Frame) => f.sr === f.er ? (side.lines[f.sr] ?? '').slice(f.sc, f.ec)
+    : [(side.lines[f.sr] ?? '').slice(f.sc), ...side.lines.slice(f.sr + 1, f.er), (side.lines[f.er] ?? '').slice(0, f.ec)].join('\n');
 
-  const significant = [...side.changed].filter((r) => isCodeRow(side, r)).sort((a, b) => a - b);
-  if (significant.length === 0) return { evidence: out, sharedState };
-  const rows = new Set(significant);
-
-  // 1. What encloses each changed line.
-  for (const row of significant) {
-    const anchor = anchorNode(side, row);
-    if (!anchor || inTestCode(anchor)) continue;
-    for (let n: Node | null = anchor; n; n = n.parent) {
-      if (n.type === 'unsafe_block') add('unsafe_ffi', row, n, 'change inside an unsafe block');
-      else if (n.type === 'foreign_mod_item') add('unsafe_ffi', row, n, 'change inside an extern block');
-      else if ((n.type === 'function_item' || n.type === 'function_signature_item') && hasModifier(n, 'unsafe')) add('unsafe_ffi', row, n, 'change inside an unsafe fn');
-      else if ((n.type === 'function_item') && hasExternAbi(n)) add('unsafe_ffi', row, n, 'change inside an extern "ABI" fn');
-      else if ((n.type === 'impl_item' || n.type === 'trait_item') && hasChildToken(n, 'unsafe')) add('unsafe_ffi', row, n, `change inside an unsafe ${n.type === 'impl_item' ? 'impl' : 'trait'}`);
+  // 1. One walk over the parts of the tree that touch changed rows (a cursor: no Node objects for the rest).
+  const frames: Frame[] = [];
+  const anchors = new Map<number, Frame[]>(); // changed code row -> the path to its first token
+  const cursor = side.tree.walk();
+  for (;;) {
+    const type = cursor.nodeType;
+    const sp = cursor.startPosition, ep = cursor.endPosition;
+    let descend = false;
+    if (touches(sp.row, ep.row) && !COMMENTS.has(type)) {
+      const node = NEED_NODE.has(type) ? cursor.currentNode : undefined;
+      if (!(node && inTestItem(node))) {
+        const frame: Frame = { type, sr: sp.row, sc: sp.column, er: ep.row, ec: ep.column, node };
+        if (side.changed.has(sp.row)) token(frame);
+        if (type === 'await_expression' && side.changed.has(ep.row)) add('async_concurrency', ep.row, type, '.await changed');
+        frames.push(frame);
+        descend = cursor.gotoFirstChild();
+        if (!descend) {
+          if (side.changed.has(sp.row) && !anchors.has(sp.row)) anchors.set(sp.row, [...frames]);
+          frames.pop();
+        }
+      }
     }
+    if (descend) continue;
+    let done = false;
+    while (!cursor.gotoNextSibling()) {
+      if (!cursor.gotoParent()) { done = true; break; }
+      frames.pop();
+    }
+    if (done) break;
+  }
+
+  // 2. What encloses each changed code row.
+  for (const [row, path] of anchors) {
+    for (let i = path.length - 1; i >= 0; i--) {
+      const f = path[i]!;
+      if (f.type === 'unsafe_block') add('unsafe_ffi', row, f.type, 'change inside an unsafe block');
+      else if (f.type === 'foreign_mod_item') add('unsafe_ffi', row, f.type, 'change inside an extern block');
+      else if (f.node && (f.type === 'function_item' || f.type === 'function_signature_item') && hasModifier(f.node, 'unsafe')) add('unsafe_ffi', row, f.node, 'change inside an unsafe fn');
+      else if (f.node && f.type === 'function_item' && hasExternAbi(f.node)) add('unsafe_ffi', row, f.node, 'change inside an extern "ABI" fn');
+      else if (f.node && (f.type === 'impl_item' || f.type === 'trait_item') && hasChildToken(f.node, 'unsafe')) add('unsafe_ffi', row, f.node, `change inside an unsafe ${f.type === 'impl_item' ? 'impl' : 'trait'}`);
+    }
+    const anchor = [...path].reverse().find((f) => f.node)?.node;
+    if (!anchor) continue;
     const api = publicApiChange(anchor, row, side, ctx);
     if (api) add('public_api', row, api.node, api.why);
     const schema = serdeTypeChange(anchor, row, side, ctx);
@@ -61,61 +100,61 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
       if (schema.config) add('public_api', row, schema.node, `config schema: ${schema.why}`);
     }
   }
+  return { evidence: out, sharedState };
 
-  // 2. What the changed lines themselves contain (tokens and nodes that start on a changed row).
-  const visit = (n: Node): void => {
-    if (!intersects(n, rows) || COMMENTS.has(n.type) || inTestItem(n)) return;
-    const row = n.startPosition.row;
-    const onChanged = rows.has(row);
-    if (onChanged) {
-      switch (n.type) {
-        case 'unsafe': add('unsafe_ffi', row, n.parent ?? n, '`unsafe` written or removed'); break;
-        case 'pointer_type': add('unsafe_ffi', row, n, 'raw pointer type'); break;
-        case 'extern_modifier': add('unsafe_ffi', row, n, 'extern ABI'); break;
-        case 'foreign_mod_item': add('unsafe_ffi', row, n, 'extern block'); break;
-        case 'extern_crate_declaration': if (FFI_PATH_ROOTS.has(n.childForFieldName('name')?.text ?? '')) add('unsafe_ffi', row, n, 'FFI crate'); break;
-        case 'async': add('async_concurrency', row, n.parent ?? n, '`async` changed'); break;
-        case 'attribute_item': attribute(n, row); break;
-        case 'macro_invocation': {
-          const name = n.childForFieldName('macro')?.text ?? '';
-          if (/^(tokio::)?(select|join|try_join|pin)$/.test(name) || /^(futures::)?(select|join|try_join)$/.test(name)) add('async_concurrency', row, n, `${name}! changed`);
-          if (/^(lazy_static|thread_local)$/.test(name)) { add('async_concurrency', row, n, `${name}! shared state`); sharedState = true; }
-          break;
-        }
-        case 'scoped_identifier': case 'scoped_type_identifier': case 'scoped_use_list': {
-          const root = n.text.split('::')[0]!.replace(/^::/, '');
-          if (FFI_PATH_ROOTS.has(root) || /^(std|core)::(ffi|os::raw)\b/.test(n.text)) add('unsafe_ffi', row, n, `${root}:: path (FFI)`);
-          break;
-        }
-        case 'static_item': if (hasChildToken(n, 'mutable_specifier') || /\bstatic\s+mut\b/.test(n.text.slice(0, 40))) { add('async_concurrency', row, n, 'static mut: shared state'); sharedState = true; } break;
+  /** Rules for a node that starts on a changed row. */
+  function token(f: Frame): void {
+    const row = f.sr;
+    const parent = frames[frames.length - 1]?.type ?? '';
+    switch (f.type) {
+      case 'unsafe': add('unsafe_ffi', row, parent || f.type, '`unsafe` written or removed'); return;
+      case 'pointer_type': add('unsafe_ffi', row, f.type, 'raw pointer type'); return;
+      case 'extern_modifier': add('unsafe_ffi', row, f.type, 'extern ABI'); return;
+      case 'foreign_mod_item': add('unsafe_ffi', row, f.type, 'extern block'); return;
+      case 'extern_crate_declaration': if (FFI_PATH_ROOTS.has(f.node?.childForFieldName('name')?.text ?? '')) add('unsafe_ffi', row, f.type, 'FFI crate'); return;
+      case 'async': add('async_concurrency', row, parent || f.type, '`async` changed'); return;
+      case 'attribute_item': if (f.node) attribute(f.node, row); return;
+      case 'macro_invocation': {
+        const name = f.node?.childForFieldName('macro')?.text ?? '';
+        if (/^(tokio::|futures::)?(select|join|try_join|pin)$/.test(name)) add('async_concurrency', row, f.type, `${name}! changed`);
+        if (/^(lazy_static|thread_local)$/.test(name)) { add('async_concurrency', row, f.type, `${name}! shared state`); sharedState = true; }
+        return;
       }
+      case 'scoped_identifier': case 'scoped_type_identifier': case 'scoped_use_list': {
+        const text = textOf(f);
+        const root = text.split('::')[0]!.replace(/^::/, '').trim();
+        if (FFI_PATH_ROOTS.has(root) || /^(std|core)::(ffi|os::raw)\b/.test(text)) add('unsafe_ffi', row, f.type, `${root}:: path (FFI)`);
+        return;
+      }
+      case 'static_item': if (/\bstatic\s+mut\b/.test(textOf(f).slice(0, 60))) { add('async_concurrency', row, f.type, 'static mut: shared state'); sharedState = true; } return;
+      case 'identifier': case 'type_identifier': case 'field_identifier': identifier(f, parent, frames[frames.length - 2]?.type ?? ''); return;
     }
-    if (n.type === 'await_expression' && rows.has(n.endPosition.row)) add('async_concurrency', n.endPosition.row, n, '.await changed');
-    if (onChanged && (n.type === 'identifier' || n.type === 'type_identifier' || n.type === 'field_identifier')) identifier(n, row);
-    for (const c of n.children) if (c) visit(c);
-  };
+  }
 
-  const identifier = (n: Node, row: number): void => {
-    const text = n.text;
+  function identifier(f: Frame, parent: string, grandparent: string): void {
+    const row = f.sr;
+    const text = textOf(f);
     const ws = words(text);
     const joined = ws.join('_');
+    const scoped = parent === 'scoped_identifier' || parent === 'scoped_type_identifier';
+    const methodCall = parent === 'field_expression' && grandparent === 'call_expression';
     // Concurrency: a type or call that means threads, tasks, channels, locks or atomics.
     const conc = CONCURRENCY_WORDS.has(joined) || ws.some((w) => ['mutex', 'rwlock', 'atomic', 'semaphore', 'condvar', 'mpsc', 'oneshot', 'crossbeam', 'rayon', 'joinhandle', 'joinset'].includes(w))
-      || (text === 'Arc' || text === 'spawn' || text === 'spawn_blocking' || text === 'spawn_local' || text === 'JoinHandle' || text === 'JoinSet')
-      || (n.type === 'field_identifier' && /^(lock|try_lock|read_lock|write_lock|lock_exclusive|lock_shared|fetch_add|fetch_sub|compare_exchange|swap|store|load)$/.test(text) && isMethodCall(n))
-      || (n.type === 'type_identifier' && (text === 'Send' || text === 'Sync') && n.parent?.type === 'trait_bounds');
-    const nonConcLike = /^(join|select|send|sync|watch|notify|cancel|abort|thread|timeout|barrier|channel|broadcast)$/.test(joined) && !(n.parent?.type === 'scoped_identifier' || n.parent?.type === 'scoped_type_identifier');
-    if (conc && !nonConcLike) {
-      add('async_concurrency', row, n, `${text}`);
+      || text === 'Arc' || text === 'spawn' || text === 'spawn_blocking' || text === 'spawn_local' || text === 'JoinHandle' || text === 'JoinSet'
+      || (f.type === 'field_identifier' && methodCall && /^(lock|try_lock|read_lock|write_lock|lock_exclusive|lock_shared|fetch_add|fetch_sub|compare_exchange|swap|store|load)$/.test(text))
+      || (f.type === 'type_identifier' && (text === 'Send' || text === 'Sync') && parent === 'trait_bounds');
+    const generic = /^(join|select|send|sync|watch|notify|cancel|abort|thread|timeout|barrier|channel|broadcast)$/.test(joined) && !scoped;
+    if (conc && !generic) {
+      add('async_concurrency', row, f.type, text);
       if (SHARED_STATE_WORDS.has(joined) || ws.some((w) => SHARED_STATE_WORDS.has(w)) || text === 'Arc' || /^(lock|try_lock|fetch_add|fetch_sub|compare_exchange|store|load|swap)$/.test(text)) sharedState = true;
     }
     // Security: identifiers that name credentials, crypto, sandboxing or permission logic.
-    if (isSecurityIdentifier(ws, n)) add('security_sandbox', row, n, `identifier ${text}`);
+    if (isSecurityIdentifier(ws, f.type, parent)) add('security_sandbox', row, f.type, `identifier ${text}`);
     // Persistence: identifiers that name formats and migrations.
-    if (ws.length >= SEC_TOKEN_MIN && (PERSISTENCE_WORDS.has(joined) || ws.some((w) => w === 'migration' || w === 'migrations' || w === 'lockfile' || w === 'receipt'))) add('persistence_schema', row, n, `identifier ${text}`);
-  };
+    if (PERSISTENCE_WORDS.has(joined) || ws.some((w) => w === 'migration' || w === 'migrations' || w === 'lockfile' || w === 'receipt')) add('persistence_schema', row, f.type, `identifier ${text}`);
+  }
 
-  const attribute = (n: Node, row: number): void => {
+  function attribute(n: Node, row: number): void {
     const attr = n.namedChildren.find((c) => c?.type === 'attribute');
     const name = attr?.namedChildren[0]?.text ?? '';
     const args = attr?.namedChildren.slice(1).map((c) => c?.text ?? '').join(' ') ?? '';
@@ -127,36 +166,7 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
     }
     if (name === 'serde') add('persistence_schema', row, n, '#[serde(...)] changed');
     if (CLI_ATTRS.has(name)) add('public_api', row, n, `CLI surface: #[${name}(...)] changed`);
-  };
-
-  visit(side.tree.rootNode);
-  return { evidence: out, sharedState };
-}
-
-/** A code row: changed, not blank, not only a comment. */
-function isCodeRow(side: RustSide, row: number): boolean {
-  const line = side.lines[row] ?? '';
-  if (!line.trim()) return false;
-  const n = anchorNode(side, row);
-  if (!n) return true;
-  for (let p: Node | null = n; p; p = p.parent) if (COMMENTS.has(p.type)) return false;
-  return true;
-}
-
-/** The smallest node that covers the code of a row. */
-function anchorNode(side: RustSide, row: number): Node | null {
-  const line = side.lines[row] ?? '';
-  const start = line.search(/\S/);
-  if (start < 0) return null;
-  const end = line.trimEnd().length;
-  return side.tree.rootNode.descendantForPosition({ row, column: start }, { row, column: Math.max(start, end - 1) });
-}
-
-function intersects(n: Node, rows: Set<number>): boolean {
-  const a = n.startPosition.row, b = n.endPosition.row;
-  if (b - a < 64) { for (let r = a; r <= b; r++) if (rows.has(r)) return true; return false; }
-  for (const r of rows) if (r >= a && r <= b) return true;
-  return false;
+  }
 }
 
 function attributesOf(n: Node): string[] {
@@ -171,10 +181,6 @@ const TEST_ATTR = /#\[\s*(cfg\s*\(\s*test\s*\)|(tokio::|async_std::)?test\b|rste
 function inTestItem(n: Node): boolean {
   return (n.type === 'mod_item' || n.type === 'function_item') && attributesOf(n).some((a) => TEST_ATTR.test(a));
 }
-function inTestCode(n: Node): boolean {
-  for (let p: Node | null = n; p; p = p.parent) if (inTestItem(p)) return true;
-  return false;
-}
 
 const hasChildToken = (n: Node, type: string) => n.children.some((c) => c?.type === type);
 function hasModifier(n: Node, mod: string): boolean {
@@ -185,7 +191,6 @@ function hasExternAbi(n: Node): boolean {
   const mods = n.children.find((c) => c?.type === 'function_modifiers');
   return !!mods && mods.children.some((c) => c?.type === 'extern_modifier');
 }
-const isMethodCall = (n: Node) => n.parent?.type === 'field_expression' && n.parent.parent?.type === 'call_expression';
 
 /** `pub` exactly: pub(crate), pub(super) and pub(in ...) are not visible outside the crate. */
 function isExported(item: Node): boolean {
@@ -285,14 +290,13 @@ const kindWord = (n: Node) => n.type.replace(/_item$|_declaration$/, '').replace
 
 const HASH_WORDS = new Set(['sha1', 'sha2', 'sha256', 'sha384', 'sha512', 'blake2', 'blake3', 'md5', 'digest']);
 
-function isSecurityIdentifier(ws: string[], n: Node): boolean {
+function isSecurityIdentifier(ws: string[], type: string, parent: string): boolean {
   const hits = ws.filter((w) => SECURITY_WORDS.has(w));
   if (hits.length > 0) {
     // A hash named as data (a `sha256` field, a `digest` variable) is a format, not crypto code:
     // hashing counts where a hasher type, path or call is used.
     if (hits.every((w) => HASH_WORDS.has(w))) {
-      const p = n.parent?.type ?? '';
-      const used = n.type === 'type_identifier' || /^scoped_|use_|call_expression|generic_type/.test(p);
+      const used = type === 'type_identifier' || /^scoped_|use_|call_expression|generic_type/.test(parent);
       if (!used) return false;
     }
     return true;

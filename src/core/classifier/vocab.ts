@@ -1,7 +1,18 @@
 // Word lists the detectors match against identifiers, paths and crate names (never comments).
 // Identifiers are split into lower-case words first: `AccessToken` -> ["access", "token"].
 
+const wordCache = new Map<string, string[]>();
+
 export function words(identifier: string): string[] {
+  let w = wordCache.get(identifier);
+  if (w) return w;
+  w = splitWords(identifier);
+  if (wordCache.size > 50_000) wordCache.clear();
+  wordCache.set(identifier, w);
+  return w;
+}
+
+function splitWords(identifier: string): string[] {
   return identifier
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
