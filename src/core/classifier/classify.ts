@@ -4,6 +4,7 @@ import type { Policy } from '../policy/schema.js';
 import { CrateMap, type CrateInfo } from './crates.js';
 import { parserFor } from './grammar.js';
 import { analyzeCargoToml } from './manifest.js';
+import { moduleReach } from './modules.js';
 import { countsTowardSize, kindOf, languageOf } from './paths.js';
 import { analyzeRust } from './rust.js';
 import { fragmentSides, fullSides, type SideText } from './sides.js';
@@ -97,12 +98,14 @@ async function analyzeFile(f: FilePatch, path: string, kind: string, crate: Crat
 
   if (path.endsWith('.rs')) {
     const parser = await parserFor('rust');
+    const isLib = !!crate?.isLib && !/(^|\/)(src\/main\.rs|src\/bin\/|build\.rs$)/.test(path);
+    const reach = isLib && repo && crate ? await moduleReach(crate.dir, path, repo.readCurrent) : 'unknown';
     for (const [side, removedSide] of [[sides.after, false], [sides.before, true]] as const) {
       if (!side || side.changed.size === 0) continue;
       const tree = parser.parse(side.text);
       if (!tree) continue;
       const lines = side.text.split('\n');
-      const found = analyzeRust({ tree, changed: side.changed, lineOf: side.lineOf, lines }, { path, isLib: !!crate?.isLib && !/(^|\/)(src\/main\.rs|src\/bin\/|build\.rs$)/.test(path), isTestFile: isTest });
+      const found = analyzeRust({ tree, changed: side.changed, lineOf: side.lineOf, lines }, { path, isLib, isTestFile: isTest, moduleExported: reach !== 'private' });
       for (const e of found.evidence) evidence.push(removedSide ? { ...e, why: `${e.why} (removed)`, side: 'before' } : { ...e, side: 'after' });
       sharedState ||= found.sharedState;
       codeChanged ||= [...side.changed].some((r) => { const l = (lines[r] ?? '').trim(); return l !== '' && !l.startsWith('//') && !l.startsWith('/*') && !l.startsWith('*'); });

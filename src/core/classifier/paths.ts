@@ -25,7 +25,7 @@ export function kindOf(path: string): FileKind {
   if (BUILD.test(path)) return 'build';
   if (SNAPSHOTS.test(path)) return 'test';
   if (DOCS.test(path) && !/\.(rs|ts|js|py)$/.test(path)) return 'doc';
-  if (TEST_DIRS.test(path) || /(_test|_tests|\.test|\.spec)\.(rs|ts|tsx|js|py)$/.test(path) || /(^|\/)test_[^/]+\.py$/.test(path)) return 'test';
+  if (TEST_DIRS.test(path) || /(_test|_tests|\.test|\.spec)\.(rs|ts|tsx|js|py)$/.test(path) || /(^|\/)tests?\.rs$/.test(path) || /(^|\/)test_[^/]+\.py$/.test(path)) return 'test';
   if (/\.(rs|ts|tsx|mts|cts|js|jsx|mjs|cjs|py|c|h|cc|cpp|go|java|kt|swift|proto|sql)$/.test(path)) return 'source';
   return 'other';
 }

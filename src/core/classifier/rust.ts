@@ -16,7 +16,7 @@ export interface RustSide {
   lines: string[];
 }
 
-export interface RustContext { path: string; isLib: boolean; isTestFile: boolean }
+export interface RustContext { path: string; isLib: boolean; isTestFile: boolean; /** false when the file is a private module of its crate */ moduleExported?: boolean }
 
 export interface RustFindings { evidence: Evidence[]; sharedState: boolean }
 
@@ -207,7 +207,7 @@ function isExported(item: Node): boolean {
 }
 
 function publicApiChange(anchor: Node, row: number, side: RustSide, ctx: RustContext): { node: Node; why: string } | null {
-  if (!ctx.isLib) return null;
+  if (!ctx.isLib || ctx.moduleExported === false) return null;
   // The innermost item around the change, and whether the change is in its signature or only its body.
   let item: Node | null = anchor;
   while (item && !ITEMS.has(item.type) && item.type !== 'field_declaration' && item.type !== 'enum_variant') item = item.parent;

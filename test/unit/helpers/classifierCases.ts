@@ -105,6 +105,10 @@ export const CASES: Case[] = [
     edits: [{ path: 'crates/core/src/lib.rs', replace: ['pub(crate) fn is_stop_word', `${many(60, (i) => `fn helper_${i}(x: usize) -> usize {\n    x + ${i}\n}`)}\n\npub(crate) fn is_stop_word`] }] },
   { name: 'a removed pub fn is API', lane: 'cloud', flags: ['public_api'],
     edits: [{ path: 'crates/ffi/src/lib.rs', replace: ['/// The page size of this machine, for buffer sizing.\npub fn page_size() -> usize {\n    4096\n}\n', ''] }] },
+  { name: 'a pub fn in a private module is not public API', lane: 'local_reflex', flags: [], diffOnlyFlags: ['public_api'],
+    edits: [{ path: 'crates/core/src/util.rs', replace: ['pub fn clamp_len(n: usize, max: usize) -> usize {', 'pub fn clamp_len(n: usize, max: usize, min: usize) -> usize {'] }] },
+  { name: 'a pub item of a private module that the crate re-exports is public API', lane: 'cloud', flags: ['public_api'],
+    edits: [{ path: 'crates/core/src/text.rs', replace: ['pub struct Token<\'a> {\n    pub kind: TokenKind,', 'pub struct Token<\'a> {\n    pub kind: TokenKind,\n    pub offset: usize,'] }] },
   { name: 'a new migration file', lane: 'cloud', flags: ['persistence_schema'],
     edits: [{ path: 'crates/server/migrations/0002_totals.sql', write: 'ALTER TABLE totals ADD COLUMN worker INTEGER;\n' }] },
 ];
