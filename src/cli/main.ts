@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // switchyard: the core without the editor. JSON on stdout, diagnostics on stderr, exit codes of CONTRACTS.md.
 import { parseArgs } from 'node:util';
+import { auditCommand } from './commands/audit.js';
 import { classifyCommand } from './commands/classify.js';
 import { policyCommand } from './commands/policy.js';
 import { routeCommand } from './commands/route.js';
@@ -10,12 +11,13 @@ const USAGE = `usage: switchyard <command> [options]
   route [--policy F] [--request F|-] [--local-only]    one routing decision (JSON)
   classify [--repo DIR] (--diff F|- | --base REV [--head REV])   size and risk of a change (JSON)
   policy validate F | policy show [--policy F] | policy schema
-  ask | budget | audit | runtime                       (not available in this version yet)
+  audit [--since ISO]                                  the audit log of --state, JSON lines
+  ask | budget | runtime                               (not available in this version yet)
 common options: --state DIR, --local-only, --help`;
 
 const NOT_YET: Record<string, string> = {
   ask: 'routed model calls', budget: 'the budget ledger',
-  audit: 'the audit log', runtime: 'the local model server lifecycle',
+  runtime: 'the local model server lifecycle',
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -25,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
       args: argv, allowPositionals: true, strict: true,
       options: {
         policy: { type: 'string' }, request: { type: 'string' }, state: { type: 'string' },
-        repo: { type: 'string' }, diff: { type: 'string' }, base: { type: 'string' }, head: { type: 'string' },
+        repo: { type: 'string' }, diff: { type: 'string' }, base: { type: 'string' }, head: { type: 'string' }, since: { type: 'string' },
         'local-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -42,6 +44,9 @@ export async function main(argv: string[]): Promise<number> {
         return routeCommand({ policy: v.policy, request: v.request, localOnly: v['local-only'] });
       case 'policy':
         return policyCommand(rest[0], rest.slice(1), { policy: v.policy });
+      case 'audit':
+        if (rest.length) throw new UsageError(`audit: unexpected argument "${rest[0]}"`);
+        return auditCommand({ state: v.state, since: v.since });
       case 'classify':
         if (rest.length) throw new UsageError(`classify: unexpected argument "${rest[0]}"`);
         return await classifyCommand({ repo: v.repo, diff: v.diff, base: v.base, head: v.head, policy: v.policy });

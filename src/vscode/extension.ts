@@ -21,6 +21,8 @@ export interface SwitchyardApi {
   policySource(): string;
   statusBarText(): { budget: string; runtime: string };
   effectiveLocalOnly(): boolean;
+  /** Where this window's audit log lives (JSON lines). */
+  auditPath(): string;
 }
 
 const TITLES: Record<string, string> = {
@@ -49,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     }
     return explainPanel;
   };
-  const classify = new ClassifyChanges(lazy, () => policy.current.policy, log);
+  const classify = new ClassifyChanges(lazy, () => policy.current.policy, log, audit, config.localOnly);
   const render = () => statusBar.update(policy.current.policy, localOnly());
   context.subscriptions.push(policy, statusBar, classify,
     vscode.commands.registerCommand('switchyard.classify.changes', () => classify.run()),
@@ -73,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     policySource: () => policy.current.source,
     statusBarText: () => ({ budget: statusBar.budget.text, runtime: statusBar.runtime.text }),
     effectiveLocalOnly: localOnly,
+    auditPath: () => audit.path,
   };
 }
 

@@ -186,3 +186,17 @@ describe('the built CLI bundle (dist/cli.js as users run it)', () => {
     assert.deepEqual(JSON.parse(c.stdout).risk_flags, ['unsafe_ffi']);
   });
 });
+
+describe('switchyard audit', () => {
+  it('prints the audit log of --state as JSON lines, skipping a torn last line, filtered by --since', () => {
+    const dir = tmp();
+    const line = (ts: string, rule: string) => JSON.stringify({ ts, kind: 'decision', source: 'cli', audit: `route x by ${rule}`, decision: { rule } });
+    writeFileSync(join(dir, 'audit.jsonl'), `${line('2026-11-01T10:00:00.000Z', 'a')}\n${line('2026-11-20T10:00:00.000Z', 'b')}\n{"ts":"2026-11-2`);
+    const all = cli(['audit', '--state', dir]);
+    assert.equal(all.code, 0);
+    assert.deepEqual(all.out.trim().split('\n').map((l) => JSON.parse(l).decision.rule), ['a', 'b']);
+    const recent = cli(['audit', '--state', dir, '--since', '2026-11-10']);
+    assert.deepEqual(recent.out.trim().split('\n').map((l) => JSON.parse(l).decision.rule), ['b']);
+    assert.equal(cli(['audit', '--state', dir, '--since', 'last tuesday']).code, 2);
+  });
+});

@@ -2,13 +2,17 @@
 // Each flag's evidence shows in the Problems panel and in a picker that jumps to its line.
 import * as vscode from 'vscode';
 import type { Classification, Evidence } from '../../core/classifier/types.js';
+import type { AuditLog } from '../../core/evidence/auditLog.js';
 import type { Policy } from '../../core/policy/schema.js';
+import { route } from '../../core/router/route.js';
+import type { RouteDecision } from '../../core/router/types.js';
 
 type Lazy = typeof import('../lazy.js');
 
 export class ClassifyChanges implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('switchyard-classify');
-  constructor(private readonly lazy: () => Lazy, private readonly policy: () => Policy, private readonly log: vscode.LogOutputChannel) {}
+  constructor(private readonly lazy: () => Lazy, private readonly policy: () => Policy, private readonly log: vscode.LogOutputChannel,
+    private readonly audit: AuditLog, private readonly localOnly: () => boolean) {}
 
   /** Classifies and shows the result; returns it (the command's result, used by other features and tests). */
   async run(): Promise<Classification | undefined> {
@@ -33,8 +37,13 @@ export class ClassifyChanges implements vscode.Disposable {
       return undefined;
     }
     this.log.info(`classify: ${JSON.stringify({ lane: result.lane, high_risk: result.high_risk, flags: result.risk_flags, lines: result.lines_changed })}`);
+    // The Implementer's route for this change, decided by the router and kept in the audit log.
+    const decision = route({ role: 'implementer', change: { ...result } }, this.policy(), { local_only_setting: this.localOnly() });
+    try { this.audit.append({ ts: new Date().toISOString(), kind: 'decision', source: 'extension', audit: decision.audit, decision }); }
+    catch (e) { this.log.error(`audit log: ${(e as Error).message}`); }
+    this.log.info(decision.audit);
     this.showDiagnostics(root, result.evidence);
-    void this.pick(root, result);
+    void this.pick(root, result, decision);
     return result;
   }
 
@@ -52,8 +61,9 @@ export class ClassifyChanges implements vscode.Disposable {
     for (const [path, ds] of byFile) this.diagnostics.set(vscode.Uri.joinPath(vscode.Uri.file(root), path), ds);
   }
 
-  private async pick(root: string, c: Classification): Promise<void> {
-    const title = `Lane ${c.lane}${c.high_risk ? ' · high risk' : ''} · ${c.lines_changed} lines · ${c.crates_touched.length} crate(s)${c.partial ? ' · partial' : ''}`;
+  private async pick(root: string, c: Classification, d: RouteDecision): Promise<void> {
+    const target = d.refused ? `refused (${d.refused.guardrail ?? d.rule})` : `${d.provider}/${d.model}`;
+    const title = `Lane ${c.lane}${c.high_risk ? ' · high risk' : ''} · ${c.lines_changed} lines · ${c.crates_touched.length} crate(s)${c.partial ? ' · partial' : ''} · Implementer → ${target}`;
     if (c.evidence.length === 0) {
       void vscode.window.showInformationMessage(`Switchyard: ${title}. No risk flag: ${c.reasons.join('; ')}`);
       return;

@@ -130,6 +130,11 @@ describe('Switchyard in the extension host', () => {
       });
       assert.match(diags[0]!.message, /^public_api: pub fn tokenize signature changed/);
       assert.equal(diags[0]!.range.start.line, result.evidence[0]!.line - 1);
+      // The Implementer's route for the change is decided and kept in the audit log.
+      const last = readFileSync(api.auditPath(), 'utf8').trim().split('\n').pop()!;
+      const entry = JSON.parse(last) as { decision: { rule: string; provider: string } };
+      assert.equal(entry.decision.rule, 'implementer.high_risk');
+      assert.equal(entry.decision.provider, 'deepseek');
       await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     } finally {
       writeFileSync(lib, original);
