@@ -26,6 +26,8 @@ const ITEMS = new Set(['function_item', 'function_signature_item', 'struct_item'
 
 /** A node on the walk's current path. Node objects are made only where a rule needs one (they are costly). */
 interface Frame { type: string; sr: number; sc: number; er: number; ec: number; node?: Node }
+/** Attributes that change what a public item offers (trait impls, layout, availability, serialized form). */
+const API_ATTRS = new Set(['derive', 'non_exhaustive', 'repr', 'cfg', 'deprecated', 'serde', 'macro_export', 'export_name', 'no_mangle']);
 const NEED_NODE = new Set([...ITEMS, 'field_declaration', 'enum_variant', 'attribute_item', 'macro_invocation']);
 
 export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
@@ -209,16 +211,25 @@ function isExported(item: Node): boolean {
 function publicApiChange(anchor: Node, row: number, side: RustSide, ctx: RustContext): { node: Node; why: string } | null {
   if (!ctx.isLib || ctx.moduleExported === false) return null;
   // The innermost item around the change, and whether the change is in its signature or only its body.
-  let item: Node | null = anchor;
-  while (item && !ITEMS.has(item.type) && item.type !== 'field_declaration' && item.type !== 'enum_variant') item = item.parent;
-  if (!item) {
-    // An attribute line belongs to the item after it.
-    const attr = ancestor(anchor, 'attribute_item');
-    let next = attr?.nextNamedSibling ?? null;
-    while (next && next.type === 'attribute_item') next = next.nextNamedSibling;
-    if (next && ITEMS.has(next.type) && isExported(next)) return { node: next, why: `attribute of pub ${kindWord(next)} ${nameOf(next)} changed` };
+  // An attribute line belongs to the item after it; only attributes that change what users get count.
+  const attr = ancestorOfType(anchor, ['attribute_item']);
+  if (attr) {
+    const name = attr.namedChildren.find((c) => c?.type === 'attribute')?.namedChildren[0]?.text ?? '';
+    if (!API_ATTRS.has(name)) return null;
+    let next = attr.nextNamedSibling;
+    while (next && (next.type === 'attribute_item' || COMMENTS.has(next.type))) next = next.nextNamedSibling;
+    if (!next) return null;
+    if (next.type === 'field_declaration' || next.type === 'enum_variant') {
+      const owner = ancestorOfType(next, ['struct_item', 'union_item', 'enum_item']);
+      const pubField = next.type === 'enum_variant' || next.children.some((c) => c?.type === 'visibility_modifier' && c.text.replace(/\s/g, '') === 'pub');
+      return owner && isExported(owner) && pubField ? { node: next, why: `#[${name}] on a public ${next.type === 'enum_variant' ? 'variant' : 'field'} of ${nameOf(owner)} changed` } : null;
+    }
+    if (ITEMS.has(next.type) && isExported(next)) return { node: next, why: `#[${name}] of pub ${kindWord(next)} ${nameOf(next)} changed` };
     return null;
   }
+  let item: Node | null = anchor;
+  while (item && !ITEMS.has(item.type) && item.type !== 'field_declaration' && item.type !== 'enum_variant') item = item.parent;
+  if (!item) return null;
   if (item.type === 'field_declaration') {
     const owner = ancestorOfType(item, ['struct_item', 'union_item', 'enum_item']);
     if (owner && isExported(owner) && item.children.some((c) => c?.type === 'visibility_modifier' && c.text.replace(/\s/g, '') === 'pub')) {

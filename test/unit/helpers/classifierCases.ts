@@ -109,6 +109,10 @@ export const CASES: Case[] = [
     edits: [{ path: 'crates/core/src/util.rs', replace: ['pub fn clamp_len(n: usize, max: usize) -> usize {', 'pub fn clamp_len(n: usize, max: usize, min: usize) -> usize {'] }] },
   { name: 'a pub item of a private module that the crate re-exports is public API', lane: 'cloud', flags: ['public_api'],
     edits: [{ path: 'crates/core/src/text.rs', replace: ['pub struct Token<\'a> {\n    pub kind: TokenKind,', 'pub struct Token<\'a> {\n    pub kind: TokenKind,\n    pub offset: usize,'] }] },
+  { name: 'a derive added to a pub struct is API', lane: 'cloud', flags: ['public_api'],
+    edits: [{ path: 'crates/core/src/lib.rs', replace: ['#[derive(Debug, Default)]\npub struct Counts {', '#[derive(Debug, Default, Clone)]\npub struct Counts {'] }] },
+  { name: 'an #[inline] hint on a pub fn is not API', lane: 'local_reflex', flags: [],
+    edits: [{ path: 'crates/core/src/lib.rs', replace: ['    /// Adds one occurrence of `word`.\n    pub fn add', '    /// Adds one occurrence of `word`.\n    #[inline]\n    pub fn add'] }] },
   { name: 'a new migration file', lane: 'cloud', flags: ['persistence_schema'],
     edits: [{ path: 'crates/server/migrations/0002_totals.sql', write: 'ALTER TABLE totals ADD COLUMN worker INTEGER;\n' }] },
 ];
