@@ -31,7 +31,10 @@ copyFileSync('media/webview.css', 'dist/media/webview.css');
 // Tree-sitter's runtime and grammars, next to the bundles that load them (dist/grammars).
 mkdirSync('dist/grammars', { recursive: true });
 copyFileSync('node_modules/web-tree-sitter/web-tree-sitter.wasm', 'dist/grammars/web-tree-sitter.wasm');
-copyFileSync('node_modules/tree-sitter-rust/tree-sitter-rust.wasm', 'dist/grammars/tree-sitter-rust.wasm');
+for (const g of ['tree-sitter-rust/tree-sitter-rust', 'tree-sitter-typescript/tree-sitter-typescript', 'tree-sitter-typescript/tree-sitter-tsx',
+  'tree-sitter-javascript/tree-sitter-javascript', 'tree-sitter-python/tree-sitter-python']) {
+  copyFileSync(`node_modules/${g}.wasm`, `dist/grammars/${g.split('/')[1]}.wasm`);
+}
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();
 } else {

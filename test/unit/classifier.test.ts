@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { classifyDiff } from '../../src/core/classifier/classify.js';
 import { gitDiff, gitRepoReader } from '../../src/core/classifier/gitRepo.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
-import { CASES, type Edit } from './helpers/classifierCases.js';
+import { CASES, POLYGLOT_CASES, type Case, type Edit } from './helpers/classifierCases.js';
 import { policyWith } from './helpers/policy.js';
 
 const policy = bundledPolicy();
@@ -23,46 +23,50 @@ function apply(dir: string, e: Edit): void {
   writeFileSync(p, text.replace(e.replace[0], e.replace[1]));
 }
 
-describe('classifier on a realistic multi-crate Cargo workspace (test/fixtures/cargo-ws)', () => {
-  let repo: string;
-  before(() => {
-    repo = mkdtempSync(join(tmpdir(), 'sy-cargo-ws-'));
-    cpSync('test/fixtures/cargo-ws', repo, { recursive: true });
-    git(repo, 'init', '-q');
-    git(repo, '-c', 'user.email=t@example.invalid', '-c', 'user.name=t', 'add', '-A');
-    git(repo, '-c', 'user.email=t@example.invalid', '-c', 'user.name=t', 'commit', '-qm', 'base');
-  });
-  after(() => rmSync(repo, { recursive: true, force: true }));
-
-  for (const c of CASES) {
-    it(c.name, async () => {
-      git(repo, 'checkout', '-q', '--', '.');
-      git(repo, 'clean', '-qfd');
-      for (const e of c.edits) apply(repo, e);
-      const diff = await gitDiff(repo, 'HEAD');
-      assert.ok(diff.length > 0, 'the edit produced a diff');
-      const reader = gitRepoReader(repo, 'HEAD');
-      const withRepo = await classifyDiff(diff, { policy, repo: reader }).finally(() => reader.close());
-      const why = JSON.stringify({ flags: withRepo.risk_flags, reasons: withRepo.reasons, warnings: withRepo.warnings }, null, 1);
-      assert.deepEqual([...withRepo.risk_flags].sort(), [...c.flags].sort(), why);
-      assert.equal(withRepo.lane, c.lane, why);
-      assert.equal(withRepo.high_risk, c.flags.length > 0);
-      assert.equal(withRepo.partial, false, why);
-      if (c.lines !== undefined) assert.equal(withRepo.lines_changed, c.lines);
-      if (c.sharedState !== undefined) assert.equal(withRepo.shared_state, c.sharedState);
-      for (const e of withRepo.evidence) {
-        assert.ok(e.path && e.node && e.text !== undefined, 'evidence names path, node and text');
-        if (e.line > 0) {
-          const side = e.side === 'before' ? git(repo, 'show', `HEAD:${e.path}`) : readFileSync(join(repo, e.path), 'utf8');
-          assert.equal(side.split('\n')[e.line - 1]!.trim().slice(0, 160), e.text, `evidence line ${e.path}:${e.line} quotes the file`);
-        }
-      }
-      // Without the repository only the hunks are known: high risk must never be missed.
-      const diffOnly = await classifyDiff(diff, { policy });
-      assert.deepEqual([...diffOnly.risk_flags].sort(), [...(c.diffOnlyFlags ?? c.flags)].sort(), `diff only: ${JSON.stringify(diffOnly.reasons)}`);
+function fixtureSuite(title: string, fixture: string, cases: Case[]): void {
+  describe(title, () => {
+    let repo: string;
+    before(() => {
+      repo = mkdtempSync(join(tmpdir(), 'sy-fixture-'));
+      cpSync(fixture, repo, { recursive: true });
+      git(repo, 'init', '-q');
+      git(repo, '-c', 'user.email=t@example.invalid', '-c', 'user.name=t', 'add', '-A');
+      git(repo, '-c', 'user.email=t@example.invalid', '-c', 'user.name=t', 'commit', '-qm', 'base');
     });
+    after(() => rmSync(repo, { recursive: true, force: true }));
+    for (const c of cases) it(c.name, () => runCase(repo, c));
+  });
+}
+
+async function runCase(repo: string, c: Case): Promise<void> {
+  git(repo, 'checkout', '-q', '--', '.');
+  git(repo, 'clean', '-qfd');
+  for (const e of c.edits) apply(repo, e);
+  const diff = await gitDiff(repo, 'HEAD');
+  assert.ok(diff.length > 0, 'the edit produced a diff');
+  const reader = gitRepoReader(repo, 'HEAD');
+  const withRepo = await classifyDiff(diff, { policy, repo: reader }).finally(() => reader.close());
+  const why = JSON.stringify({ flags: withRepo.risk_flags, reasons: withRepo.reasons, warnings: withRepo.warnings }, null, 1);
+  assert.deepEqual([...withRepo.risk_flags].sort(), [...c.flags].sort(), why);
+  assert.equal(withRepo.lane, c.lane, why);
+  assert.equal(withRepo.high_risk, c.flags.length > 0);
+  assert.equal(withRepo.partial, false, why);
+  if (c.lines !== undefined) assert.equal(withRepo.lines_changed, c.lines);
+  if (c.sharedState !== undefined) assert.equal(withRepo.shared_state, c.sharedState);
+  for (const e of withRepo.evidence) {
+    assert.ok(e.path && e.node && e.text !== undefined, 'evidence names path, node and text');
+    if (e.line > 0) {
+      const side = e.side === 'before' ? git(repo, 'show', `HEAD:${e.path}`) : readFileSync(join(repo, e.path), 'utf8');
+      assert.equal(side.split('\n')[e.line - 1]!.trim().slice(0, 160), e.text, `evidence line ${e.path}:${e.line} quotes the file`);
+    }
   }
-});
+  // Without the repository only the hunks are known: high risk must never be missed.
+  const diffOnly = await classifyDiff(diff, { policy });
+  assert.deepEqual([...diffOnly.risk_flags].sort(), [...(c.diffOnlyFlags ?? c.flags)].sort(), `diff only: ${JSON.stringify(diffOnly.reasons)}`);
+}
+
+fixtureSuite('classifier on a realistic multi-crate Cargo workspace (test/fixtures/cargo-ws)', 'test/fixtures/cargo-ws', CASES);
+fixtureSuite('classifier on TypeScript and Python (test/fixtures/polyglot)', 'test/fixtures/polyglot', POLYGLOT_CASES);
 
 describe('classifier: lanes follow the policy thresholds and bad input is reported', () => {
   const body = (n: number) => `diff --git a/src/main.rs b/src/main.rs\n--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1,1 +1,${n + 1} @@\n fn main() {\n${Array.from({ length: n }, (_, i) => `+    let v${i} = ${i};`).join('\n')}\n`;

@@ -3,10 +3,11 @@ import type { RiskFlag } from '../policy/constants.js';
 import type { Policy } from '../policy/schema.js';
 import { CrateMap, type CrateInfo } from './crates.js';
 import { parserFor } from './grammar.js';
-import { analyzeCargoToml } from './manifest.js';
+import { analyzeCargoToml, analyzePackageJson } from './manifest.js';
 import { moduleReach } from './modules.js';
 import { countsTowardSize, kindOf, languageOf } from './paths.js';
 import { analyzeRust } from './rust.js';
+import { analyzeScript, type ScriptLanguage } from './scripting.js';
 import { fragmentSides, fullSides, type SideText } from './sides.js';
 import type { Classification, Evidence, FileSummary, Lane, RepoReader } from './types.js';
 import { parseUnifiedDiff, type FilePatch } from './unifiedDiff.js';
@@ -86,7 +87,9 @@ async function analyzeFile(f: FilePatch, path: string, kind: string, crate: Crat
   let sharedState = false;
   const first = firstChange(f);
   const fileEvidence = (flag: RiskFlag, why: string): Evidence => ({ flag, path, line: first.line, node: 'file', text: first.text, why, side: first.side });
-  const isCargo = /(^|\/)Cargo\.toml$/.test(path);
+  const isCargo = /(^|\/)(Cargo|pyproject)\.toml$/.test(path);
+  const isPackageJson = /(^|\/)package\.json$/.test(path);
+  const script = scriptLanguage(path);
   if (f.hunks.length === 0) {
     if (f.rename && crate?.isLib && kind === 'source' && !isTest && path.endsWith('.rs')) {
       evidence.push({ flag: 'public_api', path, line: 0, node: 'file', text: `${f.oldPath} -> ${path}`, why: 'module file of a library renamed', side: 'after' });
@@ -111,6 +114,24 @@ async function analyzeFile(f: FilePatch, path: string, kind: string, crate: Crat
       codeChanged ||= [...side.changed].some((r) => { const l = (lines[r] ?? '').trim(); return l !== '' && !l.startsWith('//') && !l.startsWith('/*') && !l.startsWith('*'); });
       tree.delete();
     }
+  } else if (script) {
+    const parser = await parserFor(script.grammar);
+    for (const [side, removedSide] of [[sides.after, false], [sides.before, true]] as const) {
+      if (!side || side.changed.size === 0) continue;
+      const tree = parser.parse(side.text);
+      if (!tree) continue;
+      const lines = side.text.split('\n');
+      const found = analyzeScript({ tree, changed: side.changed, lineOf: side.lineOf, lines }, { path, language: script.language, isTestFile: isTest, isPackage: crate ? crate.isLib : !repo });
+      for (const e of found.evidence) evidence.push(removedSide ? { ...e, why: `${e.why} (removed)`, side: 'before' } : { ...e, side: 'after' });
+      sharedState ||= found.sharedState;
+      tree.delete();
+    }
+    codeChanged = changedCodeLines(f, path).length > 0;
+  } else if (isPackageJson) {
+    for (const [side, removedSide] of [[sides.after, false], [sides.before, true]] as const) {
+      if (side && side.changed.size) evidence.push(...analyzePackageJson(path, side, removedSide).map((e) => ({ ...e, side: removedSide ? 'before' as const : 'after' as const })));
+    }
+    codeChanged = evidence.length > 0;
   } else if (isCargo) {
     for (const [side, removedSide] of [[sides.after, false], [sides.before, true]] as const) {
       if (side && side.changed.size) evidence.push(...analyzeCargoToml(path, side, removedSide).map((e) => ({ ...e, side: removedSide ? 'before' as const : 'after' as const })));
@@ -119,7 +140,7 @@ async function analyzeFile(f: FilePatch, path: string, kind: string, crate: Crat
   } else {
     codeChanged = changedCodeLines(f, path).length > 0;
   }
-  if (kind === 'build' && codeChanged && !isCargo) evidence.push(fileEvidence('build_tooling', 'build, toolchain or CI configuration changed'));
+  if (kind === 'build' && codeChanged && !isCargo && !isPackageJson) evidence.push(fileEvidence('build_tooling', 'build, toolchain or CI configuration changed'));
   if (codeChanged && !isTest && (kind === 'source' || kind === 'build' || kind === 'manifest' || kind === 'other')) {
     if (SECURITY_PATH.test(path) && kind === 'source') evidence.push(fileEvidence('security_sandbox', 'code in a security, auth or sandbox module changed'));
     if (PERSISTENCE_PATH.test(path)) evidence.push(fileEvidence('persistence_schema', 'migration, schema or wire-format file changed'));
@@ -159,6 +180,15 @@ function firstChange(f: FilePatch): { line: number; text: string; side: 'before'
 }
 
 function changedCodeLines(f: FilePatch, path: string): string[] {
-  const comment = /\.(ya?ml|toml|sh|py|cfg|ini)$|(^|\/)(Makefile|justfile|Dockerfile)$/.test(path) ? /^\s*#/ : /^\s*(\/\/|\/\*|\*)/;
+  const comment = /\.(ya?ml|toml|sh|py|cfg|ini|txt)$|(^|\/)(Makefile|justfile|Dockerfile)$/.test(path) ? /^\s*#/ : /^\s*(\/\/|\/\*|\*)/;
   return f.hunks.flatMap((h) => h.lines.filter((l) => (l[0] === '+' || l[0] === '-') && l.slice(1).trim() !== '' && !comment.test(l.slice(1))));
+}
+
+function scriptLanguage(path: string): { language: ScriptLanguage; grammar: 'typescript' | 'tsx' | 'javascript' | 'python' } | null {
+  if (/\.(ts|mts|cts)$/.test(path) && !path.endsWith('.d.ts')) return { language: 'typescript', grammar: 'typescript' };
+  if (path.endsWith('.d.ts')) return { language: 'typescript', grammar: 'typescript' };
+  if (path.endsWith('.tsx')) return { language: 'typescript', grammar: 'tsx' };
+  if (/\.(js|jsx|mjs|cjs)$/.test(path)) return { language: 'javascript', grammar: 'javascript' };
+  if (path.endsWith('.py')) return { language: 'python', grammar: 'python' };
+  return null;
 }

@@ -25,6 +25,7 @@ export class CrateMap {
     const manifest = dir ? `${dir}/Cargo.toml` : 'Cargo.toml';
     let info: CrateInfo | null = null;
     const text = await this.repo?.readCurrent(manifest);
+    if (text === undefined && this.repo) info = await this.otherPackageAt(dir);
     if (text !== undefined) {
       try {
         const t = parseToml(text) as Record<string, any>;
@@ -39,9 +40,27 @@ export class CrateMap {
     return info;
   }
 
+  /** A JS/TS package (package.json with a name) or a Python project (pyproject.toml, setup.py). */
+  private async otherPackageAt(dir: string): Promise<CrateInfo | null> {
+    const at = (f: string) => (dir ? `${dir}/${f}` : f);
+    const pkg = await this.repo!.readCurrent(at('package.json'));
+    if (pkg !== undefined) {
+      try {
+        const j = JSON.parse(pkg) as { name?: string; private?: boolean; workspaces?: unknown };
+        if (typeof j.name === 'string' && !j.workspaces) return { dir: dir || '.', name: j.name, isLib: true, isTestSupport: isTestSupportName(j.name) };
+      } catch { /* not JSON: not a package */ }
+    }
+    const py = (await this.repo!.readCurrent(at('pyproject.toml'))) ?? (await this.repo!.readCurrent(at('setup.py')));
+    if (py !== undefined && (/^\s*\[(project|tool\.poetry)\]/m.test(py) || /setup\(/.test(py))) {
+      const name = /^\s*name\s*=\s*["']([^"']+)/m.exec(py)?.[1] ?? (dir.split('/').pop() || null);
+      return { dir: dir || '.', name, isLib: true, isTestSupport: isTestSupportName(name ?? '') };
+    }
+    return null;
+  }
+
   /** Without a repository: the folder above src/, tests/, benches/ or examples/, else the top folder pair. */
   private guess(path: string): CrateInfo | null {
-    const m = /^(.*?)(?:^|\/)(src|tests|benches|examples)\//.exec(path);
+    const m = /^(.*?)(?:^|\/)(src|lib|tests|test|benches|examples)\//.exec(path) ?? /^((?:packages|apps|libs|crates)\/[^/]+)\//.exec(path);
     let dir: string | null = m ? (m[1] ?? '') : null;
     if (dir === null) {
       const manifest = [...this.changedPaths].find((p) => p.endsWith('Cargo.toml') && path.startsWith(p.slice(0, -'Cargo.toml'.length)));

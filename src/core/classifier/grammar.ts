@@ -3,7 +3,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Language, Parser } from 'web-tree-sitter';
 
-const GRAMMARS = { rust: 'tree-sitter-rust.wasm' } as const;
+const GRAMMARS = {
+  rust: 'tree-sitter-rust.wasm',
+  typescript: 'tree-sitter-typescript.wasm',
+  tsx: 'tree-sitter-tsx.wasm',
+  javascript: 'tree-sitter-javascript.wasm',
+  python: 'tree-sitter-python.wasm',
+} as const;
 export type GrammarName = keyof typeof GRAMMARS;
 
 let init: Promise<void> | undefined;
@@ -17,7 +23,7 @@ function locate(file: string): string {
     join(__dirname, 'grammars', file),
     join(__dirname, '..', 'grammars', file),
   ];
-  for (const pkg of ['tree-sitter-rust/package.json', 'web-tree-sitter']) {
+  for (const pkg of ['tree-sitter-rust/package.json', 'tree-sitter-typescript/package.json', 'tree-sitter-javascript/package.json', 'tree-sitter-python/package.json', 'web-tree-sitter']) {
     try { candidates.push(join(dirname(require.resolve(pkg)), file)); } catch { /* not installed */ }
   }
   const found = candidates.find((c): c is string => !!c && existsSync(c));
