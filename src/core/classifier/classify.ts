@@ -2,7 +2,8 @@
 import type { RiskFlag } from '../policy/constants.js';
 import type { Policy } from '../policy/schema.js';
 import { CrateMap, type CrateInfo } from './crates.js';
-import { parserFor } from './grammar.js';
+import type { Tree } from 'web-tree-sitter';
+import { parserFor, type GrammarName } from './grammar.js';
 import { analyzeCargoToml, analyzePackageJson } from './manifest.js';
 import { moduleReach } from './modules.js';
 import { countsTowardSize, kindOf, languageOf } from './paths.js';
@@ -99,43 +100,34 @@ async function analyzeFile(f: FilePatch, path: string, kind: string, crate: Crat
   const sides = await sidesOf(f, repo, warnings);
   let codeChanged = false;
 
+  /** Runs an analysis on each side that has changed rows; evidence from the base side is marked removed. */
+  const eachSide = async (analyze: (side: SideText) => Promise<{ evidence: Evidence[]; sharedState?: boolean }> | { evidence: Evidence[]; sharedState?: boolean }) => {
+    for (const [side, removedSide] of [[sides.after, false], [sides.before, true]] as const) {
+      if (!side || side.changed.size === 0) continue;
+      const found = await analyze(side);
+      for (const e of found.evidence) evidence.push(removedSide ? { ...e, why: `${e.why} (removed)`, side: 'before' } : { ...e, side: 'after' });
+      sharedState ||= found.sharedState === true;
+    }
+  };
+  /** Parses a side with a grammar, hands the tree to a detector, and frees it. */
+  const parsed = async <T>(grammar: GrammarName, side: SideText, detect: (tree: Tree, lines: string[]) => T): Promise<T | { evidence: Evidence[] }> => {
+    const tree = (await parserFor(grammar)).parse(side.text);
+    if (!tree) return { evidence: [] };
+    try { return detect(tree, side.text.split('\n')); } finally { tree.delete(); }
+  };
+
   if (path.endsWith('.rs')) {
-    const parser = await parserFor('rust');
     const isLib = !!crate?.isLib && !/(^|\/)(src\/main\.rs|src\/bin\/|build\.rs$)/.test(path);
     const reach = isLib && repo && crate ? await moduleReach(crate.dir, path, repo.readCurrent) : 'unknown';
-    for (const [side, removedSide] of [[sides.after, false], [sides.before, true]] as const) {
-      if (!side || side.changed.size === 0) continue;
-      const tree = parser.parse(side.text);
-      if (!tree) continue;
-      const lines = side.text.split('\n');
-      const found = analyzeRust({ tree, changed: side.changed, lineOf: side.lineOf, lines }, { path, isLib, isTestFile: isTest, moduleExported: reach !== 'private' });
-      for (const e of found.evidence) evidence.push(removedSide ? { ...e, why: `${e.why} (removed)`, side: 'before' } : { ...e, side: 'after' });
-      sharedState ||= found.sharedState;
-      codeChanged ||= [...side.changed].some((r) => { const l = (lines[r] ?? '').trim(); return l !== '' && !l.startsWith('//') && !l.startsWith('/*') && !l.startsWith('*'); });
-      tree.delete();
-    }
-  } else if (script) {
-    const parser = await parserFor(script.grammar);
-    for (const [side, removedSide] of [[sides.after, false], [sides.before, true]] as const) {
-      if (!side || side.changed.size === 0) continue;
-      const tree = parser.parse(side.text);
-      if (!tree) continue;
-      const lines = side.text.split('\n');
-      const found = analyzeScript({ tree, changed: side.changed, lineOf: side.lineOf, lines }, { path, language: script.language, isTestFile: isTest, isPackage: crate ? crate.isLib : !repo });
-      for (const e of found.evidence) evidence.push(removedSide ? { ...e, why: `${e.why} (removed)`, side: 'before' } : { ...e, side: 'after' });
-      sharedState ||= found.sharedState;
-      tree.delete();
-    }
+    await eachSide((side) => parsed('rust', side, (tree, lines) => analyzeRust({ tree, changed: side.changed, lineOf: side.lineOf, lines },
+      { path, isLib, isTestFile: isTest, moduleExported: reach !== 'private' })));
     codeChanged = changedCodeLines(f, path).length > 0;
-  } else if (isPackageJson) {
-    for (const [side, removedSide] of [[sides.after, false], [sides.before, true]] as const) {
-      if (side && side.changed.size) evidence.push(...analyzePackageJson(path, side, removedSide).map((e) => ({ ...e, side: removedSide ? 'before' as const : 'after' as const })));
-    }
-    codeChanged = evidence.length > 0;
-  } else if (isCargo) {
-    for (const [side, removedSide] of [[sides.after, false], [sides.before, true]] as const) {
-      if (side && side.changed.size) evidence.push(...analyzeCargoToml(path, side, removedSide).map((e) => ({ ...e, side: removedSide ? 'before' as const : 'after' as const })));
-    }
+  } else if (script) {
+    await eachSide((side) => parsed(script.grammar, side, (tree, lines) => analyzeScript({ tree, changed: side.changed, lineOf: side.lineOf, lines },
+      { path, language: script.language, isTestFile: isTest, isPackage: crate ? crate.isLib : !repo })));
+    codeChanged = changedCodeLines(f, path).length > 0;
+  } else if (isPackageJson || isCargo) {
+    await eachSide((side) => ({ evidence: (isPackageJson ? analyzePackageJson : analyzeCargoToml)(path, side) }));
     codeChanged = evidence.length > 0;
   } else {
     codeChanged = changedCodeLines(f, path).length > 0;
