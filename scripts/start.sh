@@ -15,6 +15,8 @@ CACHE=$(bash scripts/e2e/install.sh)
 NODE24="$CACHE/node24/package/bin/node"; CS="$CACHE/cs/node_modules/code-server/out/node/entry.js"
 mkdir -p "$RUN/ud/User" "$RUN/exts"
 WS=${SWITCHYARD_WORKSPACE:-$RUN/demo-workspace}
+# The demo workspace is ours, so it opens trusted; a folder of yours gets VS Code's usual trust prompt.
+trust=(); [ -n "${SWITCHYARD_WORKSPACE:-}" ] || trust=(--disable-workspace-trust)
 if [ -z "${SWITCHYARD_WORKSPACE:-}" ] && [ ! -d "$WS" ]; then
   cp -r "$ROOT/demo" "$WS"
   git -C "$WS" init -q && git -C "$WS" add -A && git -C "$WS" -c user.email=demo@example.invalid -c user.name=demo commit -qm "demo workspace"
@@ -24,7 +26,7 @@ export XDG_CONFIG_HOME="$RUN/xdg/config" XDG_DATA_HOME="$RUN/xdg/data" XDG_CACHE
 common=(--auth none --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts")
 "$NODE24" "$CS" "${common[@]}" --install-extension "$VSIX" --force >/dev/null
 setsid "$NODE24" "$CS" "${common[@]}" --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
-  --disable-getting-started-override "$WS" > "$RUN/server.log" 2>&1 &
+  --disable-getting-started-override "${trust[@]}" "$WS" > "$RUN/server.log" 2>&1 &
 PGID=$!
 stop() { trap - INT TERM EXIT; echo; echo "[start] stopping VS Code (process group $PGID)" >&2; kill -TERM -- -"$PGID" 2>/dev/null; wait "$PGID" 2>/dev/null; exit 0; }
 trap stop INT TERM EXIT
