@@ -84,11 +84,14 @@ export interface GitRepoReader extends RepoReader { close(): void }
 export function gitRepoReader(repo: string, base = 'HEAD', head?: string): GitRepoReader {
   const root = resolve(repo);
   const cat = new CatFile(root);
+  // A file at a revision never changes: each is read once per reader.
+  const memo = new Map<string, Promise<string | undefined>>();
+  const atRev = (spec: string) => { let p = memo.get(spec); if (!p) { p = cat.read(spec); memo.set(spec, p); } return p; };
   const inside = (p: string) => { const full = resolve(root, p); return full === root || full.startsWith(root + sep) ? full : undefined; };
   return {
-    readBase: (p) => cat.read(`${base}:${p}`),
+    readBase: (p) => atRev(`${base}:${p}`),
     readCurrent: async (p) => {
-      if (head) return cat.read(`${head}:${p}`);
+      if (head) return atRev(`${head}:${p}`);
       const full = inside(p);
       return full ? readFile(full, 'utf8').catch(() => undefined) : undefined;
     },

@@ -25,7 +25,7 @@ const ITEMS = new Set(['function_item', 'function_signature_item', 'struct_item'
   'const_item', 'static_item', 'mod_item', 'use_declaration', 'macro_definition', 'impl_item', 'associated_type', 'extern_crate_declaration', 'foreign_mod_item']);
 
 /** A node on the walk's current path. Node objects are made only where a rule needs one (they are costly). */
-interface Frame { type: string; sr: number; sc: number; er: number; ec: number; node?: Node }
+interface Frame { type: string; sr: number; er: number; si: number; ei: number; node?: Node }
 /** Attributes that change what a public item offers (trait impls, layout, availability, serialized form). */
 const API_ATTRS = new Set(['derive', 'non_exhaustive', 'repr', 'cfg', 'deprecated', 'serde', 'macro_export', 'export_name', 'no_mangle']);
 const NEED_NODE = new Set([...ITEMS, 'field_declaration', 'enum_variant', 'attribute_item', 'macro_invocation']);
@@ -48,8 +48,12 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
     while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid]! < a) lo = mid + 1; else hi = mid; }
     return lo < sorted.length && sorted[lo]! <= b;
   };
-  const textOf = (f: Frame) => f.sr === f.er ? (side.lines[f.sr] ?? '').slice(f.sc, f.ec)
-    : [(side.lines[f.sr] ?? '').slice(f.sc), ...side.lines.slice(f.sr + 1, f.er), (side.lines[f.er] ?? '').slice(0, f.ec)].join('\n');
+  // Rows from string indices (tree-sitter's indices are JS string indices here): no Point objects in the walk.
+  const text = side.lines.join('\n');
+  const starts: number[] = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  const rowOf = (idx: number) => { let lo = 0, hi = starts.length - 1; while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid]! <= idx) lo = mid; else hi = mid - 1; } return lo; };
+  const textOf = (f: Frame) => text.slice(f.si, f.ei);
 
   // 1. One walk over the parts of the tree that touch changed rows (a cursor: no Node objects for the rest).
   const frames: Frame[] = [];
@@ -57,18 +61,19 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
   const cursor = side.tree.walk();
   for (;;) {
     const type = cursor.nodeType;
-    const sp = cursor.startPosition, ep = cursor.endPosition;
+    const si = cursor.startIndex, ei = cursor.endIndex;
+    const sr = rowOf(si), er = ei > si ? rowOf(ei - 1) : sr;
     let descend = false;
-    if (touches(sp.row, ep.row) && !COMMENTS.has(type)) {
+    if (touches(sr, er) && !COMMENTS.has(type)) {
       const node = NEED_NODE.has(type) ? cursor.currentNode : undefined;
       if (!(node && inTestItem(node))) {
-        const frame: Frame = { type, sr: sp.row, sc: sp.column, er: ep.row, ec: ep.column, node };
-        if (side.changed.has(sp.row)) token(frame);
-        if (type === 'await_expression' && side.changed.has(ep.row)) add('async_concurrency', ep.row, type, '.await changed');
+        const frame: Frame = { type, sr, er, si, ei, node };
+        if (side.changed.has(sr)) token(frame);
+        if (type === 'await_expression' && side.changed.has(er)) add('async_concurrency', er, type, '.await changed');
         frames.push(frame);
         descend = cursor.gotoFirstChild();
         if (!descend) {
-          if (side.changed.has(sp.row) && !anchors.has(sp.row)) anchors.set(sp.row, [...frames]);
+          if (side.changed.has(sr) && !anchors.has(sr)) anchors.set(sr, [...frames]);
           frames.pop();
         }
       }
@@ -81,6 +86,7 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
     }
     if (done) break;
   }
+  cursor.delete();
 
   // 2. What encloses each changed code row.
   for (const [row, path] of anchors) {
