@@ -259,6 +259,7 @@ function publicApiChange(anchor: Node, row: number, side: RustSide, ctx: RustCon
     const impl = ancestor(item, 'impl_item');
     if (impl && impl.childForFieldName('trait')) return null; // a trait impl's method signatures are fixed by the trait
     if (!isExported(item) || !inSignature) return null;
+    if (impl && privateTypeInFile(impl)) return null; // methods of a type the crate does not export
     return { node: item, why: `pub fn ${nameOf(item)} signature changed` };
   }
   if (item.type === 'impl_item') {
@@ -292,6 +293,18 @@ function serdeTypeChange(anchor: Node, row: number, side: RustSide, ctx: RustCon
   const name = nameOf(owner);
   const config = de && (CONFIG_TYPE_NAME.test(name) || /(^|\/)(config|settings)(\/|\.rs$|_)/.test(ctx.path));
   return { node: owner, why: `serde ${[ser && 'Serialize', de && 'Deserialize'].filter(Boolean).join('/')} type ${name} changed`, config };
+}
+
+/** The impl's type is declared in this file without `pub` (so its methods are not reachable from outside). */
+function privateTypeInFile(impl: Node): boolean {
+  const typeName = impl.childForFieldName('type')?.text.replace(/<.*$/s, '').trim();
+  if (!typeName) return false;
+  const scope = impl.parent;
+  for (const c of scope?.namedChildren ?? []) {
+    if (!c || !['struct_item', 'enum_item', 'union_item', 'type_item'].includes(c.type)) continue;
+    if (c.childForFieldName('name')?.text === typeName) return !isExported(c);
+  }
+  return false;
 }
 
 function ancestor(n: Node, type: string): Node | null {

@@ -113,6 +113,8 @@ export const CASES: Case[] = [
     edits: [{ path: 'crates/core/src/lib.rs', replace: ['#[derive(Debug, Default)]\npub struct Counts {', '#[derive(Debug, Default, Clone)]\npub struct Counts {'] }] },
   { name: 'an #[inline] hint on a pub fn is not API', lane: 'local_reflex', flags: [],
     edits: [{ path: 'crates/core/src/lib.rs', replace: ['    /// Adds one occurrence of `word`.\n    pub fn add', '    /// Adds one occurrence of `word`.\n    #[inline]\n    pub fn add'] }] },
+  { name: 'a pub method of a private type is not API', lane: 'local_reflex', flags: [],
+    edits: [{ path: 'crates/server/src/lib.rs', replace: ['    pub fn bump(&mut self, n: u64) {', '    pub fn bump(&mut self, n: u64, weight: u64) {'] }] },
   { name: 'a new migration file', lane: 'cloud', flags: ['persistence_schema'],
     edits: [{ path: 'crates/server/migrations/0002_totals.sql', write: 'ALTER TABLE totals ADD COLUMN worker INTEGER;\n' }] },
 ];
