@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import type { createHash as CreateHash } from 'node:crypto';
 
 /** JSON with object keys sorted at every depth: the same value always gives the same text. */
 export function canonicalJson(value: unknown): string {
@@ -8,4 +8,9 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+// node:crypto initialises OpenSSL when first loaded: load it on the first hash, not when the extension starts.
+let hasher: typeof CreateHash | undefined;
+export const sha256 = (text: string): string => {
+  hasher ??= (require('node:crypto') as typeof import('node:crypto')).createHash;
+  return hasher('sha256').update(text).digest('hex');
+};
