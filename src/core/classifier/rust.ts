@@ -30,7 +30,18 @@ interface Frame { type: string; sr: number; er: number; si: number; ei: number; 
 const API_ATTRS = new Set(['derive', 'non_exhaustive', 'repr', 'cfg', 'deprecated', 'serde', 'macro_export', 'export_name', 'no_mangle']);
 const NEED_NODE = new Set([...ITEMS, 'field_declaration', 'enum_variant', 'attribute_item', 'macro_invocation']);
 
+// Tree questions asked once per node during one analysis (each one crosses into WASM): node ids are
+// unique within a tree, and analyzeRust is synchronous, so one table reset per call is safe.
+let memo = new Map<string, unknown>();
+function once<T>(key: string, f: () => T): T {
+  if (memo.has(key)) return memo.get(key) as T;
+  const v = f();
+  memo.set(key, v);
+  return v;
+}
+
 export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
+  memo = new Map();
   const out: Evidence[] = [];
   let sharedState = false;
   const seen = new Set<string>();
@@ -178,6 +189,9 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
 }
 
 function attributesOf(n: Node): string[] {
+  return once(`attrs:${n.id}`, () => attributesOfUncached(n));
+}
+function attributesOfUncached(n: Node): string[] {
   const out: string[] = [];
   for (let s = n.previousNamedSibling; s && (s.type === 'attribute_item' || COMMENTS.has(s.type)); s = s.previousNamedSibling) {
     if (s.type === 'attribute_item') out.push(s.text);
@@ -202,6 +216,9 @@ function hasExternAbi(n: Node): boolean {
 
 /** `pub` exactly: pub(crate), pub(super) and pub(in ...) are not visible outside the crate. */
 function isExported(item: Node): boolean {
+  return once(`exported:${item.id}`, () => isExportedUncached(item));
+}
+function isExportedUncached(item: Node): boolean {
   const vis = item.children.find((c) => c?.type === 'visibility_modifier');
   if (!vis || vis.text.replace(/\s/g, '') !== 'pub') return false;
   for (let p = item.parent; p; p = p.parent) {
@@ -218,7 +235,7 @@ function publicApiChange(anchor: Node, row: number, side: RustSide, ctx: RustCon
   if (!ctx.isLib || ctx.moduleExported === false) return null;
   // The innermost item around the change, and whether the change is in its signature or only its body.
   // An attribute line belongs to the item after it; only attributes that change what users get count.
-  const attr = ancestorOfType(anchor, ['attribute_item']);
+  const attr = anchor.type === 'attribute_item' ? anchor : ancestorOfType(anchor, ['attribute_item']);
   if (attr) {
     const name = attr.namedChildren.find((c) => c?.type === 'attribute')?.namedChildren[0]?.text ?? '';
     if (!API_ATTRS.has(name)) return null;
@@ -247,7 +264,7 @@ function publicApiChange(anchor: Node, row: number, side: RustSide, ctx: RustCon
     const owner = ancestor(item, 'enum_item');
     return owner && isExported(owner) ? { node: item, why: `variant of pub enum ${nameOf(owner)} changed` } : null;
   }
-  const body = item.childForFieldName('body');
+  const body = once(`body:${item.id}`, () => item!.childForFieldName('body'));
   const inSignature = !body || row < body.startPosition.row || (row === body.startPosition.row && row === item.startPosition.row)
     || (item.type === 'trait_item') || (item.type === 'impl_item');
   if (item.type === 'function_item' || item.type === 'function_signature_item') {
@@ -297,6 +314,9 @@ function serdeTypeChange(anchor: Node, row: number, side: RustSide, ctx: RustCon
 
 /** The impl's type is declared in this file without `pub` (so its methods are not reachable from outside). */
 function privateTypeInFile(impl: Node): boolean {
+  return once(`privateType:${impl.id}`, () => privateTypeInFileUncached(impl));
+}
+function privateTypeInFileUncached(impl: Node): boolean {
   const typeName = impl.childForFieldName('type')?.text.replace(/<.*$/s, '').trim();
   if (!typeName) return false;
   const scope = impl.parent;
@@ -308,12 +328,10 @@ function privateTypeInFile(impl: Node): boolean {
 }
 
 function ancestor(n: Node, type: string): Node | null {
-  for (let p = n.parent; p; p = p.parent) if (p.type === type) return p;
-  return null;
+  return once(`anc:${n.id}:${type}`, () => { for (let p = n.parent; p; p = p.parent) if (p.type === type) return p; return null; });
 }
 function ancestorOfType(n: Node, types: string[]): Node | null {
-  for (let p: Node | null = n; p; p = p.parent) if (types.includes(p.type)) return p;
-  return null;
+  return once(`ancOf:${n.id}:${types.join(',')}`, () => { for (let p: Node | null = n; p; p = p.parent) if (types.includes(p.type)) return p; return null; });
 }
 const nameOf = (n: Node) => n.childForFieldName('name')?.text ?? n.childForFieldName('type')?.text ?? '?';
 const kindWord = (n: Node) => n.type.replace(/_item$|_declaration$/, '').replace('function', 'fn').replace('_', ' ');
