@@ -300,6 +300,15 @@ describe('guardrails', () => {
     assert.ok(local.reasons.some((x) => /cloud fallbacks removed/.test(x)));
   });
 
+  it('GR-013: the request hash covers every input the router reads, and only those', () => {
+    const base = { role: 'implementer' as const, change: { lines_changed: 40, high_risk: false, risk_flags: [], cross_crate: false } };
+    const h = (req: object) => r(req as RouteRequest).provenance.request_sha256;
+    assert.equal(h(base), h({ ...base, change: { ...base.change, evidence: [{ flag: 'x' }], files: [] } }), 'classification extras do not change it');
+    assert.notEqual(h(base), h({ ...base, change: { ...base.change, lines_changed: 41 } }));
+    assert.notEqual(h(base), h({ ...base, signals: { offline: true } }));
+    assert.notEqual(h(base), h({ ...base, task_id: 't-1' }));
+  });
+
   it('GR-013: provenance on every decision', () => {
     fc.assert(fc.property(arbRequest, (req) => {
       const d = route(req, P);

@@ -104,13 +104,32 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
       router: ROUTER_ID,
       policy_version: policy.policy_version,
       policy_sha256: policyHash(policy),
-      request_sha256: sha256(canonicalJson(req)),
+      request_sha256: sha256(requestFingerprint(req)),
       task_id: req.task_id ?? null,
       rule: plan.rule,
     },
   };
   decision.audit = formatAudit(decision, degraded ? plan.degraded : undefined);
   return decision;
+}
+
+const SIGNAL_KEYS = ['contradictions_detected', 'tool_heavy', 'full_sweep', 'local_confidence', 'requirements_ambiguous', 'user_requests_cloud',
+  'offline', 'interesting_failure', 'local_available', 'critic_requested', 'architectural_refactor', 'fast_draft'] as const;
+
+/**
+ * Every input the router reads, in a fixed order: what request_sha256 hashes (GR-013). Extra fields a
+ * caller passes along (a classification's evidence, say) do not change a decision, so they do not count.
+ */
+export function requestFingerprint(req: RouteRequest): string {
+  const c = req.change, s = req.signals, b = req.budget;
+  return JSON.stringify([
+    req.role, req.task_id ?? null,
+    c ? [c.lines_changed ?? 0, c.high_risk ?? false, [...(c.risk_flags ?? [])].sort(), c.cross_crate ?? false] : null,
+    req.scope_estimate_lines ?? null, req.failed_loops ?? null, req.context_estimate ?? null,
+    s ? SIGNAL_KEYS.map((k) => s[k] ?? null) : null,
+    req.pattern ?? null, req.local_only ?? null,
+    b ? [b.spent_usd, b.cap_usd, b.estimate_usd ?? null, b.cap_id ?? null] : null,
+  ]);
 }
 
 function context(req: RouteRequest, policy: Policy, state: RouterState): RuleContext {
