@@ -28,15 +28,18 @@ const ITEMS = new Set(['function_item', 'function_signature_item', 'struct_item'
 interface Frame { type: string; sr: number; er: number; si: number; ei: number; node?: Node }
 /** Attributes that change what a public item offers (trait impls, layout, availability, serialized form). */
 const API_ATTRS = new Set(['derive', 'non_exhaustive', 'repr', 'cfg', 'deprecated', 'serde', 'macro_export', 'export_name', 'no_mangle']);
+const BODIES = new Set(['block', 'declaration_list', 'field_declaration_list', 'enum_variant_list']);
 const NEED_NODE = new Set([...ITEMS, 'field_declaration', 'enum_variant', 'attribute_item', 'macro_invocation']);
 
 // Tree questions asked once per node during one analysis (each one crosses into WASM): node ids are
 // unique within a tree, and analyzeRust is synchronous, so one table reset per call is safe.
-let memo = new Map<string, unknown>();
-function once<T>(key: string, f: () => T): T {
-  if (memo.has(key)) return memo.get(key) as T;
+let memo = new Map<string, Map<number, unknown>>();
+function once<T>(kind: string, node: Node, f: () => T): T {
+  let m = memo.get(kind);
+  if (!m) { m = new Map(); memo.set(kind, m); }
+  if (m.has(node.id)) return m.get(node.id) as T;
   const v = f();
-  memo.set(key, v);
+  m.set(node.id, v);
   return v;
 }
 
@@ -109,11 +112,18 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
       else if (f.node && f.type === 'function_item' && hasExternAbi(f.node)) add('unsafe_ffi', row, f.node, 'change inside an extern "ABI" fn');
       else if (f.node && (f.type === 'impl_item' || f.type === 'trait_item') && hasChildToken(f.node, 'unsafe')) add('unsafe_ffi', row, f.node, `change inside an unsafe ${f.type === 'impl_item' ? 'impl' : 'trait'}`);
     }
-    const anchor = [...path].reverse().find((f) => f.node)?.node;
-    if (!anchor) continue;
-    const api = publicApiChange(anchor, row, side, ctx);
+    let ai = path.length - 1;
+    while (ai >= 0 && !path[ai]!.node) ai--;
+    if (ai < 0) continue;
+    const anchor = path[ai]!.node!;
+    // Rows strictly inside the anchor's body (after its opening row) all get the same answer: ask once.
+    const inBody = path.slice(ai + 1).some((f) => BODIES.has(f.type) && f.sr < row);
+    const rowClass = row === path[ai]!.sr ? 'head' : inBody ? 'body' : 'other';
+    const api = rowClass === 'body'
+      ? once('apiBody', anchor, () => publicApiChange(anchor, row, side, ctx))
+      : publicApiChange(anchor, row, side, ctx);
     if (api) add('public_api', row, api.node, api.why);
-    const schema = serdeTypeChange(anchor, row, side, ctx);
+    const schema = once('serde', anchor, () => serdeTypeChange(anchor, row, side, ctx));
     if (schema) {
       add('persistence_schema', row, schema.node, schema.why);
       if (schema.config) add('public_api', row, schema.node, `config schema: ${schema.why}`);
@@ -189,7 +199,7 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
 }
 
 function attributesOf(n: Node): string[] {
-  return once(`attrs:${n.id}`, () => attributesOfUncached(n));
+  return once('attrs', n, () => attributesOfUncached(n));
 }
 function attributesOfUncached(n: Node): string[] {
   const out: string[] = [];
@@ -216,7 +226,7 @@ function hasExternAbi(n: Node): boolean {
 
 /** `pub` exactly: pub(crate), pub(super) and pub(in ...) are not visible outside the crate. */
 function isExported(item: Node): boolean {
-  return once(`exported:${item.id}`, () => isExportedUncached(item));
+  return once('exported', item, () => isExportedUncached(item));
 }
 function isExportedUncached(item: Node): boolean {
   const vis = item.children.find((c) => c?.type === 'visibility_modifier');
@@ -264,7 +274,7 @@ function publicApiChange(anchor: Node, row: number, side: RustSide, ctx: RustCon
     const owner = ancestor(item, 'enum_item');
     return owner && isExported(owner) ? { node: item, why: `variant of pub enum ${nameOf(owner)} changed` } : null;
   }
-  const body = once(`body:${item.id}`, () => item!.childForFieldName('body'));
+  const body = once('body', item, () => item!.childForFieldName('body'));
   const inSignature = !body || row < body.startPosition.row || (row === body.startPosition.row && row === item.startPosition.row)
     || (item.type === 'trait_item') || (item.type === 'impl_item');
   if (item.type === 'function_item' || item.type === 'function_signature_item') {
@@ -314,7 +324,7 @@ function serdeTypeChange(anchor: Node, row: number, side: RustSide, ctx: RustCon
 
 /** The impl's type is declared in this file without `pub` (so its methods are not reachable from outside). */
 function privateTypeInFile(impl: Node): boolean {
-  return once(`privateType:${impl.id}`, () => privateTypeInFileUncached(impl));
+  return once('privateType', impl, () => privateTypeInFileUncached(impl));
 }
 function privateTypeInFileUncached(impl: Node): boolean {
   const typeName = impl.childForFieldName('type')?.text.replace(/<.*$/s, '').trim();
@@ -328,10 +338,10 @@ function privateTypeInFileUncached(impl: Node): boolean {
 }
 
 function ancestor(n: Node, type: string): Node | null {
-  return once(`anc:${n.id}:${type}`, () => { for (let p = n.parent; p; p = p.parent) if (p.type === type) return p; return null; });
+  return once(`anc:${type}`, n, () => { for (let p = n.parent; p; p = p.parent) if (p.type === type) return p; return null; });
 }
 function ancestorOfType(n: Node, types: string[]): Node | null {
-  return once(`ancOf:${n.id}:${types.join(',')}`, () => { for (let p: Node | null = n; p; p = p.parent) if (types.includes(p.type)) return p; return null; });
+  return once(`ancOf:${types.join(',')}`, n, () => { for (let p: Node | null = n; p; p = p.parent) if (types.includes(p.type)) return p; return null; });
 }
 const nameOf = (n: Node) => n.childForFieldName('name')?.text ?? n.childForFieldName('type')?.text ?? '?';
 const kindWord = (n: Node) => n.type.replace(/_item$|_declaration$/, '').replace('function', 'fn').replace('_', ' ');
