@@ -153,6 +153,8 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
         const text = textOf(f);
         const root = text.split('::')[0]!.replace(/^::/, '').trim();
         if (FFI_PATH_ROOTS.has(root) || /^(std|core)::(ffi|os::raw)\b/.test(text)) add('unsafe_ffi', row, f.type, `${root}:: path (FFI)`);
+        // Spawning processes is what sandboxing and exec policy govern.
+        if (/^(std::|tokio::|async_process::)?process::Command\b|^Command::new$|^(std::)?os::unix::process\b/.test(text)) add('security_sandbox', row, f.type, `process execution: ${text}`);
         return;
       }
       case 'static_item': if (/\bstatic\s+mut\b/.test(textOf(f).slice(0, 60))) { add('async_concurrency', row, f.type, 'static mut: shared state'); sharedState = true; } return;
@@ -171,8 +173,8 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
     const conc = CONCURRENCY_WORDS.has(joined) || ws.some((w) => ['mutex', 'rwlock', 'atomic', 'semaphore', 'condvar', 'mpsc', 'oneshot', 'crossbeam', 'rayon', 'joinhandle', 'joinset'].includes(w))
       || text === 'Arc' || text === 'spawn' || text === 'spawn_blocking' || text === 'spawn_local' || text === 'JoinHandle' || text === 'JoinSet'
       || (f.type === 'field_identifier' && methodCall && /^(lock|try_lock|read_lock|write_lock|lock_exclusive|lock_shared|fetch_add|fetch_sub|compare_exchange|swap|store|load)$/.test(text))
-      || (f.type === 'type_identifier' && (text === 'Send' || text === 'Sync') && parent === 'trait_bounds');
-    const generic = /^(join|select|send|sync|watch|notify|cancel|abort|thread|timeout|barrier|channel|broadcast)$/.test(joined) && !scoped;
+      || (f.type === 'type_identifier' && (text === 'Send' || text === 'Sync') && (parent === 'trait_bounds' || parent === 'impl_item'));
+    const generic = /^(join|select|send|sync|watch|notify|cancel|abort|thread|timeout|barrier|channel|broadcast)$/.test(joined) && !scoped && f.type !== 'type_identifier';
     if (conc && !generic) {
       add('async_concurrency', row, f.type, text);
       if (SHARED_STATE_WORDS.has(joined) || ws.some((w) => SHARED_STATE_WORDS.has(w)) || text === 'Arc' || /^(lock|try_lock|fetch_add|fetch_sub|compare_exchange|store|load|swap)$/.test(text)) sharedState = true;
