@@ -120,10 +120,10 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
     const inBody = path.slice(ai + 1).some((f) => BODIES.has(f.type) && f.sr < row);
     const rowClass = row === path[ai]!.sr ? 'head' : inBody ? 'body' : 'other';
     const api = rowClass === 'body'
-      ? once('apiBody', anchor, () => publicApiChange(anchor, row, side, ctx))
-      : publicApiChange(anchor, row, side, ctx);
+      ? once('apiBody', anchor, () => publicApiChange(anchor, row, ctx))
+      : publicApiChange(anchor, row, ctx);
     if (api) add('public_api', row, api.node, api.why);
-    const schema = once('serde', anchor, () => serdeTypeChange(anchor, row, side, ctx));
+    const schema = once('serde', anchor, () => serdeTypeChange(anchor, ctx));
     if (schema) {
       add('persistence_schema', row, schema.node, schema.why);
       if (schema.config) add('public_api', row, schema.node, `config schema: ${schema.why}`);
@@ -243,7 +243,7 @@ function isExportedUncached(item: Node): boolean {
   return true;
 }
 
-function publicApiChange(anchor: Node, row: number, side: RustSide, ctx: RustContext): { node: Node; why: string } | null {
+function publicApiChange(anchor: Node, row: number, ctx: RustContext): { node: Node; why: string } | null {
   if (!ctx.isLib || ctx.moduleExported === false) return null;
   // The innermost item around the change, and whether the change is in its signature or only its body.
   // An attribute line belongs to the item after it; only attributes that change what users get count.
@@ -310,7 +310,7 @@ function publicApiChange(anchor: Node, row: number, side: RustSide, ctx: RustCon
   return { node: item, why: `pub ${kindWord(item)} ${nameOf(item)} changed` };
 }
 
-function serdeTypeChange(anchor: Node, row: number, side: RustSide, ctx: RustContext): { node: Node; why: string; config: boolean } | null {
+function serdeTypeChange(anchor: Node, ctx: RustContext): { node: Node; why: string; config: boolean } | null {
   const owner = ancestorOfType(anchor, ['struct_item', 'enum_item', 'union_item']);
   if (!owner || ancestor(owner, 'function_item')) return null;
   const attrs = attributesOf(owner).join(' ');
