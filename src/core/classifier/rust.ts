@@ -111,6 +111,10 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
       else if (f.node && (f.type === 'function_item' || f.type === 'function_signature_item') && hasModifier(f.node, 'unsafe')) add('unsafe_ffi', row, f.node, 'change inside an unsafe fn');
       else if (f.node && f.type === 'function_item' && hasExternAbi(f.node)) add('unsafe_ffi', row, f.node, 'change inside an extern "ABI" fn');
       else if (f.node && (f.type === 'impl_item' || f.type === 'trait_item') && hasChildToken(f.node, 'unsafe')) add('unsafe_ffi', row, f.node, `change inside an unsafe ${f.type === 'impl_item' ? 'impl' : 'trait'}`);
+      if (f.node && f.type === 'impl_item') {
+        const trait = once('implTrait', f.node, () => f.node!.childForFieldName('trait')?.text.split('::').pop()?.replace(/<.*$/s, '') ?? '');
+        if (trait === 'Serialize' || trait === 'Deserialize' || trait === 'Visitor') add('persistence_schema', row, f.node, `hand-written serde ${trait} impl changed`);
+      }
     }
     let ai = path.length - 1;
     while (ai >= 0 && !path[ai]!.node) ai--;

@@ -29,7 +29,8 @@ export const SECURITY_WORDS = new Set([
   'sha1', 'sha2', 'sha256', 'sha384', 'sha512', 'blake2', 'blake3', 'md5', 'digest', 'argon2', 'bcrypt', 'scrypt', 'pbkdf2',
   'redact', 'redacted', 'redaction', 'sandbox', 'sandboxed', 'sandboxing', 'seccomp', 'landlock', 'seatbelt', 'execpolicy',
   'permission', 'permissions', 'approval', 'approvals', 'jwt', 'apikey', 'bearer', 'csrf', 'nonce', 'signing', 'privilege',
-  'privileges', 'sudo', 'login', 'logout', 'pii',
+  'privileges', 'sudo', 'login', 'logout', 'pii', 'ssh', 'gpg', 'pgp', 'keypair', 'keystore', 'totp', 'mfa', 'saml', 'kerberos',
+  'ntlm', 'webauthn', 'passkey',
 ]);
 
 /** "token" alone is a lexer word as often as a credential: these words around it decide. */

@@ -125,6 +125,8 @@ export const CASES: Case[] = [
     edits: [{ path: 'crates/core/src/lockfile.rs', replace: ['    pub words: u64,', '    #[serde(rename = "word_count")]\n    pub words: u64,'] }] },
   { name: 'a log string inside an async fn is not a concurrency change', lane: 'local_reflex', flags: [],
     edits: [{ path: 'crates/server/src/lib.rs', replace: ['format!("{total} words so far")', 'format!("{total} words counted")'] }] },
+  { name: 'a hand-written Serialize impl is a format change', lane: 'cloud', flags: ['persistence_schema'],
+    edits: [{ path: 'crates/core/src/lockfile.rs', replace: ['        s.serialize_u32(self.0)', '        s.serialize_u64(u64::from(self.0))'] }] },
   { name: 'a new migration file', lane: 'cloud', flags: ['persistence_schema'],
     edits: [{ path: 'crates/server/migrations/0002_totals.sql', write: 'ALTER TABLE totals ADD COLUMN worker INTEGER;\n' }] },
 ];
