@@ -28,6 +28,8 @@ const ITEMS = new Set(['function_item', 'function_signature_item', 'struct_item'
 interface Frame { type: string; sr: number; er: number; si: number; ei: number; node?: Node }
 /** Attributes that change what a public item offers (trait impls, layout, availability, serialized form). */
 const API_ATTRS = new Set(['derive', 'non_exhaustive', 'repr', 'cfg', 'deprecated', 'serde', 'macro_export', 'export_name', 'no_mangle']);
+/** Items whose own text starts with their visibility (attributes are separate siblings). */
+const PRIVATE_CHECKABLE = new Set(['function_item', 'struct_item', 'enum_item', 'union_item', 'const_item', 'static_item', 'type_item', 'mod_item', 'use_declaration']);
 const BODIES = new Set(['block', 'declaration_list', 'field_declaration_list', 'enum_variant_list']);
 const NEED_NODE = new Set([...ITEMS, 'field_declaration', 'enum_variant', 'attribute_item', 'macro_invocation']);
 
@@ -123,7 +125,10 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
     // Rows strictly inside the anchor's body (after its opening row) all get the same answer: ask once.
     const inBody = path.slice(ai + 1).some((f) => BODIES.has(f.type) && f.sr < row);
     const rowClass = row === path[ai]!.sr ? 'head' : inBody ? 'body' : 'other';
-    const api = rowClass === 'body'
+    // Fast path: an item whose text does not start with `pub` (and is not a trait's) cannot be API.
+    const af = path[ai]!;
+    const plainPrivate = PRIVATE_CHECKABLE.has(af.type) && !text.startsWith('pub', af.si) && !path.some((f) => f.type === 'trait_item');
+    const api = plainPrivate ? null : rowClass === 'body'
       ? once('apiBody', anchor, () => publicApiChange(anchor, row, ctx))
       : publicApiChange(anchor, row, ctx);
     if (api) add('public_api', row, api.node, api.why);
