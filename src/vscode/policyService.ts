@@ -21,6 +21,8 @@ export class PolicyService implements vscode.Disposable {
     this.disposables.push(watcher,
       watcher.onDidChange(() => void this.reload()), watcher.onDidCreate(() => void this.reload()), watcher.onDidDelete(() => void this.reload()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.reload()),
+      // A save in the editor reloads even when the file watcher is late or misses the event.
+      vscode.workspace.onDidSaveTextDocument((doc) => { if (doc.uri.toString() === this.policyUri()?.toString()) void this.reload(); }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.reload()));
   }
 

@@ -28,8 +28,8 @@ await page.exposeFunction('codeAutomationLog', (type, args) => {
 });
   await page.exposeFunction('codeAutomationExit', (c) => done(c));
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(join(dir, 'ws'))}&payload=${encodeURIComponent(payload)}`);
-  code = await Promise.race([finished, new Promise((r) => setTimeout(() => r('timeout'), 180_000))]);
-  if (code === 'timeout') console.log('extension-host tests timed out after 180 s');
+  code = await Promise.race([finished, new Promise((r) => setTimeout(() => r('timeout'), 420_000))]);
+  if (code === 'timeout') console.log('extension-host tests timed out after 420 s');
 } finally {
   await browser.close();
   server.stop();

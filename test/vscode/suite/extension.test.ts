@@ -24,6 +24,17 @@ async function until<T>(what: string, fn: () => T | undefined | false | Promise<
   }
 }
 
+/**
+ * Writes a file and waits for the extension to react. The file watcher may register after the first
+ * write on a loaded machine (that event is then lost), so the write is repeated, as a user saves again.
+ */
+async function writeUntil<T>(uri: vscode.Uri, text: string, what: string, fn: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    try { return await until(what, fn, 5_000); } catch (e) { if (attempt >= 5) throw e; }
+  }
+}
+
 describe('Switchyard in the extension host', () => {
   let api: SwitchyardApi;
   const folder = () => vscode.workspace.workspaceFolders![0]!.uri;
@@ -82,15 +93,13 @@ describe('Switchyard in the extension host', () => {
     const bundled = (vscode.extensions.getExtension(EXT_ID)!.extensionUri);
     const raw = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(bundled, 'policy', 'model-policy.json'))));
     raw.local_only = true;
-    await vscode.workspace.fs.writeFile(policyUri(), new TextEncoder().encode(`// team policy\n${JSON.stringify(raw, null, 2)}`));
-    await until('the workspace policy', () => api.policySource().endsWith('.switchyard/policy.json'));
+    await writeUntil(policyUri(), `// team policy\n${JSON.stringify(raw, null, 2)}`, 'the workspace policy', () => api.policySource().endsWith('.switchyard/policy.json'));
     await until('local_only from the policy', () => api.effectiveLocalOnly());
     await until('the runtime item to say Local only', () => /Local only/.test(api.statusBarText().runtime));
 
     raw.escalation.implementer.max_failed_loops = 'two';
     const text = `// team policy\n${JSON.stringify(raw, null, 2)}`;
-    await vscode.workspace.fs.writeFile(policyUri(), new TextEncoder().encode(text));
-    const diags = await until('a diagnostic on the policy file', () => {
+    const diags = await writeUntil(policyUri(), text, 'a diagnostic on the policy file', () => {
       const d = vscode.languages.getDiagnostics(policyUri());
       return d.length > 0 && d;
     });
@@ -100,7 +109,7 @@ describe('Switchyard in the extension host', () => {
     assert.ok(api.effectiveLocalOnly(), 'the last valid policy (local_only=true) is still in force');
 
     await vscode.workspace.fs.delete(policyUri());
-    await until('the bundled policy again', () => api.policySource().startsWith('bundled'));
+    await until('the bundled policy again', () => api.policySource().startsWith('bundled'), 30_000);
     assert.equal(api.effectiveLocalOnly(), false);
   });
 
