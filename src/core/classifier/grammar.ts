@@ -13,7 +13,6 @@ const GRAMMARS = {
 export type GrammarName = keyof typeof GRAMMARS;
 
 let init: Promise<void> | undefined;
-const languages = new Map<GrammarName, Promise<Language>>();
 export const grammarStats = { initMs: 0, loads: 0 };
 
 /** Where the .wasm files are: next to the bundle (dist/grammars) or in node_modules during development. */
@@ -31,20 +30,27 @@ function locate(file: string): string {
   return found;
 }
 
-export async function parserFor(name: GrammarName): Promise<Parser> {
-  const t0 = performance.now();
-  init ??= Parser.init({ locateFile: (f: string) => locate(f) });
-  await init;
-  let lang = languages.get(name);
-  if (!lang) {
-    lang = Language.load(locate(GRAMMARS[name]));
-    languages.set(name, lang);
-    grammarStats.loads++;
-    const l = await lang;
-    grammarStats.initMs = performance.now() - t0;
-    const p = new Parser(); p.setLanguage(l); return p;
+/**
+ * One parser per grammar, made once and reused: parsing is synchronous, so callers never share one
+ * at the same time, and a parser per call would leave WASM memory behind.
+ */
+const parsers = new Map<GrammarName, Promise<Parser>>();
+
+export function parserFor(name: GrammarName): Promise<Parser> {
+  let p = parsers.get(name);
+  if (!p) {
+    const t0 = performance.now();
+    init ??= Parser.init({ locateFile: (f: string) => locate(f) });
+    p = init.then(async () => {
+      const lang = await Language.load(locate(GRAMMARS[name]));
+      grammarStats.loads++;
+      grammarStats.initMs = performance.now() - t0;
+      const parser = new Parser();
+      parser.setLanguage(lang);
+      return parser;
+    });
+    p.catch(() => parsers.delete(name)); // a failed load may be retried
+    parsers.set(name, p);
   }
-  const p = new Parser();
-  p.setLanguage(await lang);
   return p;
 }

@@ -115,10 +115,9 @@ function pythonApi(n: Node, row: number): { node: string; why: string } | null {
     if (p.type === 'expression_statement' && p.parent?.type === 'module' && /^__all__\s*[+]?=/.test(p.text)) return { node: 'assignment', why: '__all__ changed' };
   }
   if (!def) return null;
-  // the outermost def: module level, or a method of a module-level class
-  let outer: Node = def;
+  // the enclosing defs, outermost first: a module-level def, or a method of a module-level class
   const chain: Node[] = [];
-  for (let p: Node | null = def; p; p = p.parent) if (p.type === 'function_definition' || p.type === 'class_definition') { chain.unshift(p); outer = p; }
+  for (let p: Node | null = def; p; p = p.parent) if (p.type === 'function_definition' || p.type === 'class_definition') chain.unshift(p);
   if (chain.some((d) => (d.childForFieldName('name')?.text ?? '').startsWith('_') && !/^__\w+__$/.test(d.childForFieldName('name')?.text ?? ''))) return null;
   if (chain.length > 1 && chain[0]!.type === 'function_definition') return null; // a function nested in a function
   const inner = chain[chain.length - 1]!;
@@ -126,5 +125,4 @@ function pythonApi(n: Node, row: number): { node: string; why: string } | null {
   if (inner.type === 'function_definition' && body && row >= body.startPosition.row && row !== inner.startPosition.row) return null;
   if (inner.type === 'class_definition' && body && row >= body.startPosition.row && row !== inner.startPosition.row) return null;
   return { node: inner.type, why: `public ${inner.type === 'class_definition' ? 'class' : 'def'} ${chain.map((d) => d.childForFieldName('name')?.text).join('.')} signature changed` };
-  void outer;
 }
