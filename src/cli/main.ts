@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // switchyard: the core without the editor. JSON on stdout, diagnostics on stderr, exit codes of CONTRACTS.md.
 import { parseArgs } from 'node:util';
+import { askCommand } from './commands/ask.js';
 import { auditCommand } from './commands/audit.js';
 import { classifyCommand } from './commands/classify.js';
 import { policyCommand } from './commands/policy.js';
@@ -12,11 +13,12 @@ const USAGE = `usage: switchyard <command> [options]
   classify [--repo DIR] (--diff F|- | --base REV [--head REV])   size and risk of a change (JSON)
   policy validate F | policy show [--policy F] | policy schema
   audit [--since ISO]                                  the audit log of --state, JSON lines
-  ask | budget | runtime                               (not available in this version yet)
+  ask --role ROLE [--task ID] [--json] [--max-tokens N] TEXT|-   one routed model call, streamed
+  budget | runtime                                     (not available in this version yet)
 common options: --state DIR, --local-only, --help`;
 
 const NOT_YET: Record<string, string> = {
-  ask: 'routed model calls', budget: 'the budget ledger',
+  budget: 'the budget ledger',
   runtime: 'the local model server lifecycle',
 };
 
@@ -28,7 +30,8 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         policy: { type: 'string' }, request: { type: 'string' }, state: { type: 'string' },
         repo: { type: 'string' }, diff: { type: 'string' }, base: { type: 'string' }, head: { type: 'string' }, since: { type: 'string' },
-        'local-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'local-only': { type: 'boolean' },
+        role: { type: 'string' }, task: { type: 'string' }, json: { type: 'boolean' }, 'max-tokens': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -50,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'classify':
         if (rest.length) throw new UsageError(`classify: unexpected argument "${rest[0]}"`);
         return await classifyCommand({ repo: v.repo, diff: v.diff, base: v.base, head: v.head, policy: v.policy });
+      case 'ask':
+        return await askCommand({ role: v.role, policy: v.policy, task: v.task, json: v.json, localOnly: v['local-only'], state: v.state, maxTokens: v['max-tokens'], text: rest });
       default:
         if (NOT_YET[cmd]) throw new UsageError(`${cmd}: ${NOT_YET[cmd]} is not available in this version of Switchyard yet`);
         throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);

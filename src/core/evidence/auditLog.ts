@@ -3,12 +3,45 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } fr
 import { dirname } from 'node:path';
 import type { RouteDecision } from '../router/types.js';
 
+export type AuditKind = 'decision' | 'call' | 'retry' | 'fallback' | 'escalation' | 'refusal' | 'failure' | 'cancelled' | 'repair';
+
 export interface AuditEntry {
   ts: string;
-  kind: 'decision';
+  kind: AuditKind;
   source: 'extension' | 'cli';
   audit: string;
-  decision: RouteDecision;
+  /** Present on `decision` lines (and on the first line of a model call). */
+  decision?: RouteDecision;
+  /** Model-call lines: the call they belong to and what they name. */
+  call_id?: string;
+  task_id?: string | null;
+  role?: string;
+  from?: string;
+  to?: string | null;
+  guardrail?: string;
+}
+
+/** An append-only JSON-lines file, synced per line: the audit log and the provenance records. */
+export class JsonlFile<T extends object> {
+  constructor(readonly path: string) {}
+
+  append(entry: T): void {
+    mkdirSync(dirname(this.path), { recursive: true });
+    const fd = openSync(this.path, 'a');
+    try { writeSync(fd, `${JSON.stringify(entry)}\n`); fsyncSync(fd); } finally { closeSync(fd); }
+  }
+
+  /** Every whole line; a torn last line from a crash is skipped. */
+  read(): T[] {
+    let text: string;
+    try { text = readFileSync(this.path, 'utf8'); } catch { return []; }
+    const out: T[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try { out.push(JSON.parse(line) as T); } catch { /* torn line */ }
+    }
+    return out;
+  }
 }
 
 export class AuditLog {

@@ -60,7 +60,7 @@ export class ExplainPanel implements vscode.Disposable {
     const localOnly = this.isLocalOnly();
     const roles = explainRoles(s.policy, { local_only_setting: localOnly }).map((e) => row(e.title, e.decision));
     const recent = this.audit.read().slice(-config.explainMaxDecisions()).reverse()
-      .map((e) => ({ ts: e.ts, audit: e.audit, rule: e.decision.rule, role: e.decision.role }));
+      .map((e) => ({ ts: e.ts, audit: e.audit, rule: e.decision?.rule ?? e.kind, role: e.decision?.role ?? e.role ?? '' }));
     const rejected = s.rejected ? `${s.rejected.source}: ${s.rejected.problems[0]?.field ?? ''} ${s.rejected.problems[0]?.reason ?? ''} (line ${s.rejected.problems[0]?.line ?? 0})` : null;
     const state: ToExplainView = { type: 'state', policySource: s.source, policyVersion: s.policy.policy_version, localOnly: localOnly || s.policy.local_only, rejected, roles, recent };
     void this.panel.webview.postMessage(state);
