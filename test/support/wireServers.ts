@@ -105,7 +105,7 @@ export function openAiServer(flavour: 'openai' | 'deepseek' | 'moonshot' = 'open
     for (const r of ok.reasoning ?? []) sse(res, chunk({ reasoning_content: r }));
     for (let i = 0; i < parts.length; i++) {
       if (b.kind !== 'ok' && i === b.afterChunks) {
-        if (b.kind === 'cut') { res.socket?.destroy(); return; }
+        if (b.kind === 'cut') { await sleep(30); res.socket?.destroy(); return; }
         if (b.kind === 'malformed') { res.write('data: {"id":"chatcmpl-test","choices":[{"delta":{"content":"x"\n\n'); res.end(); return; }
         if (b.kind === 'error_event') { sse(res, { error: { message: b.message ?? 'injected', type: b.type, code: null } }); res.end(); return; }
         if (b.kind === 'end_early') { res.end(); return; }
@@ -145,7 +145,7 @@ export function anthropicServer(): Promise<WireServer> {
     sse(res, { type: 'ping' }, 'ping');
     for (let i = 0; i < parts.length; i++) {
       if (b.kind !== 'ok' && i === b.afterChunks) {
-        if (b.kind === 'cut') { res.socket?.destroy(); return; }
+        if (b.kind === 'cut') { await sleep(30); res.socket?.destroy(); return; }
         if (b.kind === 'malformed') { res.write('event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_del\n\n'); res.end(); return; }
         if (b.kind === 'error_event') { sse(res, { type: 'error', error: { type: b.type, message: b.message ?? 'Overloaded' } }, 'error'); res.end(); return; }
         if (b.kind === 'end_early') { res.end(); return; }

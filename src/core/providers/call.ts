@@ -134,6 +134,12 @@ export class ModelCaller {
       provenance('refused', { error: msg });
       throw new CallRefused(null, msg, decision, lines);
     }
+    const primaryKind = Object.values(policy.models).find((m) => m.provider === decision.provider && m.id === decision.model)?.kind ?? 'chat';
+    if (primaryKind === 'embedding' || primaryKind === 'vision') {
+      const msg = `${o.role} is served by a ${primaryKind} model (${decision.provider}/${decision.model}), not a chat model: it takes no chat call${primaryKind === 'vision' ? ' (kept out of LLM scheduling, §1)' : ''}`;
+      provenance('refused', { error: msg });
+      throw new CallRefused(null, msg, decision, lines);
+    }
     const localOnly = effectiveLocalOnly(request, policy, { local_only_setting: this.p.localOnlySetting() });
     const retry = this.p.retry ?? DEFAULT_RETRY;
     const sleep = this.p.sleep ?? abortableSleep;
@@ -151,7 +157,10 @@ export class ModelCaller {
       };
       if (localOnly && ref.provider !== 'local') { moveOn('GR-009 local_only forbids a cloud model'); continue; }
       const adapter = this.p.adapters[ref.provider];
-      if (!adapter) { moveOn(`no adapter for provider ${ref.provider}`); continue; }
+      if (!adapter) {
+        lastError = new CallError('unavailable', ref.provider === 'notebooklm' ? 'notebooklm: reached only through a user-configured MCP server, and none is configured' : `no adapter for provider ${ref.provider}`);
+        moveOn(lastError.message); continue;
+      }
       const apiKey = ref.provider === 'local' ? (await this.p.key('local')) : await this.p.key(ref.provider);
       this.redactor.add(apiKey);
       if (ref.provider !== 'local' && !apiKey) {
@@ -243,7 +252,8 @@ export class ModelCaller {
           if (reservation) this.p.budget.release(reservation);
           if (err.kind === 'context_length') {
             // Never truncate: follow the policy's escalation with the size the provider reported.
-            const needed = Math.max(err.opts.requestedTokens ?? 0, (info?.context_tokens ?? 0) + 1, request.context_estimate ?? 0);
+            // The size the provider reported; else at least past the policy's long-context threshold (§3).
+            const needed = err.opts.requestedTokens ?? Math.max(request.context_estimate ?? 0, policy.escalation.librarian.context_tokens_over + 1);
             request = { ...request, context_estimate: needed };
             const again = route(request, policy, { local_only_setting: this.p.localOnlySetting(), caps: this.p.budget.snapshot(taskId) });
             const fits = (r: ModelRef) => (modelInfo(r)?.context_tokens ?? Infinity) >= needed;

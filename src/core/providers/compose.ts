@@ -18,6 +18,7 @@ export interface ComposeOptions {
   budget?: BudgetPort;
   fetch?: FetchLike;
   retry?: CallPorts['retry'];
+  sleep?: CallPorts['sleep'];
 }
 
 export function composeCaller(o: ComposeOptions): ModelCaller {
@@ -32,6 +33,7 @@ export function composeCaller(o: ComposeOptions): ModelCaller {
     provenance: new JsonlFile<ProvenanceRecord>(join(o.stateDir, 'provenance.jsonl')),
     budget: o.budget ?? new MemoryBudget(o.policy),
     ...(o.retry ? { retry: o.retry } : {}),
+    ...(o.sleep ? { sleep: o.sleep } : {}),
   });
 }
 

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AuditLog } from '../../src/core/evidence/auditLog.js';
+import { bundledPolicy } from '../../src/core/policy/store.js';
+import { CallFailed } from '../../src/core/providers/call.js';
+import { composeCaller } from '../../src/core/providers/compose.js';
+import type { StreamEvent } from '../../src/core/providers/types.js';
+import { llamaServerMissing, startLlama, type RunningLlama } from '../support/llamaServer.js';
+
+// The local lane against a real llama.cpp server (built from source by the test setup, tiny model made here).
+describe('the local lane against a real llama-server', () => {
+  let llama: RunningLlama;
+  before(async () => {
+    const missing = llamaServerMissing();
+    if (missing) throw new Error(missing);
+    llama = await startLlama({ apiKey: 'local-key-0123456789' });
+  });
+  after(async () => { await llama?.stop(); });
+
+  const caller = (localOnly = true) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-llama-call-'));
+    const policy = bundledPolicy();
+    return {
+      dir,
+      audit: () => new AuditLog(join(dir, 'audit.jsonl')).read(),
+      caller: composeCaller({
+        policy: () => policy, source: 'cli', stateDir: dir, localOnlySetting: () => localOnly,
+        key: (p) => (p === 'local' ? 'local-key-0123456789' : undefined), baseUrl: (p) => (p === 'local' ? `${llama.url}/v1` : undefined),
+        sleep: async () => {},
+      }),
+    };
+  };
+
+  it('becomes ready (503 while loading is handled by the harness) and streams a tutor answer with real usage', async () => {
+    const { caller: c } = caller();
+    const events: StreamEvent[] = [];
+    const r = await c.call({ role: 'tutor', messages: [{ role: 'user', content: 'Explain ownership in one line.' }], max_tokens: 24, temperature: 0, onEvent: (e) => events.push(e) });
+    assert.equal(r.provider, 'local');
+    assert.equal(r.finish_reason, 'length'); // the tiny model never stops by itself
+    assert.ok(r.text.length > 0);
+    assert.equal(r.usage.reported, true);
+    assert.equal(r.usage.output_tokens, 24);
+    assert.ok(r.usage.input_tokens > 5);
+    assert.ok(events.filter((e) => e.type === 'text').length >= 10, 'streamed in pieces');
+    assert.ok(r.timings.ttft_ms !== null && r.timings.ttft_ms < r.timings.total_ms);
+  });
+
+  it('the same request at temperature 0 gives the same answer (the local lane is reproducible)', async () => {
+    const { caller: c } = caller();
+    const ask = () => c.call({ role: 'tutor', messages: [{ role: 'user', content: 'same question' }], max_tokens: 16, temperature: 0 });
+    assert.equal((await ask()).text, (await ask()).text);
+  });
+
+  it('cancellation mid-stream stops the generation', async () => {
+    const { caller: c, audit } = caller();
+    const ac = new AbortController();
+    let n = 0;
+    await assert.rejects(c.call({ role: 'tutor', messages: [{ role: 'user', content: 'go on' }], max_tokens: 1500, signal: ac.signal, onEvent: (e) => { if (e.type === 'text' && ++n === 5) ac.abort(); } }),
+      (e: unknown) => e instanceof CallFailed && e.kind === 'cancelled');
+    assert.ok(n < 200, `stopped after ${n} pieces`);
+    assert.ok(audit().some((e) => e.kind === 'cancelled'));
+    // The server is still healthy and serves the next call.
+    const r = await c.call({ role: 'tutor', messages: [{ role: 'user', content: 'again' }], max_tokens: 4 });
+    assert.equal(r.usage.output_tokens, 4);
+  });
+
+  it("a prompt past the server's context is a clear context-length failure under local_only, never truncated", async () => {
+    const { caller: c, audit } = caller(true);
+    const long = 'word '.repeat(4000);
+    await assert.rejects(c.call({ role: 'tutor', messages: [{ role: 'user', content: long }], max_tokens: 8 }), (e: unknown) => e instanceof CallFailed && e.kind === 'context_length');
+    assert.ok(audit().some((e) => e.kind === 'escalation' && /nothing was truncated/.test(e.audit)));
+  });
+
+  it('a wrong local key is an auth failure, reported as such', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-llama-call-'));
+    const policy = bundledPolicy();
+    const c = composeCaller({ policy: () => policy, source: 'cli', stateDir: dir, localOnlySetting: () => true, key: () => 'wrong-key-000000', baseUrl: () => `${llama.url}/v1`, sleep: async () => {} });
+    await assert.rejects(c.call({ role: 'tutor', messages: [{ role: 'user', content: 'x' }], max_tokens: 4 }), (e: unknown) => e instanceof CallFailed && e.kind === 'auth');
+  });
+});
