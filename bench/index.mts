@@ -1,4 +1,5 @@
 // npm run bench: the figures the issues ask for, printed as one table.
+import { benchCalls } from './calls.js';
 import { benchClassifier } from './classifier.js';
 import { benchExtension } from './extension.js';
 import { benchRouter, type Figure } from './router.js';
@@ -7,6 +8,7 @@ const sections: [string, () => Figure[] | Promise<Figure[]>][] = [
   ['router (issue 2)', () => benchRouter()],
   ['extension (issue 3)', () => benchExtension()],
   ['classifier (issue 4)', () => benchClassifier()],
+  ['model calls (issue 5)', () => benchCalls()],
 ];
 
 for (const [title, run] of sections) {

@@ -23,6 +23,12 @@ export interface SwitchyardApi {
   effectiveLocalOnly(): boolean;
   /** Where this window's audit log lives (JSON lines). */
   auditPath(): string;
+  /**
+   * One routed model call through the policy (for Switchyard's own views and for other extensions):
+   * keys from SecretStorage, every fallback audited. Rejects with the refusal or failure; set
+   * `showError` to have Switchyard show it to the user.
+   */
+  callModel(o: import('./modelCalls.js').EditorCallOptions & { showError?: boolean }): Promise<{ text: string; provider: string; model: string; audit: string[]; cost_usd: number }>;
 }
 
 const TITLES: Record<string, string> = {
@@ -51,6 +57,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     }
     return explainPanel;
   };
+  let calls: import('./modelCalls.js').EditorModelCalls | undefined;
+  const modelCalls = () => calls ??= new (lazy().EditorModelCalls)(context.secrets, context.globalStorageUri.fsPath, () => policy.current.policy, config.localOnly, log);
   const classify = new ClassifyChanges(lazy, () => policy.current.policy, log, audit, config.localOnly);
   const render = () => statusBar.update(policy.current.policy, localOnly());
   context.subscriptions.push(policy, statusBar, classify,
@@ -76,6 +84,15 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     statusBarText: () => ({ budget: statusBar.budget.text, runtime: statusBar.runtime.text }),
     effectiveLocalOnly: localOnly,
     auditPath: () => audit.path,
+    callModel: async (o) => {
+      try {
+        const r = await modelCalls().call(o);
+        return { text: r.text, provider: r.provider, model: r.model, audit: r.audit, cost_usd: r.cost_usd };
+      } catch (e) {
+        if (o.showError) void modelCalls().showFailure(e);
+        throw e;
+      }
+    },
   };
 }
 

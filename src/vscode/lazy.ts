@@ -4,3 +4,4 @@ export { classifyDiff } from '../core/classifier/classify.js';
 export { gitDiff, gitRepoReader } from '../core/classifier/gitRepo.js';
 export { parsePolicyText } from '../core/policy/load.js';
 export { ExplainPanel } from './commands/explain.js';
+export { EditorModelCalls } from './modelCalls.js';

@@ -1,5 +1,6 @@
 // The audit log: one JSON line per routing decision or degradation (GR-005), append-only, synced.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RouteDecision } from '../router/types.js';
 
@@ -70,3 +71,28 @@ export class AuditLog {
   }
 }
 
+
+/**
+ * Appends in order off the caller's path (the model call does not wait for the disk before its first token);
+ * `flush()` resolves once every queued line is written and synced. Used by the model-call path, which
+ * flushes before it returns or throws, so a finished call's lines are always on disk.
+ */
+export class QueuedAppender<T extends object> {
+  private tail: Promise<void> = Promise.resolve();
+  private failure: Error | null = null;
+  constructor(readonly path: string) {}
+
+  append(entry: T): void {
+    const line = `${JSON.stringify(entry)}\n`;
+    this.tail = this.tail.then(async () => {
+      await mkdir(dirname(this.path), { recursive: true });
+      const fh = await open(this.path, 'a');
+      try { await fh.write(line); await fh.sync(); } finally { await fh.close(); }
+    }).catch((e: Error) => { this.failure = e; });
+  }
+
+  async flush(): Promise<void> {
+    await this.tail;
+    if (this.failure) { const e = this.failure; this.failure = null; throw new Error(`could not write ${this.path}: ${e.message}`); }
+  }
+}

@@ -40,8 +40,9 @@ export interface CallPorts {
   /** Base URL overrides; for `local`, the runtime's endpoint (undefined: no local server). */
   baseUrl: (provider: ProviderId) => string | undefined;
   adapters: Partial<Record<ProviderId, ProviderAdapter>>;
-  audit: { append(e: AuditEntry): void };
-  provenance: { append(r: ProvenanceRecord): void };
+  /** Lines may be queued; `flush` (awaited before a call returns or throws) makes them durable. */
+  audit: { append(e: AuditEntry): void; flush?(): Promise<void> };
+  provenance: { append(r: ProvenanceRecord): void; flush?(): Promise<void> };
   budget: BudgetPort;
   retry?: { max: number; baseMs: number; capMs: number; maxRetryAfterMs: number };
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -98,6 +99,15 @@ export class ModelCaller {
   constructor(private readonly p: CallPorts) { this.redactor = p.redactor ?? new Redactor(); }
 
   async call(o: CallOptions): Promise<CallResult> {
+    try {
+      return await this.run(o);
+    } finally {
+      await this.p.audit.flush?.();
+      await this.p.provenance.flush?.();
+    }
+  }
+
+  private async run(o: CallOptions): Promise<CallResult> {
     const now = this.p.now ?? (() => performance.now());
     const t0 = now();
     const policy = this.p.policy();

@@ -1,7 +1,8 @@
 // One composition of the model-call path; the CLI and the extension each hand it their ports.
 import { join } from 'node:path';
 import { MemoryBudget } from '../budget/memory.js';
-import { AuditLog, JsonlFile } from '../evidence/auditLog.js';
+import { QueuedAppender } from '../evidence/auditLog.js';
+import type { AuditEntry } from '../evidence/auditLog.js';
 import type { Policy, ProviderId } from '../policy/schema.js';
 import { AnthropicAdapter } from './anthropic.js';
 import { ModelCaller, type BudgetPort, type CallPorts, type ProvenanceRecord } from './call.js';
@@ -29,8 +30,8 @@ export function composeCaller(o: ComposeOptions): ModelCaller {
   const adapters: CallPorts['adapters'] = { openai: compat, deepseek: compat, moonshot: compat, local: compat, anthropic: new AnthropicAdapter(fetch) };
   return new ModelCaller({
     policy: o.policy, source: o.source, localOnlySetting: o.localOnlySetting, key: o.key, baseUrl: o.baseUrl, adapters,
-    audit: new AuditLog(join(o.stateDir, 'audit.jsonl')),
-    provenance: new JsonlFile<ProvenanceRecord>(join(o.stateDir, 'provenance.jsonl')),
+    audit: new QueuedAppender<AuditEntry>(join(o.stateDir, 'audit.jsonl')),
+    provenance: new QueuedAppender<ProvenanceRecord>(join(o.stateDir, 'provenance.jsonl')),
     budget: o.budget ?? new MemoryBudget(o.policy),
     ...(o.retry ? { retry: o.retry } : {}),
     ...(o.sleep ? { sleep: o.sleep } : {}),

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SwitchyardApi } from '../../../src/vscode/extension.js';
+import { anthropicServer, openAiServer, type WireServer } from '../../support/wireServers.js';
 
 const EXT_ID = 'switchyard.switchyard';
 const COMMANDS = [
@@ -155,5 +156,50 @@ describe('Switchyard in the extension host', () => {
     const tab = await until('the routing panel tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Switchyard: Routing'));
     assert.ok(tab.input instanceof vscode.TabInputWebview);
     await vscode.window.tabGroups.close(tab);
+  });
+});
+
+describe('model calls from the editor', () => {
+  let api: SwitchyardApi;
+  let local: WireServer, anth: WireServer;
+  const cfg = () => vscode.workspace.getConfiguration('switchyard');
+  before(async () => {
+    api = (await vscode.extensions.getExtension<SwitchyardApi>(EXT_ID)!.activate());
+    [local, anth] = await Promise.all([openAiServer(), anthropicServer()]);
+    await cfg().update('runtime.endpoint', local.url, vscode.ConfigurationTarget.Global);
+    await cfg().update('providers.anthropic.baseUrl', anth.url, vscode.ConfigurationTarget.Global);
+  });
+  after(async () => {
+    await cfg().update('runtime.endpoint', undefined, vscode.ConfigurationTarget.Global);
+    await cfg().update('providers.anthropic.baseUrl', undefined, vscode.ConfigurationTarget.Global);
+    await Promise.all([local.close(), anth.close()]);
+  });
+
+  it('a tutor call streams from the configured local endpoint and is audited', async () => {
+    const pieces: string[] = [];
+    const r = await api.callModel({ role: 'tutor', prompt: 'what is a borrow?', onEvent: (e) => { if (e.type === 'text') pieces.push(e.text); } });
+    assert.equal(r.provider, 'local');
+    assert.equal(r.text, 'Hello from the test server.');
+    assert.equal(pieces.join(''), r.text);
+    const lines = readFileSync(api.auditPath(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; audit: string });
+    assert.match(lines.at(-1)!.audit, /tutor: local\/.* answered/);
+  });
+
+  it('with the local server failing and no Anthropic key in SecretStorage, the error says what happened and what to do', async () => {
+    local.fallback = { kind: 'status', status: 500 };
+    try {
+      await assert.rejects(api.callModel({ role: 'tutor', prompt: 'hi' }), (e: Error & { audit?: string[] }) =>
+        /every model the policy allows for tutor failed/.test(e.message) && (e.audit ?? []).some((l) => /Set API Key/.test(l)));
+      assert.equal(anth.requests.length, 0, 'no key, no request');
+    } finally { local.fallback = { kind: 'ok' }; }
+  });
+
+  it('a CancellationToken cancels the stream', async () => {
+    local.queue.push({ kind: 'ok', chunks: Array.from({ length: 300 }, () => 'x'), chunkMs: 10 });
+    const cts = new vscode.CancellationTokenSource();
+    let n = 0;
+    await assert.rejects(api.callModel({ role: 'tutor', prompt: 'long', token: cts.token, onEvent: (e) => { if (e.type === 'text' && ++n === 3) cts.cancel(); } }),
+      (e: Error & { kind?: string }) => e.kind === 'cancelled');
+    assert.ok(n < 50);
   });
 });

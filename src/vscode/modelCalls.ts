@@ -1,0 +1,67 @@
+// The model-call path in the editor: keys from SecretStorage, endpoints from settings, the audit log and
+// provenance in the extension's global storage, a CancellationToken turned into an AbortSignal, and
+// failures shown as a clear error with the audit trail one click away.
+import * as vscode from 'vscode';
+import type { Policy, ProviderId, RoleId } from '../core/policy/schema.js';
+import { CallFailed, CallRefused, type CallResult, type ModelCaller } from '../core/providers/call.js';
+import { composeCaller } from '../core/providers/compose.js';
+import type { StreamEvent } from '../core/providers/types.js';
+import { secretKey } from './commands/keysSet.js';
+import { config } from './config.js';
+
+export interface EditorCallOptions {
+  role: RoleId;
+  prompt: string;
+  system?: string;
+  task_id?: string;
+  max_tokens?: number;
+  token?: vscode.CancellationToken;
+  onEvent?: (e: StreamEvent) => void;
+}
+
+export function signalOf(token: vscode.CancellationToken | undefined): AbortSignal {
+  const ac = new AbortController();
+  if (token?.isCancellationRequested) ac.abort();
+  token?.onCancellationRequested(() => ac.abort());
+  return ac.signal;
+}
+
+export class EditorModelCalls {
+  private caller: ModelCaller;
+
+  constructor(secrets: vscode.SecretStorage, stateDir: string, policy: () => Policy, localOnly: () => boolean, private readonly log: vscode.LogOutputChannel) {
+    this.caller = composeCaller({
+      policy, source: 'extension', stateDir, localOnlySetting: localOnly,
+      key: async (p: ProviderId) => (await secrets.get(secretKey(p))) ?? undefined,
+      baseUrl: (p: ProviderId) => {
+        if (p === 'local') return config.runtimeEndpoint() ?? policy().runtime.endpoint ?? undefined;
+        if (p === 'notebooklm') return undefined;
+        return config.providerBaseUrl(p);
+      },
+    });
+  }
+
+  async call(o: EditorCallOptions): Promise<CallResult> {
+    const messages = [...(o.system ? [{ role: 'system' as const, content: o.system }] : []), { role: 'user' as const, content: o.prompt }];
+    try {
+      const r = await this.caller.call({ role: o.role, messages, signal: signalOf(o.token), ...(o.task_id ? { task_id: o.task_id } : {}), ...(o.max_tokens ? { max_tokens: o.max_tokens } : {}), ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
+      for (const line of r.audit) this.log.info(line);
+      return r;
+    } catch (e) {
+      const trail = e instanceof CallRefused || e instanceof CallFailed ? e.audit : [];
+      for (const line of trail) this.log.info(line);
+      if (!(e instanceof CallFailed && e.kind === 'cancelled')) this.log.error(this.caller.redactor.redact((e as Error).message));
+      throw e;
+    }
+  }
+
+  /** What the user sees when a call could not be made: what happened, which rule applied, what to do. */
+  async showFailure(e: unknown): Promise<void> {
+    if (e instanceof CallFailed && e.kind === 'cancelled') return;
+    const text = e instanceof CallRefused
+      ? `Switchyard refused the call${e.guardrail ? ` (${e.guardrail})` : ''}: ${e.message}`
+      : e instanceof CallFailed ? `Switchyard: ${e.message}` : `Switchyard: ${(e as Error).message}`;
+    const pick = await vscode.window.showErrorMessage(this.caller.redactor.redact(text), 'Show Audit Trail');
+    if (pick) this.log.show(true);
+  }
+}
