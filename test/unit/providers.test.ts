@@ -270,15 +270,14 @@ describe('structured output (GR-012)', () => {
   const Plan = z.object({ goal: z.string(), confidence: z.number().min(0).max(1) });
   it('asks for JSON, validates it, and makes one repair attempt quoting the validation error', async () => {
     anth.queue.push({ kind: 'ok', text: '{"goal": "x", "confidence": 7}' }, { kind: 'ok', text: '```json\n{"goal": "x", "confidence": 0.7}\n```' });
-    const { caller } = setup();
-    const notes: string[] = [];
-    const r = await callJson(caller, Plan, { ...ask('architect'), schemaHint: '{"goal": string, "confidence": number 0..1}' }, (l) => notes.push(l));
+    const { caller, audit } = setup();
+    const r = await callJson(caller, Plan, { ...ask('architect'), schemaHint: '{"goal": string, "confidence": number 0..1}' });
     assert.deepEqual(r.value, { goal: 'x', confidence: 0.7 });
     assert.equal(r.repaired, true);
     const second = anth.requests[1]!.body.messages as { role: string; content: string }[];
     assert.match(second.at(-1)!.content, /did not validate: confidence: .*(<=|1)/);
     assert.match(String(anth.requests[0]!.body.system), /exactly one JSON object/);
-    assert.match(notes[0]!, /GR-012/);
+    assert.match(audit().find((e) => e.kind === 'repair')!.audit, /GR-012: anthropic\/claude-sonnet-4-6 returned JSON that does not validate \(confidence/);
   });
 
   it('fails clearly after the repair attempt', async () => {

@@ -98,6 +98,12 @@ export class ModelCaller {
   readonly redactor: Redactor;
   constructor(private readonly p: CallPorts) { this.redactor = p.redactor ?? new Redactor(); }
 
+  /** An audit line about a call made by a workflow around the path (a JSON repair, a verdict check). */
+  async note(kind: AuditKind, text: string, ctx: { role: RoleId; task_id?: string | null; call_id?: string }): Promise<void> {
+    this.p.audit.append({ ts: new Date().toISOString(), kind, source: this.p.source, audit: this.redactor.redact(text), role: ctx.role, task_id: ctx.task_id ?? null, ...(ctx.call_id ? { call_id: ctx.call_id } : {}) });
+    await this.p.audit.flush?.();
+  }
+
   async call(o: CallOptions): Promise<CallResult> {
     try {
       return await this.run(o);

@@ -23,13 +23,13 @@ function problems(schema: z.ZodType, text: string): { ok: true; value: unknown }
   return { ok: false, why: r.error.issues.slice(0, 8).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
 }
 
-export async function callJson<S extends z.ZodType>(caller: ModelCaller, schema: S, o: CallOptions & { schemaHint: string }, audit?: (line: string) => void): Promise<JsonResult<z.infer<S>>> {
+export async function callJson<S extends z.ZodType>(caller: ModelCaller, schema: S, o: CallOptions & { schemaHint: string }): Promise<JsonResult<z.infer<S>>> {
   const instruction = { role: 'system' as const, content: `Answer with exactly one JSON object and nothing else (no prose, no code fence). It must match this shape:\n${o.schemaHint}` };
   const messages = [instruction, ...o.messages];
   const first = await caller.call({ ...o, messages, json: true, keepText: true });
   const a = problems(schema, first.text);
   if (a.ok) return { value: a.value as z.infer<S>, result: first, repaired: false };
-  audit?.(`GR-012: ${first.provider}/${first.model} returned JSON that does not validate (${a.why}); one repair attempt`);
+  await caller.note('repair', `GR-012: ${first.provider}/${first.model} returned JSON that does not validate (${a.why}); one repair attempt`, { role: o.role, task_id: o.task_id ?? null, call_id: first.call_id });
   const second = await caller.call({
     ...o, json: true, keepText: true, parent_call: first.call_id,
     messages: [...messages, { role: 'assistant', content: first.text.slice(0, 20_000) },
@@ -37,5 +37,6 @@ export async function callJson<S extends z.ZodType>(caller: ModelCaller, schema:
   });
   const b = problems(schema, second.text);
   if (b.ok) return { value: b.value as z.infer<S>, result: second, repaired: true };
+  await caller.note('failure', `GR-012: the ${o.role}'s answer still does not validate after the repair attempt (${b.why})`, { role: o.role, task_id: o.task_id ?? null, call_id: second.call_id });
   throw new CallFailed('invalid_output', `GR-012: the ${o.role}'s answer is not valid JSON for its schema after one repair attempt: ${b.why}`, [...first.attempts, ...second.attempts], [...first.audit, ...second.audit], second.decision);
 }
