@@ -7,7 +7,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { anthropicUsage } from '../../src/core/providers/anthropic.js';
-import { MemoryBudget } from '../../src/core/budget/memory.js';
+import { Ledger } from '../../src/core/budget/ledger.js';
 import { costPico, pricesFor } from '../../src/core/budget/cost.js';
 import { AuditLog, JsonlFile } from '../../src/core/evidence/auditLog.js';
 import { Redactor } from '../../src/core/evidence/redact.js';
@@ -33,7 +33,7 @@ before(async () => { [local, anth, oai, ds, moon] = await Promise.all([openAiSer
 after(async () => { await Promise.all(servers().map((s) => s.close())); });
 beforeEach(() => { for (const s of servers()) { s.queue.length = 0; s.requests.length = 0; s.fallback = { kind: 'ok' }; } });
 
-interface Setup { localOnly?: boolean; policy?: Policy; keys?: Partial<typeof KEYS>; localUrl?: string | null; budget?: MemoryBudget }
+interface Setup { localOnly?: boolean; policy?: Policy; keys?: Partial<typeof KEYS>; localUrl?: string | null; budget?: Ledger }
 function setup(o: Setup = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-call-'));
   const policy = o.policy ?? bundledPolicy();
@@ -259,10 +259,17 @@ describe('model calls: failures, retries and the fallback chain (GR-005)', () =>
   it('GR-011: a cloud call over a cap is refused naming the cap, before any request, never moved to a cheaper model', async () => {
     const policy = structuredClone(bundledPolicy());
     policy.budget.caps = [{ id: 'daily', scope: 'global', period: 'day', usd: 0.0001 }];
-    const { caller, audit } = setup({ policy, budget: new MemoryBudget(() => policy) });
+    const { caller, audit, dir } = setup({ policy });
     await assert.rejects(caller.call({ ...ask('architect'), max_tokens: 4000 }), (e: unknown) => e instanceof CallRefused && e.guardrail === 'GR-011' && /"daily"/.test(e.message));
     assert.equal(cloud().reduce((n, s) => n + s.requests.length, 0), 0);
     assert.ok(audit().some((e) => e.kind === 'refusal' && e.guardrail === 'GR-011'));
+    // The caps never block the free local lane, and its tokens are still counted.
+    const r = await caller.call(ask('tutor'));
+    assert.equal(r.provider, 'local');
+    const ledger = new Ledger(join(dir, 'ledger.jsonl'), () => policy);
+    const rec = [...ledger.entries.values()].find((e) => e.provider === 'local')!;
+    assert.equal(rec.actual, 0);
+    assert.ok(rec.tokens_out > 0);
   });
 });
 

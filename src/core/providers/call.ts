@@ -3,6 +3,7 @@
 // provenance record (GR-013). Nothing here knows of VS Code: keys, endpoints, logs and budget are ports.
 import { randomUUID } from 'node:crypto';
 import { costPico, estimateTokens, picoToUsd, pricesFor, worstCasePico } from '../budget/cost.js';
+import { promptTokens } from '../budget/tokens.js';
 import type { AuditEntry, AuditKind } from '../evidence/auditLog.js';
 import { Redactor } from '../evidence/redact.js';
 import type { Policy, ProviderId, RoleId } from '../policy/schema.js';
@@ -11,13 +12,17 @@ import type { CapStatus, ModelRef, RouteDecision, RouteRequest } from '../router
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { CallError, ZERO_USAGE, type ChatMessage, type ChatRequest, type ProviderAdapter, type ProviderTarget, type StreamEvent, type Usage } from './types.js';
 
+export type ReserveResult = { ok: true; id: string } | { ok: false; message: string };
+
 export interface BudgetPort {
   /** Spend per cap now, for the router (GR-011). */
   snapshot(taskId: string | null): CapStatus[];
   /** Reserves the worst case of a cloud call, or refuses naming the cap. */
-  reserve(r: { role: RoleId; tier: string; provider: ProviderId; model: string; task_id: string | null; pico: number }): { ok: true; id: string } | { ok: false; message: string };
+  reserve(r: { role: RoleId; tier: string; provider: ProviderId; model: string; task_id: string | null; pico: number }): Promise<ReserveResult> | ReserveResult;
   commit(id: string, pico: number, usage: Usage): void;
   release(id: string): void;
+  /** A call that reserved nothing (local): it costs nothing and its tokens still count. */
+  record?(r: { role: RoleId; tier: string; provider: ProviderId; model: string; task_id: string | null; pico: number; usage: Usage }): void;
 }
 
 export interface ProvenanceRecord {
@@ -195,7 +200,7 @@ export class ModelCaller {
       let reservation: string | null = null;
       if (ref.provider !== 'local') {
         if (!prices) { lastError = new CallError('bad_request', `${name(ref)}: no price in the policy's price table, so its spend cannot be capped`); moveOn(lastError.message); continue; }
-        const r = this.p.budget.reserve({ role: o.role, tier: ref.tier, provider: ref.provider, model: ref.model, task_id: taskId, pico: worstCasePico(estimateTokens(promptText), maxTokens, prices) });
+        const r = await this.p.budget.reserve({ role: o.role, tier: ref.tier, provider: ref.provider, model: ref.model, task_id: taskId, pico: worstCasePico(promptTokens(promptText, ref.provider), maxTokens, prices) });
         if (!r.ok) {
           audit('refusal', r.message, { guardrail: 'GR-011', from: name(ref) });
           provenance('refused', { provider: ref.provider, model: ref.model, error: r.message });
@@ -227,6 +232,7 @@ export class ModelCaller {
           const usage = res.usage.reported ? res.usage : { ...ZERO_USAGE, input_tokens: estimateTokens(promptText), output_tokens: Math.ceil(chars / 3) };
           const cost = prices ? costPico(usage, prices) : 0;
           if (reservation) this.p.budget.commit(reservation, cost, usage);
+          else this.p.budget.record?.({ role: o.role, tier: ref.tier, provider: ref.provider, model: ref.model, task_id: taskId, pico: cost, usage });
           attempts.push({ provider: ref.provider, model: ref.model, try: attempt + 1, outcome: 'ok', ms: Math.round(now() - ta) });
           const total = Math.round(now() - t0);
           const timings = { ttft_ms: ttft === null ? null : Math.round(ttft), total_ms: total };

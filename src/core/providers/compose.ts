@@ -1,6 +1,6 @@
 // One composition of the model-call path; the CLI and the extension each hand it their ports.
 import { join } from 'node:path';
-import { MemoryBudget } from '../budget/memory.js';
+import { Ledger } from '../budget/ledger.js';
 import { QueuedAppender } from '../evidence/auditLog.js';
 import type { AuditEntry } from '../evidence/auditLog.js';
 import type { Policy, ProviderId } from '../policy/schema.js';
@@ -32,7 +32,7 @@ export function composeCaller(o: ComposeOptions): ModelCaller {
     policy: o.policy, source: o.source, localOnlySetting: o.localOnlySetting, key: o.key, baseUrl: o.baseUrl, adapters,
     audit: new QueuedAppender<AuditEntry>(join(o.stateDir, 'audit.jsonl')),
     provenance: new QueuedAppender<ProvenanceRecord>(join(o.stateDir, 'provenance.jsonl')),
-    budget: o.budget ?? new MemoryBudget(o.policy),
+    budget: o.budget ?? new Ledger(join(o.stateDir, 'ledger.jsonl'), o.policy),
     ...(o.retry ? { retry: o.retry } : {}),
     ...(o.sleep ? { sleep: o.sleep } : {}),
   });
