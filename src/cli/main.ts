@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { askCommand } from './commands/ask.js';
 import { auditCommand } from './commands/audit.js';
+import { budgetCommand } from './commands/budget.js';
 import { classifyCommand } from './commands/classify.js';
 import { policyCommand } from './commands/policy.js';
 import { routeCommand } from './commands/route.js';
@@ -14,11 +15,11 @@ const USAGE = `usage: switchyard <command> [options]
   policy validate F | policy show [--policy F] | policy schema
   audit [--since ISO]                                  the audit log of --state, JSON lines
   ask --role ROLE [--task ID] [--json] [--max-tokens N] TEXT|-   one routed model call, streamed
-  budget | runtime                                     (not available in this version yet)
+  budget [--task ID]                                   spend per cap, in flight, month-end projection (JSON)
+  runtime                                              (not available in this version yet)
 common options: --state DIR, --local-only, --help`;
 
 const NOT_YET: Record<string, string> = {
-  budget: 'the budget ledger',
   runtime: 'the local model server lifecycle',
 };
 
@@ -53,6 +54,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'classify':
         if (rest.length) throw new UsageError(`classify: unexpected argument "${rest[0]}"`);
         return await classifyCommand({ repo: v.repo, diff: v.diff, base: v.base, head: v.head, policy: v.policy });
+      case 'budget':
+        if (rest.length) throw new UsageError(`budget: unexpected argument "${rest[0]}"`);
+        return budgetCommand({ state: v.state, policy: v.policy, task: v.task });
       case 'ask':
         return await askCommand({ role: v.role, policy: v.policy, task: v.task, json: v.json, localOnly: v['local-only'], state: v.state, maxTokens: v['max-tokens'], text: rest });
       default:

@@ -1,4 +1,5 @@
 // Switchyard's adapter: builds the core with VS Code's services and wires commands, views and status bar.
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { AuditLog } from '../core/evidence/auditLog.js';
 import { JudgeCodeActions } from './codeActions.js';
@@ -45,7 +46,10 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   context.subscriptions.push(log);
   const policy = new PolicyService(log, (text, source) => lazy().parsePolicyText(text, source));
   const statusBar = new StatusBar();
-  const audit = new AuditLog(vscode.Uri.joinPath(context.globalStorageUri, 'audit.jsonl').fsPath);
+  // The user state folder: the ledger, audit log and provenance, shared with other windows (and with the CLI
+  // when SWITCHYARD_STATE_DIR names the same folder for both).
+  const stateDir = process.env.SWITCHYARD_STATE_DIR || context.globalStorageUri.fsPath;
+  const audit = new AuditLog(join(stateDir, 'audit.jsonl'));
   const localOnly = () => config.localOnly() || policy.current.policy.local_only;
   // Views load their modules (and the message validator) on first use, not at activation.
   let explainPanel: ExplainPanel | undefined;
@@ -57,8 +61,13 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     }
     return explainPanel;
   };
+  let budgetService: import('./budget.js').BudgetService | undefined;
+  const budget = () => {
+    if (!budgetService) { budgetService = new (lazy().BudgetService)(stateDir, () => policy.current.policy, statusBar, context.extensionUri, log); context.subscriptions.push(budgetService); }
+    return budgetService;
+  };
   let calls: import('./modelCalls.js').EditorModelCalls | undefined;
-  const modelCalls = () => calls ??= new (lazy().EditorModelCalls)(context.secrets, context.globalStorageUri.fsPath, () => policy.current.policy, config.localOnly, log);
+  const modelCalls = () => calls ??= new (lazy().EditorModelCalls)(context.secrets, stateDir, () => policy.current.policy, config.localOnly, log, budget().ledger);
   const classify = new ClassifyChanges(lazy, () => policy.current.policy, log, audit, config.localOnly);
   const render = () => statusBar.update(policy.current.policy, localOnly());
   context.subscriptions.push(policy, statusBar, classify,
@@ -69,13 +78,18 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new JudgeCodeActions(), { providedCodeActionKinds: JudgeCodeActions.kinds }),
     vscode.window.registerWebviewPanelSerializer('switchyard.explain', { deserializeWebviewPanel: async (panel) => explain().attach(panel) }),
     vscode.commands.registerCommand('switchyard.policy.open', openEffectivePolicy),
+    vscode.commands.registerCommand('switchyard.budget.show', () => budget().show()),
+    vscode.window.registerWebviewPanelSerializer('switchyard.budget', { deserializeWebviewPanel: async (panel) => budget().attach(panel) }),
     vscode.commands.registerCommand('switchyard.route.explain', () => explain().show()),
     vscode.commands.registerCommand('switchyard.keys.set', (provider?: string) => setApiKey(context.secrets, log, provider)),
     ...Object.keys(NOT_YET).map((id) => vscode.commands.registerCommand(id, notYet(id, TITLES[id] ?? id))),
   );
   render();
-  // Reading the workspace policy is I/O: it happens after activate() returns.
+  // Reading the workspace policy and the ledger is I/O: it happens after activate() returns.
   void policy.reload();
+  const t = setTimeout(() => { try { budget(); } catch (e) { log.error(`budget: ${(e as Error).message}`); } }, 0);
+  context.subscriptions.push({ dispose: () => clearTimeout(t) });
+  context.subscriptions.push(policy.onDidChange(() => budgetService?.refresh()));
   const activationMs = performance.now() - t0;
   log.info(`Switchyard activated in ${activationMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (untrusted workspace: workspace policy ignored, no tools run)'}`);
   return {
@@ -91,6 +105,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       } catch (e) {
         if (o.showError) void modelCalls().showFailure(e);
         throw e;
+      } finally {
+        budgetService?.refresh();
       }
     },
   };

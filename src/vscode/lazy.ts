@@ -5,3 +5,4 @@ export { gitDiff, gitRepoReader } from '../core/classifier/gitRepo.js';
 export { parsePolicyText } from '../core/policy/load.js';
 export { ExplainPanel } from './commands/explain.js';
 export { EditorModelCalls } from './modelCalls.js';
+export { BudgetService } from './budget.js';

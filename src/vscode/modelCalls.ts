@@ -3,7 +3,7 @@
 // failures shown as a clear error with the audit trail one click away.
 import * as vscode from 'vscode';
 import type { Policy, ProviderId, RoleId } from '../core/policy/schema.js';
-import { CallFailed, CallRefused, type CallResult, type ModelCaller } from '../core/providers/call.js';
+import { CallFailed, CallRefused, type BudgetPort, type CallResult, type ModelCaller } from '../core/providers/call.js';
 import { composeCaller } from '../core/providers/compose.js';
 import type { StreamEvent } from '../core/providers/types.js';
 import { secretKey } from './commands/keysSet.js';
@@ -29,9 +29,9 @@ export function signalOf(token: vscode.CancellationToken | undefined): AbortSign
 export class EditorModelCalls {
   private caller: ModelCaller;
 
-  constructor(secrets: vscode.SecretStorage, stateDir: string, policy: () => Policy, localOnly: () => boolean, private readonly log: vscode.LogOutputChannel) {
+  constructor(secrets: vscode.SecretStorage, stateDir: string, policy: () => Policy, localOnly: () => boolean, private readonly log: vscode.LogOutputChannel, budget?: BudgetPort) {
     this.caller = composeCaller({
-      policy, source: 'extension', stateDir, localOnlySetting: localOnly,
+      policy, source: 'extension', stateDir, localOnlySetting: localOnly, ...(budget ? { budget } : {}),
       key: async (p: ProviderId) => (await secrets.get(secretKey(p))) ?? undefined,
       baseUrl: (p: ProviderId) => {
         if (p === 'local') return config.runtimeEndpoint() ?? policy().runtime.endpoint ?? undefined;

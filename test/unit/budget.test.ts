@@ -150,3 +150,28 @@ describe('budget: several processes on one ledger', () => {
     assert.equal(new Ledger(path, () => policyWith([])).entries.get(r.id)?.state, 'committed');
   });
 });
+
+describe('switchyard budget (CLI)', () => {
+  it('prints spend per cap, the tightest cap, spend per role and provider, in-flight reservations and the projection', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { pathToFileURL } = await import('node:url');
+    const state = tmp();
+    const l = new Ledger(join(state, 'ledger.jsonl'), () => bundledPolicy());
+    const a = await l.reserve({ ...sonnet, pico: 1 * USD });
+    assert.ok(a.ok);
+    l.commit(a.id, 0.25 * USD, USAGE);
+    const b = await l.reserve({ ...sonnet, role: 'judge', tier: 'premium_judge', task_id: null, pico: 0.5 * USD });
+    assert.ok(b.ok);
+    const res = spawnSync(process.execPath, ['--import', pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href, 'src/cli/main.ts', 'budget', '--state', state, '--task', 'T-1'], { encoding: 'utf8' });
+    assert.equal(res.status, 0, res.stderr);
+    const r = JSON.parse(res.stdout);
+    const cap = (id: string) => r.caps.find((c: { id: string }) => c.id === id);
+    assert.deepEqual([cap('daily').spent_usd, cap('daily').reserved_usd], [0.25, 0.5]);
+    assert.equal(cap('task').spent_usd, 0.25);
+    assert.equal(r.tightest.id, 'judge.daily'); // $0.50 of $3 (17 %) is tighter than $0.25 of $2 and $0.75 of $10
+    assert.equal(r.month.by_role.architect, 0.25);
+    assert.equal(r.in_flight.length, 1);
+    assert.equal(r.in_flight[0].role, 'judge');
+    assert.ok(r.projection.month_end_usd >= 0.25);
+  });
+});

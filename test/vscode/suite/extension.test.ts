@@ -202,4 +202,35 @@ describe('model calls from the editor', () => {
       (e: Error & { kind?: string }) => e.kind === 'cancelled');
     assert.ok(n < 50);
   });
+
+  it('the budget meter changes after a cloud call; the key set through "Set API Key" lives only in SecretStorage', async () => {
+    const before = api.statusBarText().budget;
+    assert.match(before, /\$0\.00 \/ \$10\.00/);
+    const key = 'sk-ant-api03-exthost-test-key-0123456789';
+    const w = vscode.window as unknown as { showInputBox: typeof vscode.window.showInputBox };
+    const original = w.showInputBox;
+    w.showInputBox = async () => key; // the user types the key into the command's password box
+    try { await vscode.commands.executeCommand('switchyard.keys.set', 'anthropic'); } finally { w.showInputBox = original; }
+    local.fallback = { kind: 'status', status: 500 };
+    anth.queue.push({ kind: 'ok', text: 'from haiku', usage: { start: { input_tokens: 100_000, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1 }, final: { input_tokens: 100_000, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 10 } } });
+    try {
+      const r = await api.callModel({ role: 'tutor', prompt: 'hi' });
+      assert.equal(`${r.provider}/${r.model}`, 'anthropic/claude-haiku-4-5');
+      assert.equal(r.cost_usd, 0.10005); // 100,000 in x $1/MTok + 10 out x $5/MTok
+    } finally { local.fallback = { kind: 'ok' }; }
+    const after = await until('the meter to change', () => api.statusBarText().budget !== before && api.statusBarText().budget);
+    assert.match(after, /\$0\.10 \/ \$10\.00/);
+    const h = anth.requests.at(-1)!.headers;
+    assert.equal(h['x-api-key'] ?? String(h.authorization).replace(/^Bearer /, ''), key);
+    const settings = JSON.stringify(vscode.workspace.getConfiguration('switchyard'));
+    assert.ok(!settings.includes(key));
+    assert.ok(!readFileSync(api.auditPath(), 'utf8').includes(key));
+  });
+
+  it('Show Budget opens the Budget view', async () => {
+    await vscode.commands.executeCommand('switchyard.budget.show');
+    const tab = await until('the budget panel tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Switchyard: Budget'));
+    assert.ok(tab.input instanceof vscode.TabInputWebview);
+    await vscode.window.tabGroups.close(tab);
+  });
 });

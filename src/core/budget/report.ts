@@ -1,0 +1,78 @@
+// What the budget meter, the Budget view and `switchyard budget` show: spend per cap, the tightest cap,
+// spend per day / role / provider, the costliest tasks, reservations in flight and the month-end projection.
+import type { Policy } from '../policy/schema.js';
+import { picoToUsd } from './cost.js';
+import { dayOf, monthOf, type Ledger } from './ledger.js';
+
+export interface CapLine { id: string; scope: string; target: string | null; period: string; cap_usd: number; spent_usd: number; reserved_usd: number; ratio: number }
+export interface BudgetReport {
+  as_of: string;
+  currency: 'USD';
+  caps: CapLine[];
+  tightest: CapLine | null;
+  today: { day: string; spent_usd: number; by_role: Record<string, number>; by_provider: Record<string, number> };
+  month: { month: string; spent_usd: number; by_role: Record<string, number>; by_provider: Record<string, number>; tokens_in: number; tokens_out: number; local_tokens: number };
+  task: { id: string; spent_usd: number } | null;
+  per_day: { day: string; spent_usd: number }[];
+  top_tasks: { task: string; spent_usd: number; calls: number }[];
+  in_flight: { id: string; role: string; provider: string; model: string; reserved_usd: number; age_s: number }[];
+  projection: { month_end_usd: number; method: string; monthly_cap_usd: number | null };
+}
+
+const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
+
+export function budgetReport(ledger: Ledger, policy: Policy, taskId: string | null, now = Date.now()): BudgetReport {
+  ledger.refresh();
+  const today = dayOf(now), month = monthOf(now);
+  const caps: CapLine[] = policy.budget.caps.flatMap((c) => {
+    if (c.period === 'task' && !taskId) return [];
+    const u = ledger.capUse(c, taskId);
+    const spent = picoToUsd(u.spent), held = picoToUsd(u.held);
+    return [{ id: c.id, scope: c.scope, target: c.target ?? null, period: c.period, cap_usd: c.usd, spent_usd: round(spent), reserved_usd: round(held - spent), ratio: c.usd > 0 ? held / c.usd : 1 }];
+  });
+  const tightest = caps.reduce<CapLine | null>((a, c) => (!a || c.ratio > a.ratio ? c : a), null);
+  const tally = (pick: (e: { day: string; month: string }) => boolean, key: 'role' | 'provider') => {
+    const out: Record<string, number> = {};
+    for (const e of ledger.entries.values()) if (e.state === 'committed' && pick(e)) out[e[key]] = round((out[e[key]] ?? 0) + picoToUsd(e.actual ?? 0));
+    return out;
+  };
+  const perDay = new Map<string, number>();
+  const tasks = new Map<string, { pico: number; calls: number }>();
+  let monthPico = 0, taskPico = 0, tin = 0, tout = 0, local = 0;
+  const inFlight: BudgetReport['in_flight'] = [];
+  for (const e of ledger.entries.values()) {
+    if (e.state === 'reserved') inFlight.push({ id: e.id, role: e.role, provider: e.provider, model: e.model, reserved_usd: round(picoToUsd(e.reserved)), age_s: Math.round((now - e.ts) / 1000) });
+    if (e.state !== 'committed') continue;
+    const cost = e.actual ?? 0;
+    perDay.set(e.day, (perDay.get(e.day) ?? 0) + cost);
+    if (e.month === month) { monthPico += cost; tin += e.tokens_in; tout += e.tokens_out; if (e.provider === 'local') local += e.tokens_in + e.tokens_out; }
+    if (e.task) { const t = tasks.get(e.task) ?? { pico: 0, calls: 0 }; t.pico += cost; t.calls++; tasks.set(e.task, t); if (e.task === taskId) taskPico += cost; }
+  }
+  // Month-end: what is spent so far plus the average of the last 7 days (or the days so far) for each day left.
+  const d = new Date(now);
+  const dayOfMonth = d.getDate();
+  const daysInMonth = new Date(d.getFullYear(), d.getMonth() + 1, 0).getDate();
+  const window = Math.min(7, dayOfMonth);
+  let recent = 0;
+  for (let i = 0; i < window; i++) recent += perDay.get(dayOf(now - i * 86_400_000)) ?? 0;
+  const projected = picoToUsd(monthPico) + (picoToUsd(recent) / window) * (daysInMonth - dayOfMonth);
+  const monthlyCap = policy.budget.caps.find((c) => c.scope === 'global' && c.period === 'month')?.usd ?? null;
+  return {
+    as_of: new Date(now).toISOString(), currency: 'USD', caps, tightest,
+    today: { day: today, spent_usd: round(picoToUsd(perDay.get(today) ?? 0)), by_role: tally((e) => e.day === today, 'role'), by_provider: tally((e) => e.day === today, 'provider') },
+    month: { month, spent_usd: round(picoToUsd(monthPico)), by_role: tally((e) => e.month === month, 'role'), by_provider: tally((e) => e.month === month, 'provider'), tokens_in: tin, tokens_out: tout, local_tokens: local },
+    task: taskId ? { id: taskId, spent_usd: round(picoToUsd(taskPico)) } : null,
+    per_day: [...perDay].filter(([k]) => k.startsWith(month) || k >= dayOf(now - 30 * 86_400_000)).sort(([a], [b]) => a.localeCompare(b)).map(([day, p]) => ({ day, spent_usd: round(picoToUsd(p)) })),
+    top_tasks: [...tasks].sort((a, b) => b[1].pico - a[1].pico).slice(0, 10).map(([task, t]) => ({ task, spent_usd: round(picoToUsd(t.pico)), calls: t.calls })),
+    in_flight: inFlight,
+    projection: { month_end_usd: round(projected), method: `month to date + mean of the last ${window} day(s) x ${daysInMonth - dayOfMonth} day(s) left`, monthly_cap_usd: monthlyCap },
+  };
+}
+
+/** The status bar text: spend against the tightest active cap, e.g. `$1.23 / $10.00`. */
+export function meterText(r: BudgetReport): { text: string; level: 'ok' | 'warning' | 'error' } {
+  const t = r.tightest;
+  if (!t) return { text: '$0.00', level: 'ok' };
+  const used = t.spent_usd + t.reserved_usd;
+  return { text: `$${used.toFixed(2)} / $${t.cap_usd.toFixed(2)}`, level: t.ratio >= 1 ? 'error' : t.ratio >= 0.8 ? 'warning' : 'ok' };
+}
