@@ -1,6 +1,7 @@
 // npm run bench: the figures the issues ask for, printed as one table.
 import { benchCalls } from './calls.js';
 import { benchClassifier } from './classifier.js';
+import { benchLedger } from './ledger.js';
 import { benchExtension } from './extension.js';
 import { benchRouter, type Figure } from './router.js';
 
@@ -9,6 +10,7 @@ const sections: [string, () => Figure[] | Promise<Figure[]>][] = [
   ['extension (issue 3)', () => benchExtension()],
   ['classifier (issue 4)', () => benchClassifier()],
   ['model calls (issue 5)', () => benchCalls()],
+  ['budget ledger (issue 6)', () => benchLedger()],
 ];
 
 for (const [title, run] of sections) {

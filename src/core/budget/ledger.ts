@@ -3,7 +3,7 @@
 // native module); commit and release are single O_APPEND writes, synced. Each line starts with a newline, so a
 // line torn by a crash is closed by the next writer and skipped on replay, and never swallows a good line.
 import { randomUUID } from 'node:crypto';
-import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { Policy, ProviderId } from '../policy/schema.js';
@@ -19,60 +19,70 @@ export type LedgerEvent =
   /** A call with nothing reserved (local calls: no cost, but their tokens count). */
   | { e: 'record'; id: string; ts: number; role: string; tier: string; provider: string; model: string; task: string | null; pico: number; in?: number; cached?: number; out?: number };
 
-export interface Entry {
-  id: string; ts: number; role: string; tier: string; provider: string; model: string; task: string | null;
-  day: string; month: string; reserved: number; actual: number | null; state: 'reserved' | 'committed' | 'released';
-  tokens_in: number; tokens_out: number;
-}
+/** A reservation not yet committed or released. */
+export interface OpenReservation { id: string; ts: number; role: string; tier: string; provider: string; model: string; task: string | null; day: string; month: string; pico: number }
+
+/** Sums for one period bucket (a day, a month or a task): all, per role, per tier, per provider. */
+export interface Agg { total: number; role: Record<string, number>; tier: Record<string, number>; provider: Record<string, number>; calls: number; tin: number; tout: number; local: number }
+const agg = (): Agg => ({ total: 0, role: {}, tier: {}, provider: {}, calls: 0, tin: 0, tout: 0, local: 0 });
+export interface Books { day: Record<string, Agg>; month: Record<string, Agg>; task: Record<string, Agg> }
+const books = (): Books => ({ day: {}, month: {}, task: {} });
 
 type Cap = Policy['budget']['caps'][number];
 const pad = (n: number) => String(n).padStart(2, '0');
+const dayCache = new Map<number, string>();
 /** Days and months are the user's local calendar (a daily cap resets at local midnight). */
-export function dayOf(ts: number): string { const d = new Date(ts); return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`; }
+export function dayOf(ts: number): string {
+  const bucket = Math.floor(ts / 900_000); // every UTC offset is a multiple of 15 minutes
+  let d = dayCache.get(bucket);
+  if (d === undefined) {
+    const x = new Date(ts);
+    d = `${x.getFullYear()}-${pad(x.getMonth() + 1)}-${pad(x.getDate())}`;
+    if (dayCache.size > 100_000) dayCache.clear();
+    dayCache.set(bucket, d);
+  }
+  return d;
+}
 export const monthOf = (ts: number) => dayOf(ts).slice(0, 7);
-
-/** The counter keys an entry adds to: every (scope, target, period) a cap can name. */
-function keysOf(e: Pick<Entry, 'role' | 'tier' | 'task' | 'day' | 'month'>): string[] {
-  const k = [`g|d|${e.day}`, `g|m|${e.month}`, `r|d|${e.role}|${e.day}`, `r|m|${e.role}|${e.month}`, `t|d|${e.tier}|${e.day}`, `t|m|${e.tier}|${e.month}`];
-  if (e.task) k.push(`g|t|${e.task}`, `r|t|${e.role}|${e.task}`, `t|t|${e.tier}|${e.task}`);
-  return k;
-}
-function capKey(c: Cap, now: number, task: string | null): string | null {
-  const s = c.scope === 'global' ? 'g' : c.scope === 'role' ? 'r' : 't';
-  const target = c.scope === 'global' ? '' : `${c.target}|`;
-  if (c.period === 'task') return task ? `${s}|t|${target}${task}` : null;
-  return `${s}|${c.period === 'day' ? 'd' : 'm'}|${target}${c.period === 'day' ? dayOf(now) : monthOf(now)}`;
-}
 
 const PERIOD: Record<Cap['period'], string> = { day: 'daily', month: 'monthly', task: 'per-task' };
 const usd = (pico: number) => `$${picoToUsd(pico).toFixed(2)}`;
 /** A reservation never committed or released (its process died) stops counting after this long. */
 export const ABANDON_AFTER_MS = 30 * 60_000;
+/** A checkpoint of the sums is written after this many events, so that opening a long ledger stays fast. */
+const CHECKPOINT_EVERY = 50_000;
 
 export class Ledger implements BudgetPort {
-  readonly entries = new Map<string, Entry>();
-  /** reserved + committed, per counter key: what caps are checked against */
-  private held = new Map<string, number>();
-  /** committed only */
-  private spent = new Map<string, number>();
+  /** reserved + committed: what caps are checked against */
+  private held = books();
+  /** committed only: what is shown as spent */
+  private spent = books();
+  readonly open = new Map<string, OpenReservation>();
   private offset = 0;
   private tail = ''; // a partial last line (a writer mid-write, or torn)
+  private sinceCheckpoint = 0;
   readonly torn: number[] = [];
-  private readonly lockTarget: string;
+  /** How the last open went: from a checkpoint plus the events after it, or a full replay. */
+  readonly opened: { from: 'checkpoint' | 'replay'; events: number } = { from: 'replay', events: 0 };
+  private fd: number | null = null;
 
   constructor(readonly path: string, private readonly policy: () => Policy, private readonly now: () => number = Date.now) {
     mkdirSync(dirname(path), { recursive: true });
     closeSync(openSync(path, 'a'));
-    this.lockTarget = path;
+    if (this.loadCheckpoint()) this.opened.from = 'checkpoint';
+    const before = this.sinceCheckpoint;
     this.refresh();
+    this.opened.events = this.sinceCheckpoint - before;
   }
 
-  /** Reads what other processes appended since the last look (at start: the whole log). */
+  get checkpointPath(): string { return `${this.path}.checkpoint`; }
+
+  /** Reads what other processes appended since the last look (at start: the whole log, or what follows the checkpoint). */
   refresh(): void {
-    const fd = openSync(this.path, 'r');
-    try {
+    const fd = this.handle();
+    {
       const size = fstatSync(fd).size;
-      if (size < this.offset) { this.reset(); }
+      if (size < this.offset) this.reset();
       if (size === this.offset) return;
       const buf = Buffer.allocUnsafe(size - this.offset);
       let got = 0;
@@ -81,128 +91,184 @@ export class Ledger implements BudgetPort {
       const text = this.tail + buf.toString('utf8', 0, got);
       const lines = text.split('\n');
       this.tail = lines.pop() ?? '';
-      for (const line of lines) this.applyLine(line);
+      for (const line of lines) if (line.length > 0 && !this.tryApply(line)) this.torn.push(this.offset);
       // A complete last line has no newline after it yet (the next writer brings it): apply it if it parses.
-      if (this.tail && this.tail.endsWith('}') && this.tryApply(this.tail)) this.tail = '';
-    } finally { closeSync(fd); }
+      if (this.tail.endsWith('}') && this.tryApply(this.tail)) this.tail = '';
+    }
+    if (this.sinceCheckpoint >= CHECKPOINT_EVERY) this.writeCheckpoint();
   }
 
-  private reset(): void { this.entries.clear(); this.held.clear(); this.spent.clear(); this.offset = 0; this.tail = ''; }
-
-  private applyLine(line: string): void {
-    if (line.length === 0) return;
-    if (!this.tryApply(line)) this.torn.push(this.offset);
-  }
+  private reset(): void { this.held = books(); this.spent = books(); this.open.clear(); this.offset = 0; this.tail = ''; }
 
   private tryApply(line: string): boolean {
     let ev: LedgerEvent;
     try { ev = JSON.parse(line) as LedgerEvent; } catch { return false; }
     this.apply(ev);
+    this.sinceCheckpoint++;
     return true;
   }
 
-  private add(map: Map<string, number>, e: Entry, delta: number): void {
-    if (delta === 0) return;
-    for (const k of keysOf(e)) map.set(k, (map.get(k) ?? 0) + delta);
+  private static bump(b: Books, r: Pick<OpenReservation, 'day' | 'month' | 'task' | 'role' | 'tier' | 'provider'>, d: number, call?: { tin: number; tout: number }): void {
+    const aggs = [b.day[r.day] ??= agg(), b.month[r.month] ??= agg()];
+    if (r.task) aggs.push(b.task[r.task] ??= agg());
+    for (const a of aggs) {
+      a.total += d;
+      a.role[r.role] = (a.role[r.role] ?? 0) + d;
+      a.tier[r.tier] = (a.tier[r.tier] ?? 0) + d;
+      a.provider[r.provider] = (a.provider[r.provider] ?? 0) + d;
+      if (call) { a.calls++; a.tin += call.tin; a.tout += call.tout; if (r.provider === 'local') a.local += call.tin + call.tout; }
+    }
   }
 
   private apply(ev: LedgerEvent): void {
     switch (ev.e) {
       case 'reserve': case 'record': {
-        if (this.entries.has(ev.id)) return;
-        const e: Entry = { id: ev.id, ts: ev.ts, role: ev.role, tier: ev.tier, provider: ev.provider, model: ev.model, task: ev.task, day: dayOf(ev.ts), month: monthOf(ev.ts),
-          reserved: ev.e === 'reserve' ? ev.pico : 0, actual: ev.e === 'record' ? ev.pico : null, state: ev.e === 'record' ? 'committed' : 'reserved',
-          tokens_in: ev.e === 'record' ? (ev.in ?? 0) + (ev.cached ?? 0) : 0, tokens_out: ev.e === 'record' ? ev.out ?? 0 : 0 };
-        this.entries.set(ev.id, e);
-        this.add(this.held, e, ev.pico);
-        if (ev.e === 'record') this.add(this.spent, e, ev.pico);
+        const r: OpenReservation = { id: ev.id, ts: ev.ts, role: ev.role, tier: ev.tier, provider: ev.provider, model: ev.model, task: ev.task, day: dayOf(ev.ts), month: monthOf(ev.ts), pico: ev.pico };
+        Ledger.bump(this.held, r, ev.pico);
+        if (ev.e === 'reserve') this.open.set(ev.id, r);
+        else Ledger.bump(this.spent, r, ev.pico, { tin: (ev.in ?? 0) + (ev.cached ?? 0), tout: ev.out ?? 0 });
         return;
       }
       case 'commit': {
-        const e = this.entries.get(ev.id);
-        if (!e || e.state === 'committed') return;
-        const before = e.state === 'reserved' ? e.reserved : 0;
-        this.add(this.held, e, ev.pico - before);
-        this.add(this.spent, e, ev.pico);
-        e.actual = ev.pico; e.state = 'committed'; e.tokens_in = (ev.in ?? 0) + (ev.cached ?? 0); e.tokens_out = ev.out ?? 0;
+        const r = this.open.get(ev.id);
+        if (!r) return; // unknown or already settled
+        this.open.delete(ev.id);
+        Ledger.bump(this.held, r, ev.pico - r.pico);
+        Ledger.bump(this.spent, r, ev.pico, { tin: (ev.in ?? 0) + (ev.cached ?? 0), tout: ev.out ?? 0 });
         return;
       }
       case 'release': {
-        const e = this.entries.get(ev.id);
-        if (!e || e.state !== 'reserved') return;
-        this.add(this.held, e, -e.reserved);
-        e.state = 'released';
+        const r = this.open.get(ev.id);
+        if (!r) return;
+        this.open.delete(ev.id);
+        Ledger.bump(this.held, r, -r.pico);
         return;
       }
     }
   }
 
-  /** One line, appended with O_APPEND in one write and synced; the leading newline closes any torn line before it. */
+  // The checkpoint: the sums and open reservations up to a byte offset, with the 64 bytes before that offset
+  // as an anchor; any mismatch (a truncated or replaced log) means a full replay instead.
+  private anchor(offset: number): string {
+    const fd = openSync(this.path, 'r');
+    try { const n = Math.min(64, offset); const b = Buffer.alloc(n); readSync(fd, b, 0, n, offset - n); return b.toString('base64'); } finally { closeSync(fd); }
+  }
+
+  private writeCheckpoint(): void {
+    if (this.tail) return; // only at a line boundary
+    try {
+      const tmp = `${this.checkpointPath}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ v: 1, offset: this.offset, anchor: this.anchor(this.offset), held: this.held, spent: this.spent, open: [...this.open.values()] }));
+      renameSync(tmp, this.checkpointPath);
+      this.sinceCheckpoint = 0;
+    } catch { /* a checkpoint is an optimisation: without it the next open replays */ }
+  }
+
+  private loadCheckpoint(): boolean {
+    try {
+      const c = JSON.parse(readFileSync(this.checkpointPath, 'utf8')) as { v: number; offset: number; anchor: string; held: Books; spent: Books; open: OpenReservation[] };
+      if (c.v !== 1 || statSync(this.path).size < c.offset || this.anchor(c.offset) !== c.anchor) return false;
+      this.held = c.held; this.spent = c.spent; this.offset = c.offset;
+      for (const r of c.open) this.open.set(r.id, r);
+      return true;
+    } catch { return false; }
+  }
+
+  /** One descriptor for the process's life: reads at offsets, appends with O_APPEND ('a+'). */
+  private handle(): number { return this.fd ??= openSync(this.path, 'a+'); }
+
+  /** One line, appended with O_APPEND in one write; the leading newline closes any torn line before it. */
   private write(ev: LedgerEvent, sync: boolean): void {
-    const fd = openSync(this.path, 'a');
-    try { writeSync(fd, `\n${JSON.stringify(ev)}`); if (sync) fdatasyncSync(fd); } finally { closeSync(fd); }
+    const fd = this.handle();
+    writeSync(fd, `\n${JSON.stringify(ev)}`);
+    if (sync) fdatasyncSync(fd);
   }
 
   private expireAbandoned(): void {
     const t = this.now();
-    for (const e of this.entries.values()) {
-      if (e.state === 'reserved' && t - e.ts > ABANDON_AFTER_MS) {
-        const ev: LedgerEvent = { e: 'release', id: e.id, ts: t, why: 'abandoned: no commit within 30 minutes (its process ended)' };
+    for (const r of [...this.open.values()]) {
+      if (t - r.ts > ABANDON_AFTER_MS) {
+        const ev: LedgerEvent = { e: 'release', id: r.id, ts: t, why: 'abandoned: no commit within 30 minutes (its process ended)' };
         this.write(ev, false);
         this.apply(ev);
       }
     }
   }
 
+  private bucket(b: Books, c: Cap, taskId: string | null): Agg | undefined {
+    if (c.period === 'task') return taskId ? b.task[taskId] : undefined;
+    const t = this.now();
+    return c.period === 'day' ? b.day[dayOf(t)] : b.month[monthOf(t)];
+  }
+  private static pick(a: Agg | undefined, c: Cap): number {
+    if (!a) return 0;
+    return c.scope === 'global' ? a.total : c.scope === 'role' ? a.role[c.target!] ?? 0 : a.tier[c.target!] ?? 0;
+  }
+
   snapshot(taskId: string | null): CapStatus[] {
     this.refresh();
-    const t = this.now();
     return this.policy().budget.caps.flatMap((c) => {
-      const k = capKey(c, t, taskId);
-      if (!k) return [];
-      return [{ id: c.id, scope: c.scope, ...(c.target ? { target: c.target } : {}), period: c.period, cap_usd: c.usd, spent_usd: picoToUsd(this.held.get(k) ?? 0) }];
+      if (c.period === 'task' && !taskId) return [];
+      return [{ id: c.id, scope: c.scope, ...(c.target ? { target: c.target } : {}), period: c.period, cap_usd: c.usd, spent_usd: picoToUsd(Ledger.pick(this.bucket(this.held, c, taskId), c)) }];
     });
   }
 
-  /** Spend (committed only) and in-flight reservations of a cap now. */
+  /** Spend (committed only) and spend plus reservations in flight, of a cap now. */
   capUse(c: Cap, taskId: string | null): { spent: number; held: number } {
-    const k = capKey(c, this.now(), taskId);
-    return k ? { spent: this.spent.get(k) ?? 0, held: this.held.get(k) ?? 0 } : { spent: 0, held: 0 };
+    return { spent: Ledger.pick(this.bucket(this.spent, c, taskId), c), held: Ledger.pick(this.bucket(this.held, c, taskId), c) };
   }
+
+  /** Committed sums per day, per month and per task (for reports). */
+  books(): Books { return this.spent; }
 
   /** Check-and-append under the lock: no two processes can both take the last dollars. */
   async reserve(r: Parameters<BudgetPort['reserve']>[0]): Promise<{ ok: true; id: string } | { ok: false; message: string }> {
-    const release = await lockfile.lock(this.lockTarget, { stale: 5_000, update: 1_000, realpath: false, retries: { retries: 400, minTimeout: 1, maxTimeout: 25, factor: 1.3, randomize: true } });
+    const release = await this.lock();
     try {
       this.refresh();
       this.expireAbandoned();
-      const t = this.now();
       for (const c of this.policy().budget.caps) {
         if (c.scope === 'role' && c.target !== r.role) continue;
         if (c.scope === 'tier' && c.target !== r.tier) continue;
-        const k = capKey(c, t, r.task_id);
-        if (!k) continue;
-        const held = this.held.get(k) ?? 0;
+        if (c.period === 'task' && !r.task_id) continue;
+        const held = Ledger.pick(this.bucket(this.held, c, r.task_id), c);
         const limit = Math.round(c.usd * 1e12);
         if (held + r.pico > limit) {
-          const spent = this.spent.get(k) ?? 0;
+          const spent = Ledger.pick(this.bucket(this.spent, c, r.task_id), c);
           const scope = c.scope === 'global' ? '' : ` ${c.target}`;
           return { ok: false, message: `GR-011: the ${PERIOD[c.period]}${scope} cap "${c.id}" of ${usd(limit)} would be passed: ${usd(spent)} spent${held > spent ? ` and ${usd(held - spent)} reserved by calls in flight` : ''}, and this call to ${r.provider}/${r.model} may cost up to ${usd(r.pico)}. The call is refused, not moved to a cheaper model. Raise the cap (budget.caps in .switchyard/policy.json, or "Show Budget" > Edit caps), ${c.period === 'task' ? 'start a new task' : `wait for the next ${c.period}`}, lower the maximum output tokens, or use the local lane.` };
         }
       }
       const id = randomUUID();
-      const ev: LedgerEvent = { e: 'reserve', id, ts: t, role: r.role, tier: r.tier, provider: r.provider, model: r.model, task: r.task_id, pico: r.pico };
-      this.write(ev, true);
-      this.apply(ev);
+      // Not synced: every process reads the page cache, and an unsynced reservation lost to a power cut only
+      // loses a hold; the commit that settles it is synced.
+      const ev: LedgerEvent = { e: 'reserve', id, ts: this.now(), role: r.role, tier: r.tier, provider: r.provider, model: r.model, task: r.task_id, pico: r.pico };
+      this.write(ev, false);
+      this.refresh();
       return { ok: true, id };
     } finally {
-      await release();
+      release();
+    }
+  }
+
+  /**
+   * The cross-process lock (proper-lockfile's mkdir lock, taken with its synchronous calls: they cost a few
+   * syscalls, where the asynchronous ones each wait for the thread pool). A busy lock is retried with jittered
+   * waits; a lock left by a killed process is stale after 5 s and taken over.
+   */
+  private async lock(): Promise<() => void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return lockfile.lockSync(this.path, { stale: 5_000, update: 1_000, realpath: false });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ELOCKED' || attempt > 2_000) throw e;
+        await new Promise((r) => setTimeout(r, 1 + Math.random() * Math.min(20, attempt)));
+      }
     }
   }
 
   commit(id: string, pico: number, usage: Usage): void {
-    const ev: LedgerEvent = { e: 'commit', id, ts: this.now(), pico, in: usage.input_tokens + usage.cache_write_5m_tokens + usage.cache_write_1h_tokens, cached: usage.cached_input_tokens, out: usage.output_tokens };
-    this.write(ev, true);
+    this.write({ e: 'commit', id, ts: this.now(), pico, in: usage.input_tokens + usage.cache_write_5m_tokens + usage.cache_write_1h_tokens, cached: usage.cached_input_tokens, out: usage.output_tokens }, true);
     this.refresh();
   }
 
@@ -216,4 +282,6 @@ export class Ledger implements BudgetPort {
     this.write({ e: 'record', id: randomUUID(), ts: this.now(), role: r.role, tier: r.tier, provider: r.provider, model: r.model, task: r.task_id, pico: r.pico, in: r.usage.input_tokens, cached: r.usage.cached_input_tokens, out: r.usage.output_tokens }, true);
     this.refresh();
   }
+
+  close(): void { if (this.fd !== null) { closeSync(this.fd); this.fd = null; } }
 }

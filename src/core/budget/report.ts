@@ -31,23 +31,13 @@ export function budgetReport(ledger: Ledger, policy: Policy, taskId: string | nu
     return [{ id: c.id, scope: c.scope, target: c.target ?? null, period: c.period, cap_usd: c.usd, spent_usd: round(spent), reserved_usd: round(held - spent), ratio: c.usd > 0 ? held / c.usd : 1 }];
   });
   const tightest = caps.reduce<CapLine | null>((a, c) => (!a || c.ratio > a.ratio ? c : a), null);
-  const tally = (pick: (e: { day: string; month: string }) => boolean, key: 'role' | 'provider') => {
-    const out: Record<string, number> = {};
-    for (const e of ledger.entries.values()) if (e.state === 'committed' && pick(e)) out[e[key]] = round((out[e[key]] ?? 0) + picoToUsd(e.actual ?? 0));
-    return out;
-  };
-  const perDay = new Map<string, number>();
-  const tasks = new Map<string, { pico: number; calls: number }>();
-  let monthPico = 0, taskPico = 0, tin = 0, tout = 0, local = 0;
-  const inFlight: BudgetReport['in_flight'] = [];
-  for (const e of ledger.entries.values()) {
-    if (e.state === 'reserved') inFlight.push({ id: e.id, role: e.role, provider: e.provider, model: e.model, reserved_usd: round(picoToUsd(e.reserved)), age_s: Math.round((now - e.ts) / 1000) });
-    if (e.state !== 'committed') continue;
-    const cost = e.actual ?? 0;
-    perDay.set(e.day, (perDay.get(e.day) ?? 0) + cost);
-    if (e.month === month) { monthPico += cost; tin += e.tokens_in; tout += e.tokens_out; if (e.provider === 'local') local += e.tokens_in + e.tokens_out; }
-    if (e.task) { const t = tasks.get(e.task) ?? { pico: 0, calls: 0 }; t.pico += cost; t.calls++; tasks.set(e.task, t); if (e.task === taskId) taskPico += cost; }
-  }
+  const b = ledger.books();
+  const money = (rec: Record<string, number> | undefined) => Object.fromEntries(Object.entries(rec ?? {}).filter(([, v]) => v !== 0).map(([k, v]) => [k, round(picoToUsd(v))]));
+  const perDay = new Map<string, number>(Object.entries(b.day).map(([d, a]) => [d, a.total]));
+  const m = b.month[month];
+  const monthPico = m?.total ?? 0;
+  const taskPico = taskId ? b.task[taskId]?.total ?? 0 : 0;
+  const inFlight: BudgetReport['in_flight'] = [...ledger.open.values()].map((e) => ({ id: e.id, role: e.role, provider: e.provider, model: e.model, reserved_usd: round(picoToUsd(e.pico)), age_s: Math.round((now - e.ts) / 1000) }));
   // Month-end: what is spent so far plus the average of the last 7 days (or the days so far) for each day left.
   const d = new Date(now);
   const dayOfMonth = d.getDate();
@@ -59,11 +49,11 @@ export function budgetReport(ledger: Ledger, policy: Policy, taskId: string | nu
   const monthlyCap = policy.budget.caps.find((c) => c.scope === 'global' && c.period === 'month')?.usd ?? null;
   return {
     as_of: new Date(now).toISOString(), currency: 'USD', caps, tightest,
-    today: { day: today, spent_usd: round(picoToUsd(perDay.get(today) ?? 0)), by_role: tally((e) => e.day === today, 'role'), by_provider: tally((e) => e.day === today, 'provider') },
-    month: { month, spent_usd: round(picoToUsd(monthPico)), by_role: tally((e) => e.month === month, 'role'), by_provider: tally((e) => e.month === month, 'provider'), tokens_in: tin, tokens_out: tout, local_tokens: local },
+    today: { day: today, spent_usd: round(picoToUsd(perDay.get(today) ?? 0)), by_role: money(b.day[today]?.role), by_provider: money(b.day[today]?.provider) },
+    month: { month, spent_usd: round(picoToUsd(monthPico)), by_role: money(m?.role), by_provider: money(m?.provider), tokens_in: m?.tin ?? 0, tokens_out: m?.tout ?? 0, local_tokens: m?.local ?? 0 },
     task: taskId ? { id: taskId, spent_usd: round(picoToUsd(taskPico)) } : null,
     per_day: [...perDay].filter(([k]) => k.startsWith(month) || k >= dayOf(now - 30 * 86_400_000)).sort(([a], [b]) => a.localeCompare(b)).map(([day, p]) => ({ day, spent_usd: round(picoToUsd(p)) })),
-    top_tasks: [...tasks].sort((a, b) => b[1].pico - a[1].pico).slice(0, 10).map(([task, t]) => ({ task, spent_usd: round(picoToUsd(t.pico)), calls: t.calls })),
+    top_tasks: Object.entries(b.task).sort((x, y) => y[1].total - x[1].total).slice(0, 10).map(([task, t]) => ({ task, spent_usd: round(picoToUsd(t.total)), calls: t.calls })),
     in_flight: inFlight,
     projection: { month_end_usd: round(projected), method: `month to date + mean of the last ${window} day(s) x ${daysInMonth - dayOfMonth} day(s) left`, monthly_cap_usd: monthlyCap },
   };

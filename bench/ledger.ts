@@ -1,0 +1,60 @@
+// Issue 6: reserve + commit latency on the real ledger (lock, catch-up read, synced append), and replay time.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ledger } from '../src/core/budget/ledger.js';
+import type { Policy } from '../src/core/policy/schema.js';
+import type { Figure } from './router.js';
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+
+export async function benchLedger(): Promise<Figure[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-bench-ledger-'));
+  const policy = { budget: { currency: 'USD', caps: [{ id: 'daily', scope: 'global', period: 'day', usd: 1e9 }, { id: 'monthly', scope: 'global', period: 'month', usd: 1e9 }, { id: 'task', scope: 'global', period: 'task', usd: 1e9 }, { id: 'judge.daily', scope: 'role', target: 'judge', period: 'day', usd: 1e9 }] } } as unknown as Policy;
+  const usage = { input_tokens: 1200, cached_input_tokens: 300, cache_write_5m_tokens: 0, cache_write_1h_tokens: 0, output_tokens: 400, reasoning_tokens: 0, reported: true };
+  const ledger = new Ledger(join(dir, 'ledger.jsonl'), () => policy);
+  const req = { role: 'architect' as const, tier: 'cloud_quality', provider: 'anthropic' as const, model: 'claude-sonnet-4-6', task_id: 'T-1', pico: 123_456_789 };
+  for (let i = 0; i < 50; i++) { const r = await ledger.reserve(req); if (r.ok) ledger.commit(r.id, 1000, usage); }
+  const xs: number[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const t = performance.now();
+    const r = await ledger.reserve(req);
+    if (r.ok) ledger.commit(r.id, 100_000 + i, usage);
+    xs.push(performance.now() - t);
+  }
+  // 1,000,000 events (reserve + commit pairs over 30 days, several tasks and roles), replayed by a fresh ledger.
+  const big = join(dir, 'big.jsonl');
+  const day0 = Date.now() - 30 * 86_400_000;
+  const parts: string[] = [];
+  for (let i = 0; i < 500_000; i++) {
+    const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    const ts = day0 + i * 5000;
+    parts.push(`\n{"e":"reserve","id":"${id}","ts":${ts},"role":"${i % 3 ? 'architect' : 'judge'}","tier":"cloud_quality","provider":"anthropic","model":"claude-sonnet-4-6","task":"T-${i % 500}","pico":120000000}`);
+    parts.push(`\n{"e":"commit","id":"${id}","ts":${ts + 900},"pico":${40_000_000 + (i % 1000)},"in":1200,"cached":300,"out":400}`);
+  }
+  writeFileSync(big, parts.join(''));
+  // A full replay (no checkpoint), then opens that start from the checkpoint the replay left behind.
+  const full: number[] = [];
+  const fromCheckpoint: number[] = [];
+  const monthCalls = (l: Ledger) => Object.values(l.books().month).reduce((n, a) => n + a.calls, 0);
+  for (let i = 0; i < 3; i++) {
+    rmSync(`${big}.checkpoint`, { force: true });
+    const t = performance.now();
+    const l = new Ledger(big, () => policy);
+    full.push(performance.now() - t);
+    if (l.opened.from !== 'replay' || monthCalls(l) !== 500_000) throw new Error(`full replay: ${l.opened.from}, ${monthCalls(l)} calls`);
+    const t2 = performance.now();
+    const c = new Ledger(big, () => policy);
+    fromCheckpoint.push(performance.now() - t2);
+    if (c.opened.from !== 'checkpoint' || monthCalls(c) !== 500_000) throw new Error(`checkpoint open: ${c.opened.from}, ${monthCalls(c)} calls`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const p99 = pct(xs, 0.99);
+  const replay = pct(full, 0.5);
+  const opened = pct(fromCheckpoint, 0.5);
+  return [
+    { name: 'ledger reserve + commit (lock, catch-up read, append, synced commit), 1,000 pairs', value: `p50 ${pct(xs, 0.5).toFixed(3)} ms, p99 ${p99.toFixed(3)} ms`, goal: 'p99 < 2 ms', ok: p99 < 2 },
+    { name: 'ledger full replay of 1,000,000 events, no checkpoint (median of 3)', value: `${replay.toFixed(0)} ms`, goal: '< 2 s', ok: replay < 2000 },
+    { name: 'ledger open of the same 1,000,000 events from its checkpoint', value: `${opened.toFixed(1)} ms`, goal: '< 2 s', ok: opened < 2000 },
+  ];
+}
