@@ -181,3 +181,37 @@ describe('switchyard budget (CLI)', () => {
     assert.ok(r.projection.month_end_usd >= 0.25);
   });
 });
+
+describe('budget: the checkpoint', () => {
+  it('a long ledger opens from its checkpoint with the same sums as a full replay; a replaced log is replayed in full', async () => {
+    const { writeFileSync, rmSync } = await import('node:fs');
+    const path = join(tmp(), 'ledger.jsonl');
+    const day0 = Date.now() - 3 * 86_400_000;
+    const lines: string[] = [];
+    for (let i = 0; i < 30_000; i++) {
+      const id = `id-${i}`;
+      lines.push(`\n{"e":"reserve","id":"${id}","ts":${day0 + i * 1000},"role":"architect","tier":"cloud_quality","provider":"anthropic","model":"claude-sonnet-4-6","task":"T-${i % 7}","pico":5000000}`);
+      lines.push(`\n{"e":"commit","id":"${id}","ts":${day0 + i * 1000 + 10},"pico":${1_000_000 + i},"in":10,"cached":0,"out":3}`);
+    }
+    writeFileSync(path, lines.join(''));
+    const policy = policyWith([{ id: 'monthly', scope: 'global', period: 'month', usd: 1e6 }]);
+    const full = new Ledger(path, () => policy);
+    assert.equal(full.opened.from, 'replay');
+    const r = await full.reserve({ ...sonnet, pico: USD / 100 });
+    assert.ok(r.ok);
+    full.commit(r.id, USD / 1000, USAGE);
+    const fromCheckpoint = new Ledger(path, () => policy);
+    assert.equal(fromCheckpoint.opened.from, 'checkpoint');
+    assert.ok(fromCheckpoint.opened.events < 10, `replayed ${fromCheckpoint.opened.events} events after the checkpoint`);
+    rmSync(`${path}.checkpoint`);
+    const replayed = new Ledger(path, () => policy);
+    assert.deepEqual(fromCheckpoint.books(), replayed.books());
+    assert.deepEqual(fromCheckpoint.snapshot('T-1'), replayed.snapshot('T-1'));
+    // The log replaced by another (shorter, different) one: the checkpoint no longer matches and is ignored.
+    new Ledger(path, () => policy); // writes a checkpoint again
+    writeFileSync(path, lines.slice(0, 100).join(''));
+    const other = new Ledger(path, () => policy);
+    assert.equal(other.opened.from, 'replay');
+    assert.equal(Object.values(other.books().month).reduce((n, a) => n + a.calls, 0), 50);
+  });
+});
