@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildSync } from 'esbuild';
+import OpenAI from 'openai';
+import type { Policy } from '../../src/core/policy/schema.js';
+import { bundledPolicy } from '../../src/core/policy/store.js';
+import { RuntimeError, RuntimeManager, type GpuProbe, type ManagerOptions } from '../../src/core/runtime/manager.js';
+import { LLAMA_SERVER, llamaServerMissing } from '../support/llamaServer.js';
+import { writeTinyGguf } from '../support/tinyGguf.js';
+
+// The local server's lifecycle against a real llama-server and a vLLM stand-in that behaves as vLLM does.
+const tmp = () => mkdtempSync(join(tmpdir(), 'sy-rt-'));
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const until = async (what: string, f: () => boolean, ms = 10_000) => { const end = Date.now() + ms; while (!f()) { if (Date.now() > end) throw new Error(`timed out: ${what}`); await new Promise((r) => setTimeout(r, 20)); } };
+
+let fakeVllm: string;
+let tinyModel: string;
+const gpuFile = join(tmp(), 'gpu.json');
+const gpuProbe: GpuProbe = async (pids) => { try { const g = JSON.parse(readFileSync(gpuFile, 'utf8')) as Record<string, number>; return pids.reduce((n, p) => n + (alive(p) ? g[p] ?? 0 : 0), 0); } catch { return 0; } };
+
+before(() => {
+  const missing = llamaServerMissing();
+  if (missing) throw new Error(missing);
+  const dir = tmp();
+  const js = join(dir, 'fake-vllm.cjs');
+  buildSync({ entryPoints: ['test/support/fakeVllm.ts'], outfile: js, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'silent' });
+  fakeVllm = join(dir, 'vllm');
+  writeFileSync(fakeVllm, `#!/bin/sh\nexec "${process.execPath}" "${js}" "$@"\n`);
+  chmodSync(fakeVllm, 0o755);
+  tinyModel = join(dir, 'tiny.gguf');
+  writeTinyGguf(tinyModel);
+});
+
+const managers: RuntimeManager[] = [];
+after(async () => { for (const m of managers) await m.stop().catch(() => {}); });
+
+function manager(o: { env?: Record<string, string>; pol?: Policy } = {}) {
+  const audit: string[] = [];
+  const policy = o.pol ?? bundledPolicy();
+  const env = { FAKE_VLLM_GPU_FILE: gpuFile, FAKE_VLLM_LOAD_MS: '300', FAKE_VLLM_FAIL: '', FAKE_VLLM_CLASH_ONCE: '', ...(o.env ?? {}) };
+  const m = new RuntimeManager({
+    policy: () => policy, stateDir: tmp(), binaries: { vllm: fakeVllm, llama: LLAMA_SERVER }, modelPath: tinyModel, threads: 2, gpu: gpuProbe,
+    audit: (kind, text) => audit.push(`${kind}: ${text}`), restart: { max: 2, baseMs: 50 },
+  } satisfies ManagerOptions);
+  // The stand-in reads its knobs from the environment of the process it is spawned in.
+  Object.assign(process.env, env);
+  managers.push(m);
+  return { m, audit };
+}
+
+describe('runtime: a real llama-server', () => {
+  it('starts (503 while loading, then ready), serves chat, stops its whole process group and removes its record', async () => {
+    const { m, audit } = manager();
+    const s = await m.start({ engine: 'llama_cpp' });
+    assert.equal(s.state, 'ready');
+    assert.equal(s.engine, 'llama_cpp');
+    assert.ok(s.loadMs !== null && s.loadMs < 30_000);
+    assert.ok(existsSync(m.recordPath));
+    const client = new OpenAI({ baseURL: (await m.endpoint())!, apiKey: m.apiKey()!, maxRetries: 0 });
+    const r = await client.chat.completions.create({ model: s.served!, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
+    assert.equal(r.usage?.completion_tokens, 4);
+    const pid = s.pid!;
+    await m.stop();
+    assert.equal(alive(pid), false);
+    assert.equal(existsSync(m.recordPath), false);
+    assert.equal(m.status().state, 'stopped');
+    assert.ok(audit.some((l) => /llama\.cpp ready/.test(l)));
+  });
+
+  it('a server left running by an earlier session is found and adopted; a dead record is cleaned', async () => {
+    const { m } = manager();
+    const s = await m.start({ engine: 'llama_cpp' });
+    const second = new RuntimeManager({ policy: () => bundledPolicy(), stateDir: join(m.recordPath, '..'), binaries: {} });
+    const rec = await second.adoptOrClean();
+    assert.equal(rec?.pid, s.pid);
+    await m.stop();
+    assert.equal(await second.adoptOrClean(), null);
+  });
+});
+
+describe('runtime: the vLLM stand-in', () => {
+  it('vLLM refuses connections while loading; readiness is seen, with its EngineCore child, and both die with the group', async () => {
+    const { m } = manager({ env: { FAKE_VLLM_LOAD_MS: '400' } });
+    const s = await m.start({ engine: 'vllm' });
+    assert.equal(s.engine, 'vllm');
+    assert.ok(s.loadMs! >= 400, `load ${s.loadMs} ms`);
+    const engineCore = Number(/EngineCore started \(pid=(\d+)\)/.exec(s.logTail.join('\n'))?.[1]);
+    assert.ok(alive(engineCore));
+    await m.stop();
+    await until('EngineCore to die', () => !alive(engineCore));
+    assert.equal(alive(s.pid!), false);
+  });
+
+  it('out of memory: a clear message with the log excerpt, then the policy fallback (llama.cpp) with an audit line', async () => {
+    const { m, audit } = manager({ env: { FAKE_VLLM_FAIL: 'oom' } });
+    const s = await m.start();
+    assert.equal(s.engine, 'llama_cpp');
+    assert.ok(audit.some((l) => /^fallback: GR-005: runtime vllm failed to start \(vLLM exited with 1 during start: the GPU does not have enough free memory.*falling back to llama\.cpp/.test(l)), audit.join('\n'));
+    await m.stop();
+    const only = manager({ env: { FAKE_VLLM_FAIL: 'oom' } });
+    await assert.rejects(only.m.start({ engine: 'vllm' }), (e: unknown) => e instanceof RuntimeError && e.kind === 'oom' && e.logTail.some((l) => /CUDA out of memory/.test(l)));
+    assert.equal(only.m.status().state, 'failed');
+  });
+
+  it('a port clash at start: another port is taken', async () => {
+    const flag = join(tmp(), 'clash');
+    writeFileSync(flag, '');
+    const { m } = manager({ env: { FAKE_VLLM_CLASH_ONCE: flag } });
+    const s = await m.start({ engine: 'vllm' });
+    assert.equal(s.state, 'ready');
+    assert.equal(existsSync(flag), false, 'the first start met the clash');
+    await m.stop();
+  });
+
+  it('a crash after ready: restarted with backoff a bounded number of times, then stopped clearly', async () => {
+    const { m, audit } = manager({ env: { FAKE_VLLM_FAIL: 'crash-after-ready', FAKE_VLLM_CRASH_MS: '150', FAKE_VLLM_LOAD_MS: '100' } });
+    await m.start({ engine: 'vllm' });
+    await until('the manager to give up', () => m.status().state === 'failed', 20_000);
+    assert.equal(audit.filter((l) => /^restart: GR-005: runtime: vllm crashed after ready/.test(l)).length, 2);
+    assert.match(m.status().message!, /crashed .* restarted 2 times; it stays stopped/);
+    assert.ok(audit.some((l) => /^failure:/.test(l)));
+  });
+
+  it('one model at a time: the shared GPU refuses a second large server; a swap frees it first', async () => {
+    const { m } = manager();
+    const a = await m.start({ engine: 'vllm' });
+    const other = manager();
+    await assert.rejects(other.m.start({ engine: 'vllm' }), (e: unknown) => e instanceof RuntimeError && /less than desired GPU memory|enough free memory/.test(e.message + e.logTail.join('\n')));
+    // Requests during the swap wait for it and go to the new server, never to the old one.
+    const swap = m.switchModel('local_alt');
+    const during = m.endpoint();
+    const b = await swap;
+    assert.equal(b.state, 'ready');
+    assert.equal(b.modelKey, 'local_alt');
+    assert.notEqual(b.pid, a.pid);
+    assert.equal(alive(a.pid!), false);
+    assert.equal(await during, b.endpoint);
+    await m.stop();
+  });
+
+  it('with sleep mode on, a swap sleeps the old server and a swap back wakes it (no cold start)', async () => {
+    const policy = structuredClone(bundledPolicy());
+    policy.runtime.vllm.enable_sleep_mode = true;
+    policy.runtime.vllm.gpu_memory_utilization = 0.45;
+    const { m, audit } = manager({ pol: policy });
+    const a = await m.start({ engine: 'vllm' });
+    const b = await m.switchModel('local_alt');
+    assert.deepEqual(b.sleeping, ['local_moe']);
+    assert.ok(alive(a.pid!), 'the sleeping server is still there');
+    const t = performance.now();
+    const back = await m.switchModel('local_moe');
+    assert.equal(back.pid, a.pid, 'woken, not restarted');
+    assert.ok(performance.now() - t < 2000);
+    assert.ok(audit.some((l) => /woken \(vLLM sleep mode\)/.test(l)));
+    await m.stop();
+    assert.equal(alive(a.pid!), false);
+    assert.equal(alive(b.pid!), false);
+  });
+
+  it('a start can be cancelled while loading; nothing is left running', async () => {
+    const { m } = manager({ env: { FAKE_VLLM_LOAD_MS: '5000' } });
+    const ac = new AbortController();
+    let pid = 0;
+    const p = m.start({ engine: 'vllm', signal: ac.signal, onLog: () => { pid ||= m.status().pid ?? 0; } });
+    await until('loading', () => m.status().state === 'starting' && (m.status().pid ?? 0) > 0);
+    pid = m.status().pid!;
+    ac.abort();
+    await assert.rejects(p, (e: unknown) => e instanceof RuntimeError && e.kind === 'cancelled');
+    await until('the server to be gone', () => !alive(pid));
+    assert.equal(m.status().state, 'stopped');
+  });
+});
