@@ -7,6 +7,7 @@ import { budgetCommand } from './commands/budget.js';
 import { classifyCommand } from './commands/classify.js';
 import { policyCommand } from './commands/policy.js';
 import { routeCommand } from './commands/route.js';
+import { runtimeCommand } from './commands/runtime.js';
 import { EXIT, UsageError } from './io.js';
 
 const USAGE = `usage: switchyard <command> [options]
@@ -16,12 +17,10 @@ const USAGE = `usage: switchyard <command> [options]
   audit [--since ISO]                                  the audit log of --state, JSON lines
   ask --role ROLE [--task ID] [--json] [--max-tokens N] TEXT|-   one routed model call, streamed
   budget [--task ID]                                   spend per cap, in flight, month-end projection (JSON)
-  runtime                                              (not available in this version yet)
+  runtime start [MODEL] | stop | status | switch MODEL  the local model server (--engine, --binary, --model-path)
 common options: --state DIR, --local-only, --help`;
 
-const NOT_YET: Record<string, string> = {
-  runtime: 'the local model server lifecycle',
-};
+const NOT_YET: Record<string, string> = {};
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -32,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
         policy: { type: 'string' }, request: { type: 'string' }, state: { type: 'string' },
         repo: { type: 'string' }, diff: { type: 'string' }, base: { type: 'string' }, head: { type: 'string' }, since: { type: 'string' },
         'local-only': { type: 'boolean' },
-        role: { type: 'string' }, task: { type: 'string' }, json: { type: 'boolean' }, 'max-tokens': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        role: { type: 'string' }, engine: { type: 'string' }, binary: { type: 'string' }, 'model-path': { type: 'string' }, task: { type: 'string' }, json: { type: 'boolean' }, 'max-tokens': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -57,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'budget':
         if (rest.length) throw new UsageError(`budget: unexpected argument "${rest[0]}"`);
         return budgetCommand({ state: v.state, policy: v.policy, task: v.task });
+      case 'runtime':
+        return await runtimeCommand({ sub: rest[0], args: rest.slice(1), state: v.state, policy: v.policy, engine: v.engine, binary: v.binary, modelPath: v['model-path'] });
       case 'ask':
         return await askCommand({ role: v.role, policy: v.policy, task: v.task, json: v.json, localOnly: v['local-only'], state: v.state, maxTokens: v['max-tokens'], text: rest });
       default:

@@ -173,3 +173,35 @@ describe('runtime: the vLLM stand-in', () => {
     assert.equal(m.status().state, 'stopped');
   });
 });
+
+describe('switchyard runtime (CLI)', () => {
+  it('start leaves a server running for later commands; ask uses it; status; stop ends its group', async () => {
+    const { execFile } = await import('node:child_process');
+    const { pathToFileURL } = await import('node:url');
+    const state = tmp();
+    const tsx = pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href;
+    const cli = (...args: string[]) => new Promise<{ code: number; out: string; err: string }>((res) => execFile(process.execPath, ['--import', tsx, 'src/cli/main.ts', ...args, '--state', state],
+      { encoding: 'utf8', env: { PATH: process.env.PATH!, HOME: process.env.HOME! } }, (e, out, err) => res({ code: e ? Number((e as { code?: number }).code) : 0, out, err })));
+    const start = await cli('runtime', 'start', '--engine', 'llama_cpp', '--binary', LLAMA_SERVER, '--model-path', tinyModel);
+    assert.equal(start.code, 0, start.err);
+    const s = JSON.parse(start.out);
+    assert.equal(s.state, 'ready');
+    assert.ok(alive(s.pid), 'the server outlives the command');
+    assert.doesNotMatch(start.out, /apiKey|api_key/);
+    const ask = await cli('ask', '--role', 'tutor', '--local-only', '--max-tokens', '6', '--json', 'hello');
+    assert.equal(ask.code, 0, ask.err);
+    assert.equal(JSON.parse(ask.out).usage.output_tokens, 6);
+    const status = JSON.parse((await cli('runtime', 'status')).out);
+    assert.equal(status.state, 'ready');
+    assert.equal(status.pid, s.pid);
+    const again = JSON.parse((await cli('runtime', 'start')).out);
+    assert.equal(again.adopted, true);
+    const stop = await cli('runtime', 'stop');
+    assert.equal(stop.code, 0);
+    assert.equal(alive(s.pid), false);
+    assert.equal(JSON.parse((await cli('runtime', 'status')).out).state, 'stopped');
+    const none = await cli('runtime', 'start', '--binary', '/nonexistent/llama-server', '--model-path', tinyModel);
+    assert.equal(none.code, 4);
+    assert.match(none.err, /could not start/);
+  });
+});

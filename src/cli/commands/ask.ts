@@ -21,8 +21,9 @@ export async function askCommand(o: AskOptions): Promise<number> {
   }
   const { policy, warnings } = resolvePolicy(o.policy);
   for (const w of warnings) process.stderr.write(`warning: ${w.field}: ${w.message}\n`);
+  const dir = stateDir(o.state);
   const caller = composeCaller({
-    policy: () => policy, source: 'cli', stateDir: stateDir(o.state), localOnlySetting: () => o.localOnly === true, ...envPorts(process.env, () => policy),
+    policy: () => policy, source: 'cli', stateDir: dir, localOnlySetting: () => o.localOnly === true, ...envPorts(process.env, () => policy, dir),
   });
   const ac = new AbortController();
   const onSigint = () => ac.abort();

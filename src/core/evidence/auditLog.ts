@@ -4,7 +4,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RouteDecision } from '../router/types.js';
 
-export type AuditKind = 'decision' | 'call' | 'retry' | 'fallback' | 'escalation' | 'refusal' | 'failure' | 'cancelled' | 'repair';
+export type AuditKind = 'decision' | 'call' | 'retry' | 'fallback' | 'escalation' | 'refusal' | 'failure' | 'cancelled' | 'repair' | 'runtime';
 
 export interface AuditEntry {
   ts: string;

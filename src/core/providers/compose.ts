@@ -1,4 +1,5 @@
 // One composition of the model-call path; the CLI and the extension each hand it their ports.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ledger } from '../budget/ledger.js';
 import { QueuedAppender } from '../evidence/auditLog.js';
@@ -45,15 +46,24 @@ export const BASE_URL_ENV: Record<Exclude<ProviderId, 'notebooklm'>, string> = {
   anthropic: 'ANTHROPIC_BASE_URL', openai: 'OPENAI_BASE_URL', deepseek: 'DEEPSEEK_BASE_URL', moonshot: 'MOONSHOT_BASE_URL', local: 'SWITCHYARD_LOCAL_BASE_URL',
 };
 
-/** Keys and endpoints from the SDKs' usual environment variables (the CLI). */
-export function envPorts(env: NodeJS.ProcessEnv, policy: () => Policy): Pick<ComposeOptions, 'key' | 'baseUrl'> {
+/**
+ * Keys and endpoints from the SDKs' usual environment variables (the CLI); for the local lane, else the
+ * policy's endpoint, else the server `switchyard runtime start` left running (its record in the state folder).
+ */
+export function envPorts(env: NodeJS.ProcessEnv, policy: () => Policy, stateDir?: string): Pick<ComposeOptions, 'key' | 'baseUrl'> {
+  const recorded = (): { port: number; apiKey: string } | null => {
+    if (!stateDir || env.SWITCHYARD_LOCAL_BASE_URL || policy().runtime.endpoint) return null;
+    try { return JSON.parse(readFileSync(join(stateDir, 'runtime.json'), 'utf8')) as { port: number; apiKey: string }; } catch { return null; }
+  };
   return {
-    key: (p) => (p === 'local' ? env.SWITCHYARD_LOCAL_API_KEY : p === 'notebooklm' ? undefined : env[KEY_ENV[p]]) || undefined,
+    key: (p) => (p === 'local' ? env.SWITCHYARD_LOCAL_API_KEY || recorded()?.apiKey : p === 'notebooklm' ? undefined : env[KEY_ENV[p]]) || undefined,
     baseUrl: (p) => {
       if (p === 'notebooklm') return undefined;
       const v = env[BASE_URL_ENV[p]];
       if (v) return v;
-      return p === 'local' ? (policy().runtime.endpoint ?? undefined) : undefined;
+      if (p !== 'local') return undefined;
+      const rec = recorded();
+      return policy().runtime.endpoint ?? (rec ? `http://127.0.0.1:${rec.port}/v1` : undefined);
     },
   };
 }

@@ -33,6 +33,7 @@ export function llamaSpec(policy: Policy, o: LaunchOptions): LaunchSpec {
 
 /** What a failed start's log says, in words a user can act on. */
 export function diagnoseLog(log: string): { kind: 'port_in_use' | 'oom' | 'engine' | 'model_missing' | 'other'; message: string } {
+  if (/spawn error: .*(ENOENT|EACCES)/.test(log)) return { kind: 'other', message: `the runtime program could not be run (${/ENOENT/.test(log) ? 'not found' : 'not executable'}); check switchyard.runtime.binaryPath or --binary` };
   if (/Address already in use|EADDRINUSE|couldn't bind|bind: address/i.test(log)) return { kind: 'port_in_use', message: 'the port was taken by another process' };
   if (/out of memory|CUDA error: out of memory|less than desired GPU memory utilization|cudaMalloc failed|failed to allocate/i.test(log)) return { kind: 'oom', message: 'the GPU does not have enough free memory for this model' };
   if (/Engine core initialization failed|RuntimeError/i.test(log)) return { kind: 'engine', message: 'the inference engine failed to start' };

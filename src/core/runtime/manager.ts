@@ -3,7 +3,7 @@
 // tests drive real servers and stand-ins alike; every fallback, restart and failure leaves an audit line.
 import { spawn as nodeSpawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Policy } from '../policy/schema.js';
@@ -47,13 +47,14 @@ export const defaultSpawn: SpawnPort = (command, args, env) => {
   const exits: ((c: number | null, s: string | null) => void)[] = [];
   child.stdout!.on('data', (d) => { for (const f of outs) f(String(d)); });
   child.stderr!.on('data', (d) => { for (const f of outs) f(String(d)); });
-  child.on('exit', (c, s) => { for (const f of exits) f(c, s); });
-  child.on('error', (e) => { for (const f of outs) f(`spawn error: ${e.message}\n`); });
+  let done = false;
+  child.on('exit', (c, s) => { done = true; for (const f of exits) f(c, s); });
+  child.on('error', (e) => { for (const f of outs) f(`spawn error: ${e.message}\n`); if (!done) { done = true; for (const f of exits) f(127, null); } });
   child.unref();
   return {
     pid: child.pid ?? -1,
     onOutput: (cb) => outs.push(cb),
-    onExit: (cb) => { if (child.exitCode !== null || child.signalCode !== null) cb(child.exitCode, child.signalCode); else exits.push(cb); },
+    onExit: (cb) => { if (done || child.exitCode !== null || child.signalCode !== null) cb(child.exitCode ?? 127, child.signalCode); else exits.push(cb); },
     killGroup: (sig) => { try { process.kill(-(child.pid ?? 0), sig); } catch { try { child.kill(sig); } catch { /* gone */ } } },
   };
 };
@@ -361,4 +362,83 @@ export function nvidiaSmiProbe(): GpuProbe | undefined {
       resolve(used);
     });
   });
+}
+
+/**
+ * For a server that must outlive the process that started it (the CLI): output goes to a log file in the state
+ * folder (a pipe would break when the CLI exits), and is followed from there.
+ */
+export function fileLogSpawn(logPath: string): SpawnPort {
+  return (command, args, env) => {
+    mkdirSync(join(logPath, '..'), { recursive: true });
+    const fd = openSync(logPath, 'a');
+    const start = statSync(logPath).size;
+    const child = nodeSpawn(command, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+    closeSync(fd);
+    child.unref();
+    const outs: ((t: string) => void)[] = [];
+    let offset = start;
+    const timer = setInterval(() => {
+      try {
+        const size = statSync(logPath).size;
+        if (size <= offset) return;
+        const rfd = openSync(logPath, 'r');
+        const buf = Buffer.alloc(size - offset);
+        readSync(rfd, buf, 0, buf.length, offset);
+        closeSync(rfd);
+        offset = size;
+        for (const f of outs) f(buf.toString('utf8'));
+      } catch { /* the log was rotated or removed */ }
+    }, 50);
+    timer.unref();
+    let exited: [number | null, string | null] | null = null;
+    const exits: ((c: number | null, s: string | null) => void)[] = [];
+    child.on('exit', (c, s) => { exited = [c, s]; clearInterval(timer); for (const f of exits) f(c, s); });
+    child.on('error', (e) => {
+      for (const f of outs) f(`spawn error: ${e.message}\n`);
+      if (!exited) { exited = [127, null]; clearInterval(timer); for (const f of exits) f(127, null); }
+    });
+    return {
+      pid: child.pid ?? -1,
+      onOutput: (cb) => outs.push(cb),
+      onExit: (cb) => { if (exited) cb(exited[0], exited[1]); else exits.push(cb); },
+      killGroup: (sig) => { try { process.kill(-(child.pid ?? 0), sig); } catch { /* gone */ } },
+      /** Stop following the log (the server keeps running). */
+      detach: () => clearInterval(timer),
+    } as ServerProcess & { detach(): void };
+  };
+}
+
+/** Stops the server a runtime record names (another process started it): its whole group, then the record. */
+export async function stopRecorded(stateDir: string): Promise<RuntimeRecord | null> {
+  const path = join(stateDir, 'runtime.json');
+  let rec: RuntimeRecord;
+  try { rec = JSON.parse(readFileSync(path, 'utf8')) as RuntimeRecord; } catch { return null; }
+  if (alive(rec.pid)) {
+    try { process.kill(-rec.pid, 'SIGTERM'); } catch { try { process.kill(rec.pid, 'SIGTERM'); } catch { /* gone */ } }
+    const end = Date.now() + 10_000;
+    while (alive(rec.pid) && Date.now() < end) await sleep(50);
+    if (alive(rec.pid)) { try { process.kill(-rec.pid, 'SIGKILL'); } catch { /* gone */ } }
+  }
+  rmSync(path, { force: true });
+  return rec;
+}
+
+/** The recorded server, if it is alive and answers /health. */
+export async function recordedServer(stateDir: string): Promise<(RuntimeRecord & { healthy: boolean }) | null> {
+  let rec: RuntimeRecord;
+  try { rec = JSON.parse(readFileSync(join(stateDir, 'runtime.json'), 'utf8')) as RuntimeRecord; } catch { return null; }
+  if (!alive(rec.pid)) return null;
+  const healthy = await fetch(`http://127.0.0.1:${rec.port}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok).catch(() => false);
+  return { ...rec, healthy };
+}
+
+/** `name` on PATH, or undefined. */
+export function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (!dir) continue;
+    const p = join(dir, name);
+    try { if (statSync(p).isFile()) return p; } catch { /* not here */ }
+  }
+  return undefined;
 }
