@@ -21,6 +21,8 @@ export interface SwitchyardApi {
   activationMs: number;
   policySource(): string;
   statusBarText(): { budget: string; runtime: string };
+  /** The local model server's state (stopped, starting, ready, ...). */
+  runtimeState(): string;
   effectiveLocalOnly(): boolean;
   /** Where this window's audit log lives (JSON lines). */
   auditPath(): string;
@@ -36,8 +38,7 @@ const TITLES: Record<string, string> = {
   'switchyard.tutor.open': 'Open Tutor Chat', 'switchyard.plan.create': 'Plan a Change (Architect)',
   'switchyard.plan.open': 'Open Plan Review', 'switchyard.implement.reflex': 'Implement with Reflex Lane',
   'switchyard.judge.audit': 'Request Judge Audit',
-  'switchyard.budget.show': 'Show Budget', 'switchyard.runtime.start': 'Start Local Model Server',
-  'switchyard.runtime.stop': 'Stop Local Model Server', 'switchyard.runtime.switchModel': 'Switch Local Model',
+  'switchyard.budget.show': 'Show Budget',
 };
 
 export function activate(context: vscode.ExtensionContext): SwitchyardApi {
@@ -66,8 +67,18 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     if (!budgetService) { budgetService = new (lazy().BudgetService)(stateDir, () => policy.current.policy, statusBar, context.extensionUri, log); context.subscriptions.push(budgetService); }
     return budgetService;
   };
+  let runtimeService: import('./runtime.js').RuntimeService | undefined;
+  const runtime = () => {
+    if (!runtimeService) {
+      runtimeService = new (lazy().RuntimeService)(stateDir, () => policy.current.policy, statusBar.runtime, audit, log, localOnly);
+      statusBar.runtimeOwner = runtimeService;
+      context.subscriptions.push(runtimeService); // the server stops with the window
+    }
+    return runtimeService;
+  };
   let calls: import('./modelCalls.js').EditorModelCalls | undefined;
-  const modelCalls = () => calls ??= new (lazy().EditorModelCalls)(context.secrets, stateDir, () => policy.current.policy, config.localOnly, log, budget().ledger);
+  const modelCalls = () => calls ??= new (lazy().EditorModelCalls)(context.secrets, stateDir, () => policy.current.policy, config.localOnly, log, budget().ledger,
+    { endpoint: () => runtimeService?.endpoint() ?? Promise.resolve(undefined), apiKey: () => runtimeService?.apiKey() });
   const classify = new ClassifyChanges(lazy, () => policy.current.policy, log, audit, config.localOnly);
   const render = () => statusBar.update(policy.current.policy, localOnly());
   context.subscriptions.push(policy, statusBar, classify,
@@ -79,6 +90,9 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     vscode.window.registerWebviewPanelSerializer('switchyard.explain', { deserializeWebviewPanel: async (panel) => explain().attach(panel) }),
     vscode.commands.registerCommand('switchyard.policy.open', openEffectivePolicy),
     vscode.commands.registerCommand('switchyard.budget.show', () => budget().show()),
+    vscode.commands.registerCommand('switchyard.runtime.start', () => runtime().start()),
+    vscode.commands.registerCommand('switchyard.runtime.stop', () => runtime().stop()),
+    vscode.commands.registerCommand('switchyard.runtime.switchModel', () => runtime().switchModel()),
     vscode.window.registerWebviewPanelSerializer('switchyard.budget', { deserializeWebviewPanel: async (panel) => budget().attach(panel) }),
     vscode.commands.registerCommand('switchyard.route.explain', () => explain().show()),
     vscode.commands.registerCommand('switchyard.keys.set', (provider?: string) => setApiKey(context.secrets, log, provider)),
@@ -97,10 +111,12 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     policySource: () => policy.current.source,
     statusBarText: () => ({ budget: statusBar.budget.text, runtime: statusBar.runtime.text }),
     effectiveLocalOnly: localOnly,
+    runtimeState: () => runtimeService?.manager.status().state ?? 'stopped',
     auditPath: () => audit.path,
     callModel: async (o) => {
       try {
         const r = await modelCalls().call(o);
+        if (r.provider === 'local' && r.timings.ttft_ms !== null && r.timings.total_ms > r.timings.ttft_ms) runtimeService?.noteSpeed(r.usage.output_tokens / ((r.timings.total_ms - r.timings.ttft_ms) / 1000));
         return { text: r.text, provider: r.provider, model: r.model, audit: r.audit, cost_usd: r.cost_usd };
       } catch (e) {
         if (o.showError) void modelCalls().showFailure(e);

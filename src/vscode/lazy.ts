@@ -6,3 +6,4 @@ export { parsePolicyText } from '../core/policy/load.js';
 export { ExplainPanel } from './commands/explain.js';
 export { EditorModelCalls } from './modelCalls.js';
 export { BudgetService } from './budget.js';
+export { RuntimeService } from './runtime.js';

@@ -29,12 +29,14 @@ export function signalOf(token: vscode.CancellationToken | undefined): AbortSign
 export class EditorModelCalls {
   private caller: ModelCaller;
 
-  constructor(secrets: vscode.SecretStorage, stateDir: string, policy: () => Policy, localOnly: () => boolean, private readonly log: vscode.LogOutputChannel, budget?: BudgetPort) {
+  constructor(secrets: vscode.SecretStorage, stateDir: string, policy: () => Policy, localOnly: () => boolean, private readonly log: vscode.LogOutputChannel, budget?: BudgetPort,
+    runtime?: { endpoint(): Promise<string | undefined>; apiKey(): string | undefined }) {
     this.caller = composeCaller({
       policy, source: 'extension', stateDir, localOnlySetting: localOnly, ...(budget ? { budget } : {}),
-      key: async (p: ProviderId) => (await secrets.get(secretKey(p))) ?? undefined,
-      baseUrl: (p: ProviderId) => {
-        if (p === 'local') return config.runtimeEndpoint() ?? policy().runtime.endpoint ?? undefined;
+      key: async (p: ProviderId) => (p === 'local' ? runtime?.apiKey() : (await secrets.get(secretKey(p))) ?? undefined),
+      baseUrl: async (p: ProviderId) => {
+        // An external endpoint first; else the server this window runs (requests wait while it starts or swaps).
+        if (p === 'local') return config.runtimeEndpoint() ?? policy().runtime.endpoint ?? await runtime?.endpoint();
         if (p === 'notebooklm') return undefined;
         return config.providerBaseUrl(p);
       },

@@ -68,9 +68,13 @@ export class StatusBar implements vscode.Disposable {
     renderBudget(this.budget, budgetView(policy), policy, report);
   }
 
+  /** Once the runtime service exists it renders its own item. */
+  runtimeOwner: { render(): void } | null = null;
+
   update(policy: Policy, localOnly: boolean): void {
     renderBudget(this.budget, budgetView(policy), policy, this.report);
-    renderRuntime(this.runtime, { state: 'stopped', model: policy.models[policy.runtime.model]!.label, localOnly });
+    if (this.runtimeOwner) this.runtimeOwner.render();
+    else renderRuntime(this.runtime, { state: 'stopped', model: policy.models[policy.runtime.model]!.label, localOnly });
     this.budget.show();
     this.runtime.show();
   }

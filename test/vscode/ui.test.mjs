@@ -2,9 +2,9 @@
 // headless Chromium the way a person drives it. Screenshots go to test-output/.
 // Usage: node test/vscode/ui.test.mjs path/to/switchyard.vsix   -> prints "N passed, N failed"
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CODE_SERVER, freePort, gitInit, launchBrowser, NODE24, OUTPUT, startServer, workDir, xdgEnv } from './harness.mjs';
+import { CODE_SERVER, freePort, gitInit, launchBrowser, NODE24, OUTPUT, ROOT, startServer, workDir, xdgEnv } from './harness.mjs';
 
 const vsix = process.argv[2];
 if (!vsix) { console.error('usage: ui.test.mjs SWITCHYARD.vsix'); process.exit(2); }
@@ -13,6 +13,13 @@ gitInit(join(dir, 'ws'));
 const entry = join(CODE_SERVER, 'out/node/entry.js');
 const common = ['--auth', 'none', '--user-data-dir', join(dir, 'ud'), '--extensions-dir', join(dir, 'exts')];
 execFileSync(NODE24, [entry, ...common, '--install-extension', vsix], { env: xdgEnv(dir), stdio: 'pipe' });
+// The local runtime of these machines: the llama-server the test setup built, with a tiny model made now.
+const tinyModel = join(dir, 'tiny.gguf');
+execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/llm/make-tiny-model.ts'), tinyModel], { cwd: ROOT, stdio: 'pipe' });
+mkdirSync(join(dir, 'ud', 'User'), { recursive: true });
+writeFileSync(join(dir, 'ud', 'User', 'settings.json'), JSON.stringify({
+  'switchyard.runtime.binaryPath': join(ROOT, '.cache', 'llama', 'llama-server'), 'switchyard.runtime.modelPath': tinyModel,
+}, null, 2));
 const port = await freePort();
 const server = await startServer([entry, ...common, '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
   '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened', '--reconnection-grace-time', '5', join(dir, 'ws')], dir, { port });
@@ -123,6 +130,14 @@ try {
     await page.screenshot({ path: join(OUTPUT, 'classify-changes.png') });
     await page.keyboard.press('Enter');
     await page.locator('.tabs-container .tab.active', { hasText: 'lib.rs' }).waitFor({ timeout: 15_000 });
+  });
+  await test('the local model server starts from the status bar and becomes ready', async () => {
+    await statusItem('Local: stopped').click();
+    await statusItem('Local: ready').waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('.notifications-toasts .notification-toast', { hasText: 'local model server ready' }).first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(OUTPUT, 'runtime-ready.png') });
+    await runCommand('Switchyard: Stop Local Model Server');
+    await statusItem('Local: stopped').waitFor({ state: 'visible', timeout: 20_000 });
   });
 } finally {
   await browser.close();

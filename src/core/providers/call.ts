@@ -43,7 +43,7 @@ export interface CallPorts {
   /** The API key of a cloud provider (SecretStorage in the editor, environment variables in the CLI). */
   key: (provider: ProviderId) => Promise<string | undefined> | string | undefined;
   /** Base URL overrides; for `local`, the runtime's endpoint (undefined: no local server). */
-  baseUrl: (provider: ProviderId) => string | undefined;
+  baseUrl: (provider: ProviderId) => string | undefined | Promise<string | undefined>;
   adapters: Partial<Record<ProviderId, ProviderAdapter>>;
   /** Lines may be queued; `flush` (awaited before a call returns or throws) makes them durable. */
   audit: { append(e: AuditEntry): void; flush?(): Promise<void> };
@@ -188,7 +188,7 @@ export class ModelCaller {
         lastError = new CallError('no_key', `${ref.provider}: no API key (run "Switchyard: Set API Key", or set ${ref.provider.toUpperCase()}_API_KEY for the CLI)`);
         moveOn(lastError.message); continue;
       }
-      const baseURL = this.p.baseUrl(ref.provider);
+      const baseURL = await this.p.baseUrl(ref.provider);
       if (ref.provider === 'local' && !baseURL) {
         lastError = new CallError('unavailable', 'local: no local model server is running and no endpoint is configured (start it with "Switchyard: Start Local Model Server" or set switchyard.runtime.endpoint / SWITCHYARD_LOCAL_BASE_URL)');
         moveOn(lastError.message); continue;

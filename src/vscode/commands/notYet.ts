@@ -7,9 +7,6 @@ export const NOT_YET: Record<string, string> = {
   'switchyard.plan.open': 'the plan review',
   'switchyard.implement.reflex': 'the Reflex Lane Implementer',
   'switchyard.judge.audit': 'the Judge audit',
-  'switchyard.runtime.start': 'the local model server lifecycle',
-  'switchyard.runtime.stop': 'the local model server lifecycle',
-  'switchyard.runtime.switchModel': 'the local model server lifecycle',
 };
 
 export function notYet(command: string, title: string): () => Promise<string> {

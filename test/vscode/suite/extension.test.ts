@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SwitchyardApi } from '../../../src/vscode/extension.js';
 import { anthropicServer, openAiServer, type WireServer } from '../../support/wireServers.js';
+import { writeTinyGguf } from '../../support/tinyGguf.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const EXT_ID = 'switchyard.switchyard';
 const COMMANDS = [
@@ -232,5 +235,35 @@ describe('model calls from the editor', () => {
     const tab = await until('the budget panel tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Switchyard: Budget'));
     assert.ok(tab.input instanceof vscode.TabInputWebview);
     await vscode.window.tabGroups.close(tab);
+  });
+});
+
+describe('the local model server from the editor', () => {
+  let api: SwitchyardApi;
+  const cfg = () => vscode.workspace.getConfiguration('switchyard');
+  before(async () => {
+    api = (await vscode.extensions.getExtension<SwitchyardApi>(EXT_ID)!.activate());
+    const model = join(mkdtempSync(join(tmpdir(), 'sy-exthost-')), 'tiny.gguf');
+    writeTinyGguf(model);
+    const root = vscode.extensions.getExtension(EXT_ID)!.extensionPath;
+    await cfg().update('runtime.binaryPath', join(root, '.cache', 'llama', 'llama-server'), vscode.ConfigurationTarget.Global);
+    await cfg().update('runtime.modelPath', model, vscode.ConfigurationTarget.Global);
+  });
+  after(async () => {
+    await vscode.commands.executeCommand('switchyard.runtime.stop');
+    await cfg().update('runtime.binaryPath', undefined, vscode.ConfigurationTarget.Global);
+    await cfg().update('runtime.modelPath', undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  it('Start Local Model Server runs llama.cpp (no vLLM here), the status bar says ready, the tutor is served by it, Stop ends it', async () => {
+    await vscode.commands.executeCommand('switchyard.runtime.start');
+    await until('the server to be ready', () => api.runtimeState() === 'ready', 60_000);
+    assert.match(api.statusBarText().runtime, /Local: ready/);
+    const r = await api.callModel({ role: 'tutor', prompt: 'hello', max_tokens: 8 });
+    assert.equal(r.provider, 'local');
+    assert.ok(r.text.length > 0);
+    await vscode.commands.executeCommand('switchyard.runtime.stop');
+    await until('the server to stop', () => api.runtimeState() === 'stopped');
+    assert.match(api.statusBarText().runtime, /Local: stopped/);
   });
 });
