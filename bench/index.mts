@@ -2,6 +2,7 @@
 import { benchCalls } from './calls.js';
 import { benchClassifier } from './classifier.js';
 import { benchLedger } from './ledger.js';
+import { benchRuntime } from './runtime.js';
 import { benchExtension } from './extension.js';
 import { benchRouter, type Figure } from './router.js';
 
@@ -11,6 +12,7 @@ const sections: [string, () => Figure[] | Promise<Figure[]>][] = [
   ['classifier (issue 4)', () => benchClassifier()],
   ['model calls (issue 5)', () => benchCalls()],
   ['budget ledger (issue 6)', () => benchLedger()],
+  ['local runtime (issue 7)', () => benchRuntime()],
 ];
 
 for (const [title, run] of sections) {

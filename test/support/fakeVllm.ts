@@ -43,7 +43,7 @@ let engine: ReturnType<typeof spawn> | null = null;
 function die(lines: string[]): never { for (const l of lines) err(l); try { release(); } catch { /* */ } engine?.kill('SIGKILL'); process.exit(1); }
 
 void (async () => {
-  log(`vLLM API server version 0.11.0`);
+  log(`vLLM API server version 0.11.0 (started t=${Date.now()})`);
   log(`args: model=${model} served_model_name=${served} port=${port} gpu_memory_utilization=${util} sleep_mode=${sleepMode}`);
   // The port is bound early (a clash ends the start at once).
   const clash = env.FAKE_VLLM_CLASH_ONCE;
@@ -103,6 +103,6 @@ void (async () => {
     }
     json(404, { detail: 'Not Found' });
   });
-  server.listen(port, '127.0.0.1', () => log('Application startup complete.'));
+  server.listen(port, '127.0.0.1', () => log(`Application startup complete. (t=${Date.now()})`));
   if (env.FAKE_VLLM_FAIL === 'crash-after-ready') setTimeout(() => die(['(EngineCore pid=1) ERROR EngineCore encountered a fatal error.', 'RuntimeError: Engine process died']), Number(env.FAKE_VLLM_CRASH_MS ?? 300));
 })();

@@ -20,6 +20,8 @@ export interface RuntimeStatus {
   state: RuntimeState; engine: Engine | 'external' | null; modelKey: string | null; served: string | null;
   endpoint: string | null; pid: number | null; port: number | null; loadMs: number | null; message: string | null; logTail: string[];
   sleeping: string[];
+  /** When the manager saw the server ready (epoch ms). */
+  readyAt: number | null;
 }
 
 interface Running { spec: LaunchSpec; proc: ServerProcess; modelKey: string; log: string[]; lastOutput: number; exited: boolean; stopping: boolean; startedAt: number; readyAt: number | null }
@@ -93,12 +95,12 @@ export class RuntimeManager {
 
   status(): RuntimeStatus {
     const ext = this.o.externalEndpoint?.();
-    if (ext && !this.current) return { state: 'external', engine: 'external', modelKey: null, served: null, endpoint: ext, pid: null, port: null, loadMs: null, message: null, logTail: [], sleeping: [] };
+    if (ext && !this.current) return { state: 'external', engine: 'external', modelKey: null, served: null, endpoint: ext, pid: null, port: null, loadMs: null, message: null, logTail: [], sleeping: [], readyAt: null };
     const c = this.current;
     return {
       state: this.st, engine: c?.spec.engine ?? null, modelKey: c?.modelKey ?? null, served: c?.spec.served ?? null,
       endpoint: c && this.st === 'ready' ? `http://127.0.0.1:${c.spec.port}/v1` : null, pid: c?.proc.pid ?? null, port: c?.spec.port ?? null,
-      loadMs: c?.readyAt ? c.readyAt - c.startedAt : null, message: this.message, logTail: c?.log.slice(-20) ?? [], sleeping: [...this.asleep.keys()],
+      loadMs: c?.readyAt ? c.readyAt - c.startedAt : null, message: this.message, logTail: c?.log.slice(-20) ?? [], sleeping: [...this.asleep.keys()], readyAt: c?.readyAt ?? null,
     };
   }
 
