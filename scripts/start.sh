@@ -22,6 +22,25 @@ if [ -z "${SWITCHYARD_WORKSPACE:-}" ] && [ ! -d "$WS" ]; then
   git -C "$WS" init -q && git -C "$WS" add -A && git -C "$WS" -c user.email=demo@example.invalid -c user.name=demo commit -qm "demo workspace"
 fi
 [ -f "$RUN/ud/User/settings.json" ] || echo '{ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "update.mode": "none", "extensions.autoCheckUpdates": false, "chat.disableAIFeatures": true, "workbench.secondarySideBar.defaultVisibility": "hidden" }' > "$RUN/ud/User/settings.json"
+# The local lane out of the box: with no vLLM (no GPU here) and no llama-server on PATH, build llama.cpp's
+# server once (about 5 minutes, cached in .cache/llama) and make a tiny random-weight model, and point the
+# extension's settings at them. Its answers are gibberish: it shows the lifecycle and the routing, not quality.
+if [ -z "${SWITCHYARD_RUNTIME_BINARY:-}" ] && ! command -v vllm >/dev/null && ! command -v llama-server >/dev/null; then
+  echo "[start] no vLLM or llama-server here: building llama.cpp's llama-server (once, about 5 minutes) and a tiny test model" >&2
+  if bash scripts/llm/build-llama-server.sh >&2; then
+    mkdir -p "$RUN/models"
+    MODEL="$RUN/models/switchyard-tiny-random-weights.gguf"
+    [ -f "$MODEL" ] || npx tsx scripts/llm/make-tiny-model.ts "$MODEL" >/dev/null
+    node -e '
+      const fs = require("fs"); const [file, bin, model] = process.argv.slice(1);
+      const s = JSON.parse(fs.readFileSync(file, "utf8"));
+      s["switchyard.runtime.binaryPath"] ??= bin; s["switchyard.runtime.modelPath"] ??= model;
+      fs.writeFileSync(file, JSON.stringify(s, null, 2));' "$RUN/ud/User/settings.json" "$ROOT/.cache/llama/llama-server" "$MODEL"
+    echo "[start] local lane: llama.cpp with a tiny random-weight model ($MODEL); start it from the status bar" >&2
+  else
+    echo "[start] llama-server could not be built; the local lane needs vLLM, llama-server or an external endpoint" >&2
+  fi
+fi
 export XDG_CONFIG_HOME="$RUN/xdg/config" XDG_DATA_HOME="$RUN/xdg/data" XDG_CACHE_HOME="$RUN/xdg/cache"
 common=(--auth none --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts")
 "$NODE24" "$CS" "${common[@]}" --install-extension "$VSIX" --force >/dev/null

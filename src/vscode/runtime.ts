@@ -81,7 +81,8 @@ export class RuntimeService implements vscode.Disposable {
         const what = s.engine === 'llama_cpp'
           ? `llama.cpp${onPath('vllm') || config.runtimeBinaryPath()?.includes('vllm') ? '' : ' (the fallback: vLLM is not installed here)'} with ${config.runtimeModelPath() ?? this.policy().runtime.llama_cpp.model_path ?? 'its model'}, served as ${s.served}`
           : `vLLM with ${s.served}`;
-        void vscode.window.showInformationMessage(`Switchyard: local model server ready in ${((s.loadMs ?? 0) / 1000).toFixed(1)} s: ${what}.`);
+        const toy = /tiny-random-weights|tiny\.gguf/.test(config.runtimeModelPath() ?? '') ? ' This is a tiny random-weight model for trying the lifecycle and routing: its answers are gibberish; point switchyard.runtime.modelPath at a real GGUF for real answers.' : '';
+        void vscode.window.showInformationMessage(`Switchyard: local model server ready in ${((s.loadMs ?? 0) / 1000).toFixed(1)} s: ${what}.${toy}`);
       } catch (e) {
         if (e instanceof RuntimeError && e.kind === 'cancelled') { void vscode.window.showInformationMessage('Switchyard: start cancelled; nothing is left running.'); return; }
         const tail = e instanceof RuntimeError ? e.logTail : [];
