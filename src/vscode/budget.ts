@@ -8,21 +8,19 @@ import { budgetReport, type BudgetReport } from '../core/budget/report.js';
 import type { Policy } from '../core/policy/schema.js';
 import { FromBudgetView, type ToBudgetView } from '../core/protocol/budget.js';
 import type { StatusBar } from './statusBar.js';
-import { webviewHtml, webviewOptions } from './webviewHtml.js';
+import { PanelHost } from './panelHost.js';
 
 export const BUDGET_VIEW_TYPE = 'switchyard.budget';
 
-export class BudgetService implements vscode.Disposable {
+export class BudgetService extends PanelHost<FromBudgetView, ToBudgetView> {
   readonly ledger: Ledger;
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private panel: vscode.WebviewPanel | undefined;
-  private ready = false;
-  private readonly disposables: vscode.Disposable[] = [];
   report: BudgetReport | null = null;
 
   constructor(stateDir: string, private readonly policy: () => Policy, private readonly statusBar: StatusBar,
-    private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {
+    extensionUri: vscode.Uri, log: vscode.LogOutputChannel) {
+    super(extensionUri, log, { type: BUDGET_VIEW_TYPE, script: 'budget', title: 'Switchyard: Budget', incoming: FromBudgetView });
     this.ledger = new Ledger(join(stateDir, 'ledger.jsonl'), policy);
     if (this.ledger.torn.length) log.warn(`budget ledger: ${this.ledger.torn.length} torn line(s) skipped (a process ended mid-write); no committed entry is affected`);
     try {
@@ -45,41 +43,24 @@ export class BudgetService implements vscode.Disposable {
     } catch (e) { this.log.error(`budget: ${(e as Error).message}`); }
   }
 
-  show(): void {
-    if (this.panel) { this.panel.reveal(); this.refresh(); return; }
-    this.attach(vscode.window.createWebviewPanel(BUDGET_VIEW_TYPE, 'Switchyard: Budget', vscode.ViewColumn.Active, webviewOptions(this.extensionUri)));
-  }
+  override show(): void { this.refresh(); super.show(); }
 
-  attach(panel: vscode.WebviewPanel): void {
-    this.panel = panel;
-    this.ready = false;
-    panel.webview.options = webviewOptions(this.extensionUri);
-    panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'budget', 'Switchyard: Budget');
-    panel.webview.onDidReceiveMessage((raw) => this.receive(raw), undefined, this.disposables);
-    panel.onDidDispose(() => { this.panel = undefined; }, undefined, this.disposables);
-  }
-
-  private receive(raw: unknown): void {
-    const msg = FromBudgetView.safeParse(raw);
-    if (!msg.success) { this.log.warn(`budget view: dropped an invalid message: ${JSON.stringify(raw)?.slice(0, 200)}`); return; }
-    switch (msg.data.type) {
-      case 'ready': this.ready = true; this.refresh(); break;
+  protected onMessage(msg: FromBudgetView): void {
+    switch (msg.type) {
       case 'refresh': this.refresh(); break;
       case 'editCaps': void editCaps(this.policy()); break;
     }
   }
 
-  private post(): void {
-    if (!this.panel || !this.ready || !this.report) return;
-    const state: ToBudgetView = { type: 'state', ledger: this.ledger.path, report: this.report };
-    void this.panel.webview.postMessage(state);
+  protected state(): ToBudgetView | null {
+    return this.report ? { type: 'state', ledger: this.ledger.path, report: this.report } : null;
   }
 
-  dispose(): void {
+  override dispose(): void {
     clearTimeout(this.timer);
     this.watcher?.close();
-    this.panel?.dispose();
-    for (const d of this.disposables.splice(0)) d.dispose();
+    this.ledger.close();
+    super.dispose();
   }
 }
 
