@@ -11,6 +11,8 @@ import { config } from './config.js';
 export class RuntimeService implements vscode.Disposable {
   manager: RuntimeManager;
   private tokensPerSecond: number | null = null;
+  private gpuMiB: number | null = null;
+  private readonly gpu = nvidiaSmiProbe();
 
   constructor(private readonly stateDir: string, private readonly policy: () => Policy, private readonly item: vscode.StatusBarItem,
     private readonly audit: AuditLog, private readonly log: vscode.LogOutputChannel, private readonly localOnly: () => boolean) {
@@ -22,7 +24,7 @@ export class RuntimeService implements vscode.Disposable {
   private build(): RuntimeManager {
     const policy = this.policy;
     const binary = config.runtimeBinaryPath();
-    const gpu = nvidiaSmiProbe();
+    const gpu = this.gpu;
     const m = new RuntimeManager({
       policy, stateDir: this.stateDir,
       binaries: binary ? (/vllm/.test(binary) ? { vllm: binary } : { llama: binary }) : { vllm: onPath('vllm'), llama: onPath('llama-server') },
@@ -34,7 +36,12 @@ export class RuntimeService implements vscode.Disposable {
         try { this.audit.append({ ts: new Date().toISOString(), kind: kind === 'fallback' ? 'fallback' : kind === 'failure' ? 'failure' : 'runtime', source: 'extension', audit: text, role: 'runtime' }); } catch { /* the audit log is best effort here */ }
       },
     });
-    m.onDidChange((s) => this.render(s));
+    m.onDidChange((s) => {
+      this.render(s);
+      // GPU memory of the server, where nvidia-smi exists (shown in the tooltip).
+      if (s.state === 'ready' && s.pid && this.gpu) void this.gpu([s.pid]).then((mib) => { this.gpuMiB = mib; this.render(); });
+      else if (s.state !== 'ready') this.gpuMiB = null;
+    });
     return m;
   }
 
@@ -57,6 +64,8 @@ export class RuntimeService implements vscode.Disposable {
     const lines = [`Switchyard local model server: ${s.state}`, `Model: ${model}${s.served ? ` (served as ${s.served})` : ''}`];
     if (s.engine) lines.push(`Runtime: ${s.engine === 'llama_cpp' ? 'llama.cpp' : s.engine}${s.endpoint ? ` at ${s.endpoint}` : ''}`);
     if (s.loadMs) lines.push(`Loaded in ${(s.loadMs / 1000).toFixed(1)} s`);
+    if (this.gpuMiB !== null) lines.push(`GPU memory (nvidia-smi): ${this.gpuMiB} MiB`);
+    else if (s.state === 'ready') lines.push(this.gpu ? 'GPU memory: not reported by nvidia-smi for this server' : 'GPU: none found (no nvidia-smi); running on the CPU');
     if (s.sleeping.length) lines.push(`Sleeping (vLLM sleep mode): ${s.sleeping.join(', ')}`);
     if (s.message && s.state !== 'ready') lines.push(s.message.split('\n')[0]!);
     if (this.localOnly()) lines.push('local_only is on: no cloud calls (GR-009)');
