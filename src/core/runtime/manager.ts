@@ -360,7 +360,12 @@ export function nvidiaSmiProbe(): GpuProbe | undefined {
     p.on('error', () => resolve(null));
     p.on('exit', () => {
       let used = 0;
-      for (const line of out.split('\n')) { const [pid, mem] = line.split(',').map((x) => x.trim()); if (pid && pids.includes(Number(pid))) used += Number(mem) || 0; }
+      // A server's GPU memory is often held by its children (vLLM's EngineCore): count every process of its group.
+      const pgrp = (pid: number) => { try { return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[2]); } catch { return NaN; } };
+      for (const line of out.split('\n')) {
+        const [pid, mem] = line.split(',').map((x) => x.trim());
+        if (pid && (pids.includes(Number(pid)) || pids.includes(pgrp(Number(pid))))) used += Number(mem) || 0;
+      }
       resolve(used);
     });
   });
