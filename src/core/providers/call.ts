@@ -103,6 +103,17 @@ export class ModelCaller {
   readonly redactor: Redactor;
   constructor(private readonly p: CallPorts) { this.redactor = p.redactor ?? new Redactor(); }
 
+  /**
+   * The router's decision. The budget snapshot (ledger I/O) only matters where a cloud model may serve: a route
+   * that can only be local (local_only, or no cloud model in its chain) is decided without it, the same way.
+   */
+  private decide(request: RouteRequest, policy: Policy, taskId: string | null): RouteDecision {
+    const state = { local_only_setting: this.p.localOnlySetting() };
+    const first = route(request, policy, state);
+    const cloud = first.provider !== 'local' && first.provider !== 'none' || first.fallbacks.some((f) => f.provider !== 'local');
+    return cloud || first.refused?.guardrail === 'GR-011' ? route(request, policy, { ...state, caps: this.p.budget.snapshot(taskId) }) : first;
+  }
+
   /** An audit line about a call made by a workflow around the path (a JSON repair, a verdict check). */
   async note(kind: AuditKind, text: string, ctx: { role: RoleId; task_id?: string | null; call_id?: string }): Promise<void> {
     this.p.audit.append({ ts: new Date().toISOString(), kind, source: this.p.source, audit: this.redactor.redact(text), role: ctx.role, task_id: ctx.task_id ?? null, ...(ctx.call_id ? { call_id: ctx.call_id } : {}) });
@@ -137,7 +148,7 @@ export class ModelCaller {
     };
 
     let request: RouteRequest = { ...(o.route ?? {}), role: o.role, ...(o.task_id ? { task_id: o.task_id } : {}), context_estimate: o.route?.context_estimate ?? estimateTokens(promptText) } as RouteRequest;
-    let decision = route(request, policy, { local_only_setting: this.p.localOnlySetting(), caps: this.p.budget.snapshot(taskId) });
+    let decision = this.decide(request, policy, taskId);
     audit('decision', decision.audit, { decision });
     const provenance = (outcome: ProvenanceRecord['outcome'], extra: Partial<ProvenanceRecord>) => this.p.provenance.append(this.redactor.deep({
       ts: new Date().toISOString(), call_id: callId, task_id: taskId, parent_call: o.parent_call ?? null, role: o.role, rule: decision.rule,
@@ -277,7 +288,7 @@ export class ModelCaller {
             // The size the provider reported; else at least past the policy's long-context threshold (§3).
             const needed = err.opts.requestedTokens ?? Math.max(request.context_estimate ?? 0, policy.escalation.librarian.context_tokens_over + 1);
             request = { ...request, context_estimate: needed };
-            const again = route(request, policy, { local_only_setting: this.p.localOnlySetting(), caps: this.p.budget.snapshot(taskId) });
+            const again = this.decide(request, policy, taskId);
             const fits = (r: ModelRef) => (modelInfo(r)?.context_tokens ?? Infinity) >= needed;
             const rest = chain.slice(i + 1).filter(fits);
             const fresh = again.refused || !again.model ? [] : [{ provider: again.provider as ProviderId, model: again.model, tier: again.tier }, ...again.fallbacks].filter(fits);
