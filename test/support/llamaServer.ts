@@ -2,23 +2,15 @@
 // generated at test time, on a free loopback port, in its own process group (stopped as a group).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../src/core/runtime/manager.js';
 import { writeTinyGguf } from './tinyGguf.js';
 
 export const LLAMA_SERVER = process.env.SWITCHYARD_LLAMA_SERVER ?? join(process.cwd(), '.cache', 'llama', 'llama-server');
 
 export function llamaServerMissing(): string | null {
   return existsSync(LLAMA_SERVER) ? null : `llama-server not found at ${LLAMA_SERVER}: run scripts/llm/build-llama-server.sh (npm test does)`;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); });
-  });
 }
 
 export interface RunningLlama { url: string; port: number; alias: string; child: ChildProcess; log: () => string; saw503: boolean; readyMs: number; stop(): Promise<number | null> }

@@ -45,32 +45,12 @@ export class JsonlFile<T extends object> {
   }
 }
 
-export class AuditLog {
-  constructor(readonly path: string) {}
-
-  append(entry: AuditEntry): void {
-    mkdirSync(dirname(this.path), { recursive: true });
-    // One write per line with O_APPEND: lines from several windows and CLI processes never interleave.
-    const fd = openSync(this.path, 'a');
-    try { writeSync(fd, `${JSON.stringify(entry)}\n`); fsyncSync(fd); } finally { closeSync(fd); }
-  }
-
+export class AuditLog extends JsonlFile<AuditEntry> {
   /** Entries since an ISO time (all when absent); a torn or foreign line is skipped, never fatal. */
-  read(since?: string): AuditEntry[] {
-    let text: string;
-    try { text = readFileSync(this.path, 'utf8'); } catch { return []; }
-    const out: AuditEntry[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const e = JSON.parse(line) as AuditEntry;
-        if (e && typeof e.audit === 'string' && (!since || e.ts >= since)) out.push(e);
-      } catch { /* a torn last line from a crash: skip it */ }
-    }
-    return out;
+  override read(since?: string): AuditEntry[] {
+    return super.read().filter((e) => e && typeof e.audit === 'string' && (!since || e.ts >= since));
   }
 }
-
 
 /**
  * Appends in order off the caller's path (the model call does not wait for the disk before its first token);

@@ -260,7 +260,7 @@ export class RuntimeManager {
     this.set('restarting', `crashed (exit ${code ?? signal}); restarting in ${Math.round(wait / 1000)} s`);
     const again = (async () => {
       await sleep(wait);
-      await this.spawnAndWait(run.spec.engine === 'vllm' ? { ...run.spec } : { ...run.spec }, run.modelKey, null, {});
+      await this.spawnAndWait(run.spec, run.modelKey, null, {});
     })().catch((e: Error) => { this.o.audit?.('failure', `GR-005: runtime: restart failed: ${e.message}`); this.set('failed', e.message); });
     void this.track(again);
   }
