@@ -28,6 +28,8 @@ if (!production) {
 if (production) rmSync('dist', { recursive: true, force: true }); // no stale maps or test bundles in a package
 mkdirSync('dist/media', { recursive: true });
 copyFileSync('media/webview.css', 'dist/media/webview.css');
+// Codicons (the icon font of VS Code) for the webviews.
+for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/media/${f}`);
 // Tree-sitter's runtime and grammars, next to the bundles that load them (dist/grammars).
 mkdirSync('dist/grammars', { recursive: true });
 copyFileSync('node_modules/web-tree-sitter/web-tree-sitter.wasm', 'dist/grammars/web-tree-sitter.wasm');

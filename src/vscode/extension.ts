@@ -32,11 +32,13 @@ export interface SwitchyardApi {
    * `showError` to have Switchyard show it to the user.
    */
   callModel(o: import('./modelCalls.js').EditorCallOptions & { showError?: boolean }): Promise<{ text: string; provider: string; model: string; audit: string[]; cost_usd: number }>;
+  /** The Tutor panel's figures: open-to-ready time, and what the view rendered of each answer against what was sent. */
+  tutorStats(): { openMs: number | null; renders: { sentChars: number; sentBatches: number; chars: number; batches: number; frames: number }[] };
+  planOpenMs(): number | null;
 }
 
 const TITLES: Record<string, string> = {
-  'switchyard.tutor.open': 'Open Tutor Chat', 'switchyard.plan.create': 'Plan a Change (Architect)',
-  'switchyard.plan.open': 'Open Plan Review', 'switchyard.implement.reflex': 'Implement with Reflex Lane',
+  'switchyard.implement.reflex': 'Implement with Reflex Lane',
   'switchyard.judge.audit': 'Request Judge Audit',
   'switchyard.budget.show': 'Show Budget',
 };
@@ -79,6 +81,27 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   let calls: import('./modelCalls.js').EditorModelCalls | undefined;
   const modelCalls = () => calls ??= new (lazy().EditorModelCalls)(context.secrets, stateDir, () => policy.current.policy, config.localOnly, log, budget().ledger,
     { endpoint: () => runtimeService?.endpoint() ?? Promise.resolve(undefined), apiKey: () => runtimeService?.apiKey() });
+  // After a call: the meter and the runtime's tokens per second follow it.
+  const afterCall = (r?: import('../core/providers/call.js').CallResult) => {
+    if (r && r.provider === 'local' && r.timings.ttft_ms !== null && r.timings.total_ms > r.timings.ttft_ms) runtimeService?.noteSpeed(r.usage.output_tokens / ((r.timings.total_ms - r.timings.ttft_ms) / 1000));
+    budgetService?.refresh();
+  };
+  let tutorPanel: import('./tutor.js').TutorPanel | undefined;
+  const tutor = () => {
+    if (!tutorPanel) {
+      tutorPanel = new (lazy().TutorPanel)(context.extensionUri, log, context.workspaceState, () => policy.current.policy, config.localOnly, modelCalls, runtime, afterCall);
+      context.subscriptions.push(tutorPanel);
+    }
+    return tutorPanel;
+  };
+  let planService: import('./plan.js').PlanService | undefined;
+  const plans = () => {
+    if (!planService) {
+      planService = new (lazy().PlanService)(context.extensionUri, log, () => policy.current.policy, localOnly, modelCalls, () => afterCall());
+      context.subscriptions.push(planService);
+    }
+    return planService;
+  };
   const classify = new ClassifyChanges(lazy, () => policy.current.policy, log, audit, config.localOnly);
   const render = () => statusBar.update(policy.current.policy, localOnly());
   context.subscriptions.push(policy, statusBar, classify,
@@ -95,6 +118,11 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     vscode.commands.registerCommand('switchyard.runtime.switchModel', () => runtime().switchModel()),
     vscode.window.registerWebviewPanelSerializer('switchyard.budget', { deserializeWebviewPanel: async (panel) => budget().attach(panel) }),
     vscode.commands.registerCommand('switchyard.route.explain', () => explain().show()),
+    vscode.commands.registerCommand('switchyard.tutor.open', () => tutor().show(vscode.ViewColumn.Beside)),
+    vscode.window.registerWebviewPanelSerializer('switchyard.tutor', { deserializeWebviewPanel: async (panel) => tutor().attach(panel) }),
+    vscode.commands.registerCommand('switchyard.plan.create', (args?: { goal?: string; fastDraft?: boolean }) => plans().create(args)),
+    vscode.commands.registerCommand('switchyard.plan.open', (arg?: string | vscode.Uri) => plans().open(arg)),
+    vscode.window.registerWebviewPanelSerializer('switchyard.plan', { deserializeWebviewPanel: async (panel, state) => plans().review().restore(panel, state) }),
     vscode.commands.registerCommand('switchyard.keys.set', (provider?: string) => setApiKey(context.secrets, log, provider)),
     ...Object.keys(NOT_YET).map((id) => vscode.commands.registerCommand(id, notYet(id, TITLES[id] ?? id))),
   );
@@ -116,15 +144,15 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     callModel: async (o) => {
       try {
         const r = await modelCalls().call(o);
-        if (r.provider === 'local' && r.timings.ttft_ms !== null && r.timings.total_ms > r.timings.ttft_ms) runtimeService?.noteSpeed(r.usage.output_tokens / ((r.timings.total_ms - r.timings.ttft_ms) / 1000));
+        afterCall(r);
         return { text: r.text, provider: r.provider, model: r.model, audit: r.audit, cost_usd: r.cost_usd };
       } catch (e) {
         if (o.showError) void modelCalls().showFailure(e);
         throw e;
-      } finally {
-        budgetService?.refresh();
       }
     },
+    tutorStats: () => ({ openMs: tutorPanel?.openMs ?? null, renders: [...(tutorPanel?.controller.renders.values() ?? [])] }),
+    planOpenMs: () => planService?.review().openMs ?? null,
   };
 }
 

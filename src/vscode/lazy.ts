@@ -7,3 +7,5 @@ export { ExplainPanel } from './commands/explain.js';
 export { EditorModelCalls } from './modelCalls.js';
 export { BudgetService } from './budget.js';
 export { RuntimeService } from './runtime.js';
+export { TutorPanel } from './tutor.js';
+export { PlanService } from './plan.js';

@@ -3,7 +3,7 @@
 // failures shown as a clear error with the audit trail one click away.
 import * as vscode from 'vscode';
 import type { Policy, ProviderId, RoleId } from '../core/policy/schema.js';
-import { CallFailed, CallRefused, type BudgetPort, type CallResult, type ModelCaller } from '../core/providers/call.js';
+import { CallFailed, CallRefused, type BudgetPort, type CallOptions, type CallResult, type ModelCaller } from '../core/providers/call.js';
 import { composeCaller } from '../core/providers/compose.js';
 import type { StreamEvent } from '../core/providers/types.js';
 import { secretKey } from './commands/keysSet.js';
@@ -45,8 +45,16 @@ export class EditorModelCalls {
 
   async call(o: EditorCallOptions): Promise<CallResult> {
     const messages = [...(o.system ? [{ role: 'system' as const, content: o.system }] : []), { role: 'user' as const, content: o.prompt }];
+    return this.chat({ role: o.role, messages, signal: signalOf(o.token), ...(o.task_id ? { task_id: o.task_id } : {}), ...(o.max_tokens ? { max_tokens: o.max_tokens } : {}), ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
+  }
+
+  /** The caller itself, for workflows around the path (structured output, notes). */
+  get core(): ModelCaller { return this.caller; }
+
+  /** One call with the full options of the path (a conversation, routing signals); audit lines go to the log. */
+  async chat(o: CallOptions): Promise<CallResult> {
     try {
-      const r = await this.caller.call({ role: o.role, messages, signal: signalOf(o.token), ...(o.task_id ? { task_id: o.task_id } : {}), ...(o.max_tokens ? { max_tokens: o.max_tokens } : {}), ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
+      const r = await this.caller.call(o);
       for (const line of r.audit) this.log.info(line);
       return r;
     } catch (e) {

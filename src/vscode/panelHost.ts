@@ -2,6 +2,7 @@
 // serializer calls attach), a ready handshake, and every incoming message validated before it is acted on.
 import * as vscode from 'vscode';
 import type { z } from 'zod';
+import { validateMessage } from '../core/protocol/validate.js';
 import { webviewHtml, webviewOptions } from './webviewHtml.js';
 
 export abstract class PanelHost<In extends { type: string }, Out> implements vscode.Disposable {
@@ -13,14 +14,16 @@ export abstract class PanelHost<In extends { type: string }, Out> implements vsc
     private readonly view: { type: string; script: string; title: string; incoming: z.ZodType<In> }) {}
 
   /** Handles a validated message other than `ready`. */
-  protected abstract onMessage(msg: In): void;
+  protected abstract onMessage(msg: In): void | Promise<void>;
   /** The state to send now (after ready, and whenever it changes). */
   protected abstract state(): Out | null;
 
-  show(): void {
+  show(column: vscode.ViewColumn = vscode.ViewColumn.Active): void {
     if (this.panel) { this.panel.reveal(); this.post(); return; }
-    this.attach(vscode.window.createWebviewPanel(this.view.type, this.view.title, vscode.ViewColumn.Active, webviewOptions(this.extensionUri)));
+    this.attach(vscode.window.createWebviewPanel(this.view.type, this.view.title, column, webviewOptions(this.extensionUri)));
   }
+
+  get visible(): boolean { return this.panel !== undefined; }
 
   attach(panel: vscode.WebviewPanel): void {
     this.panel = panel;
@@ -32,16 +35,21 @@ export abstract class PanelHost<In extends { type: string }, Out> implements vsc
   }
 
   private receive(raw: unknown): void {
-    const msg = this.view.incoming.safeParse(raw);
-    if (!msg.success) { this.log.warn(`${this.view.script} view: dropped an invalid message: ${JSON.stringify(raw)?.slice(0, 200)}`); return; }
-    if (msg.data.type === 'ready') { this.ready = true; this.post(); return; }
-    this.onMessage(msg.data);
+    const msg = validateMessage(this.view.incoming, raw, this.view.script, (s) => this.log.warn(s));
+    if (!msg) return;
+    if (msg.type === 'ready') this.ready = true;
+    void Promise.resolve(this.onMessage(msg)).catch((e: unknown) => this.log.error(`${this.view.script} view: ${(e as Error).message}`));
+    if (msg.type === 'ready') this.post();
   }
 
   protected post(): void {
-    if (!this.panel || !this.ready) return;
     const s = this.state();
-    if (s !== null) void this.panel.webview.postMessage(s);
+    if (s !== null) this.send(s);
+  }
+
+  /** Posts one message to the view once it said it is ready (earlier ones would be lost: it re-asks with `ready`). */
+  protected send(msg: Out): void {
+    if (this.panel && this.ready) void this.panel.webview.postMessage(msg);
   }
 
   dispose(): void { this.panel?.dispose(); for (const d of this.disposables.splice(0)) d.dispose(); }

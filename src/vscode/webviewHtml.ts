@@ -9,9 +9,10 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, n
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; img-src ${webview.cspSource} data:; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${media('codicon.css')}">
 <link rel="stylesheet" href="${media('webview.css')}">
 <title>${title}</title></head>
-<body><main id="app" aria-live="polite"><p class="muted">Loading…</p></main>
+<body class="${name}"><main id="app" aria-live="polite"><p class="muted">Loading…</p></main>
 <script nonce="${nonce}" src="${media(`${name}.js`)}"></script></body></html>`;
 }
 

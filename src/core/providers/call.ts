@@ -70,6 +70,10 @@ export interface CallOptions {
   onEvent?: (e: StreamEvent) => void;
   /** Keep the whole answer in the result (default true; streaming consumers that print as they go can say false). */
   keepText?: boolean;
+  /** Try this model of the decision's chain first (a second pass by the model that wrote the first). */
+  prefer?: { provider: ProviderId; model: string };
+  /** Call the critic-only sidecar the router attached (GR-001: critiques, never rewrites); refused when none is attached. */
+  sidecar?: boolean;
 }
 
 export interface CallResult {
@@ -178,6 +182,19 @@ export class ModelCaller {
     const random = this.p.random ?? Math.random;
     const modelInfo = (r: ModelRef) => Object.values(policy.models).find((m) => m.provider === r.provider && m.id === r.model);
     let chain: ModelRef[] = [{ provider: decision.provider as ProviderId, model: decision.model, tier: decision.tier, ...(decision.reasoning_effort ? { reasoning_effort: decision.reasoning_effort } : {}) }, ...decision.fallbacks];
+    if (o.sidecar) {
+      if (!decision.sidecar) {
+        const why = decision.reasons.find((r) => r.startsWith('critic sidecar')) ?? 'no critic sidecar is attached to this route';
+        const msg = `the critic sidecar does not run: ${why}`;
+        audit('refusal', `GR-001: ${msg}`, { guardrail: 'GR-001' });
+        provenance('refused', { error: msg });
+        throw new CallRefused('GR-001', msg, decision, lines);
+      }
+      chain = [{ provider: decision.sidecar.provider, model: decision.sidecar.model, tier: decision.sidecar.provider === 'local' ? 'local_reflex' : 'cloud_quality' }];
+    } else if (o.prefer) {
+      const k = chain.findIndex((r) => r.provider === o.prefer!.provider && r.model === o.prefer!.model);
+      if (k > 0) chain = [chain[k]!, ...chain.slice(0, k), ...chain.slice(k + 1)];
+    }
     let lastError: CallError | null = null;
     let streamed = 0; // characters shown to the consumer by the current attempt
 

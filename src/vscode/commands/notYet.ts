@@ -2,9 +2,6 @@
 import * as vscode from 'vscode';
 
 export const NOT_YET: Record<string, string> = {
-  'switchyard.tutor.open': 'the Tutor chat',
-  'switchyard.plan.create': 'the Architect\'s plans',
-  'switchyard.plan.open': 'the plan review',
   'switchyard.implement.reflex': 'the Reflex Lane Implementer',
   'switchyard.judge.audit': 'the Judge audit',
 };

@@ -77,9 +77,9 @@ describe('Switchyard in the extension host', () => {
   });
 
   it('a command not built yet says so instead of failing', async () => {
-    const msg = await vscode.commands.executeCommand<string>('switchyard.tutor.open');
+    const msg = await vscode.commands.executeCommand<string>('switchyard.judge.audit');
     assert.ok(msg, 'the command answered');
-    assert.match(msg, /Open Tutor Chat: the Tutor chat is not available in this version yet/);
+    assert.match(msg, /Request Judge Audit: the Judge audit is not available in this version yet/);
   });
 
   it('Open Effective Policy shows the bundled policy as a read-only JSON document', async () => {

@@ -1,0 +1,162 @@
+// The Architect's plans in the editor: "Plan a Change (Architect)" writes plan.json through the policy's
+// Architect route; "Open Plan Review" shows it (PlanController in src/core/plan/controller.ts) for editing,
+// reordering, approving and rejecting; an approved plan becomes evidence in .switchyard/evidence/.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { createPlan } from '../core/plan/architect.js';
+import { PlanController } from '../core/plan/controller.js';
+import { loadPlan, storePlan } from '../core/plan/review.js';
+import type { PlanRecord } from '../core/plan/schema.js';
+import type { Policy } from '../core/policy/schema.js';
+import { FromPlanView, type ToPlanView } from '../core/protocol/plan.js';
+import { CallFailed } from '../core/providers/call.js';
+import type { EditorModelCalls } from './modelCalls.js';
+import { PanelHost } from './panelHost.js';
+import { signalOf } from './modelCalls.js';
+
+const root = (): vscode.Uri | undefined => vscode.workspace.workspaceFolders?.[0]?.uri;
+const plansDir = (r: vscode.Uri) => join(r.fsPath, '.switchyard', 'plans');
+
+export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
+  readonly controller: PlanController;
+  private openedAt: number | null = null;
+  openMs: number | null = null;
+
+  constructor(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, policy: () => Policy, localOnly: () => boolean) {
+    super(extensionUri, log, { type: 'switchyard.plan', script: 'plan', title: 'Switchyard Plan Review', incoming: FromPlanView });
+    this.controller = new PlanController({
+      post: (m) => { this.send(m); if (m.type === 'state' && this.panel) this.panel.title = `Plan: ${m.record.plan.goal.slice(0, 40)}`; },
+      policy, localOnly,
+      save: (r) => { const dir = root(); if (dir) storePlan(r, plansDir(dir)); },
+      evidenceRoot: () => join(root()!.fsPath, '.switchyard', 'evidence'),
+      handoff: async (r, step, evidence) => {
+        void vscode.window.showInformationMessage(`Switchyard: step ${step.id} of plan ${r.id} handed to the Implementer (evidence ${vscode.workspace.asRelativePath(evidence.path)}, sha256 ${evidence.sha256.slice(0, 12)}…).`);
+        await vscode.commands.executeCommand('switchyard.implement.reflex', { plan: r.id, step, evidence });
+      },
+      openFile: async (rel) => {
+        const dir = root();
+        if (!dir) return;
+        const uri = vscode.Uri.joinPath(dir, rel);
+        if (!existsSync(uri.fsPath)) { void vscode.window.showInformationMessage(`Switchyard: ${rel} does not exist yet (the plan would create it).`); return; }
+        await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.One });
+      },
+      log: { warn: (s) => log.warn(s), info: (s) => log.info(s) },
+    });
+  }
+
+  open(record: PlanRecord, path: string): void {
+    this.openedAt = performance.now();
+    this.controller.load(record, path);
+    this.show();
+  }
+
+  /** After a reload: the view remembers which plan file it showed. */
+  restore(panel: vscode.WebviewPanel, state: unknown): void {
+    this.attach(panel);
+    const path = (state as { path?: unknown } | undefined)?.path;
+    const dir = root();
+    if (typeof path === 'string' && dir && path.startsWith(plansDir(dir)) && existsSync(path)) {
+      try { this.controller.load(loadPlan(path), path); } catch (e) { this.log.warn(`plan review: ${(e as Error).message}`); }
+    }
+  }
+
+  protected onMessage(msg: FromPlanView): Promise<void> {
+    if (msg.type === 'ready' && this.openedAt !== null) {
+      this.openMs = performance.now() - this.openedAt;
+      this.openedAt = null;
+      this.log.info(`plan review: panel ready in ${this.openMs.toFixed(0)} ms`);
+    }
+    return this.controller.handle(msg);
+  }
+
+  protected state(): null { return null; }
+}
+
+export class PlanService implements vscode.Disposable {
+  private panel: PlanPanel | undefined;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel, private readonly policy: () => Policy,
+    private readonly localOnly: () => boolean, private readonly calls: () => EditorModelCalls, private readonly afterCall: () => void) {}
+
+  review(): PlanPanel { return this.panel ??= new PlanPanel(this.extensionUri, this.log, this.policy, this.localOnly); }
+
+  /** Switchyard: Plan a Change (Architect). Arguments (optional, for scripts): { goal, fastDraft }. */
+  async create(args?: { goal?: string; fastDraft?: boolean }): Promise<PlanRecord | undefined> {
+    const dir = root();
+    if (!dir) { void vscode.window.showErrorMessage('Switchyard: open a folder first: plans and their evidence live in its .switchyard/ folder.'); return undefined; }
+    const editor = vscode.window.activeTextEditor;
+    const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : '';
+    const goal = typeof args?.goal === 'string' && args.goal.trim() ? args.goal.trim() : await vscode.window.showInputBox({
+      title: 'Switchyard: Plan a Change (Architect)', prompt: 'What should change? The Architect writes a plan (plan.json with a confidence) for you to review before anything is implemented.',
+      placeHolder: 'e.g. add a --json flag to the cli that prints the word counts as JSON', ignoreFocusOut: true,
+      validateInput: (v) => (v.trim().length < 5 ? 'Say in a few words what should change.' : v.length > 2000 ? 'Keep the goal under 2000 characters; attach detail as a selection.' : null),
+    });
+    if (!goal) return undefined;
+    const context = await workspaceContext(dir, editor, selected);
+    const critic = vscode.workspace.getConfiguration('switchyard').get<boolean>('plan.critic', false) || process.env.SPEC_KIT_CRITIC === 'true';
+    let result: Awaited<ReturnType<typeof createPlan>> | undefined;
+    try {
+      result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Switchyard Architect', cancellable: true }, (progress, token) =>
+        createPlan(this.calls().core, {
+          goal, context, policy: this.policy(), signal: signalOf(token), critic, ...(args?.fastDraft ? { fastDraft: true } : {}),
+          onStage: (s) => progress.report({ message: s }),
+        }));
+    } catch (e) {
+      if (!(e instanceof CallFailed && e.kind === 'cancelled')) await this.calls().showFailure(e);
+      return undefined;
+    } finally {
+      this.afterCall();
+    }
+    const { record } = result;
+    const path = storePlan(record, plansDir(dir));
+    this.log.info(`architect: plan ${record.id} by ${record.author.provider}/${record.author.model} (${record.author.kind}), confidence ${record.plan.confidence}, ${record.plan.steps.length} steps; saved to ${path}`);
+    const panel = this.review();
+    panel.open(record, path);
+    if (record.author.kind === 'local_fast_draft') void vscode.window.showWarningMessage(`Switchyard: this plan is a local fast draft (${record.author.rule}). ${record.author.why.split('; ').slice(-1)[0]}.`);
+    void result.critic.then((c) => { if (panel.controller.record?.id === record.id) panel.controller.criticDone(c); this.afterCall(); });
+    return record;
+  }
+
+  /** Switchyard: Open Plan Review: the newest plan, or a pick among the workspace's plans. */
+  async open(arg?: string | vscode.Uri): Promise<void> {
+    const dir = root();
+    if (!dir) { void vscode.window.showErrorMessage('Switchyard: open a folder first: plans live in its .switchyard/plans folder.'); return; }
+    const pd = plansDir(dir);
+    let path = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' ? arg : undefined;
+    if (!path) {
+      const files = existsSync(pd) ? readdirSync(pd).filter((f) => f.endsWith('.json')).map((f) => ({ f, t: statSync(join(pd, f)).mtimeMs })).sort((a, b) => b.t - a.t) : [];
+      if (files.length === 0) {
+        const pick = await vscode.window.showInformationMessage('Switchyard: this workspace has no plan yet.', 'Plan a Change (Architect)');
+        if (pick) await vscode.commands.executeCommand('switchyard.plan.create');
+        return;
+      }
+      if (files.length === 1) path = join(pd, files[0]!.f);
+      else {
+        const items = files.map(({ f, t }) => {
+          try { const r = loadPlan(join(pd, f)); return { label: r.plan.goal.slice(0, 80), description: `${r.review.status} · confidence ${r.plan.confidence}`, detail: `${f} · ${new Date(t).toLocaleString()}`, path: join(pd, f) }; }
+          catch (e) { return { label: `$(warning) ${f}`, description: 'unreadable', detail: (e as Error).message.slice(0, 200), path: join(pd, f) }; }
+        });
+        const pick = await vscode.window.showQuickPick(items, { title: 'Switchyard: Open Plan Review', placeHolder: 'Newest first' });
+        if (!pick) return;
+        path = pick.path;
+      }
+    }
+    try { this.review().open(loadPlan(path), path); } catch (e) { void vscode.window.showErrorMessage(`Switchyard: ${(e as Error).message}`); }
+  }
+
+  dispose(): void { this.panel?.dispose(); }
+}
+
+/** What the Architect sees: the workspace's files (names only), the open file and the selection. */
+async function workspaceContext(dir: vscode.Uri, editor: vscode.TextEditor | undefined, selected: string): Promise<string> {
+  const files = await vscode.workspace.findFiles(new vscode.RelativePattern(dir, '**/*'), '{**/node_modules/**,**/target/**,**/.git/**,**/.switchyard/**,**/dist/**}', 400);
+  const names = files.map((u) => vscode.workspace.asRelativePath(u)).sort();
+  const parts = [`Files (${names.length}${names.length === 400 ? ', first 400' : ''}):\n${names.join('\n')}`];
+  if (editor) {
+    const text = editor.document.getText();
+    parts.push(`Open file: ${vscode.workspace.asRelativePath(editor.document.uri)}\n\`\`\`\n${text.slice(0, 12_000)}${text.length > 12_000 ? '\n[cut at 12000 characters]' : ''}\n\`\`\``);
+  }
+  if (selected) parts.push(`Selection:\n\`\`\`\n${selected.slice(0, 8_000)}\n\`\`\``);
+  return parts.join('\n\n');
+}

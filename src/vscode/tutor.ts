@@ -1,0 +1,121 @@
+// The Tutor chat panel: the webview glue around TutorController (src/core/tutor/controller.ts). The Tutor is
+// always local (§1); when the local server cannot serve, the policy's Haiku fallback answers, audited (GR-005).
+import { readFile } from 'node:fs/promises';
+import * as vscode from 'vscode';
+import { promptTokens } from '../core/budget/tokens.js';
+import type { Policy } from '../core/policy/schema.js';
+import { FromTutorView, type ToTutorView } from '../core/protocol/tutor.js';
+import { route } from '../core/router/route.js';
+import { TutorController } from '../core/tutor/controller.js';
+import type { EditorModelCalls } from './modelCalls.js';
+import { PanelHost } from './panelHost.js';
+import type { RuntimeService } from './runtime.js';
+
+const SESSION_KEY = 'switchyard.tutor.session';
+
+export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
+  readonly controller: TutorController;
+  private lastEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
+  /** When the panel was asked to open, for the "opens in under 300 ms" figure (to the view's ready). */
+  private openedAt: number | null = null;
+  openMs: number | null = null;
+
+  constructor(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, private readonly memento: vscode.Memento, private readonly policy: () => Policy,
+    private readonly localOnly: () => boolean, calls: () => EditorModelCalls, private readonly runtime: () => RuntimeService,
+    private readonly afterCall: (r: import('../core/providers/call.js').CallResult) => void) {
+    super(extensionUri, log, { type: 'switchyard.tutor', script: 'tutor', title: 'Switchyard Tutor', incoming: FromTutorView });
+    this.disposables.push(vscode.window.onDidChangeActiveTextEditor((e) => { if (e) this.lastEditor = e; }));
+    this.controller = new TutorController({
+      call: async ({ messages, signal, onEvent }) => {
+        const r = await calls().chat({ role: 'tutor', messages, signal, onEvent, max_tokens: 2048 });
+        this.afterCall(r);
+        return r;
+      },
+      post: (m) => this.send(m),
+      selection: () => {
+        const e = this.editor();
+        if (!e || e.selection.isEmpty) return null;
+        const file = vscode.workspace.asRelativePath(e.document.uri);
+        return { label: `${file}:${e.selection.start.line + 1}-${e.selection.end.line + 1}`, text: e.document.getText(e.selection) };
+      },
+      pickFile: async () => {
+        const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Attach to the Tutor chat', ...(vscode.workspace.workspaceFolders?.[0] ? { defaultUri: vscode.workspace.workspaceFolders[0].uri } : {}) });
+        const uri = picked?.[0];
+        if (!uri) return null;
+        try {
+          const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+          return { label: vscode.workspace.asRelativePath(uri), text: doc ? doc.getText() : await readFile(uri.fsPath, 'utf8') };
+        } catch (e) { void vscode.window.showErrorMessage(`Switchyard: could not read ${uri.fsPath}: ${(e as Error).message}`); return null; }
+      },
+      copy: (text) => Promise.resolve(vscode.env.clipboard.writeText(text)),
+      insert: async (text) => {
+        const e = this.editor();
+        if (!e) return 'Open a file in an editor first: the code is inserted at its cursor.';
+        const ok = await e.edit((b) => { for (const s of e.selections) b.replace(s, text); });
+        if (!ok) return `Could not insert into ${vscode.workspace.asRelativePath(e.document.uri)} (it may be read-only).`;
+        await vscode.window.showTextDocument(e.document, e.viewColumn);
+        return null;
+      },
+      openLink: async (href) => {
+        const pick = await vscode.window.showWarningMessage(`The Tutor's answer links to ${href}. Open it in your browser?`, { modal: true, detail: 'Links in model output may be wrong or unsafe.' }, 'Open Link');
+        if (pick === 'Open Link') await vscode.env.openExternal(vscode.Uri.parse(href, true));
+      },
+      countTokens: (t) => promptTokens(t, 'local'),
+      lane: () => this.laneText(),
+      label: (provider, model) => Object.values(this.policy().models).find((m) => m.provider === provider && m.id === model)?.label ?? `${provider}/${model}`,
+      limits: () => ({ short: vscode.workspace.getConfiguration('switchyard').get<number>('tutor.sessionTokens', 16_000), window: this.window() }),
+      beforeSend: () => this.ensureLocal(),
+      log: { warn: (s) => log.warn(s), info: (s) => log.info(s) },
+    });
+    this.controller.restore(this.memento.get(SESSION_KEY));
+  }
+
+  private editor(): vscode.TextEditor | undefined {
+    const e = vscode.window.activeTextEditor ?? this.lastEditor;
+    return e && vscode.window.visibleTextEditors.includes(e) ? e : vscode.window.visibleTextEditors[0];
+  }
+
+  /** The Tutor's model now: the router's decision under the current policy, and whether the server runs. */
+  private laneText(): string {
+    const d = route({ role: 'tutor' }, this.policy(), { local_only_setting: this.localOnly() });
+    if (d.refused) return `refused: ${d.refused.message}`;
+    const label = Object.values(this.policy().models).find((m) => m.provider === d.provider && m.id === d.model)?.label ?? `${d.provider}/${d.model}`;
+    const st = this.runtime().manager.status();
+    const server = st.state === 'ready' ? `ready (${st.engine === 'llama_cpp' ? 'llama.cpp' : st.engine})` : st.state;
+    const fb = d.fallbacks.map((f) => `${f.provider}/${f.model}`).join(', ');
+    return `${d.location} lane · ${label} · server ${server}${fb ? ` · fallback ${fb}` : ''}${d.local_only ? ' · local_only (GR-009)' : ''}`;
+  }
+
+  private window(): number {
+    const p = this.policy();
+    return p.models[p.runtime.model]?.context_tokens ?? 32_768;
+  }
+
+  /** "A local model that just runs": the Tutor starts the local server when it is stopped and may start here. */
+  private async ensureLocal(): Promise<void> {
+    const rt = this.runtime();
+    if (!vscode.workspace.isTrusted || rt.manager.status().state !== 'stopped') return;
+    this.log.info('tutor: the local model server is stopped; starting it for the Tutor');
+    await rt.start();
+  }
+
+  override show(column?: vscode.ViewColumn): void {
+    this.openedAt = performance.now();
+    super.show(column);
+  }
+
+  protected onMessage(msg: FromTutorView): Promise<void> {
+    if (msg.type === 'ready' && this.openedAt !== null) {
+      this.openMs = performance.now() - this.openedAt;
+      this.openedAt = null;
+      this.log.info(`tutor: panel ready in ${this.openMs.toFixed(0)} ms`);
+    }
+    return this.controller.handle(msg).finally(() => {
+      if (msg.type !== 'rendered' && msg.type !== 'copy') void this.memento.update(SESSION_KEY, this.controller.snapshot());
+    });
+  }
+
+  protected state(): null { return null; }
+
+  override dispose(): void { this.controller.dispose(); super.dispose(); }
+}
