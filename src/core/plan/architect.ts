@@ -23,7 +23,8 @@ export interface ArchitectInput {
   onStage?: (stage: string) => void;
 }
 
-const CLOUD_UNREACHABLE = new Set(['connection', 'timeout']);
+// Connection failures, refusals and timeouts: no answer came from any cloud server.
+const CLOUD_UNREACHABLE = new Set(['connection', 'timeout', 'unavailable']);
 
 export function architectSystem(policy: Policy): string {
   const t = policy.escalation.implementer;

@@ -51,8 +51,9 @@ export function toCallError(err: unknown, where: string, signal?: AbortSignal): 
   const e = (err ?? {}) as SdkLikeError;
   if (e.cause instanceof CallError) return e.cause;
   if (signal?.aborted || e.name === 'AbortError' || /UserAbort/.test(e.name ?? '')) return new CallError('cancelled', `${where}: cancelled`);
-  if (/Timeout/.test(e.name ?? '')) return new CallError('timeout', `${where}: timed out`);
-  if (/ConnectionError/.test(e.name ?? '') || e.name === 'TypeError' && /fetch failed|terminated|socket|other side closed/i.test(e.message ?? '')) {
+  if (/Timeout/.test(`${e.name ?? ''} ${(err as { constructor?: { name?: string } } | null)?.constructor?.name ?? ''}`)) return new CallError('timeout', `${where}: timed out`);
+  const cls = `${e.name ?? ''} ${(err as { constructor?: { name?: string } } | null)?.constructor?.name ?? ''}`;
+  if (/ConnectionError/.test(cls) || e.name === 'TypeError' && /fetch failed|terminated|socket|other side closed/i.test(e.message ?? '')) {
     const cause = e.cause as { code?: string; message?: string } | undefined;
     const detail = cause?.code ?? cause?.message ?? e.message ?? '';
     if (/ECONNREFUSED/.test(String(detail)) || /ECONNREFUSED/.test(String((cause as { cause?: { code?: string } })?.cause?.code ?? ''))) {
