@@ -41,7 +41,7 @@ elif [ -n "$vsix" ]; then
   count "$(echo "${line:-0 passed, 1 failed}" | awk '{print $1}')" "$(echo "${line:-0 passed, 1 failed}" | awk '{print $3}')"
 
   step "UI tests (the packaged .vsix in the workbench, driven in headless Chromium)"
-  node test/vscode/ui.test.mjs "$vsix" 2>&1 | tee test-output/ui.log
+  node --import tsx test/vscode/ui.test.mjs "$vsix" 2>&1 | tee test-output/ui.log
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' test-output/ui.log | tail -1)
   count "$(echo "${line:-0 passed, 1 failed}" | awk '{print $1}')" "$(echo "${line:-0 passed, 1 failed}" | awk '{print $3}')"
 fi

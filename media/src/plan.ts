@@ -1,7 +1,7 @@
 // The plan review view: the Architect's plan with its confidence, self-critique and critic notes; each step
 // with the router's lane badge and the size/risk estimate; edit, reorder, approve or reject, implement.
 import type { FromPlanView, ToPlanView } from '../../src/core/protocol/plan.js';
-import { button, el, icon, vscodeApi } from './lib/dom.js';
+import { button, el, icon, loadCodicons, vscodeApi } from './lib/dom.js';
 
 const vscode = vscodeApi<FromPlanView>();
 const app = document.getElementById('app')!;
@@ -122,4 +122,5 @@ window.addEventListener('message', (ev: MessageEvent<ToPlanView>) => {
   if (m.type === 'state') render(m);
   else if (m.type === 'empty') app.replaceChildren(el('p', { class: 'muted', id: 'empty' }, m.text));
 });
-vscode.postMessage({ type: 'ready' });
+vscode.postMessage({ type: 'ready', ms: performance.now() });
+requestAnimationFrame(loadCodicons);

@@ -1,7 +1,7 @@
 // The Tutor chat view. Streamed text is buffered and drawn once per animation frame; every batch is counted
 // (a gap in `seq` would be a dropped batch) and what was drawn is reported back to the host at the end.
 import type { FromTutorView, ToTutorView, Turn } from '../../src/core/protocol/tutor.js';
-import { button, el, icon, vscodeApi } from './lib/dom.js';
+import { button, el, icon, loadCodicons, vscodeApi } from './lib/dom.js';
 import { renderMarkdown } from './lib/markdown.js';
 
 const vscode = vscodeApi<FromTutorView>();
@@ -93,8 +93,10 @@ function renderState(s: State): void {
   state = s;
   const m = s.meter;
   const pct = Math.min(100, Math.round((m.used / m.short) * 100));
+  const lane = el('div', { id: 'lane', class: 'lane' }, icon('mortar-board'), ` Tutor · ${s.lane} `);
+  if (s.canStart) lane.append(button('Start local server', { id: 'start-server', class: 'secondary' }, () => vscode.postMessage({ type: 'startServer' })));
   header.replaceChildren(
-    el('div', { id: 'lane', class: 'lane' }, icon('mortar-board'), ` Tutor · ${s.lane}`),
+    lane,
     el('div', { id: 'meter', class: `meter ${m.level}`, title: `About ${m.used} tokens in this session. The policy keeps Tutor sessions short (${m.short} tokens); the model's context holds ${m.window}.` },
       el('span', {}, `Context ${m.used.toLocaleString()} / ${m.short.toLocaleString()} tokens`),
       el('progress', { max: '100', value: String(pct), 'aria-label': 'Session context used' }),
@@ -161,4 +163,5 @@ window.addEventListener('message', (ev: MessageEvent<ToTutorView>) => {
     }
   }
 });
-vscode.postMessage({ type: 'ready' });
+vscode.postMessage({ type: 'ready', ms: performance.now() });
+requestAnimationFrame(loadCodicons);

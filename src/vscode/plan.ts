@@ -65,7 +65,7 @@ export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
     if (msg.type === 'ready' && this.openedAt !== null) {
       this.openMs = performance.now() - this.openedAt;
       this.openedAt = null;
-      this.log.info(`plan review: panel ready in ${this.openMs.toFixed(0)} ms`);
+      this.log.info(`plan review: panel ready in ${this.openMs.toFixed(0)} ms${msg.ms !== undefined ? ` (the view's own load: ${msg.ms.toFixed(0)} ms)` : ''}`);
     }
     return this.controller.handle(msg);
   }

@@ -48,7 +48,12 @@ export class RuntimeService implements vscode.Disposable {
   /** Tokens per second of the last local answer, for the status bar. */
   noteSpeed(tps: number | null): void { this.tokensPerSecond = tps; this.render(this.manager.status()); }
 
+  private readonly changed = new vscode.EventEmitter<RuntimeStatus>();
+  /** The server's state changed (whichever manager runs it). */
+  readonly onDidChangeState = this.changed.event;
+
   render(s: RuntimeStatus = this.manager.status()): void {
+    this.changed.fire(s);
     const model = s.modelKey ? this.policy().models[s.modelKey]?.label ?? s.served : this.policy().models[this.policy().runtime.model]?.label ?? '';
     const lo = this.localOnly() ? 'Local only · ' : '';
     const short = (s.served ?? '').split('/').pop();
@@ -77,6 +82,7 @@ export class RuntimeService implements vscode.Disposable {
   apiKey(): string | undefined { return this.manager.apiKey(); }
 
   async start(modelKey?: string): Promise<void> {
+    this.stoppedByUser = false;
     if (this.manager.status().state === 'external') { void vscode.window.showInformationMessage(`Switchyard: the local lane uses the external endpoint ${this.manager.status().endpoint}; there is no server to start.`); return; }
     const st = this.manager.status().state;
     if (st === 'stopped' || st === 'failed') this.manager = this.build();
@@ -102,7 +108,11 @@ export class RuntimeService implements vscode.Disposable {
     });
   }
 
+  /** The user stopped the server in this window: nothing restarts it on its own until they start it again. */
+  stoppedByUser = false;
+
   async stop(): Promise<void> {
+    this.stoppedByUser = true;
     await this.manager.stop();
     void vscode.window.showInformationMessage('Switchyard: local model server stopped.');
   }
@@ -122,7 +132,7 @@ export class RuntimeService implements vscode.Disposable {
     }
   }
 
-  dispose(): void { void this.manager.stop(); }
+  dispose(): void { this.changed.dispose(); void this.manager.stop(); }
 }
 
 export const runtimeLogPath = (stateDir: string) => join(stateDir, 'runtime.log');

@@ -9,6 +9,7 @@ import { route } from '../core/router/route.js';
 import { TutorController } from '../core/tutor/controller.js';
 import type { EditorModelCalls } from './modelCalls.js';
 import { PanelHost } from './panelHost.js';
+import { config } from './config.js';
 import type { RuntimeService } from './runtime.js';
 
 const SESSION_KEY = 'switchyard.tutor.session';
@@ -24,7 +25,9 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
     private readonly localOnly: () => boolean, calls: () => EditorModelCalls, private readonly runtime: () => RuntimeService,
     private readonly afterCall: (r: import('../core/providers/call.js').CallResult) => void) {
     super(extensionUri, log, { type: 'switchyard.tutor', script: 'tutor', title: 'Switchyard Tutor', incoming: FromTutorView });
-    this.disposables.push(vscode.window.onDidChangeActiveTextEditor((e) => { if (e) this.lastEditor = e; }));
+    this.disposables.push(vscode.window.onDidChangeActiveTextEditor((e) => { if (e) this.lastEditor = e; }),
+      // The header follows the settings and the server (which model and lane would answer now).
+      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('switchyard')) this.controller.postState(); }));
     this.controller = new TutorController({
       call: async ({ messages, signal, onEvent }) => {
         const r = await calls().chat({ role: 'tutor', messages, signal, onEvent, max_tokens: 2048 });
@@ -65,9 +68,13 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
       label: (provider, model) => Object.values(this.policy().models).find((m) => m.provider === provider && m.id === model)?.label ?? `${provider}/${model}`,
       limits: () => ({ short: vscode.workspace.getConfiguration('switchyard').get<number>('tutor.sessionTokens', 16_000), window: this.window() }),
       beforeSend: () => this.ensureLocal(),
+      canStart: () => vscode.workspace.isTrusted && !config.runtimeEndpoint() && ['stopped', 'failed'].includes(this.runtime().manager.status().state),
+      startServer: () => this.runtime().start(),
       log: { warn: (s) => log.warn(s), info: (s) => log.info(s) },
     });
     this.controller.restore(this.memento.get(SESSION_KEY));
+    // The header follows the server's state (starting, ready, stopped).
+    this.disposables.push(runtime().onDidChangeState(() => this.controller.postState()));
   }
 
   private editor(): vscode.TextEditor | undefined {
@@ -81,9 +88,10 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
     if (d.refused) return `refused: ${d.refused.message}`;
     const label = Object.values(this.policy().models).find((m) => m.provider === d.provider && m.id === d.model)?.label ?? `${d.provider}/${d.model}`;
     const st = this.runtime().manager.status();
-    const server = st.state === 'ready' ? `ready (${st.engine === 'llama_cpp' ? 'llama.cpp' : st.engine})` : st.state;
+    const external = config.runtimeEndpoint() ?? this.policy().runtime.endpoint;
+    const server = external ? `external endpoint ${external}` : st.state === 'ready' ? `server ready (${st.engine === 'llama_cpp' ? 'llama.cpp' : st.engine})` : `server ${st.state}`;
     const fb = d.fallbacks.map((f) => `${f.provider}/${f.model}`).join(', ');
-    return `${d.location} lane · ${label} · server ${server}${fb ? ` · fallback ${fb}` : ''}${d.local_only ? ' · local_only (GR-009)' : ''}`;
+    return `${d.location} lane · ${label} · ${server}${fb ? ` · fallback ${fb}` : ''}${d.local_only ? ' · local_only (GR-009)' : ''}`;
   }
 
   private window(): number {
@@ -91,10 +99,14 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
     return p.models[p.runtime.model]?.context_tokens ?? 32_768;
   }
 
-  /** "A local model that just runs": the Tutor starts the local server when it is stopped and may start here. */
+  /**
+   * "A local model that just runs": the Tutor starts the local server when it is stopped and may start here
+   * (a trusted workspace, no external endpoint), unless the user stopped it in this window: then the policy's
+   * fallback answers, with its audit line.
+   */
   private async ensureLocal(): Promise<void> {
     const rt = this.runtime();
-    if (!vscode.workspace.isTrusted || rt.manager.status().state !== 'stopped') return;
+    if (!vscode.workspace.isTrusted || rt.stoppedByUser || rt.manager.status().state !== 'stopped' || config.runtimeEndpoint()) return;
     this.log.info('tutor: the local model server is stopped; starting it for the Tutor');
     await rt.start();
   }
@@ -108,7 +120,7 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
     if (msg.type === 'ready' && this.openedAt !== null) {
       this.openMs = performance.now() - this.openedAt;
       this.openedAt = null;
-      this.log.info(`tutor: panel ready in ${this.openMs.toFixed(0)} ms`);
+      this.log.info(`tutor: panel ready in ${this.openMs.toFixed(0)} ms${msg.ms !== undefined ? ` (the view's own load: ${msg.ms.toFixed(0)} ms)` : ''}`);
     }
     return this.controller.handle(msg).finally(() => {
       if (msg.type !== 'rendered' && msg.type !== 'copy') void this.memento.update(SESSION_KEY, this.controller.snapshot());

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 export type Behaviour =
-  | { kind: 'ok'; text?: string; chunks?: string[]; reasoning?: string[]; usage?: Record<string, unknown>; firstByteMs?: number; chunkMs?: number; noUsage?: boolean; model?: string; repeat?: number }
+  | { kind: 'ok'; text?: string; chunks?: string[]; reasoning?: string[]; usage?: Record<string, unknown>; firstByteMs?: number; chunkMs?: number; noUsage?: boolean; model?: string; repeat?: number; /** chunks per second, paced by the wall clock */ rate?: number }
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'cut'; afterChunks: number }
   | { kind: 'malformed'; afterChunks: number }
@@ -103,7 +103,9 @@ export function openAiServer(flavour: 'openai' | 'deepseek' | 'moonshot' = 'open
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     sse(res, chunk({ role: 'assistant', content: '' }));
     for (const r of ok.reasoning ?? []) sse(res, chunk({ reasoning_content: r }));
+    const paced = performance.now();
     for (let i = 0; i < parts.length; i++) {
+      if (ok.rate) { const due = paced + (i * 1000) / ok.rate - performance.now(); if (due > 1) await sleep(due); }
       if (b.kind !== 'ok' && i === b.afterChunks) {
         if (b.kind === 'cut') { await sleep(30); res.socket?.destroy(); return; }
         if (b.kind === 'malformed') { res.write('data: {"id":"chatcmpl-test","choices":[{"delta":{"content":"x"\n\n'); res.end(); return; }
@@ -143,7 +145,9 @@ export function anthropicServer(): Promise<WireServer> {
     sse(res, { type: 'message_start', message: { id: 'msg_test', type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: ok.usage?.start ?? startUsage } }, 'message_start');
     sse(res, { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 'content_block_start');
     sse(res, { type: 'ping' }, 'ping');
+    const paced = performance.now();
     for (let i = 0; i < parts.length; i++) {
+      if (ok.rate) { const due = paced + (i * 1000) / ok.rate - performance.now(); if (due > 1) await sleep(due); }
       if (b.kind !== 'ok' && i === b.afterChunks) {
         if (b.kind === 'cut') { await sleep(30); res.socket?.destroy(); return; }
         if (b.kind === 'malformed') { res.write('event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_del\n\n'); res.end(); return; }

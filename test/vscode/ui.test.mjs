@@ -4,7 +4,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import { CODE_SERVER, freePort, gitInit, launchBrowser, NODE24, OUTPUT, ROOT, startServer, workDir, xdgEnv } from './harness.mjs';
+// Cloud providers are test servers speaking their wire formats on 127.0.0.1 (run with `node --import tsx`).
+const { anthropicServer } = await import('../support/wireServers.ts');
 
 const vsix = process.argv[2];
 if (!vsix) { console.error('usage: ui.test.mjs SWITCHYARD.vsix'); process.exit(2); }
@@ -16,10 +19,15 @@ execFileSync(NODE24, [entry, ...common, '--install-extension', vsix], { env: xdg
 // The local runtime of these machines: the llama-server the test setup built, with a tiny model made now.
 const tinyModel = join(dir, 'tiny.gguf');
 execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/llm/make-tiny-model.ts'), tinyModel], { cwd: ROOT, stdio: 'pipe' });
+const anth = await anthropicServer();
 mkdirSync(join(dir, 'ud', 'User'), { recursive: true });
-writeFileSync(join(dir, 'ud', 'User', 'settings.json'), JSON.stringify({
+const settings = {
   'switchyard.runtime.binaryPath': join(ROOT, '.cache', 'llama', 'llama-server'), 'switchyard.runtime.modelPath': tinyModel,
-}, null, 2));
+  'switchyard.providers.anthropic.baseUrl': anth.url,
+};
+const settingsPath = join(dir, 'ud', 'User', 'settings.json');
+writeFileSync(settingsPath, JSON.stringify(settings, null, 2));
+const figures = {};
 const port = await freePort();
 const server = await startServer([entry, ...common, '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
   '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened', '--reconnection-grace-time', '5', join(dir, 'ws')], dir, { port });
@@ -82,7 +90,7 @@ try {
   });
 
   await test('a command not built yet answers with a clear notification', async () => {
-    await runCommand('Switchyard: Open Tutor Chat');
+    await runCommand('Switchyard: Request Judge Audit');
     const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'not available in this version yet' });
     await toast.waitFor({ timeout: 15_000 });
     await toast.hover();
@@ -139,9 +147,154 @@ try {
     await runCommand('Switchyard: Stop Local Model Server');
     await statusItem('Local: stopped').waitFor({ state: 'visible', timeout: 20_000 });
   });
+
+  // The webviews (issue 8): the Architect's plan against the cloud test server, the Tutor on the real local server.
+  const PLAN = {
+    goal: 'Add a --json flag to the wordcount CLI',
+    assumptions: ['the CLI parses its flags with clap'],
+    steps: [
+      { id: 's1', title: 'Add the --json flag', description: 'A new clap arg on the CLI struct.', files: ['crates/cli/src/main.rs'], estimated_lines: 12, risk_flags: ['public_api'], suggested_lane: 'cloud', acceptance: ['cargo test -p cli'] },
+      { id: 's2', title: 'Print the counts as JSON', description: 'Serialize the word counts.', files: ['crates/cli/src/main.rs'], estimated_lines: 30, risk_flags: [], suggested_lane: 'local_reflex', acceptance: ['the output parses as JSON'] },
+    ],
+    acceptance_checks: ['cargo test'], confidence: 0.7,
+  };
+  /** The webview frame (of any panel) that holds `selector`: polled, since views load after their command. */
+  async function frameWith(selector, timeout = 60_000) {
+    const end = Date.now() + timeout;
+    while (Date.now() < end) {
+      for (const f of page.frames()) { if (await f.$(selector).catch(() => null)) return f; }
+      await page.waitForTimeout(100);
+    }
+    throw new Error(`no webview shows ${selector}`);
+  }
+
+  await test('Set API Key stores the Anthropic key from the palette', async () => {
+    await runCommand('Switchyard: Set API Key');
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Set API Key' }).waitFor({ timeout: 10_000 });
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Anthropic' }).first().click();
+    await palette.waitFor({ state: 'visible', timeout: 10_000 });
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Anthropic API key' }).waitFor({ timeout: 10_000 });
+    await palette.fill('sk-ant-api03-UITESTKEY0123456789');
+    await page.keyboard.press('Enter');
+    await page.locator('.notifications-toasts .notification-toast', { hasText: 'Anthropic API key saved' }).first().waitFor({ timeout: 15_000 });
+  });
+
+  await test('Plan a Change: the Architect writes a plan against the cloud test server; its steps and confidence show; a step is approved', async () => {
+    anth.queue.push({ kind: 'ok', text: JSON.stringify(PLAN) }, { kind: 'ok', text: JSON.stringify({ questions: [{ question: 'Is clap used?', answer: 'Yes: main.rs derives Parser.' }], changes: 'confidence up after checking main.rs', plan: { ...PLAN, confidence: 0.82 } }) });
+    await runCommand('Switchyard: Plan a Change (Architect)');
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Plan a Change' }).waitFor({ timeout: 10_000 });
+    await palette.fill(PLAN.goal);
+    const t0 = Date.now();
+    await page.keyboard.press('Enter');
+    const view = await frameWith('#goal');
+    await view.locator('#goal', { hasText: PLAN.goal }).waitFor({ timeout: 60_000 });
+    figures.plan_create_to_review_ms = Date.now() - t0;
+    const conf = await view.locator('#confidence').innerText();
+    if (!/Confidence 82%/.test(conf)) throw new Error(`confidence: ${conf}`);
+    if (await view.locator('#steps > li').count() !== 2) throw new Error('expected 2 steps');
+    const badge = await view.locator('li[data-step="s1"] .badge').innerText();
+    if (!/cloud/.test(badge)) throw new Error(`s1 lane badge: ${badge}`);
+    if (!/local reflex/.test(await view.locator('li[data-step="s2"] .badge').innerText())) throw new Error('s2 should be local reflex');
+    if (anth.requests.length !== 2) throw new Error(`the Architect made ${anth.requests.length} calls (draft + self-critique expected)`);
+    await view.locator('li[data-step="s2"] button[data-act="approve"]').click();
+    await view.locator('li[data-step="s2"][data-status="approved"]').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(OUTPUT, 'plan-review.png') });
+    const plans = join(dir, 'ws', '.switchyard', 'plans');
+    const file = readdirSync(plans).find((f) => f.endsWith('.json'));
+    const rec = JSON.parse(readFileSync(join(plans, file), 'utf8'));
+    if (rec.review.steps.s2 !== 'approved' || rec.review.steps.s1 !== 'pending') throw new Error(`saved review: ${JSON.stringify(rec.review)}`);
+    await view.locator('#approve-plan').click();
+    await view.locator('#status', { hasText: 'approved' }).waitFor({ timeout: 10_000 });
+    const ev = join(dir, 'ws', '.switchyard', 'evidence', rec.id);
+    const sum = readFileSync(join(ev, 'plan.json.sha256'), 'utf8');
+    const { createHash } = await import('node:crypto');
+    if (!sum.startsWith(createHash('sha256').update(readFileSync(join(ev, 'plan.json'))).digest('hex'))) throw new Error('the evidence sha256 does not match plan.json');
+  });
+
+  await test('Tutor: the answer streams from the local llama-server, and Stop stops it mid-stream', async () => {
+    const t0 = Date.now();
+    await runCommand('Switchyard: Open Tutor Chat');
+    const view = await frameWith('#prompt', 30_000);
+    figures.tutor_open_ui_ms = Date.now() - t0;
+    // The server was stopped by the user above: the Tutor offers to start it rather than starting it behind their back.
+    await view.locator('#start-server').click();
+    await view.locator('#lane', { hasText: 'server ready (llama.cpp)' }).waitFor({ timeout: 60_000 });
+    // The tiny random-weight model may end an answer early (it samples an end token): ask again until one
+    // is still streaming when Stop is pressed.
+    let stopped = false;
+    for (let attempt = 1; attempt <= 4 && !stopped; attempt++) {
+      const n = await view.locator('article.assistant').count();
+      await view.locator('#prompt').fill(attempt === 1 ? 'What does the borrow checker check?' : 'Tell me more, at length.');
+      await view.locator('#prompt').press('Enter');
+      const answer = view.locator('article.assistant').nth(n);
+      await answer.locator('.md', { hasText: /\S/ }).waitFor({ timeout: 90_000 });
+      if (await answer.getAttribute('data-status') !== 'streaming') { await answer.locator('.served').waitFor(); continue; }
+      await view.locator('#stop').click();
+      await answer.and(view.locator('[data-status="stopped"]')).waitFor({ timeout: 15_000 });
+      const kept = Number(await answer.getAttribute('data-chars'));
+      if (!(kept > 0)) throw new Error(`stopped answer kept ${kept} characters`);
+      stopped = true;
+    }
+    if (!stopped) throw new Error('four answers in a row finished before Stop could be pressed');
+    await statusItem('Local: ready').waitFor({ state: 'visible', timeout: 10_000 });
+    // A second question runs to the end; its footer names the model and the lane.
+    await view.locator('#prompt').fill('And what is a lifetime?');
+    await view.locator('#prompt').press('Enter');
+    const served = view.locator('article.assistant[data-status="done"] .served').last();
+    await served.waitFor({ timeout: 60_000 });
+    const line = await served.innerText();
+    if (!/local lane/.test(line) || !/Qwen3-Coder/.test(line)) throw new Error(`served line: ${line}`);
+    await page.screenshot({ path: join(OUTPUT, 'tutor-local.png') });
+  });
+
+  await test('Tutor: with the local server stopped, Haiku answers (marked as a fallback); 500 tokens per second with no dropped token', async () => {
+    const N = 2000;
+    // The Haiku fallback is the Anthropic test server, streaming at a steady 500 tokens per second.
+    anth.queue.push({ kind: 'ok', chunks: Array.from({ length: N }, (_, i) => `w${i} `), rate: 500 });
+    const before = anth.requests.length;
+    await runCommand('Switchyard: Stop Local Model Server');
+    await statusItem('Local: stopped').waitFor({ state: 'visible', timeout: 20_000 });
+    const view = await frameWith('#prompt');
+    await view.locator('#new-session').click();
+    await view.locator('#lane', { hasText: 'server stopped' }).waitFor({ timeout: 10_000 });
+    const t0 = Date.now();
+    await view.locator('#prompt').fill('stream test');
+    await view.locator('#prompt').press('Enter');
+    const done = view.locator('article.assistant[data-status="done"]').last();
+    await done.waitFor({ timeout: 60_000 });
+    const ms = Date.now() - t0;
+    if (anth.requests.length !== before + 1) throw new Error(`Haiku saw ${anth.requests.length - before} requests`);
+    const served = await done.locator('.served').innerText();
+    if (!/cloud lane \(fallback\)/.test(served) || !/GR-005/.test(served)) throw new Error(`served line: ${served}`);
+    const text = await done.locator('.md').innerText();
+    const nums = [...text.matchAll(/w(\d+)/g)].map((m) => Number(m[1]));
+    const inOrder = nums.every((n, i) => n === i);
+    const chars = Number(await done.getAttribute('data-chars'));
+    const batches = Number(await done.getAttribute('data-batches'));
+    const frames = Number(await done.getAttribute('data-frames'));
+    const expected = Array.from({ length: N }, (_, i) => `w${i} `).join('').length;
+    Object.assign(figures, { stream_tokens: N, stream_rate_tok_s: 500, stream_wall_ms: ms, stream_tokens_rendered: nums.length, stream_in_order: inOrder, stream_chars: chars, stream_chars_expected: expected, stream_batches: batches, stream_frames: frames });
+    await page.screenshot({ path: join(OUTPUT, 'tutor-fallback-stream.png') });
+    if (nums.length !== N || !inOrder) throw new Error(`rendered ${nums.length} of ${N} tokens${inOrder ? '' : ', out of order'}`);
+    if (chars !== expected) throw new Error(`streamed ${chars} of ${expected} characters`);
+    if (!(frames < N)) throw new Error(`${frames} DOM updates for ${N} tokens: not batched`);
+  });
 } finally {
+  const logs = join(dir, 'ud', 'logs');
+  // The host's own figure: from the command to the view's ready message (the extension's log).
+  const find = (d) => existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? find(join(d, e.name)) : e.name === 'Switchyard.log' ? [join(d, e.name)] : [])) : [];
+  for (const f of find(logs)) {
+    const log = readFileSync(f, 'utf8');
+    const tutorMs = /tutor: panel ready in (\d+) ms(?: \(the view's own load: (\d+) ms\))?/.exec(log);
+    const planMs = /plan review: panel ready in (\d+) ms(?: \(the view's own load: (\d+) ms\))?/.exec(log);
+    if (tutorMs) { figures.tutor_open_host_ms = Number(tutorMs[1]); figures.tutor_view_load_ms = Number(tutorMs[2]); }
+    if (planMs) { figures.plan_open_host_ms = Number(planMs[1]); figures.plan_view_load_ms = Number(planMs[2]); }
+  }
+  writeFileSync(join(OUTPUT, 'webview-figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
+  console.log(`  webview figures: ${JSON.stringify(figures)}`);
   await browser.close();
   server.stop();
+  await anth.close();
 }
 const passed = results.filter(([, ok]) => ok).length;
 console.log(`${passed} passed, ${results.length - passed} failed`);

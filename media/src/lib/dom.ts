@@ -17,3 +17,10 @@ export const icon = (name: string) => el('span', { class: `codicon codicon-${nam
 export interface VsCodeApi<T> { postMessage(m: T): void; setState(s: unknown): void; getState(): unknown }
 declare function acquireVsCodeApi<T>(): VsCodeApi<T>;
 export const vscodeApi = <T>(): VsCodeApi<T> => acquireVsCodeApi<T>();
+
+/** The icon font's stylesheet, linked after the first render (its URL is on <body>, set by the host). */
+export function loadCodicons(): void {
+  const href = document.body.dataset.codicons;
+  if (!href || document.querySelector('link[data-codicons]')) return;
+  document.head.append(el('link', { rel: 'stylesheet', href, 'data-codicons': '' }));
+}

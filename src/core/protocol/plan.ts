@@ -15,7 +15,8 @@ const id = z.string().min(1).max(40);
 
 /** Webview -> host: validated before anything is done with it; unknown fields are refused. */
 export const FromPlanView = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('ready') }),
+  /** `ms`: how long the view took to load, from its document's start (the panel-open figure). */
+  z.strictObject({ type: z.literal('ready'), ms: z.number().nonnegative().max(600_000).optional() }),
   z.strictObject({ type: z.literal('editStep'), id, field: z.enum(['title', 'description', 'files', 'estimated_lines']), value: z.string().max(4_000) }),
   z.strictObject({ type: z.literal('moveStep'), id, direction: z.enum(['up', 'down']) }),
   z.strictObject({ type: z.literal('setStep'), id, status: z.enum(['pending', 'approved', 'rejected']) }),

@@ -23,6 +23,8 @@ export const ToTutorView = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('state'), turns: z.array(Turn), attachments: z.array(z.object({ id: z.string(), label: z.string(), tokens: z.number() })),
     meter: Meter, busy: z.boolean(), lane: z.string(), notice: z.string().nullable(),
+    /** The local server is stopped or failed and this window may start it. */
+    canStart: z.boolean(),
   }),
   /** Text of the streaming answer, in order: `seq` counts batches so that a lost one would show. */
   z.object({ type: z.literal('delta'), id: z.string(), seq: z.number(), text: z.string() }),
@@ -36,9 +38,11 @@ const MAX_CODE = 200_000;
 
 /** Webview -> host: validated before anything is done with it; unknown fields are refused. */
 export const FromTutorView = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('ready') }),
+  /** `ms`: how long the view took to load, from its document's start (the panel-open figure). */
+  z.strictObject({ type: z.literal('ready'), ms: z.number().nonnegative().max(600_000).optional() }),
   z.strictObject({ type: z.literal('send'), text: z.string().trim().min(1).max(MAX_TEXT) }),
   z.strictObject({ type: z.literal('stop') }),
+  z.strictObject({ type: z.literal('startServer') }),
   z.strictObject({ type: z.literal('newSession') }),
   z.strictObject({ type: z.literal('attachSelection') }),
   z.strictObject({ type: z.literal('attachFile') }),

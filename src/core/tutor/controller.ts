@@ -35,6 +35,9 @@ export interface TutorPorts {
   limits(): { short: number; window: number };
   /** Called before each answer: the host starts the local server when it can. */
   beforeSend?(): Promise<void>;
+  /** Whether the local server is stopped or failed and may be started from here; and starting it. */
+  canStart?(): boolean;
+  startServer?(): Promise<void>;
   log: { warn(s: string): void; info(s: string): void };
   /** How often streamed text is sent to the view (ms); the view batches its DOM updates per animation frame. */
   flushMs?: number;
@@ -76,6 +79,11 @@ export class TutorController {
       case 'ready': this.postState(); return;
       case 'send': return this.send(m.text);
       case 'stop': this.inflight?.ac.abort(); return;
+      case 'startServer':
+        if (!this.p.canStart?.()) { this.say('The local server is already running (or cannot be started from this window).'); return; }
+        await this.p.startServer?.();
+        this.postState();
+        return;
       case 'newSession':
         this.inflight?.ac.abort();
         this.turns = []; this.attachments = []; this.notice = null; this.full.clear();
@@ -145,7 +153,7 @@ export class TutorController {
   postState(): void {
     this.p.post({
       type: 'state', turns: this.turns, attachments: this.attachments.map(({ id, label, tokens }) => ({ id, label, tokens })),
-      meter: this.meter(), busy: this.inflight !== null, lane: this.p.lane(), notice: this.notice,
+      meter: this.meter(), busy: this.inflight !== null, lane: this.p.lane(), notice: this.notice, canStart: this.p.canStart?.() ?? false,
     });
   }
 
