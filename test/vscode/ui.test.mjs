@@ -279,6 +279,17 @@ try {
     if (chars !== expected) throw new Error(`streamed ${chars} of ${expected} characters`);
     if (!(frames < N)) throw new Error(`${frames} DOM updates for ${N} tokens: not batched`);
   });
+
+  await test('after a window reload, the Tutor and the plan review come back with their content', async () => {
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const tutorView = await frameWith('article.assistant', 60_000);
+    if (await tutorView.locator('article.user').count() < 1) throw new Error('the Tutor came back empty');
+    const planView = await frameWith('#goal', 60_000);
+    const goal = await planView.locator('#goal').innerText();
+    if (!/--json flag/.test(goal)) throw new Error(`plan review after reload: ${goal}`);
+    if (await planView.locator('#status', { hasText: 'approved' }).count() !== 1) throw new Error('the plan lost its approval');
+  });
 } finally {
   const logs = join(dir, 'ud', 'logs');
   // The host's own figure: from the command to the view's ready message (the extension's log).
