@@ -33,7 +33,7 @@ export interface SwitchyardApi {
    */
   callModel(o: import('./modelCalls.js').EditorCallOptions & { showError?: boolean }): Promise<{ text: string; provider: string; model: string; audit: string[]; cost_usd: number }>;
   /** The Tutor panel's figures: open-to-ready time, and what the view rendered of each answer against what was sent. */
-  tutorStats(): { openMs: number | null; renders: { sentChars: number; sentBatches: number; chars: number; batches: number; frames: number }[] };
+  tutorStats(): { openMs: number | null; viewLoadMs: number | null; renders: { sentChars: number; sentBatches: number; chars: number; batches: number; frames: number }[] };
   planOpenMs(): number | null;
 }
 
@@ -151,7 +151,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
         throw e;
       }
     },
-    tutorStats: () => ({ openMs: tutorPanel?.openMs ?? null, renders: [...(tutorPanel?.controller.renders.values() ?? [])] }),
+    tutorStats: () => ({ openMs: tutorPanel?.openMs ?? null, viewLoadMs: tutorPanel?.viewLoadMs ?? null, renders: [...(tutorPanel?.controller.renders.values() ?? [])] }),
     planOpenMs: () => planService?.review().openMs ?? null,
   };
 }

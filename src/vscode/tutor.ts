@@ -20,6 +20,8 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
   /** When the panel was asked to open, for the "opens in under 300 ms" figure (to the view's ready). */
   private openedAt: number | null = null;
   openMs: number | null = null;
+  /** The view's own share of it: from its document's start to its script saying ready. */
+  viewLoadMs: number | null = null;
 
   constructor(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, private readonly memento: vscode.Memento, private readonly policy: () => Policy,
     private readonly localOnly: () => boolean, calls: () => EditorModelCalls, private readonly runtime: () => RuntimeService,
@@ -119,6 +121,7 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
   protected onMessage(msg: FromTutorView): Promise<void> {
     if (msg.type === 'ready' && this.openedAt !== null) {
       this.openMs = performance.now() - this.openedAt;
+      this.viewLoadMs = msg.ms ?? null;
       this.openedAt = null;
       this.log.info(`tutor: panel ready in ${this.openMs.toFixed(0)} ms${msg.ms !== undefined ? ` (the view's own load: ${msg.ms.toFixed(0)} ms)` : ''}`);
     }

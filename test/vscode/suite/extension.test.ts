@@ -82,6 +82,36 @@ describe('Switchyard in the extension host', () => {
     assert.match(msg, /Request Judge Audit: the Judge audit is not available in this version yet/);
   });
 
+  it('the Tutor panel opens and its view says ready; its open time beside a bare webview, in the same window', async () => {
+    // A bare webview (one inline script that says ready) is the floor this VS Code sets for any panel.
+    const bare = async (): Promise<number> => {
+      const t0 = performance.now();
+      const panel = vscode.window.createWebviewPanel('switchyard.test.bare', 'bare', vscode.ViewColumn.Active, { enableScripts: true });
+      const ready = new Promise<void>((r) => { panel.webview.onDidReceiveMessage(() => r()); });
+      panel.webview.html = '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src \'none\'; script-src \'unsafe-inline\';"></head><body><script>acquireVsCodeApi().postMessage("ready")</script></body></html>';
+      await ready;
+      const ms = performance.now() - t0;
+      panel.dispose();
+      return ms;
+    };
+    const tutor = async (): Promise<number> => {
+      const before = api.tutorStats().openMs;
+      await vscode.commands.executeCommand('switchyard.tutor.open');
+      const ms = await until('the Tutor view says ready', () => { const m = api.tutorStats().openMs; return m !== null && m !== before && m; }, 30_000);
+      views.push(api.tutorStats().viewLoadMs ?? NaN);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await sleep(300);
+      return ms;
+    };
+    const b: number[] = [];
+    const t: number[] = [];
+    const views: number[] = [];
+    for (let i = 0; i < 3; i++) { b.push(await bare()); t.push(await tutor()); }
+    const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[1]!;
+    console.log(`      panel open to ready, median of 3: bare webview ${med(b).toFixed(0)} ms, Tutor ${med(t).toFixed(0)} ms (runs: bare ${b.map((x) => x.toFixed(0)).join('/')}, Tutor ${t.map((x) => x.toFixed(0)).join('/')}; of which the Tutor view's own load ${views.map((x) => x.toFixed(0)).join('/')})`);
+    assert.ok(t.every((x) => x > 0));
+  });
+
   it('Open Effective Policy shows the bundled policy as a read-only JSON document', async () => {
     await vscode.commands.executeCommand('switchyard.policy.open');
     const editor = await until('the policy editor', () => vscode.window.activeTextEditor?.document.uri.scheme === 'switchyard-policy' && vscode.window.activeTextEditor);
