@@ -1,8 +1,8 @@
 // The plan review's logic behind the webview, without VS Code: validated messages in, the review applied
 // and saved, the approved plan written as evidence, an approved step handed to the Implementer.
-import { isAbsolute, normalize, sep } from 'node:path';
 import type { Policy } from '../policy/schema.js';
 import { FromPlanView, type ToPlanView } from '../protocol/plan.js';
+import { relativeInside } from '../util/paths.js';
 import { validateMessage } from '../protocol/validate.js';
 import { applyReview, saveEvidence, stepLanes } from './review.js';
 import type { PlanRecord, PlanStep } from './schema.js';
@@ -20,14 +20,6 @@ export interface PlanPorts {
   /** Opens a workspace-relative file (already checked to stay inside the workspace). */
   openFile(relative: string): Promise<void>;
   log: { warn(s: string): void; info(s: string): void };
-}
-
-/** A workspace-relative path that stays inside the workspace, or null. */
-export function relativeInside(path: string): string | null {
-  if (isAbsolute(path) || /^[a-zA-Z]:/.test(path) || path.includes('\0')) return null;
-  const n = normalize(path);
-  if (n === '..' || n.startsWith(`..${sep}`) || n.startsWith('../')) return null;
-  return n;
 }
 
 export class PlanController {
