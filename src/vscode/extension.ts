@@ -1,4 +1,5 @@
 // Switchyard's adapter: builds the core with VS Code's services and wires commands, views and status bar.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { AuditLog } from '../core/evidence/auditLog.js';
@@ -35,10 +36,11 @@ export interface SwitchyardApi {
   /** The Tutor panel's figures: open-to-ready time, and what the view rendered of each answer against what was sent. */
   tutorStats(): { openMs: number | null; viewLoadMs: number | null; renders: { sentChars: number; sentBatches: number; chars: number; batches: number; frames: number }[] };
   planOpenMs(): number | null;
+  /** The last "Implement with Reflex Lane" result in this window. */
+  lastImplementation(): import('../core/implement/task.js').ImplementResult | null;
 }
 
 const TITLES: Record<string, string> = {
-  'switchyard.implement.reflex': 'Implement with Reflex Lane',
   'switchyard.judge.audit': 'Request Judge Audit',
   'switchyard.budget.show': 'Show Budget',
 };
@@ -102,6 +104,19 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     }
     return planService;
   };
+  let implementService: import('./implement.js').ImplementService | undefined;
+  const implementer = () => {
+    if (!implementService) {
+      const { ImplementService, classifyDiff } = lazy();
+      const classifyProposed: import('./implement.js').ClassifyProposed = (diff, root, changes) => {
+        const disk = (p: string) => { const f = join(root, p); return existsSync(f) ? readFileSync(f, 'utf8') : undefined; };
+        return classifyDiff(diff, { policy: policy.current.policy, repo: { readBase: async (p) => { const c = changes.find((x) => x.path === p); return c ? c.before ?? undefined : disk(p); }, readCurrent: async (p) => disk(p) } });
+      };
+      implementService = new ImplementService(() => policy.current.policy, localOnly, modelCalls, classifyProposed, log, () => afterCall());
+      context.subscriptions.push(implementService);
+    }
+    return implementService;
+  };
   const classify = new ClassifyChanges(lazy, () => policy.current.policy, log, audit, config.localOnly);
   const render = () => statusBar.update(policy.current.policy, localOnly());
   context.subscriptions.push(policy, statusBar, classify,
@@ -121,6 +136,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     vscode.commands.registerCommand('switchyard.tutor.open', () => tutor().show(vscode.ViewColumn.Beside)),
     vscode.window.registerWebviewPanelSerializer('switchyard.tutor', { deserializeWebviewPanel: async (panel) => tutor().attach(panel) }),
     vscode.commands.registerCommand('switchyard.plan.create', (args?: { goal?: string; fastDraft?: boolean }) => plans().create(args)),
+    vscode.commands.registerCommand('switchyard.implement.reflex', (arg?: { plan?: string; step?: import('../core/plan/schema.js').PlanStep } | vscode.Uri) => implementer().run(arg)),
     vscode.commands.registerCommand('switchyard.plan.open', (arg?: string | vscode.Uri) => plans().open(arg)),
     vscode.window.registerWebviewPanelSerializer('switchyard.plan', { deserializeWebviewPanel: async (panel, state) => plans().review().restore(panel, state) }),
     vscode.commands.registerCommand('switchyard.keys.set', (provider?: string) => setApiKey(context.secrets, log, provider)),
@@ -153,6 +169,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     },
     tutorStats: () => ({ openMs: tutorPanel?.openMs ?? null, viewLoadMs: tutorPanel?.viewLoadMs ?? null, renders: [...(tutorPanel?.controller.renders.values() ?? [])] }),
     planOpenMs: () => planService?.review().openMs ?? null,
+    lastImplementation: () => implementService?.last ?? null,
   };
 }
 

@@ -9,3 +9,4 @@ export { BudgetService } from './budget.js';
 export { RuntimeService } from './runtime.js';
 export { TutorPanel } from './tutor.js';
 export { PlanService } from './plan.js';
+export { ImplementService } from './implement.js';

@@ -76,7 +76,7 @@ describe('patches: applied in memory, or a clear error', () => {
   const files: Record<string, string> = { 'a.rs': 'fn a() {\n    1\n}\n', 'b.rs': 'x\ny\n' };
   const read = async (p: string) => files[p];
   it('search/replace blocks, fenced or not, several per file; an empty SEARCH creates a file', async () => {
-    const ans = `Here:\n\`\`\`rust\na.rs\n<<<<<<< SEARCH\n    1\n=======\n    2\n>>>>>>> REPLACE\n\`\`\`\n${block('y', 'z', 'b.rs')}${block('', 'new\n', 'c.rs')}`;
+    const ans = `Here:\n\`\`\`rust\na.rs\n<<<<<<< SEARCH\n    1\n=======\n    2\n>>>>>>> REPLACE\n\`\`\`\n${block('y', 'z', 'b.rs')}${block('', 'new', 'c.rs')}`;
     const ch = await applyAnswer(ans, read);
     assert.deepEqual(ch.map((c) => [c.path, c.after]), [['a.rs', 'fn a() {\n    2\n}\n'], ['b.rs', 'x\nz\n'], ['c.rs', 'new\n']]);
     assert.equal(ch[2]!.before, null);

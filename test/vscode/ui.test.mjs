@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { existsSync, readdirSync } from 'node:fs';
 import { CODE_SERVER, freePort, gitInit, launchBrowser, NODE24, OUTPUT, ROOT, startServer, workDir, xdgEnv } from './harness.mjs';
 // Cloud providers are test servers speaking their wire formats on 127.0.0.1 (run with `node --import tsx`).
-const { anthropicServer } = await import('../support/wireServers.ts');
+const { anthropicServer, openAiServer } = await import('../support/wireServers.ts');
 
 const vsix = process.argv[2];
 if (!vsix) { console.error('usage: ui.test.mjs SWITCHYARD.vsix'); process.exit(2); }
@@ -20,10 +20,11 @@ execFileSync(NODE24, [entry, ...common, '--install-extension', vsix], { env: xdg
 const tinyModel = join(dir, 'tiny.gguf');
 execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/llm/make-tiny-model.ts'), tinyModel], { cwd: ROOT, stdio: 'pipe' });
 const anth = await anthropicServer();
+const deepseek = await openAiServer('deepseek');
 mkdirSync(join(dir, 'ud', 'User'), { recursive: true });
 const settings = {
   'switchyard.runtime.binaryPath': join(ROOT, '.cache', 'llama', 'llama-server'), 'switchyard.runtime.modelPath': tinyModel,
-  'switchyard.providers.anthropic.baseUrl': anth.url,
+  'switchyard.providers.anthropic.baseUrl': anth.url, 'switchyard.providers.deepseek.baseUrl': deepseek.url,
 };
 const settingsPath = join(dir, 'ud', 'User', 'settings.json');
 writeFileSync(settingsPath, JSON.stringify(settings, null, 2));
@@ -290,6 +291,45 @@ try {
     if (!/--json flag/.test(goal)) throw new Error(`plan review after reload: ${goal}`);
     if (await planView.locator('#status', { hasText: 'approved' }).count() !== 1) throw new Error('the plan lost its approval');
   });
+
+  await test('right-click "Implement with Reflex Lane": the patch in the diff editor, Accept All, cargo checks it, the file changed on disk', async () => {
+    const ws = join(dir, 'ws');
+    execFileSync('git', ['-C', ws, 'checkout', '--', 'crates/core/src/lib.rs']); // undo the classify test's edit
+    // The local server is stopped, so the policy's fallback (DeepSeek, a test server here) writes the patch.
+    deepseek.queue.push({ kind: 'ok', text: 'crates/core/src/lib.rs\n<<<<<<< SEARCH\n        .filter(|w| !w.is_empty())\n=======\n        .filter(|w| !w.is_empty() && w.len() <= 64)\n>>>>>>> REPLACE\n' });
+    // Focus out of the webviews first: the explorer's lib.rs opens the file.
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'lib.rs' }).first().dblclick();
+    await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().waitFor({ timeout: 15_000 });
+    await runCommand('Switchyard: Set API Key');
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Set API Key' }).waitFor({ timeout: 10_000 });
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'DeepSeek' }).first().click();
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'DeepSeek API key' }).waitFor({ timeout: 10_000 });
+    await palette.fill('sk-UITESTdeepseek0123456789');
+    await page.keyboard.press('Enter');
+    await page.locator('.notifications-toasts .notification-toast', { hasText: 'DeepSeek API key saved' }).first().waitFor({ timeout: 15_000 });
+    await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().click();
+    const lines = page.locator('.monaco-editor .view-lines', { hasText: 'pub fn tokenize' }).first();
+    await lines.waitFor({ timeout: 15_000 });
+    await lines.click({ button: 'right' });
+    await page.locator('.context-view .action-label', { hasText: 'Implement with Reflex Lane' }).first().click();
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Implement with Reflex Lane' }).waitFor({ timeout: 10_000 });
+    await palette.fill('ignore words longer than 64 characters in tokenize');
+    await page.keyboard.press('Enter');
+    await page.locator('.tabs-container .tab', { hasText: 'proposed' }).first().waitFor({ timeout: 60_000 });
+    const review = page.locator('.notifications-toasts .notification-toast', { hasText: 'review the proposed patch' }).first();
+    await review.waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: join(OUTPUT, 'implement-diff.png') });
+    const text = await review.innerText();
+    if (!/lane local_reflex/.test(text) || !/deepseek/.test(text)) throw new Error(`review toast: ${text}`);
+    await review.locator('.monaco-button', { hasText: 'Accept All' }).click();
+    await page.locator('.notifications-toasts .notification-toast', { hasText: 'passed on attempt 1' }).first().waitFor({ timeout: 180_000 });
+    const lib = readFileSync(join(ws, 'crates', 'core', 'src', 'lib.rs'), 'utf8');
+    if (!/w\.len\(\) <= 64/.test(lib)) throw new Error('the file on disk did not change');
+    const evidence = readdirSync(join(ws, '.switchyard', 'evidence')).filter((d) => d.startsWith('impl-'));
+    if (evidence.length !== 1 || !existsSync(join(ws, '.switchyard', 'evidence', evidence[0], 'manifest.sha256'))) throw new Error(`evidence: ${evidence}`);
+    await page.screenshot({ path: join(OUTPUT, 'implement-passed.png') });
+  });
 } finally {
   const logs = join(dir, 'ud', 'logs');
   // The host's own figure: from the command to the view's ready message (the extension's log).
@@ -306,6 +346,7 @@ try {
   await browser.close();
   server.stop();
   await anth.close();
+  await deepseek.close();
 }
 const passed = results.filter(([, ok]) => ok).length;
 console.log(`${passed} passed, ${results.length - passed} failed`);

@@ -27,7 +27,7 @@ export interface Proposal {
   changes: FileChange[];
   diff: string;
   classification: Classification;
-  served: { provider: string; model: string; rule: string };
+  served: { provider: string; model: string; rule: string; fallback: boolean };
   /** High risk: needs a cloud Judge's approval before the task can be approved (GR-002, GR-003). */
   requires_judge: boolean;
   /** Why this change went to the cloud, when it did. */
@@ -165,7 +165,7 @@ export async function implement(p: ImplementPorts, i: ImplementInput): Promise<I
       requiresJudge ||= c.high_risk;
 
       p.stage(`attempt ${n}: waiting for your review…`);
-      const review = await p.review({ attempt: n, changes, diff, classification: c, served: who, requires_judge: c.high_risk, cloud_why: cloudWhy });
+      const review = await p.review({ attempt: n, changes, diff, classification: c, served: { ...who, fallback: r.escalated }, requires_judge: c.high_risk, cloud_why: cloudWhy });
       if (review.decision === 'reject') {
         attempts.push({ attempt: n, ...who, outcome: 'rejected', detail: 'rejected in the preview', lines: c.lines_changed, flags: c.risk_flags });
         await rollback();

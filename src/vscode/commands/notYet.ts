@@ -2,7 +2,6 @@
 import * as vscode from 'vscode';
 
 export const NOT_YET: Record<string, string> = {
-  'switchyard.implement.reflex': 'the Reflex Lane Implementer',
   'switchyard.judge.audit': 'the Judge audit',
 };
 
