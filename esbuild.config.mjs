@@ -6,7 +6,8 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 // mainFields: prefer ESM builds; jsonc-parser's UMD build hides its requires from the bundler.
-const base = { mainFields: ['module', 'main'], bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
+// keepNames: error classes are told apart by name (the SDKs' APIConnectionError and friends), minified or not.
+const base = { mainFields: ['module', 'main'], bundle: true, sourcemap: !production, minify: production, keepNames: true, logLevel: 'warning', legalComments: 'none' };
 
 // ESM-only dependencies (web-tree-sitter's loader) read import.meta.url; give CommonJS bundles a real one.
 const nodeShim = { define: { 'import.meta.url': '__sy_import_meta_url' }, banner: { js: "var __sy_import_meta_url = require('url').pathToFileURL(__filename).href;" } };

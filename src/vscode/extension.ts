@@ -7,7 +7,6 @@ import { JudgeCodeActions } from './codeActions.js';
 import { ClassifyChanges } from './commands/classifyChanges.js';
 import type { ExplainPanel } from './commands/explain.js';
 import { setApiKey } from './commands/keysSet.js';
-import { notYet, NOT_YET } from './commands/notYet.js';
 import { EffectivePolicyProvider, openEffectivePolicy, POLICY_SCHEME } from './commands/policyOpen.js';
 import { config } from './config.js';
 import { PolicyService } from './policyService.js';
@@ -38,12 +37,9 @@ export interface SwitchyardApi {
   planOpenMs(): number | null;
   /** The last "Implement with Reflex Lane" result in this window. */
   lastImplementation(): import('../core/implement/task.js').ImplementResult | null;
+  /** The last Judge verdict in this window, with where it was saved. */
+  lastVerdict(): (import('../core/judge/judge.js').JudgeResult & { evidence: string }) | null;
 }
-
-const TITLES: Record<string, string> = {
-  'switchyard.judge.audit': 'Request Judge Audit',
-  'switchyard.budget.show': 'Show Budget',
-};
 
 export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const t0 = performance.now();
@@ -117,6 +113,14 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     }
     return implementService;
   };
+  let judgeService: import('./judge.js').JudgeService | undefined;
+  const judge = () => {
+    if (!judgeService) {
+      judgeService = new (lazy().JudgeService)(lazy, () => policy.current.policy, modelCalls, log, () => afterCall());
+      context.subscriptions.push(judgeService);
+    }
+    return judgeService;
+  };
   const classify = new ClassifyChanges(lazy, () => policy.current.policy, log, audit, config.localOnly);
   const render = () => statusBar.update(policy.current.policy, localOnly());
   context.subscriptions.push(policy, statusBar, classify,
@@ -124,7 +128,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     policy.onDidChange(render),
     vscode.workspace.onDidChangeConfiguration((e) => { if (config.affects(e, 'localOnly')) render(); }),
     vscode.workspace.registerTextDocumentContentProvider(POLICY_SCHEME, new EffectivePolicyProvider(policy)),
-    vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new JudgeCodeActions(), { providedCodeActionKinds: JudgeCodeActions.kinds }),
+    vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new JudgeCodeActions((uri, code) => judgeService?.verdictOf.get(`${uri}#${code}`)), { providedCodeActionKinds: JudgeCodeActions.kinds }),
     vscode.window.registerWebviewPanelSerializer('switchyard.explain', { deserializeWebviewPanel: async (panel) => explain().attach(panel) }),
     vscode.commands.registerCommand('switchyard.policy.open', openEffectivePolicy),
     vscode.commands.registerCommand('switchyard.budget.show', () => budget().show()),
@@ -133,14 +137,15 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     vscode.commands.registerCommand('switchyard.runtime.switchModel', () => runtime().switchModel()),
     vscode.window.registerWebviewPanelSerializer('switchyard.budget', { deserializeWebviewPanel: async (panel) => budget().attach(panel) }),
     vscode.commands.registerCommand('switchyard.route.explain', () => explain().show()),
-    vscode.commands.registerCommand('switchyard.tutor.open', () => tutor().show(vscode.ViewColumn.Beside)),
+    vscode.commands.registerCommand('switchyard.tutor.open', (arg?: { ask?: string; attach?: { uri: string; start: number; end: number } }) =>
+      (typeof arg?.ask === 'string' ? tutor().ask(arg.ask, arg.attach) : tutor().show(vscode.ViewColumn.Beside))),
+    vscode.commands.registerCommand('switchyard.judge.audit', (arg?: import('./judge.js').JudgeArg) => judge().run(arg)),
     vscode.window.registerWebviewPanelSerializer('switchyard.tutor', { deserializeWebviewPanel: async (panel) => tutor().attach(panel) }),
     vscode.commands.registerCommand('switchyard.plan.create', (args?: { goal?: string; fastDraft?: boolean }) => plans().create(args)),
     vscode.commands.registerCommand('switchyard.implement.reflex', (arg?: { plan?: string; step?: import('../core/plan/schema.js').PlanStep } | vscode.Uri) => implementer().run(arg)),
     vscode.commands.registerCommand('switchyard.plan.open', (arg?: string | vscode.Uri) => plans().open(arg)),
     vscode.window.registerWebviewPanelSerializer('switchyard.plan', { deserializeWebviewPanel: async (panel, state) => plans().review().restore(panel, state) }),
     vscode.commands.registerCommand('switchyard.keys.set', (provider?: string) => setApiKey(context.secrets, log, provider)),
-    ...Object.keys(NOT_YET).map((id) => vscode.commands.registerCommand(id, notYet(id, TITLES[id] ?? id))),
   );
   render();
   // Reading the workspace policy and the ledger is I/O: it happens after activate() returns.
@@ -170,6 +175,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     tutorStats: () => ({ openMs: tutorPanel?.openMs ?? null, viewLoadMs: tutorPanel?.viewLoadMs ?? null, renders: [...(tutorPanel?.controller.renders.values() ?? [])] }),
     planOpenMs: () => planService?.review().openMs ?? null,
     lastImplementation: () => implementService?.last ?? null,
+    lastVerdict: () => judgeService?.last ?? null,
   };
 }
 

@@ -106,7 +106,8 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
   private async report(root: vscode.Uri, r: ImplementResult): Promise<void> {
     const ev = vscode.Uri.file(join(r.evidence, 'result.json'));
     if (r.status === 'passed') {
-      const pick = await vscode.window.showInformationMessage(`Switchyard: ${r.message}`, 'Open Evidence', 'Roll Back');
+      const pick = await vscode.window.showInformationMessage(`Switchyard: ${r.message}`, ...(r.requires_judge ? ['Request Judge Audit'] : []), 'Open Evidence', 'Roll Back');
+      if (pick === 'Request Judge Audit') await vscode.commands.executeCommand('switchyard.judge.audit', { task: r.evidence });
       if (pick === 'Open Evidence') await vscode.window.showTextDocument(ev);
       if (pick === 'Roll Back' && r.applied) {
         await this.write(root, r.applied.map((c) => ({ path: c.path, text: c.before })));

@@ -10,3 +10,4 @@ export { RuntimeService } from './runtime.js';
 export { TutorPanel } from './tutor.js';
 export { PlanService } from './plan.js';
 export { ImplementService } from './implement.js';
+export { JudgeService } from './judge.js';

@@ -118,6 +118,18 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
     super.show(column);
   }
 
+  /** Opens the Tutor and asks it something for the user (from a code action), with the lines it is about. */
+  async ask(text: string, attach?: { uri: string; start: number; end: number }): Promise<void> {
+    this.show(vscode.ViewColumn.Beside);
+    if (attach) {
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(attach.uri));
+      const range = new vscode.Range(Math.max(0, attach.start - 3), 0, Math.min(doc.lineCount - 1, attach.end + 3), Number.MAX_SAFE_INTEGER);
+      this.controller.attachText(`${vscode.workspace.asRelativePath(doc.uri)}:${range.start.line + 1}-${range.end.line + 1}`, doc.getText(range));
+    }
+    await this.controller.handle({ type: 'send', text });
+    void this.memento.update(SESSION_KEY, this.controller.snapshot());
+  }
+
   protected onMessage(msg: FromTutorView): Promise<void> {
     if (msg.type === 'ready' && this.openedAt !== null) {
       this.openMs = performance.now() - this.openedAt;

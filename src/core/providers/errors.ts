@@ -54,8 +54,8 @@ export function toCallError(err: unknown, where: string, signal?: AbortSignal): 
   if (/Timeout/.test(`${e.name ?? ''} ${(err as { constructor?: { name?: string } } | null)?.constructor?.name ?? ''}`)) return new CallError('timeout', `${where}: timed out`);
   const cls = `${e.name ?? ''} ${(err as { constructor?: { name?: string } } | null)?.constructor?.name ?? ''}`;
   if (/ConnectionError/.test(cls) || e.name === 'TypeError' && /fetch failed|terminated|socket|other side closed/i.test(e.message ?? '')) {
-    const cause = e.cause as { code?: string; message?: string } | undefined;
-    const detail = cause?.code ?? cause?.message ?? e.message ?? '';
+    const cause = e.cause as { code?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
+    const detail = cause?.code ?? cause?.cause?.code ?? ([cause?.message, cause?.cause?.message].filter(Boolean).join(': ') || e.message || '');
     if (/ECONNREFUSED/.test(String(detail)) || /ECONNREFUSED/.test(String((cause as { cause?: { code?: string } })?.cause?.code ?? ''))) {
       return new CallError('unavailable', `${where}: connection refused (is the server running?)`);
     }

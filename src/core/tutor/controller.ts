@@ -125,6 +125,9 @@ export class TutorController {
 
   private say(text: string): void { this.notice = text; this.postState(); this.notice = null; }
 
+  /** Attaches text from the host (an "Ask the Tutor to Explain" action). */
+  attachText(label: string, text: string): void { this.attach({ label, text }); }
+
   private attach(a: { label: string; text: string }): void {
     if (this.attachments.length >= MAX_ATTACHMENTS) { this.say(`At most ${MAX_ATTACHMENTS} attachments per message.`); return; }
     const cut = a.text.length > MAX_ATTACHMENT_CHARS;
