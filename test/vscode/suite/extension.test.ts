@@ -106,6 +106,24 @@ describe('Switchyard in the extension host', () => {
     assert.ok(t.every((x) => x > 0));
   });
 
+  it('the light bulb offers the Judge on a selection, and on a plan file', async () => {
+    const plans = vscode.Uri.joinPath(folder(), '.switchyard', 'plans');
+    const plan = vscode.Uri.joinPath(plans, 'plan-test.json');
+    await vscode.workspace.fs.writeFile(plan, new TextEncoder().encode('{"id": "plan-test"}\n'));
+    const titles = async (uri: vscode.Uri, range: vscode.Range) => {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const editor = await vscode.window.showTextDocument(doc);
+      editor.selection = new vscode.Selection(range.start, range.end);
+      return (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, editor.selection)).map((a) => a.title);
+    };
+    assert.ok((await titles(plan, new vscode.Range(0, 0, 0, 0))).includes('Switchyard: Request Judge Audit of this plan'));
+    const src = (await vscode.workspace.findFiles('**/*.rs', '**/target/**', 1))[0]!;
+    assert.ok((await titles(src, new vscode.Range(0, 0, 2, 0))).includes('Switchyard: Request Judge Audit'));
+    assert.ok(!(await titles(src, new vscode.Range(0, 0, 0, 0))).includes('Switchyard: Request Judge Audit'), 'not on an empty selection without a diagnostic');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.workspace.fs.delete(plans, { recursive: true });
+  });
+
   it('Open Effective Policy shows the bundled policy as a read-only JSON document', async () => {
     await vscode.commands.executeCommand('switchyard.policy.open');
     const editor = await until('the policy editor', () => vscode.window.activeTextEditor?.document.uri.scheme === 'switchyard-policy' && vscode.window.activeTextEditor);
