@@ -153,6 +153,16 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const t = setTimeout(() => { try { budget(); } catch (e) { log.error(`budget: ${(e as Error).message}`); } }, 0);
   context.subscriptions.push({ dispose: () => clearTimeout(t) });
   context.subscriptions.push(policy.onDidChange(() => budgetService?.refresh()));
+  // §8: spec compliance diagnostics, once the policy is read (a later timer, not activation time).
+  let specs: import('./specCompliance.js').SpecCompliance | undefined;
+  const st = setTimeout(() => {
+    try {
+      specs = new (lazy().SpecCompliance)(() => policy.current.policy);
+      context.subscriptions.push(specs, policy.onDidChange(() => void specs?.scan()));
+      void specs.scan();
+    } catch (e) { log.error(`spec compliance: ${(e as Error).message}`); }
+  }, 0);
+  context.subscriptions.push({ dispose: () => clearTimeout(st) });
   const activationMs = performance.now() - t0;
   log.info(`Switchyard activated in ${activationMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (untrusted workspace: workspace policy ignored, no tools run)'}`);
   return {

@@ -11,3 +11,4 @@ export { TutorPanel } from './tutor.js';
 export { PlanService } from './plan.js';
 export { ImplementService } from './implement.js';
 export { JudgeService } from './judge.js';
+export { SpecCompliance } from './specCompliance.js';

@@ -59,6 +59,15 @@ async function findCommand(title) {
   throw new Error(`"${title}" never appeared in the command palette`);
 }
 async function runCommand(title) { await findCommand(title); await page.keyboard.press('Enter'); }
+/** Ctrl+. (Quick Fix…) until the action widget lists `text`: code actions are computed after the key on a busy machine. */
+async function codeAction(text) {
+  const item = page.locator('.action-widget .action-label, .action-widget .monaco-list-row', { hasText: text }).first();
+  for (let attempt = 0; attempt < 4; attempt++) {
+    await page.keyboard.press('Control+.');
+    try { await item.waitFor({ state: 'visible', timeout: 8_000 }); return item; } catch { await page.keyboard.press('Escape'); await page.waitForTimeout(1_000); }
+  }
+  throw new Error(`the code actions never offered "${text}"`);
+}
 const statusItem = (text) => page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: text }).first();
 
 try {
@@ -354,11 +363,29 @@ try {
     await page.keyboard.press('Home');
     await page.keyboard.press('Shift+ArrowDown');
     await page.keyboard.press('Shift+ArrowDown');
-    await page.keyboard.press('Control+.');
-    const item = page.locator('.action-widget .action-label, .action-widget .monaco-list-row', { hasText: 'Request Judge Audit' }).first();
-    await item.waitFor({ state: 'visible', timeout: 15_000 });
+    await codeAction('Request Judge Audit');
     await page.screenshot({ path: join(OUTPUT, 'judge-lightbulb.png') });
     await page.keyboard.press('Escape');
+  });
+
+  await test('a spec without the Model & Runtime section is flagged, and the quick fix inserts it from the policy', async () => {
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'docs' }).first().click();
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'word-filter-spec.md' }).first().dblclick();
+    await page.locator('.tabs-container .tab', { hasText: 'word-filter-spec.md' }).first().waitFor({ timeout: 15_000 });
+    await runCommand('View: Focus Problems');
+    await page.locator('.markers-panel .monaco-list-row', { hasText: 'no "Model & Runtime (Spec Overrides)" section' }).first().waitFor({ timeout: 20_000 });
+    await page.locator('.tabs-container .tab', { hasText: 'word-filter-spec.md' }).first().click();
+    await page.locator('.monaco-editor .view-line', { hasText: 'Spec: ignore very' }).first().click();
+    const fix = await codeAction('Insert the "Model & Runtime (Spec Overrides)" section');
+    await fix.click();
+    await page.locator('.monaco-editor .view-line', { hasText: 'Policy: docs/MODEL-POLICY.md (version: 2.0.0)' }).first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(OUTPUT, 'spec-quick-fix.png') });
+    await page.keyboard.press('Control+S');
+    const end = Date.now() + 10_000;
+    while (!readFileSync(join(dir, 'ws', 'docs', 'word-filter-spec.md'), 'utf8').includes('## Model & Runtime (Spec Overrides)')) {
+      if (Date.now() > end) throw new Error('the inserted section was not saved');
+      await page.waitForTimeout(200);
+    }
   });
 } finally {
   const logs = join(dir, 'ud', 'logs');
