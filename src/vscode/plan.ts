@@ -11,9 +11,8 @@ import type { PlanRecord } from '../core/plan/schema.js';
 import type { Policy } from '../core/policy/schema.js';
 import { FromPlanView, type ToPlanView } from '../core/protocol/plan.js';
 import { CallFailed } from '../core/providers/call.js';
-import type { EditorModelCalls } from './modelCalls.js';
+import { signalOf, type EditorModelCalls } from './modelCalls.js';
 import { PanelHost } from './panelHost.js';
-import { signalOf } from './modelCalls.js';
 
 const root = (): vscode.Uri | undefined => vscode.workspace.workspaceFolders?.[0]?.uri;
 const plansDir = (r: vscode.Uri) => join(r.fsPath, '.switchyard', 'plans');
