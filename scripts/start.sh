@@ -31,11 +31,17 @@ if [ -z "${SWITCHYARD_RUNTIME_BINARY:-}" ] && ! command -v vllm >/dev/null && ! 
     mkdir -p "$RUN/models"
     MODEL="$RUN/models/switchyard-tiny-random-weights.gguf"
     [ -f "$MODEL" ] || npx tsx scripts/llm/make-tiny-model.ts "$MODEL" >/dev/null
-    node -e '
-      const fs = require("fs"); const [file, bin, model] = process.argv.slice(1);
-      const s = JSON.parse(fs.readFileSync(file, "utf8"));
-      s["switchyard.runtime.binaryPath"] ??= bin; s["switchyard.runtime.modelPath"] ??= model;
-      fs.writeFileSync(file, JSON.stringify(s, null, 2));' "$RUN/ud/User/settings.json" "$ROOT/.cache/llama/llama-server" "$MODEL"
+    # Machine-scoped settings: in the user settings and in code-server's remote machine settings (the
+    # workbench may read them from either, and after a window reload only from the latter).
+    mkdir -p "$RUN/ud/Machine"
+    [ -f "$RUN/ud/Machine/settings.json" ] || echo '{}' > "$RUN/ud/Machine/settings.json"
+    for file in "$RUN/ud/User/settings.json" "$RUN/ud/Machine/settings.json"; do
+      node -e '
+        const fs = require("fs"); const [file, bin, model] = process.argv.slice(1);
+        const s = JSON.parse(fs.readFileSync(file, "utf8"));
+        s["switchyard.runtime.binaryPath"] ??= bin; s["switchyard.runtime.modelPath"] ??= model;
+        fs.writeFileSync(file, JSON.stringify(s, null, 2));' "$file" "$ROOT/.cache/llama/llama-server" "$MODEL"
+    done
     echo "[start] local lane: llama.cpp with a tiny random-weight model ($MODEL); start it from the status bar" >&2
   else
     echo "[start] llama-server could not be built; the local lane needs vLLM, llama-server or an external endpoint" >&2
