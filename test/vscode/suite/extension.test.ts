@@ -1,7 +1,7 @@
 // Wiring tests in a real VS Code extension host: what the extension registers and how it reacts.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SwitchyardApi } from '../../../src/vscode/extension.js';
@@ -270,6 +270,33 @@ describe('model calls from the editor', () => {
     const settings = JSON.stringify(vscode.workspace.getConfiguration('switchyard'));
     assert.ok(!settings.includes(key));
     assert.ok(!readFileSync(api.auditPath(), 'utf8').includes(key));
+  });
+
+  it('a Judge audit of a file: findings become diagnostics, an invented citation says UNVERIFIED, and each offers its code actions', async () => {
+    // The Anthropic key is in SecretStorage (test above); no OpenAI key, so the chain's Opus answers.
+    const lib = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, 'crates', 'core', 'src', 'lib.rs');
+    const f = (line: number, quote: string, severity = 'medium') => ({ severity, file: 'crates/core/src/lib.rs', line_start: line, line_end: line, quote, rationale: `about line ${line}` });
+    anth.queue.push({ kind: 'ok', text: JSON.stringify({ verdict: 'request_changes', summary: 'two allocations', findings: [
+      f(1, "//! The demo workspace's library crate"), f(4, 'pub fn tokenize(text: &str) -> Vec<String> {', 'high'), f(12, 'pub fn word_counts(text: &str)'), f(400, 'fn invented()', 'low')] }) });
+    const r = await vscode.commands.executeCommand<{ verdict: string; provider: string; findings: { verified: boolean }[]; unreliable: boolean }>('switchyard.judge.audit', { uri: lib.toString() });
+    assert.equal(r.provider, 'anthropic');
+    assert.equal(r.verdict, 'request_changes');
+    assert.deepEqual(r.findings.map((x) => x.verified), [true, true, true, false]);
+    assert.equal(r.unreliable, false, 'one bad citation in four is shown, not retried');
+    const diags = vscode.languages.getDiagnostics(lib).filter((d) => String(d.code ?? '').startsWith('judge-'));
+    assert.equal(diags.length, 4);
+    assert.match(diags.find((d) => d.range.start.line === 3)!.message, /^Judge \(high\): about line 4/);
+    assert.equal(diags.find((d) => d.range.start.line === 3)!.severity, vscode.DiagnosticSeverity.Error);
+    assert.match(diags.find((d) => d.range.start.line === 399)!.message, /UNVERIFIED citation \(lines 400-400 do not exist/);
+    const doc = await vscode.workspace.openTextDocument(lib);
+    await vscode.window.showTextDocument(doc);
+    const at4 = diags.find((d) => d.range.start.line === 3)!;
+    const titles = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', lib, new vscode.Range(3, 0, 3, 5))).map((a) => a.title);
+    for (const t of ['Switchyard: Open the Judge\'s Evidence', 'Switchyard: Audit Again', 'Switchyard: Ask the Tutor to Explain', 'Switchyard: Request Judge Audit']) assert.ok(titles.includes(t), `${t} in ${titles.join(', ')}`);
+    assert.ok(at4);
+    const saved = api.lastVerdict()!.evidence;
+    assert.ok(existsSync(saved) && existsSync(join(saved, '..', 'manifest.sha256')) && existsSync(join(saved, '..', 'bundle.txt')));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('Show Budget opens the Budget view', async () => {
