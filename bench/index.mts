@@ -5,6 +5,7 @@ import { benchLedger } from './ledger.js';
 import { benchRuntime } from './runtime.js';
 import { benchExtension } from './extension.js';
 import { benchRouter, type Figure } from './router.js';
+import { benchWebviews } from './webviews.js';
 
 const sections: [string, () => Figure[] | Promise<Figure[]>][] = [
   ['router (issue 2)', () => benchRouter()],
@@ -13,6 +14,7 @@ const sections: [string, () => Figure[] | Promise<Figure[]>][] = [
   ['model calls (issue 5)', () => benchCalls()],
   ['budget ledger (issue 6)', () => benchLedger()],
   ['local runtime (issue 7)', () => benchRuntime()],
+  ['webviews (issue 8, measured by the UI tests)', () => benchWebviews()],
 ];
 
 for (const [title, run] of sections) {

@@ -1,19 +1,13 @@
 // The Budget view: spend per day and per role and provider as bar charts (inline SVG), the costliest tasks,
 // reservations in flight, the month-end projection, and a way to edit the caps. DOM APIs only, no HTML from data.
 import { ToBudgetView, type FromBudgetView } from '../../src/core/protocol/budget.js';
+import { el, vscodeApi } from './lib/dom.js';
 
-declare function acquireVsCodeApi(): { postMessage(m: FromBudgetView): void; setState(s: unknown): void; getState(): unknown };
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi<FromBudgetView>();
 const app = document.getElementById('app')!;
 const SVG = 'http://www.w3.org/2000/svg';
 const money = (n: number) => `$${n.toFixed(n !== 0 && n < 0.01 ? 4 : 2)}`;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  for (const c of children) e.append(c);
-  return e;
-}
 
 /** Horizontal bars: one row per label, scaled to the largest value (or to `max`). */
 function bars(id: string, title: string, rows: [string, number][], max?: number): HTMLElement {

@@ -1,16 +1,10 @@
 // The Explain Routing Decisions view. Renders with DOM APIs only (textContent): no HTML from data.
 import { ToExplainView, type FromExplainView } from '../../src/core/protocol/explain.js';
+import { el, vscodeApi } from './lib/dom.js';
 
-declare function acquireVsCodeApi(): { postMessage(m: FromExplainView): void; setState(s: unknown): void; getState(): unknown };
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi<FromExplainView>();
 const app = document.getElementById('app')!;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  for (const c of children) e.append(c);
-  return e;
-}
 
 function render(s: Extract<ToExplainView, { type: 'state' }>): void {
   const open = el('button', { id: 'open-policy', type: 'button' }, 'Open Effective Policy');

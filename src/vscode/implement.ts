@@ -95,7 +95,6 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
       return undefined;
     } finally {
       this.afterCall();
-      for (const k of [...this.proposed.keys()]) if (k.includes(taskId)) this.proposed.delete(k);
     }
     this.last = result;
     this.log.info(`implementer ${taskId}: ${result.status}: ${result.message}`);
@@ -123,11 +122,13 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
 
   /** The diff editor for each changed file, then Accept All / Choose Hunks / Reject. */
   private async review(root: vscode.Uri, p: Proposal): Promise<Review> {
+    const shown: string[] = [];
     for (const c of p.changes) {
       const right = vscode.Uri.from({ scheme: PROPOSED_SCHEME, path: `/${c.path}`, query: `task=${p.attempt}-${randomBytes(3).toString('hex')}` });
       this.proposed.set(right.toString(), c.after);
+      shown.push(right.toString());
       let left = vscode.Uri.joinPath(root, c.path);
-      if (c.before === null) { left = right.with({ query: `${right.query}-empty` }); this.proposed.set(left.toString(), ''); }
+      if (c.before === null) { left = right.with({ query: `${right.query}-empty` }); this.proposed.set(left.toString(), ''); shown.push(left.toString()); }
       this.changed.fire(right);
       await vscode.commands.executeCommand('vscode.diff', left, right, `${c.path} ↔ proposed (attempt ${p.attempt}, ${p.served.provider}/${p.served.model})`, { preview: false });
     }
@@ -138,6 +139,7 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
     const all = hunks(p.changes);
     const pick = await vscode.window.showInformationMessage(`Switchyard: review the proposed patch: ${facts.join(' · ')}.${why}${judge}`, { modal: false }, 'Accept All', ...(all.length > 1 ? ['Choose Hunks…'] : []), 'Reject');
     await this.closeDiffs();
+    for (const k of shown) this.proposed.delete(k); // the virtual documents go with their diff editors
     if (pick === 'Accept All') return { decision: 'accept', changes: p.changes };
     if (pick === 'Choose Hunks…') {
       const items = all.map((h) => ({ label: `${h.path} ${h.header}`, description: `+${h.added} -${h.removed}`, detail: h.preview, picked: true, key: `${h.path}#${h.index}` }));

@@ -8,6 +8,11 @@ import { webviewHtml, webviewOptions } from './webviewHtml.js';
 export abstract class PanelHost<In extends { type: string }, Out> implements vscode.Disposable {
   protected panel: vscode.WebviewPanel | undefined;
   private ready = false;
+  /** When a new panel was asked for; cleared at the view's ready message. */
+  private openedAt: number | null = null;
+  /** From the command to the view's ready message (the panel-open figure), and the view's own share of it. */
+  openMs: number | null = null;
+  viewLoadMs: number | null = null;
   protected readonly disposables: vscode.Disposable[] = [];
 
   constructor(protected readonly extensionUri: vscode.Uri, protected readonly log: vscode.LogOutputChannel,
@@ -20,6 +25,7 @@ export abstract class PanelHost<In extends { type: string }, Out> implements vsc
 
   show(column: vscode.ViewColumn = vscode.ViewColumn.Active): void {
     if (this.panel) { this.panel.reveal(); this.post(); return; }
+    this.openedAt = performance.now();
     this.attach(vscode.window.createWebviewPanel(this.view.type, this.view.title, column, webviewOptions(this.extensionUri)));
   }
 
@@ -37,7 +43,16 @@ export abstract class PanelHost<In extends { type: string }, Out> implements vsc
   private receive(raw: unknown): void {
     const msg = validateMessage(this.view.incoming, raw, this.view.script, (s) => this.log.warn(s));
     if (!msg) return;
-    if (msg.type === 'ready') this.ready = true;
+    if (msg.type === 'ready') {
+      this.ready = true;
+      if (this.openedAt !== null) {
+        const ms = (msg as { ms?: number }).ms;
+        this.openMs = performance.now() - this.openedAt;
+        this.viewLoadMs = ms ?? null;
+        this.openedAt = null;
+        this.log.info(`${this.view.script} view: panel ready in ${this.openMs.toFixed(0)} ms${ms !== undefined ? ` (the view's own load: ${ms.toFixed(0)} ms)` : ''}`);
+      }
+    }
     void Promise.resolve(this.onMessage(msg)).catch((e: unknown) => this.log.error(`${this.view.script} view: ${(e as Error).message}`));
     if (msg.type === 'ready') this.post();
   }

@@ -19,8 +19,6 @@ const plansDir = (r: vscode.Uri) => join(r.fsPath, '.switchyard', 'plans');
 
 export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
   readonly controller: PlanController;
-  private openedAt: number | null = null;
-  openMs: number | null = null;
 
   constructor(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, policy: () => Policy, localOnly: () => boolean) {
     super(extensionUri, log, { type: 'switchyard.plan', script: 'plan', title: 'Switchyard Plan Review', incoming: FromPlanView });
@@ -45,7 +43,6 @@ export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
   }
 
   open(record: PlanRecord, path: string): void {
-    this.openedAt = performance.now();
     this.controller.load(record, path);
     this.show();
   }
@@ -60,14 +57,7 @@ export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
     }
   }
 
-  protected onMessage(msg: FromPlanView): Promise<void> {
-    if (msg.type === 'ready' && this.openedAt !== null) {
-      this.openMs = performance.now() - this.openedAt;
-      this.openedAt = null;
-      this.log.info(`plan review: panel ready in ${this.openMs.toFixed(0)} ms${msg.ms !== undefined ? ` (the view's own load: ${msg.ms.toFixed(0)} ms)` : ''}`);
-    }
-    return this.controller.handle(msg);
-  }
+  protected onMessage(msg: FromPlanView): Promise<void> { return this.controller.handle(msg); }
 
   protected state(): null { return null; }
 }

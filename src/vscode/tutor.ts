@@ -17,11 +17,6 @@ const SESSION_KEY = 'switchyard.tutor.session';
 export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
   readonly controller: TutorController;
   private lastEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
-  /** When the panel was asked to open, for the "opens in under 300 ms" figure (to the view's ready). */
-  private openedAt: number | null = null;
-  openMs: number | null = null;
-  /** The view's own share of it: from its document's start to its script saying ready. */
-  viewLoadMs: number | null = null;
 
   constructor(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, private readonly memento: vscode.Memento, private readonly policy: () => Policy,
     private readonly localOnly: () => boolean, calls: () => EditorModelCalls, private readonly runtime: () => RuntimeService,
@@ -113,11 +108,6 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
     await rt.start();
   }
 
-  override show(column?: vscode.ViewColumn): void {
-    this.openedAt = performance.now();
-    super.show(column);
-  }
-
   /** Opens the Tutor and asks it something for the user (from a code action), with the lines it is about. */
   async ask(text: string, attach?: { uri: string; start: number; end: number }): Promise<void> {
     this.show(vscode.ViewColumn.Beside);
@@ -131,12 +121,6 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
   }
 
   protected onMessage(msg: FromTutorView): Promise<void> {
-    if (msg.type === 'ready' && this.openedAt !== null) {
-      this.openMs = performance.now() - this.openedAt;
-      this.viewLoadMs = msg.ms ?? null;
-      this.openedAt = null;
-      this.log.info(`tutor: panel ready in ${this.openMs.toFixed(0)} ms${msg.ms !== undefined ? ` (the view's own load: ${msg.ms.toFixed(0)} ms)` : ''}`);
-    }
     return this.controller.handle(msg).finally(() => {
       if (msg.type !== 'rendered' && msg.type !== 'copy') void this.memento.update(SESSION_KEY, this.controller.snapshot());
     });

@@ -73,6 +73,16 @@ async function codeAction(text, prepare) {
   }
   throw new Error(`the code actions never offered "${text}"`);
 }
+/** "Set API Key" as a person does it: the palette, the provider, the key in the password box. */
+async function setApiKey(provider, key) {
+  await runCommand('Switchyard: Set API Key');
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Set API Key' }).waitFor({ timeout: 10_000 });
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: provider }).first().click();
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: `${provider} API key` }).waitFor({ timeout: 10_000 });
+  await palette.fill(key);
+  await page.keyboard.press('Enter');
+  await page.locator('.notifications-toasts .notification-toast', { hasText: `${provider} API key saved` }).first().waitFor({ timeout: 15_000 });
+}
 const statusItem = (text) => page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: text }).first();
 
 try {
@@ -178,14 +188,7 @@ try {
   }
 
   await test('Set API Key stores the Anthropic key from the palette', async () => {
-    await runCommand('Switchyard: Set API Key');
-    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Set API Key' }).waitFor({ timeout: 10_000 });
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Anthropic' }).first().click();
-    await palette.waitFor({ state: 'visible', timeout: 10_000 });
-    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Anthropic API key' }).waitFor({ timeout: 10_000 });
-    await palette.fill('sk-ant-api03-UITESTKEY0123456789');
-    await page.keyboard.press('Enter');
-    await page.locator('.notifications-toasts .notification-toast', { hasText: 'Anthropic API key saved' }).first().waitFor({ timeout: 15_000 });
+    await setApiKey('Anthropic', 'sk-ant-api03-UITESTKEY0123456789');
   });
 
   await test('Plan a Change: the Architect writes a plan against the cloud test server; its steps and confidence show; a step is approved', async () => {
@@ -308,13 +311,7 @@ try {
     // Focus out of the webviews first: the explorer's lib.rs opens the file.
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'lib.rs' }).first().dblclick();
     await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().waitFor({ timeout: 15_000 });
-    await runCommand('Switchyard: Set API Key');
-    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Set API Key' }).waitFor({ timeout: 10_000 });
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'DeepSeek' }).first().click();
-    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'DeepSeek API key' }).waitFor({ timeout: 10_000 });
-    await palette.fill('sk-UITESTdeepseek0123456789');
-    await page.keyboard.press('Enter');
-    await page.locator('.notifications-toasts .notification-toast', { hasText: 'DeepSeek API key saved' }).first().waitFor({ timeout: 15_000 });
+    await setApiKey('DeepSeek', 'sk-UITESTdeepseek0123456789');
     await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().click();
     const lines = page.locator('.monaco-editor .view-lines', { hasText: 'pub fn tokenize' }).first();
     await lines.waitFor({ timeout: 15_000 });
@@ -342,13 +339,7 @@ try {
   await test('Request Judge Audit from the palette: the cloud Judge\'s findings appear in the Problems panel', async () => {
     oai.queue.push({ kind: 'ok', text: JSON.stringify({ verdict: 'request_changes', summary: 'tokenize allocates per word', findings: [
       { severity: 'high', file: 'crates/core/src/lib.rs', line_start: 4, line_end: 4, quote: 'pub fn tokenize(text: &str) -> Vec<String> {', rationale: 'Returning Vec<String> allocates every word; consider an iterator.' }] }) });
-    await runCommand('Switchyard: Set API Key');
-    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Set API Key' }).waitFor({ timeout: 10_000 });
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'OpenAI' }).first().click();
-    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'OpenAI API key' }).waitFor({ timeout: 10_000 });
-    await palette.fill('sk-proj-UITESTopenai0123456789');
-    await page.keyboard.press('Enter');
-    await page.locator('.notifications-toasts .notification-toast', { hasText: 'OpenAI API key saved' }).first().waitFor({ timeout: 15_000 });
+    await setApiKey('OpenAI', 'sk-proj-UITESTopenai0123456789');
     await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().click();
     await runCommand('Switchyard: Request Judge Audit');
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'This file' }).first().click();
@@ -398,8 +389,8 @@ try {
   const find = (d) => existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? find(join(d, e.name)) : e.name === 'Switchyard.log' ? [join(d, e.name)] : [])) : [];
   for (const f of find(logs)) {
     const log = readFileSync(f, 'utf8');
-    const tutorMs = /tutor: panel ready in (\d+) ms(?: \(the view's own load: (\d+) ms\))?/.exec(log);
-    const planMs = /plan review: panel ready in (\d+) ms(?: \(the view's own load: (\d+) ms\))?/.exec(log);
+    const tutorMs = /tutor view: panel ready in (\d+) ms(?: \(the view's own load: (\d+) ms\))?/.exec(log);
+    const planMs = /plan view: panel ready in (\d+) ms(?: \(the view's own load: (\d+) ms\))?/.exec(log);
     if (tutorMs) { figures.tutor_open_host_ms = Number(tutorMs[1]); figures.tutor_view_load_ms = Number(tutorMs[2]); }
     if (planMs) { figures.plan_open_host_ms = Number(planMs[1]); figures.plan_view_load_ms = Number(planMs[2]); }
   }
