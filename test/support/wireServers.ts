@@ -22,6 +22,8 @@ export interface WireServer {
   /** Behaviours for the next requests, in order; after them, `fallback`. */
   queue: Behaviour[];
   fallback: Behaviour;
+  /** The vector of one embeddings input (default: a toy function of the text's length). */
+  embed?: (text: string) => number[];
   close(): Promise<void>;
 }
 
@@ -75,8 +77,11 @@ export function openAiServer(flavour: 'openai' | 'deepseek' | 'moonshot' = 'open
     if (req.method === 'GET' && /\/models$/.test(path)) { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ object: 'list', data: [{ id: 'test-model', object: 'model' }] })); return; }
     if (/\/embeddings$/.test(path)) {
       const input = Array.isArray(body.input) ? body.input as string[] : [String(body.input)];
+      if (s.queue[0]?.kind === 'status') { const b = next(s) as Extract<Behaviour, { kind: 'status' }>; statusReply(res, b, { error: { message: `injected ${b.status}`, type: b.status === 429 ? 'rate_limit_error' : 'server_error', param: null, code: null } }); return; }
+      const vec = s.embed ?? ((t: string) => Array.from({ length: 8 }, (_, k) => ((t.length * (k + 1)) % 7) / 7));
+      const tokens = Math.ceil(input.join(' ').length / 4);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ object: 'list', model: body.model, data: input.map((t, index) => ({ object: 'embedding', index, embedding: Array.from({ length: 8 }, (_, k) => ((t.length * (k + 1)) % 7) / 7) })), usage: { prompt_tokens: input.join(' ').length, total_tokens: input.join(' ').length } }));
+      res.end(JSON.stringify({ object: 'list', model: body.model, data: input.map((t, index) => ({ object: 'embedding', index, embedding: vec(t) })), usage: { prompt_tokens: tokens, total_tokens: tokens } }));
       return;
     }
     if (!/\/chat\/completions$/.test(path)) { statusReply(res, { kind: 'status', status: 404 }, { error: { message: `no route ${path}`, type: 'invalid_request_error' } }); return; }

@@ -82,6 +82,11 @@ export interface CallResult {
   timings: { ttft_ms: number | null; total_ms: number }; attempts: Attempt[]; audit: string[]; escalated: boolean;
 }
 
+export interface EmbedResult {
+  call_id: string; decision: RouteDecision; provider: ProviderId; model: string; served_model: string; dim: number;
+  vectors: number[][]; usage: Usage; cost_usd: number; audit: string[]; fallback: boolean;
+}
+
 /** A guardrail refused the call (exit 3 in the CLI). */
 export class CallRefused extends Error {
   constructor(readonly guardrail: string | null, message: string, readonly decision: RouteDecision | null, readonly audit: string[]) { super(message); this.name = 'CallRefused'; }
@@ -122,6 +127,132 @@ export class ModelCaller {
   async note(kind: AuditKind, text: string, ctx: { role: RoleId; task_id?: string | null; call_id?: string }): Promise<void> {
     this.p.audit.append({ ts: new Date().toISOString(), kind, source: this.p.source, audit: this.redactor.redact(text), role: ctx.role, task_id: ctx.task_id ?? null, ...(ctx.call_id ? { call_id: ctx.call_id } : {}) });
     await this.p.audit.flush?.();
+  }
+
+  /**
+   * Embeddings through the same path: the router's chain for the embeddings role (bge-m3 on the local runtime,
+   * OpenAI embeddings as fallback unless local_only), the worst case reserved for a cloud model, every fallback
+   * audited. The result names the model that served: vectors of different models never mix.
+   */
+  async embed(o: { input: string[]; task_id?: string; signal?: AbortSignal }): Promise<EmbedResult> {
+    try {
+      return await this.runEmbed(o);
+    } finally {
+      await this.p.audit.flush?.();
+      await this.p.provenance.flush?.();
+    }
+  }
+
+  private async runEmbed(o: { input: string[]; task_id?: string; signal?: AbortSignal }): Promise<EmbedResult> {
+    const now = this.p.now ?? (() => performance.now());
+    const t0 = now();
+    const policy = this.p.policy();
+    const callId = randomUUID();
+    const taskId = o.task_id ?? null;
+    const role: RoleId = 'embeddings';
+    const lines: string[] = [];
+    const attempts: Attempt[] = [];
+    const signal = o.signal ?? new AbortController().signal;
+    const text = o.input.join('\n');
+    const audit = (kind: AuditKind, t: string, extra: Partial<AuditEntry> = {}) => {
+      const line = this.redactor.redact(t);
+      lines.push(line);
+      this.p.audit.append({ ts: new Date().toISOString(), kind, source: this.p.source, audit: line, call_id: callId, task_id: taskId, role, ...extra });
+    };
+    const request = { role, ...(o.task_id ? { task_id: o.task_id } : {}), context_estimate: estimateTokens(text) } as RouteRequest;
+    const decision = this.decide(request, policy, taskId);
+    audit('decision', decision.audit, { decision });
+    const provenance = (outcome: ProvenanceRecord['outcome'], extra: Partial<ProvenanceRecord>) => this.p.provenance.append(this.redactor.deep({
+      ts: new Date().toISOString(), call_id: callId, task_id: taskId, parent_call: null, role, rule: decision.rule, provider: null, model: null,
+      request_sha256: sha256(canonicalJson({ input: o.input })), route_sha256: decision.provenance.request_sha256, policy_sha256: decision.provenance.policy_sha256,
+      inputs: { ...request, inputs: o.input.length, local_only: decision.local_only }, outcome, attempts, escalations: [], usage: null, cost_usd: 0, cost_pico: 0,
+      timings: { ttft_ms: null, total_ms: Math.round(now() - t0) }, ...extra,
+    }));
+    if (decision.refused || !decision.model) {
+      const msg = decision.refused?.message ?? `no embeddings model (rule ${decision.rule})`;
+      provenance('refused', { error: msg });
+      throw new CallRefused(decision.refused?.guardrail ?? null, msg, decision, lines);
+    }
+    const localOnly = effectiveLocalOnly(request, policy, { local_only_setting: this.p.localOnlySetting() });
+    const retry = this.p.retry ?? DEFAULT_RETRY;
+    const sleep = this.p.sleep ?? abortableSleep;
+    const chain: ModelRef[] = [{ provider: decision.provider as ProviderId, model: decision.model, tier: decision.tier }, ...decision.fallbacks];
+    let lastError: CallError | null = null;
+    for (let i = 0; i < chain.length; i++) {
+      const ref = chain[i]!;
+      const next = chain[i + 1];
+      const moveOn = (why: string) => audit('fallback', `GR-005: ${name(ref)} -> ${next ? name(next) : 'none (chain exhausted)'}: ${why}`, { from: name(ref), to: next ? name(next) : null });
+      if (localOnly && ref.provider !== 'local') { moveOn('GR-009 local_only forbids a cloud model'); continue; }
+      const adapter = this.p.adapters[ref.provider];
+      if (!adapter?.embed) { lastError = new CallError('unavailable', `${ref.provider}: no embeddings adapter`); moveOn(lastError.message); continue; }
+      const apiKey = await this.p.key(ref.provider);
+      this.redactor.add(apiKey);
+      if (ref.provider !== 'local' && !apiKey) { lastError = new CallError('no_key', `${ref.provider}: no API key (run "Switchyard: Set API Key", or set ${ref.provider.toUpperCase()}_API_KEY for the CLI)`); moveOn(lastError.message); continue; }
+      const baseURL = await this.p.baseUrl(ref.provider);
+      if (ref.provider === 'local' && !baseURL) { lastError = new CallError('unavailable', 'local: no local model server is running and no endpoint is configured'); moveOn(lastError.message); continue; }
+      const prices = pricesFor(policy, ref.provider, ref.model);
+      let reservation: string | null = null;
+      if (ref.provider !== 'local') {
+        if (!prices) { lastError = new CallError('bad_request', `${name(ref)}: no price in the policy's price table, so its spend cannot be capped`); moveOn(lastError.message); continue; }
+        const r = await this.p.budget.reserve({ role, tier: ref.tier, provider: ref.provider, model: ref.model, task_id: taskId, pico: worstCasePico(promptTokens(text, ref.provider), 0, prices) });
+        if (!r.ok) {
+          audit('refusal', r.message, { guardrail: 'GR-011', from: name(ref) });
+          provenance('refused', { provider: ref.provider, model: ref.model, error: r.message });
+          throw new CallRefused('GR-011', r.message, decision, lines);
+        }
+        reservation = r.id;
+      }
+      for (let attempt = 0; ; attempt++) {
+        const ta = now();
+        try {
+          const res = await adapter.embed({ provider: ref.provider, model: ref.model, baseURL, apiKey }, o.input, signal);
+          if (res.vectors.length !== o.input.length || res.vectors.some((v) => v.length === 0 || v.length !== res.vectors[0]!.length)) {
+            throw new CallError('invalid_output', `${name(ref)} returned ${res.vectors.length} vectors for ${o.input.length} inputs, or vectors of differing sizes`);
+          }
+          const usage = res.usage.reported ? res.usage : { ...ZERO_USAGE, input_tokens: estimateTokens(text) };
+          const cost = prices ? costPico(usage, prices) : 0;
+          if (reservation) this.p.budget.commit(reservation, cost, usage);
+          else this.p.budget.record?.({ role, tier: ref.tier, provider: ref.provider, model: ref.model, task_id: taskId, pico: cost, usage });
+          attempts.push({ provider: ref.provider, model: ref.model, try: attempt + 1, outcome: 'ok', ms: Math.round(now() - ta) });
+          const dim = res.vectors[0]!.length;
+          audit('call', `embeddings: ${name(ref)} embedded ${o.input.length} input(s) (dimension ${dim}, ${usage.input_tokens} tokens, $${picoToUsd(cost).toFixed(6)}, ${Math.round(now() - t0)} ms)${i > 0 ? ` after ${i} fallback step(s)` : ''}`, { from: name(ref) });
+          provenance('ok', { provider: ref.provider, model: ref.model, usage, cost_pico: cost, cost_usd: picoToUsd(cost), timings: { ttft_ms: null, total_ms: Math.round(now() - t0) } });
+          return { call_id: callId, decision, provider: ref.provider, model: ref.model, served_model: res.model, dim, vectors: res.vectors, usage, cost_usd: picoToUsd(cost), audit: lines, fallback: i > 0 };
+        } catch (raw) {
+          const err = raw instanceof CallError ? raw : new CallError('server', String((raw as Error)?.message ?? raw));
+          lastError = err;
+          attempts.push({ provider: ref.provider, model: ref.model, try: attempt + 1, outcome: err.kind, ms: Math.round(now() - ta), error: this.redactor.redact(err.message) });
+          if (err.kind === 'cancelled' || signal.aborted) {
+            if (reservation) this.p.budget.release(reservation);
+            provenance('cancelled', { provider: ref.provider, model: ref.model, error: 'cancelled' });
+            throw new CallFailed('cancelled', 'cancelled', attempts, lines, decision);
+          }
+          if (err.kind === 'transport_refused') {
+            if (reservation) this.p.budget.release(reservation);
+            audit('refusal', err.message, { guardrail: 'GR-009', from: name(ref) });
+            provenance('refused', { provider: ref.provider, model: ref.model, error: err.message });
+            throw new CallRefused('GR-009', err.message, decision, lines);
+          }
+          const wait = err.opts.retryAfterMs ?? Math.min(retry.capMs, retry.baseMs * 2 ** attempt);
+          if (err.retryable && attempt < retry.max && wait <= retry.maxRetryAfterMs) {
+            audit('retry', `GR-005: ${name(ref)} ${err.kind}${err.opts.status ? ` (${err.opts.status})` : ''}; retry ${attempt + 1} of ${retry.max} in ${Math.round(wait)} ms`, { from: name(ref), to: name(ref) });
+            try { await sleep(wait, signal); } catch {
+              if (reservation) this.p.budget.release(reservation);
+              provenance('cancelled', { provider: ref.provider, model: ref.model, error: 'cancelled' });
+              throw new CallFailed('cancelled', 'cancelled', attempts, lines, decision);
+            }
+            continue;
+          }
+          if (reservation) this.p.budget.release(reservation);
+          moveOn(`${err.kind}: ${err.message}`);
+          break;
+        }
+      }
+    }
+    const msg = `every embeddings model the policy allows failed; last error: ${lastError?.message ?? 'none available'}`;
+    audit('failure', `GR-005: ${msg}`);
+    provenance('failed', { error: msg });
+    throw new CallFailed(lastError?.kind ?? 'unavailable', msg, attempts, lines, decision);
   }
 
   async call(o: CallOptions): Promise<CallResult> {

@@ -1,0 +1,153 @@
+// Stage 0: the deterministic context every role starts from (MODEL-POLICY.md §1: no LLM). A lexical index of
+// the workspace, optionally an embeddings index (hybrid ranking), and the git history of the files a task
+// touches; `context` turns a query into a bounded, explained block of snippets for a prompt.
+import { EmbeddingIndex, type Embedder } from './embeddings.js';
+import { harvest, renderHistory, type History } from './git.js';
+import { LexicalIndex } from './lexical.js';
+import { explainLine, rank, snippet, type Ranked, type Semantic } from './rank.js';
+import { listFiles, loadText, MAX_FILE_BYTES } from './walk.js';
+
+export interface Progress { phase: 'listing' | 'reading' | 'embedding'; done: number; total: number }
+
+export interface BuildStats {
+  files: number; indexed: number; skipped: { binary: number; too_large: number; unreadable: number };
+  terms: number; ms: number; embedded: number; embeddings: { model: string; dim: number } | null; notes: string[];
+}
+
+export interface Stage0Options {
+  root: string;
+  exclude?: string[];
+  maxFileBytes?: number;
+  /** Embeddings are off without one. */
+  embedder?: Embedder | null;
+  /** Where the vectors are kept between sessions. */
+  embeddingsFile?: string;
+  /** Reads at most this many files at once. */
+  concurrency?: number;
+}
+
+export interface QueryResult {
+  query: string;
+  results: Ranked[];
+  history: History | null;
+  /** Why the ranking is lexical only, when it is. */
+  semantic: { model: string } | { unavailable: string };
+  ms: number;
+}
+
+export interface ContextBlock extends QueryResult { text: string; chars: number }
+
+async function pool<T>(items: T[], n: number, f: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) await f(items[next++]!);
+  }));
+}
+
+export class Stage0 {
+  readonly lexical = new LexicalIndex();
+  readonly embeddings = new EmbeddingIndex();
+  stats: BuildStats | null = null;
+  constructor(readonly o: Stage0Options) {}
+
+  get built(): boolean { return this.stats !== null; }
+
+  async build(o: { onProgress?: (p: Progress) => void; signal?: AbortSignal } = {}): Promise<BuildStats> {
+    const t0 = performance.now();
+    o.onProgress?.({ phase: 'listing', done: 0, total: 0 });
+    const files = await listFiles(this.o.root, { exclude: this.o.exclude, signal: o.signal, onDir: (n) => o.onProgress?.({ phase: 'listing', done: n, total: 0 }) });
+    const skipped = { binary: 0, too_large: 0, unreadable: 0 };
+    const keepText = !!this.o.embedder;
+    const texts: { path: string; text: string }[] = [];
+    let done = 0;
+    const seen = new Set(files);
+    for (const p of this.lexical.paths()) if (!seen.has(p)) this.lexical.remove(p);
+    await pool(files, this.o.concurrency ?? 16, async (path) => {
+      if (o.signal?.aborted) throw new Error('cancelled');
+      const r = await loadText(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
+      if ('text' in r) { this.lexical.add(path, r.text); if (keepText) texts.push(r); }
+      else { skipped[r.skipped]++; this.lexical.remove(path); }
+      if (++done % 200 === 0 || done === files.length) o.onProgress?.({ phase: 'reading', done, total: files.length });
+    });
+    let embedded = 0;
+    const notes: string[] = [];
+    if (this.o.embedder) {
+      if (this.o.embeddingsFile && this.embeddings.size === 0) await this.embeddings.load(this.o.embeddingsFile);
+      texts.sort((a, b) => (a.path < b.path ? -1 : 1));
+      try {
+        embedded = (await this.embeddings.update(texts, this.o.embedder, { signal: o.signal, onProgress: (d, t) => o.onProgress?.({ phase: 'embedding', done: d, total: t }) })).embedded;
+        if (this.o.embeddingsFile) await this.embeddings.save(this.o.embeddingsFile);
+      } catch (e) {
+        notes.push(`embeddings not built: ${(e as Error).message}; ranking is lexical only`);
+      }
+      notes.push(...this.embeddings.notes.splice(0));
+    }
+    this.stats = {
+      files: files.length, indexed: this.lexical.size, skipped, terms: this.lexical.terms, ms: Math.round(performance.now() - t0), embedded,
+      embeddings: this.embeddings.model ? { model: this.embeddings.model, dim: this.embeddings.dim } : null, notes,
+    };
+    return this.stats;
+  }
+
+  /** A file was saved, created or deleted: the lexical index follows at once (vectors at the next build). */
+  async refresh(path: string): Promise<void> {
+    const r = await loadText(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
+    if ('text' in r) this.lexical.add(path, r.text); else this.lexical.remove(path);
+  }
+  forget(path: string): void { this.lexical.remove(path); this.embeddings.remove(path); }
+
+  async query(query: string, o: { k?: number; touched?: string[]; lambda?: number; semantic?: boolean; signal?: AbortSignal } = {}): Promise<QueryResult> {
+    if (!this.built) await this.build({ signal: o.signal });
+    const t0 = performance.now();
+    const history = o.touched?.length ? await harvest(this.o.root, o.touched) : null;
+    let semantic: Semantic | undefined;
+    let missing = 'embeddings are off (switchyard.context.embeddings)';
+    if (this.o.embedder && o.semantic !== false) {
+      if (!this.embeddings.model || this.embeddings.size === 0) missing = 'the embeddings index is empty (see the Stage 0 build notes)';
+      else {
+        try {
+          const r = await this.o.embedder.embed([query], o.signal);
+          if (r.model !== this.embeddings.model || r.dim !== this.embeddings.dim) {
+            missing = `the query was embedded by ${r.provider}/${r.model} (dimension ${r.dim}), the index holds ${this.embeddings.provider}/${this.embeddings.model}: vectors of two models are never compared`;
+          } else {
+            semantic = { model: r.model, query: Float32Array.from(r.vectors[0]!), vector: (p) => this.embeddings.vector(p), paths: () => this.embeddings.paths() };
+          }
+        } catch (e) {
+          missing = `the query could not be embedded: ${(e as Error).message}`;
+        }
+      }
+    }
+    const results = rank(this.lexical, query, { k: o.k, lambda: o.lambda, ...(history ? { git: history } : {}), ...(semantic ? { semantic } : { semanticMissing: missing }) });
+    return { query, results, history, semantic: semantic ? { model: semantic.model } : { unavailable: missing }, ms: Math.round((performance.now() - t0) * 100) / 100 };
+  }
+
+  /** The prompt block for a role: the ranked files' best snippets within `maxChars`, and their history. */
+  async context(o: { query: string; touched?: string[]; maxChars?: number; k?: number; signal?: AbortSignal }): Promise<ContextBlock> {
+    const q = await this.query(o.query, { k: o.k ?? 6, touched: o.touched, signal: o.signal });
+    const max = o.maxChars ?? 12_000;
+    const terms = this.lexical.queryTerms(o.query);
+    const parts: string[] = [`Stage 0 context (deterministic retrieval for: ${JSON.stringify(o.query.slice(0, 200))}; ${'model' in q.semantic ? `hybrid with ${q.semantic.model}` : `lexical only: ${q.semantic.unavailable}`})`];
+    let used = parts[0]!.length;
+    for (const r of q.results) {
+      const loaded = await loadText(this.o.root, r.path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
+      if (!('text' in loaded)) continue;
+      const s = snippet(loaded.text, terms, 40);
+      const block = `--- ${r.path} lines ${s.start}-${s.end} (${explainLine(r)})\n${s.text}`;
+      if (used + block.length > max) {
+        const room = max - used - 200;
+        if (room < 400) break;
+        parts.push(`${block.slice(0, room)}\n[... cut to fit the context budget]`);
+        used = max;
+        break;
+      }
+      parts.push(block);
+      used += block.length;
+    }
+    if (q.history && q.history.commits.length > 0) {
+      const h = `--- recent history of ${o.touched!.join(', ')}\n${renderHistory(q.history)}`;
+      if (used + h.length <= max) { parts.push(h); used += h.length; }
+    }
+    const text = parts.join('\n\n');
+    return { ...q, text, chars: text.length };
+  }
+}
