@@ -6,7 +6,9 @@ import { benchRuntime } from './runtime.js';
 import { benchExtension } from './extension.js';
 import { benchRouter, type Figure } from './router.js';
 import { benchWebviews } from './webviews.js';
+import { benchRetrieval } from './retrieval.js';
 
+const only = process.env.BENCH_ONLY;
 const sections: [string, () => Figure[] | Promise<Figure[]>][] = [
   ['router (issue 2)', () => benchRouter()],
   ['extension (issue 3)', () => benchExtension()],
@@ -15,9 +17,11 @@ const sections: [string, () => Figure[] | Promise<Figure[]>][] = [
   ['budget ledger (issue 6)', () => benchLedger()],
   ['local runtime (issue 7)', () => benchRuntime()],
   ['webviews (issue 8, measured by the UI tests)', () => benchWebviews()],
+  ['stage 0 retrieval (issue 11)', () => benchRetrieval()],
 ];
 
 for (const [title, run] of sections) {
+  if (only && !title.includes(only)) continue;
   console.log(`\n## ${title}`);
   for (const f of await run()) {
     const goal = f.goal ? `  (goal ${f.goal}: ${f.ok ? 'met' : 'NOT met'})` : '';

@@ -2,7 +2,7 @@
 // combined with fixed weights into one relevance in [0, 1]; then MMR picks a diverse top k. Every number that
 // went into a file's place is kept in its `why`, and ties break on the path: the same inputs, the same list.
 import type { History } from './git.js';
-import { round, type LexicalIndex, type TermScore } from './lexical.js';
+import { round, sparseCosine, type LexicalIndex, type TermScore } from './lexical.js';
 
 export const WEIGHTS = {
   hybrid: { lexical: 0.6, semantic: 0.3, git: 0.1 },
@@ -94,12 +94,18 @@ export function rank(index: LexicalIndex, query: string, o: RankOptions = {}): R
   const chosen: Ranked[] = [];
   const left = cand.sort((a, b) => b.relevance - a.relevance || byPath(a.path, b.path));
   const measure: 'embedding' | 'tfidf' = o.semantic ? 'embedding' : 'tfidf';
+  const sparse = new Map<string, ReturnType<LexicalIndex['vector']>>();
+  const tfidf = (p: string) => { if (!sparse.has(p)) sparse.set(p, index.vector(p)); return sparse.get(p)!; };
+  const pairs = new Map<string, number>();
   const sim = (a: string, b: string) => {
-    if (o.semantic) {
-      const va = o.semantic.vector(a), vb = o.semantic.vector(b);
-      if (va && vb) return cosine(va, vb);
+    const key = `${a}\0${b}`;
+    let v = pairs.get(key);
+    if (v === undefined) {
+      const va = o.semantic?.vector(a), vb = o.semantic?.vector(b);
+      v = va && vb ? cosine(va, vb) : sparseCosine(tfidf(a), tfidf(b));
+      pairs.set(key, v);
     }
-    return index.similarity(a, b);
+    return v;
   };
   while (chosen.length < k && left.length > 0) {
     let best = -1, bestScore = -Infinity, bestSim = 0, bestTo: string | null = null;

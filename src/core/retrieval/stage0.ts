@@ -5,13 +5,13 @@ import { EmbeddingIndex, type Embedder } from './embeddings.js';
 import { harvest, renderHistory, type History } from './git.js';
 import { LexicalIndex } from './lexical.js';
 import { explainLine, rank, snippet, type Ranked, type Semantic } from './rank.js';
-import { listFiles, loadText, MAX_FILE_BYTES } from './walk.js';
+import { listFiles, loadText, loadTextSync, MAX_FILE_BYTES } from './walk.js';
 
 export interface Progress { phase: 'listing' | 'reading' | 'embedding'; done: number; total: number }
 
 export interface BuildStats {
   files: number; indexed: number; skipped: { binary: number; too_large: number; unreadable: number };
-  terms: number; ms: number; embedded: number; embeddings: { model: string; dim: number } | null; notes: string[];
+  terms: number; ms: number; phases: { list_ms: number; index_ms: number; embed_ms: number }; embedded: number; embeddings: { model: string; dim: number } | null; notes: string[];
 }
 
 export interface Stage0Options {
@@ -22,7 +22,7 @@ export interface Stage0Options {
   embedder?: Embedder | null;
   /** Where the vectors are kept between sessions. */
   embeddingsFile?: string;
-  /** Reads at most this many files at once. */
+  /** Files read and indexed between two yields to the event loop (default 64). */
   concurrency?: number;
 }
 
@@ -37,13 +37,6 @@ export interface QueryResult {
 
 export interface ContextBlock extends QueryResult { text: string; chars: number }
 
-async function pool<T>(items: T[], n: number, f: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) await f(items[next++]!);
-  }));
-}
-
 export class Stage0 {
   readonly lexical = new LexicalIndex();
   readonly embeddings = new EmbeddingIndex();
@@ -56,19 +49,29 @@ export class Stage0 {
     const t0 = performance.now();
     o.onProgress?.({ phase: 'listing', done: 0, total: 0 });
     const files = await listFiles(this.o.root, { exclude: this.o.exclude, signal: o.signal, onDir: (n) => o.onProgress?.({ phase: 'listing', done: n, total: 0 }) });
+    const tList = performance.now();
     const skipped = { binary: 0, too_large: 0, unreadable: 0 };
     const keepText = !!this.o.embedder;
     const texts: { path: string; text: string }[] = [];
     let done = 0;
     const seen = new Set(files);
     for (const p of this.lexical.paths()) if (!seen.has(p)) this.lexical.remove(p);
-    await pool(files, this.o.concurrency ?? 16, async (path) => {
+    // Batches of files read and indexed synchronously, yielding to the event loop between batches so the
+    // extension host stays responsive; `concurrency` is the batch size.
+    const batch = this.o.concurrency ?? 64;
+    for (let i = 0; i < files.length; i += batch) {
       if (o.signal?.aborted) throw new Error('cancelled');
-      const r = await loadText(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
-      if ('text' in r) { this.lexical.add(path, r.text); if (keepText) texts.push(r); }
-      else { skipped[r.skipped]++; this.lexical.remove(path); }
-      if (++done % 200 === 0 || done === files.length) o.onProgress?.({ phase: 'reading', done, total: files.length });
-    });
+      for (const path of files.slice(i, i + batch)) {
+        const r = loadTextSync(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
+        if ('text' in r) { this.lexical.add(path, r.text); if (keepText) texts.push(r); }
+        else { skipped[r.skipped]++; this.lexical.remove(path); }
+        done++;
+      }
+      if (done % 256 < batch || done === files.length) o.onProgress?.({ phase: 'reading', done, total: files.length });
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    this.lexical.prepare();
+    const tIndex = performance.now();
     let embedded = 0;
     const notes: string[] = [];
     if (this.o.embedder) {
@@ -83,7 +86,8 @@ export class Stage0 {
       notes.push(...this.embeddings.notes.splice(0));
     }
     this.stats = {
-      files: files.length, indexed: this.lexical.size, skipped, terms: this.lexical.terms, ms: Math.round(performance.now() - t0), embedded,
+      files: files.length, indexed: this.lexical.size, skipped, terms: this.lexical.terms, ms: Math.round(performance.now() - t0),
+      phases: { list_ms: Math.round(tList - t0), index_ms: Math.round(tIndex - tList), embed_ms: Math.round(performance.now() - tIndex) }, embedded,
       embeddings: this.embeddings.model ? { model: this.embeddings.model, dim: this.embeddings.dim } : null, notes,
     };
     return this.stats;

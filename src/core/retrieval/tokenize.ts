@@ -15,33 +15,81 @@ const STOP = new Set([
   'class', 'new', 'def', 'none', 'true', 'false', 'null', 'undefined', 'void', 'string', 'str', 'int', 'bool',
 ]);
 
-const WORD = /[A-Za-z_][A-Za-z0-9_]*|[0-9]+/g;
-const CAMEL = /[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+/g;
+const isLower = (c: number) => c >= 97 && c <= 122;
+const isUpper = (c: number) => c >= 65 && c <= 90;
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isWord = (c: number) => isLower(c) || isUpper(c) || isDigit(c) || c === 95;
 
-function keep(t: string): boolean {
-  return t.length >= 2 && t.length <= 48 && !STOP.has(t) && !/^[0-9]+$/.test(t);
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 16777619;
+/** FNV-1a over the lower-cased span: the hash `scan` computes on the fly for all-lower-case words. */
+export function spanHash(text: string, s: number, e: number): number {
+  let h = FNV_OFFSET;
+  for (let k = s; k < e; k++) { const c = text.charCodeAt(k); h = Math.imul(h ^ (c >= 65 && c <= 90 ? c + 32 : c), FNV_PRIME); }
+  return h >>> 0;
+}
+export const MIN_TOKEN = 2;
+export const MAX_TOKEN = 48;
+export const STOP_WORDS: ReadonlySet<string> = STOP;
+
+/**
+ * The scanner behind both tokenizers: calls `emit(start, end)` for every token span of `text` (the token is the
+ * span lower-cased). Identifiers are split at underscores and case changes (HTTPRequest: HTTP, Request), and a
+ * split identifier is also emitted whole; numbers are skipped. Length and stop words are the caller's check.
+ */
+export function scan(text: string, emit: (start: number, end: number, hash: number) => void): void {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c0 = text.charCodeAt(i);
+    if (!isWord(c0)) { i++; continue; }
+    const s = i;
+    let simple = true;
+    let h = FNV_OFFSET;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (isLower(c) || isDigit(c)) { h = Math.imul(h ^ c, FNV_PRIME); i++; continue; }
+      if (isUpper(c) || c === 95) { simple = false; i++; continue; }
+      break;
+    }
+    if (isDigit(c0)) continue; // numbers carry no signal
+    if (simple) { emit(s, i, h >>> 0); continue; }
+    let parts = 0;
+    let p = s;
+    while (p < i) {
+      const c = text.charCodeAt(p);
+      if (c === 95) { p++; continue; }
+      let q = p + 1;
+      if (isDigit(c)) { while (q < i && isDigit(text.charCodeAt(q))) q++; p = q; parts++; continue; }
+      if (isUpper(c)) {
+        if (q < i && isLower(text.charCodeAt(q))) { while (q < i && isLower(text.charCodeAt(q))) q++; }
+        else {
+          while (q < i && isUpper(text.charCodeAt(q))) q++;
+          if (q < i && isLower(text.charCodeAt(q)) && q - p > 1) q--; // HTTPRequest: the R starts the next part
+        }
+      } else {
+        while (q < i && isLower(text.charCodeAt(q))) q++;
+      }
+      emit(p, q, -1);
+      parts++;
+      p = q;
+    }
+    if (parts > 1) emit(s, i, -1);
+  }
 }
 
 /** The tokens of a text, in order, with repeats (term frequency counts them). */
 export function tokenize(text: string, out: string[] = []): string[] {
-  for (const m of text.matchAll(WORD)) {
-    const word = m[0];
-    const parts: string[] = [];
-    for (const seg of word.split('_')) {
-      if (!seg) continue;
-      const sub = seg.match(CAMEL);
-      if (sub) for (const s of sub) parts.push(s.toLowerCase());
-    }
-    for (const p of parts) if (keep(p)) out.push(p);
-    if (parts.length > 1) {
-      const whole = word.toLowerCase();
-      if (keep(whole)) out.push(whole);
-    }
-  }
+  scan(text, (s, e) => {
+    if (e - s < MIN_TOKEN || e - s > MAX_TOKEN) return;
+    const t = text.slice(s, e).toLowerCase();
+    if (!STOP.has(t)) out.push(t);
+  });
   return out;
 }
 
 /** The tokens of a workspace path: every folder and the file name, split like identifiers. */
 export function pathTokens(path: string): string[] {
-  return tokenize(path.replace(/\.[A-Za-z0-9]+$/, '').replace(/[/\\.\-]/g, ' '));
+  return tokenize(pathText(path));
 }
+export const pathText = (path: string) => path.replace(/\.[A-Za-z0-9]+$/, '').replace(/[/\\.\-]/g, ' ');
