@@ -343,7 +343,7 @@ export class ModelCaller {
       }
       const apiKey = ref.provider === 'local' ? (await this.p.key('local')) : await this.p.key(ref.provider);
       this.redactor.add(apiKey);
-      if (ref.provider !== 'local' && !apiKey) {
+      if (ref.provider !== 'local' && ref.provider !== 'notebooklm' && !apiKey) {
         lastError = new CallError('no_key', `${ref.provider}: no API key (run "Switchyard: Set API Key", or set ${ref.provider.toUpperCase()}_API_KEY for the CLI)`);
         moveOn(lastError.message); continue;
       }
@@ -357,7 +357,8 @@ export class ModelCaller {
       // GR-011: reserve the worst case before a cloud call; over a cap the call is refused, never moved to a cheaper model.
       const prices = pricesFor(policy, ref.provider, ref.model);
       let reservation: string | null = null;
-      if (ref.provider !== 'local') {
+      // NotebookLM is reached through the user's own MCP server and account: Switchyard is billed nothing for it.
+      if (ref.provider !== 'local' && ref.provider !== 'notebooklm') {
         if (!prices) { lastError = new CallError('bad_request', `${name(ref)}: no price in the policy's price table, so its spend cannot be capped`); moveOn(lastError.message); continue; }
         const r = await this.p.budget.reserve({ role: o.role, tier: ref.tier, provider: ref.provider, model: ref.model, task_id: taskId, pico: worstCasePico(promptTokens(promptText, ref.provider), maxTokens, prices) });
         if (!r.ok) {

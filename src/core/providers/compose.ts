@@ -8,6 +8,7 @@ import type { Policy, ProviderId } from '../policy/schema.js';
 import { AnthropicAdapter } from './anthropic.js';
 import { ModelCaller, type BudgetPort, type CallPorts, type ProvenanceRecord } from './call.js';
 import { OpenAiCompatAdapter } from './openaiCompat.js';
+import type { ProviderAdapter } from './types.js';
 import { guardedFetch, type FetchLike } from './transport.js';
 
 export interface ComposeOptions {
@@ -21,6 +22,8 @@ export interface ComposeOptions {
   fetch?: FetchLike;
   retry?: CallPorts['retry'];
   sleep?: CallPorts['sleep'];
+  /** The NotebookLM bridge (a user-configured MCP server), when there is one. */
+  notebooklm?: ProviderAdapter;
 }
 
 export function composeCaller(o: ComposeOptions): ModelCaller {
@@ -28,7 +31,7 @@ export function composeCaller(o: ComposeOptions): ModelCaller {
   const localOnly = () => o.localOnlySetting() || o.policy().local_only;
   const fetch = guardedFetch(localOnly, o.fetch);
   const compat = new OpenAiCompatAdapter(fetch);
-  const adapters: CallPorts['adapters'] = { openai: compat, deepseek: compat, moonshot: compat, local: compat, anthropic: new AnthropicAdapter(fetch) };
+  const adapters: CallPorts['adapters'] = { openai: compat, deepseek: compat, moonshot: compat, local: compat, anthropic: new AnthropicAdapter(fetch), ...(o.notebooklm ? { notebooklm: o.notebooklm } : {}) };
   return new ModelCaller({
     policy: o.policy, source: o.source, localOnlySetting: o.localOnlySetting, key: o.key, baseUrl: o.baseUrl, adapters,
     audit: new QueuedAppender<AuditEntry>(join(o.stateDir, 'audit.jsonl')),
