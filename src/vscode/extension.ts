@@ -37,6 +37,12 @@ export interface SwitchyardApi {
   planOpenMs(): number | null;
   /** The last "Implement with Reflex Lane" result in this window. */
   lastImplementation(): import('../core/implement/task.js').ImplementResult | null;
+  /** Stage 0's last index build in this window. */
+  stage0Stats(): import('../core/retrieval/stage0.js').BuildStats | null;
+  /** The last Librarian job in this window. */
+  lastLibrarian(): (import('../core/librarian/librarian.js').LibrarianResult & { evidence: string; opened?: string }) | null;
+  /** The reflector's work after the last failed Implementer task. */
+  lastReflection(): Promise<import('../core/reflector/reflector.js').ReflectResult | null> | null;
   /** The last Judge verdict in this window, with where it was saved. */
   lastVerdict(): (import('../core/judge/judge.js').JudgeResult & { evidence: string }) | null;
 }
@@ -84,6 +90,16 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     if (r && r.provider === 'local' && r.timings.ttft_ms !== null && r.timings.total_ms > r.timings.ttft_ms) runtimeService?.noteSpeed(r.usage.output_tokens / ((r.timings.total_ms - r.timings.ttft_ms) / 1000));
     budgetService?.refresh();
   };
+  let stage0Service: import('./context.js').Stage0Service | undefined;
+  const stage0 = () => {
+    if (!stage0Service) { stage0Service = new (lazy().Stage0Service)(modelCalls, log); context.subscriptions.push(stage0Service); }
+    return stage0Service;
+  };
+  let librarianService: import('./librarian.js').LibrarianService | undefined;
+  const librarian = () => {
+    if (!librarianService) { librarianService = new (lazy().LibrarianService)(() => policy.current.policy, modelCalls, log, () => afterCall()); context.subscriptions.push(librarianService); }
+    return librarianService;
+  };
   let tutorPanel: import('./tutor.js').TutorPanel | undefined;
   const tutor = () => {
     if (!tutorPanel) {
@@ -95,7 +111,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   let planService: import('./plan.js').PlanService | undefined;
   const plans = () => {
     if (!planService) {
-      planService = new (lazy().PlanService)(context.extensionUri, log, () => policy.current.policy, localOnly, modelCalls, () => afterCall());
+      planService = new (lazy().PlanService)(context.extensionUri, log, () => policy.current.policy, localOnly, modelCalls, () => afterCall(), stage0);
       context.subscriptions.push(planService);
     }
     return planService;
@@ -108,7 +124,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
         const disk = (p: string) => { const f = join(root, p); return existsSync(f) ? readFileSync(f, 'utf8') : undefined; };
         return classifyDiff(diff, { policy: policy.current.policy, repo: { readBase: async (p) => { const c = changes.find((x) => x.path === p); return c ? c.before ?? undefined : disk(p); }, readCurrent: async (p) => disk(p) } });
       };
-      implementService = new ImplementService(() => policy.current.policy, localOnly, modelCalls, classifyProposed, log, () => afterCall());
+      implementService = new ImplementService(() => policy.current.policy, localOnly, modelCalls, classifyProposed, log, () => afterCall(), stage0);
       context.subscriptions.push(implementService);
     }
     return implementService;
@@ -116,7 +132,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   let judgeService: import('./judge.js').JudgeService | undefined;
   const judge = () => {
     if (!judgeService) {
-      judgeService = new (lazy().JudgeService)(lazy, () => policy.current.policy, modelCalls, log, () => afterCall());
+      judgeService = new (lazy().JudgeService)(lazy, () => policy.current.policy, modelCalls, log, () => afterCall(), stage0);
       context.subscriptions.push(judgeService);
     }
     return judgeService;
@@ -145,6 +161,10 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     vscode.commands.registerCommand('switchyard.implement.reflex', (arg?: { plan?: string; step?: import('../core/plan/schema.js').PlanStep } | vscode.Uri) => implementer().run(arg)),
     vscode.commands.registerCommand('switchyard.plan.open', (arg?: string | vscode.Uri) => plans().open(arg)),
     vscode.window.registerWebviewPanelSerializer('switchyard.plan', { deserializeWebviewPanel: async (panel, state) => plans().review().restore(panel, state) }),
+    vscode.commands.registerCommand('switchyard.librarian.run', (clicked?: vscode.Uri | import('./librarian.js').LibrarianArgs, selected?: vscode.Uri[]) => librarian().run(clicked, selected)),
+    vscode.commands.registerCommand('switchyard.context.search', (query?: string) => stage0().search(typeof query === 'string' ? query : undefined)),
+    vscode.commands.registerCommand('switchyard.context.rebuild', () => stage0().rebuild()),
+    vscode.commands.registerCommand('switchyard.context.ask', (question?: string) => stage0().ask(typeof question === 'string' ? question : undefined)),
     vscode.commands.registerCommand('switchyard.keys.set', (provider?: string) => setApiKey(context.secrets, log, provider)),
   );
   render();
@@ -186,6 +206,9 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     planOpenMs: () => planService?.review().openMs ?? null,
     lastImplementation: () => implementService?.last ?? null,
     lastVerdict: () => judgeService?.last ?? null,
+    stage0Stats: () => stage0Service?.last ?? null,
+    lastLibrarian: () => librarianService?.last ?? null,
+    lastReflection: () => implementService?.lastReflection ?? null,
   };
 }
 

@@ -13,6 +13,8 @@ import { implement, type ImplementResult, type Proposal, type Review } from '../
 import type { PlanStep } from '../core/plan/schema.js';
 import type { Policy } from '../core/policy/schema.js';
 import { CallFailed } from '../core/providers/call.js';
+import { PLAYBOOK_PATH, reflect, type FailedTask, type ReflectResult } from '../core/reflector/reflector.js';
+import type { Stage0Service } from './context.js';
 import { signalOf, type EditorModelCalls } from './modelCalls.js';
 
 export const PROPOSED_SCHEME = 'switchyard-proposed';
@@ -28,7 +30,8 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
   last: ImplementResult | null = null;
 
   constructor(private readonly policy: () => Policy, private readonly localOnly: () => boolean, private readonly calls: () => EditorModelCalls,
-    private readonly classify: ClassifyProposed, private readonly log: vscode.LogOutputChannel, private readonly afterCall: () => void) {
+    private readonly classify: ClassifyProposed, private readonly log: vscode.LogOutputChannel, private readonly afterCall: () => void,
+    private readonly stage0?: () => Stage0Service) {
     this.registration = vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, this);
   }
 
@@ -64,6 +67,8 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
     if (arg && !(arg instanceof vscode.Uri) && arg.plan) evidence.write('plan-step.json', arg);
     this.out.clear();
     this.out.appendLine(`Task ${taskId}: ${instruction}`);
+    const related = await this.stage0?.().block(instruction, [rel], 6000);
+    if (related) evidence.write('stage0.json', { query: related.query, results: related.results, history: related.history?.commits.slice(0, 10) ?? null, semantic: related.semantic });
     let result: ImplementResult;
     try {
       result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Switchyard Implementer', cancellable: true }, (progress, token) =>
@@ -88,7 +93,7 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
           },
           evidence,
           stage: (s) => { progress.report({ message: s }); this.out.appendLine(`· ${s}`); },
-        }, { task_id: taskId, instruction, policy: this.policy(), localOnly: this.localOnly(), signal: signalOf(token),
+        }, { task_id: taskId, instruction, policy: this.policy(), localOnly: this.localOnly(), signal: signalOf(token), ...(related ? { related: related.text } : {}),
           context: { path: rel, text: doc.getText(), ...(sel ? { selection: { startLine: sel.start.line + 1, endLine: sel.end.line + 1, text: doc.getText(sel) } } : {}) } }));
     } catch (e) {
       if (!(e instanceof CallFailed && e.kind === 'cancelled')) await this.calls().showFailure(e);
@@ -99,7 +104,34 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
     this.last = result;
     this.log.info(`implementer ${taskId}: ${result.status}: ${result.message}`);
     void this.report(folder.uri, result);
+    if (result.status === 'failed') this.lastReflection = this.reflect(root, { task_id: taskId, instruction, attempts: result.attempts, high_risk: result.requires_judge, evidence: vscode.workspace.asRelativePath(result.evidence, false), files: [rel] });
     return result;
+  }
+
+  /** The reflector's work after the last failed task (tests await it). */
+  lastReflection: Promise<ReflectResult | null> | null = null;
+
+  /** After a failed task: a lesson in .switchyard/playbook.md (the local model; Kimi only for interesting failures). */
+  private async reflect(root: string, t: FailedTask): Promise<ReflectResult | null> {
+    const file = join(root, PLAYBOOK_PATH);
+    try {
+      const before = existsSync(file) ? readFileSync(file, 'utf8') : null;
+      const r = await reflect(this.calls().core, t, before);
+      // Written through the workspace (an open, edited playbook is not overwritten behind the user's back).
+      const uri = vscode.Uri.file(file);
+      const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
+      if (open?.isDirty) { this.log.warn(`reflector: ${PLAYBOOK_PATH} has unsaved edits; the lesson for ${t.task_id} was not written (signature: ${r.signature})`); return r; }
+      await vscode.workspace.fs.writeFile(uri, Buffer.from(r.playbook, 'utf8'));
+      this.log.info(`reflector: ${r.action === 'written' ? `lesson "${r.lesson?.title}" written by ${r.result?.provider}/${r.result?.model}` : 'a known failure counted again'} in ${PLAYBOOK_PATH} (${r.interesting.interesting ? `interesting: ${r.interesting.why.join('; ')}` : 'routine'})`);
+      for (const line of r.result?.audit ?? []) this.log.info(line);
+      if (r.action === 'written') {
+        void vscode.window.showInformationMessage(`Switchyard reflector: a lesson from the failed task was added to ${PLAYBOOK_PATH}.`, 'Open Playbook').then((p) => { if (p) void vscode.window.showTextDocument(uri); });
+      }
+      return r;
+    } catch (e) {
+      this.log.warn(`reflector: no lesson for ${t.task_id}: ${(e as Error).message}`);
+      return null;
+    }
   }
 
   private async report(root: vscode.Uri, r: ImplementResult): Promise<void> {

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { TaskEvidence } from '../core/evidence/taskEvidence.js';
+import type { Stage0Service } from './context.js';
 import { approval, buildBundle, runJudge, type BundleFile, type JudgeResult } from '../core/judge/judge.js';
 import type { Policy } from '../core/policy/schema.js';
 import { CallFailed } from '../core/providers/call.js';
@@ -32,7 +33,8 @@ export class JudgeService implements vscode.Disposable {
   readonly verdictOf = new Map<string, string>();
   last: (JudgeResult & { evidence: string }) | null = null;
 
-  constructor(private readonly lazy: Lazy, private readonly policy: () => Policy, private readonly calls: () => EditorModelCalls, private readonly log: vscode.LogOutputChannel, private readonly afterCall: () => void) {}
+  constructor(private readonly lazy: Lazy, private readonly policy: () => Policy, private readonly calls: () => EditorModelCalls, private readonly log: vscode.LogOutputChannel, private readonly afterCall: () => void,
+    private readonly stage0?: () => Stage0Service) {}
 
   async run(arg?: JudgeArg): Promise<JudgeResult | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
@@ -44,6 +46,10 @@ export class JudgeService implements vscode.Disposable {
     if (!run) return undefined;
     this.lastArg = arg ?? this.lastArg;
     const cap = vscode.workspace.getConfiguration('switchyard').get<number>('judge.maxEvidenceChars', 120_000);
+    // Stage 0: the files related to what is audited, as context (citations must still point into the evidence).
+    const touched = run.files.map((f) => f.path);
+    const related = await this.stage0?.().block(`${run.instruction ?? ''} ${run.scope} ${touched.join(' ')}`, touched, 6000);
+    if (related && related.results.some((r) => !touched.includes(r.path))) run.sections.push({ title: 'RELATED FILES (Stage 0 retrieval; context only, not citable evidence)', body: related.text });
     const bundle = buildBundle(run.scope, run.files, run.sections, cap);
     let r: JudgeResult;
     try {

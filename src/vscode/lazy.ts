@@ -12,3 +12,5 @@ export { PlanService } from './plan.js';
 export { ImplementService } from './implement.js';
 export { JudgeService } from './judge.js';
 export { SpecCompliance } from './specCompliance.js';
+export { Stage0Service } from './context.js';
+export { LibrarianService } from './librarian.js';

@@ -1,10 +1,12 @@
 // The model-call path in the editor: keys from SecretStorage, endpoints from settings, the audit log and
 // provenance in the extension's global storage, a CancellationToken turned into an AbortSignal, and
 // failures shown as a clear error with the audit trail one click away.
+import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Policy, ProviderId, RoleId } from '../core/policy/schema.js';
 import { CallFailed, CallRefused, type BudgetPort, type CallOptions, type CallResult, type ModelCaller } from '../core/providers/call.js';
 import { composeCaller } from '../core/providers/compose.js';
+import { McpNotebookAdapter } from '../core/providers/notebooklm.js';
 import type { StreamEvent } from '../core/providers/types.js';
 import { secretKey } from './commands/keysSet.js';
 import { config } from './config.js';
@@ -26,13 +28,15 @@ export function signalOf(token: vscode.CancellationToken | undefined): AbortSign
   return ac.signal;
 }
 
-export class EditorModelCalls {
+export class EditorModelCalls implements vscode.Disposable {
   private caller: ModelCaller;
+  /** NotebookLM through the MCP server the user configured (switchyard.notebooklm.server); one session per window. */
+  private readonly notebook = new McpNotebookAdapter(() => (vscode.workspace.isTrusted ? config.notebooklmServer() : null), randomUUID());
 
   constructor(secrets: vscode.SecretStorage, stateDir: string, policy: () => Policy, localOnly: () => boolean, private readonly log: vscode.LogOutputChannel, budget?: BudgetPort,
     runtime?: { endpoint(): Promise<string | undefined>; apiKey(): string | undefined }) {
     this.caller = composeCaller({
-      policy, source: 'extension', stateDir, localOnlySetting: localOnly, ...(budget ? { budget } : {}),
+      policy, source: 'extension', stateDir, localOnlySetting: localOnly, ...(budget ? { budget } : {}), notebooklm: this.notebook,
       key: async (p: ProviderId) => (p === 'local' ? runtime?.apiKey() : (await secrets.get(secretKey(p))) ?? undefined),
       baseUrl: async (p: ProviderId) => {
         // An external endpoint first; else the server this window runs (requests wait while it starts or swaps).
@@ -47,6 +51,8 @@ export class EditorModelCalls {
     const messages = [...(o.system ? [{ role: 'system' as const, content: o.system }] : []), { role: 'user' as const, content: o.prompt }];
     return this.chat({ role: o.role, messages, signal: signalOf(o.token), ...(o.task_id ? { task_id: o.task_id } : {}), ...(o.max_tokens ? { max_tokens: o.max_tokens } : {}), ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
   }
+
+  dispose(): void { void this.notebook.close(); }
 
   /** The caller itself, for workflows around the path (structured output, notes). */
   get core(): ModelCaller { return this.caller; }

@@ -11,6 +11,7 @@ import type { PlanRecord } from '../core/plan/schema.js';
 import type { Policy } from '../core/policy/schema.js';
 import { FromPlanView, type ToPlanView } from '../core/protocol/plan.js';
 import { CallFailed } from '../core/providers/call.js';
+import type { Stage0Service } from './context.js';
 import { signalOf, type EditorModelCalls } from './modelCalls.js';
 import { PanelHost } from './panelHost.js';
 
@@ -66,7 +67,8 @@ export class PlanService implements vscode.Disposable {
   private panel: PlanPanel | undefined;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel, private readonly policy: () => Policy,
-    private readonly localOnly: () => boolean, private readonly calls: () => EditorModelCalls, private readonly afterCall: () => void) {}
+    private readonly localOnly: () => boolean, private readonly calls: () => EditorModelCalls, private readonly afterCall: () => void,
+    private readonly stage0?: () => Stage0Service) {}
 
   review(): PlanPanel { return this.panel ??= new PlanPanel(this.extensionUri, this.log, this.policy, this.localOnly); }
 
@@ -82,7 +84,8 @@ export class PlanService implements vscode.Disposable {
       validateInput: (v) => (v.trim().length < 5 ? 'Say in a few words what should change.' : v.length > 2000 ? 'Keep the goal under 2000 characters; attach detail as a selection.' : null),
     });
     if (!goal) return undefined;
-    const context = await workspaceContext(dir, editor, selected);
+    const stage0 = await this.stage0?.().block(goal, editor && editor.document.uri.scheme === 'file' ? [vscode.workspace.asRelativePath(editor.document.uri, false)] : [], 8000);
+    const context = `${await workspaceContext(dir, editor, selected)}${stage0 ? `\n\n${stage0.text}` : ''}`;
     const critic = vscode.workspace.getConfiguration('switchyard').get<boolean>('plan.critic', false) || process.env.SPEC_KIT_CRITIC === 'true';
     let result: Awaited<ReturnType<typeof createPlan>> | undefined;
     try {

@@ -93,7 +93,8 @@ try {
   await test('every Switchyard command is in the command palette', async () => {
     const titles = ['Open Tutor Chat', 'Plan a Change (Architect)', 'Open Plan Review', 'Implement with Reflex Lane', 'Request Judge Audit',
       'Classify Current Changes', 'Show Budget', 'Start Local Model Server', 'Stop Local Model Server', 'Switch Local Model',
-      'Explain Routing Decisions', 'Set API Key', 'Open Effective Policy'];
+      'Explain Routing Decisions', 'Set API Key', 'Open Effective Policy',
+      'Synthesise or Clean Up Documents (Librarian)', 'Search Context (Stage 0)', 'Rebuild Context Index (Stage 0)', 'Ask the Workspace Sources (Citation-Grounded)'];
     for (const t of titles) {
       // Implement with Reflex Lane needs an open editor; it is checked from the context menu below.
       if (t === 'Implement with Reflex Lane') continue;
@@ -382,6 +383,23 @@ try {
       if (Date.now() > end) throw new Error('the inserted section was not saved');
       await page.waitForTimeout(200);
     }
+  });
+
+  await test('Stage 0: "Rebuild Context Index" reports the files indexed; "Search Context" ranks files with their scores, and a pick opens the file', async () => {
+    await page.locator('.explorer-folders-view').first().click();
+    await runCommand('Switchyard: Rebuild Context Index (Stage 0)');
+    await page.locator('.notifications-toasts .notification-toast', { hasText: /Switchyard Stage 0: \d+ files indexed in/ }).first().waitFor({ timeout: 60_000 });
+    await runCommand('Switchyard: Search Context (Stage 0)');
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Search Context (Stage 0)' }).waitFor({ timeout: 10_000 });
+    await palette.fill('tokenize word counts');
+    await page.keyboard.press('Enter');
+    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'crates/core/src/lib.rs' }).first();
+    await row.waitFor({ timeout: 20_000 });
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'relevance' }).first().waitFor({ timeout: 5_000 });
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /bm25 [\d.]+ \(tokenize/ }).first().waitFor({ timeout: 5_000 });
+    await page.screenshot({ path: join(OUTPUT, 'stage0-search.png') });
+    await row.click();
+    await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().waitFor({ timeout: 15_000 });
   });
 } finally {
   const logs = join(dir, 'ud', 'logs');

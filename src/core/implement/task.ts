@@ -20,6 +20,8 @@ export interface ImplementInput {
   policy: Policy;
   localOnly: boolean;
   signal?: AbortSignal;
+  /** Stage 0's block: the related files and their history (deterministic retrieval, no model). */
+  related?: string;
 }
 
 export interface Proposal {
@@ -78,7 +80,7 @@ function system(policy: Policy): string {
 
 function prompt(i: ImplementInput, feedback: string | null): string {
   const sel = i.context.selection ? `\nThe user selected lines ${i.context.selection.startLine}-${i.context.selection.endLine}:\n\`\`\`\n${i.context.selection.text}\n\`\`\`\n` : '';
-  return `Instruction: ${i.instruction}\n\nFile ${i.context.path}:\n\`\`\`\n${i.context.text}\n\`\`\`\n${sel}${feedback ? `\n${feedback}\n` : ''}`;
+  return `Instruction: ${i.instruction}\n\n${i.related ? `${i.related}\n\n` : ''}File ${i.context.path}:\n\`\`\`\n${i.context.text}\n\`\`\`\n${sel}${feedback ? `\n${feedback}\n` : ''}`;
 }
 
 /** What the router reads of a classification. */

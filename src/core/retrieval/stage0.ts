@@ -22,6 +22,8 @@ export interface Stage0Options {
   embedder?: Embedder | null;
   /** Where the vectors are kept between sessions. */
   embeddingsFile?: string;
+  /** Whether git may run (the harvester); off in an untrusted workspace. */
+  git?: boolean;
   /** Files read and indexed between two yields to the event loop (default 64). */
   concurrency?: number;
 }
@@ -103,7 +105,7 @@ export class Stage0 {
   async query(query: string, o: { k?: number; touched?: string[]; lambda?: number; semantic?: boolean; signal?: AbortSignal } = {}): Promise<QueryResult> {
     if (!this.built) await this.build({ signal: o.signal });
     const t0 = performance.now();
-    const history = o.touched?.length ? await harvest(this.o.root, o.touched) : null;
+    const history = o.touched?.length && this.o.git !== false ? await harvest(this.o.root, o.touched) : null;
     let semantic: Semantic | undefined;
     let missing = 'embeddings are off (switchyard.context.embeddings)';
     if (this.o.embedder && o.semantic !== false) {

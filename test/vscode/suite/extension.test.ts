@@ -17,6 +17,8 @@ const COMMANDS = [
   'switchyard.runtime.stop', 'switchyard.runtime.switchModel', 'switchyard.route.explain', 'switchyard.keys.set',
   'switchyard.policy.open',
 ];
+// Switchyard's own commands beyond CONTRACTS.md (issue 11).
+const OWN_COMMANDS = ['switchyard.librarian.run', 'switchyard.context.search', 'switchyard.context.rebuild', 'switchyard.context.ask'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
@@ -62,10 +64,10 @@ describe('Switchyard in the extension host', () => {
 
   it('registers every command of CONTRACTS.md, each titled under the Switchyard category', async () => {
     const all = new Set(await vscode.commands.getCommands(true));
-    for (const id of COMMANDS) assert.ok(all.has(id), `${id} registered`);
+    for (const id of [...COMMANDS, ...OWN_COMMANDS]) assert.ok(all.has(id), `${id} registered`);
     const pkg = vscode.extensions.getExtension(EXT_ID)!.packageJSON;
     const contributed = pkg.contributes.commands as { command: string; title: string; category: string }[];
-    assert.deepEqual(contributed.map((c) => c.command).sort(), [...COMMANDS].sort());
+    assert.deepEqual(contributed.map((c) => c.command).sort(), [...COMMANDS, ...OWN_COMMANDS].sort());
     assert.ok(contributed.every((c) => c.category === 'Switchyard' && c.title.length > 3));
     assert.ok(pkg.contributes.menus['editor/context'].some((m: { command: string }) => m.command === 'switchyard.implement.reflex'));
   });
@@ -270,6 +272,36 @@ describe('model calls from the editor', () => {
     const settings = JSON.stringify(vscode.workspace.getConfiguration('switchyard'));
     assert.ok(!settings.includes(key));
     assert.ok(!readFileSync(api.auditPath(), 'utf8').includes(key));
+  });
+
+  it('Stage 0: the workspace is indexed, a search ranks the right file with its score explained, a new file is found at once', async () => {
+    const rows = await vscode.commands.executeCommand<{ path: string; relevance: number; why: string }[]>('switchyard.context.search', 'tokenize word counts');
+    const stats = api.stage0Stats()!;
+    assert.ok(stats.indexed >= 4, JSON.stringify(stats));
+    assert.equal(rows[0]!.path, 'crates/core/src/lib.rs');
+    assert.match(rows[0]!.why, /^#1 crates\/core\/src\/lib\.rs: relevance 0\.9, mmr [\d.]+; bm25 [\d.]+ \(tokenize [\d.]+/);
+    const fresh = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, 'docs', 'quarantine-notes.md');
+    try {
+      await writeUntil(fresh, '# Quarantine\n\nDamaged parcels are quarantined for review.\n', 'the new file in the index', async () =>
+        (await vscode.commands.executeCommand<{ path: string }[]>('switchyard.context.search', 'quarantined parcels'))[0]?.path === 'docs/quarantine-notes.md');
+    } finally {
+      await vscode.workspace.fs.delete(fresh).then(undefined, () => undefined);
+    }
+  });
+
+  it('the Librarian synthesises two documents on the local lane and opens the result with who wrote it and why', async () => {
+    local.queue.push({ kind: 'ok', text: JSON.stringify({ title: 'Word tools overview', document: '# Word tools overview\n\nThe demo counts words (README.md).\n', contradictions_resolved: [], open_questions: ['Which limit applies?'], confidence: 0.85 }) });
+    const r = await vscode.commands.executeCommand<{ result: { provider: string; decision: { rule: string } }; escalated_on: string[] }>('switchyard.librarian.run', { paths: ['README.md', 'docs/word-filter-spec.md'], mode: 'synthesise', goal: '' });
+    assert.equal(r.result.provider, 'local');
+    assert.equal(r.result.decision.rule, 'librarian.routine');
+    assert.deepEqual(r.escalated_on, []);
+    const last = api.lastLibrarian()!;
+    assert.match(last.opened ?? '', /^<!-- Switchyard Librarian · local\/.* \(routine, local\) · confidence 0\.85 · evidence \.switchyard\/evidence\/lib-/);
+    assert.match(last.opened ?? '', /## Open questions\n\n- Which limit applies\?/);
+    const saved = JSON.parse(readFileSync(join(last.evidence, 'librarian.json'), 'utf8')) as { inputs: { path: string }[]; served: { provider: string } };
+    assert.deepEqual(saved.inputs.map((i) => i.path), ['README.md', 'docs/word-filter-spec.md']);
+    assert.equal(saved.served.provider, 'local');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('a Judge audit of a file: findings become diagnostics, an invented citation says UNVERIFIED, and each offers its code actions', async () => {
