@@ -15,7 +15,7 @@ const nodeShim = { define: { 'import.meta.url': '__sy_import_meta_url' }, banner
 const targets = [
   // The extension: Node, CommonJS, `vscode` provided by the host.
   // dist/lazy.js holds what needs the validator (zod) and is required on first use, so activation stays light.
-  { ...base, entryPoints: { extension: 'src/vscode/extension.ts', lazy: 'src/vscode/lazy.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', './lazy.js'], ...nodeShim },
+  { ...base, entryPoints: { extension: 'src/vscode/extension.ts', lazy: 'src/vscode/lazy.ts', indexWorker: 'src/core/retrieval/indexWorker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', './lazy.js'], ...nodeShim },
   // The CLI: the same core, no editor.
   { ...base, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', ...nodeShim }, // keeps main.ts's #! line
   // Webviews: the browser.

@@ -2,19 +2,20 @@
 // index as it ships (bundled by esbuild).
 import { buildSync } from 'esbuild';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as Stage0Module from '../src/core/retrieval/stage0.js';
 import type { Figure } from './router.js';
 
-function load(): typeof Stage0Module {
+function load(): typeof Stage0Module & { workerScript: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'sy-stage0b-'));
   const file = join(dir, 'stage0.cjs');
+  const workerScript = join(dir, 'indexWorker.js');
   buildSync({ stdin: { contents: "export { Stage0 } from './src/core/retrieval/stage0.ts';", resolveDir: process.cwd(), loader: 'ts' },
     outfile: file, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'silent' });
+  buildSync({ entryPoints: ['src/core/retrieval/indexWorker.ts'], outfile: workerScript, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'silent' });
   const mod = require(file);
-  rmSync(dir, { recursive: true, force: true });
-  return mod;
+  return { ...mod, workerScript, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A deterministic pseudo-random workspace: Rust, TypeScript and Markdown files built from a shared vocabulary. */
@@ -46,20 +47,20 @@ export function generateWorkspace(root: string, files: number, seed = 11): { voc
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 export async function benchRetrieval(files = 20_000, queries = 300): Promise<Figure[]> {
-  const { Stage0 } = load();
+  const { Stage0, workerScript, cleanup } = load();
   const root = mkdtempSync(join(tmpdir(), 'sy-ws20k-'));
   try {
     const tg = performance.now();
     const { vocab } = generateWorkspace(root, files);
     const genMs = performance.now() - tg;
-    const s0 = new Stage0({ root });
+    const s0 = new Stage0({ root, workerScript });
     let reports = 0;
     let last = '';
     const t0 = performance.now();
     const stats = await s0.build({ onProgress: (p) => { reports++; last = `${p.phase} ${p.done}/${p.total}`; } });
     const buildMs = performance.now() - t0;
     const t1 = performance.now();
-    const again = await new Stage0({ root }).build();
+    const again = await new Stage0({ root }).build(); // on this thread, no workers
     const rebuildMs = performance.now() - t1;
     let seed = 5;
     const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
@@ -71,9 +72,9 @@ export async function benchRetrieval(files = 20_000, queries = 300): Promise<Fig
     const p95 = pct(lat, 95);
     return [
       { name: `workspace generated (${files} files)`, value: `${(genMs / 1000).toFixed(1)} s` },
-      { name: `index built: ${stats.indexed} files, ${stats.terms} terms`, value: `${(buildMs / 1000).toFixed(2)} s`, goal: '< 20 s', ok: buildMs < 20_000 },
+      { name: `index built (${Math.min(4, availableParallelism())} worker threads): ${stats.indexed} files, ${stats.terms} terms`, value: `${(buildMs / 1000).toFixed(2)} s`, goal: '< 20 s', ok: buildMs < 20_000 },
       { name: '  phases: list / read+index / postings', value: `${stats.phases.list_ms} / ${stats.phases.index_ms} ms` },
-      { name: 'index built again from scratch (files in the page cache)', value: `${(rebuildMs / 1000).toFixed(2)} s (list ${again.phases.list_ms} ms, read+index ${again.phases.index_ms} ms)`, goal: '< 20 s', ok: rebuildMs < 20_000 },
+      { name: 'the same build on one thread (no workers)', value: `${(rebuildMs / 1000).toFixed(2)} s (list ${again.phases.list_ms} ms, read+index ${again.phases.index_ms} ms)` },
       { name: 'progress reports during the build (last one)', value: `${reports} (${last})` },
       { name: `query p50 (${queries} queries, k=8, MMR)`, value: `${pct(lat, 50).toFixed(2)} ms` },
       { name: 'query p95', value: `${p95.toFixed(2)} ms`, goal: '< 50 ms', ok: p95 < 50 },
@@ -81,5 +82,6 @@ export async function benchRetrieval(files = 20_000, queries = 300): Promise<Fig
     ];
   } finally {
     rmSync(root, { recursive: true, force: true });
+    cleanup();
   }
 }

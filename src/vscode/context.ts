@@ -45,6 +45,8 @@ export class Stage0Service implements vscode.Disposable {
       embedder: embeddings ? callerEmbedder(this.calls().core) : null,
       ...(embeddings ? { embeddingsFile: join(root, '.switchyard', 'index', 'embeddings.json') } : {}),
       git: vscode.workspace.isTrusted,
+      // dist/indexWorker.js, next to this bundle: large workspaces are indexed off the extension host's thread.
+      workerScript: join(__dirname, 'indexWorker.js'),
     });
     this.building = Promise.resolve(vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Switchyard: indexing the workspace (Stage 0)', cancellable: true }, async (progress, token) => {
       let shown = 0;

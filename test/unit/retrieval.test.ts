@@ -289,3 +289,25 @@ describe('Stage 0: the prompt block', () => {
     assert.match(c.text, /pub fn replay\(path: &Path\)/);
   });
 });
+
+describe('Stage 0: the build in worker threads', () => {
+  it('gives the same ranking as the build on this thread, and reports its progress', async () => {
+    const { buildSync } = await import('esbuild');
+    const out = mkdtempSync(join(tmpdir(), 'sy-worker-'));
+    const workerScript = join(out, 'indexWorker.js');
+    buildSync({ entryPoints: [join(import.meta.dirname, '..', '..', 'src', 'core', 'retrieval', 'indexWorker.ts')], outfile: workerScript, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'silent' });
+    const dir = workspace();
+    const single = new Stage0({ root: dir });
+    const threaded = new Stage0({ root: dir, workerScript, workers: 2, workerMinFiles: 4 });
+    const progress: number[] = [];
+    const a = await single.build();
+    const b = await threaded.build({ onProgress: (p) => { if (p.phase === 'reading') progress.push(p.done); } });
+    assert.deepEqual({ ...b, ms: 0, phases: null }, { ...a, ms: 0, phases: null });
+    assert.equal(progress.at(-1), a.files);
+    for (const { q } of QUERIES) {
+      const ra = (await single.query(q)).results.map((x) => [x.path, x.relevance, x.why.lexical.bm25]);
+      const rb = (await threaded.query(q)).results.map((x) => [x.path, x.relevance, x.why.lexical.bm25]);
+      assert.deepEqual(rb, ra, q);
+    }
+  });
+});

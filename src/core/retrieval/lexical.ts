@@ -68,6 +68,8 @@ class TermTable {
   }
 }
 
+export interface IndexPart { names: string[]; docs: { path: string; len: number; ids: Uint32Array; body: Uint16Array; inPath: Uint8Array }[] }
+
 export interface TermScore { term: string; tf_text: number; tf_path: number; df: number; idf: number; score: number }
 export interface LexicalHit { path: string; score: number; terms: TermScore[] }
 
@@ -144,6 +146,45 @@ export class LexicalIndex {
     this.docs.push({ path, alive: true, len, ids, body, inPath });
     this.live++;
     this.totalLen += len;
+  }
+
+  /** The index's documents and term names, to hand from a worker thread to the main one (see importPart). */
+  exportPart(): IndexPart {
+    const docs = this.docs.filter((d) => d.alive).map(({ path, len, ids, body, inPath }) => ({ path, len, ids, body, inPath }));
+    return { names: this.table.names.slice(), docs };
+  }
+
+  /** Adds the documents of another index (a worker's), mapping its term ids onto this index's. */
+  importPart(part: IndexPart): void {
+    const map = new Uint32Array(part.names.length);
+    let identity = true;
+    for (let k = 0; k < part.names.length; k++) {
+      const name = part.names[k]!;
+      const id = this.table.idOf(name, 0, name.length, true);
+      if (id >= this.scratchBody.length) this.grow(id);
+      map[k] = id;
+      if (id !== k) identity = false;
+    }
+    for (const d of part.docs) {
+      this.remove(d.path);
+      let ids = d.ids, body = d.body, inPath = d.inPath;
+      if (!identity) {
+        // Re-sort by the new ids, carrying the counts along: one numeric sort of (new id, position) keys.
+        const keys = new Float64Array(ids.length);
+        for (let k = 0; k < ids.length; k++) keys[k] = map[ids[k]!]! * 65536 + k;
+        keys.sort();
+        ids = new Uint32Array(keys.length); body = new Uint16Array(keys.length); inPath = new Uint8Array(keys.length);
+        for (let k = 0; k < keys.length; k++) {
+          const pos = keys[k]! % 65536;
+          ids[k] = (keys[k]! - pos) / 65536; body[k] = d.body[pos]!; inPath[k] = d.inPath[pos]!;
+        }
+      }
+      for (const id of ids) this.df[id]!++;
+      this.byPath.set(d.path, this.docs.length);
+      this.docs.push({ path: d.path, alive: true, len: d.len, ids, body, inPath });
+      this.live++;
+      this.totalLen += d.len;
+    }
   }
 
   remove(path: string): boolean {

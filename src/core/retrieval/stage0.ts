@@ -6,6 +6,12 @@ import { harvest, renderHistory, type History } from './git.js';
 import { LexicalIndex } from './lexical.js';
 import { explainLine, rank, snippet, type Ranked, type Semantic } from './rank.js';
 import { listFiles, loadText, loadTextSync, MAX_FILE_BYTES } from './walk.js';
+import type { WorkerInput, WorkerMessage } from './indexWorker.js';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+/** Below this many files a build runs on the caller's thread (a worker's start costs more than it saves). */
+export const WORKER_MIN_FILES = 2000;
 
 export interface Progress { phase: 'listing' | 'reading' | 'embedding'; done: number; total: number }
 
@@ -24,6 +30,14 @@ export interface Stage0Options {
   embeddingsFile?: string;
   /** Whether git may run (the harvester); off in an untrusted workspace. */
   git?: boolean;
+  /**
+   * The bundled worker script (dist/indexWorker.js): with it, a workspace of more than WORKER_MIN_FILES files
+   * is read and tokenized by `workers` threads (default: the CPU count, at most 4), off the caller's thread.
+   */
+  workerScript?: string;
+  workers?: number;
+  /** The smallest workspace built in workers (default WORKER_MIN_FILES). */
+  workerMinFiles?: number;
   /** Files read and indexed between two yields to the event loop (default 64). */
   concurrency?: number;
 }
@@ -58,10 +72,15 @@ export class Stage0 {
     let done = 0;
     const seen = new Set(files);
     for (const p of this.lexical.paths()) if (!seen.has(p)) this.lexical.remove(p);
+    if (this.o.workerScript && files.length >= (this.o.workerMinFiles ?? WORKER_MIN_FILES)) {
+      await this.buildInWorkers(files, skipped, o);
+      done = files.length;
+      if (keepText) for (const path of files) { const r = loadTextSync(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES); if ('text' in r) texts.push(r); }
+    }
     // Batches of files read and indexed synchronously, yielding to the event loop between batches so the
     // extension host stays responsive; `concurrency` is the batch size.
     const batch = this.o.concurrency ?? 64;
-    for (let i = 0; i < files.length; i += batch) {
+    for (let i = done; i < files.length; i += batch) {
       if (o.signal?.aborted) throw new Error('cancelled');
       for (const path of files.slice(i, i + batch)) {
         const r = loadTextSync(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
@@ -93,6 +112,38 @@ export class Stage0 {
       embeddings: this.embeddings.model ? { model: this.embeddings.model, dim: this.embeddings.dim } : null, notes,
     };
     return this.stats;
+  }
+
+  private async buildInWorkers(files: string[], skipped: BuildStats['skipped'], o: { onProgress?: (p: Progress) => void; signal?: AbortSignal }): Promise<void> {
+    const n = Math.max(1, Math.min(this.o.workers ?? Math.min(4, availableParallelism()), Math.ceil(files.length / Math.min(1000, this.o.workerMinFiles ?? 1000))));
+    const size = Math.ceil(files.length / n);
+    const slices = Array.from({ length: n }, (_, k) => files.slice(k * size, (k + 1) * size));
+    const progress = new Array<number>(n).fill(0);
+    const workers: Worker[] = [];
+    const onAbort = () => { for (const w of workers) void w.terminate(); };
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const parts = await Promise.all(slices.map((slice, k) => new Promise<WorkerMessage & { type: 'done' }>((resolve, reject) => {
+        const w = new Worker(this.o.workerScript!, { workerData: { root: this.o.root, files: slice, maxFileBytes: this.o.maxFileBytes ?? MAX_FILE_BYTES } satisfies WorkerInput });
+        workers.push(w);
+        w.on('message', (m: WorkerMessage) => {
+          if (m.type === 'progress') { progress[k] = m.done; o.onProgress?.({ phase: 'reading', done: progress.reduce((a, b) => a + b, 0), total: files.length }); }
+          else resolve(m);
+        });
+        w.on('error', reject);
+        w.on('exit', (code) => reject(new Error(o.signal?.aborted ? 'cancelled' : `an index worker stopped (exit code ${code})`)));
+      })));
+      for (const p of parts) {
+        this.lexical.importPart(p.part);
+        for (const key of Object.keys(skipped) as (keyof typeof skipped)[]) skipped[key] += p.skipped[key];
+      }
+      const seen = new Set(files);
+      for (const p of this.lexical.paths()) if (!seen.has(p)) this.lexical.remove(p);
+      o.onProgress?.({ phase: 'reading', done: files.length, total: files.length });
+    } finally {
+      o.signal?.removeEventListener('abort', onAbort);
+      for (const w of workers) void w.terminate();
+    }
   }
 
   /** A file was saved, created or deleted: the lexical index follows at once (vectors at the next build). */
