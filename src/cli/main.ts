@@ -5,6 +5,7 @@ import { askCommand } from './commands/ask.js';
 import { auditCommand } from './commands/audit.js';
 import { budgetCommand } from './commands/budget.js';
 import { classifyCommand } from './commands/classify.js';
+import { contextCommand } from './commands/context.js';
 import { policyCommand } from './commands/policy.js';
 import { routeCommand } from './commands/route.js';
 import { runtimeCommand } from './commands/runtime.js';
@@ -18,6 +19,7 @@ const USAGE = `usage: switchyard <command> [options]
   ask --role ROLE [--task ID] [--json] [--max-tokens N] TEXT|-   one routed model call, streamed
   budget [--task ID]                                   spend per cap, in flight, month-end projection (JSON)
   runtime start [MODEL] | stop | status | switch MODEL  the local model server (--engine, --binary, --model-path)
+  context search [--repo DIR] [--touched F,F] [--k N] QUERY   Stage 0 retrieval, every score explained (JSON)
 common options: --state DIR, --local-only, --help`;
 
 const NOT_YET: Record<string, string> = {};
@@ -31,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
         policy: { type: 'string' }, request: { type: 'string' }, state: { type: 'string' },
         repo: { type: 'string' }, diff: { type: 'string' }, base: { type: 'string' }, head: { type: 'string' }, since: { type: 'string' },
         'local-only': { type: 'boolean' },
-        role: { type: 'string' }, engine: { type: 'string' }, binary: { type: 'string' }, 'model-path': { type: 'string' }, task: { type: 'string' }, json: { type: 'boolean' }, 'max-tokens': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        role: { type: 'string' }, engine: { type: 'string' }, binary: { type: 'string' }, 'model-path': { type: 'string' }, task: { type: 'string' }, json: { type: 'boolean' }, 'max-tokens': { type: 'string' }, touched: { type: 'string' }, k: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -58,6 +60,8 @@ export async function main(argv: string[]): Promise<number> {
         return budgetCommand({ state: v.state, policy: v.policy, task: v.task });
       case 'runtime':
         return await runtimeCommand({ sub: rest[0], args: rest.slice(1), state: v.state, policy: v.policy, engine: v.engine, binary: v.binary, modelPath: v['model-path'] });
+      case 'context':
+        return await contextCommand({ sub: rest[0], args: rest.slice(1), repo: v.repo, touched: v.touched, k: v.k });
       case 'ask':
         return await askCommand({ role: v.role, policy: v.policy, task: v.task, json: v.json, localOnly: v['local-only'], state: v.state, maxTokens: v['max-tokens'], text: rest });
       default:

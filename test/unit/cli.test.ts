@@ -200,3 +200,19 @@ describe('switchyard audit', () => {
     assert.equal(cli(['audit', '--state', dir, '--since', 'last tuesday']).code, 2);
   });
 });
+
+describe('switchyard context search', () => {
+  it('ranks the fixture workspace for a query, every score explained; bad input exits 2 naming the argument', () => {
+    const { code, out, err } = cli(['context', 'search', '--repo', 'test/fixtures/retrieval', '--k', '3', 'token', 'bucket', 'refill']);
+    assert.equal(code, 0, err);
+    const r = JSON.parse(out) as { results: { rank: number; path: string; why: { lexical: { terms: { term: string }[] } } }[]; index: { indexed: number; skipped: { binary: number } } };
+    assert.equal(r.results[0]!.path, 'src/net/rate_limit.rs');
+    assert.deepEqual(r.results[0]!.why.lexical.terms.map((t) => t.term), ['token', 'bucket', 'refill']);
+    assert.equal(r.results.length, 3);
+    assert.equal(r.index.skipped.binary, 1);
+    const bad = cli(['context', 'search', '--k', 'many', 'x']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--k: "many" is not a whole number/);
+    assert.equal(cli(['context', 'search']).code, 2);
+  });
+});

@@ -391,12 +391,12 @@ try {
     await page.locator('.notifications-toasts .notification-toast', { hasText: /Switchyard Stage 0: \d+ files indexed in/ }).first().waitFor({ timeout: 60_000 });
     await runCommand('Switchyard: Search Context (Stage 0)');
     await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Search Context (Stage 0)' }).waitFor({ timeout: 10_000 });
-    await palette.fill('tokenize word counts');
+    await palette.fill('split text into lower-case words');
     await page.keyboard.press('Enter');
     const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'crates/core/src/lib.rs' }).first();
     await row.waitFor({ timeout: 20_000 });
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'relevance' }).first().waitFor({ timeout: 5_000 });
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /bm25 [\d.]+ \(tokenize/ }).first().waitFor({ timeout: 5_000 });
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /bm25 [\d.]+ \(split [\d.]+, text/ }).first().waitFor({ timeout: 5_000 });
     await page.screenshot({ path: join(OUTPUT, 'stage0-search.png') });
     await row.click();
     await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().waitFor({ timeout: 15_000 });

@@ -275,11 +275,11 @@ describe('model calls from the editor', () => {
   });
 
   it('Stage 0: the workspace is indexed, a search ranks the right file with its score explained, a new file is found at once', async () => {
-    const rows = await vscode.commands.executeCommand<{ path: string; relevance: number; why: string }[]>('switchyard.context.search', 'tokenize word counts');
+    const rows = await vscode.commands.executeCommand<{ path: string; relevance: number; why: string }[]>('switchyard.context.search', 'split text into lower-case words');
     const stats = api.stage0Stats()!;
     assert.ok(stats.indexed >= 4, JSON.stringify(stats));
     assert.equal(rows[0]!.path, 'crates/core/src/lib.rs');
-    assert.match(rows[0]!.why, /^#1 crates\/core\/src\/lib\.rs: relevance 0\.9, mmr [\d.]+; bm25 [\d.]+ \(tokenize [\d.]+/);
+    assert.match(rows[0]!.why, /^#1 crates\/core\/src\/lib\.rs: relevance 0\.9, mmr [\d.]+; bm25 [\d.]+ \(split [\d.]+, text [\d.]+/);
     const fresh = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, 'docs', 'quarantine-notes.md');
     try {
       await writeUntil(fresh, '# Quarantine\n\nDamaged parcels are quarantined for review.\n', 'the new file in the index', async () =>
