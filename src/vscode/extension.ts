@@ -97,7 +97,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   };
   let librarianService: import('./librarian.js').LibrarianService | undefined;
   const librarian = () => {
-    if (!librarianService) { librarianService = new (lazy().LibrarianService)(() => policy.current.policy, modelCalls, log, () => afterCall()); context.subscriptions.push(librarianService); }
+    if (!librarianService) { librarianService = new (lazy().LibrarianService)(() => policy.current.policy, modelCalls, log, () => afterCall(), stage0); context.subscriptions.push(librarianService); }
     return librarianService;
   };
   let tutorPanel: import('./tutor.js').TutorPanel | undefined;

@@ -11,6 +11,7 @@ import { CallFailed } from '../core/providers/call.js';
 import { listFiles, loadText } from '../core/retrieval/walk.js';
 import { sha256 } from '../core/util/hash.js';
 import { relativeInside } from '../core/util/paths.js';
+import type { Stage0Service } from './context.js';
 import { signalOf, type EditorModelCalls } from './modelCalls.js';
 
 const DOC_EXT = /\.(md|markdown|mdx|txt|rst|adoc)$/i;
@@ -23,7 +24,8 @@ export class LibrarianService implements vscode.Disposable {
   private readonly proposed = new Map<string, string>();
   private readonly registration: vscode.Disposable;
 
-  constructor(private readonly policy: () => Policy, private readonly calls: () => EditorModelCalls, private readonly log: vscode.LogOutputChannel, private readonly afterCall: () => void) {
+  constructor(private readonly policy: () => Policy, private readonly calls: () => EditorModelCalls, private readonly log: vscode.LogOutputChannel, private readonly afterCall: () => void,
+    private readonly stage0?: () => Stage0Service) {
     this.registration = vscode.workspace.registerTextDocumentContentProvider('switchyard-librarian', { provideTextDocumentContent: (u) => this.proposed.get(u.toString()) ?? '' });
   }
 
@@ -72,7 +74,14 @@ export class LibrarianService implements vscode.Disposable {
     if (!mode) return undefined;
     const goal = args.goal ?? await vscode.window.showInputBox({ title: 'Switchyard Librarian', prompt: 'Anything the result must focus on? (optional)', ignoreFocusOut: true });
     if (goal === undefined) return undefined;
-    const s = librarianSignals({ mode, docs, sweep, goal });
+    // Stage 0: with a goal, the other workspace files it concerns are named for reference (paths and why, not their text).
+    let related: string | undefined;
+    if (goal) {
+      const b = await this.stage0?.().block(goal, docs.map((d) => d.path), 2000);
+      const others = b?.results.filter((r) => !docs.some((d) => d.path === r.path)) ?? [];
+      if (others.length) related = `Related files elsewhere in the workspace (Stage 0 retrieval, for reference; not part of the job):\n${others.map((r) => `- ${r.path} (relevance ${r.relevance}; matched ${r.why.lexical.terms.map((t) => t.term).join(', ') || 'by co-change'})`).join('\n')}`;
+    }
+    const s = librarianSignals({ mode, docs, sweep, goal, related });
     const held = Object.entries(s.signals).filter(([, v]) => v).map(([k]) => k);
     this.log.info(`librarian: ${docs.length} document(s), ~${s.context_estimate} tokens, ${s.contradictions.length} contradiction(s)${held.length ? `; §3 predicates: ${held.join(', ')}` : ''}`);
     const taskId = `lib-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
@@ -80,7 +89,7 @@ export class LibrarianService implements vscode.Disposable {
     let r: LibrarianResult;
     try {
       r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Switchyard Librarian: ${mode === 'synthesise' ? 'synthesising' : 'cleaning up'} ${docs.length} document(s)…`, cancellable: true }, (_p, token) =>
-        runLibrarian(this.calls().core, this.policy(), { mode, docs, sweep, goal: goal || undefined, task_id: taskId, signal: signalOf(token) }));
+        runLibrarian(this.calls().core, this.policy(), { mode, docs, sweep, goal: goal || undefined, ...(related ? { related } : {}), task_id: taskId, signal: signalOf(token) }));
     } catch (e) {
       if (!(e instanceof CallFailed && e.kind === 'cancelled')) await this.calls().showFailure(e);
       return undefined;
@@ -91,7 +100,7 @@ export class LibrarianService implements vscode.Disposable {
     const served = `${r.result.provider}/${r.result.model}`;
     const why = r.escalated_on.length ? `escalated on ${r.escalated_on.join(', ')}` : r.result.decision.degraded ? r.result.decision.degraded : 'routine, local';
     evidence.write('librarian.json', {
-      mode, goal: goal || null, sweep, inputs: docs.map((d) => ({ path: d.path, sha256: sha256(d.text) })), context_estimate: s.context_estimate,
+      mode, goal: goal || null, sweep, related: related ?? null, inputs: docs.map((d) => ({ path: d.path, sha256: sha256(d.text) })), context_estimate: s.context_estimate,
       contradictions: s.contradictions, signals: s.signals, served: { provider: r.result.provider, model: r.result.model, rule: r.result.decision.rule },
       escalated_on: r.escalated_on, local_first: r.local_first ?? null, output: r.output, audit: r.result.audit,
     });

@@ -15,13 +15,13 @@ export function llamaServerMissing(): string | null {
 
 export interface RunningLlama { url: string; port: number; alias: string; child: ChildProcess; log: () => string; saw503: boolean; readyMs: number; stop(): Promise<number | null> }
 
-export async function startLlama(o: { alias?: string; ctx?: number; apiKey?: string } = {}): Promise<RunningLlama> {
+export async function startLlama(o: { alias?: string; ctx?: number; apiKey?: string; extraArgs?: string[] } = {}): Promise<RunningLlama> {
   const dir = mkdtempSync(join(tmpdir(), 'sy-llama-'));
   const model = join(dir, 'tiny.gguf');
   writeTinyGguf(model, { ctx: o.ctx ?? 2048 });
   const port = await freePort();
   const alias = o.alias ?? 'tiny';
-  const args = ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-c', String(o.ctx ?? 2048), '-ngl', '0', '-t', '2', '--alias', alias, ...(o.apiKey ? ['--api-key', o.apiKey] : [])];
+  const args = ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-c', String(o.ctx ?? 2048), '-ngl', '0', '-t', '2', '--alias', alias, ...(o.apiKey ? ['--api-key', o.apiKey] : []), ...(o.extraArgs ?? [])];
   const t0 = performance.now();
   const child = spawn(LLAMA_SERVER, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';

@@ -40,9 +40,11 @@ const small: LibDoc[] = [
 describe('the Librarian: §3 escalation predicates', () => {
   it('routine synthesis stays on the local lane; Kimi is never called', async () => {
     const s = setup();
-    const r = await runLibrarian(s.caller, s.policy, { mode: 'synthesise', docs: small, sweep: false });
+    const related = 'Related files elsewhere in the workspace (Stage 0 retrieval, for reference; not part of the job):\n- src/net/http_client.rs (relevance 0.9; matched retry)';
+    const r = await runLibrarian(s.caller, s.policy, { mode: 'synthesise', docs: small, sweep: false, goal: 'retries', related });
     assert.equal(r.result.provider, 'local');
     assert.equal(r.result.decision.rule, 'librarian.routine');
+    assert.match(JSON.stringify(local.requests[0]!.body), /Stage 0 retrieval, for reference; not part of the job\):\\n- src\/net\/http_client\.rs/);
     assert.deepEqual(r.escalated_on, []);
     assert.equal(kimi.requests.length, 0);
     assert.equal(r.output.title, 'Synthesis');

@@ -81,3 +81,35 @@ describe('the local lane against a real llama-server', () => {
     await assert.rejects(c.call({ role: 'tutor', messages: [{ role: 'user', content: 'x' }], max_tokens: 4 }), (e: unknown) => e instanceof CallFailed && e.kind === 'auth');
   });
 });
+
+// Embeddings on the local runtime: llama-server's /v1/embeddings (started with --embeddings), as vLLM or
+// llama.cpp serve bge-m3. The tiny random model's vectors mean nothing; the path, the stored model id and
+// dimension, and the absence of any cloud request are what is tested.
+describe('Stage 0 embeddings from a real llama-server', () => {
+  let llama: RunningLlama;
+  before(async () => {
+    const missing = llamaServerMissing();
+    if (missing) throw new Error(missing);
+    llama = await startLlama({ extraArgs: ['--embeddings', '--pooling', 'mean'] });
+  });
+  after(async () => { await llama?.stop(); });
+
+  it('the index is built with vectors from the local server, stored with the policy model id and the dimension', async () => {
+    const { Stage0 } = await import('../../src/core/retrieval/stage0.js');
+    const { callerEmbedder } = await import('../../src/core/retrieval/embeddings.js');
+    const dir = mkdtempSync(join(tmpdir(), 'sy-llama-emb-'));
+    const policy = bundledPolicy();
+    const c = composeCaller({ policy: () => policy, source: 'cli', stateDir: dir, localOnlySetting: () => true, key: () => undefined, baseUrl: (p) => (p === 'local' ? `${llama.url}/v1` : undefined), sleep: async () => {} });
+    const s = new Stage0({ root: join(import.meta.dirname, '..', 'fixtures', 'retrieval'), embedder: callerEmbedder(c), embeddingsFile: join(dir, 'embeddings.json') });
+    const stats = await s.build();
+    assert.deepEqual(stats.notes, []);
+    assert.equal(stats.embedded, stats.indexed);
+    assert.equal(stats.embeddings?.model, 'BAAI/bge-m3');
+    assert.ok((stats.embeddings?.dim ?? 0) > 0);
+    const r = await s.query('ledger replay', { k: 3 });
+    assert.deepEqual(r.semantic, { model: 'BAAI/bge-m3' });
+    assert.ok(r.results.every((x) => 'cosine' in x.why.semantic));
+    const lines = new AuditLog(join(dir, 'audit.jsonl')).read().map((e) => e.audit);
+    assert.ok(lines.some((l) => new RegExp(`embeddings: local/BAAI/bge-m3 embedded \\d+ input\\(s\\) \\(dimension ${stats.embeddings!.dim}`).test(l)), lines.join('\n'));
+  });
+});

@@ -22,6 +22,8 @@ export interface LibrarianInput {
   sweep: boolean;
   task_id?: string;
   signal?: AbortSignal;
+  /** Stage 0: other workspace files related to the goal (paths and why), for reference. */
+  related?: string;
 }
 
 /** Two statements that cannot both hold: the same setting given different values. */
@@ -68,9 +70,9 @@ export function findContradictions(docs: LibDoc[]): Contradiction[] {
 export interface LibrarianSignals { context_estimate: number; signals: Signals; contradictions: Contradiction[] }
 
 /** The §3 predicates of a job, before any model is called. */
-export function librarianSignals(i: Pick<LibrarianInput, 'mode' | 'docs' | 'sweep' | 'goal'>): LibrarianSignals {
+export function librarianSignals(i: Pick<LibrarianInput, 'mode' | 'docs' | 'sweep' | 'goal' | 'related'>): LibrarianSignals {
   const contradictions = findContradictions(i.docs);
-  const context = estimateTokens(i.docs.map((d) => `${d.path}\n${d.text}`).join('\n')) + estimateTokens(i.goal ?? '') + 400;
+  const context = estimateTokens(i.docs.map((d) => `${d.path}\n${d.text}`).join('\n')) + estimateTokens(i.goal ?? '') + estimateTokens(i.related ?? '') + 400;
   return {
     context_estimate: context,
     contradictions,
@@ -101,7 +103,7 @@ export function librarianMessages(i: LibrarianInput, s: LibrarianSignals): { rol
     : '';
   return [
     { role: 'system', content: `You are the Librarian of Switchyard. You ${i.mode === 'synthesise' ? 'synthesise several documents into one clear, well-structured Markdown document' : 'clean up documents: fix structure, remove duplication, make terminology consistent, keep every fact'}. Never invent facts that are not in the documents; cite the source file of each important statement as (path).` },
-    { role: 'user', content: `Mode: ${i.mode}.${i.goal ? ` Goal: ${i.goal}.` : ''}${contra}\n\n${i.docs.map((d) => `=== ${d.path}\n${d.text}`).join('\n\n')}` },
+    { role: 'user', content: `Mode: ${i.mode}.${i.goal ? ` Goal: ${i.goal}.` : ''}${contra}\n\n${i.docs.map((d) => `=== ${d.path}\n${d.text}`).join('\n\n')}${i.related ? `\n\n${i.related}` : ''}` },
   ];
 }
 
