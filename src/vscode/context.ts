@@ -80,7 +80,7 @@ export class Stage0Service implements vscode.Disposable {
     try {
       await this.index(true);
       const st = this.last;
-      if (st) void vscode.window.showInformationMessage(`Switchyard Stage 0: ${st.indexed.toLocaleString()} files indexed in ${(st.ms / 1000).toFixed(1)} s${st.notes.length ? ` (${st.notes[0]})` : ''}.`);
+      if (st) void vscode.window.showInformationMessage(`Switchyard Stage 0: ${st.indexed.toLocaleString()} files indexed in ${st.ms < 1000 ? `${st.ms} ms` : `${(st.ms / 1000).toFixed(1)} s`}${st.notes.length ? ` (${st.notes[0]})` : ''}.`);
     } catch (e) {
       this.report(e);
     }
@@ -122,7 +122,10 @@ export class Stage0Service implements vscode.Disposable {
     qp.title = `Stage 0: ${rows.length} file(s) for "${q}" (${r.ms} ms)`;
     qp.placeholder = rows.length ? 'Pick a file to open it at its best lines; the detail says how it was ranked' : 'No file matches; try other words';
     qp.matchOnDescription = true; qp.matchOnDetail = true;
-    qp.items = rows.map((x) => ({ label: x.path, description: `relevance ${x.relevance}`, detail: x.why.replace(/^#\d+ [^:]+: /, ''), path: x.path }));
+    qp.items = rows.map((x) => {
+      const m = /^#\d+ [^:]+: relevance [\d.]+, (mmr [\d.]+); (.*)$/.exec(x.why);
+      return { label: x.path, description: `relevance ${x.relevance}${m ? ` · ${m[1]}` : ''}`, detail: m ? m[2] : x.why, path: x.path };
+    });
     qp.onDidAccept(async () => {
       const pick = qp.selectedItems[0];
       qp.hide();

@@ -90,7 +90,8 @@ describe('Stage 0 embeddings from a real llama-server', () => {
   before(async () => {
     const missing = llamaServerMissing();
     if (missing) throw new Error(missing);
-    llama = await startLlama({ extraArgs: ['--embeddings', '--pooling', 'mean'] });
+    // llama.cpp embeds one input per physical batch: -ub must cover the longest input (a file's head is ~1,100 tokens of this tiny vocabulary).
+    llama = await startLlama({ extraArgs: ['--embeddings', '--pooling', 'mean', '-b', '2048', '-ub', '2048'] });
   });
   after(async () => { await llama?.stop(); });
 

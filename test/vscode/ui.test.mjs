@@ -388,7 +388,7 @@ try {
   await test('Stage 0: "Rebuild Context Index" reports the files indexed; "Search Context" ranks files with their scores, and a pick opens the file', async () => {
     await page.locator('.explorer-folders-view').first().click();
     await runCommand('Switchyard: Rebuild Context Index (Stage 0)');
-    await page.locator('.notifications-toasts .notification-toast', { hasText: /Switchyard Stage 0: \d+ files indexed in/ }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.notifications-toasts .notification-toast', { hasText: /Switchyard Stage 0: \d+ files indexed in \d/ }).first().waitFor({ timeout: 60_000 });
     await runCommand('Switchyard: Search Context (Stage 0)');
     await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Search Context (Stage 0)' }).waitFor({ timeout: 10_000 });
     await palette.fill('split text into lower-case words');
