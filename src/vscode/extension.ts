@@ -158,7 +158,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     vscode.commands.registerCommand('switchyard.judge.audit', (arg?: import('./judge.js').JudgeArg) => judge().run(arg)),
     vscode.window.registerWebviewPanelSerializer('switchyard.tutor', { deserializeWebviewPanel: async (panel) => tutor().attach(panel) }),
     vscode.commands.registerCommand('switchyard.plan.create', (args?: { goal?: string; fastDraft?: boolean }) => plans().create(args)),
-    vscode.commands.registerCommand('switchyard.implement.reflex', (arg?: { plan?: string; step?: import('../core/plan/schema.js').PlanStep } | vscode.Uri) => implementer().run(arg)),
+    vscode.commands.registerCommand('switchyard.implement.reflex', (arg?: { plan?: string; step?: import('../core/plan/schema.js').PlanStep; instruction?: string; path?: string } | vscode.Uri) => implementer().run(arg)),
     vscode.commands.registerCommand('switchyard.plan.open', (arg?: string | vscode.Uri) => plans().open(arg)),
     vscode.window.registerWebviewPanelSerializer('switchyard.plan', { deserializeWebviewPanel: async (panel, state) => plans().review().restore(panel, state) }),
     vscode.commands.registerCommand('switchyard.librarian.run', (clicked?: vscode.Uri | import('./librarian.js').LibrarianArgs, selected?: vscode.Uri[]) => librarian().run(clicked, selected)),

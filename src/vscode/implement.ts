@@ -13,6 +13,7 @@ import { implement, type ImplementResult, type Proposal, type Review } from '../
 import type { PlanStep } from '../core/plan/schema.js';
 import type { Policy } from '../core/policy/schema.js';
 import { CallFailed } from '../core/providers/call.js';
+import { relativeInside } from '../core/util/paths.js';
 import { PLAYBOOK_PATH, reflect, type FailedTask, type ReflectResult } from '../core/reflector/reflector.js';
 import type { Stage0Service } from './context.js';
 import { signalOf, type EditorModelCalls } from './modelCalls.js';
@@ -38,7 +39,7 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
   provideTextDocumentContent(uri: vscode.Uri): string { return this.proposed.get(uri.toString()) ?? ''; }
 
   /** Arguments: none (the editor and its selection), or a plan step handed over from the plan review. */
-  async run(arg?: { plan?: string; step?: PlanStep } | vscode.Uri): Promise<ImplementResult | undefined> {
+  async run(arg?: { plan?: string; step?: PlanStep; /** for scripts: the instruction (no input box) and the file */ instruction?: string; path?: string } | vscode.Uri): Promise<ImplementResult | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) { void vscode.window.showErrorMessage('Switchyard: open a folder first: the Implementer patches, builds and tests a workspace.'); return undefined; }
     if (!vscode.workspace.isTrusted) {
@@ -50,10 +51,13 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
     const step = arg && !(arg instanceof vscode.Uri) ? arg.step : undefined;
     const editor = vscode.window.activeTextEditor;
     let doc = editor?.document;
-    if (step?.files[0] && existsSync(join(root, step.files[0]))) doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, step.files[0]));
+    const given = arg && !(arg instanceof vscode.Uri) && typeof arg.path === 'string' ? relativeInside(arg.path) : null;
+    if (given && existsSync(join(root, given))) doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, given));
+    else if (step?.files[0] && existsSync(join(root, step.files[0]))) doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, step.files[0]));
     if (!doc || doc.uri.scheme !== 'file') { void vscode.window.showErrorMessage('Switchyard: open the file to change (or select code in it), then run "Implement with Reflex Lane".'); return undefined; }
     const sel = editor && editor.document === doc && !editor.selection.isEmpty ? editor.selection : undefined;
-    const instruction = await vscode.window.showInputBox({
+    const scripted = arg && !(arg instanceof vscode.Uri) && typeof arg.instruction === 'string' && arg.instruction.trim().length >= 3 ? arg.instruction.trim().slice(0, 4000) : undefined;
+    const instruction = scripted ?? await vscode.window.showInputBox({
       title: 'Switchyard: Implement with Reflex Lane', ignoreFocusOut: true,
       prompt: `What should change${sel ? ` in the selected lines ${sel.start.line + 1}-${sel.end.line + 1}` : ` in ${vscode.workspace.asRelativePath(doc.uri)}`}? The local Implementer writes a patch; you review it before anything changes.`,
       value: step ? `${step.title}${step.description ? `: ${step.description}` : ''}${step.acceptance.length ? ` (done when: ${step.acceptance.join('; ')})` : ''}` : '',

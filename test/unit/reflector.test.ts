@@ -68,6 +68,19 @@ describe('the ACE reflector', () => {
     assert.ok(s.audit().some((l) => /route reflector -> moonshot\/kimi-k2\.6 .*interesting_failure=true/.test(l)));
   });
 
+  it('an interesting failure with Kimi out of reach (no key): the local model writes the lesson, and the fallback is audited', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-refl-'));
+    const policy = bundledPolicy();
+    const caller = composeCaller({ policy: () => policy, source: 'cli', stateDir: dir, localOnlySetting: () => false, key: () => undefined,
+      baseUrl: (p: ProviderId) => (p === 'local' ? local.url : p === 'moonshot' ? kimi.url : undefined), sleep: async () => {} });
+    const r = await reflect(caller, { ...routine, high_risk: true }, null);
+    assert.equal(r.result!.provider, 'local');
+    assert.equal(kimi.requests.length, 0);
+    assert.match(r.playbook, /- Written by: local\/.* \(interesting failure \(a high-risk change failed\), Kimi unreachable\)/);
+    const lines = new AuditLog(join(dir, 'audit.jsonl')).read().map((e) => e.audit);
+    assert.ok(lines.some((l) => /GR-005: reflector: the interesting failure of task t-1 would go to Kimi, which failed \(.*no API key/.test(l)), lines.join('\n'));
+  });
+
   it('interesting: a failed high-risk change, or three attempts failing three different ways; routine otherwise', () => {
     assert.deepEqual(interestingFailure({ ...routine, high_risk: true }).why, ['a high-risk change failed']);
     const three = { ...routine, attempts: [failed('local', 'error: a', 1), failed('local', 'error: b', 2), failed('local', 'error: c', 3)] };

@@ -107,17 +107,30 @@ export async function reflect(caller: ModelCaller, t: FailedTask, playbook: stri
     return { action: 'counted', signature: sig, interesting, playbook: again };
   }
   const attempts = t.attempts.map((a) => `attempt ${a.attempt}: ${a.provider ?? '-'}/${a.model ?? '-'} ${a.outcome}${a.lines !== null ? `, ${a.lines} lines` : ''}${a.flags.length ? `, flags ${a.flags.join(' ')}` : ''}\n${a.detail.slice(0, 1500)}`).join('\n\n');
-  const r = await callJson(caller, Lesson, {
+  const ask = (interestingSignal: boolean) => callJson(caller, Lesson, {
     role: 'reflector', schemaHint: HINT, max_tokens: 800, task_id: t.task_id,
-    route: { signals: { interesting_failure: interesting.interesting } },
+    route: { signals: { interesting_failure: interestingSignal } },
     messages: [
       { role: 'system', content: 'You are the reflector of Switchyard, a coding agent. A task failed. Write one short, concrete lesson that would have avoided the failure, for the team\'s playbook. No blame, no generic advice.' },
       { role: 'user', content: `Instruction: ${t.instruction}\nFiles: ${t.files.join(', ') || '-'}\nFailure signature: ${sig}\n\n${attempts}` },
     ],
     ...(o.signal ? { signal: o.signal } : {}),
   });
+  let r;
+  let kimiMissed: string | null = null;
+  try {
+    r = await ask(interesting.interesting);
+  } catch (e) {
+    // Kimi is out of reach (no key, down, over budget): the lesson is still worth having, from the local model.
+    if (!interesting.interesting || (e instanceof Error && e.name === 'CallFailed' && (e as { kind?: string }).kind === 'cancelled')) throw e;
+    kimiMissed = (e as Error).message;
+    await caller.note('fallback', `GR-005: reflector: the interesting failure of task ${t.task_id} would go to Kimi, which failed (${kimiMissed}); the local model writes the lesson`, { role: 'reflector', task_id: t.task_id });
+    r = await ask(false);
+  }
   const served = `${r.result.provider}/${r.result.model}`;
-  const why = r.result.provider === 'local' ? (interesting.interesting ? `interesting failure (${interesting.why.join('; ')}), kept local` : 'routine curation') : `interesting failure: ${interesting.why.join('; ')}`;
+  const why = r.result.provider === 'local'
+    ? (interesting.interesting ? `interesting failure (${interesting.why.join('; ')}), ${kimiMissed ? 'Kimi unreachable' : 'kept local'}` : 'routine curation')
+    : `interesting failure: ${interesting.why.join('; ')}`;
   const date = (o.now?.() ?? new Date()).toISOString().slice(0, 10);
   const text = `${current.replace(/\s*$/, '')}\n\n${entry(t, sig, r.value, served, why, date)}`;
   return { action: 'written', signature: sig, interesting, lesson: r.value, result: r.result, playbook: text };

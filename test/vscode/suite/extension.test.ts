@@ -331,6 +331,33 @@ describe('model calls from the editor', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  it('a failed Implementer task: the reflector writes a lesson into .switchyard/playbook.md (Kimi out of reach: the local model)', async () => {
+    const root = vscode.workspace.workspaceFolders![0]!.uri;
+    const playbook = vscode.Uri.joinPath(root, '.switchyard', 'playbook.md');
+    await vscode.workspace.fs.delete(playbook).then(undefined, () => undefined);
+    const lesson = { title: 'Answer with a patch', lesson: 'Every attempt answered in prose. Reply with search/replace blocks against the file as it is.', applies_to: ['crates/core/src/lib.rs'], check_first: 'the answer format' };
+    const saved = { local: local.fallback, anth: anth.fallback };
+    local.queue.length = 0; anth.queue.length = 0;
+    local.fallback = { kind: 'ok', text: JSON.stringify(lesson) }; // not a patch: every Implementer attempt fails to apply
+    anth.fallback = { kind: 'ok', text: 'I would rather explain than patch.' };
+    try {
+      const r = await vscode.commands.executeCommand<{ status: string; attempts: { outcome: string; provider: string | null }[] }>('switchyard.implement.reflex', { instruction: 'make tokenize skip words longer than 64 characters', path: 'crates/core/src/lib.rs' });
+      assert.equal(r.status, 'failed', JSON.stringify(r));
+      assert.ok(r.attempts.every((a) => a.outcome === 'no_patch'));
+      assert.ok(r.attempts.some((a) => a.provider === 'local') && r.attempts.some((a) => a.provider === 'anthropic'), JSON.stringify(r.attempts));
+      const refl = await api.lastReflection();
+      assert.equal(refl?.action, 'written');
+      const text = readFileSync(playbook.fsPath, 'utf8');
+      assert.match(text, /^# Switchyard playbook\n/);
+      assert.match(text, /## \d{4}-\d\d-\d\d · Answer with a patch\n\n- Failure: `[^`]+`\n- Task: impl-/);
+      assert.match(text, /- Written by: local\/.* \(interesting failure \(the cloud model failed too\), Kimi unreachable\)/);
+    } finally {
+      local.fallback = saved.local; anth.fallback = saved.anth;
+      await vscode.workspace.fs.delete(playbook).then(undefined, () => undefined);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
   it('Show Budget opens the Budget view', async () => {
     await vscode.commands.executeCommand('switchyard.budget.show');
     const tab = await until('the budget panel tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Switchyard: Budget'));
