@@ -1,5 +1,6 @@
 // Tree-sitter grammars, loaded lazily and once (WASM: no native modules in the extension).
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Language, Parser } from 'web-tree-sitter';
 
@@ -16,17 +17,24 @@ let init: Promise<void> | undefined;
 export const grammarStats = { initMs: 0, loads: 0 };
 
 /** Where the .wasm files are: next to the bundle (dist/grammars) or in node_modules during development. */
+const located = new Map<string, string>();
 function locate(file: string): string {
+  const known = located.get(file);
+  if (known) return known;
   const candidates = [
     process.env.SWITCHYARD_GRAMMARS_DIR && join(process.env.SWITCHYARD_GRAMMARS_DIR, file),
     join(__dirname, 'grammars', file),
     join(__dirname, '..', 'grammars', file),
   ];
-  for (const pkg of ['tree-sitter-rust/package.json', 'tree-sitter-typescript/package.json', 'tree-sitter-javascript/package.json', 'tree-sitter-python/package.json', 'web-tree-sitter']) {
-    try { candidates.push(join(dirname(require.resolve(pkg)), file)); } catch { /* not installed */ }
+  // Next to the bundle first; resolving packages in node_modules (development) costs milliseconds each.
+  let found = candidates.find((c): c is string => !!c && existsSync(c));
+  if (!found) {
+    for (const pkg of ['tree-sitter-rust/package.json', 'tree-sitter-typescript/package.json', 'tree-sitter-javascript/package.json', 'tree-sitter-python/package.json', 'web-tree-sitter']) {
+      try { const c = join(dirname(require.resolve(pkg)), file); candidates.push(c); if (existsSync(c)) { found = c; break; } } catch { /* not installed */ }
+    }
   }
-  const found = candidates.find((c): c is string => !!c && existsSync(c));
   if (!found) throw new Error(`grammar file ${file} not found (looked in: ${candidates.filter(Boolean).join(', ')})`);
+  located.set(file, found);
   return found;
 }
 
@@ -40,9 +48,11 @@ export function parserFor(name: GrammarName): Promise<Parser> {
   let p = parsers.get(name);
   if (!p) {
     const t0 = performance.now();
+    // The grammar compiles (V8 compiles WASM off the main thread) while the runtime starts: the two overlap.
+    const compiled = readFile(locate(GRAMMARS[name])).then((bytes) => WebAssembly.compile(bytes));
     init ??= Parser.init({ locateFile: (f: string) => locate(f) });
-    p = init.then(async () => {
-      const lang = await Language.load(locate(GRAMMARS[name]));
+    p = Promise.all([init, compiled]).then(([, mod]) => {
+      const lang = Language.loadSync(mod);
       grammarStats.loads++;
       grammarStats.initMs = performance.now() - t0;
       const parser = new Parser();
