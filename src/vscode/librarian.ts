@@ -106,9 +106,11 @@ export class LibrarianService implements vscode.Disposable {
     });
     this.last = { ...r, evidence: evidence.dir };
     if (mode === 'synthesise') {
-      const header = `<!-- Switchyard Librarian · ${served} (${why}) · confidence ${r.output.confidence} · evidence ${vscode.workspace.asRelativePath(evidence.dir, false)} -->\n\n`;
+      // The document first (its first line names the editor tab), who wrote it and why at the end.
+      const footer = `\n\n<!-- Switchyard Librarian · ${served} (${why}) · confidence ${r.output.confidence} · evidence ${vscode.workspace.asRelativePath(evidence.dir, false)} -->\n`;
       const questions = r.output.open_questions.length ? `\n\n## Open questions\n\n${r.output.open_questions.map((q) => `- ${q}`).join('\n')}\n` : '';
-      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: `${header}${r.output.document ?? `# ${r.output.title}\n`}${questions}` });
+      const body = (r.output.document ?? '').trim() || `# ${r.output.title}`;
+      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: `${body.startsWith('#') ? '' : `# ${r.output.title}\n\n`}${body}${questions}${footer}` });
       await vscode.window.showTextDocument(doc, { preview: false });
       this.last.opened = doc.getText();
       void vscode.window.showInformationMessage(`Switchyard Librarian: "${r.output.title}" by ${served} (${why}). Save the new document where it belongs.`);

@@ -22,10 +22,13 @@ execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/llm/make-
 const anth = await anthropicServer();
 const deepseek = await openAiServer('deepseek');
 const oai = await openAiServer('openai');
+const kimi = await openAiServer('moonshot');
+kimi.fallback = { kind: 'ok', text: JSON.stringify({ title: 'Docs overview', document: '# Docs overview\n\nThe word filter spec asks tokenize to drop long words (docs/word-filter-spec.md).\n', contradictions_resolved: [], open_questions: [], confidence: 0.8 }) };
 mkdirSync(join(dir, 'ud', 'User'), { recursive: true });
 const settings = {
   'switchyard.runtime.binaryPath': join(ROOT, '.cache', 'llama', 'llama-server'), 'switchyard.runtime.modelPath': tinyModel,
   'switchyard.providers.anthropic.baseUrl': anth.url, 'switchyard.providers.deepseek.baseUrl': deepseek.url, 'switchyard.providers.openai.baseUrl': oai.url,
+  'switchyard.providers.moonshot.baseUrl': kimi.url,
 };
 const settingsPath = join(dir, 'ud', 'User', 'settings.json');
 // Machine-scoped settings also go to code-server's remote machine settings: after a window reload the
@@ -401,6 +404,26 @@ try {
     await row.click();
     await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().waitFor({ timeout: 15_000 });
   });
+
+  await test('right-click the docs folder: the Librarian sweeps it, escalates to Kimi K2 on full_sweep, and says so', async () => {
+    await setApiKey('Moonshot (Kimi)', 'sk-UITESTmoonshot0123456789abcdef');
+    const folderRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'docs' }).first();
+    await folderRow.waitFor({ timeout: 10_000 });
+    await folderRow.click({ button: 'right' });
+    const item = page.locator('.context-view .action-label', { hasText: 'Synthesise or Clean Up Documents (Librarian)' }).first();
+    await item.waitFor({ state: 'visible', timeout: 10_000 });
+    await page.screenshot({ path: join(OUTPUT, 'librarian-menu.png') });
+    await item.click();
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Synthesise' }).first().click({ timeout: 15_000 });
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Switchyard Librarian' }).waitFor({ timeout: 10_000 });
+    await palette.fill('an overview for new contributors');
+    await page.keyboard.press('Enter');
+    await page.locator('.notifications-toasts .notification-toast', { hasText: /"Docs overview" by moonshot\/kimi-k2\.6 \(escalated on full_sweep=true\)/ }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.tabs-container .tab', { hasText: 'Docs overview' }).first().waitFor({ timeout: 15_000 });
+    await page.locator('.monaco-editor .view-line', { hasText: 'The word filter spec asks' }).first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(OUTPUT, 'librarian-kimi.png') });
+    if (kimi.requests.filter((r) => r.path.endsWith('/chat/completions')).length !== 1) throw new Error(`Kimi saw ${kimi.requests.length} requests`);
+  });
 } finally {
   const logs = join(dir, 'ud', 'logs');
   // The host's own figure: from the command to the view's ready message (the extension's log).
@@ -419,6 +442,7 @@ try {
   await anth.close();
   await deepseek.close();
   await oai.close();
+  await kimi.close();
 }
 const passed = results.filter(([, ok]) => ok).length;
 console.log(`${passed} passed, ${results.length - passed} failed`);

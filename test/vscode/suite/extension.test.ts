@@ -296,7 +296,8 @@ describe('model calls from the editor', () => {
     assert.equal(r.result.decision.rule, 'librarian.routine');
     assert.deepEqual(r.escalated_on, []);
     const last = api.lastLibrarian()!;
-    assert.match(last.opened ?? '', /^<!-- Switchyard Librarian · local\/.* \(routine, local\) · confidence 0\.85 · evidence \.switchyard\/evidence\/lib-/);
+    assert.match(last.opened ?? '', /^# Word tools overview\n/);
+    assert.match(last.opened ?? '', /\n<!-- Switchyard Librarian · local\/.* \(routine, local\) · confidence 0\.85 · evidence \.switchyard\/evidence\/lib-[^ ]+ -->\n$/);
     assert.match(last.opened ?? '', /## Open questions\n\n- Which limit applies\?/);
     const saved = JSON.parse(readFileSync(join(last.evidence, 'librarian.json'), 'utf8')) as { inputs: { path: string }[]; served: { provider: string } };
     assert.deepEqual(saved.inputs.map((i) => i.path), ['README.md', 'docs/word-filter-spec.md']);
