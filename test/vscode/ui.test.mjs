@@ -57,11 +57,20 @@ const palette = page.locator('.quick-input-widget .quick-input-box input');
 /** Opens the palette, types the title, waits for its row: retries while the extension host starts. */
 async function findCommand(title) {
   for (let attempt = 0; attempt < 30; attempt++) {
-    await page.keyboard.press('F1');
-    await palette.waitFor({ state: 'visible', timeout: 10_000 });
-    await palette.fill(`>${title}`);
-    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-    try { await row.waitFor({ state: 'visible', timeout: 2_000 }); return row; } catch { await page.keyboard.press('Escape'); await page.waitForTimeout(1_000); }
+    try {
+      // A hover, a webview or a closing quick input can swallow F1 or replace the input under us: each step
+      // has a short timeout, and a failed step starts over from a neutral focus.
+      await page.keyboard.press('F1');
+      await palette.waitFor({ state: 'visible', timeout: 10_000 });
+      await palette.fill(`>${title}`, { timeout: 5_000 });
+      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ state: 'visible', timeout: 2_000 });
+      return row;
+    } catch {
+      await page.keyboard.press('Escape');
+      if (attempt % 3 === 2) await page.locator('.part.sidebar .composite.title').first().click().catch(() => {});
+      await page.waitForTimeout(1_000);
+    }
   }
   throw new Error(`"${title}" never appeared in the command palette`);
 }
@@ -82,7 +91,7 @@ async function setApiKey(provider, key) {
   await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Set API Key' }).waitFor({ timeout: 10_000 });
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: provider }).first().click();
   await page.locator('.quick-input-widget .quick-input-title', { hasText: `${provider} API key` }).waitFor({ timeout: 10_000 });
-  await palette.fill(key);
+  await palette.fill(key, { timeout: 10_000 });
   await page.keyboard.press('Enter');
   await page.locator('.notifications-toasts .notification-toast', { hasText: `${provider} API key saved` }).first().waitFor({ timeout: 15_000 });
 }
