@@ -63,7 +63,7 @@ export class Stage0Service implements vscode.Disposable {
       return stats;
     })).then((stats) => {
       this.last = stats;
-      this.log.info(`Stage 0: indexed ${stats.indexed} of ${stats.files} files (${stats.terms} terms) in ${stats.ms} ms; skipped ${stats.skipped.binary} binary, ${stats.skipped.too_large} too large, ${stats.skipped.unreadable} unreadable${stats.embeddings ? `; embeddings ${stats.embeddings.model} (dimension ${stats.embeddings.dim}), ${stats.embedded} embedded` : ''}`);
+      this.log.info(`Stage 0: indexed ${stats.indexed} of ${stats.files} files (${stats.terms} terms) in ${stats.ms} ms${stats.threads ? ` on ${stats.threads} worker threads` : ''}; skipped ${stats.skipped.binary} binary, ${stats.skipped.too_large} too large, ${stats.skipped.unreadable} unreadable${stats.embeddings ? `; embeddings ${stats.embeddings.model} (dimension ${stats.embeddings.dim}), ${stats.embedded} embedded` : ''}`);
       for (const n of stats.notes) this.log.warn(`Stage 0: ${n}`);
       this.stage0 = s;
       return s;

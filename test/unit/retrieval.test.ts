@@ -291,6 +291,15 @@ describe('Stage 0: the prompt block', () => {
 });
 
 describe('Stage 0: the build in worker threads', () => {
+  it('a missing worker script: the build runs on one thread and says so', async () => {
+    const dir = workspace();
+    const s = new Stage0({ root: dir, workerScript: join(dir, 'no-such-worker.js'), workerMinFiles: 4 });
+    const stats = await s.build();
+    assert.match(stats.notes.join('\n'), /the index worker .*no-such-worker\.js is missing; this build ran on one thread/);
+    assert.equal(stats.indexed, (await new Stage0({ root: dir }).build()).indexed);
+    assert.ok((await s.query('ledger replay')).results.length > 0);
+  });
+
   it('gives the same ranking as the build on this thread, and reports its progress', async () => {
     const { buildSync } = await import('esbuild');
     const out = mkdtempSync(join(tmpdir(), 'sy-worker-'));
@@ -302,7 +311,9 @@ describe('Stage 0: the build in worker threads', () => {
     const progress: number[] = [];
     const a = await single.build();
     const b = await threaded.build({ onProgress: (p) => { if (p.phase === 'reading') progress.push(p.done); } });
-    assert.deepEqual({ ...b, ms: 0, phases: null }, { ...a, ms: 0, phases: null });
+    assert.equal(b.threads, 2);
+    assert.equal(a.threads, 0);
+    assert.deepEqual({ ...b, ms: 0, phases: null, threads: 0 }, { ...a, ms: 0, phases: null });
     assert.equal(progress.at(-1), a.files);
     for (const { q } of QUERIES) {
       const ra = (await single.query(q)).results.map((x) => [x.path, x.relevance, x.why.lexical.bm25]);

@@ -398,6 +398,9 @@ try {
   });
 
   await test('Stage 0: "Rebuild Context Index" reports the files indexed; "Search Context" ranks files with their scores, and a pick opens the file', async () => {
+    // The packaged extension carries the index worker (large workspaces are indexed off the host's thread).
+    const installed = readdirSync(join(dir, 'exts')).find((d) => d.startsWith('switchyard.switchyard-'));
+    if (!installed || !existsSync(join(dir, 'exts', installed, 'dist', 'indexWorker.js'))) throw new Error(`dist/indexWorker.js is not in the installed extension (${installed})`);
     await page.locator('.explorer-folders-view').first().click();
     await runCommand('Switchyard: Rebuild Context Index (Stage 0)');
     await page.locator('.notifications-toasts .notification-toast', { hasText: /Switchyard Stage 0: \d+ files indexed in \d/ }).first().waitFor({ timeout: 60_000 });

@@ -7,6 +7,7 @@ import { LexicalIndex } from './lexical.js';
 import { explainLine, rank, snippet, type Ranked, type Semantic } from './rank.js';
 import { listFiles, loadText, loadTextSync, MAX_FILE_BYTES } from './walk.js';
 import type { WorkerInput, WorkerMessage } from './indexWorker.js';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
@@ -17,7 +18,7 @@ export interface Progress { phase: 'listing' | 'reading' | 'embedding'; done: nu
 
 export interface BuildStats {
   files: number; indexed: number; skipped: { binary: number; too_large: number; unreadable: number };
-  terms: number; ms: number; phases: { list_ms: number; index_ms: number; embed_ms: number }; embedded: number; embeddings: { model: string; dim: number } | null; notes: string[];
+  terms: number; ms: number; /** Worker threads that read and tokenized (0: the caller's thread). */ threads: number; phases: { list_ms: number; index_ms: number; embed_ms: number }; embedded: number; embeddings: { model: string; dim: number } | null; notes: string[];
 }
 
 export interface Stage0Options {
@@ -67,13 +68,17 @@ export class Stage0 {
     const files = await listFiles(this.o.root, { exclude: this.o.exclude, signal: o.signal, onDir: (n) => o.onProgress?.({ phase: 'listing', done: n, total: 0 }) });
     const tList = performance.now();
     const skipped = { binary: 0, too_large: 0, unreadable: 0 };
+    const notesBefore: string[] = [];
     const keepText = !!this.o.embedder;
     const texts: { path: string; text: string }[] = [];
     let done = 0;
     const seen = new Set(files);
     for (const p of this.lexical.paths()) if (!seen.has(p)) this.lexical.remove(p);
-    if (this.o.workerScript && files.length >= (this.o.workerMinFiles ?? WORKER_MIN_FILES)) {
-      await this.buildInWorkers(files, skipped, o);
+    const workers = this.o.workerScript && files.length >= (this.o.workerMinFiles ?? WORKER_MIN_FILES);
+    if (workers && !existsSync(this.o.workerScript!)) notesBefore.push(`the index worker ${this.o.workerScript} is missing; this build ran on one thread`);
+    let threads = 0;
+    if (workers && existsSync(this.o.workerScript!)) {
+      threads = await this.buildInWorkers(files, skipped, o);
       done = files.length;
       if (keepText) for (const path of files) { const r = loadTextSync(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES); if ('text' in r) texts.push(r); }
     }
@@ -94,7 +99,7 @@ export class Stage0 {
     this.lexical.prepare();
     const tIndex = performance.now();
     let embedded = 0;
-    const notes: string[] = [];
+    const notes: string[] = [...notesBefore];
     if (this.o.embedder) {
       if (this.o.embeddingsFile && this.embeddings.size === 0) await this.embeddings.load(this.o.embeddingsFile);
       texts.sort((a, b) => (a.path < b.path ? -1 : 1));
@@ -107,14 +112,14 @@ export class Stage0 {
       notes.push(...this.embeddings.notes.splice(0));
     }
     this.stats = {
-      files: files.length, indexed: this.lexical.size, skipped, terms: this.lexical.terms, ms: Math.round(performance.now() - t0),
+      files: files.length, indexed: this.lexical.size, skipped, terms: this.lexical.terms, ms: Math.round(performance.now() - t0), threads,
       phases: { list_ms: Math.round(tList - t0), index_ms: Math.round(tIndex - tList), embed_ms: Math.round(performance.now() - tIndex) }, embedded,
       embeddings: this.embeddings.model ? { model: this.embeddings.model, dim: this.embeddings.dim } : null, notes,
     };
     return this.stats;
   }
 
-  private async buildInWorkers(files: string[], skipped: BuildStats['skipped'], o: { onProgress?: (p: Progress) => void; signal?: AbortSignal }): Promise<void> {
+  private async buildInWorkers(files: string[], skipped: BuildStats['skipped'], o: { onProgress?: (p: Progress) => void; signal?: AbortSignal }): Promise<number> {
     const n = Math.max(1, Math.min(this.o.workers ?? Math.min(4, availableParallelism()), Math.ceil(files.length / Math.min(1000, this.o.workerMinFiles ?? 1000))));
     const size = Math.ceil(files.length / n);
     const slices = Array.from({ length: n }, (_, k) => files.slice(k * size, (k + 1) * size));
@@ -140,6 +145,7 @@ export class Stage0 {
       const seen = new Set(files);
       for (const p of this.lexical.paths()) if (!seen.has(p)) this.lexical.remove(p);
       o.onProgress?.({ phase: 'reading', done: files.length, total: files.length });
+      return n;
     } finally {
       o.signal?.removeEventListener('abort', onAbort);
       for (const w of workers) void w.terminate();

@@ -1,7 +1,7 @@
 // Wiring tests in a real VS Code extension host: what the extension registers and how it reacts.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SwitchyardApi } from '../../../src/vscode/extension.js';
@@ -286,6 +286,25 @@ describe('model calls from the editor', () => {
         (await vscode.commands.executeCommand<{ path: string }[]>('switchyard.context.search', 'quarantined parcels'))[0]?.path === 'docs/quarantine-notes.md');
     } finally {
       await vscode.workspace.fs.delete(fresh).then(undefined, () => undefined);
+    }
+  });
+
+  it('Stage 0: a workspace of over 2,000 files is indexed in worker threads (dist/indexWorker.js), off the host\'s thread', async () => {
+    const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const big = join(root, 'big-generated');
+    mkdirSync(big, { recursive: true });
+    try {
+      for (let i = 0; i < 2100; i++) writeFileSync(join(big, `note-${i}.md`), `# Note ${i}\n\nparcel ${i % 7 === 0 ? 'zebracorn' : 'ordinary'} entry\n`);
+      await vscode.commands.executeCommand('switchyard.context.rebuild');
+      const stats = api.stage0Stats()!;
+      assert.ok(stats.threads >= 1, `threads ${stats.threads}; notes ${stats.notes.join('; ')}`);
+      assert.ok(stats.indexed >= 2100, String(stats.indexed));
+      assert.deepEqual(stats.notes, []);
+      const rows = await vscode.commands.executeCommand<{ path: string }[]>('switchyard.context.search', 'zebracorn');
+      assert.ok(rows.length > 0 && rows.every((r) => r.path.startsWith('big-generated/')));
+    } finally {
+      rmSync(big, { recursive: true, force: true });
+      await vscode.commands.executeCommand('switchyard.context.rebuild');
     }
   });
 
