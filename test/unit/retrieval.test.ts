@@ -146,6 +146,25 @@ describe('Stage 0: ranking quality on the fixture', () => {
     assert.equal((await s.query('quarantine')).results.length, 0);
   });
 
+  it('a saved or created file that git ignores stays out of the index (build outputs, nested .gitignore, node_modules)', async () => {
+    const dir = workspace();
+    const s = new Stage0({ root: dir });
+    await s.build();
+    const put = async (p: string) => { mkdirSync(join(dir, p, '..'), { recursive: true }); writeFileSync(join(dir, p), 'zebracorn appears here\n'); await s.refresh(p); };
+    await put('build/out/gen.rs');
+    await put('web/dist/chunk.js');
+    await put('node_modules/x/index.js');
+    await put('server2.log');
+    assert.equal((await s.query('zebracorn')).results.length, 0);
+    await put('src/zebra.rs');
+    assert.deepEqual((await s.query('zebracorn')).results.map((r) => r.path), ['src/zebra.rs']);
+    // A changed .gitignore applies to the next refresh.
+    writeFileSync(join(dir, '.gitignore'), `${readFileSync(join(dir, '.gitignore'), 'utf8')}src/zebra.rs\n`);
+    await s.refresh('.gitignore');
+    await s.refresh('src/zebra.rs');
+    assert.equal((await s.query('zebracorn')).results.length, 0);
+  });
+
   it('a snippet is the window densest in the query terms', () => {
     const text = Array.from({ length: 100 }, (_, i) => (i === 70 || i === 72 ? `fn replay_ledger_${i}()` : `line ${i}`)).join('\n');
     const s = snippet(text, ['replay', 'ledger'], 10);

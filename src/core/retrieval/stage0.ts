@@ -5,7 +5,7 @@ import { EmbeddingIndex, type Embedder } from './embeddings.js';
 import { harvest, renderHistory, type History } from './git.js';
 import { LexicalIndex } from './lexical.js';
 import { explainLine, rank, snippet, type Ranked, type Semantic } from './rank.js';
-import { listFiles, loadText, loadTextSync, MAX_FILE_BYTES } from './walk.js';
+import { IgnoreRules, listFiles, loadText, loadTextSync, MAX_FILE_BYTES } from './walk.js';
 import type { WorkerInput, WorkerMessage } from './indexWorker.js';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -58,7 +58,8 @@ export class Stage0 {
   readonly lexical = new LexicalIndex();
   readonly embeddings = new EmbeddingIndex();
   stats: BuildStats | null = null;
-  constructor(readonly o: Stage0Options) {}
+  private readonly rules: IgnoreRules;
+  constructor(readonly o: Stage0Options) { this.rules = new IgnoreRules(o.root, o.exclude); }
 
   get built(): boolean { return this.stats !== null; }
 
@@ -154,6 +155,9 @@ export class Stage0 {
 
   /** A file was saved, created or deleted: the lexical index follows at once (vectors at the next build). */
   async refresh(path: string): Promise<void> {
+    if (path === '.gitignore' || path.endsWith('/.gitignore')) this.rules.clear();
+    // A file git ignores (a build output, node_modules, .git) stays out, as in a full build.
+    if (await this.rules.ignored(path)) { this.forget(path); return; }
     const r = await loadText(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
     if ('text' in r) this.lexical.add(path, r.text); else this.lexical.remove(path);
   }

@@ -102,3 +102,35 @@ export function loadTextSync(root: string, path: string, maxFileBytes = MAX_FILE
     if (fd >= 0) closeSync(fd);
   }
 }
+
+/**
+ * The same rules as listFiles, for one path at a time (a file saved, created or deleted after the build):
+ * the .gitignore files of the root and of every folder on the way down, cached per folder.
+ */
+export class IgnoreRules {
+  private readonly cache = new Map<string, Ignore | null>();
+  private readonly base: Ignore;
+  constructor(private readonly root: string, exclude: string[] = []) { this.base = ignore().add(ALWAYS_SKIPPED).add(exclude); }
+
+  /** A .gitignore changed: forget what was read. */
+  clear(): void { this.cache.clear(); }
+
+  private async rulesOf(dir: string): Promise<Ignore | null> {
+    if (!this.cache.has(dir)) this.cache.set(dir, await rules(dir ? join(this.root, dir) : this.root, dir ? ['.gitignore'] : ['.gitignore', '.git/info/exclude']));
+    return this.cache.get(dir)!;
+  }
+
+  async ignored(path: string): Promise<boolean> {
+    const parts = path.split('/');
+    const scopes: Scope[] = [{ base: '', ig: this.base }];
+    for (let k = 0; k < parts.length; k++) {
+      const dir = parts.slice(0, k).join('/');
+      const ig = await this.rulesOf(dir);
+      if (ig) scopes.push({ base: dir, ig });
+      // A folder on the way that is ignored hides everything under it.
+      const here = parts.slice(0, k + 1).join('/');
+      if (ignored(here, k < parts.length - 1, scopes)) return true;
+    }
+    return false;
+  }
+}
