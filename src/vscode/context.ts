@@ -131,7 +131,7 @@ export class Stage0Service implements vscode.Disposable {
       qp.hide();
       if (!pick) return;
       const root = this.root()!;
-      const loaded = await loadText(root, pick.path);
+      const loaded = loadText(root, pick.path);
       const terms = s!.lexical.queryTerms(q);
       const line = 'text' in loaded ? Math.max(0, loaded.text.split('\n').findIndex((l) => terms.some((t) => l.toLowerCase().includes(t)))) : 0;
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(join(root, pick.path)));
@@ -151,7 +151,7 @@ export class Stage0Service implements vscode.Disposable {
       if (!s) { void vscode.window.showWarningMessage('Switchyard: open a folder first.'); return null; }
       const root = this.root()!;
       const found = await s.query(q, { k: 6 });
-      const sources = (await Promise.all(found.results.map((r) => loadText(root, r.path)))).flatMap((l) => ('text' in l ? [{ path: l.path, text: l.text.slice(0, 20_000) }] : []));
+      const sources = found.results.map((r) => loadText(root, r.path)).flatMap((l) => ('text' in l ? [{ path: l.path, text: l.text.slice(0, 20_000) }] : []));
       const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Switchyard: asking the sources (Stage 0 synthesis)…', cancellable: true }, (_p, token) =>
         synthesise(this.calls().core, { question: q, sources, signal: signalOf(token) }));
       const text = renderSynth(r, q);

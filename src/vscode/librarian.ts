@@ -60,7 +60,7 @@ export class LibrarianService implements vscode.Disposable {
       const stat = await vscode.workspace.fs.stat(u);
       const paths = stat.type & vscode.FileType.Directory ? (sweep = true, (await listFiles(join(root, rel))).filter((p) => DOC_EXT.test(p)).map((p) => `${rel}/${p}`)) : [rel];
       for (const p of paths) {
-        const l = await loadText(root, p);
+        const l = loadText(root, p);
         if ('text' in l) docs.push({ path: p, text: l.text });
         else this.log.warn(`librarian: skipped ${p} (${l.skipped})`);
       }

@@ -93,10 +93,10 @@ describe('Stage 0: ranking quality on the fixture', () => {
     assert.ok(mrr >= 0.9, `MRR ${mrr}; not first: ${misses.join(' | ')}`);
   });
 
-  it('is deterministic: the same workspace and query give the same list and scores, whatever the read order', async () => {
+  it('is deterministic: the same workspace and query give the same list and scores, whatever the batch size', async () => {
     const dir = workspace();
-    const a = new Stage0({ root: dir, concurrency: 1 });
-    const b = new Stage0({ root: dir, concurrency: 16 });
+    const a = new Stage0({ root: dir, batch: 1 });
+    const b = new Stage0({ root: dir, batch: 16 });
     await a.build(); await b.build();
     for (const { q } of QUERIES) {
       const ra = await a.query(q), rb = await b.query(q);

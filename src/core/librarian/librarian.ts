@@ -129,16 +129,14 @@ export async function runLibrarian(caller: ModelCaller, policy: Policy, i: Libra
     role: 'librarian', messages, schemaHint: HINT, max_tokens: 16_000,
     route: { context_estimate: s.context_estimate, signals }, ...(i.task_id ? { task_id: i.task_id } : {}), ...(i.signal ? { signal: i.signal } : {}),
   });
+  // The §3 predicates the router named when it escalated (none on the routine local path).
+  const heldBy = (r: CallResult) => (r.decision.escalated ? r.decision.reasons.filter((x) => /^(context_estimate|contradictions_detected|tool_heavy|full_sweep|local_synth_confidence)/.test(x)) : []);
   const first = await call(s.signals);
-  const escalatedOn = first.result.decision.escalated ? first.result.decision.reasons.filter((r) => /^(context_estimate|contradictions_detected|tool_heavy|full_sweep|local_synth_confidence)/.test(r)) : [];
   const threshold = policy.escalation.librarian.confidence_threshold;
   if (first.result.provider === 'local' && first.value.confidence < threshold) {
     await caller.note('escalation', `GR-005: librarian: the local synthesis's confidence ${first.value.confidence} is below ${threshold} (§3 local_synth_confidence); asking the router again with that predicate`, { role: 'librarian', task_id: i.task_id ?? null, call_id: first.result.call_id });
     const second = await call({ ...s.signals, local_confidence: first.value.confidence });
-    if (second.result.provider !== 'local' || second.result.decision.escalated) {
-      return { output: second.value, result: second.result, escalated_on: second.result.decision.reasons.filter((r) => /^(context_estimate|contradictions_detected|tool_heavy|full_sweep|local_synth_confidence)/.test(r)), signals: s, local_first: { confidence: first.value.confidence, model: first.result.model } };
-    }
-    return { output: second.value, result: second.result, escalated_on: [], signals: s, local_first: { confidence: first.value.confidence, model: first.result.model } };
+    return { output: second.value, result: second.result, escalated_on: heldBy(second.result), signals: s, local_first: { confidence: first.value.confidence, model: first.result.model } };
   }
-  return { output: first.value, result: first.result, escalated_on: escalatedOn, signals: s };
+  return { output: first.value, result: first.result, escalated_on: heldBy(first.result), signals: s };
 }

@@ -130,6 +130,35 @@ export class ModelCaller {
   }
 
   /**
+   * A failed attempt, for both paths (chat and embeddings): the error as a CallError, recorded with the attempt.
+   * A cancel or a GR-009 refusal by the transport guard ends the whole call (the reservation released, the
+   * audit and provenance written); otherwise the caller decides between a retry and the next model.
+   */
+  private failedAttempt(raw: unknown, x: {
+    ref: ModelRef; attempt: number; ms: number; attempts: Attempt[]; reservation: string | null; lines: string[]; decision: RouteDecision; signal: AbortSignal;
+    audit: (kind: AuditKind, text: string, extra?: Partial<AuditEntry>) => void;
+    provenance: (outcome: ProvenanceRecord['outcome'], extra: Partial<ProvenanceRecord>) => void;
+    onCancel?: () => void;
+  }): CallError {
+    const err = raw instanceof CallError ? raw : new CallError('server', String((raw as Error)?.message ?? raw));
+    const { ref } = x;
+    x.attempts.push({ provider: ref.provider, model: ref.model, try: x.attempt + 1, outcome: err.kind, ms: x.ms, error: this.redactor.redact(err.message) });
+    if (err.kind === 'cancelled' || x.signal.aborted) {
+      if (x.reservation) this.p.budget.release(x.reservation);
+      x.onCancel?.();
+      x.provenance('cancelled', { provider: ref.provider, model: ref.model, error: 'cancelled' });
+      throw new CallFailed('cancelled', 'cancelled', x.attempts, x.lines, x.decision);
+    }
+    if (err.kind === 'transport_refused') {
+      if (x.reservation) this.p.budget.release(x.reservation);
+      x.audit('refusal', err.message, { guardrail: 'GR-009', from: name(ref) });
+      x.provenance('refused', { provider: ref.provider, model: ref.model, error: err.message });
+      throw new CallRefused('GR-009', err.message, x.decision, x.lines);
+    }
+    return err;
+  }
+
+  /**
    * Embeddings through the same path: the router's chain for the embeddings role (bge-m3 on the local runtime,
    * OpenAI embeddings as fallback unless local_only), the worst case reserved for a cloud model, every fallback
    * audited. The result names the model that served: vectors of different models never mix.
@@ -176,6 +205,7 @@ export class ModelCaller {
     const localOnly = effectiveLocalOnly(request, policy, { local_only_setting: this.p.localOnlySetting() });
     const retry = this.p.retry ?? DEFAULT_RETRY;
     const sleep = this.p.sleep ?? abortableSleep;
+    const random = this.p.random ?? Math.random;
     const chain: ModelRef[] = [{ provider: decision.provider as ProviderId, model: decision.model, tier: decision.tier }, ...decision.fallbacks];
     let lastError: CallError | null = null;
     for (let i = 0; i < chain.length; i++) {
@@ -219,21 +249,9 @@ export class ModelCaller {
           provenance('ok', { provider: ref.provider, model: ref.model, usage, cost_pico: cost, cost_usd: picoToUsd(cost), timings: { ttft_ms: null, total_ms: Math.round(now() - t0) } });
           return { call_id: callId, decision, provider: ref.provider, model: ref.model, served_model: res.model, dim, vectors: res.vectors, usage, cost_usd: picoToUsd(cost), audit: lines, fallback: i > 0 };
         } catch (raw) {
-          const err = raw instanceof CallError ? raw : new CallError('server', String((raw as Error)?.message ?? raw));
+          const err = this.failedAttempt(raw, { ref, attempt, ms: Math.round(now() - ta), attempts, reservation, lines, decision, signal, audit, provenance });
           lastError = err;
-          attempts.push({ provider: ref.provider, model: ref.model, try: attempt + 1, outcome: err.kind, ms: Math.round(now() - ta), error: this.redactor.redact(err.message) });
-          if (err.kind === 'cancelled' || signal.aborted) {
-            if (reservation) this.p.budget.release(reservation);
-            provenance('cancelled', { provider: ref.provider, model: ref.model, error: 'cancelled' });
-            throw new CallFailed('cancelled', 'cancelled', attempts, lines, decision);
-          }
-          if (err.kind === 'transport_refused') {
-            if (reservation) this.p.budget.release(reservation);
-            audit('refusal', err.message, { guardrail: 'GR-009', from: name(ref) });
-            provenance('refused', { provider: ref.provider, model: ref.model, error: err.message });
-            throw new CallRefused('GR-009', err.message, decision, lines);
-          }
-          const wait = err.opts.retryAfterMs ?? Math.min(retry.capMs, retry.baseMs * 2 ** attempt);
+          const wait = err.opts.retryAfterMs ?? Math.min(retry.capMs, retry.baseMs * 2 ** attempt) * (0.5 + random());
           if (err.retryable && attempt < retry.max && wait <= retry.maxRetryAfterMs) {
             audit('retry', `GR-005: ${name(ref)} ${err.kind}${err.opts.status ? ` (${err.opts.status})` : ''}; retry ${attempt + 1} of ${retry.max} in ${Math.round(wait)} ms`, { from: name(ref), to: name(ref) });
             try { await sleep(wait, signal); } catch {
@@ -404,22 +422,11 @@ export class ModelCaller {
             usage, cost_usd: picoToUsd(cost), cost_pico: cost, timings, attempts, audit: lines, escalated: i > 0 || escalations.length > 0,
           };
         } catch (raw) {
-          const err = raw instanceof CallError ? raw : new CallError('server', String((raw as Error)?.message ?? raw));
+          const e = raw instanceof CallError ? raw : new CallError('server', String((raw as Error)?.message ?? raw));
+          if (streamed > 0 && e.kind !== 'cancelled') o.onEvent?.({ type: 'reset', reason: e.message, next: e.retryable && attempt < retry.max ? `retry ${attempt + 2} of ${name(ref)}` : next ? name(next) : 'none' });
+          const err = this.failedAttempt(e, { ref, attempt, ms: Math.round(now() - ta), attempts, reservation, lines, decision, signal, audit, provenance,
+            onCancel: () => audit('cancelled', `${o.role}: ${name(ref)} cancelled by the user after ${chars} characters; nothing was kept`, { from: name(ref) }) });
           lastError = err;
-          attempts.push({ provider: ref.provider, model: ref.model, try: attempt + 1, outcome: err.kind, ms: Math.round(now() - ta), error: this.redactor.redact(err.message) });
-          if (streamed > 0 && err.kind !== 'cancelled') o.onEvent?.({ type: 'reset', reason: err.message, next: err.retryable && attempt < retry.max ? `retry ${attempt + 2} of ${name(ref)}` : next ? name(next) : 'none' });
-          if (err.kind === 'cancelled' || signal.aborted) {
-            if (reservation) this.p.budget.release(reservation);
-            audit('cancelled', `${o.role}: ${name(ref)} cancelled by the user after ${chars} characters; nothing was kept`, { from: name(ref) });
-            provenance('cancelled', { provider: ref.provider, model: ref.model, error: 'cancelled' });
-            throw new CallFailed('cancelled', 'cancelled', attempts, lines, decision);
-          }
-          if (err.kind === 'transport_refused') {
-            if (reservation) this.p.budget.release(reservation);
-            audit('refusal', err.message, { guardrail: 'GR-009', from: name(ref) });
-            provenance('refused', { provider: ref.provider, model: ref.model, error: err.message });
-            throw new CallRefused('GR-009', err.message, decision, lines);
-          }
           const wait = err.opts.retryAfterMs ?? Math.min(retry.capMs, retry.baseMs * 2 ** attempt) * (0.5 + random());
           if (err.retryable && attempt < retry.max && wait <= retry.maxRetryAfterMs) {
             audit('retry', `GR-005: ${name(ref)} ${err.kind}${err.opts.status ? ` (${err.opts.status})` : ''}${streamed ? ' mid-stream; the partial answer was discarded' : ''}; retry ${attempt + 1} of ${retry.max} in ${Math.round(wait)} ms${err.opts.retryAfterMs !== undefined ? ' (retry-after)' : ''}`, { from: name(ref), to: name(ref) });

@@ -3,7 +3,7 @@
 // thread stays free while a large workspace is indexed.
 import { parentPort, workerData } from 'node:worker_threads';
 import { LexicalIndex } from './lexical.js';
-import { loadTextSync } from './walk.js';
+import { loadText } from './walk.js';
 
 export interface WorkerInput { root: string; files: string[]; maxFileBytes: number }
 export type WorkerMessage =
@@ -16,7 +16,7 @@ if (parentPort) {
   const skipped = { binary: 0, too_large: 0, unreadable: 0 };
   let done = 0;
   for (const path of files) {
-    const r = loadTextSync(root, path, maxFileBytes);
+    const r = loadText(root, path, maxFileBytes);
     if ('text' in r) ix.add(path, r.text); else skipped[r.skipped]++;
     if (++done % 256 === 0) parentPort.postMessage({ type: 'progress', done } satisfies WorkerMessage);
   }

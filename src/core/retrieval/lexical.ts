@@ -319,11 +319,6 @@ export class LexicalIndex {
     for (let k = 0; k < d.ids.length; k++) { w[k] = (d.body[k]! + d.inPath[k]!) * this.idf(this.df[d.ids[k]!]!); norm += w[k]! * w[k]!; }
     return { ids: d.ids, w, norm: Math.sqrt(norm) };
   }
-
-  /** Cosine similarity of two files' TF-IDF vectors. */
-  similarity(a: string, b: string): number {
-    return sparseCosine(this.vector(a), this.vector(b));
-  }
 }
 
 export function sparseCosine(x: { ids: Uint32Array; w: Float64Array; norm: number } | null, y: { ids: Uint32Array; w: Float64Array; norm: number } | null): number {

@@ -5,7 +5,7 @@ import { EmbeddingIndex, type Embedder } from './embeddings.js';
 import { harvest, renderHistory, type History } from './git.js';
 import { LexicalIndex } from './lexical.js';
 import { explainLine, rank, snippet, type Ranked, type Semantic } from './rank.js';
-import { IgnoreRules, listFiles, loadText, loadTextSync, MAX_FILE_BYTES } from './walk.js';
+import { IgnoreRules, listFiles, loadText, MAX_FILE_BYTES } from './walk.js';
 import type { WorkerInput, WorkerMessage } from './indexWorker.js';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -40,7 +40,7 @@ export interface Stage0Options {
   /** The smallest workspace built in workers (default WORKER_MIN_FILES). */
   workerMinFiles?: number;
   /** Files read and indexed between two yields to the event loop (default 64). */
-  concurrency?: number;
+  batch?: number;
 }
 
 export interface QueryResult {
@@ -81,15 +81,15 @@ export class Stage0 {
     if (workers && existsSync(this.o.workerScript!)) {
       threads = await this.buildInWorkers(files, skipped, o);
       done = files.length;
-      if (keepText) for (const path of files) { const r = loadTextSync(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES); if ('text' in r) texts.push(r); }
+      if (keepText) for (const path of files) { const r = loadText(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES); if ('text' in r) texts.push(r); }
     }
     // Batches of files read and indexed synchronously, yielding to the event loop between batches so the
-    // extension host stays responsive; `concurrency` is the batch size.
-    const batch = this.o.concurrency ?? 64;
+    // extension host stays responsive; `batch` files at a time.
+    const batch = this.o.batch ?? 64;
     for (let i = done; i < files.length; i += batch) {
       if (o.signal?.aborted) throw new Error('cancelled');
       for (const path of files.slice(i, i + batch)) {
-        const r = loadTextSync(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
+        const r = loadText(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
         if ('text' in r) { this.lexical.add(path, r.text); if (keepText) texts.push(r); }
         else { skipped[r.skipped]++; this.lexical.remove(path); }
         done++;
@@ -158,7 +158,7 @@ export class Stage0 {
     if (path === '.gitignore' || path.endsWith('/.gitignore')) this.rules.clear();
     // A file git ignores (a build output, node_modules, .git) stays out, as in a full build.
     if (await this.rules.ignored(path)) { this.forget(path); return; }
-    const r = await loadText(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
+    const r = loadText(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
     if ('text' in r) this.lexical.add(path, r.text); else this.lexical.remove(path);
   }
   forget(path: string): void { this.lexical.remove(path); this.embeddings.remove(path); }
@@ -196,7 +196,7 @@ export class Stage0 {
     const parts: string[] = [`Stage 0 context (deterministic retrieval for: ${JSON.stringify(o.query.slice(0, 200))}; ${'model' in q.semantic ? `hybrid with ${q.semantic.model}` : `lexical only: ${q.semantic.unavailable}`})`];
     let used = parts[0]!.length;
     for (const r of q.results) {
-      const loaded = await loadText(this.o.root, r.path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
+      const loaded = loadText(this.o.root, r.path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
       if (!('text' in loaded)) continue;
       const s = snippet(loaded.text, terms, 40);
       const block = `--- ${r.path} lines ${s.start}-${s.end} (${explainLine(r)})\n${s.text}`;

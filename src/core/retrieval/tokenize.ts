@@ -88,8 +88,5 @@ export function tokenize(text: string, out: string[] = []): string[] {
   return out;
 }
 
-/** The tokens of a workspace path: every folder and the file name, split like identifiers. */
-export function pathTokens(path: string): string[] {
-  return tokenize(pathText(path));
-}
+/** A workspace path as text to tokenize: every folder and the file name, without the extension. */
 export const pathText = (path: string) => path.replace(/\.[A-Za-z0-9]+$/, '').replace(/[/\\.\-]/g, ' ');

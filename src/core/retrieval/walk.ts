@@ -1,7 +1,7 @@
 // The files Stage 0 indexes: the workspace as git sees it (.gitignore at every level, and .git/info/exclude),
 // without .git, node_modules, Switchyard's own evidence, binaries and very large files.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 
@@ -66,25 +66,12 @@ export async function listFiles(root: string, o: WalkOptions = {}): Promise<stri
 
 export type Loaded = { path: string; text: string } | { path: string; skipped: 'binary' | 'too_large' | 'unreadable' };
 
-/** Reads a file for the index: text only (no NUL byte in the first 8 KB), at most maxFileBytes. */
-export async function loadText(root: string, path: string, maxFileBytes = MAX_FILE_BYTES): Promise<Loaded> {
-  try {
-    const full = join(root, path);
-    const s = await stat(full);
-    if (s.size > maxFileBytes) return { path, skipped: 'too_large' };
-    const buf = await readFile(full);
-    if (buf.subarray(0, 8192).includes(0)) return { path, skipped: 'binary' };
-    return { path, text: buf.toString('utf8') };
-  } catch {
-    return { path, skipped: 'unreadable' };
-  }
-}
-
 /**
- * loadText, synchronously: for the index build, which reads files in small batches between which it yields
- * (many small synchronous reads cost a fraction of as many promise round trips through the thread pool).
+ * Reads a file for the index: text only (no NUL byte in the first 8 KB), at most maxFileBytes. Synchronous:
+ * the build reads files in small batches between which it yields (many small synchronous reads cost a
+ * fraction of as many promise round trips through the thread pool), and a single read is as quick.
  */
-export function loadTextSync(root: string, path: string, maxFileBytes = MAX_FILE_BYTES): Loaded {
+export function loadText(root: string, path: string, maxFileBytes = MAX_FILE_BYTES): Loaded {
   let fd = -1;
   try {
     fd = openSync(join(root, path), 'r');
