@@ -215,3 +215,139 @@ describe('budget: the checkpoint', () => {
     assert.equal(Object.values(other.books().month).reduce((n, a) => n + a.calls, 0), 50);
   });
 });
+
+describe('budget: replay reads every line as JSON.parse would', () => {
+  // An oracle: the plain reading (JSON.parse per line, events applied one by one), against which the fast byte
+  // reader (replay.ts) is checked on a ledger with everything a real one can hold.
+  function oracle(text: string) {
+    type B = Record<string, { total: number; calls: number; tin: number; tout: number; role: Record<string, number>; provider: Record<string, number> }>;
+    const spent = { day: {} as B, month: {} as B, task: {} as B };
+    const heldMonth: Record<string, number> = {};
+    const open = new Map<string, { role: string; provider: string; task: string | null; ts: number; pico: number }>();
+    const day = (ts: number) => { const x = new Date(ts); return `${x.getFullYear()}-${String(x.getMonth() + 1).padStart(2, '0')}-${String(x.getDate()).padStart(2, '0')}`; };
+    const add = (r: { role: string; provider: string; task: string | null; ts: number }, d: number, tin: number, tout: number) => {
+      const keys: [keyof typeof spent, string][] = [['day', day(r.ts)], ['month', day(r.ts).slice(0, 7)]];
+      if (r.task) keys.push(['task', r.task]);
+      for (const [k, v] of keys) {
+        const a = spent[k][v] ??= { total: 0, calls: 0, tin: 0, tout: 0, role: {}, provider: {} };
+        a.total += d; a.calls++; a.tin += tin; a.tout += tout;
+        a.role[r.role] = (a.role[r.role] ?? 0) + d; a.provider[r.provider] = (a.provider[r.provider] ?? 0) + d;
+      }
+    };
+    const hold = (ts: number, d: number) => { const m = day(ts).slice(0, 7); heldMonth[m] = (heldMonth[m] ?? 0) + d; };
+    let torn = 0;
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      let ev: any;
+      try { ev = JSON.parse(line); } catch { torn++; continue; }
+      if (!ev || typeof ev !== 'object') { torn++; continue; }
+      if (ev.e === 'reserve') { open.set(ev.id, ev); hold(ev.ts, ev.pico); }
+      else if (ev.e === 'record') { hold(ev.ts, ev.pico); add(ev, ev.pico, (ev.in ?? 0) + (ev.cached ?? 0), ev.out ?? 0); }
+      else if (ev.e === 'commit' || ev.e === 'release') {
+        const r = open.get(ev.id);
+        if (!r) continue;
+        open.delete(ev.id);
+        if (ev.e === 'commit') { hold(r.ts, ev.pico - r.pico); add(r, ev.pico, (ev.in ?? 0) + (ev.cached ?? 0), ev.out ?? 0); }
+        else hold(r.ts, -r.pico);
+      }
+    }
+    return { spent, heldMonth, open: [...open.keys()].sort(), torn };
+  }
+  const view = (l: Ledger) => {
+    const pick = (b: Record<string, { total: number; calls: number; tin: number; tout: number; role: Record<string, number>; provider: Record<string, number> }>) =>
+      Object.fromEntries(Object.entries(b).map(([k, a]) => [k, { total: a.total, calls: a.calls, tin: a.tin, tout: a.tout, role: a.role, provider: a.provider }]));
+    const books = l.books();
+    const months = Object.keys(books.month);
+    return { spent: { day: pick(books.day), month: pick(books.month), task: pick(books.task) }, months, open: [...l.open.keys()].sort() };
+  };
+
+  it('fast and slow lines, escapes, other languages, records, releases, torn and unknown lines: the same books as JSON.parse; also read in pieces', () => {
+    const lines: string[] = [];
+    const t0 = Date.UTC(2026, 9, 20, 21, 0, 0); // crosses local midnights and a month end
+    const roles = ['architect', 'judge', 'implementer'];
+    const tasks = ['T-1', 'tâche-é', null, 'T "quoted"', '任务'];
+    const models = ['claude-sonnet-4-6', 'gpt-5.1', 'qwen3-coder:30b', 'model "x" \\ y'];
+    let n = 0;
+    for (let i = 0; i < 4000; i++) {
+      const ts = t0 + i * 997_000;
+      const id = i % 97 === 5 ? `id-é-${i}` : `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      const a = { role: roles[i % 3], tier: i % 2 ? 'cloud_quality' : 'cloud_fast', provider: i % 5 ? 'anthropic' : 'openai', model: models[i % 4], task: tasks[i % 5] };
+      if (i % 11 === 3) { lines.push(JSON.stringify({ e: 'record', id, ts, ...a, provider: 'local', pico: 0, in: 50 + i, cached: i % 3, out: 7 })); continue; }
+      // the writer's own key order, and now and then an older writer's order (slow path)
+      lines.push(i % 13 === 0 ? JSON.stringify({ pico: 1000 + i, e: 'reserve', ts, id, ...a }) : JSON.stringify({ e: 'reserve', id, ts, ...a, pico: 5_000_000 + i }));
+      if (i % 7 === 1) continue; // left open
+      if (i % 17 === 2) { lines.push(JSON.stringify({ e: 'release', id, ts: ts + 5, why: 'refused by "the" provider' })); continue; }
+      const c = { e: 'commit', id, ts: ts + 10, pico: 1_000_000 + i * 3, in: 100 + i, cached: i % 50, out: 20 + (i % 9) };
+      lines.push(i % 19 === 4 ? JSON.stringify({ ...c, extra: true }) : JSON.stringify(c));
+      if (i % 23 === 6) lines.push(JSON.stringify(c)); // a duplicate commit: ignored
+      if (i % 29 === 7) lines.push('{"e":"commit","id":"no-such-reservation","ts":1,"pico":5,"in":1,"cached":0,"out":1}');
+      if (i % 31 === 8) lines.push('{"e":"commit","id":"torn-mid-wr');
+      if (i % 37 === 9) lines.push('null');
+      n++;
+    }
+    assert.ok(n > 2000);
+    const text = lines.map((l) => `\n${l}`).join('');
+    const want = oracle(text);
+    const dir = tmp();
+    const whole = new Ledger(join(dir, 'whole.jsonl'), () => policyWith([]));
+    appendFileSync(whole.path, text);
+    whole.refresh();
+    const got = view(whole);
+    assert.deepEqual(got.spent, want.spent);
+    assert.deepEqual(got.open, want.open);
+    assert.equal(whole.torn.length, want.torn);
+    // held = spent + open reservations: checked through the monthly cap's use
+    for (const m of got.months) {
+      const [y, mo] = m.split('-').map(Number);
+      const l = new Ledger(whole.path, () => policyWith([{ id: 'm', scope: 'global', period: 'month', usd: 1e9 }]), () => new Date(y!, mo! - 1, 15).getTime());
+      assert.equal(l.capUse({ id: 'm', scope: 'global', period: 'month', usd: 1e9 }, null).held, want.heldMonth[m], m);
+    }
+    // The same file read in pieces cut anywhere (a reservation in one piece, its commit in the next; a line cut in two).
+    const pieces = new Ledger(join(dir, 'pieces.jsonl'), () => policyWith([]));
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length;) {
+      const next = Math.min(bytes.length, at + 5_000 + (at % 7_919));
+      appendFileSync(pieces.path, bytes.subarray(at, next));
+      pieces.refresh();
+      at = next;
+    }
+    assert.deepEqual(view(pieces).spent, want.spent);
+    assert.deepEqual(view(pieces).open, want.open);
+    assert.equal(pieces.torn.length, want.torn);
+  });
+});
+
+describe('budget: the cross-process lock', () => {
+  it('lives in /dev/shm on Linux, named by the ledger real path (a symlinked folder meets the same lock); SWITCHYARD_LOCK_DIR moves it; elsewhere beside the ledger', async () => {
+    const { lockPathFor } = await import('../../src/core/budget/lock.js');
+    const { symlinkSync, mkdirSync } = await import('node:fs');
+    const dir = tmp();
+    mkdirSync(join(dir, 'real'));
+    symlinkSync(join(dir, 'real'), join(dir, 'link'));
+    const a = lockPathFor(join(dir, 'real', 'ledger.jsonl'), {}, 'linux');
+    assert.match(a, /^\/dev\/shm\/switchyard-\d+-[0-9a-f]{20}\.lock$/);
+    assert.equal(lockPathFor(join(dir, 'link', 'ledger.jsonl'), {}, 'linux'), a);
+    assert.notEqual(lockPathFor(join(dir, 'real', 'other.jsonl'), {}, 'linux'), a);
+    assert.ok(lockPathFor(join(dir, 'real', 'ledger.jsonl'), { SWITCHYARD_LOCK_DIR: dir }, 'linux').startsWith(`${dir}/switchyard-`));
+    assert.equal(lockPathFor(join(dir, 'real', 'ledger.jsonl'), {}, 'darwin'), join(dir, 'real', 'ledger.jsonl.lock'));
+    assert.equal(lockPathFor(join(dir, 'real', 'ledger.jsonl'), { SWITCHYARD_LOCK_DIR: join(dir, 'missing') }, 'linux'), join(dir, 'real', 'ledger.jsonl.lock'));
+  });
+
+  it('a held lock makes reserve wait until it is freed; a lock left by a dead process (older than 5 s) is taken over', async () => {
+    const { mkdirSync, rmdirSync, utimesSync, existsSync } = await import('node:fs');
+    const l = new Ledger(join(tmp(), 'ledger.jsonl'), () => policyWith([{ id: 'daily', scope: 'global', period: 'day', usd: 100 }]));
+    mkdirSync(l.lockPath);
+    let freed = 0;
+    setTimeout(() => { freed = Date.now(); rmdirSync(l.lockPath); }, 150);
+    const r = await l.reserve({ ...sonnet, pico: USD });
+    assert.ok(r.ok);
+    assert.ok(freed > 0 && Date.now() >= freed, 'reserve went ahead before the holder freed the lock');
+    mkdirSync(l.lockPath);
+    const old = (Date.now() - 10_000) / 1000;
+    utimesSync(l.lockPath, old, old);
+    const t = Date.now();
+    assert.ok((await l.reserve({ ...sonnet, pico: USD })).ok);
+    assert.ok(Date.now() - t < 1_000, 'a stale lock was waited on');
+    assert.equal(existsSync(l.lockPath), false, 'the lock is freed after the reservation');
+  });
+});

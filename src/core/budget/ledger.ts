@@ -1,16 +1,19 @@
 // The budget ledger (GR-011): an append-only event log in the state folder, shared by every VS Code window
-// and CLI process. Reserve is check-and-append under a cross-process lock (proper-lockfile: a mkdir lock, no
-// native module); commit and release are single O_APPEND writes, synced. Each line starts with a newline, so a
+// and CLI process. Reserve is check-and-append under a cross-process lock (a mkdir lock, no native module; on
+// Linux in /dev/shm, see lock.ts); commit and release are single O_APPEND writes, synced. Each line starts with a newline, so a
 // line torn by a crash is closed by the next writer and skipped on replay, and never swallows a good line.
 import { randomUUID } from 'node:crypto';
 import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import lockfile from 'proper-lockfile';
 import type { Policy, ProviderId } from '../policy/schema.js';
 import type { BudgetPort } from '../providers/call.js';
 import type { Usage } from '../providers/types.js';
 import type { CapStatus } from '../router/types.js';
 import { picoToUsd } from './cost.js';
+import { lockPathFor, tryLock } from './lock.js';
+import { Batch, type BatchResult, type Settle } from './replay.js';
+
+const EMPTY = Buffer.alloc(0);
 
 export type LedgerEvent =
   | { e: 'reserve'; id: string; ts: number; role: string; tier: string; provider: string; model: string; task: string | null; pico: number }
@@ -52,6 +55,46 @@ export const ABANDON_AFTER_MS = 30 * 60_000;
 /** A checkpoint of the sums is written after this many events, so that opening a long ledger stays fast. */
 const CHECKPOINT_EVERY = 50_000;
 
+/** One bucket's sums while a batch is merged. */
+class Acc {
+  total = 0; calls = 0; tin = 0; tout = 0; local = 0;
+  readonly role = new Map<string, number>();
+  readonly tier = new Map<string, number>();
+  readonly provider = new Map<string, number>();
+}
+const addTo = (m: Map<string, number>, k: string, d: number) => m.set(k, (m.get(k) ?? 0) + d);
+
+/**
+ * Sums per day, month and task gathered in Maps, then added to the books once per key: the books' objects, keyed
+ * by whatever roles and providers appear, cost about 10 us a group when updated group by group.
+ */
+class Sums {
+  private readonly by = { day: new Map<string, Acc>(), month: new Map<string, Acc>(), task: new Map<string, Acc>() };
+  private static acc(m: Map<string, Acc>, k: string): Acc { let a = m.get(k); if (!a) { a = new Acc(); m.set(k, a); } return a; }
+
+  add(at: { role: string; tier: string; provider: string; task: string | null }, day: string, month: string, d: number, calls = 0, tin = 0, tout = 0): void {
+    const accs = [Sums.acc(this.by.day, day), Sums.acc(this.by.month, month)];
+    if (at.task) accs.push(Sums.acc(this.by.task, at.task));
+    for (const a of accs) {
+      a.total += d;
+      addTo(a.role, at.role, d); addTo(a.tier, at.tier, d); addTo(a.provider, at.provider, d);
+      if (calls) { a.calls += calls; a.tin += tin; a.tout += tout; if (at.provider === 'local') a.local += tin + tout; }
+    }
+  }
+
+  into(b: Books): void {
+    for (const kind of ['day', 'month', 'task'] as const) {
+      for (const [k, s] of this.by[kind]) {
+        const a = b[kind][k] ??= agg();
+        a.total += s.total; a.calls += s.calls; a.tin += s.tin; a.tout += s.tout; a.local += s.local;
+        for (const [r, d] of s.role) a.role[r] = (a.role[r] ?? 0) + d;
+        for (const [t, d] of s.tier) a.tier[t] = (a.tier[t] ?? 0) + d;
+        for (const [p, d] of s.provider) a.provider[p] = (a.provider[p] ?? 0) + d;
+      }
+    }
+  }
+}
+
 export class Ledger implements BudgetPort {
   /** reserved + committed: what caps are checked against */
   private held = books();
@@ -59,16 +102,19 @@ export class Ledger implements BudgetPort {
   private spent = books();
   readonly open = new Map<string, OpenReservation>();
   private offset = 0;
-  private tail = ''; // a partial last line (a writer mid-write, or torn)
+  private tail: Buffer = EMPTY; // a partial last line (a writer mid-write, or torn)
   private sinceCheckpoint = 0;
   readonly torn: number[] = [];
   /** How the last open went: from a checkpoint plus the events after it, or a full replay. */
   readonly opened: { from: 'checkpoint' | 'replay'; events: number } = { from: 'replay', events: 0 };
   private fd: number | null = null;
+  /** The lock directory (see lockPathFor). */
+  readonly lockPath: string;
 
   constructor(readonly path: string, private readonly policy: () => Policy, private readonly now: () => number = Date.now) {
     mkdirSync(dirname(path), { recursive: true });
     closeSync(openSync(path, 'a'));
+    this.lockPath = lockPathFor(path);
     if (this.loadCheckpoint()) this.opened.from = 'checkpoint';
     const before = this.sinceCheckpoint;
     this.refresh();
@@ -80,35 +126,43 @@ export class Ledger implements BudgetPort {
   /** Reads what other processes appended since the last look (at start: the whole log, or what follows the checkpoint). */
   refresh(): void {
     const fd = this.handle();
-    {
-      const size = fstatSync(fd).size;
-      if (size < this.offset) this.reset();
-      if (size === this.offset) return;
-      const buf = Buffer.allocUnsafe(size - this.offset);
-      let got = 0;
-      while (got < buf.length) { const n = readSync(fd, buf, got, buf.length - got, this.offset + got); if (n <= 0) break; got += n; }
-      this.offset += got;
-      const text = this.tail + buf.toString('utf8', 0, got);
-      const lines = text.split('\n');
-      this.tail = lines.pop() ?? '';
-      for (const line of lines) if (line.length > 0 && !this.tryApply(line)) this.torn.push(this.offset);
-      // A complete last line has no newline after it yet (the next writer brings it): apply it if it parses.
-      if (this.tail.endsWith('}') && this.tryApply(this.tail)) this.tail = '';
+    const size = fstatSync(fd).size;
+    if (size < this.offset) this.reset();
+    if (size === this.offset) return;
+    const buf = Buffer.allocUnsafe(size - this.offset);
+    let got = 0;
+    while (got < buf.length) { const n = readSync(fd, buf, got, buf.length - got, this.offset + got); if (n <= 0) break; got += n; }
+    const start = this.offset - this.tail.length; // the file offset of data[0]
+    this.offset += got;
+    const data = this.tail.length ? Buffer.concat([this.tail, buf.subarray(0, got)]) : buf.subarray(0, got);
+    const batch = new Batch(data, (ev) => this.apply(ev), dayOf);
+    let s = 0;
+    for (let nl = data.indexOf(10, s); nl >= 0; s = nl + 1, nl = data.indexOf(10, s)) {
+      if (nl > s && !batch.line(s, nl)) this.torn.push(start + s);
     }
+    // A complete last line has no newline after it yet (the next writer brings it): apply it if it reads.
+    this.tail = s < data.length && !(data[data.length - 1] === 0x7d && batch.line(s, data.length)) ? Buffer.from(data.subarray(s)) : EMPTY;
+    this.merge(batch.result());
+    this.sinceCheckpoint += batch.events;
     if (this.sinceCheckpoint >= CHECKPOINT_EVERY) this.writeCheckpoint();
   }
 
-  private reset(): void { this.held = books(); this.spent = books(); this.open.clear(); this.offset = 0; this.tail = ''; }
+  private reset(): void { this.held = books(); this.spent = books(); this.open.clear(); this.offset = 0; this.tail = EMPTY; }
 
-  private tryApply(line: string): boolean {
-    let ev: LedgerEvent;
-    try { ev = JSON.parse(line) as LedgerEvent; } catch { return false; }
-    this.apply(ev);
-    this.sinceCheckpoint++;
-    return true;
+  /** Adds what a batch of lines read (replay.ts) to the books and the open reservations. */
+  private merge(r: BatchResult): void {
+    const held = new Sums(), spent = new Sums();
+    for (const g of r.groups) {
+      const month = g.day.slice(0, 7);
+      held.add(g.attrs, g.day, month, g.held);
+      if (g.calls > 0) spent.add(g.attrs, g.day, month, g.spent, g.calls, g.tin, g.tout);
+    }
+    held.into(this.held);
+    spent.into(this.spent);
+    for (const o of r.open) this.open.set(o.id, { id: o.id, ts: o.ts, ...o.attrs, day: o.day, month: o.day.slice(0, 7), pico: o.pico });
   }
 
-  private static bump(b: Books, r: Pick<OpenReservation, 'day' | 'month' | 'task' | 'role' | 'tier' | 'provider'>, d: number, call?: { tin: number; tout: number }): void {
+  private static bump(b: Books, r: Pick<OpenReservation, 'day' | 'month' | 'task' | 'role' | 'tier' | 'provider'>, d: number, call?: { n: number; tin: number; tout: number }): void {
     const aggs = [b.day[r.day] ??= agg(), b.month[r.month] ??= agg()];
     if (r.task) aggs.push(b.task[r.task] ??= agg());
     for (const a of aggs) {
@@ -116,34 +170,21 @@ export class Ledger implements BudgetPort {
       a.role[r.role] = (a.role[r.role] ?? 0) + d;
       a.tier[r.tier] = (a.tier[r.tier] ?? 0) + d;
       a.provider[r.provider] = (a.provider[r.provider] ?? 0) + d;
-      if (call) { a.calls++; a.tin += call.tin; a.tout += call.tout; if (r.provider === 'local') a.local += call.tin + call.tout; }
+      if (call) { a.calls += call.n; a.tin += call.tin; a.tout += call.tout; if (r.provider === 'local') a.local += call.tin + call.tout; }
     }
   }
 
-  private apply(ev: LedgerEvent): void {
-    switch (ev.e) {
-      case 'reserve': case 'record': {
-        const r: OpenReservation = { id: ev.id, ts: ev.ts, role: ev.role, tier: ev.tier, provider: ev.provider, model: ev.model, task: ev.task, day: dayOf(ev.ts), month: monthOf(ev.ts), pico: ev.pico };
-        Ledger.bump(this.held, r, ev.pico);
-        if (ev.e === 'reserve') this.open.set(ev.id, r);
-        else Ledger.bump(this.spent, r, ev.pico, { tin: (ev.in ?? 0) + (ev.cached ?? 0), tout: ev.out ?? 0 });
-        return;
-      }
-      case 'commit': {
-        const r = this.open.get(ev.id);
-        if (!r) return; // unknown or already settled
-        this.open.delete(ev.id);
-        Ledger.bump(this.held, r, ev.pico - r.pico);
-        Ledger.bump(this.spent, r, ev.pico, { tin: (ev.in ?? 0) + (ev.cached ?? 0), tout: ev.out ?? 0 });
-        return;
-      }
-      case 'release': {
-        const r = this.open.get(ev.id);
-        if (!r) return;
-        this.open.delete(ev.id);
-        Ledger.bump(this.held, r, -r.pico);
-        return;
-      }
+  /** Applies one event this process wrote or a commit/release of a reservation opened before the batch. */
+  private apply(ev: Settle): void {
+    const r = this.open.get(ev.id);
+    if (!r) return; // unknown or already settled
+    this.open.delete(ev.id);
+    if (ev.e === 'commit') {
+      const pico = ev.pico ?? 0;
+      Ledger.bump(this.held, r, pico - r.pico);
+      Ledger.bump(this.spent, r, pico, { n: 1, tin: (ev.in ?? 0) + (ev.cached ?? 0), tout: ev.out ?? 0 });
+    } else {
+      Ledger.bump(this.held, r, -r.pico);
     }
   }
 
@@ -155,7 +196,7 @@ export class Ledger implements BudgetPort {
   }
 
   private writeCheckpoint(): void {
-    if (this.tail) return; // only at a line boundary
+    if (this.tail.length) return; // only at a line boundary
     try {
       const tmp = `${this.checkpointPath}.${process.pid}.tmp`;
       writeFileSync(tmp, JSON.stringify({ v: 1, offset: this.offset, anchor: this.anchor(this.offset), held: this.held, spent: this.spent, open: [...this.open.values()] }));
@@ -252,18 +293,16 @@ export class Ledger implements BudgetPort {
   }
 
   /**
-   * The cross-process lock (proper-lockfile's mkdir lock, taken with its synchronous calls: they cost a few
-   * syscalls, where the asynchronous ones each wait for the thread pool). A busy lock is retried with jittered
-   * waits; a lock left by a killed process is stale after 5 s and taken over.
+   * The cross-process lock (lock.ts). A busy lock is retried with jittered waits; a lock left by a killed
+   * process is stale after 5 s and taken over. Given up after about 20 s of waiting, with an error that says so.
    */
   private async lock(): Promise<() => void> {
+    const since = Date.now();
     for (let attempt = 0; ; attempt++) {
-      try {
-        return lockfile.lockSync(this.path, { stale: 5_000, update: 1_000, realpath: false });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ELOCKED' || attempt > 2_000) throw e;
-        await new Promise((r) => setTimeout(r, 1 + Math.random() * Math.min(20, attempt)));
-      }
+      const release = tryLock(this.lockPath);
+      if (release) return release;
+      if (Date.now() - since > 20_000) throw new Error(`The budget ledger ${this.path} stayed locked for 20 s (lock ${this.lockPath}). Another Switchyard process may be stuck; the lock is taken over once it is 5 s old, so try again.`);
+      await new Promise((r) => setTimeout(r, 1 + Math.random() * Math.min(20, attempt)));
     }
   }
 

@@ -1,0 +1,403 @@
+// Reading ledger lines fast. Opening a ledger replays every event after the checkpoint, and a long one must open
+// in well under two seconds (1,000,000 events). A JSON.parse per line alone takes 1.5-2.4 s on this machine, so the
+// lines our own writer produces are read straight from the bytes: the fixed key order of `Ledger.write`, numbers
+// as digits, ids as ASCII. Strings are not even made: ids and the attributes of a reservation (role, tier,
+// provider, model, task: they repeat from call to call, and are decoded once with JSON.parse) are looked up by
+// their bytes in open-addressing tables (ByteTable); a Map keyed by fresh strings cost half the replay. Any line that is not exactly in that shape (an
+// older writer, an escape, a release with its reason, a hand edit) takes the slow path, JSON.parse; a line neither
+// can read is torn. Sums are accumulated per group (attributes x day) and added to the books once at the end:
+// additions commute, so the books come out the same as applying the events one by one.
+export interface Attrs { role: string; tier: string; provider: string; model: string; task: string | null }
+
+/** A commit or release as the ledger applies it. */
+export interface Settle { e: 'commit' | 'release'; id: string; ts: number; pico?: number; in?: number; cached?: number; out?: number }
+
+/** What a batch adds to the books: one entry per group, and the reservations still open at its end. */
+export interface BatchResult {
+  groups: { attrs: Attrs; day: string; held: number; spent: number; calls: number; tin: number; tout: number }[];
+  open: { id: string; ts: number; attrs: Attrs; day: string; pico: number }[];
+}
+
+/** A literal: its bytes as a DataView (compared 4 bytes at a time) and its length. */
+interface Lit { v: DataView; length: number }
+const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+const enc = (s: string): Lit => { const b = Uint8Array.from(Buffer.from(s, 'latin1')); return { v: view(b), length: b.length }; };
+/** a[i, i + n) === b[j, j + n), 4 bytes at a time (DataView reads are inlined: a native compare costs more in calls). */
+function same(a: DataView, i: number, b: DataView, j: number, n: number): boolean {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) if (a.getInt32(i + k) !== b.getInt32(j + k)) return false;
+  for (; k < n; k++) if (a.getUint8(i + k) !== b.getUint8(j + k)) return false;
+  return true;
+}
+const COMMIT = enc('{"e":"commit","id":"');
+const RESERVE = enc('{"e":"reserve","id":"');
+const RECORD = enc('{"e":"record","id":"');
+const TS = enc('","ts":');
+const PICO = enc(',"pico":');
+const IN = enc(',"in":');
+const CACHED = enc(',"cached":');
+const OUT = enc(',"out":');
+
+/** Bytes to a string, one byte per character: Buffer's own latin1Slice where it has one (toString wraps it in
+ * three more calls, a third of the replay's string-making time), toString otherwise. */
+const latin1: (b: Buffer, s: number, e: number) => string = typeof (Buffer.prototype as { latin1Slice?: unknown }).latin1Slice === 'function'
+  ? (b, s, e) => (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s, e)
+  : (b, s, e) => b.toString('latin1', s, e);
+
+/**
+ * Byte ranges of one buffer as keys of numbers (FNV-style hashes, linear probing, deletion by tombstones, entries
+ * reused from a free list). Settled reservations are deleted, so the table holds only what is open: it stays
+ * small and in the processor's cache however long the ledger.
+ */
+class ByteTable {
+  private slots = new Int32Array(64); // entry + 1; 0 empty; -1 deleted
+  private readonly val: number[] = [];
+  private readonly off: number[] = [];
+  private readonly len: number[] = [];
+  private readonly hash: number[] = [];
+  private readonly free: number[] = [];
+  private used = 0; // slots live or deleted
+  private readonly dv: DataView;
+  constructor(data: Buffer) { this.dv = view(data); }
+
+  /** FNV-style, 4 bytes a step. */
+  static hashOf(v: DataView, s: number, e: number): number {
+    let h = 0x811c9dc5 ^ (e - s), i = s;
+    for (; i + 4 <= e; i += 4) { h = Math.imul(h ^ v.getInt32(i, true), 0x01000193); h ^= h >>> 15; }
+    for (; i < e; i++) h = Math.imul(h ^ v.getUint8(i), 0x01000193);
+    return (h ^ (h >>> 13)) | 0;
+  }
+
+  /** Keys in the table. */
+  get size(): number { return this.off.length - this.free.length; }
+
+  /** The value of the key b[s, e) (b may view another buffer than the table's), or -1. */
+  find(h: number, b: DataView, s: number, e: number): number {
+    const i = this.slotOf(h, b, s, e);
+    return i < 0 ? -1 : this.val[this.slots[i]! - 1]!;
+  }
+
+  /** Deletes the key b[s, e) if present. */
+  delete(h: number, b: DataView, s: number, e: number): void {
+    const i = this.slotOf(h, b, s, e);
+    if (i < 0) return;
+    this.free.push(this.slots[i]! - 1);
+    this.slots[i] = -1;
+  }
+
+  /** Sets the value of the key data[s, e), as Map.set does. */
+  set(h: number, s: number, e: number, value: number): void {
+    const i = this.slotOf(h, this.dv, s, e);
+    if (i >= 0) { this.val[this.slots[i]! - 1] = value; return; }
+    let v = this.free.pop();
+    if (v === undefined) { v = this.off.length; this.off.push(s); this.len.push(e - s); this.hash.push(h); this.val.push(value); }
+    else { this.off[v] = s; this.len[v] = e - s; this.hash[v] = h; this.val[v] = value; }
+    if ((this.used + 1) * 2 > this.slots.length) this.rehash();
+    this.place(v);
+  }
+
+  private slotOf(h: number, b: DataView, s: number, e: number): number {
+    const mask = this.slots.length - 1;
+    const n = e - s;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const x = this.slots[i]!;
+      if (x === 0) return -1;
+      if (x < 0) continue;
+      const v = x - 1;
+      if (this.hash[v] === h && this.len[v] === n && same(this.dv, this.off[v]!, b, s, n)) return i;
+    }
+  }
+
+  private place(v: number): void {
+    const mask = this.slots.length - 1;
+    let i = this.hash[v]! & mask;
+    while (this.slots[i]! > 0) i = (i + 1) & mask;
+    if (this.slots[i] === 0) this.used++;
+    this.slots[i] = v + 1;
+  }
+
+  /** A table sized for the live keys (at most a quarter full), without the tombstones. */
+  private rehash(): void {
+    const old = this.slots;
+    let n = 64;
+    while (n < (this.size + 1) * 4) n *= 2;
+    this.slots = new Int32Array(n);
+    this.used = 0;
+    for (const x of old) if (x > 0) this.place(x - 1);
+  }
+}
+
+/** A set of attributes, and its groups by day number (the last one looked up kept at hand). */
+interface Seg { attrs: Attrs; days: Map<number, number>; lastDay: number; lastG: number }
+const seg = (attrs: Attrs): Seg => ({ attrs, days: new Map(), lastDay: -1, lastG: -1 });
+
+function validAttrs(o: unknown): o is Attrs {
+  if (!o || typeof o !== 'object') return false;
+  const a = o as Record<string, unknown>;
+  return typeof a.role === 'string' && typeof a.tier === 'string' && typeof a.provider === 'string' && typeof a.model === 'string' && (a.task === null || typeof a.task === 'string');
+}
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** The lines of one buffer, read and summed; `result()` says what they add to the books. */
+export class Batch {
+  /** Attribute bytes -> index into `segs` (null: bytes that do not decode to attributes). */
+  private readonly segBytes: ByteTable;
+  private readonly segs: (Seg | null)[] = [];
+  /** Attributes read by the slow path, by their JSON. */
+  private readonly segSlow = new Map<string, Seg>();
+  private readonly gAttrs: Attrs[] = [];
+  private readonly gDay: string[] = [];
+  private readonly gHeld: number[] = [];
+  private readonly gSpent: number[] = [];
+  private readonly gCalls: number[] = [];
+  private readonly gTin: number[] = [];
+  private readonly gTout: number[] = [];
+  /** Reservations opened in this batch, by id bytes (fast path) or id string (slow path): index into r*. */
+  private readonly ids: ByteTable;
+  private readonly idSlow = new Map<string, number>();
+  private readonly rIdOff: number[] = []; // -1 for a slow-path id (then in rIdStr)
+  private readonly rIdEnd: number[] = [];
+  private readonly rIdStr = new Map<number, string>();
+  private readonly rOpen: boolean[] = [];
+  private readonly rHash: number[] = [];
+  /** Reservation records free for reuse (settled ones). */
+  private readonly rFree: number[] = [];
+  private readonly rG: number[] = [];
+  private readonly rPico: number[] = [];
+  private readonly rTs: number[] = [];
+  private ne = 0; // where the last number read ended (or, read backwards, started)
+  /** The local day the last timestamp fell in: [dStart, dEnd), its number and name (events come in time order). */
+  private dStart = 0;
+  private dEnd = 0;
+  private dNum = -1;
+  private dName = '';
+  private readonly dNums = new Map<string, number>();
+  /** Events read (fast or slow). */
+  events = 0;
+
+  /**
+   * @param data the bytes the lines are in (kept until `result()`)
+   * @param settleOlder applies a commit or release whose reservation was opened before this batch
+   * @param dayOf the calendar day of a timestamp
+   */
+  private readonly dv: DataView;
+  constructor(private readonly data: Buffer, private readonly settleOlder: (ev: Settle) => void, private readonly dayOf: (ts: number) => string) {
+    this.dv = view(data);
+    this.segBytes = new ByteTable(data);
+    this.ids = new ByteTable(data);
+  }
+
+  /** Reads the line data[s, e) (no newline in it) and applies it; false if it cannot be read (torn). */
+  line(s: number, e: number): boolean {
+    const b = this.data;
+    const ok = b[s + 6] === 0x63 ? this.fastCommit(b, s, e) : b[s + 6] === 0x72 ? this.fastReserve(b, s, e) : false;
+    if (!ok && !this.slow(b, s, e)) return false;
+    this.events++;
+    return true;
+  }
+
+  private lit(i: number, e: number, l: Lit): number {
+    if (i < 0 || i + l.length > e || !same(this.dv, i, l.v, 0, l.length)) return -1;
+    return i + l.length;
+  }
+
+  /** Digits at i (1 to 15 of them, so the value is exact); -1 if none. Sets `ne` to where they end. */
+  private num(b: Buffer, i: number, e: number): number {
+    if (i < 0) return -1;
+    let v = 0, k = i;
+    for (; k < e; k++) { const c = b[k]!; if (c < 0x30 || c > 0x39) break; v = v * 10 + (c - 0x30); }
+    if (k === i || k - i > 15) return -1;
+    this.ne = k;
+    return v;
+  }
+
+  /** The literal l ending just before index k (and after `floor`): its first index, or -1. */
+  private litBack(k: number, floor: number, l: Lit): number {
+    const i = k - l.length;
+    if (k < 0 || i < floor || !same(this.dv, i, l.v, 0, l.length)) return -1;
+    return i;
+  }
+
+  /** Digits ending just before index k (1 to 15 of them); -1 if none. Sets `ne` to where they start. */
+  private back(b: Buffer, k: number, floor: number): number {
+    if (k < 0) return -1;
+    let i = k;
+    while (i > floor) { const c = b[i - 1]!; if (c < 0x30 || c > 0x39) break; i--; }
+    if (i === k || k - i > 15) return -1;
+    let v = 0;
+    for (let x = i; x < k; x++) v = v * 10 + (b[x]! - 0x30);
+    this.ne = i;
+    return v;
+  }
+
+  /** An id: printable ASCII up to the closing quote, no escapes. Returns the quote's index, or -1. */
+  private static idEnd(b: Buffer, i: number, e: number): number {
+    if (i < 0) return -1;
+    for (let k = i; k < e; k++) { const c = b[k]!; if (c === 0x22) return k > i ? k : -1; if (c < 0x20 || c > 0x7e || c === 0x5c) return -1; }
+    return -1;
+  }
+
+  private fastCommit(b: Buffer, s: number, e: number): boolean {
+    const i = this.lit(s, e, COMMIT);
+    const j = Batch.idEnd(b, i, e);
+    if (j < 0) return false;
+    const ts = this.num(b, this.lit(j, e, TS), e); if (ts < 0) return false;
+    const pico = this.num(b, this.lit(this.ne, e, PICO), e); if (pico < 0) return false;
+    const tin = this.num(b, this.lit(this.ne, e, IN), e); if (tin < 0) return false;
+    const cached = this.num(b, this.lit(this.ne, e, CACHED), e); if (cached < 0) return false;
+    const out = this.num(b, this.lit(this.ne, e, OUT), e); if (out < 0) return false;
+    if (this.ne + 1 !== e || b[this.ne] !== 0x7d) return false;
+    let k = this.ids.find(ByteTable.hashOf(this.dv, i, j), this.dv, i, j);
+    if (k < 0 && this.idSlow.size) k = this.idSlow.get(latin1(b, i, j)) ?? -1;
+    if (k < 0) this.settleOlder({ e: 'commit', id: latin1(b, i, j), ts, pico, in: tin, cached, out });
+    else this.commit(k, pico, tin + cached, out);
+    return true;
+  }
+
+  private fastReserve(b: Buffer, s: number, e: number): boolean {
+    let i = this.lit(s, e, RESERVE);
+    const record = i < 0;
+    if (record) i = this.lit(s, e, RECORD);
+    const j = Batch.idEnd(b, i, e);
+    if (j < 0) return false;
+    const ts = this.num(b, this.lit(j, e, TS), e); if (ts < 0) return false;
+    const segStart = this.ne + 1;
+    if (b[this.ne] !== 0x2c || b[e - 1] !== 0x7d) return false;
+    // The numbers at the end are read backwards from the closing brace: no search for where the attributes end.
+    let tin = 0, cached = 0, out = 0, k = e - 1;
+    if (record) {
+      out = this.back(b, k, segStart); k = this.litBack(this.ne, segStart, OUT); if (out < 0 || k < 0) return false;
+      cached = this.back(b, k, segStart); k = this.litBack(this.ne, segStart, CACHED); if (cached < 0 || k < 0) return false;
+      tin = this.back(b, k, segStart); k = this.litBack(this.ne, segStart, IN); if (tin < 0 || k < 0) return false;
+    }
+    const pico = this.back(b, k, segStart);
+    const segEnd = this.litBack(this.ne, segStart, PICO);
+    if (pico < 0 || segEnd <= segStart) return false;
+    const h = ByteTable.hashOf(this.dv, segStart, segEnd);
+    let v = this.segBytes.find(h, this.dv, segStart, segEnd);
+    if (v < 0) {
+      let attrs: unknown = null;
+      try { attrs = JSON.parse(`{${b.toString('utf8', segStart, segEnd)}}`); } catch { /* not ours: the slow path decides */ }
+      v = this.segs.length;
+      this.segBytes.set(h, segStart, segEnd, v);
+      this.segs.push(validAttrs(attrs) ? seg({ role: attrs.role, tier: attrs.tier, provider: attrs.provider, model: attrs.model, task: attrs.task }) : null);
+    }
+    const sg = this.segs[v]!;
+    if (sg === null) return false;
+    const g = this.group(sg, ts);
+    if (record) this.record(g, pico, tin + cached, out);
+    else this.reserve(g, ts, pico, i, j, null);
+    return true;
+  }
+
+  private slow(b: Buffer, s: number, e: number): boolean {
+    let ev: unknown;
+    try { ev = JSON.parse(b.toString('utf8', s, e)); } catch { return false; }
+    if (!ev || typeof ev !== 'object') return false;
+    const v = ev as Record<string, unknown>;
+    if (typeof v.id !== 'string' || !isNum(v.ts)) return false;
+    const n = (x: unknown) => (isNum(x) ? x : 0);
+    switch (v.e) {
+      case 'reserve': case 'record': {
+        if (!isNum(v.pico) || !validAttrs(v)) return false;
+        const key = JSON.stringify([v.role, v.tier, v.provider, v.model, v.task]);
+        let sg = this.segSlow.get(key);
+        if (!sg) { sg = seg({ role: v.role, tier: v.tier, provider: v.provider, model: v.model, task: v.task }); this.segSlow.set(key, sg); }
+        const g = this.group(sg, v.ts);
+        if (v.e === 'record') this.record(g, v.pico, n(v.in) + n(v.cached), n(v.out));
+        else this.reserve(g, v.ts, v.pico, -1, -1, v.id);
+        return true;
+      }
+      case 'commit': case 'release': {
+        if (v.e === 'commit' && !isNum(v.pico)) return false;
+        let k = this.idSlow.get(v.id) ?? -1;
+        if (k < 0 && this.ids.size) { const id = view(Buffer.from(v.id, 'utf8')); k = this.ids.find(ByteTable.hashOf(id, 0, id.byteLength), id, 0, id.byteLength); }
+        if (k < 0) this.settleOlder(v.e === 'commit' ? { e: 'commit', id: v.id, ts: v.ts, pico: v.pico as number, in: n(v.in), cached: n(v.cached), out: n(v.out) } : { e: 'release', id: v.id, ts: v.ts });
+        else if (v.e === 'commit') this.commit(k, v.pico as number, n(v.in) + n(v.cached), n(v.out));
+        else if (this.rOpen[k]) { this.gHeld[this.rG[k]!]! -= this.rPico[k]!; this.settle(k); }
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private group(sg: Seg, ts: number): number {
+    if (ts < this.dStart || ts >= this.dEnd) this.setDay(ts);
+    const d = this.dNum;
+    if (sg.lastDay === d) return sg.lastG;
+    let g = sg.days.get(d);
+    if (g === undefined) {
+      g = this.gAttrs.length;
+      this.gAttrs.push(sg.attrs); this.gDay.push(this.dName);
+      this.gHeld.push(0); this.gSpent.push(0); this.gCalls.push(0); this.gTin.push(0); this.gTout.push(0);
+      sg.days.set(d, g);
+    }
+    sg.lastDay = d; sg.lastG = g;
+    return g;
+  }
+
+  /** The local calendar day of ts (midnight to midnight, whatever the day's length) becomes the current one. */
+  private setDay(ts: number): void {
+    const x = new Date(ts);
+    this.dStart = new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+    this.dEnd = new Date(x.getFullYear(), x.getMonth(), x.getDate() + 1).getTime();
+    if (!(ts >= this.dStart && ts < this.dEnd)) { this.dStart = ts; this.dEnd = ts + 1; } // a clock oddity: this one timestamp only
+    this.dName = this.dayOf(ts);
+    let n = this.dNums.get(this.dName);
+    if (n === undefined) { n = this.dNums.size; this.dNums.set(this.dName, n); }
+    this.dNum = n;
+  }
+
+  /** A reservation: its id either the bytes data[i, j) or, from the slow path, a string. */
+  private reserve(g: number, ts: number, pico: number, i: number, j: number, id: string | null): void {
+    this.gHeld[g]! += pico;
+    let k = this.rFree.pop();
+    if (k === undefined) {
+      k = this.rG.length;
+      this.rG.push(g); this.rPico.push(pico); this.rTs.push(ts); this.rOpen.push(true); this.rIdOff.push(i); this.rIdEnd.push(j); this.rHash.push(0);
+    } else {
+      this.rG[k] = g; this.rPico[k] = pico; this.rTs[k] = ts; this.rOpen[k] = true; this.rIdOff[k] = i; this.rIdEnd[k] = j;
+    }
+    if (id === null) {
+      const h = ByteTable.hashOf(this.dv, i, j);
+      this.rHash[k] = h;
+      this.ids.set(h, i, j, k);
+    } else {
+      this.idSlow.set(id, k); this.rIdStr.set(k, id);
+    }
+  }
+
+  /** A reservation committed or released: out of the tables, its record free for the next one. */
+  private settle(k: number): void {
+    this.rOpen[k] = false;
+    const i = this.rIdOff[k]!;
+    if (i >= 0) this.ids.delete(this.rHash[k]!, this.dv, i, this.rIdEnd[k]!);
+    else { this.idSlow.delete(this.rIdStr.get(k)!); this.rIdStr.delete(k); }
+    this.rFree.push(k);
+  }
+
+  private record(g: number, pico: number, tin: number, tout: number): void {
+    this.gHeld[g]! += pico; this.gSpent[g]! += pico; this.gCalls[g]!++; this.gTin[g]! += tin; this.gTout[g]! += tout;
+  }
+
+  private commit(k: number, pico: number, tin: number, tout: number): void {
+    if (!this.rOpen[k]) return; // already settled
+    const g = this.rG[k]!;
+    this.gHeld[g]! += pico - this.rPico[k]!;
+    this.record(g, 0, tin, tout);
+    this.gSpent[g]! += pico;
+    this.settle(k);
+  }
+
+  result(): BatchResult {
+    const groups = this.gAttrs.map((attrs, g) => ({ attrs, day: this.gDay[g]!, held: this.gHeld[g]!, spent: this.gSpent[g]!, calls: this.gCalls[g]!, tin: this.gTin[g]!, tout: this.gTout[g]! }));
+    const open: BatchResult['open'] = [];
+    for (let k = 0; k < this.rG.length; k++) {
+      if (!this.rOpen[k]) continue;
+      const id = this.rIdOff[k]! >= 0 ? latin1(this.data, this.rIdOff[k]!, this.rIdEnd[k]!) : this.rIdStr.get(k)!;
+      open.push({ id, ts: this.rTs[k]!, attrs: this.gAttrs[this.rG[k]!]!, day: this.gDay[this.rG[k]!]!, pico: this.rPico[k]! });
+    }
+    return { groups, open };
+  }
+}
