@@ -2,6 +2,7 @@
 // Usage: node esbuild.config.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { nodeShim as shim, treeSitterNodeModule } from './scripts/esbuild-shims.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -9,8 +10,8 @@ const watch = process.argv.includes('--watch');
 // keepNames: error classes are told apart by name (the SDKs' APIConnectionError and friends), minified or not.
 const base = { mainFields: ['module', 'main'], bundle: true, sourcemap: !production, minify: production, keepNames: true, logLevel: 'warning', legalComments: 'none' };
 
-// ESM-only dependencies (web-tree-sitter's loader) read import.meta.url; give CommonJS bundles a real one.
-const nodeShim = { define: { 'import.meta.url': '__sy_import_meta_url' }, banner: { js: "var __sy_import_meta_url = require('url').pathToFileURL(__filename).href;" } };
+// ESM-only dependencies (web-tree-sitter's loader) read import.meta.url and import Node's `module`: see scripts/esbuild-shims.mjs.
+const nodeShim = { ...shim, plugins: [treeSitterNodeModule] };
 
 const targets = [
   // The extension: Node, CommonJS, `vscode` provided by the host.

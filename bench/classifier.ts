@@ -9,14 +9,15 @@ import type * as GitRepoModule from '../src/core/classifier/gitRepo.js';
 import type * as StoreModule from '../src/core/policy/store.js';
 import { build, buildSync } from 'esbuild';
 import type { Figure } from './router.js';
+// @ts-expect-error: a plain .mjs build helper, no types
+import { nodeShim, treeSitterNodeModule } from '../scripts/esbuild-shims.mjs';
 
 /** The classifier as it ships: bundled by esbuild (tsx's loader wraps every closure it creates with a naming helper). */
 function loadBundled(): typeof ClassifyModule & typeof GitRepoModule & typeof StoreModule {
   const dir = mkdtempSync(join(tmpdir(), 'sy-classify-'));
   const file = join(dir, 'classify.cjs');
   buildSync({ stdin: { contents: "export { classifyDiff } from './src/core/classifier/classify.ts'; export { gitDiff, gitRepoReader } from './src/core/classifier/gitRepo.ts'; export { bundledPolicy } from './src/core/policy/store.ts';", resolveDir: process.cwd(), loader: 'ts' },
-    outfile: file, bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], logLevel: 'silent',
-    define: { 'import.meta.url': '__sy_import_meta_url' }, banner: { js: "var __sy_import_meta_url = require('url').pathToFileURL(__filename).href;" } });
+    outfile: file, bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], logLevel: 'silent', ...nodeShim });
   process.env.SWITCHYARD_GRAMMARS_DIR ??= join(process.cwd(), 'dist', 'grammars');
   const mod = require(file);
   rmSync(dir, { recursive: true, force: true });
@@ -37,8 +38,7 @@ export async function benchClassifier(): Promise<Figure[]> {
   const figures: Figure[] = [];
   // The probe runs bundled, as the CLI and the extension do (tsx's loader would add its own time to the first load).
   const dir = mkdtempSync(join(tmpdir(), 'sy-probe-'));
-  await build({ entryPoints: ['bench/grammar-probe.ts'], outfile: join(dir, 'probe.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], logLevel: 'silent',
-    define: { 'import.meta.url': '__sy_import_meta_url' }, banner: { js: "var __sy_import_meta_url = require('url').pathToFileURL(__filename).href;" } });
+  await build({ entryPoints: ['bench/grammar-probe.ts'], outfile: join(dir, 'probe.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], logLevel: 'silent', ...nodeShim, plugins: [treeSitterNodeModule] });
   const probes = Array.from({ length: 7 }, () => JSON.parse(execFileSync(process.execPath, [join(dir, 'probe.js')], { encoding: 'utf8', env: { ...process.env, SWITCHYARD_GRAMMARS_DIR: join(process.cwd(), 'dist', 'grammars') } })));
   rmSync(dir, { recursive: true, force: true });
   const first = median(probes.map((p) => p.firstMs));

@@ -120,3 +120,28 @@ describe('classifier: lanes follow the policy thresholds and bad input is report
     assert.equal(c.lane, 'cloud');
   });
 });
+
+describe('classifier: the tree-sitter runtime', () => {
+  it('answers its i32 transfers straight from WASM memory, and cursors and nodes still read the same tree', async () => {
+    const { parserFor, grammarStats } = await import('../../src/core/classifier/grammar.js');
+    const parser = await parserFor('rust');
+    assert.equal(grammarStats.fastTransfers, true);
+    const src = 'pub fn a(x: u8) -> u8 {\n    unsafe { x }\n}\nstruct S { f: u32 }\n';
+    const tree = parser.parse(src)!;
+    const viaCursor: string[] = [];
+    const c = tree.walk();
+    for (let more = true; more;) {
+      viaCursor.push(`${c.nodeType}@${c.startIndex}-${c.endIndex}`);
+      if (c.gotoFirstChild()) continue;
+      while (!c.gotoNextSibling()) if (!c.gotoParent()) { more = false; break; }
+    }
+    c.delete();
+    const viaNodes: string[] = [];
+    const visit = (n: NonNullable<ReturnType<typeof tree.rootNode.child>>) => { viaNodes.push(`${n.type}@${n.startIndex}-${n.endIndex}`); for (const k of n.children) if (k) visit(k); };
+    visit(tree.rootNode);
+    assert.deepEqual(viaCursor, viaNodes);
+    assert.ok(viaNodes.includes('unsafe_block@28-40'), viaNodes.join(' '));
+    assert.equal(tree.rootNode.descendantForIndex(src.indexOf('f:'))!.type, 'field_identifier');
+    tree.delete();
+  });
+});

@@ -14,7 +14,7 @@ const GRAMMARS = {
 export type GrammarName = keyof typeof GRAMMARS;
 
 let init: Promise<void> | undefined;
-export const grammarStats = { initMs: 0, loads: 0 };
+export const grammarStats = { initMs: 0, loads: 0, fastTransfers: false };
 
 /** Where the .wasm files are: next to the bundle (dist/grammars) or in node_modules during development. */
 const located = new Map<string, string>();
@@ -38,6 +38,33 @@ function locate(file: string): string {
   return found;
 }
 
+/** The Emscripten module web-tree-sitter runs on (the options given to Parser.init become it). */
+interface EmscriptenModule {
+  locateFile: (f: string) => string;
+  setValue?: (ptr: number, value: number, type?: string) => void;
+  getValue?: (ptr: number, type?: string) => number;
+  HEAP32?: Int32Array;
+}
+
+/**
+ * web-tree-sitter moves every cursor step and node through a transfer buffer with Emscripten's generic
+ * setValue/getValue, which look at the type's name as a string on every call: about an eighth of a warm
+ * classification. Emscripten makes the options object given to Parser.init the module itself (MODULARIZE:
+ * `Module = moduleArg`) and web-tree-sitter calls these through it, so their "i32" case is answered here
+ * straight from HEAP32 (looked up on each call: Emscripten replaces it when memory grows), the rest by the
+ * originals. Only on little-endian hosts (every platform VS Code runs on), where HEAP32 is what Emscripten's
+ * little-endian stores write; anything unexpected leaves the module as it was.
+ */
+export function fastTransfers(mod: EmscriptenModule): boolean {
+  const little = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+  const set = mod.setValue, get = mod.getValue;
+  if (!little || typeof set !== 'function' || typeof get !== 'function' || !(mod.HEAP32 instanceof Int32Array)) return false;
+  mod.setValue = (ptr, value, type = 'i8') => { if (type === 'i32') mod.HEAP32![ptr >> 2] = value; else set(ptr, value, type); };
+  mod.getValue = (ptr, type = 'i8') => (type === 'i32' ? mod.HEAP32![ptr >> 2]! : get(ptr, type));
+  grammarStats.fastTransfers = true;
+  return true;
+}
+
 /**
  * One parser per grammar, made once and reused: parsing is synchronous, so callers never share one
  * at the same time, and a parser per call would leave WASM memory behind.
@@ -50,7 +77,10 @@ export function parserFor(name: GrammarName): Promise<Parser> {
     const t0 = performance.now();
     // The grammar compiles (V8 compiles WASM off the main thread) while the runtime starts: the two overlap.
     const compiled = readFile(locate(GRAMMARS[name])).then((bytes) => WebAssembly.compile(bytes));
-    init ??= Parser.init({ locateFile: (f: string) => locate(f) });
+    if (!init) {
+      const mod: EmscriptenModule = { locateFile: (f: string) => locate(f) };
+      init = Parser.init(mod).then(() => { fastTransfers(mod); });
+    }
     p = Promise.all([init, compiled]).then(([, mod]) => {
       const lang = Language.loadSync(mod);
       grammarStats.loads++;
