@@ -10,8 +10,9 @@ import type { BudgetPort } from '../providers/call.js';
 import type { Usage } from '../providers/types.js';
 import type { CapStatus } from '../router/types.js';
 import { picoToUsd } from './cost.js';
+import { dayOf, monthOf } from './calendar.js';
 import { lockPathFor, tryLock } from './lock.js';
-import { Batch, type BatchResult, type Settle } from './replay.js';
+import { Batch, readLines, type BatchResult, type Settle } from './replay.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -32,21 +33,7 @@ export interface Books { day: Record<string, Agg>; month: Record<string, Agg>; t
 const books = (): Books => ({ day: {}, month: {}, task: {} });
 
 type Cap = Policy['budget']['caps'][number];
-const pad = (n: number) => String(n).padStart(2, '0');
-const dayCache = new Map<number, string>();
-/** Days and months are the user's local calendar (a daily cap resets at local midnight). */
-export function dayOf(ts: number): string {
-  const bucket = Math.floor(ts / 900_000); // every UTC offset is a multiple of 15 minutes
-  let d = dayCache.get(bucket);
-  if (d === undefined) {
-    const x = new Date(ts);
-    d = `${x.getFullYear()}-${pad(x.getMonth() + 1)}-${pad(x.getDate())}`;
-    if (dayCache.size > 100_000) dayCache.clear();
-    dayCache.set(bucket, d);
-  }
-  return d;
-}
-export const monthOf = (ts: number) => dayOf(ts).slice(0, 7);
+export { dayOf, monthOf };
 
 const PERIOD: Record<Cap['period'], string> = { day: 'daily', month: 'monthly', task: 'per-task' };
 const usd = (pico: number) => `$${picoToUsd(pico).toFixed(2)}`;
@@ -96,6 +83,7 @@ class Sums {
 }
 
 export class Ledger implements BudgetPort {
+
   /** reserved + committed: what caps are checked against */
   private held = books();
   /** committed only: what is shown as spent */
@@ -129,20 +117,23 @@ export class Ledger implements BudgetPort {
     const size = fstatSync(fd).size;
     if (size < this.offset) this.reset();
     if (size === this.offset) return;
-    const buf = Buffer.allocUnsafe(size - this.offset);
+    const want = size - this.offset;
+    const head = this.tail.length;
+    const data = Buffer.allocUnsafe(head + want);
+    this.tail.copy(data, 0);
     let got = 0;
-    while (got < buf.length) { const n = readSync(fd, buf, got, buf.length - got, this.offset + got); if (n <= 0) break; got += n; }
-    const start = this.offset - this.tail.length; // the file offset of data[0]
+    while (got < want) { const n = readSync(fd, data, head + got, want - got, this.offset + got); if (n <= 0) break; got += n; }
+    const start = this.offset - head; // the file offset of data[0]
     this.offset += got;
-    const data = this.tail.length ? Buffer.concat([this.tail, buf.subarray(0, got)]) : buf.subarray(0, got);
+    const len = head + got;
+    const torn: number[] = [];
     const batch = new Batch(data, (ev) => this.apply(ev), dayOf);
-    let s = 0;
-    for (let nl = data.indexOf(10, s); nl >= 0; s = nl + 1, nl = data.indexOf(10, s)) {
-      if (nl > s && !batch.line(s, nl)) this.torn.push(start + s);
-    }
+    let s = readLines(batch, data, 0, len, torn);
     // A complete last line has no newline after it yet (the next writer brings it): apply it if it reads.
-    this.tail = s < data.length && !(data[data.length - 1] === 0x7d && batch.line(s, data.length)) ? Buffer.from(data.subarray(s)) : EMPTY;
+    if (s < len && data[len - 1] === 0x7d && batch.line(s, len)) s = len;
     this.merge(batch.result());
+    this.tail = s < len ? Buffer.from(data.subarray(s, len)) : EMPTY;
+    for (const t of torn) this.torn.push(start + t);
     this.sinceCheckpoint += batch.events;
     if (this.sinceCheckpoint >= CHECKPOINT_EVERY) this.writeCheckpoint();
   }

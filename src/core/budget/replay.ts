@@ -60,6 +60,11 @@ class ByteTable {
   private readonly dv: DataView;
   constructor(data: Buffer) { this.dv = view(data); }
 
+  /** FNV-style over the first and last 16 bytes and the length (keys are compared in full anyway). */
+  static hashEnds(v: DataView, s: number, e: number): number {
+    return e - s <= 32 ? ByteTable.hashOf(v, s, e) : ByteTable.hashOf(v, s, s + 16) ^ Math.imul(ByteTable.hashOf(v, e - 16, e), 0x9e3779b1) ^ (e - s);
+  }
+
   /** FNV-style, 4 bytes a step. */
   static hashOf(v: DataView, s: number, e: number): number {
     let h = 0x811c9dc5 ^ (e - s), i = s;
@@ -77,12 +82,14 @@ class ByteTable {
     return i < 0 ? -1 : this.val[this.slots[i]! - 1]!;
   }
 
-  /** Deletes the key b[s, e) if present. */
-  delete(h: number, b: DataView, s: number, e: number): void {
-    const i = this.slotOf(h, b, s, e);
-    if (i < 0) return;
-    this.free.push(this.slots[i]! - 1);
-    this.slots[i] = -1;
+  /** Deletes the key whose hash is h and value is `value` (values are unique here): no bytes compared. */
+  deleteValue(h: number, value: number): void {
+    const mask = this.slots.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const x = this.slots[i]!;
+      if (x === 0) return;
+      if (x > 0 && this.hash[x - 1] === h && this.val[x - 1] === value) { this.free.push(x - 1); this.slots[i] = -1; return; }
+    }
   }
 
   /** Sets the value of the key data[s, e), as Map.set does. */
@@ -273,7 +280,7 @@ export class Batch {
     const pico = this.back(b, k, segStart);
     const segEnd = this.litBack(this.ne, segStart, PICO);
     if (pico < 0 || segEnd <= segStart) return false;
-    const h = ByteTable.hashOf(this.dv, segStart, segEnd);
+    const h = ByteTable.hashEnds(this.dv, segStart, segEnd);
     let v = this.segBytes.find(h, this.dv, segStart, segEnd);
     if (v < 0) {
       let attrs: unknown = null;
@@ -372,7 +379,7 @@ export class Batch {
   private settle(k: number): void {
     this.rOpen[k] = false;
     const i = this.rIdOff[k]!;
-    if (i >= 0) this.ids.delete(this.rHash[k]!, this.dv, i, this.rIdEnd[k]!);
+    if (i >= 0) this.ids.deleteValue(this.rHash[k]!, k);
     else { this.idSlow.delete(this.rIdStr.get(k)!); this.rIdStr.delete(k); }
     this.rFree.push(k);
   }
@@ -400,4 +407,17 @@ export class Batch {
     }
     return { groups, open };
   }
+}
+
+/**
+ * Reads the lines of data[from, to) into the batch: the bytes between one newline and the next (a line starts
+ * with its newline, so a line torn by a crash is ended by the next writer's). Unreadable lines are added to
+ * `torn` (their index in data). Returns where the bytes after the last newline begin (an unfinished line).
+ */
+export function readLines(batch: Batch, data: Buffer, from: number, to: number, torn: number[]): number {
+  let s = from;
+  for (let nl = data.indexOf(10, s); nl >= 0 && nl < to; s = nl + 1, nl = data.indexOf(10, s)) {
+    if (nl > s && !batch.line(s, nl)) torn.push(s);
+  }
+  return s;
 }
