@@ -142,6 +142,20 @@ export class Ledger implements BudgetPort {
 
   /** Adds what a batch of lines read (replay.ts) to the books and the open reservations. */
   private merge(r: BatchResult): void {
+    if (r.groups.length <= 16) {
+      // A few lines (a window following the others' writes): straight into the books, nothing to gather first.
+      for (const g of r.groups) {
+        const at = { role: g.attrs.role, tier: g.attrs.tier, provider: g.attrs.provider, task: g.attrs.task, day: g.day, month: g.day.slice(0, 7) };
+        Ledger.bump(this.held, at, g.held);
+        if (g.calls > 0) Ledger.bump(this.spent, at, g.spent, { n: g.calls, tin: g.tin, tout: g.tout });
+      }
+    } else {
+      this.gather(r);
+    }
+    for (const o of r.open) this.open.set(o.id, { id: o.id, ts: o.ts, ...o.attrs, day: o.day, month: o.day.slice(0, 7), pico: o.pico });
+  }
+
+  private gather(r: BatchResult): void {
     const held = new Sums(), spent = new Sums();
     for (const g of r.groups) {
       const month = g.day.slice(0, 7);
@@ -150,7 +164,6 @@ export class Ledger implements BudgetPort {
     }
     held.into(this.held);
     spent.into(this.spent);
-    for (const o of r.open) this.open.set(o.id, { id: o.id, ts: o.ts, ...o.attrs, day: o.day, month: o.day.slice(0, 7), pico: o.pico });
   }
 
   private static bump(b: Books, r: Pick<OpenReservation, 'day' | 'month' | 'task' | 'role' | 'tier' | 'provider'>, d: number, call?: { n: number; tin: number; tout: number }): void {
