@@ -351,3 +351,17 @@ describe('budget: the cross-process lock', () => {
     assert.equal(existsSync(l.lockPath), false, 'the lock is freed after the reservation');
   });
 });
+
+describe('budget: a lock that cannot be made', () => {
+  it('refuses with an error naming the lock, the cause and SWITCHYARD_LOCK_DIR; nothing is written to the ledger', async () => {
+    const { writeFileSync, readFileSync: read, rmSync } = await import('node:fs');
+    const l = new Ledger(join(tmp(), 'ledger.jsonl'), () => policyWith([{ id: 'daily', scope: 'global', period: 'day', usd: 100 }]));
+    // A file where the lock's folder should be: mkdir fails with ENOTDIR.
+    const blocker = join(tmp(), 'not-a-dir');
+    writeFileSync(blocker, '');
+    (l as unknown as { lockPath: string }).lockPath = join(blocker, 'x.lock');
+    await assert.rejects(l.reserve({ ...sonnet, pico: USD }), (e: Error) => /could not be made \(ENOTDIR/.test(e.message) && /SWITCHYARD_LOCK_DIR/.test(e.message) && e.message.includes(blocker));
+    assert.equal(read(l.path, 'utf8'), '');
+    rmSync(blocker);
+  });
+});

@@ -303,7 +303,13 @@ export class Ledger implements BudgetPort {
   private async lock(): Promise<() => void> {
     const since = Date.now();
     for (let attempt = 0; ; attempt++) {
-      const release = tryLock(this.lockPath);
+      let release: (() => void) | null;
+      try {
+        release = tryLock(this.lockPath);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        throw new Error(`The budget ledger's lock ${this.lockPath} could not be made (${err.code ?? 'error'}: ${err.message}); nothing was reserved. Free space or permissions in ${dirname(this.lockPath)}, or set SWITCHYARD_LOCK_DIR to a writable folder that every process using ${this.path} shares.`);
+      }
       if (release) return release;
       if (Date.now() - since > 20_000) throw new Error(`The budget ledger ${this.path} stayed locked for 20 s (lock ${this.lockPath}). Another Switchyard process may be stuck; the lock is taken over once it is 5 s old, so try again.`);
       await new Promise((r) => setTimeout(r, 1 + Math.random() * Math.min(20, attempt)));
