@@ -365,3 +365,55 @@ describe('budget: a lock that cannot be made', () => {
     rmSync(blocker);
   });
 });
+
+describe('budget: replay under random interleavings', () => {
+  it('many reservations open at once, settled in random order, some twice, some never: the same as applying the events one by one', () => {
+    // A small seeded generator: the same sequence on every run.
+    let seed = 0x9e3779b9;
+    const rnd = () => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) / 2 ** 32; };
+    const dir = tmp();
+    for (let round = 0; round < 3; round++) {
+      const lines: string[] = [];
+      const open: string[] = [];
+      const held = new Map<string, number>();
+      let spent = 0, calls = 0, heldSum = 0;
+      const t0 = Date.UTC(2026, 10, 3, 12);
+      for (let i = 0; i < 6000; i++) {
+        const ts = t0 + i * 1000;
+        if (open.length < 300 && (open.length === 0 || rnd() < 0.55)) {
+          const id = rnd() < 0.5 ? `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` : `r${round}-${i}-${Math.floor(rnd() * 1e9).toString(36)}`;
+          const pico = 1_000_000 + Math.floor(rnd() * 1e6);
+          lines.push(JSON.stringify({ e: 'reserve', id, ts, role: rnd() < 0.5 ? 'architect' : 'judge', tier: 'cloud_quality', provider: 'anthropic', model: 'claude-sonnet-4-6', task: `T-${i % 13}`, pico }));
+          open.push(id); held.set(id, pico); heldSum += pico;
+        } else {
+          const k = Math.floor(rnd() * open.length);
+          const id = open.splice(k, 1)[0]!;
+          const r = held.get(id)!; held.delete(id);
+          if (rnd() < 0.2) { lines.push(JSON.stringify({ e: 'release', id, ts })); heldSum -= r; }
+          else {
+            const pico = Math.floor(rnd() * 2e6);
+            lines.push(JSON.stringify({ e: 'commit', id, ts, pico, in: 10, cached: 1, out: 2 }));
+            heldSum += pico - r; spent += pico; calls++;
+            if (rnd() < 0.05) lines.push(JSON.stringify({ e: 'commit', id, ts: ts + 1, pico: 999, in: 1, cached: 0, out: 1 })); // a repeat: ignored
+          }
+        }
+      }
+      const text = lines.map((l) => `\n${l}`).join('');
+      const month = { id: 'm', scope: 'global' as const, period: 'month' as const, usd: 1e9 };
+      const check = (l: Ledger) => {
+        assert.equal(Object.values(l.books().month).reduce((n, a) => n + a.total, 0), spent);
+        assert.equal(Object.values(l.books().month).reduce((n, a) => n + a.calls, 0), calls);
+        assert.deepEqual([...l.open.keys()].sort(), [...open].sort());
+        assert.equal(l.capUse(month, null).held, heldSum);
+      };
+      const whole = new Ledger(join(dir, `w${round}.jsonl`), () => policyWith([month]), () => t0);
+      appendFileSync(whole.path, text);
+      whole.refresh();
+      check(whole);
+      const pieces = new Ledger(join(dir, `p${round}.jsonl`), () => policyWith([month]), () => t0);
+      const bytes = Buffer.from(text);
+      for (let at = 0; at < bytes.length;) { const next = Math.min(bytes.length, at + 1 + Math.floor(rnd() * 40_000)); appendFileSync(pieces.path, bytes.subarray(at, next)); pieces.refresh(); at = next; }
+      check(pieces);
+    }
+  });
+});
