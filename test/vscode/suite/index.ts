@@ -4,7 +4,8 @@ import { writeFileSync } from 'node:fs';
 import Mocha from 'mocha';
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
+  // SWITCHYARD_TEST_GREP runs only the tests whose title matches (development; CI runs them all).
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec', ...(process.env.SWITCHYARD_TEST_GREP ? { grep: process.env.SWITCHYARD_TEST_GREP } : {}) });
   mocha.suite.emit('pre-require', globalThis, 'switchyard-suite', mocha);
   require('./extension.test');
   return new Promise((resolve, reject) => {
