@@ -96,6 +96,7 @@ export class Ledger implements BudgetPort {
   /** How the last open went: from a checkpoint plus the events after it, or a full replay. */
   readonly opened: { from: 'checkpoint' | 'replay'; events: number } = { from: 'replay', events: 0 };
   private fd: number | null = null;
+  private batch: Batch | null = null;
   /** The lock directory (see lockPathFor). */
   readonly lockPath: string;
 
@@ -127,7 +128,9 @@ export class Ledger implements BudgetPort {
     this.offset += got;
     const len = head + got;
     const torn: number[] = [];
-    const batch = new Batch(data, (ev) => this.apply(ev), dayOf);
+    // One batch kept for the small reads after each reserve and commit; a long read gets its own (its arrays
+    // would otherwise stay as large as the longest read).
+    const batch = len > 65_536 ? new Batch(data, (ev) => this.apply(ev), dayOf) : (this.batch ??= new Batch(data, (ev) => this.apply(ev), dayOf)).reset(data);
     let s = readLines(batch, data, 0, len, torn);
     // A complete last line has no newline after it yet (the next writer brings it): apply it if it reads.
     if (s < len && data[len - 1] === 0x7d && batch.line(s, len)) s = len;
