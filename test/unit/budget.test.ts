@@ -417,3 +417,18 @@ describe('budget: replay under random interleavings', () => {
     }
   });
 });
+
+describe('budget: a log replaced under an open ledger', () => {
+  it('a shorter log (truncated, or replaced by a restore) is noticed at the next read and read again from its start', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const policy = policyWith([{ id: 'monthly', scope: 'global', period: 'month', usd: 1e6 }]);
+    const path = join(tmp(), 'ledger.jsonl');
+    const l = new Ledger(path, () => policy);
+    for (let i = 0; i < 20; i++) { const r = await l.reserve({ ...sonnet, pico: USD }); assert.ok(r.ok); l.commit(r.id, USD / 100, USAGE); }
+    assert.equal(l.snapshot(null)[0]!.spent_usd, 0.2);
+    const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
+    writeFileSync(path, lines.slice(0, 10).map((x) => `\n${x}`).join('')); // the first 5 calls only
+    assert.equal(l.snapshot(null)[0]!.spent_usd, 0.05);
+    assert.equal(Object.values(l.books().month).reduce((n, a) => n + a.calls, 0), 5);
+  });
+});

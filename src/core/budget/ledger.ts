@@ -15,6 +15,8 @@ import { lockPathFor, tryLock } from './lock.js';
 import { Batch, readLines, type BatchResult, type Settle } from './replay.js';
 
 const EMPTY = Buffer.alloc(0);
+/** The buffer the usual small reads go to. */
+const SCRATCH_BYTES = 64 * 1024;
 
 export type LedgerEvent =
   | { e: 'reserve'; id: string; ts: number; role: string; tier: string; provider: string; model: string; task: string | null; pico: number }
@@ -97,6 +99,7 @@ export class Ledger implements BudgetPort {
   readonly opened: { from: 'checkpoint' | 'replay'; events: number } = { from: 'replay', events: 0 };
   private fd: number | null = null;
   private batch: Batch | null = null;
+  private scratch: Buffer | null = null;
   /** The lock directory (see lockPathFor). */
   readonly lockPath: string;
 
@@ -115,22 +118,44 @@ export class Ledger implements BudgetPort {
   /** Reads what other processes appended since the last look (at start: the whole log, or what follows the checkpoint). */
   refresh(): void {
     const fd = this.handle();
-    const size = fstatSync(fd).size;
-    if (size < this.offset) this.reset();
-    if (size === this.offset) return;
-    const want = size - this.offset;
     const head = this.tail.length;
-    const data = Buffer.allocUnsafe(head + want);
-    this.tail.copy(data, 0);
+    // Most reads are the line or two written since the last look: straight into a scratch buffer, no fstat
+    // (its Stats object was a fifth of the garbage of a reserve+commit). Only a read that finds nothing asks
+    // for the size, to notice a log truncated or replaced by a shorter one; a read that fills the scratch
+    // buffer learns the size and reads the rest in one buffer.
+    const scratch = this.scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
+    let data: Buffer;
     let got = 0;
-    while (got < want) { const n = readSync(fd, data, head + got, want - got, this.offset + got); if (n <= 0) break; got += n; }
+    if (head < SCRATCH_BYTES / 2) {
+      this.tail.copy(scratch, 0);
+      got = readSync(fd, scratch, head, SCRATCH_BYTES - head, this.offset);
+      if (got === 0) {
+        if (fstatSync(fd).size >= this.offset) return;
+        this.reset();
+        this.refresh();
+        return;
+      }
+      data = scratch;
+    } else {
+      data = EMPTY;
+    }
+    if (head + got === SCRATCH_BYTES || data === EMPTY) {
+      const size = fstatSync(fd).size;
+      if (size < this.offset) { this.reset(); this.refresh(); return; }
+      const want = size - this.offset; // from the offset, including what the scratch read already holds
+      if (want === 0 && head === 0) return;
+      const big = Buffer.allocUnsafe(head + Math.max(want, got));
+      if (data === scratch) scratch.copy(big, 0, 0, head + got); else this.tail.copy(big, 0);
+      while (got < want) { const n = readSync(fd, big, head + got, want - got, this.offset + got); if (n <= 0) break; got += n; }
+      data = big;
+    }
     const start = this.offset - head; // the file offset of data[0]
     this.offset += got;
     const len = head + got;
     const torn: number[] = [];
     // One batch kept for the small reads after each reserve and commit; a long read gets its own (its arrays
     // would otherwise stay as large as the longest read).
-    const batch = len > 65_536 ? new Batch(data, (ev) => this.apply(ev), dayOf) : (this.batch ??= new Batch(data, (ev) => this.apply(ev), dayOf)).reset(data);
+    const batch = len > SCRATCH_BYTES ? new Batch(data, (ev) => this.apply(ev), dayOf) : (this.batch ??= new Batch(data, (ev) => this.apply(ev), dayOf)).reset(data);
     let s = readLines(batch, data, 0, len, torn);
     // A complete last line has no newline after it yet (the next writer brings it): apply it if it reads.
     if (s < len && data[len - 1] === 0x7d && batch.line(s, len)) s = len;
