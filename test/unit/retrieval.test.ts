@@ -339,5 +339,12 @@ describe('Stage 0: the build in worker threads', () => {
       const rb = (await threaded.query(q)).results.map((x) => [x.path, x.relevance, x.why.lexical.bm25]);
       assert.deepEqual(rb, ra, q);
     }
+    // A rebuild after a file turned binary: it leaves both indexes.
+    const victim = single.lexical.paths()[0]!;
+    writeFileSync(join(dir, victim), Buffer.from([0x66, 0x6e, 0x00, 0x01]));
+    await single.build();
+    await threaded.build();
+    assert.ok(!single.lexical.paths().includes(victim));
+    assert.deepEqual(threaded.lexical.paths(), single.lexical.paths());
   });
 });

@@ -75,10 +75,11 @@ export class Stage0 {
     let done = 0;
     const seen = new Set(files);
     for (const p of this.lexical.paths()) if (!seen.has(p)) this.lexical.remove(p);
-    const workers = this.o.workerScript && files.length >= (this.o.workerMinFiles ?? WORKER_MIN_FILES);
-    if (workers && !existsSync(this.o.workerScript!)) notesBefore.push(`the index worker ${this.o.workerScript} is missing; this build ran on one thread`);
+    const wantWorkers = !!this.o.workerScript && files.length >= (this.o.workerMinFiles ?? WORKER_MIN_FILES);
+    const workers = wantWorkers && existsSync(this.o.workerScript!);
+    if (wantWorkers && !workers) notesBefore.push(`the index worker ${this.o.workerScript} is missing; this build ran on one thread`);
     let threads = 0;
-    if (workers && existsSync(this.o.workerScript!)) {
+    if (workers) {
       threads = await this.buildInWorkers(files, skipped, o);
       done = files.length;
       if (keepText) for (const path of files) { const r = loadText(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES); if ('text' in r) texts.push(r); }
@@ -143,8 +144,9 @@ export class Stage0 {
         this.lexical.importPart(p.part);
         for (const key of Object.keys(skipped) as (keyof typeof skipped)[]) skipped[key] += p.skipped[key];
       }
-      const seen = new Set(files);
-      for (const p of this.lexical.paths()) if (!seen.has(p)) this.lexical.remove(p);
+      // A file a worker skipped (now binary, too large or unreadable) leaves the index, as on one thread.
+      const read = new Set(parts.flatMap((p) => p.part.docs.map((d) => d.path)));
+      for (const path of files) if (!read.has(path)) this.lexical.remove(path);
       o.onProgress?.({ phase: 'reading', done: files.length, total: files.length });
       return n;
     } finally {
