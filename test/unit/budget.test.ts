@@ -220,18 +220,19 @@ describe('budget: replay reads every line as JSON.parse would', () => {
   // An oracle: the plain reading (JSON.parse per line, events applied one by one), against which the fast byte
   // reader (replay.ts) is checked on a ledger with everything a real one can hold.
   function oracle(text: string) {
-    type B = Record<string, { total: number; calls: number; tin: number; tout: number; role: Record<string, number>; provider: Record<string, number> }>;
+    type B = Record<string, { total: number; calls: number; tin: number; tout: number; local: number; role: Record<string, number>; tier: Record<string, number>; provider: Record<string, number> }>;
     const spent = { day: {} as B, month: {} as B, task: {} as B };
     const heldMonth: Record<string, number> = {};
-    const open = new Map<string, { role: string; provider: string; task: string | null; ts: number; pico: number }>();
+    const open = new Map<string, { role: string; tier: string; provider: string; task: string | null; ts: number; pico: number }>();
     const day = (ts: number) => { const x = new Date(ts); return `${x.getFullYear()}-${String(x.getMonth() + 1).padStart(2, '0')}-${String(x.getDate()).padStart(2, '0')}`; };
-    const add = (r: { role: string; provider: string; task: string | null; ts: number }, d: number, tin: number, tout: number) => {
+    const add = (r: { role: string; tier: string; provider: string; task: string | null; ts: number }, d: number, tin: number, tout: number) => {
       const keys: [keyof typeof spent, string][] = [['day', day(r.ts)], ['month', day(r.ts).slice(0, 7)]];
       if (r.task) keys.push(['task', r.task]);
       for (const [k, v] of keys) {
-        const a = spent[k][v] ??= { total: 0, calls: 0, tin: 0, tout: 0, role: {}, provider: {} };
+        const a = spent[k][v] ??= { total: 0, calls: 0, tin: 0, tout: 0, local: 0, role: {}, tier: {}, provider: {} };
         a.total += d; a.calls++; a.tin += tin; a.tout += tout;
-        a.role[r.role] = (a.role[r.role] ?? 0) + d; a.provider[r.provider] = (a.provider[r.provider] ?? 0) + d;
+        if (r.provider === 'local') a.local += tin + tout;
+        a.role[r.role] = (a.role[r.role] ?? 0) + d; a.tier[r.tier] = (a.tier[r.tier] ?? 0) + d; a.provider[r.provider] = (a.provider[r.provider] ?? 0) + d;
       }
     };
     const hold = (ts: number, d: number) => { const m = day(ts).slice(0, 7); heldMonth[m] = (heldMonth[m] ?? 0) + d; };
@@ -254,8 +255,8 @@ describe('budget: replay reads every line as JSON.parse would', () => {
     return { spent, heldMonth, open: [...open.keys()].sort(), torn };
   }
   const view = (l: Ledger) => {
-    const pick = (b: Record<string, { total: number; calls: number; tin: number; tout: number; role: Record<string, number>; provider: Record<string, number> }>) =>
-      Object.fromEntries(Object.entries(b).map(([k, a]) => [k, { total: a.total, calls: a.calls, tin: a.tin, tout: a.tout, role: a.role, provider: a.provider }]));
+    const pick = (b: Record<string, { total: number; calls: number; tin: number; tout: number; local: number; role: Record<string, number>; tier: Record<string, number>; provider: Record<string, number> }>) =>
+      Object.fromEntries(Object.entries(b).map(([k, a]) => [k, { total: a.total, calls: a.calls, tin: a.tin, tout: a.tout, local: a.local, role: a.role, tier: a.tier, provider: a.provider }]));
     const books = l.books();
     const months = Object.keys(books.month);
     return { spent: { day: pick(books.day), month: pick(books.month), task: pick(books.task) }, months, open: [...l.open.keys()].sort() };

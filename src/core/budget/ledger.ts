@@ -1,7 +1,8 @@
 // The budget ledger (GR-011): an append-only event log in the state folder, shared by every VS Code window
 // and CLI process. Reserve is check-and-append under a cross-process lock (a mkdir lock, no native module; on
-// Linux in /dev/shm, see lock.ts); commit and release are single O_APPEND writes, synced. Each line starts with a newline, so a
-// line torn by a crash is closed by the next writer and skipped on replay, and never swallows a good line.
+// Linux in /dev/shm, see lock.ts); commit and release are single O_APPEND writes, synced. Each line starts with
+// a newline, so a line torn by a crash is closed by the next writer and skipped on replay, and never swallows a
+// good line. Lines are read by replay.ts.
 import { randomUUID } from 'node:crypto';
 import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -35,8 +36,6 @@ export interface Books { day: Record<string, Agg>; month: Record<string, Agg>; t
 const books = (): Books => ({ day: {}, month: {}, task: {} });
 
 type Cap = Policy['budget']['caps'][number];
-export { dayOf, monthOf };
-
 const PERIOD: Record<Cap['period'], string> = { day: 'daily', month: 'monthly', task: 'per-task' };
 const usd = (pico: number) => `$${picoToUsd(pico).toFixed(2)}`;
 /** A reservation never committed or released (its process died) stops counting after this long. */
@@ -52,6 +51,11 @@ class Acc {
   readonly provider = new Map<string, number>();
 }
 const addTo = (m: Map<string, number>, k: string, d: number) => m.set(k, (m.get(k) ?? 0) + d);
+/** n calls and their tokens (local tokens also apart: they cost nothing but still count). */
+function countCalls(a: { calls: number; tin: number; tout: number; local: number }, provider: string, n: number, tin: number, tout: number): void {
+  a.calls += n; a.tin += tin; a.tout += tout;
+  if (provider === 'local') a.local += tin + tout;
+}
 
 /**
  * Sums per day, month and task gathered in Maps, then added to the books once per key: the books' objects, keyed
@@ -67,7 +71,7 @@ class Sums {
     for (const a of accs) {
       a.total += d;
       addTo(a.role, at.role, d); addTo(a.tier, at.tier, d); addTo(a.provider, at.provider, d);
-      if (calls) { a.calls += calls; a.tin += tin; a.tout += tout; if (at.provider === 'local') a.local += tin + tout; }
+      if (calls) countCalls(a, at.provider, calls, tin, tout);
     }
   }
 
@@ -85,7 +89,6 @@ class Sums {
 }
 
 export class Ledger implements BudgetPort {
-
   /** reserved + committed: what caps are checked against */
   private held = books();
   /** committed only: what is shown as spent */
@@ -119,35 +122,25 @@ export class Ledger implements BudgetPort {
   refresh(): void {
     const fd = this.handle();
     const head = this.tail.length;
-    // Most reads are the line or two written since the last look: straight into a scratch buffer, no fstat
-    // (its Stats object was a fifth of the garbage of a reserve+commit). Only a read that finds nothing asks
-    // for the size, to notice a log truncated or replaced by a shorter one; a read that fills the scratch
-    // buffer learns the size and reads the rest in one buffer.
+    // Most reads are the line or two written since the last look: straight into a scratch buffer after the
+    // tail, no fstat (its Stats object was a fifth of the garbage of a reserve+commit). The size is asked for
+    // only when that read finds nothing (to notice a log truncated or replaced by a shorter one) or fills the
+    // scratch buffer (then the rest is read into one buffer of the right size).
     const scratch = this.scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
-    let data: Buffer;
+    let data = scratch;
     let got = 0;
-    if (head < SCRATCH_BYTES / 2) {
+    if (head < SCRATCH_BYTES) {
       this.tail.copy(scratch, 0);
       got = readSync(fd, scratch, head, SCRATCH_BYTES - head, this.offset);
-      if (got === 0) {
-        if (fstatSync(fd).size >= this.offset) return;
-        this.reset();
-        this.refresh();
-        return;
-      }
-      data = scratch;
-    } else {
-      data = EMPTY;
     }
-    if (head + got === SCRATCH_BYTES || data === EMPTY) {
+    if (got === 0 || head + got === SCRATCH_BYTES) {
       const size = fstatSync(fd).size;
       if (size < this.offset) { this.reset(); this.refresh(); return; }
-      const want = size - this.offset; // from the offset, including what the scratch read already holds
-      if (want === 0 && head === 0) return;
-      const big = Buffer.allocUnsafe(head + Math.max(want, got));
-      if (data === scratch) scratch.copy(big, 0, 0, head + got); else this.tail.copy(big, 0);
-      while (got < want) { const n = readSync(fd, big, head + got, want - got, this.offset + got); if (n <= 0) break; got += n; }
-      data = big;
+      const want = size - this.offset; // counted from the offset: includes what the scratch read holds
+      if (want === 0) return;
+      data = Buffer.allocUnsafe(head + Math.max(want, got)); // a log that shrank since the read is noticed next time
+      if (head < SCRATCH_BYTES) scratch.copy(data, 0, 0, head + got); else this.tail.copy(data, 0);
+      while (got < want) { const n = readSync(fd, data, head + got, want - got, this.offset + got); if (n <= 0) break; got += n; }
     }
     const start = this.offset - head; // the file offset of data[0]
     this.offset += got;
@@ -202,7 +195,7 @@ export class Ledger implements BudgetPort {
       a.role[r.role] = (a.role[r.role] ?? 0) + d;
       a.tier[r.tier] = (a.tier[r.tier] ?? 0) + d;
       a.provider[r.provider] = (a.provider[r.provider] ?? 0) + d;
-      if (call) { a.calls += call.n; a.tin += call.tin; a.tout += call.tout; if (r.provider === 'local') a.local += call.tin + call.tout; }
+      if (call) countCalls(a, r.provider, call.n, call.tin, call.tout);
     }
   }
 

@@ -1,12 +1,13 @@
-// Reading ledger lines fast. Opening a ledger replays every event after the checkpoint, and a long one must open
-// in well under two seconds (1,000,000 events). A JSON.parse per line alone takes 1.5-2.4 s on this machine, so the
-// lines our own writer produces are read straight from the bytes: the fixed key order of `Ledger.write`, numbers
-// as digits, ids as ASCII. Strings are not even made: ids and the attributes of a reservation (role, tier,
-// provider, model, task: they repeat from call to call, and are decoded once with JSON.parse) are looked up by
-// their bytes in open-addressing tables (ByteTable); a Map keyed by fresh strings cost half the replay. Any line that is not exactly in that shape (an
-// older writer, an escape, a release with its reason, a hand edit) takes the slow path, JSON.parse; a line neither
-// can read is torn. Sums are accumulated per group (attributes x day) and added to the books once at the end:
-// additions commute, so the books come out the same as applying the events one by one.
+// Reading ledger lines fast. Opening a ledger replays every event after the checkpoint, and a long one must
+// open in well under two seconds (1,000,000 events). A JSON.parse per line alone takes 1.5-2.4 s on this
+// machine, so the lines our own writer produces are read straight from the bytes: the fixed key order of
+// `Ledger.write`, numbers as digits, ids as ASCII. Strings are not even made: ids and the attributes of a
+// reservation (role, tier, provider, model, task: they repeat from call to call, and are decoded once with
+// JSON.parse) are looked up by their bytes in open-addressing tables (ByteTable); a Map keyed by fresh strings
+// cost half the replay. Any line that is not exactly in that shape (an older writer, an escape, a release with
+// its reason, a hand edit) takes the slow path, JSON.parse; a line neither can read is torn. Sums are kept per
+// group (attributes x local day) and added to the books once at the end: additions commute, so the books come
+// out the same as applying the events one by one.
 export interface Attrs { role: string; tier: string; provider: string; model: string; task: string | null }
 
 /** A commit or release as the ledger applies it. */
@@ -142,9 +143,16 @@ class ByteTable {
   }
 }
 
+/** The sums of one set of attributes on one local day. */
+type Group = BatchResult['groups'][number];
 /** A set of attributes, and its groups by day number (the last one looked up kept at hand). */
-interface Seg { attrs: Attrs; days: Map<number, number>; lastDay: number; lastG: number }
-const seg = (attrs: Attrs): Seg => ({ attrs, days: new Map(), lastDay: -1, lastG: -1 });
+interface Seg { attrs: Attrs; days: Map<number, Group>; lastDay: number; lastG: Group | null }
+const seg = (attrs: Attrs): Seg => ({ attrs, days: new Map(), lastDay: -1, lastG: null });
+/**
+ * A reservation opened in this batch: its id as the bytes data[idOff, idEnd) (hash `hash`) or, from the slow
+ * path, as a string. Settled records are reused.
+ */
+interface Res { g: Group; pico: number; ts: number; open: boolean; idOff: number; idEnd: number; hash: number; idStr: string | null }
 
 function validAttrs(o: unknown): o is Attrs {
   if (!o || typeof o !== 'object') return false;
@@ -162,26 +170,13 @@ export class Batch {
   private readonly known = new Map<string, Attrs | null>();
   /** Attributes read by the slow path, by their JSON. */
   private readonly segSlow = new Map<string, Seg>();
-  private readonly gAttrs: Attrs[] = [];
-  private readonly gDay: string[] = [];
-  private readonly gHeld: number[] = [];
-  private readonly gSpent: number[] = [];
-  private readonly gCalls: number[] = [];
-  private readonly gTin: number[] = [];
-  private readonly gTout: number[] = [];
-  /** Reservations opened in this batch, by id bytes (fast path) or id string (slow path): index into r*. */
+  private groups: Group[] = [];
+  /** Reservations opened in this batch, by id bytes (fast path) or id string (slow path): index into `res`. */
   private readonly ids: ByteTable;
   private readonly idSlow = new Map<string, number>();
-  private readonly rIdOff: number[] = []; // -1 for a slow-path id (then in rIdStr)
-  private readonly rIdEnd: number[] = [];
-  private readonly rIdStr = new Map<number, string>();
-  private readonly rOpen: boolean[] = [];
-  private readonly rHash: number[] = [];
-  /** Reservation records free for reuse (settled ones). */
-  private readonly rFree: number[] = [];
-  private readonly rG: number[] = [];
-  private readonly rPico: number[] = [];
-  private readonly rTs: number[] = [];
+  private readonly res: Res[] = [];
+  /** Indices of settled records in `res`, free for the next reservation. */
+  private readonly free: number[] = [];
   private ne = 0; // where the last number read ended (or, read backwards, started)
   /** The local day the last timestamp fell in: [dStart, dEnd), its number and name (events come in time order). */
   private dStart = 0;
@@ -213,9 +208,9 @@ export class Batch {
     this.data = data;
     this.dv = view(data);
     this.segBytes.reset(this.dv); this.ids.reset(this.dv);
-    for (const a of [this.segs, this.gAttrs, this.gDay, this.gHeld, this.gSpent, this.gCalls, this.gTin, this.gTout,
-      this.rIdOff, this.rIdEnd, this.rOpen, this.rHash, this.rFree, this.rG, this.rPico, this.rTs] as unknown[][]) a.length = 0;
-    this.segSlow.clear(); this.idSlow.clear(); this.rIdStr.clear();
+    this.segs.length = 0; this.res.length = 0; this.free.length = 0;
+    this.groups = [];
+    this.segSlow.clear(); this.idSlow.clear();
     this.events = 0;
     return this;
   }
@@ -355,7 +350,7 @@ export class Batch {
         if (k < 0 && this.ids.size) { const id = view(Buffer.from(v.id, 'utf8')); k = this.ids.find(ByteTable.hashOf(id, 0, id.byteLength), id, 0, id.byteLength); }
         if (k < 0) this.settleOlder(v.e === 'commit' ? { e: 'commit', id: v.id, ts: v.ts, pico: v.pico as number, in: n(v.in), cached: n(v.cached), out: n(v.out) } : { e: 'release', id: v.id, ts: v.ts });
         else if (v.e === 'commit') this.commit(k, v.pico as number, n(v.in) + n(v.cached), n(v.out));
-        else if (this.rOpen[k]) { this.gHeld[this.rG[k]!]! -= this.rPico[k]!; this.settle(k); }
+        else if (this.res[k]!.open) { this.res[k]!.g.held -= this.res[k]!.pico; this.settle(k); }
         return true;
       }
       default:
@@ -363,15 +358,14 @@ export class Batch {
     }
   }
 
-  private group(sg: Seg, ts: number): number {
+  private group(sg: Seg, ts: number): Group {
     if (ts < this.dStart || ts >= this.dEnd) this.setDay(ts);
     const d = this.dNum;
-    if (sg.lastDay === d) return sg.lastG;
+    if (sg.lastDay === d) return sg.lastG!;
     let g = sg.days.get(d);
     if (g === undefined) {
-      g = this.gAttrs.length;
-      this.gAttrs.push(sg.attrs); this.gDay.push(this.dName);
-      this.gHeld.push(0); this.gSpent.push(0); this.gCalls.push(0); this.gTin.push(0); this.gTout.push(0);
+      g = { attrs: sg.attrs, day: this.dName, held: 0, spent: 0, calls: 0, tin: 0, tout: 0 };
+      this.groups.push(g);
       sg.days.set(d, g);
     }
     sg.lastDay = d; sg.lastG = g;
@@ -391,55 +385,52 @@ export class Batch {
   }
 
   /** A reservation: its id either the bytes data[i, j) or, from the slow path, a string. */
-  private reserve(g: number, ts: number, pico: number, i: number, j: number, id: string | null): void {
-    this.gHeld[g]! += pico;
-    let k = this.rFree.pop();
-    if (k === undefined) {
-      k = this.rG.length;
-      this.rG.push(g); this.rPico.push(pico); this.rTs.push(ts); this.rOpen.push(true); this.rIdOff.push(i); this.rIdEnd.push(j); this.rHash.push(0);
-    } else {
-      this.rG[k] = g; this.rPico[k] = pico; this.rTs[k] = ts; this.rOpen[k] = true; this.rIdOff[k] = i; this.rIdEnd[k] = j;
-    }
-    if (id === null) {
-      const h = ByteTable.hashOf(this.dv, i, j);
-      this.rHash[k] = h;
-      this.ids.set(h, i, j, k);
-    } else {
-      this.idSlow.set(id, k); this.rIdStr.set(k, id);
-    }
+  private reserve(g: Group, ts: number, pico: number, i: number, j: number, id: string | null): void {
+    g.held += pico;
+    const hash = id === null ? ByteTable.hashOf(this.dv, i, j) : 0;
+    const r: Res = { g, pico, ts, open: true, idOff: i, idEnd: j, hash, idStr: id };
+    let k = this.free.pop();
+    if (k === undefined) { k = this.res.length; this.res.push(r); } else this.res[k] = r;
+    if (id === null) this.ids.set(hash, i, j, k);
+    else this.idSlow.set(id, k);
   }
 
   /** A reservation committed or released: out of the tables, its record free for the next one. */
   private settle(k: number): void {
-    this.rOpen[k] = false;
-    const i = this.rIdOff[k]!;
-    if (i >= 0) this.ids.deleteValue(this.rHash[k]!, k);
-    else { this.idSlow.delete(this.rIdStr.get(k)!); this.rIdStr.delete(k); }
-    this.rFree.push(k);
+    const r = this.res[k]!;
+    r.open = false;
+    if (r.idStr === null) this.ids.deleteValue(r.hash, k);
+    else this.idSlow.delete(r.idStr);
+    this.free.push(k);
   }
 
-  private record(g: number, pico: number, tin: number, tout: number): void {
-    this.gHeld[g]! += pico; this.gSpent[g]! += pico; this.gCalls[g]!++; this.gTin[g]! += tin; this.gTout[g]! += tout;
+  /** A call's cost and tokens (a record, or a commit). */
+  private static spend(g: Group, pico: number, tin: number, tout: number): void {
+    g.spent += pico; g.calls++; g.tin += tin; g.tout += tout;
   }
 
+  /** A call that reserved nothing: held and spent alike. */
+  private record(g: Group, pico: number, tin: number, tout: number): void {
+    g.held += pico;
+    Batch.spend(g, pico, tin, tout);
+  }
+
+  /** The reservation becomes the actual cost. */
   private commit(k: number, pico: number, tin: number, tout: number): void {
-    if (!this.rOpen[k]) return; // already settled
-    const g = this.rG[k]!;
-    this.gHeld[g]! += pico - this.rPico[k]!;
-    this.record(g, 0, tin, tout);
-    this.gSpent[g]! += pico;
+    const r = this.res[k]!;
+    if (!r.open) return; // already settled
+    r.g.held += pico - r.pico;
+    Batch.spend(r.g, pico, tin, tout);
     this.settle(k);
   }
 
   result(): BatchResult {
-    const groups = this.gAttrs.map((attrs, g) => ({ attrs, day: this.gDay[g]!, held: this.gHeld[g]!, spent: this.gSpent[g]!, calls: this.gCalls[g]!, tin: this.gTin[g]!, tout: this.gTout[g]! }));
     const open: BatchResult['open'] = [];
-    for (let k = 0; k < this.rG.length; k++) {
-      if (!this.rOpen[k]) continue;
-      const id = this.rIdOff[k]! >= 0 ? latin1(this.data, this.rIdOff[k]!, this.rIdEnd[k]!) : this.rIdStr.get(k)!;
-      open.push({ id, ts: this.rTs[k]!, attrs: this.gAttrs[this.rG[k]!]!, day: this.gDay[this.rG[k]!]!, pico: this.rPico[k]! });
+    for (const r of this.res) {
+      if (!r.open) continue;
+      open.push({ id: r.idStr ?? latin1(this.data, r.idOff, r.idEnd), ts: r.ts, attrs: r.g.attrs, day: r.g.day, pico: r.pico });
     }
-    return { groups, open };
+    return { groups: this.groups, open };
   }
 }
 

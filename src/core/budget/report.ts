@@ -2,7 +2,8 @@
 // spend per day / role / provider, the costliest tasks, reservations in flight and the month-end projection.
 import type { Policy } from '../policy/schema.js';
 import { picoToUsd } from './cost.js';
-import { dayOf, monthOf, type Ledger } from './ledger.js';
+import { dayOf, monthOf } from './calendar.js';
+import type { Ledger } from './ledger.js';
 
 export interface CapLine { id: string; scope: string; target: string | null; period: string; cap_usd: number; spent_usd: number; reserved_usd: number; ratio: number }
 export interface BudgetReport {
