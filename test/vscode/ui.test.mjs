@@ -95,6 +95,15 @@ async function setApiKey(provider, key) {
   await page.keyboard.press('Enter');
   await page.locator('.notifications-toasts .notification-toast', { hasText: `${provider} API key saved` }).first().waitFor({ timeout: 15_000 });
 }
+/** Right-clicks `target` (a line in an editor, a row in the explorer) and waits for `label` in its context menu (saved as `shot` if named). */
+async function contextMenuItem(target, label, shot) {
+  await target.waitFor({ timeout: 15_000 });
+  await target.click({ button: 'right' });
+  const item = page.locator('.context-view .action-label', { hasText: label }).first();
+  await item.waitFor({ state: 'visible', timeout: 10_000 });
+  if (shot) await page.screenshot({ path: join(OUTPUT, shot) });
+  return item;
+}
 const statusItem = (text) => page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: text }).first();
 
 try {
@@ -151,12 +160,7 @@ try {
     await palette.fill('lib.rs');
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'lib.rs' }).first().waitFor({ timeout: 10_000 });
     await page.keyboard.press('Enter');
-    const lines = page.locator('.monaco-editor .view-lines', { hasText: 'pub fn tokenize' }).first();
-    await lines.waitFor({ timeout: 15_000 });
-    await lines.click({ button: 'right' });
-    const item = page.locator('.context-view .action-label', { hasText: 'Implement with Reflex Lane' }).first();
-    await item.waitFor({ state: 'visible', timeout: 10_000 });
-    await page.screenshot({ path: join(OUTPUT, 'context-menu.png') });
+    await contextMenuItem(page.locator('.monaco-editor .view-lines', { hasText: 'pub fn tokenize' }).first(), 'Implement with Reflex Lane', 'context-menu.png');
     await page.keyboard.press('Escape');
   });
   await test('Classify Current Changes lists the risk evidence and jumps to its line', async () => {
@@ -326,10 +330,7 @@ try {
     await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().waitFor({ timeout: 15_000 });
     await setApiKey('DeepSeek', 'sk-UITESTdeepseek0123456789');
     await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().click();
-    const lines = page.locator('.monaco-editor .view-lines', { hasText: 'pub fn tokenize' }).first();
-    await lines.waitFor({ timeout: 15_000 });
-    await lines.click({ button: 'right' });
-    await page.locator('.context-view .action-label', { hasText: 'Implement with Reflex Lane' }).first().click();
+    await (await contextMenuItem(page.locator('.monaco-editor .view-lines', { hasText: 'pub fn tokenize' }).first(), 'Implement with Reflex Lane')).click();
     await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Implement with Reflex Lane' }).waitFor({ timeout: 10_000 });
     await palette.fill('ignore words longer than 64 characters in tokenize');
     await page.keyboard.press('Enter');
@@ -419,12 +420,7 @@ try {
 
   await test('right-click the docs folder: the Librarian sweeps it, escalates to Kimi K2 on full_sweep, and says so', async () => {
     await setApiKey('Moonshot (Kimi)', 'sk-UITESTmoonshot0123456789abcdef');
-    const folderRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'docs' }).first();
-    await folderRow.waitFor({ timeout: 10_000 });
-    await folderRow.click({ button: 'right' });
-    const item = page.locator('.context-view .action-label', { hasText: 'Synthesise or Clean Up Documents (Librarian)' }).first();
-    await item.waitFor({ state: 'visible', timeout: 10_000 });
-    await page.screenshot({ path: join(OUTPUT, 'librarian-menu.png') });
+    const item = await contextMenuItem(page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'docs' }).first(), 'Synthesise or Clean Up Documents (Librarian)', 'librarian-menu.png');
     await item.click();
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Synthesise' }).first().click({ timeout: 15_000 });
     await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Switchyard Librarian' }).waitFor({ timeout: 10_000 });
