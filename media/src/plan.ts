@@ -1,7 +1,7 @@
 // The plan review view: the Architect's plan with its confidence, self-critique and critic notes; each step
 // with the router's lane badge and the size/risk estimate; edit, reorder, approve or reject, implement.
 import type { FromPlanView, ToPlanView } from '../../src/core/protocol/plan.js';
-import { button, el, icon, loadCodicons, vscodeApi } from './lib/dom.js';
+import { button, el, icon, initialState, loadCodicons, markPainted, vscodeApi } from './lib/dom.js';
 
 const vscode = vscodeApi<FromPlanView>();
 const app = document.getElementById('app')!;
@@ -116,11 +116,15 @@ function render(s: State): void {
     list('Acceptance checks', p.acceptance_checks, 'acceptance'), critique, critic);
 }
 
-window.addEventListener('message', (ev: MessageEvent<ToPlanView>) => {
-  const m = ev.data;
+function onHostMessage(m: ToPlanView): void {
   if (!m || typeof m !== 'object') return;
   if (m.type === 'state') render(m);
   else if (m.type === 'empty') app.replaceChildren(el('p', { class: 'muted', id: 'empty' }, m.text));
-});
+  else return;
+  markPainted(loadCodicons);
+}
+window.addEventListener('message', (ev: MessageEvent<ToPlanView>) => onHostMessage(ev.data));
+// The plan as the host had it when it wrote the HTML: drawn now, then the host sends it again after ready.
+const first = initialState<ToPlanView>();
+if (first) onHostMessage(first);
 vscode.postMessage({ type: 'ready', ms: performance.now() });
-requestAnimationFrame(loadCodicons);

@@ -1,8 +1,8 @@
 // The Tutor chat view. Streamed text is buffered and drawn once per animation frame; every batch is counted
 // (a gap in `seq` would be a dropped batch) and what was drawn is reported back to the host at the end.
 import type { FromTutorView, ToTutorView, Turn } from '../../src/core/protocol/tutor.js';
-import { button, el, icon, loadCodicons, vscodeApi } from './lib/dom.js';
-import { renderMarkdown } from './lib/markdown.js';
+import { button, el, icon, initialState, loadCodicons, loadScript, markPainted, vscodeApi } from './lib/dom.js';
+import type { renderMarkdown } from './lib/markdown.js';
 
 const vscode = vscodeApi<FromTutorView>();
 const app = document.getElementById('app')!;
@@ -54,10 +54,22 @@ transcript.addEventListener('click', (e) => {
   else vscode.postMessage({ type: 'insert', text: code });
 });
 
+// The renderer (markdown.js) is loaded after the shell's first paint; until it is there, answers show as plain
+// text and are redrawn as Markdown when it arrives.
+let markdown: typeof renderMarkdown | null = null;
 function renderInto(node: HTMLElement, id: string, text: string): void {
-  const r = renderMarkdown(text, window);
+  if (!markdown) { node.textContent = text; node.dataset.plain = ''; return; }
+  const r = markdown(text, window);
   node.innerHTML = r.html; // sanitized by DOMPurify in renderMarkdown
+  delete node.dataset.plain;
   codesOf.set(id, r.codes);
+}
+function loadRenderer(): void {
+  window.addEventListener('switchyard-markdown', () => {
+    markdown = window.switchyardMarkdown ?? null;
+    if (state && transcript.querySelector('[data-plain]')) renderState(state);
+  }, { once: true });
+  loadScript(document.body.dataset.markdown);
 }
 
 function servedLine(t: Turn): HTMLElement {
@@ -140,11 +152,10 @@ function flushNow(): void {
   transcript.scrollTop = transcript.scrollHeight;
 }
 
-window.addEventListener('message', (ev: MessageEvent<ToTutorView>) => {
-  const m = ev.data;
+function onHostMessage(m: ToTutorView): void {
   if (!m || typeof m !== 'object') return;
   switch (m.type) {
-    case 'state': renderState(m); break;
+    case 'state': renderState(m); markPainted(afterFirstPaint); break;
     case 'delta': {
       if (!live.has(m.id)) startLive(m.id);
       const l = live.get(m.id)!;
@@ -162,6 +173,12 @@ window.addEventListener('message', (ev: MessageEvent<ToTutorView>) => {
       break;
     }
   }
-});
+}
+window.addEventListener('message', (ev: MessageEvent<ToTutorView>) => onHostMessage(ev.data));
+// The conversation as the host had it when it wrote the HTML: drawn now, then the host sends it again after ready.
+const first = initialState<ToTutorView>();
+if (first?.type === 'state') onHostMessage(first);
 vscode.postMessage({ type: 'ready', ms: performance.now() });
-requestAnimationFrame(loadCodicons);
+// What the first paint does not need is fetched after it: the Markdown renderer (its fetch and compile would
+// otherwise hold up the host's first state message) and the icon font.
+function afterFirstPaint(): void { loadRenderer(); loadCodicons(); }

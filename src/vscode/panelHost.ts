@@ -16,17 +16,25 @@ export abstract class PanelHost<In extends { type: string }, Out> implements vsc
   protected readonly disposables: vscode.Disposable[] = [];
 
   constructor(protected readonly extensionUri: vscode.Uri, protected readonly log: vscode.LogOutputChannel,
-    private readonly view: { type: string; script: string; title: string; incoming: z.ZodType<In> }) {}
+    private readonly view: {
+      type: string; script: string; title: string; incoming: z.ZodType<In>;
+      /** Keep the view alive in a background tab (a chat that streams, a review being edited): coming back is instant. */
+      retain?: boolean;
+      /** Files the view adds after its first paint: data attribute name -> file in dist/media. */
+      lazy?: Record<string, string>;
+    }) {}
 
   /** Handles a validated message other than `ready`. */
   protected abstract onMessage(msg: In): void | Promise<void>;
   /** The state to send now (after ready, and whenever it changes). */
   protected abstract state(): Out | null;
+  /** The state carried in the HTML for the view's first paint (it is sent again after ready). */
+  protected initial(): Out | null { return this.state(); }
 
   show(column: vscode.ViewColumn = vscode.ViewColumn.Active): void {
     if (this.panel) { this.panel.reveal(); this.post(); return; }
     this.openedAt = performance.now();
-    this.attach(vscode.window.createWebviewPanel(this.view.type, this.view.title, column, webviewOptions(this.extensionUri)));
+    this.attach(vscode.window.createWebviewPanel(this.view.type, this.view.title, column, webviewOptions(this.extensionUri, this.view.retain)));
   }
 
   get visible(): boolean { return this.panel !== undefined; }
@@ -34,8 +42,8 @@ export abstract class PanelHost<In extends { type: string }, Out> implements vsc
   attach(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     this.ready = false;
-    panel.webview.options = webviewOptions(this.extensionUri);
-    panel.webview.html = webviewHtml(panel.webview, this.extensionUri, this.view.script, this.view.title);
+    panel.webview.options = webviewOptions(this.extensionUri, this.view.retain);
+    panel.webview.html = webviewHtml(panel.webview, this.extensionUri, this.view.script, this.view.title, this.view.lazy, this.initial());
     panel.webview.onDidReceiveMessage((raw) => this.receive(raw), undefined, this.disposables);
     panel.onDidDispose(() => { this.panel = undefined; }, undefined, this.disposables);
   }

@@ -22,7 +22,7 @@ export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
   readonly controller: PlanController;
 
   constructor(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, policy: () => Policy, localOnly: () => boolean) {
-    super(extensionUri, log, { type: 'switchyard.plan', script: 'plan', title: 'Switchyard Plan Review', incoming: FromPlanView });
+    super(extensionUri, log, { type: 'switchyard.plan', script: 'plan', title: 'Switchyard Plan Review', incoming: FromPlanView, retain: true });
     this.controller = new PlanController({
       post: (m) => { this.send(m); if (m.type === 'state' && this.panel) this.panel.title = `Plan: ${m.record.plan.goal.slice(0, 40)}`; },
       policy, localOnly,
@@ -50,17 +50,18 @@ export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
 
   /** After a reload: the view remembers which plan file it showed. */
   restore(panel: vscode.WebviewPanel, state: unknown): void {
-    this.attach(panel);
     const path = (state as { path?: unknown } | undefined)?.path;
     const dir = root();
     if (typeof path === 'string' && dir && path.startsWith(plansDir(dir)) && existsSync(path)) {
       try { this.controller.load(loadPlan(path), path); } catch (e) { this.log.warn(`plan review: ${(e as Error).message}`); }
     }
+    this.attach(panel); // after the load: the plan goes into the view's HTML
   }
 
   protected onMessage(msg: FromPlanView): Promise<void> { return this.controller.handle(msg); }
 
   protected state(): null { return null; }
+  protected override initial(): ToPlanView { return this.controller.stateMessage(); }
 }
 
 export class PlanService implements vscode.Disposable {

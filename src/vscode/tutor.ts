@@ -21,7 +21,7 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
   constructor(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, private readonly memento: vscode.Memento, private readonly policy: () => Policy,
     private readonly localOnly: () => boolean, calls: () => EditorModelCalls, private readonly runtime: () => RuntimeService,
     private readonly afterCall: (r: import('../core/providers/call.js').CallResult) => void) {
-    super(extensionUri, log, { type: 'switchyard.tutor', script: 'tutor', title: 'Switchyard Tutor', incoming: FromTutorView });
+    super(extensionUri, log, { type: 'switchyard.tutor', script: 'tutor', title: 'Switchyard Tutor', incoming: FromTutorView, retain: true, lazy: { markdown: 'markdown.js' } });
     this.disposables.push(vscode.window.onDidChangeActiveTextEditor((e) => { if (e) this.lastEditor = e; }),
       // The header follows the settings and the server (which model and lane would answer now).
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('switchyard')) this.controller.postState(); }));
@@ -127,6 +127,7 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
   }
 
   protected state(): null { return null; }
+  protected override initial(): ToTutorView { return this.controller.stateMessage(); }
 
   override dispose(): void { this.controller.dispose(); super.dispose(); }
 }

@@ -1,31 +1,52 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { embedJson } from '../core/protocol/embed.js';
 
-let css: string | undefined;
+/** A view's script up to this size goes inside its HTML; a larger one is linked (see webviewHtml). */
+export const INLINE_SCRIPT_MAX = 48 * 1024;
+const files = new Map<string, string>();
+const media = (extensionUri: vscode.Uri, f: string) => vscode.Uri.joinPath(extensionUri, 'dist', 'media', f);
+/** dist/media's files, read once (a package's files do not change while it runs). */
+function read(extensionUri: vscode.Uri, f: string): string {
+  let s = files.get(f);
+  if (s === undefined) { s = readFileSync(media(extensionUri, f).fsPath, 'utf8'); files.set(f, s); }
+  return s;
+}
+
+/** The script as inline text when it is small and can sit inside <script> as is, else null (linked). */
+export function inlineScript(js: string): string | null {
+  return js.length <= INLINE_SCRIPT_MAX && !/<\/script|<!--/i.test(js) ? js : null;
+}
 
 /**
- * Locked-down webview HTML: default-src 'none', one nonce'd script from dist/media and one nonce'd style.
- * The stylesheet is inlined and the icon font is linked by the script after the first render, so that
- * nothing but the script itself stands between the panel and its first paint.
+ * Locked-down webview HTML: default-src 'none', scripts and styles only with a nonce from crypto. The stylesheet
+ * is inlined, and so is the view's script when it is small (the shell of the Tutor, the plan review): every file
+ * a webview fetches goes through VS Code's service worker and the workbench, so a view whose first paint needs
+ * no fetch opens sooner. What is not needed for the first paint (the icon font, the Tutor's Markdown renderer)
+ * is added by the view afterwards, from the URLs on <body> (`lazy`: data attribute name -> file in dist/media).
+ * `initial` is the view's first state, carried as a JSON block (see embed.ts) and drawn before the view says ready.
  */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, name: string, title: string): string {
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, name: string, title: string, lazy: Record<string, string> = {}, initial: unknown = null): string {
   const nonce = randomBytes(16).toString('base64');
-  const media = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'media', f));
-  css ??= readFileSync(vscode.Uri.joinPath(extensionUri, 'dist', 'media', 'webview.css').fsPath, 'utf8').replace(/<\//g, '<\\/');
+  const url = (f: string) => webview.asWebviewUri(media(extensionUri, f)).toString();
+  const css = read(extensionUri, 'webview.css').replace(/<\//g, '<\\/');
+  const js = inlineScript(read(extensionUri, `${name}.js`));
+  const data = Object.entries({ codicons: 'codicon.css', ...lazy }).map(([k, f]) => ` data-${k}="${url(f)}"`).join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource} 'nonce-${nonce}'; img-src ${webview.cspSource} data:; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <style nonce="${nonce}">${css}</style>
 <title>${title}</title></head>
-<body class="${name}" data-codicons="${media('codicon.css')}"><main id="app" aria-live="polite"><p class="muted">Loading…</p></main>
-<script nonce="${nonce}" src="${media(`${name}.js`)}"></script></body></html>`;
+<body class="${name}"${data}><main id="app" aria-live="polite"><p class="muted">Loading…</p></main>
+${initial !== null ? `<script type="application/json" id="initial-state" nonce="${nonce}">${embedJson(initial)}</script>
+` : ''}${js !== null ? `<script nonce="${nonce}">${js}</script>` : `<script nonce="${nonce}" src="${url(`${name}.js`)}"></script>`}</body></html>`;
 }
 
-export const webviewOptions = (extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions => ({
+export const webviewOptions = (extensionUri: vscode.Uri, retainContextWhenHidden = false): vscode.WebviewPanelOptions & vscode.WebviewOptions => ({
   enableScripts: true,
   enableCommandUris: false,
-  retainContextWhenHidden: false,
+  retainContextWhenHidden,
   localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'media')],
 });

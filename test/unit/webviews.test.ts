@@ -9,6 +9,7 @@ import { renderMarkdown } from '../../media/src/lib/markdown.js';
 import { promptTokens } from '../../src/core/budget/tokens.js';
 import { AuditLog } from '../../src/core/evidence/auditLog.js';
 import { PlanController } from '../../src/core/plan/controller.js';
+import { embedJson } from '../../src/core/protocol/embed.js';
 import type { PlanRecord } from '../../src/core/plan/schema.js';
 import type { ProviderId } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
@@ -97,6 +98,24 @@ function tutor(o: { localUrl?: string | undefined; localOnly?: boolean; short?: 
   const deltas = () => posts.filter((p): p is Extract<ToTutorView, { type: 'delta' }> => p.type === 'delta');
   return { c, dir, posts, effects, warns, states, deltas, audit: () => new AuditLog(join(dir, 'audit.jsonl')).read() };
 }
+
+describe('the first state carried in the panel HTML', () => {
+  // What the host writes (src/vscode/webviewHtml.ts): a JSON block, then the view's script.
+  const page = (v: unknown) => new JSDOM(`<!DOCTYPE html><body><main id="app"></main><script type="application/json" id="initial-state">${embedJson(v)}</script><p id="after">after</p></body>`).window.document;
+  const hostile = ['</script><script>alert(1)</script>', '<!-- <script>', '</SCRIPT >', '<\/script>', '\u2028 \u2029 ok', '\u2028\u2029', '<img src=x onerror=alert(1)>', ']]>', '"\\\''];
+  it('model output and file text cannot close the block or add markup; the view reads back exactly what the host had', () => {
+    const check = (v: unknown) => {
+      const doc = page(v);
+      assert.equal(doc.querySelectorAll('script').length, 1, 'one block, nothing opened after it');
+      assert.equal(doc.querySelectorAll('img, p').length, 1, 'no element from the data');
+      assert.equal(doc.getElementById('after')?.textContent, 'after', 'the page after the block is intact');
+      assert.deepEqual(JSON.parse(doc.getElementById('initial-state')!.textContent!), v);
+      assert.ok(!embedJson(v).includes('<'));
+    };
+    check({ type: 'state', turns: hostile.map((text, i) => ({ id: String(i), role: 'assistant', text })) });
+    fc.assert(fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom(...hostile)).map((xs) => xs), { maxLength: 8 }), (texts) => check({ texts })), { numRuns: 300 });
+  });
+});
 
 describe('the Tutor chat', () => {
   it('streams the local answer in order, in batches, and says which model and lane served it', async () => {

@@ -15,7 +15,10 @@ const dir = workDir('ui');
 gitInit(join(dir, 'ws'));
 const entry = join(CODE_SERVER, 'out/node/entry.js');
 const common = ['--auth', 'none', '--user-data-dir', join(dir, 'ud'), '--extensions-dir', join(dir, 'exts')];
-execFileSync(NODE24, [entry, ...common, '--install-extension', vsix], { env: xdgEnv(dir), stdio: 'pipe' });
+// Beside it, the floor for the panel-open figures: a bare webview from a test extension (test/fixtures/bare-webview).
+const bareVsix = join(dir, 'bare-webview.vsix');
+execFileSync(join(ROOT, 'node_modules/.bin/vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', bareVsix], { cwd: join(ROOT, 'test/fixtures/bare-webview'), stdio: 'pipe' });
+execFileSync(NODE24, [entry, ...common, '--install-extension', vsix, '--install-extension', bareVsix], { env: xdgEnv(dir), stdio: 'pipe' });
 // The local runtime of these machines: the llama-server the test setup built, with a tiny model made now.
 const tinyModel = join(dir, 'tiny.gguf');
 execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/llm/make-tiny-model.ts'), tinyModel], { cwd: ROOT, stdio: 'pipe' });
@@ -295,6 +298,8 @@ try {
     if (anth.requests.length !== before + 1) throw new Error(`Haiku saw ${anth.requests.length - before} requests`);
     const served = await done.locator('.served').innerText();
     if (!/cloud lane \(fallback\)/.test(served) || !/GR-005/.test(served)) throw new Error(`served line: ${served}`);
+    // Rendered as Markdown (paragraphs from the renderer loaded after the first paint), not left as plain text.
+    if (await done.locator('.md[data-plain]').count() !== 0 || await done.locator('.md p').count() === 0) throw new Error('the answer was not rendered as Markdown');
     const text = await done.locator('.md').innerText();
     const nums = [...text.matchAll(/w(\d+)/g)].map((m) => Number(m[1]));
     const inOrder = nums.every((n, i) => n === i);
@@ -431,6 +436,92 @@ try {
     await page.locator('.monaco-editor .view-line', { hasText: 'The word filter spec asks' }).first().waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(OUTPUT, 'librarian-kimi.png') });
     if (kimi.requests.filter((r) => r.path.endsWith('/chat/completions')).length !== 1) throw new Error(`Kimi saw ${kimi.requests.length} requests`);
+  });
+
+  await test('panels open: fresh ones timed beside a bare webview; a Tutor or plan review in a background tab comes back at once, not reloaded', async () => {
+    // Each figure runs from the palette's Enter to the first animation frame in which the view showed the host's
+    // content (the view's data-painted-at, epoch ms in the same browser), so neither polling nor the host's
+    // clock is in it. Rounds alternate the three panels, so the machine's noise falls on all alike.
+    const panels = [
+      { key: 'bare', command: 'Probe: Open Bare Webview Here', tab: 'Bare Webview', ready: 'body[data-painted-at] #bare' },
+      // The Tutor opens beside the editor (a new editor group when the active one is the rightmost): its floor too.
+      { key: 'bare_beside', command: 'Probe: Open Bare Webview to the Side', tab: 'Bare Webview', ready: 'body[data-painted-at] #bare' },
+      { key: 'tutor', command: 'Switchyard: Open Tutor Chat', tab: 'Switchyard Tutor', ready: 'body[data-painted-at] #prompt' },
+      { key: 'plan', command: 'Switchyard: Open Plan Review', tab: 'Plan: ', ready: 'body[data-painted-at] #goal' },
+    ];
+    const tab = (title) => page.locator('.tabs-container .tab', { hasText: title });
+    /** Closes a panel the way a person does: a middle click on its tab. */
+    async function close(title) {
+      for (let n = await tab(title).count(); n > 0; n--) {
+        await tab(title).first().click({ button: 'middle' });
+        await page.waitForFunction(([t, m]) => [...document.querySelectorAll('.tabs-container .tab')].filter((e) => e.textContent.includes(t)).length < m, [title, n], { timeout: 10_000 });
+      }
+    }
+    /** The view's CSP (default-src 'none', scripts by nonce only) and what ran under it: its own script inline, and
+     * for the Tutor the Markdown renderer added after the first paint, with the same nonce. */
+    async function lockedDown(view, key) {
+      if (key === 'tutor') await view.waitForFunction(() => typeof window.switchyardMarkdown === 'function', undefined, { timeout: 10_000 });
+      const d = await view.evaluate(() => ({ csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '',
+        // The view's own scripts are in <body>; VS Code injects its acquireVsCodeApi script into <head> itself.
+        scripts: [...document.body.querySelectorAll('script')].map((e) => ({ src: e.getAttribute('src') ?? '', nonce: e.nonce })) }));
+      if (!/default-src 'none'/.test(d.csp) || !/script-src 'nonce-[A-Za-z0-9+/=]{16,}';/.test(d.csp)) throw new Error(`${key} CSP: ${d.csp}`);
+      if (d.scripts.length === 0 || d.scripts.some((e) => !e.nonce)) throw new Error(`${key} scripts: ${JSON.stringify(d.scripts)}`);
+      if (!d.scripts.some((e) => e.src === '')) throw new Error(`${key}: its script was linked, not inlined`);
+      if (key === 'tutor' && !d.scripts.some((e) => /\/markdown\.js$/.test(e.src))) throw new Error('the Markdown renderer was not added to the view');
+    }
+    for (const p of panels) await close(p.tab);
+    const runs = Object.fromEntries(panels.map((p) => [p.key, []]));
+    for (let round = 0; round < 5; round++) {
+      for (const p of panels) {
+        await findCommand(p.command);
+        const t0 = Date.now();
+        await page.keyboard.press('Enter');
+        const view = await frameWith(p.ready, 30_000);
+        runs[p.key].push(Math.round(Number(await view.evaluate(() => document.body.dataset.paintedAt)) - t0));
+        if (round === 0 && !p.key.startsWith('bare')) await lockedDown(view, p.key);
+        await close(p.tab);
+        await page.waitForTimeout(300);
+      }
+    }
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    for (const k of Object.keys(runs)) { figures[`${k}_open_runs_ms`] = runs[k]; figures[`${k}_open_ms`] = median(runs[k]); }
+    if (Object.values(runs).flat().some((x) => !(x > 0))) throw new Error(`a view never marked its first paint: ${JSON.stringify(runs)}`);
+
+    // Back to a panel in a background tab: the Tutor and the plan review keep their views (retainContextWhenHidden),
+    // so the command only brings the tab forward. Timed to the frame where the workbench shows its webview.
+    // (Webviews live in an overlay above the editors: the one that counts is visible over the group whose active
+    // tab is the panel's.) Resolves with the page's clock when the panel is shown (want true) or hidden (false).
+    const webviewShown = (title, want) => page.waitForFunction(([t, w]) => {
+      const group = [...document.querySelectorAll('.editor-group-container')].find((g) => [...g.querySelectorAll('.tabs-container .tab.active')].some((e) => e.textContent.includes(t)));
+      const area = group?.querySelector('.editor-container')?.getBoundingClientRect();
+      const visible = !!area && [...document.querySelectorAll('iframe.webview')].some((f) => {
+        const r = f.getBoundingClientRect();
+        const x = r.left + r.width / 2; const y = r.top + r.height / 2;
+        return r.width > 0 && getComputedStyle(f).visibility === 'visible' && x > area.left && x < area.right && y > area.top && y < area.bottom;
+      });
+      return visible === w ? Date.now() : false;
+    }, [title, want], { polling: 'raf', timeout: 15_000 });
+    for (const p of panels.filter((x) => x.key !== 'bare_beside')) {
+      await findCommand(p.command);
+      await page.keyboard.press('Enter');
+      const view = await frameWith(p.ready, 30_000);
+      const loadedAt = await view.evaluate(() => document.body.dataset.loadedAt);
+      const reveals = [];
+      for (let i = 0; i < 5; i++) {
+        await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'lib.rs' }).first().dblclick();
+        await tab('lib.rs').first().waitFor({ timeout: 15_000 });
+        await webviewShown(p.tab, false);
+        await findCommand(p.command);
+        const t0 = Date.now();
+        await page.keyboard.press('Enter');
+        reveals.push(Number(await (await webviewShown(p.tab, true)).jsonValue()) - t0);
+        const again = await frameWith(p.ready, 10_000);
+        if (await again.evaluate(() => document.body.dataset.loadedAt) !== loadedAt) throw new Error(`the ${p.tab} view was reloaded when its tab came back`);
+      }
+      figures[`${p.key}_reveal_runs_ms`] = reveals;
+      figures[`${p.key}_reveal_ms`] = median(reveals);
+    }
+    await page.screenshot({ path: join(OUTPUT, 'plan-review-revealed.png') });
   });
 } finally {
   const logs = join(dir, 'ud', 'logs');

@@ -18,9 +18,44 @@ export interface VsCodeApi<T> { postMessage(m: T): void; setState(s: unknown): v
 declare function acquireVsCodeApi<T>(): VsCodeApi<T>;
 export const vscodeApi = <T>(): VsCodeApi<T> => acquireVsCodeApi<T>();
 
+// The nonce of the view's own script (set by the host): scripts added later must carry it (CSP script-src).
+const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
+
+/** Adds a script from dist/media (its URL set by the host on <body>), with the page's nonce. */
+export function loadScript(src: string | undefined): void {
+  if (!src || document.querySelector(`script[src="${CSS.escape(src)}"]`)) return;
+  const s = el('script', { src });
+  s.nonce = nonce;
+  document.body.append(s);
+}
+
+/** The first state the host put in the HTML (`#initial-state`, see src/core/protocol/embed.ts), or null. */
+export function initialState<T>(): T | null {
+  const text = document.getElementById('initial-state')?.textContent;
+  if (!text) return null;
+  try { return JSON.parse(text) as T; } catch { return null; }
+}
+
 /** The icon font's stylesheet, linked after the first render (its URL is on <body>, set by the host). */
 export function loadCodicons(): void {
   const href = document.body.dataset.codicons;
   if (!href || document.querySelector('link[data-codicons]')) return;
   document.head.append(el('link', { rel: 'stylesheet', href, 'data-codicons': '' }));
+}
+
+/**
+ * Marks on <body> when the view first showed the host's content (`data-painted-at`, set in the next animation
+ * frame) and when its document started (`data-loaded-at`), both as epoch milliseconds: the UI tests compare them
+ * with the moment the command ran, in the same browser, and see whether a view came back without reloading.
+ * `then` runs once, after that first frame (for what the first paint does not need).
+ */
+export function markPainted(then?: () => void): void {
+  const b = document.body;
+  if (b.dataset.loadedAt !== undefined) return;
+  b.dataset.loadedAt = String(performance.timeOrigin);
+  requestAnimationFrame(() => {
+    b.dataset.paintedAt = String(performance.timeOrigin + performance.now());
+    // The next task, after the frame is on screen.
+    if (then) setTimeout(then, 0);
+  });
 }

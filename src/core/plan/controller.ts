@@ -84,8 +84,11 @@ export class PlanController {
     this.postState();
   }
 
-  postState(): void {
-    if (!this.record) { this.p.post({ type: 'empty', text: 'No plan is open. Run "Switchyard: Plan a Change (Architect)" to write one.' }); return; }
-    this.p.post({ type: 'state', record: this.record, lanes: stepLanes(this.record, this.p.policy(), this.p.localOnly()), path: this.path, notice: this.notice });
+  postState(): void { this.p.post(this.stateMessage()); }
+
+  /** What the view shows now (also carried in the panel's HTML for its first paint). */
+  stateMessage(): ToPlanView {
+    if (!this.record) return { type: 'empty', text: 'No plan is open. Run "Switchyard: Plan a Change (Architect)" to write one.' };
+    return { type: 'state', record: this.record, lanes: stepLanes(this.record, this.p.policy(), this.p.localOnly()), path: this.path, notice: this.notice };
   }
 }

@@ -153,11 +153,14 @@ export class TutorController {
     return { used, short, window, level: used >= window ? 'full' : used >= short * 0.8 ? 'warning' : 'ok' };
   }
 
-  postState(): void {
-    this.p.post({
+  postState(): void { this.p.post(this.stateMessage()); }
+
+  /** What the view shows now (also carried in the panel's HTML for its first paint). */
+  stateMessage(): Extract<ToTutorView, { type: 'state' }> {
+    return {
       type: 'state', turns: this.turns, attachments: this.attachments.map(({ id, label, tokens }) => ({ id, label, tokens })),
       meter: this.meter(), busy: this.inflight !== null, lane: this.p.lane(), notice: this.notice, canStart: this.p.canStart?.() ?? false,
-    });
+    };
   }
 
   private async send(text: string): Promise<void> {
