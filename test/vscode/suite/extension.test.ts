@@ -82,7 +82,8 @@ describe('Switchyard in the extension host', () => {
     // A bare webview (one inline script that says ready) is the floor this VS Code sets for any panel.
     const bare = async (): Promise<number> => {
       const t0 = performance.now();
-      const panel = vscode.window.createWebviewPanel('switchyard.test.bare', 'bare', vscode.ViewColumn.Active, { enableScripts: true });
+      // To the side, as the Tutor opens.
+      const panel = vscode.window.createWebviewPanel('switchyard.test.bare', 'bare', vscode.ViewColumn.Beside, { enableScripts: true });
       const ready = new Promise<void>((r) => { panel.webview.onDidReceiveMessage(() => r()); });
       panel.webview.html = '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src \'none\'; script-src \'unsafe-inline\';"></head><body><script>acquireVsCodeApi().postMessage("ready")</script></body></html>';
       await ready;
