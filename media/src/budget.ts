@@ -1,7 +1,7 @@
 // The Budget view: spend per day and per role and provider as bar charts (inline SVG), the costliest tasks,
 // reservations in flight, the month-end projection, and a way to edit the caps. DOM APIs only, no HTML from data.
 import { ToBudgetView, type FromBudgetView } from '../../src/core/protocol/budget.js';
-import { el, vscodeApi } from './lib/dom.js';
+import { el, initialState, vscodeApi } from './lib/dom.js';
 
 const vscode = vscodeApi<FromBudgetView>();
 const app = document.getElementById('app')!;
@@ -68,10 +68,14 @@ function render(s: Extract<ToBudgetView, { type: 'state' }>): void {
   app.replaceChildren(head, caps, charts, tasks, flight);
 }
 
-window.addEventListener('message', (ev: MessageEvent) => {
-  const msg = ToBudgetView.safeParse(ev.data);
+function onHostMessage(data: unknown): void {
+  const msg = ToBudgetView.safeParse(data);
   if (!msg.success) return;
   vscode.setState({ seen: true });
   render(msg.data);
-});
+}
+window.addEventListener('message', (ev: MessageEvent) => onHostMessage(ev.data));
+// The state the host put in the HTML (validated like a message), drawn before the view says ready.
+const first = initialState<unknown>();
+if (first !== null) onHostMessage(first);
 vscode.postMessage({ type: 'ready' });

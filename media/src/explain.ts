@@ -1,6 +1,6 @@
 // The Explain Routing Decisions view. Renders with DOM APIs only (textContent): no HTML from data.
 import { ToExplainView, type FromExplainView } from '../../src/core/protocol/explain.js';
-import { el, vscodeApi } from './lib/dom.js';
+import { el, initialState, vscodeApi } from './lib/dom.js';
 
 const vscode = vscodeApi<FromExplainView>();
 const app = document.getElementById('app')!;
@@ -31,10 +31,14 @@ function render(s: Extract<ToExplainView, { type: 'state' }>): void {
   app.replaceChildren(head, table, recent);
 }
 
-window.addEventListener('message', (ev: MessageEvent) => {
-  const msg = ToExplainView.safeParse(ev.data);
+function onHostMessage(data: unknown): void {
+  const msg = ToExplainView.safeParse(data);
   if (!msg.success) return; // only the host talks to this view; anything else is ignored
   vscode.setState({ seen: true });
   render(msg.data);
-});
+}
+window.addEventListener('message', (ev: MessageEvent) => onHostMessage(ev.data));
+// The state the host put in the HTML (validated like a message), drawn before the view says ready.
+const first = initialState<unknown>();
+if (first !== null) onHostMessage(first);
 vscode.postMessage({ type: 'ready' });

@@ -508,8 +508,10 @@ try {
       const loadedAt = await view.evaluate(() => document.body.dataset.loadedAt);
       const reveals = [];
       for (let i = 0; i < 5; i++) {
-        await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'lib.rs' }).first().dblclick();
-        await tab('lib.rs').first().waitFor({ timeout: 15_000 });
+        // Another file over it in its own group: the panel's tab first (its group active), then .gitignore from the
+        // explorer (plain text, shown in no other group, so it opens there rather than being revealed elsewhere).
+        await tab(p.tab).first().click();
+        await page.locator('.explorer-folders-view .monaco-list-row', { hasText: '.gitignore' }).first().dblclick();
         await webviewShown(p.tab, false);
         await findCommand(p.command);
         const t0 = Date.now();
