@@ -1,7 +1,7 @@
 // The Budget view: spend per day and per role and provider as bar charts (inline SVG), the costliest tasks,
 // reservations in flight, the month-end projection, and a way to edit the caps. DOM APIs only, no HTML from data.
 import { ToBudgetView, type FromBudgetView } from '../../src/core/protocol/budget.js';
-import { el, initialState, vscodeApi } from './lib/dom.js';
+import { el, fromHost, vscodeApi } from './lib/dom.js';
 
 const vscode = vscodeApi<FromBudgetView>();
 const app = document.getElementById('app')!;
@@ -74,8 +74,5 @@ function onHostMessage(data: unknown): void {
   vscode.setState({ seen: true });
   render(msg.data);
 }
-window.addEventListener('message', (ev: MessageEvent) => onHostMessage(ev.data));
-// The state the host put in the HTML (validated like a message), drawn before the view says ready.
-const first = initialState<unknown>();
-if (first !== null) onHostMessage(first);
+fromHost(onHostMessage); // the state in the HTML too, validated like a message
 vscode.postMessage({ type: 'ready' });

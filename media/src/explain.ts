@@ -1,6 +1,6 @@
 // The Explain Routing Decisions view. Renders with DOM APIs only (textContent): no HTML from data.
 import { ToExplainView, type FromExplainView } from '../../src/core/protocol/explain.js';
-import { el, initialState, vscodeApi } from './lib/dom.js';
+import { el, fromHost, vscodeApi } from './lib/dom.js';
 
 const vscode = vscodeApi<FromExplainView>();
 const app = document.getElementById('app')!;
@@ -37,8 +37,5 @@ function onHostMessage(data: unknown): void {
   vscode.setState({ seen: true });
   render(msg.data);
 }
-window.addEventListener('message', (ev: MessageEvent) => onHostMessage(ev.data));
-// The state the host put in the HTML (validated like a message), drawn before the view says ready.
-const first = initialState<unknown>();
-if (first !== null) onHostMessage(first);
+fromHost(onHostMessage); // the state in the HTML too, validated like a message
 vscode.postMessage({ type: 'ready' });

@@ -1,7 +1,7 @@
 // The plan review view: the Architect's plan with its confidence, self-critique and critic notes; each step
 // with the router's lane badge and the size/risk estimate; edit, reorder, approve or reject, implement.
 import type { FromPlanView, ToPlanView } from '../../src/core/protocol/plan.js';
-import { button, el, icon, initialState, loadCodicons, markPainted, vscodeApi } from './lib/dom.js';
+import { button, el, fromHost, icon, loadCodicons, markPainted, vscodeApi } from './lib/dom.js';
 
 const vscode = vscodeApi<FromPlanView>();
 const app = document.getElementById('app')!;
@@ -123,8 +123,6 @@ function onHostMessage(m: ToPlanView): void {
   else return;
   markPainted(loadCodicons);
 }
-window.addEventListener('message', (ev: MessageEvent<ToPlanView>) => onHostMessage(ev.data));
-// The plan as the host had it when it wrote the HTML: drawn now, then the host sends it again after ready.
-const first = initialState<ToPlanView>();
-if (first) onHostMessage(first);
+// The plan as the host had it when it wrote the HTML is drawn now; the host sends it again after ready.
+fromHost(onHostMessage);
 vscode.postMessage({ type: 'ready', ms: performance.now() });

@@ -1,7 +1,7 @@
 // The Tutor chat view. Streamed text is buffered and drawn once per animation frame; every batch is counted
 // (a gap in `seq` would be a dropped batch) and what was drawn is reported back to the host at the end.
 import type { FromTutorView, ToTutorView, Turn } from '../../src/core/protocol/tutor.js';
-import { button, el, icon, initialState, loadCodicons, loadScript, markPainted, vscodeApi } from './lib/dom.js';
+import { button, el, fromHost, icon, loadCodicons, loadScript, markPainted, vscodeApi } from './lib/dom.js';
 import type { renderMarkdown } from './lib/markdown.js';
 
 const vscode = vscodeApi<FromTutorView>();
@@ -174,10 +174,8 @@ function onHostMessage(m: ToTutorView): void {
     }
   }
 }
-window.addEventListener('message', (ev: MessageEvent<ToTutorView>) => onHostMessage(ev.data));
-// The conversation as the host had it when it wrote the HTML: drawn now, then the host sends it again after ready.
-const first = initialState<ToTutorView>();
-if (first?.type === 'state') onHostMessage(first);
+// The conversation as the host had it when it wrote the HTML is drawn now; the host sends it again after ready.
+fromHost(onHostMessage);
 vscode.postMessage({ type: 'ready', ms: performance.now() });
 // What the first paint does not need is fetched after it: the Markdown renderer (its fetch and compile would
 // otherwise hold up the host's first state message) and the icon font.

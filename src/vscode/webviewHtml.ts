@@ -1,22 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { embedJson } from '../core/protocol/embed.js';
 
 /** A view's script up to this size goes inside its HTML; a larger one is linked (see webviewHtml). */
-export const INLINE_SCRIPT_MAX = 48 * 1024;
-const files = new Map<string, string>();
+const INLINE_SCRIPT_MAX = 48 * 1024;
 const media = (extensionUri: vscode.Uri, f: string) => vscode.Uri.joinPath(extensionUri, 'dist', 'media', f);
-/** dist/media's files, read once (a package's files do not change while it runs). */
-function read(extensionUri: vscode.Uri, f: string): string {
-  let s = files.get(f);
-  if (s === undefined) { s = readFileSync(media(extensionUri, f).fsPath, 'utf8'); files.set(f, s); }
-  return s;
-}
-
-/** The script as inline text when it is small and can sit inside <script> as is, else null (linked). */
-export function inlineScript(js: string): string | null {
-  return js.length <= INLINE_SCRIPT_MAX && !/<\/script|<!--/i.test(js) ? js : null;
+let css: string | undefined;
+/** Each view's script as inline text, or null when it is linked: decided once (a package's files do not change). */
+const inline = new Map<string, string | null>();
+function inlineScript(extensionUri: vscode.Uri, name: string): string | null {
+  let js = inline.get(name);
+  if (js === undefined) {
+    const path = media(extensionUri, `${name}.js`).fsPath;
+    js = statSync(path).size <= INLINE_SCRIPT_MAX ? readFileSync(path, 'utf8') : null;
+    if (js !== null && /<\/script|<!--/i.test(js)) js = null; // could not sit inside <script> as is
+    inline.set(name, js);
+  }
+  return js;
 }
 
 /**
@@ -30,8 +31,8 @@ export function inlineScript(js: string): string | null {
 export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, name: string, title: string, lazy: Record<string, string> = {}, initial: unknown = null): string {
   const nonce = randomBytes(16).toString('base64');
   const url = (f: string) => webview.asWebviewUri(media(extensionUri, f)).toString();
-  const css = read(extensionUri, 'webview.css').replace(/<\//g, '<\\/');
-  const js = inlineScript(read(extensionUri, `${name}.js`));
+  css ??= readFileSync(media(extensionUri, 'webview.css').fsPath, 'utf8').replace(/<\//g, '<\\/');
+  const js = inlineScript(extensionUri, name);
   const data = Object.entries({ codicons: 'codicon.css', ...lazy }).map(([k, f]) => ` data-${k}="${url(f)}"`).join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">

@@ -29,11 +29,17 @@ export function loadScript(src: string | undefined): void {
   document.body.append(s);
 }
 
-/** The first state the host put in the HTML (`#initial-state`, see src/core/protocol/embed.ts), or null. */
-export function initialState<T>(): T | null {
+/**
+ * Hands `handle` what the host sends: first the state it put in the HTML (`#initial-state`, see
+ * src/core/protocol/embed.ts), drawn before the view says ready, then every message.
+ */
+export function fromHost<T>(handle: (m: T) => void): void {
+  window.addEventListener('message', (ev: MessageEvent<T>) => handle(ev.data));
   const text = document.getElementById('initial-state')?.textContent;
-  if (!text) return null;
-  try { return JSON.parse(text) as T; } catch { return null; }
+  if (!text) return;
+  let first: T;
+  try { first = JSON.parse(text) as T; } catch { return; }
+  handle(first);
 }
 
 /** The icon font's stylesheet, linked after the first render (its URL is on <body>, set by the host). */
