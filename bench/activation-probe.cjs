@@ -4,7 +4,9 @@ const Module = require('node:module');
 const path = require('node:path');
 
 function fake(name = 'vscode') {
-  const fn = function () { return fake(`${name}()`); };
+  const fn = function () {
+    return fake(`${name}()`);
+  };
   return new Proxy(fn, {
     get(_t, prop) {
       if (prop === 'then') return undefined; // not a promise
@@ -13,22 +15,55 @@ function fake(name = 'vscode') {
       if (prop === 'workspaceFolders') return undefined;
       return fake(`${name}.${String(prop)}`);
     },
-    set() { return true; },
-    apply() { return fake(`${name}()`); },
-    construct() { return fake(`new ${name}`); },
+    set() {
+      return true;
+    },
+    apply() {
+      return fake(`${name}()`);
+    },
+    construct() {
+      return fake(`new ${name}`);
+    },
   });
 }
 // The top level is a plain object (esbuild copies a module's own properties); below it, anything goes.
-const vscode = Object.fromEntries(['window', 'workspace', 'commands', 'languages', 'extensions', 'env', 'Uri', 'EventEmitter',
-  'StatusBarAlignment', 'ThemeColor', 'MarkdownString', 'CodeAction', 'CodeActionKind', 'Diagnostic', 'DiagnosticSeverity',
-  'Range', 'ViewColumn', 'TabInputWebview', 'Disposable'].map((k) => [k, fake(`vscode.${k}`)]));
+const vscode = Object.fromEntries(
+  [
+    'window',
+    'workspace',
+    'commands',
+    'languages',
+    'extensions',
+    'env',
+    'Uri',
+    'EventEmitter',
+    'StatusBarAlignment',
+    'ThemeColor',
+    'MarkdownString',
+    'CodeAction',
+    'CodeActionKind',
+    'Diagnostic',
+    'DiagnosticSeverity',
+    'Range',
+    'ViewColumn',
+    'TabInputWebview',
+    'Disposable',
+  ].map((k) => [k, fake(`vscode.${k}`)]),
+);
 const load = Module._load;
-Module._load = function (request, ...rest) { return request === 'vscode' ? vscode : load.call(this, request, ...rest); };
+Module._load = function (request, ...rest) {
+  return request === 'vscode' ? vscode : load.call(this, request, ...rest);
+};
 
 const t0 = performance.now();
 const ext = require(path.resolve(process.argv[2] || 'dist/extension.js'));
 const t1 = performance.now();
-const api = ext.activate({ subscriptions: [], extensionUri: vscode.Uri, globalStorageUri: vscode.Uri, secrets: vscode });
+const api = ext.activate({
+  subscriptions: [],
+  extensionUri: vscode.Uri,
+  globalStorageUri: vscode.Uri,
+  secrets: vscode,
+});
 const t2 = performance.now();
 process.stdout.write(JSON.stringify({ requireMs: t1 - t0, activateMs: t2 - t1, reportedMs: api.activationMs }));
 // The extension keeps working after activate() (it follows the budget ledger): the probe has measured what it

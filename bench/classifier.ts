@@ -16,8 +16,22 @@ import { nodeShim, treeSitterNodeModule } from '../scripts/esbuild-shims.mjs';
 function loadBundled(): typeof ClassifyModule & typeof GitRepoModule & typeof StoreModule {
   const dir = mkdtempSync(join(tmpdir(), 'sy-classify-'));
   const file = join(dir, 'classify.cjs');
-  buildSync({ stdin: { contents: "export { classifyDiff } from './src/core/classifier/classify.ts'; export { gitDiff, gitRepoReader } from './src/core/classifier/gitRepo.ts'; export { bundledPolicy } from './src/core/policy/store.ts';", resolveDir: process.cwd(), loader: 'ts' },
-    outfile: file, bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], logLevel: 'silent', ...nodeShim });
+  buildSync({
+    stdin: {
+      contents:
+        "export { classifyDiff } from './src/core/classifier/classify.ts'; export { gitDiff, gitRepoReader } from './src/core/classifier/gitRepo.ts'; export { bundledPolicy } from './src/core/policy/store.ts';",
+      resolveDir: process.cwd(),
+      loader: 'ts',
+    },
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    logLevel: 'silent',
+    ...nodeShim,
+  });
   process.env.SWITCHYARD_GRAMMARS_DIR ??= join(process.cwd(), 'dist', 'grammars');
   const mod = require(file);
   rmSync(dir, { recursive: true, force: true });
@@ -30,7 +44,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 function makeChange(repo: string, lines: number): void {
   const path = join(repo, 'crates/core/src/lib.rs');
   const text = readFileSync(path, 'utf8');
-  const fns = Array.from({ length: Math.ceil(lines / 4) }, (_, i) => `fn generated_${i}(x: usize) -> usize {\n    x * ${i}\n}\n`).join('\n');
+  const fns = Array.from(
+    { length: Math.ceil(lines / 4) },
+    (_, i) => `fn generated_${i}(x: usize) -> usize {\n    x * ${i}\n}\n`,
+  ).join('\n');
   writeFileSync(path, text.replace('pub(crate) fn is_stop_word', `${fns}\npub(crate) fn is_stop_word`));
 }
 
@@ -38,18 +55,46 @@ export async function benchClassifier(): Promise<Figure[]> {
   const figures: Figure[] = [];
   // The probe runs bundled, as the CLI and the extension do (tsx's loader would add its own time to the first load).
   const dir = mkdtempSync(join(tmpdir(), 'sy-probe-'));
-  await build({ entryPoints: ['bench/grammar-probe.ts'], outfile: join(dir, 'probe.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], logLevel: 'silent', ...nodeShim, plugins: [treeSitterNodeModule] });
-  const probes = Array.from({ length: 7 }, () => JSON.parse(execFileSync(process.execPath, [join(dir, 'probe.js')], { encoding: 'utf8', env: { ...process.env, SWITCHYARD_GRAMMARS_DIR: join(process.cwd(), 'dist', 'grammars') } })));
+  await build({
+    entryPoints: ['bench/grammar-probe.ts'],
+    outfile: join(dir, 'probe.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    logLevel: 'silent',
+    ...nodeShim,
+    plugins: [treeSitterNodeModule],
+  });
+  const probes = Array.from({ length: 7 }, () =>
+    JSON.parse(
+      execFileSync(process.execPath, [join(dir, 'probe.js')], {
+        encoding: 'utf8',
+        env: { ...process.env, SWITCHYARD_GRAMMARS_DIR: join(process.cwd(), 'dist', 'grammars') },
+      }),
+    ),
+  );
   rmSync(dir, { recursive: true, force: true });
   const first = median(probes.map((p) => p.firstMs));
-  figures.push({ name: 'grammar load (runtime + Rust WASM), median of 7 fresh processes', value: `${first.toFixed(1)} ms (second call ${median(probes.map((p) => p.secondMs)).toFixed(2)} ms, loads=${probes[0].loads})`, goal: '< 50 ms, once', ok: first < 50 && probes.every((p) => p.loads === 1) });
+  figures.push({
+    name: 'grammar load (runtime + Rust WASM), median of 7 fresh processes',
+    value: `${first.toFixed(1)} ms (second call ${median(probes.map((p) => p.secondMs)).toFixed(2)} ms, loads=${probes[0].loads})`,
+    goal: '< 50 ms, once',
+    ok: first < 50 && probes.every((p) => p.loads === 1),
+  });
   const { classifyDiff, gitDiff, gitRepoReader, bundledPolicy } = loadBundled();
   const policy = bundledPolicy();
-  const git = (dir: string, ...a: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.email=b@example.invalid', '-c', 'user.name=b', ...a], { encoding: 'utf8' });
+  const git = (dir: string, ...a: string[]) =>
+    execFileSync('git', ['-C', dir, '-c', 'user.email=b@example.invalid', '-c', 'user.name=b', ...a], {
+      encoding: 'utf8',
+    });
   for (const size of [10, 100, 500, 1_000, 10_000]) {
     const repo = mkdtempSync(join(tmpdir(), 'sy-bench-'));
     cpSync('test/fixtures/cargo-ws', repo, { recursive: true });
-    git(repo, 'init', '-q'); git(repo, 'add', '-A'); git(repo, 'commit', '-qm', 'base');
+    git(repo, 'init', '-q');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'base');
     makeChange(repo, size);
     git(repo, 'commit', '-qam', 'change');
     const diff = await gitDiff(repo, 'HEAD~1', 'HEAD');

@@ -10,16 +10,34 @@ import { sampleRequests } from '../test/unit/helpers/requests.js';
 function loadBundledRouter(): { route: typeof RouterModule.route; bundledPolicy: typeof StoreModule.bundledPolicy } {
   const dir = mkdtempSync(join(tmpdir(), 'sy-router-'));
   const file = join(dir, 'router.cjs');
-  buildSync({ stdin: { contents: "export { route } from './src/core/router/route.ts'; export { bundledPolicy } from './src/core/policy/store.ts';", resolveDir: process.cwd(), loader: 'ts' },
-    outfile: file, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'silent' });
+  buildSync({
+    stdin: {
+      contents:
+        "export { route } from './src/core/router/route.ts'; export { bundledPolicy } from './src/core/policy/store.ts';",
+      resolveDir: process.cwd(),
+      loader: 'ts',
+    },
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'silent',
+  });
   const mod = require(file);
   rmSync(dir, { recursive: true, force: true });
   return mod;
 }
 
-export interface Figure { name: string; value: string; goal?: string; ok?: boolean }
+export interface Figure {
+  name: string;
+  value: string;
+  goal?: string;
+  ok?: boolean;
+}
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 /** Router decisions per second and per-decision latency over 10,000 generated requests, warm. */
 export function benchRouter(n = 10_000): Figure[] {
@@ -38,7 +56,10 @@ export function benchRouter(n = 10_000): Figure[] {
   lat.sort((a, b) => a - b);
   const p99 = pct(lat, 99);
   return [
-    { name: 'router decisions/s (10,000 generated requests, warm)', value: Math.round(n / (totalMs / 1000)).toLocaleString('en-US') },
+    {
+      name: 'router decisions/s (10,000 generated requests, warm)',
+      value: Math.round(n / (totalMs / 1000)).toLocaleString('en-US'),
+    },
     { name: 'router p50 latency', value: `${pct(lat, 50).toFixed(4)} ms` },
     { name: 'router p99 latency', value: `${p99.toFixed(4)} ms`, goal: '< 0.1 ms', ok: p99 < 0.1 },
     { name: 'router max latency', value: `${lat[lat.length - 1]!.toFixed(4)} ms` },

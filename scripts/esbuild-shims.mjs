@@ -5,7 +5,9 @@ import { readFile } from 'node:fs/promises';
 /** web-tree-sitter reads import.meta.url; a CommonJS bundle gets a real one, and Node's `module` up front. */
 export const nodeShim = {
   define: { 'import.meta.url': '__sy_import_meta_url' },
-  banner: { js: "var __sy_import_meta_url = require('url').pathToFileURL(__filename).href; var __sy_node_module = require('module');" },
+  banner: {
+    js: "var __sy_import_meta_url = require('url').pathToFileURL(__filename).href; var __sy_node_module = require('module');",
+  },
 };
 
 /**

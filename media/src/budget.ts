@@ -8,13 +8,17 @@ const app = document.getElementById('app')!;
 const SVG = 'http://www.w3.org/2000/svg';
 const money = (n: number) => `$${n.toFixed(n !== 0 && n < 0.01 ? 4 : 2)}`;
 
-
 /** Horizontal bars: one row per label, scaled to the largest value (or to `max`). */
 function bars(id: string, title: string, rows: [string, number][], max?: number): HTMLElement {
   const fig = el('figure', { id, class: 'chart' }, el('figcaption', {}, title));
-  if (rows.length === 0) { fig.append(el('p', { class: 'muted' }, 'Nothing spent yet.')); return fig; }
+  if (rows.length === 0) {
+    fig.append(el('p', { class: 'muted' }, 'Nothing spent yet.'));
+    return fig;
+  }
   const top = max ?? Math.max(...rows.map(([, v]) => v), 1e-9);
-  const rowH = 20, labelW = 140, barW = 260;
+  const rowH = 20,
+    labelW = 140,
+    barW = 260;
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('width', String(labelW + barW + 90));
   svg.setAttribute('height', String(rows.length * rowH + 4));
@@ -23,12 +27,21 @@ function bars(id: string, title: string, rows: [string, number][], max?: number)
   rows.forEach(([label, v], i) => {
     const y = i * rowH + 2;
     const t = document.createElementNS(SVG, 'text');
-    t.setAttribute('x', '0'); t.setAttribute('y', String(y + 14)); t.setAttribute('class', 'label'); t.textContent = label;
+    t.setAttribute('x', '0');
+    t.setAttribute('y', String(y + 14));
+    t.setAttribute('class', 'label');
+    t.textContent = label;
     const r = document.createElementNS(SVG, 'rect');
-    r.setAttribute('x', String(labelW)); r.setAttribute('y', String(y + 3)); r.setAttribute('height', '14');
-    r.setAttribute('width', String(Math.max(1, (v / top) * barW))); r.setAttribute('class', 'bar');
+    r.setAttribute('x', String(labelW));
+    r.setAttribute('y', String(y + 3));
+    r.setAttribute('height', '14');
+    r.setAttribute('width', String(Math.max(1, (v / top) * barW)));
+    r.setAttribute('class', 'bar');
     const n = document.createElementNS(SVG, 'text');
-    n.setAttribute('x', String(labelW + barW + 6)); n.setAttribute('y', String(y + 14)); n.setAttribute('class', 'value'); n.textContent = money(v);
+    n.setAttribute('x', String(labelW + barW + 6));
+    n.setAttribute('y', String(y + 14));
+    n.setAttribute('class', 'value');
+    n.textContent = money(v);
     svg.append(t, r, n);
   });
   fig.append(svg);
@@ -42,29 +55,99 @@ function render(s: Extract<ToBudgetView, { type: 'state' }>): void {
   const refresh = el('button', { id: 'refresh', type: 'button', class: 'secondary' }, 'Refresh');
   refresh.addEventListener('click', () => vscode.postMessage({ type: 'refresh' }));
   const t = r.tightest;
-  const head = el('header', {},
+  const head = el(
+    'header',
+    {},
     el('h1', {}, 'Switchyard budget'),
-    el('p', { id: 'tightest' }, t ? `Tightest cap "${t.id}" (${t.period}${t.target ? `, ${t.scope} ${t.target}` : ''}): ${money(t.spent_usd)} spent${t.reserved_usd ? ` + ${money(t.reserved_usd)} in flight` : ''} of ${money(t.cap_usd)}` : 'No cap applies.'),
-    el('p', { id: 'summary' }, `Today ${money(r.today.spent_usd)} · ${r.month.month} ${money(r.month.spent_usd)} · month-end projection ${money(r.projection.month_end_usd)}${r.projection.monthly_cap_usd !== null ? ` of ${money(r.projection.monthly_cap_usd)}` : ''}`),
-    el('p', { class: 'muted' }, `Projection: ${r.projection.method}. Tokens this month: ${r.month.tokens_in.toLocaleString()} in, ${r.month.tokens_out.toLocaleString()} out (${r.month.local_tokens.toLocaleString()} on the local lane, free). Ledger: ${s.ledger}`),
-    el('div', { class: 'actions' }, edit, refresh));
-  const caps = el('table', { id: 'caps' }, el('thead', {}, el('tr', {}, ...['Cap', 'Period', 'Applies to', 'Spent', 'In flight', 'Cap', 'Used'].map((h) => el('th', {}, h)))));
+    el(
+      'p',
+      { id: 'tightest' },
+      t
+        ? `Tightest cap "${t.id}" (${t.period}${t.target ? `, ${t.scope} ${t.target}` : ''}): ${money(t.spent_usd)} spent${t.reserved_usd ? ` + ${money(t.reserved_usd)} in flight` : ''} of ${money(t.cap_usd)}`
+        : 'No cap applies.',
+    ),
+    el(
+      'p',
+      { id: 'summary' },
+      `Today ${money(r.today.spent_usd)} · ${r.month.month} ${money(r.month.spent_usd)} · month-end projection ${money(r.projection.month_end_usd)}${r.projection.monthly_cap_usd !== null ? ` of ${money(r.projection.monthly_cap_usd)}` : ''}`,
+    ),
+    el(
+      'p',
+      { class: 'muted' },
+      `Projection: ${r.projection.method}. Tokens this month: ${r.month.tokens_in.toLocaleString()} in, ${r.month.tokens_out.toLocaleString()} out (${r.month.local_tokens.toLocaleString()} on the local lane, free). Ledger: ${s.ledger}`,
+    ),
+    el('div', { class: 'actions' }, edit, refresh),
+  );
+  const caps = el(
+    'table',
+    { id: 'caps' },
+    el(
+      'thead',
+      {},
+      el('tr', {}, ...['Cap', 'Period', 'Applies to', 'Spent', 'In flight', 'Cap', 'Used'].map((h) => el('th', {}, h))),
+    ),
+  );
   const body = el('tbody');
   for (const c of r.caps) {
     const pct = Math.round(c.ratio * 100);
-    body.append(el('tr', { class: c.ratio >= 1 ? 'error' : c.ratio >= 0.8 ? 'warning' : '' },
-      el('td', {}, el('code', {}, c.id)), el('td', {}, c.period), el('td', {}, c.target ? `${c.scope} ${c.target}` : 'all cloud calls'),
-      el('td', {}, money(c.spent_usd)), el('td', {}, money(c.reserved_usd)), el('td', {}, money(c.cap_usd)), el('td', {}, `${pct} %`)));
+    body.append(
+      el(
+        'tr',
+        { class: c.ratio >= 1 ? 'error' : c.ratio >= 0.8 ? 'warning' : '' },
+        el('td', {}, el('code', {}, c.id)),
+        el('td', {}, c.period),
+        el('td', {}, c.target ? `${c.scope} ${c.target}` : 'all cloud calls'),
+        el('td', {}, money(c.spent_usd)),
+        el('td', {}, money(c.reserved_usd)),
+        el('td', {}, money(c.cap_usd)),
+        el('td', {}, `${pct} %`),
+      ),
+    );
   }
   caps.append(body);
-  const charts = el('section', { class: 'charts' },
-    bars('per-day', 'Spend per day', r.per_day.slice(-31).map((d) => [d.day.slice(5), d.spent_usd])),
-    bars('per-role', `Spend per role (${r.month.month})`, Object.entries(r.month.by_role).sort((a, b) => b[1] - a[1])),
-    bars('per-provider', `Spend per provider (${r.month.month})`, Object.entries(r.month.by_provider).sort((a, b) => b[1] - a[1])));
+  const charts = el(
+    'section',
+    { class: 'charts' },
+    bars(
+      'per-day',
+      'Spend per day',
+      r.per_day.slice(-31).map((d) => [d.day.slice(5), d.spent_usd]),
+    ),
+    bars(
+      'per-role',
+      `Spend per role (${r.month.month})`,
+      Object.entries(r.month.by_role).sort((a, b) => b[1] - a[1]),
+    ),
+    bars(
+      'per-provider',
+      `Spend per provider (${r.month.month})`,
+      Object.entries(r.month.by_provider).sort((a, b) => b[1] - a[1]),
+    ),
+  );
   const tasks = el('section', { id: 'tasks' }, el('h2', {}, 'Most expensive tasks'));
-  tasks.append(r.top_tasks.length ? el('ol', {}, ...r.top_tasks.map((x) => el('li', {}, el('code', {}, x.task), ` ${money(x.spent_usd)} in ${x.calls} call(s)`))) : el('p', { class: 'muted' }, 'No task has spent anything yet.'));
+  tasks.append(
+    r.top_tasks.length
+      ? el(
+          'ol',
+          {},
+          ...r.top_tasks.map((x) =>
+            el('li', {}, el('code', {}, x.task), ` ${money(x.spent_usd)} in ${x.calls} call(s)`),
+          ),
+        )
+      : el('p', { class: 'muted' }, 'No task has spent anything yet.'),
+  );
   const flight = el('section', { id: 'in-flight' }, el('h2', {}, 'Reservations in flight'));
-  flight.append(r.in_flight.length ? el('ul', {}, ...r.in_flight.map((x) => el('li', {}, `${x.role} → ${x.provider}/${x.model}: ${money(x.reserved_usd)} reserved ${x.age_s} s ago`))) : el('p', { class: 'muted' }, 'None.'));
+  flight.append(
+    r.in_flight.length
+      ? el(
+          'ul',
+          {},
+          ...r.in_flight.map((x) =>
+            el('li', {}, `${x.role} → ${x.provider}/${x.model}: ${money(x.reserved_usd)} reserved ${x.age_s} s ago`),
+          ),
+        )
+      : el('p', { class: 'muted' }, 'None.'),
+  );
   app.replaceChildren(head, caps, charts, tasks, flight);
 }
 

@@ -5,29 +5,67 @@ import { el, fromHost, vscodeApi } from './lib/dom.js';
 const vscode = vscodeApi<FromExplainView>();
 const app = document.getElementById('app')!;
 
-
 function render(s: Extract<ToExplainView, { type: 'state' }>): void {
   const open = el('button', { id: 'open-policy', type: 'button' }, 'Open Effective Policy');
   open.addEventListener('click', () => vscode.postMessage({ type: 'openPolicy' }));
   const refresh = el('button', { id: 'refresh', type: 'button', class: 'secondary' }, 'Refresh');
   refresh.addEventListener('click', () => vscode.postMessage({ type: 'refresh' }));
-  const head = el('header', {},
+  const head = el(
+    'header',
+    {},
     el('h1', { id: 'title' }, 'How Switchyard routes each role'),
-    el('p', { id: 'policy-source' }, `Policy ${s.policyVersion} from ${s.policySource}${s.localOnly ? ' · local_only is ON (GR-009)' : ''}`),
-    el('div', { class: 'actions' }, open, refresh));
-  if (s.rejected) head.append(el('p', { class: 'error', id: 'rejected' }, `Refused policy file (not in force): ${s.rejected}`));
-  const table = el('table', { id: 'roles' },
-    el('thead', {}, el('tr', {}, ...['Role', 'Route', 'Fallbacks', 'Rule', 'Why', 'Guardrails'].map((h) => el('th', {}, h)))));
+    el(
+      'p',
+      { id: 'policy-source' },
+      `Policy ${s.policyVersion} from ${s.policySource}${s.localOnly ? ' · local_only is ON (GR-009)' : ''}`,
+    ),
+    el('div', { class: 'actions' }, open, refresh),
+  );
+  if (s.rejected)
+    head.append(el('p', { class: 'error', id: 'rejected' }, `Refused policy file (not in force): ${s.rejected}`));
+  const table = el(
+    'table',
+    { id: 'roles' },
+    el(
+      'thead',
+      {},
+      el('tr', {}, ...['Role', 'Route', 'Fallbacks', 'Rule', 'Why', 'Guardrails'].map((h) => el('th', {}, h))),
+    ),
+  );
   const body = el('tbody');
   for (const r of s.roles) {
     const route = el('td', { class: r.refused ? 'refused' : '' }, r.refused ? `refused — ${r.refused}` : r.route);
-    body.append(el('tr', { 'data-role': r.role, title: r.audit },
-      el('td', {}, el('strong', {}, r.title)), route, el('td', {}, r.fallbacks), el('td', {}, el('code', {}, r.rule)), el('td', {}, r.reasons), el('td', {}, r.guardrails)));
+    body.append(
+      el(
+        'tr',
+        { 'data-role': r.role, title: r.audit },
+        el('td', {}, el('strong', {}, r.title)),
+        route,
+        el('td', {}, r.fallbacks),
+        el('td', {}, el('code', {}, r.rule)),
+        el('td', {}, r.reasons),
+        el('td', {}, r.guardrails),
+      ),
+    );
   }
   table.append(body);
   const recent = el('section', { id: 'recent' }, el('h2', {}, 'Recent decisions (audit log)'));
-  if (s.recent.length === 0) recent.append(el('p', { class: 'muted' }, 'No routed calls yet. Every decision Switchyard makes is written to the audit log and shows here.'));
-  else recent.append(el('ol', {}, ...s.recent.map((r) => el('li', {}, el('time', {}, r.ts), ' ', el('code', {}, r.rule), ' ', r.audit))));
+  if (s.recent.length === 0)
+    recent.append(
+      el(
+        'p',
+        { class: 'muted' },
+        'No routed calls yet. Every decision Switchyard makes is written to the audit log and shows here.',
+      ),
+    );
+  else
+    recent.append(
+      el(
+        'ol',
+        {},
+        ...s.recent.map((r) => el('li', {}, el('time', {}, r.ts), ' ', el('code', {}, r.rule), ' ', r.audit)),
+      ),
+    );
   app.replaceChildren(head, table, recent);
 }
 

@@ -9,7 +9,12 @@ type State = Extract<ToPlanView, { type: 'state' }>;
 type Step = State['record']['plan']['steps'][number];
 let editing: string | null = null;
 
-const LANE: Record<string, string> = { local_reflex: 'local reflex', local: 'local', cloud: 'cloud', refused: 'refused' };
+const LANE: Record<string, string> = {
+  local_reflex: 'local reflex',
+  local: 'local',
+  cloud: 'cloud',
+  refused: 'refused',
+};
 
 function list(title: string, items: string[], id: string): HTMLElement | '' {
   if (items.length === 0) return '';
@@ -21,33 +26,90 @@ function stepCard(s: State, step: Step, index: number): HTMLElement {
   const lane = s.lanes[step.id];
   const decided = s.record.review.status !== 'draft';
   const card = el('li', { class: `step ${status}`, 'data-step': step.id, 'data-status': status });
-  const badge = el('span', { class: `badge lane-${lane?.lane ?? 'unknown'}`, title: lane ? `${lane.rule}: ${lane.why}` : '' }, icon(lane?.lane === 'cloud' ? 'cloud' : 'server-process'), ` ${LANE[lane?.lane ?? ''] ?? '?'} · ${lane?.route ?? ''}`);
-  const head = el('div', { class: 'step-head' },
-    el('span', { class: 'step-n' }, `${index + 1}.`), el('strong', { class: 'step-title' }, step.title), badge,
-    el('span', { class: `pill ${status}` }, status));
-  const estimate = el('p', { class: 'estimate muted' }, `~${step.estimated_lines} lines · ${step.risk_flags.length ? step.risk_flags.join(', ') : 'no risk flags'}${lane?.high_risk ? ' · high risk: needs a cloud Judge (GR-002)' : ''} · the Architect suggested ${LANE[step.suggested_lane]}`);
-  const files = el('p', { class: 'files' }, ...step.files.flatMap((f, i) => {
-    const a = el('a', { href: '#', 'data-file': f, title: `Open ${f}` }, f);
-    a.addEventListener('click', (e) => { e.preventDefault(); vscode.postMessage({ type: 'openFile', path: f }); });
-    return i ? [', ', a] : [a];
-  }));
+  const badge = el(
+    'span',
+    { class: `badge lane-${lane?.lane ?? 'unknown'}`, title: lane ? `${lane.rule}: ${lane.why}` : '' },
+    icon(lane?.lane === 'cloud' ? 'cloud' : 'server-process'),
+    ` ${LANE[lane?.lane ?? ''] ?? '?'} · ${lane?.route ?? ''}`,
+  );
+  const head = el(
+    'div',
+    { class: 'step-head' },
+    el('span', { class: 'step-n' }, `${index + 1}.`),
+    el('strong', { class: 'step-title' }, step.title),
+    badge,
+    el('span', { class: `pill ${status}` }, status),
+  );
+  const estimate = el(
+    'p',
+    { class: 'estimate muted' },
+    `~${step.estimated_lines} lines · ${step.risk_flags.length ? step.risk_flags.join(', ') : 'no risk flags'}${lane?.high_risk ? ' · high risk: needs a cloud Judge (GR-002)' : ''} · the Architect suggested ${LANE[step.suggested_lane]}`,
+  );
+  const files = el(
+    'p',
+    { class: 'files' },
+    ...step.files.flatMap((f, i) => {
+      const a = el('a', { href: '#', 'data-file': f, title: `Open ${f}` }, f);
+      a.addEventListener('click', (e) => {
+        e.preventDefault();
+        vscode.postMessage({ type: 'openFile', path: f });
+      });
+      return i ? [', ', a] : [a];
+    }),
+  );
   card.append(head, estimate);
-  if (editing === step.id) { card.append(editor(step)); return card; }
+  if (editing === step.id) {
+    card.append(editor(step));
+    return card;
+  }
   if (step.description) card.append(el('p', { class: 'desc' }, step.description));
   if (step.files.length) card.append(files);
-  if (step.acceptance.length) card.append(el('ul', { class: 'acceptance' }, ...step.acceptance.map((a) => el('li', {}, icon('pass'), ` ${a}`))));
+  if (step.acceptance.length)
+    card.append(el('ul', { class: 'acceptance' }, ...step.acceptance.map((a) => el('li', {}, icon('pass'), ` ${a}`))));
   const act = el('div', { class: 'actions' });
   if (!decided) {
     act.append(
-      button('↑', { class: 'secondary', title: 'Move up', 'aria-label': `Move step ${index + 1} up`, 'data-act': 'up' }, () => vscode.postMessage({ type: 'moveStep', id: step.id, direction: 'up' })),
-      button('↓', { class: 'secondary', title: 'Move down', 'aria-label': `Move step ${index + 1} down`, 'data-act': 'down' }, () => vscode.postMessage({ type: 'moveStep', id: step.id, direction: 'down' })),
-      button('Edit', { class: 'secondary', 'data-act': 'edit' }, () => { editing = step.id; render(current!); }));
+      button(
+        '↑',
+        { class: 'secondary', title: 'Move up', 'aria-label': `Move step ${index + 1} up`, 'data-act': 'up' },
+        () => vscode.postMessage({ type: 'moveStep', id: step.id, direction: 'up' }),
+      ),
+      button(
+        '↓',
+        { class: 'secondary', title: 'Move down', 'aria-label': `Move step ${index + 1} down`, 'data-act': 'down' },
+        () => vscode.postMessage({ type: 'moveStep', id: step.id, direction: 'down' }),
+      ),
+      button('Edit', { class: 'secondary', 'data-act': 'edit' }, () => {
+        editing = step.id;
+        render(current!);
+      }),
+    );
   }
   if (s.record.review.status !== 'rejected') {
-    if (status !== 'approved') act.append(button('Approve step', { 'data-act': 'approve' }, () => vscode.postMessage({ type: 'setStep', id: step.id, status: 'approved' })));
-    if (status !== 'rejected') act.append(button('Reject step', { class: 'secondary', 'data-act': 'reject' }, () => vscode.postMessage({ type: 'setStep', id: step.id, status: 'rejected' })));
-    if (status !== 'pending') act.append(button('Undo', { class: 'secondary', 'data-act': 'pending' }, () => vscode.postMessage({ type: 'setStep', id: step.id, status: 'pending' })));
-    if (status === 'approved') act.append(button('Implement step', { 'data-act': 'implement' }, () => vscode.postMessage({ type: 'implementStep', id: step.id })));
+    if (status !== 'approved')
+      act.append(
+        button('Approve step', { 'data-act': 'approve' }, () =>
+          vscode.postMessage({ type: 'setStep', id: step.id, status: 'approved' }),
+        ),
+      );
+    if (status !== 'rejected')
+      act.append(
+        button('Reject step', { class: 'secondary', 'data-act': 'reject' }, () =>
+          vscode.postMessage({ type: 'setStep', id: step.id, status: 'rejected' }),
+        ),
+      );
+    if (status !== 'pending')
+      act.append(
+        button('Undo', { class: 'secondary', 'data-act': 'pending' }, () =>
+          vscode.postMessage({ type: 'setStep', id: step.id, status: 'pending' }),
+        ),
+      );
+    if (status === 'approved')
+      act.append(
+        button('Implement step', { 'data-act': 'implement' }, () =>
+          vscode.postMessage({ type: 'implementStep', id: step.id }),
+        ),
+      );
   }
   card.append(act);
   return card;
@@ -55,12 +117,22 @@ function stepCard(s: State, step: Step, index: number): HTMLElement {
 
 function editor(step: Step): HTMLElement {
   const title = el('input', { type: 'text', value: step.title, 'aria-label': 'Title', 'data-field': 'title' });
-  const desc = el('textarea', { rows: '3', 'aria-label': 'Description', 'data-field': 'description' }); desc.value = step.description;
-  const files = el('textarea', { rows: '2', 'aria-label': 'Files, one per line', 'data-field': 'files' }); files.value = step.files.join('\n');
-  const lines = el('input', { type: 'number', min: '0', value: String(step.estimated_lines), 'aria-label': 'Estimated lines', 'data-field': 'estimated_lines' });
+  const desc = el('textarea', { rows: '3', 'aria-label': 'Description', 'data-field': 'description' });
+  desc.value = step.description;
+  const files = el('textarea', { rows: '2', 'aria-label': 'Files, one per line', 'data-field': 'files' });
+  files.value = step.files.join('\n');
+  const lines = el('input', {
+    type: 'number',
+    min: '0',
+    value: String(step.estimated_lines),
+    'aria-label': 'Estimated lines',
+    'data-field': 'estimated_lines',
+  });
   const save = () => {
     const edits: [FromPlanView & { type: 'editStep' }][] = [];
-    const push = (field: 'title' | 'description' | 'files' | 'estimated_lines', value: string, was: string) => { if (value !== was) edits.push([{ type: 'editStep', id: step.id, field, value }]); };
+    const push = (field: 'title' | 'description' | 'files' | 'estimated_lines', value: string, was: string) => {
+      if (value !== was) edits.push([{ type: 'editStep', id: step.id, field, value }]);
+    };
     push('title', title.value, step.title);
     push('description', desc.value, step.description);
     push('files', files.value, step.files.join('\n'));
@@ -69,9 +141,23 @@ function editor(step: Step): HTMLElement {
     for (const [m] of edits) vscode.postMessage(m);
     if (edits.length === 0) render(current!);
   };
-  return el('div', { class: 'edit' },
-    el('label', {}, 'Title', title), el('label', {}, 'Description', desc), el('label', {}, 'Files (one per line)', files), el('label', {}, 'Estimated lines', lines),
-    el('div', { class: 'actions' }, button('Save', { 'data-act': 'save' }, save), button('Cancel', { class: 'secondary' }, () => { editing = null; render(current!); })));
+  return el(
+    'div',
+    { class: 'edit' },
+    el('label', {}, 'Title', title),
+    el('label', {}, 'Description', desc),
+    el('label', {}, 'Files (one per line)', files),
+    el('label', {}, 'Estimated lines', lines),
+    el(
+      'div',
+      { class: 'actions' },
+      button('Save', { 'data-act': 'save' }, save),
+      button('Cancel', { class: 'secondary' }, () => {
+        editing = null;
+        render(current!);
+      }),
+    ),
+  );
 }
 
 let current: State | null = null;
@@ -82,38 +168,121 @@ function render(s: State): void {
   const r = s.record;
   const p = r.plan;
   const conf = Math.round(p.confidence * 100);
-  const author = r.author.kind === 'local_fast_draft'
-    ? el('p', { id: 'author', class: 'warning' }, icon('warning'), ` Local fast draft by ${r.author.provider}/${r.author.model} (${r.author.rule}): review it with the cloud Architect before high-risk work (GR-005).`)
-    : el('p', { id: 'author', class: 'muted' }, icon('cloud'), ` Written by ${r.author.provider}/${r.author.model} (${r.author.rule}) · $${r.author.cost_usd.toFixed(4)}`);
-  const head = el('header', {},
+  const author =
+    r.author.kind === 'local_fast_draft'
+      ? el(
+          'p',
+          { id: 'author', class: 'warning' },
+          icon('warning'),
+          ` Local fast draft by ${r.author.provider}/${r.author.model} (${r.author.rule}): review it with the cloud Architect before high-risk work (GR-005).`,
+        )
+      : el(
+          'p',
+          { id: 'author', class: 'muted' },
+          icon('cloud'),
+          ` Written by ${r.author.provider}/${r.author.model} (${r.author.rule}) · $${r.author.cost_usd.toFixed(4)}`,
+        );
+  const head = el(
+    'header',
+    {},
     el('h1', { id: 'goal' }, p.goal),
     author,
-    el('div', { id: 'confidence', class: `confidence ${conf < 50 ? 'low' : conf < 75 ? 'mid' : 'high'}`, title: 'The Architect\'s own estimate that the plan, as written, meets the goal' },
-      el('span', {}, `Confidence ${conf}%`), el('progress', { max: '100', value: String(conf) })),
-    el('p', { id: 'status', class: `pill ${r.review.status}` }, `Plan: ${r.review.status}${r.review.evidence ? ` · evidence ${r.review.evidence.path.split(/[\\/]/).slice(-2).join('/')} (sha256 ${r.review.evidence.sha256.slice(0, 12)}…)` : ''}`));
+    el(
+      'div',
+      {
+        id: 'confidence',
+        class: `confidence ${conf < 50 ? 'low' : conf < 75 ? 'mid' : 'high'}`,
+        title: "The Architect's own estimate that the plan, as written, meets the goal",
+      },
+      el('span', {}, `Confidence ${conf}%`),
+      el('progress', { max: '100', value: String(conf) }),
+    ),
+    el(
+      'p',
+      { id: 'status', class: `pill ${r.review.status}` },
+      `Plan: ${r.review.status}${r.review.evidence ? ` · evidence ${r.review.evidence.path.split(/[\\/]/).slice(-2).join('/')} (sha256 ${r.review.evidence.sha256.slice(0, 12)}…)` : ''}`,
+    ),
+  );
   const actions = el('div', { class: 'actions' });
   if (r.review.status === 'draft') {
-    actions.append(button('Approve plan', { id: 'approve-plan' }, () => vscode.postMessage({ type: 'setPlan', status: 'approved' })),
-      button('Reject plan', { id: 'reject-plan', class: 'secondary' }, () => vscode.postMessage({ type: 'setPlan', status: 'rejected' })));
-  } else actions.append(button('Back to draft', { id: 'reopen-plan', class: 'secondary' }, () => vscode.postMessage({ type: 'setPlan', status: 'draft' })));
+    actions.append(
+      button('Approve plan', { id: 'approve-plan' }, () => vscode.postMessage({ type: 'setPlan', status: 'approved' })),
+      button('Reject plan', { id: 'reject-plan', class: 'secondary' }, () =>
+        vscode.postMessage({ type: 'setPlan', status: 'rejected' }),
+      ),
+    );
+  } else
+    actions.append(
+      button('Back to draft', { id: 'reopen-plan', class: 'secondary' }, () =>
+        vscode.postMessage({ type: 'setPlan', status: 'draft' }),
+      ),
+    );
   head.append(actions);
-  if (s.notice) head.append(el('p', { id: 'notice', class: s.notice.level === 'error' ? 'error' : 'muted', role: 'alert' }, s.notice.text));
+  if (s.notice)
+    head.append(
+      el('p', { id: 'notice', class: s.notice.level === 'error' ? 'error' : 'muted', role: 'alert' }, s.notice.text),
+    );
 
   const critique = r.self_critique
-    ? el('details', { id: 'self-critique' }, el('summary', {}, `Self-critique by ${r.self_critique.provider}/${r.self_critique.model}${r.self_critique.same_model ? '' : ' (not the drafting model: it was unavailable)'}: ${r.self_critique.questions.length} questions`),
-      el('dl', {}, ...r.self_critique.questions.flatMap((q) => [el('dt', {}, q.question), el('dd', {}, q.answer)])),
-      r.self_critique.changes ? el('p', {}, `Changed: ${r.self_critique.changes}`) : '')
-    : el('p', { id: 'self-critique', class: 'warning' }, 'No self-critique: the pass failed, so this is the unreviewed draft (see the audit log).');
+    ? el(
+        'details',
+        { id: 'self-critique' },
+        el(
+          'summary',
+          {},
+          `Self-critique by ${r.self_critique.provider}/${r.self_critique.model}${r.self_critique.same_model ? '' : ' (not the drafting model: it was unavailable)'}: ${r.self_critique.questions.length} questions`,
+        ),
+        el('dl', {}, ...r.self_critique.questions.flatMap((q) => [el('dt', {}, q.question), el('dd', {}, q.answer)])),
+        r.self_critique.changes ? el('p', {}, `Changed: ${r.self_critique.changes}`) : '',
+      )
+    : el(
+        'p',
+        { id: 'self-critique', class: 'warning' },
+        'No self-critique: the pass failed, so this is the unreviewed draft (see the audit log).',
+      );
   const c = r.critic;
   const critic = el('section', { id: 'critic' }, el('h2', {}, 'Critic sidecar (non-authoritative)'));
   if (c.status === 'done') {
-    const notes = [['Risks', c.notes.risks], ['Contradictions', c.notes.contradictions], ['Missing requirements', c.notes.missing_requirements], ['Guardrail conflicts', c.notes.guardrail_conflicts]] as const;
-    critic.append(el('p', { class: 'muted' }, `${c.provider}/${c.model}`), ...notes.map(([t, items]) => el('div', {}, el('strong', {}, t), items.length ? el('ul', {}, ...items.map((i) => el('li', {}, i))) : el('span', { class: 'muted' }, ' none'))));
-  } else critic.append(el('p', { class: c.status === 'failed' ? 'error' : 'muted' }, c.status === 'running' ? `Running on ${c.provider}/${c.model}… (it never blocks the plan)` : c.status === 'failed' ? `Failed: ${c.why}` : `Off: ${c.why}`));
+    const notes = [
+      ['Risks', c.notes.risks],
+      ['Contradictions', c.notes.contradictions],
+      ['Missing requirements', c.notes.missing_requirements],
+      ['Guardrail conflicts', c.notes.guardrail_conflicts],
+    ] as const;
+    critic.append(
+      el('p', { class: 'muted' }, `${c.provider}/${c.model}`),
+      ...notes.map(([t, items]) =>
+        el(
+          'div',
+          {},
+          el('strong', {}, t),
+          items.length ? el('ul', {}, ...items.map((i) => el('li', {}, i))) : el('span', { class: 'muted' }, ' none'),
+        ),
+      ),
+    );
+  } else
+    critic.append(
+      el(
+        'p',
+        { class: c.status === 'failed' ? 'error' : 'muted' },
+        c.status === 'running'
+          ? `Running on ${c.provider}/${c.model}… (it never blocks the plan)`
+          : c.status === 'failed'
+            ? `Failed: ${c.why}`
+            : `Off: ${c.why}`,
+      ),
+    );
 
   const steps = el('ol', { id: 'steps', class: 'steps' }, ...p.steps.map((st, i) => stepCard(s, st, i)));
-  app.replaceChildren(head, list('Assumptions', p.assumptions, 'assumptions'), el('h2', {}, `Steps (${p.steps.length})`), steps,
-    list('Acceptance checks', p.acceptance_checks, 'acceptance'), critique, critic);
+  app.replaceChildren(
+    head,
+    list('Assumptions', p.assumptions, 'assumptions'),
+    el('h2', {}, `Steps (${p.steps.length})`),
+    steps,
+    list('Acceptance checks', p.acceptance_checks, 'acceptance'),
+    critique,
+    critic,
+  );
 }
 
 function onHostMessage(m: ToPlanView): void {

@@ -4,7 +4,10 @@ import { readFileSync } from 'node:fs';
 export const EXIT = { ok: 0, badInput: 2, refused: 3, failed: 4, cancelled: 130 } as const;
 
 export class UsageError extends Error {
-  constructor(message: string) { super(message); this.name = 'UsageError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
 }
 
 export function printJson(value: unknown): void {
@@ -16,7 +19,14 @@ export function readInput(file: string, what: string): string {
     return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : String((e as Error).message);
     throw new UsageError(`${what}: cannot read ${file === '-' ? 'standard input' : file}: ${why}`);
   }
 }

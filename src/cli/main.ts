@@ -28,24 +28,50 @@ export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
+      args: argv,
+      allowPositionals: true,
+      strict: true,
       options: {
-        policy: { type: 'string' }, request: { type: 'string' }, state: { type: 'string' },
-        repo: { type: 'string' }, diff: { type: 'string' }, base: { type: 'string' }, head: { type: 'string' }, since: { type: 'string' },
+        policy: { type: 'string' },
+        request: { type: 'string' },
+        state: { type: 'string' },
+        repo: { type: 'string' },
+        diff: { type: 'string' },
+        base: { type: 'string' },
+        head: { type: 'string' },
+        since: { type: 'string' },
         'local-only': { type: 'boolean' },
-        role: { type: 'string' }, engine: { type: 'string' }, binary: { type: 'string' }, 'model-path': { type: 'string' }, task: { type: 'string' }, json: { type: 'boolean' }, 'max-tokens': { type: 'string' }, touched: { type: 'string' }, k: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        role: { type: 'string' },
+        engine: { type: 'string' },
+        binary: { type: 'string' },
+        'model-path': { type: 'string' },
+        task: { type: 'string' },
+        json: { type: 'boolean' },
+        'max-tokens': { type: 'string' },
+        touched: { type: 'string' },
+        k: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
     process.stderr.write(`switchyard: ${(e as Error).message}\n${USAGE}\n`);
     return EXIT.badInput;
   }
-  const { values: v, positionals: [cmd, ...rest] } = parsed;
-  if (v.help || !cmd) { process.stdout.write(`${USAGE}\n`); return cmd || v.help ? EXIT.ok : EXIT.badInput; }
+  const {
+    values: v,
+    positionals: [cmd, ...rest],
+  } = parsed;
+  if (v.help || !cmd) {
+    process.stdout.write(`${USAGE}\n`);
+    return cmd || v.help ? EXIT.ok : EXIT.badInput;
+  }
   try {
     switch (cmd) {
       case 'route':
-        if (rest.length) throw new UsageError(`route: unexpected argument "${rest[0]}" (give the request with --request F or on stdin)`);
+        if (rest.length)
+          throw new UsageError(
+            `route: unexpected argument "${rest[0]}" (give the request with --request F or on stdin)`,
+          );
         return routeCommand({ policy: v.policy, request: v.request, localOnly: v['local-only'] });
       case 'policy':
         return policyCommand(rest[0], rest.slice(1), { policy: v.policy });
@@ -59,20 +85,45 @@ export async function main(argv: string[]): Promise<number> {
         if (rest.length) throw new UsageError(`budget: unexpected argument "${rest[0]}"`);
         return budgetCommand({ state: v.state, policy: v.policy, task: v.task });
       case 'runtime':
-        return await runtimeCommand({ sub: rest[0], args: rest.slice(1), state: v.state, policy: v.policy, engine: v.engine, binary: v.binary, modelPath: v['model-path'] });
+        return await runtimeCommand({
+          sub: rest[0],
+          args: rest.slice(1),
+          state: v.state,
+          policy: v.policy,
+          engine: v.engine,
+          binary: v.binary,
+          modelPath: v['model-path'],
+        });
       case 'context':
         return await contextCommand({ sub: rest[0], args: rest.slice(1), repo: v.repo, touched: v.touched, k: v.k });
       case 'ask':
-        return await askCommand({ role: v.role, policy: v.policy, task: v.task, json: v.json, localOnly: v['local-only'], state: v.state, maxTokens: v['max-tokens'], text: rest });
+        return await askCommand({
+          role: v.role,
+          policy: v.policy,
+          task: v.task,
+          json: v.json,
+          localOnly: v['local-only'],
+          state: v.state,
+          maxTokens: v['max-tokens'],
+          text: rest,
+        });
       default:
-        if (NOT_YET[cmd]) throw new UsageError(`${cmd}: ${NOT_YET[cmd]} is not available in this version of Switchyard yet`);
+        if (NOT_YET[cmd])
+          throw new UsageError(`${cmd}: ${NOT_YET[cmd]} is not available in this version of Switchyard yet`);
         throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
     }
   } catch (e) {
-    if (e instanceof UsageError) { process.stderr.write(`switchyard: ${e.message}\n`); return EXIT.badInput; }
-    process.stderr.write(`switchyard: internal error: ${(e as Error).message}\n${process.env.SWITCHYARD_DEBUG ? `${(e as Error).stack}\n` : ''}`);
+    if (e instanceof UsageError) {
+      process.stderr.write(`switchyard: ${e.message}\n`);
+      return EXIT.badInput;
+    }
+    process.stderr.write(
+      `switchyard: internal error: ${(e as Error).message}\n${process.env.SWITCHYARD_DEBUG ? `${(e as Error).stack}\n` : ''}`,
+    );
     return 1;
   }
 }
 
-void main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -6,8 +6,12 @@ import { BUNDLED_SOURCE, bundledPolicy } from '../core/policy/store.js';
 import { readInput, UsageError } from './io.js';
 
 /** --policy F, else the workspace's .switchyard/policy.json, else the bundled policy. Invalid files exit 2. */
-export function resolvePolicy(file: string | undefined, cwd = process.cwd()): { policy: Policy; source: string; warnings: PolicyWarning[] } {
-  const path = file ?? (existsSync(join(cwd, '.switchyard', 'policy.json')) ? join(cwd, '.switchyard', 'policy.json') : undefined);
+export function resolvePolicy(
+  file: string | undefined,
+  cwd = process.cwd(),
+): { policy: Policy; source: string; warnings: PolicyWarning[] } {
+  const path =
+    file ?? (existsSync(join(cwd, '.switchyard', 'policy.json')) ? join(cwd, '.switchyard', 'policy.json') : undefined);
   if (!path) return { policy: bundledPolicy(), source: BUNDLED_SOURCE, warnings: [] };
   const load = parsePolicyText(readInput(path, '--policy'), path);
   if (!load.ok) throw new UsageError(`invalid policy (nothing was routed):\n${formatProblems(path, load.problems)}`);

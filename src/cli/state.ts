@@ -3,5 +3,9 @@ import { join } from 'node:path';
 
 /** --state DIR, else SWITCHYARD_STATE_DIR, else $XDG_STATE_HOME/switchyard (~/.local/state/switchyard). */
 export function stateDir(flag: string | undefined): string {
-  return flag ?? process.env.SWITCHYARD_STATE_DIR ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'switchyard');
+  return (
+    flag ??
+    process.env.SWITCHYARD_STATE_DIR ??
+    join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'switchyard')
+  );
 }

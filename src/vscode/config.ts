@@ -15,13 +15,29 @@ export const config = {
   providerBaseUrl: (provider: 'openai' | 'anthropic' | 'deepseek' | 'moonshot') => str(`providers.${provider}.baseUrl`),
   explainMaxDecisions: (): number => Math.max(1, Math.min(1000, section().get<number>('explain.maxDecisions', 50))),
   contextEmbeddings: (): boolean => section().get<boolean>('context.embeddings', false) === true,
-  contextExclude: (): string[] => section().get<string[]>('context.exclude', []).filter((x) => typeof x === 'string' && x.trim() !== ''),
+  contextExclude: (): string[] =>
+    section()
+      .get<string[]>('context.exclude', [])
+      .filter((x) => typeof x === 'string' && x.trim() !== ''),
   notebooklmServer: (): import('../core/providers/notebooklm.js').McpServerConfig | null => {
-    const v = section().get<{ command?: unknown; args?: unknown; env?: unknown; tool?: unknown; notebook?: unknown }>('notebooklm.server');
+    const v = section().get<{ command?: unknown; args?: unknown; env?: unknown; tool?: unknown; notebook?: unknown }>(
+      'notebooklm.server',
+    );
     if (!v || typeof v.command !== 'string' || !v.command.trim()) return null;
     const strs = (x: unknown) => (Array.isArray(x) ? x.filter((a): a is string => typeof a === 'string') : []);
-    const env = v.env && typeof v.env === 'object' ? Object.fromEntries(Object.entries(v.env as Record<string, unknown>).filter(([, x]) => typeof x === 'string')) as Record<string, string> : {};
-    return { command: v.command, args: strs(v.args), env, ...(typeof v.tool === 'string' && v.tool ? { tool: v.tool } : {}), ...(typeof v.notebook === 'string' && v.notebook ? { notebook: v.notebook } : {}) };
+    const env =
+      v.env && typeof v.env === 'object'
+        ? (Object.fromEntries(
+            Object.entries(v.env as Record<string, unknown>).filter(([, x]) => typeof x === 'string'),
+          ) as Record<string, string>)
+        : {};
+    return {
+      command: v.command,
+      args: strs(v.args),
+      env,
+      ...(typeof v.tool === 'string' && v.tool ? { tool: v.tool } : {}),
+      ...(typeof v.notebook === 'string' && v.notebook ? { notebook: v.notebook } : {}),
+    };
   },
   affects: (e: vscode.ConfigurationChangeEvent, key: string) => e.affectsConfiguration(`switchyard.${key}`),
 };

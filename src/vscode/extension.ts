@@ -31,16 +31,23 @@ export interface SwitchyardApi {
    * keys from SecretStorage, every fallback audited. Rejects with the refusal or failure; set
    * `showError` to have Switchyard show it to the user.
    */
-  callModel(o: import('./modelCalls.js').EditorCallOptions & { showError?: boolean }): Promise<{ text: string; provider: string; model: string; audit: string[]; cost_usd: number }>;
+  callModel(
+    o: import('./modelCalls.js').EditorCallOptions & { showError?: boolean },
+  ): Promise<{ text: string; provider: string; model: string; audit: string[]; cost_usd: number }>;
   /** The Tutor panel's figures: open-to-ready time, and what the view rendered of each answer against what was sent. */
-  tutorStats(): { openMs: number | null; viewLoadMs: number | null; renders: { sentChars: number; sentBatches: number; chars: number; batches: number; frames: number }[] };
+  tutorStats(): {
+    openMs: number | null;
+    viewLoadMs: number | null;
+    renders: { sentChars: number; sentBatches: number; chars: number; batches: number; frames: number }[];
+  };
   planOpenMs(): number | null;
   /** The last "Implement with Reflex Lane" result in this window. */
   lastImplementation(): import('../core/implement/task.js').ImplementResult | null;
   /** Stage 0's last index build in this window. */
   stage0Stats(): import('../core/retrieval/stage0.js').BuildStats | null;
   /** The last Librarian job in this window. */
-  lastLibrarian(): (import('../core/librarian/librarian.js').LibrarianResult & { evidence: string; opened?: string }) | null;
+  lastLibrarian():
+    (import('../core/librarian/librarian.js').LibrarianResult & { evidence: string; opened?: string }) | null;
   /** The reflector's work after the last failed Implementer task. */
   lastReflection(): Promise<import('../core/reflector/reflector.js').ReflectResult | null> | null;
   /** The last Judge verdict in this window, with where it was saved. */
@@ -70,40 +77,89 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   };
   let budgetService: import('./budget.js').BudgetService | undefined;
   const budget = () => {
-    if (!budgetService) { budgetService = new (lazy().BudgetService)(stateDir, () => policy.current.policy, statusBar, context.extensionUri, log); context.subscriptions.push(budgetService); }
+    if (!budgetService) {
+      budgetService = new (lazy().BudgetService)(
+        stateDir,
+        () => policy.current.policy,
+        statusBar,
+        context.extensionUri,
+        log,
+      );
+      context.subscriptions.push(budgetService);
+    }
     return budgetService;
   };
   let runtimeService: import('./runtime.js').RuntimeService | undefined;
   const runtime = () => {
     if (!runtimeService) {
-      runtimeService = new (lazy().RuntimeService)(stateDir, () => policy.current.policy, statusBar.runtime, audit, log, localOnly);
+      runtimeService = new (lazy().RuntimeService)(
+        stateDir,
+        () => policy.current.policy,
+        statusBar.runtime,
+        audit,
+        log,
+        localOnly,
+      );
       statusBar.runtimeOwner = runtimeService;
       context.subscriptions.push(runtimeService); // the server stops with the window
     }
     return runtimeService;
   };
   let calls: import('./modelCalls.js').EditorModelCalls | undefined;
-  const modelCalls = () => calls ??= new (lazy().EditorModelCalls)(context.secrets, stateDir, () => policy.current.policy, config.localOnly, log, budget().ledger,
-    { endpoint: () => runtimeService?.endpoint() ?? Promise.resolve(undefined), apiKey: () => runtimeService?.apiKey() });
+  const modelCalls = () =>
+    (calls ??= new (lazy().EditorModelCalls)(
+      context.secrets,
+      stateDir,
+      () => policy.current.policy,
+      config.localOnly,
+      log,
+      budget().ledger,
+      {
+        endpoint: () => runtimeService?.endpoint() ?? Promise.resolve(undefined),
+        apiKey: () => runtimeService?.apiKey(),
+      },
+    ));
   // After a call: the meter and the runtime's tokens per second follow it.
   const afterCall = (r?: import('../core/providers/call.js').CallResult) => {
-    if (r && r.provider === 'local' && r.timings.ttft_ms !== null && r.timings.total_ms > r.timings.ttft_ms) runtimeService?.noteSpeed(r.usage.output_tokens / ((r.timings.total_ms - r.timings.ttft_ms) / 1000));
+    if (r && r.provider === 'local' && r.timings.ttft_ms !== null && r.timings.total_ms > r.timings.ttft_ms)
+      runtimeService?.noteSpeed(r.usage.output_tokens / ((r.timings.total_ms - r.timings.ttft_ms) / 1000));
     budgetService?.refresh();
   };
   let stage0Service: import('./context.js').Stage0Service | undefined;
   const stage0 = () => {
-    if (!stage0Service) { stage0Service = new (lazy().Stage0Service)(modelCalls, log); context.subscriptions.push(stage0Service); }
+    if (!stage0Service) {
+      stage0Service = new (lazy().Stage0Service)(modelCalls, log);
+      context.subscriptions.push(stage0Service);
+    }
     return stage0Service;
   };
   let librarianService: import('./librarian.js').LibrarianService | undefined;
   const librarian = () => {
-    if (!librarianService) { librarianService = new (lazy().LibrarianService)(() => policy.current.policy, modelCalls, log, () => afterCall(), stage0); context.subscriptions.push(librarianService); }
+    if (!librarianService) {
+      librarianService = new (lazy().LibrarianService)(
+        () => policy.current.policy,
+        modelCalls,
+        log,
+        () => afterCall(),
+        stage0,
+      );
+      context.subscriptions.push(librarianService);
+    }
     return librarianService;
   };
   let tutorPanel: import('./tutor.js').TutorPanel | undefined;
   const tutor = () => {
     if (!tutorPanel) {
-      tutorPanel = new (lazy().TutorPanel)(context.extensionUri, log, context.workspaceState, () => policy.current.policy, config.localOnly, modelCalls, runtime, afterCall);
+      tutorPanel = new (lazy().TutorPanel)(
+        context.extensionUri,
+        log,
+        context.workspaceState,
+        () => policy.current.policy,
+        config.localOnly,
+        modelCalls,
+        runtime,
+        afterCall,
+      );
       context.subscriptions.push(tutorPanel);
     }
     return tutorPanel;
@@ -111,7 +167,15 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   let planService: import('./plan.js').PlanService | undefined;
   const plans = () => {
     if (!planService) {
-      planService = new (lazy().PlanService)(context.extensionUri, log, () => policy.current.policy, localOnly, modelCalls, () => afterCall(), stage0);
+      planService = new (lazy().PlanService)(
+        context.extensionUri,
+        log,
+        () => policy.current.policy,
+        localOnly,
+        modelCalls,
+        () => afterCall(),
+        stage0,
+      );
       context.subscriptions.push(planService);
     }
     return planService;
@@ -121,10 +185,30 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     if (!implementService) {
       const { ImplementService, classifyDiff } = lazy();
       const classifyProposed: import('./implement.js').ClassifyProposed = (diff, root, changes) => {
-        const disk = (p: string) => { const f = join(root, p); return existsSync(f) ? readFileSync(f, 'utf8') : undefined; };
-        return classifyDiff(diff, { policy: policy.current.policy, repo: { readBase: async (p) => { const c = changes.find((x) => x.path === p); return c ? c.before ?? undefined : disk(p); }, readCurrent: async (p) => disk(p) } });
+        const disk = (p: string) => {
+          const f = join(root, p);
+          return existsSync(f) ? readFileSync(f, 'utf8') : undefined;
+        };
+        return classifyDiff(diff, {
+          policy: policy.current.policy,
+          repo: {
+            readBase: async (p) => {
+              const c = changes.find((x) => x.path === p);
+              return c ? (c.before ?? undefined) : disk(p);
+            },
+            readCurrent: async (p) => disk(p),
+          },
+        });
       };
-      implementService = new ImplementService(() => policy.current.policy, localOnly, modelCalls, classifyProposed, log, () => afterCall(), stage0);
+      implementService = new ImplementService(
+        () => policy.current.policy,
+        localOnly,
+        modelCalls,
+        classifyProposed,
+        log,
+        () => afterCall(),
+        stage0,
+      );
       context.subscriptions.push(implementService);
     }
     return implementService;
@@ -132,45 +216,99 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   let judgeService: import('./judge.js').JudgeService | undefined;
   const judge = () => {
     if (!judgeService) {
-      judgeService = new (lazy().JudgeService)(lazy, () => policy.current.policy, modelCalls, log, () => afterCall(), stage0);
+      judgeService = new (lazy().JudgeService)(
+        lazy,
+        () => policy.current.policy,
+        modelCalls,
+        log,
+        () => afterCall(),
+        stage0,
+      );
       context.subscriptions.push(judgeService);
     }
     return judgeService;
   };
   const classify = new ClassifyChanges(lazy, () => policy.current.policy, log, audit, config.localOnly);
   const render = () => statusBar.update(policy.current.policy, localOnly());
-  context.subscriptions.push(policy, statusBar, classify,
+  context.subscriptions.push(
+    policy,
+    statusBar,
+    classify,
     vscode.commands.registerCommand('switchyard.classify.changes', () => classify.run()),
     policy.onDidChange(render),
-    vscode.workspace.onDidChangeConfiguration((e) => { if (config.affects(e, 'localOnly')) render(); }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (config.affects(e, 'localOnly')) render();
+    }),
     vscode.workspace.registerTextDocumentContentProvider(POLICY_SCHEME, new EffectivePolicyProvider(policy)),
-    vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new JudgeCodeActions((uri, code) => judgeService?.verdictOf.get(`${uri}#${code}`)), { providedCodeActionKinds: JudgeCodeActions.kinds }),
-    vscode.window.registerWebviewPanelSerializer('switchyard.explain', { deserializeWebviewPanel: async (panel) => explain().attach(panel) }),
+    vscode.languages.registerCodeActionsProvider(
+      { scheme: 'file' },
+      new JudgeCodeActions((uri, code) => judgeService?.verdictOf.get(`${uri}#${code}`)),
+      { providedCodeActionKinds: JudgeCodeActions.kinds },
+    ),
+    vscode.window.registerWebviewPanelSerializer('switchyard.explain', {
+      deserializeWebviewPanel: async (panel) => explain().attach(panel),
+    }),
     vscode.commands.registerCommand('switchyard.policy.open', openEffectivePolicy),
     vscode.commands.registerCommand('switchyard.budget.show', () => budget().show()),
     vscode.commands.registerCommand('switchyard.runtime.start', () => runtime().start()),
     vscode.commands.registerCommand('switchyard.runtime.stop', () => runtime().stop()),
     vscode.commands.registerCommand('switchyard.runtime.switchModel', () => runtime().switchModel()),
-    vscode.window.registerWebviewPanelSerializer('switchyard.budget', { deserializeWebviewPanel: async (panel) => budget().attach(panel) }),
+    vscode.window.registerWebviewPanelSerializer('switchyard.budget', {
+      deserializeWebviewPanel: async (panel) => budget().attach(panel),
+    }),
     vscode.commands.registerCommand('switchyard.route.explain', () => explain().show()),
-    vscode.commands.registerCommand('switchyard.tutor.open', (arg?: { ask?: string; attach?: { uri: string; start: number; end: number } }) =>
-      (typeof arg?.ask === 'string' ? tutor().ask(arg.ask, arg.attach) : tutor().show(vscode.ViewColumn.Beside))),
-    vscode.commands.registerCommand('switchyard.judge.audit', (arg?: import('./judge.js').JudgeArg) => judge().run(arg)),
-    vscode.window.registerWebviewPanelSerializer('switchyard.tutor', { deserializeWebviewPanel: async (panel) => tutor().attach(panel) }),
-    vscode.commands.registerCommand('switchyard.plan.create', (args?: { goal?: string; fastDraft?: boolean }) => plans().create(args)),
-    vscode.commands.registerCommand('switchyard.implement.reflex', (arg?: { plan?: string; step?: import('../core/plan/schema.js').PlanStep; instruction?: string; path?: string } | vscode.Uri) => implementer().run(arg)),
+    vscode.commands.registerCommand(
+      'switchyard.tutor.open',
+      (arg?: { ask?: string; attach?: { uri: string; start: number; end: number } }) =>
+        typeof arg?.ask === 'string' ? tutor().ask(arg.ask, arg.attach) : tutor().show(vscode.ViewColumn.Beside),
+    ),
+    vscode.commands.registerCommand('switchyard.judge.audit', (arg?: import('./judge.js').JudgeArg) =>
+      judge().run(arg),
+    ),
+    vscode.window.registerWebviewPanelSerializer('switchyard.tutor', {
+      deserializeWebviewPanel: async (panel) => tutor().attach(panel),
+    }),
+    vscode.commands.registerCommand('switchyard.plan.create', (args?: { goal?: string; fastDraft?: boolean }) =>
+      plans().create(args),
+    ),
+    vscode.commands.registerCommand(
+      'switchyard.implement.reflex',
+      (
+        arg?:
+          | { plan?: string; step?: import('../core/plan/schema.js').PlanStep; instruction?: string; path?: string }
+          | vscode.Uri,
+      ) => implementer().run(arg),
+    ),
     vscode.commands.registerCommand('switchyard.plan.open', (arg?: string | vscode.Uri) => plans().open(arg)),
-    vscode.window.registerWebviewPanelSerializer('switchyard.plan', { deserializeWebviewPanel: async (panel, state) => plans().review().restore(panel, state) }),
-    vscode.commands.registerCommand('switchyard.librarian.run', (clicked?: vscode.Uri | import('./librarian.js').LibrarianArgs, selected?: vscode.Uri[]) => librarian().run(clicked, selected)),
-    vscode.commands.registerCommand('switchyard.context.search', (query?: string) => stage0().search(typeof query === 'string' ? query : undefined)),
+    vscode.window.registerWebviewPanelSerializer('switchyard.plan', {
+      deserializeWebviewPanel: async (panel, state) => plans().review().restore(panel, state),
+    }),
+    vscode.commands.registerCommand(
+      'switchyard.librarian.run',
+      (clicked?: vscode.Uri | import('./librarian.js').LibrarianArgs, selected?: vscode.Uri[]) =>
+        librarian().run(clicked, selected),
+    ),
+    vscode.commands.registerCommand('switchyard.context.search', (query?: string) =>
+      stage0().search(typeof query === 'string' ? query : undefined),
+    ),
     vscode.commands.registerCommand('switchyard.context.rebuild', () => stage0().rebuild()),
-    vscode.commands.registerCommand('switchyard.context.ask', (question?: string) => stage0().ask(typeof question === 'string' ? question : undefined)),
-    vscode.commands.registerCommand('switchyard.keys.set', (provider?: string) => setApiKey(context.secrets, log, provider)),
+    vscode.commands.registerCommand('switchyard.context.ask', (question?: string) =>
+      stage0().ask(typeof question === 'string' ? question : undefined),
+    ),
+    vscode.commands.registerCommand('switchyard.keys.set', (provider?: string) =>
+      setApiKey(context.secrets, log, provider),
+    ),
   );
   render();
   // Reading the workspace policy and the ledger is I/O: it happens after activate() returns.
   void policy.reload();
-  const t = setTimeout(() => { try { budget(); } catch (e) { log.error(`budget: ${(e as Error).message}`); } }, 0);
+  const t = setTimeout(() => {
+    try {
+      budget();
+    } catch (e) {
+      log.error(`budget: ${(e as Error).message}`);
+    }
+  }, 0);
   context.subscriptions.push({ dispose: () => clearTimeout(t) });
   context.subscriptions.push(policy.onDidChange(() => budgetService?.refresh()));
   // §8: spec compliance diagnostics, once the policy is read (a later timer, not activation time).
@@ -178,13 +316,20 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const st = setTimeout(() => {
     try {
       specs = new (lazy().SpecCompliance)(() => policy.current.policy);
-      context.subscriptions.push(specs, policy.onDidChange(() => void specs?.scan()));
+      context.subscriptions.push(
+        specs,
+        policy.onDidChange(() => void specs?.scan()),
+      );
       void specs.scan();
-    } catch (e) { log.error(`spec compliance: ${(e as Error).message}`); }
+    } catch (e) {
+      log.error(`spec compliance: ${(e as Error).message}`);
+    }
   }, 0);
   context.subscriptions.push({ dispose: () => clearTimeout(st) });
   const activationMs = performance.now() - t0;
-  log.info(`Switchyard activated in ${activationMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (untrusted workspace: workspace policy ignored, no tools run)'}`);
+  log.info(
+    `Switchyard activated in ${activationMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (untrusted workspace: workspace policy ignored, no tools run)'}`,
+  );
   return {
     activationMs,
     policySource: () => policy.current.source,
@@ -202,7 +347,11 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
         throw e;
       }
     },
-    tutorStats: () => ({ openMs: tutorPanel?.openMs ?? null, viewLoadMs: tutorPanel?.viewLoadMs ?? null, renders: [...(tutorPanel?.controller.renders.values() ?? [])] }),
+    tutorStats: () => ({
+      openMs: tutorPanel?.openMs ?? null,
+      viewLoadMs: tutorPanel?.viewLoadMs ?? null,
+      renders: [...(tutorPanel?.controller.renders.values() ?? [])],
+    }),
     planOpenMs: () => planService?.review().openMs ?? null,
     lastImplementation: () => implementService?.last ?? null,
     lastVerdict: () => judgeService?.last ?? null,

@@ -22,9 +22,22 @@ export type JudgeArg =
 
 type Lazy = () => typeof import('./lazy.js');
 
-interface Run { scope: string; files: BundleFile[]; sections: { title: string; body: string }[]; instruction?: string; taskDir?: string; requiresJudge?: boolean }
+interface Run {
+  scope: string;
+  files: BundleFile[];
+  sections: { title: string; body: string }[];
+  instruction?: string;
+  taskDir?: string;
+  requiresJudge?: boolean;
+}
 
-const SEVERITY: Record<string, vscode.DiagnosticSeverity> = { critical: vscode.DiagnosticSeverity.Error, high: vscode.DiagnosticSeverity.Error, medium: vscode.DiagnosticSeverity.Warning, low: vscode.DiagnosticSeverity.Information, info: vscode.DiagnosticSeverity.Information };
+const SEVERITY: Record<string, vscode.DiagnosticSeverity> = {
+  critical: vscode.DiagnosticSeverity.Error,
+  high: vscode.DiagnosticSeverity.Error,
+  medium: vscode.DiagnosticSeverity.Warning,
+  low: vscode.DiagnosticSeverity.Information,
+  info: vscode.DiagnosticSeverity.Information,
+};
 
 export class JudgeService implements vscode.Disposable {
   readonly diagnostics = vscode.languages.createDiagnosticCollection('switchyard-judge');
@@ -33,42 +46,90 @@ export class JudgeService implements vscode.Disposable {
   readonly verdictOf = new Map<string, string>();
   last: (JudgeResult & { evidence: string }) | null = null;
 
-  constructor(private readonly lazy: Lazy, private readonly policy: () => Policy, private readonly calls: () => EditorModelCalls, private readonly log: vscode.LogOutputChannel, private readonly afterCall: () => void,
-    private readonly stage0?: () => Stage0Service) {}
+  constructor(
+    private readonly lazy: Lazy,
+    private readonly policy: () => Policy,
+    private readonly calls: () => EditorModelCalls,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly afterCall: () => void,
+    private readonly stage0?: () => Stage0Service,
+  ) {}
 
   async run(arg?: JudgeArg): Promise<JudgeResult | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder) { void vscode.window.showErrorMessage('Switchyard: open a folder first: the Judge audits a workspace and keeps its verdicts there.'); return undefined; }
+    if (!folder) {
+      void vscode.window.showErrorMessage(
+        'Switchyard: open a folder first: the Judge audits a workspace and keeps its verdicts there.',
+      );
+      return undefined;
+    }
     if (arg && 'again' in arg) arg = this.lastArg;
     const root = folder.uri.fsPath;
     let run: Run | undefined;
-    try { run = await this.scope(root, arg); } catch (e) { void vscode.window.showErrorMessage(`Switchyard: ${(e as Error).message}`); return undefined; }
+    try {
+      run = await this.scope(root, arg);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Switchyard: ${(e as Error).message}`);
+      return undefined;
+    }
     if (!run) return undefined;
     this.lastArg = arg ?? this.lastArg;
     const cap = vscode.workspace.getConfiguration('switchyard').get<number>('judge.maxEvidenceChars', 120_000);
     // Stage 0: the files related to what is audited, as context (citations must still point into the evidence).
     const touched = run.files.map((f) => f.path);
-    const related = await this.stage0?.().block(`${run.instruction ?? ''} ${run.scope} ${touched.join(' ')}`, touched, 6000);
-    if (related && related.results.some((r) => !touched.includes(r.path))) run.sections.push({ title: 'RELATED FILES (Stage 0 retrieval; context only, not citable evidence)', body: related.text });
+    const related = await this.stage0?.().block(
+      `${run.instruction ?? ''} ${run.scope} ${touched.join(' ')}`,
+      touched,
+      6000,
+    );
+    if (related && related.results.some((r) => !touched.includes(r.path)))
+      run.sections.push({
+        title: 'RELATED FILES (Stage 0 retrieval; context only, not citable evidence)',
+        body: related.text,
+      });
     const bundle = buildBundle(run.scope, run.files, run.sections, cap);
     let r: JudgeResult;
     try {
-      r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Switchyard Judge: auditing ${run.scope}…`, cancellable: true }, (_p, token) =>
-        runJudge(this.calls().core, bundle, { signal: signalOf(token), ...(run!.instruction ? { instruction: run!.instruction } : {}) }));
+      r = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Switchyard Judge: auditing ${run.scope}…`,
+          cancellable: true,
+        },
+        (_p, token) =>
+          runJudge(this.calls().core, bundle, {
+            signal: signalOf(token),
+            ...(run!.instruction ? { instruction: run!.instruction } : {}),
+          }),
+      );
     } catch (e) {
       if (!(e instanceof CallFailed && e.kind === 'cancelled')) await this.calls().showFailure(e);
       return undefined;
-    } finally { this.afterCall(); }
+    } finally {
+      this.afterCall();
+    }
 
     // Evidence: the verdict, the bundle it was given, and a manifest (GR-007).
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     const ev = new TaskEvidence(run.taskDir ?? join(root, '.switchyard', 'evidence', `judge-${stamp}`));
     const name = run.taskDir ? `judge-${stamp}.json` : 'verdict.json';
-    const verdictPath = ev.write(name, { scope: run.scope, ...r, decision: { rule: r.decision.rule, audit: r.decision.audit }, cut: bundle.cut });
-    if (!run.taskDir) ev.write('bundle.txt', `${bundle.files.map((f) => `=== ${f.path}\n${f.text}`).join('\n\n')}\n\n${bundle.sections.map((s) => `=== ${s.title}\n${s.body}`).join('\n\n')}`);
+    const verdictPath = ev.write(name, {
+      scope: run.scope,
+      ...r,
+      decision: { rule: r.decision.rule, audit: r.decision.audit },
+      cut: bundle.cut,
+    });
+    if (!run.taskDir)
+      ev.write(
+        'bundle.txt',
+        `${bundle.files.map((f) => `=== ${f.path}\n${f.text}`).join('\n\n')}\n\n${bundle.sections.map((s) => `=== ${s.title}\n${s.body}`).join('\n\n')}`,
+      );
     let approvalText = '';
     if (run.taskDir) {
-      const verdicts = readdirSync(run.taskDir).filter((f) => /^judge-.*\.json$/.test(f)).sort().map((f) => JSON.parse(readFileSync(join(run!.taskDir!, f), 'utf8')) as JudgeResult);
+      const verdicts = readdirSync(run.taskDir)
+        .filter((f) => /^judge-.*\.json$/.test(f))
+        .sort()
+        .map((f) => JSON.parse(readFileSync(join(run!.taskDir!, f), 'utf8')) as JudgeResult);
       const a = approval({ requires_judge: run.requiresJudge === true }, verdicts);
       ev.write('approval.json', { ...a, at: new Date().toISOString(), verdicts: verdicts.length });
       approvalText = a.approved ? ` Task approved: ${a.why}.` : ` Task not approved: ${a.why}.`;
@@ -79,7 +140,8 @@ export class JudgeService implements vscode.Disposable {
     const bad = r.findings.filter((f) => !f.verified).length;
     const msg = `Switchyard Judge (${r.provider}/${r.model}): ${r.verdict.replace('_', ' ')} — ${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}${bad ? `, ${bad} with an unverified citation` : ''}${r.unreliable ? '. UNRELIABLE: its citations do not match the evidence even after a retry; do not rely on it (GR-008)' : ''}.${bundle.cut.length ? ` Evidence cut to fit: ${bundle.cut.join('; ')}.` : ''}${approvalText}`;
     this.log.info(msg);
-    const show = r.unreliable || r.verdict === 'reject' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    const show =
+      r.unreliable || r.verdict === 'reject' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     void show(msg, 'Show Problems', 'Open Verdict').then((pick) => {
       if (pick === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
       if (pick === 'Open Verdict') void vscode.window.showTextDocument(vscode.Uri.file(verdictPath));
@@ -93,9 +155,20 @@ export class JudgeService implements vscode.Disposable {
     r.findings.forEach((f, i) => {
       const rel = relativeInside(f.file);
       const uri = rel ? vscode.Uri.joinPath(root, rel).toString() : vscode.Uri.joinPath(root, '.switchyard').toString();
-      const range = new vscode.Range(Math.max(0, f.line_start - 1), 0, Math.max(0, f.line_end - 1), Number.MAX_SAFE_INTEGER);
-      const text = f.verified ? `Judge (${f.severity}): ${f.rationale}` : `Judge, UNVERIFIED citation (${f.problem}): ${f.rationale}`;
-      const d = new vscode.Diagnostic(range, text, f.verified ? SEVERITY[f.severity]! : vscode.DiagnosticSeverity.Information);
+      const range = new vscode.Range(
+        Math.max(0, f.line_start - 1),
+        0,
+        Math.max(0, f.line_end - 1),
+        Number.MAX_SAFE_INTEGER,
+      );
+      const text = f.verified
+        ? `Judge (${f.severity}): ${f.rationale}`
+        : `Judge, UNVERIFIED citation (${f.problem}): ${f.rationale}`;
+      const d = new vscode.Diagnostic(
+        range,
+        text,
+        f.verified ? SEVERITY[f.severity]! : vscode.DiagnosticSeverity.Information,
+      );
       d.source = 'switchyard';
       d.code = `judge-${i + 1}`;
       this.verdictOf.set(`${uri}#${d.code}`, verdictPath);
@@ -112,35 +185,68 @@ export class JudgeService implements vscode.Disposable {
       const rel = vscode.workspace.asRelativePath(uri, false);
       const r = arg.range;
       const sel = r && r.end >= r.start ? { start: r.start + 1, end: r.end + 1 } : null;
-      return { scope: sel ? `${rel} lines ${sel.start}-${sel.end}` : rel, files: [{ path: rel, text: doc.getText() }], sections: [],
-        ...(sel ? { instruction: `Audit lines ${sel.start}-${sel.end} of ${rel} (the rest of the file is context).` } : {}) };
+      return {
+        scope: sel ? `${rel} lines ${sel.start}-${sel.end}` : rel,
+        files: [{ path: rel, text: doc.getText() }],
+        sections: [],
+        ...(sel
+          ? { instruction: `Audit lines ${sel.start}-${sel.end} of ${rel} (the rest of the file is context).` }
+          : {}),
+      };
     }
     if (arg && 'task' in arg) return this.taskScope(root, arg.task);
     if (arg && 'plan' in arg) {
       const text = readFileSync(arg.plan, 'utf8');
       const rel = vscode.workspace.asRelativePath(arg.plan, false);
-      return { scope: `plan ${basename(arg.plan)}`, files: [{ path: rel, text }], sections: [], instruction: 'Audit this plan: is it complete, safe, in the right order, and honest about risk and confidence?' };
+      return {
+        scope: `plan ${basename(arg.plan)}`,
+        files: [{ path: rel, text }],
+        sections: [],
+        instruction: 'Audit this plan: is it complete, safe, in the right order, and honest about risk and confidence?',
+      };
     }
     let kind = arg && 'scope' in arg ? arg.scope : undefined;
     if (!kind) {
       const editor = vscode.window.activeTextEditor;
       const items: { label: string; detail: string; id: string }[] = [];
-      if (editor && !editor.selection.isEmpty) items.push({ label: 'The selection', detail: vscode.workspace.asRelativePath(editor.document.uri), id: 'selection' });
-      if (editor && editor.document.uri.scheme === 'file') items.push({ label: 'This file', detail: vscode.workspace.asRelativePath(editor.document.uri), id: 'file' });
-      items.push({ label: 'The working tree against HEAD', detail: 'every uncommitted change', id: 'working_tree' },
+      if (editor && !editor.selection.isEmpty)
+        items.push({
+          label: 'The selection',
+          detail: vscode.workspace.asRelativePath(editor.document.uri),
+          id: 'selection',
+        });
+      if (editor && editor.document.uri.scheme === 'file')
+        items.push({ label: 'This file', detail: vscode.workspace.asRelativePath(editor.document.uri), id: 'file' });
+      items.push(
+        { label: 'The working tree against HEAD', detail: 'every uncommitted change', id: 'working_tree' },
         { label: 'A branch against its base', detail: 'HEAD against a base branch you name', id: 'branch' },
         { label: 'An Implementer task', detail: 'its patch, classification, checks and routing', id: 'task' },
-        { label: 'A plan', detail: 'a plan of .switchyard/plans', id: 'plan' });
-      const pick = await vscode.window.showQuickPick(items, { title: 'Switchyard: Request Judge Audit', placeHolder: 'What should the Judge audit? (cloud-only, budget-gated, must cite evidence)' });
+        { label: 'A plan', detail: 'a plan of .switchyard/plans', id: 'plan' },
+      );
+      const pick = await vscode.window.showQuickPick(items, {
+        title: 'Switchyard: Request Judge Audit',
+        placeHolder: 'What should the Judge audit? (cloud-only, budget-gated, must cite evidence)',
+      });
       if (!pick) return undefined;
       if (pick.id === 'selection' || pick.id === 'file') {
         const e = editor!;
-        return this.scope(root, { uri: e.document.uri.toString(), ...(pick.id === 'selection' ? { range: { start: e.selection.start.line, end: e.selection.end.line } } : {}) });
+        return this.scope(root, {
+          uri: e.document.uri.toString(),
+          ...(pick.id === 'selection' ? { range: { start: e.selection.start.line, end: e.selection.end.line } } : {}),
+        });
       }
       if (pick.id === 'task' || pick.id === 'plan') {
         const dir = join(root, '.switchyard', pick.id === 'task' ? 'evidence' : 'plans');
-        const entries = existsSync(dir) ? readdirSync(dir).filter((f) => (pick.id === 'task' ? f.startsWith('impl-') : f.endsWith('.json'))).sort().reverse() : [];
-        if (entries.length === 0) throw new Error(pick.id === 'task' ? 'no Implementer task in .switchyard/evidence yet' : 'no plan in .switchyard/plans yet');
+        const entries = existsSync(dir)
+          ? readdirSync(dir)
+              .filter((f) => (pick.id === 'task' ? f.startsWith('impl-') : f.endsWith('.json')))
+              .sort()
+              .reverse()
+          : [];
+        if (entries.length === 0)
+          throw new Error(
+            pick.id === 'task' ? 'no Implementer task in .switchyard/evidence yet' : 'no plan in .switchyard/plans yet',
+          );
         const e = await vscode.window.showQuickPick(entries, { title: `Switchyard: which ${pick.id}?` });
         if (!e) return undefined;
         return this.scope(root, pick.id === 'task' ? { task: join(dir, e) } : { plan: join(dir, e) });
@@ -152,36 +258,98 @@ export class JudgeService implements vscode.Disposable {
       if (!e) throw new Error('open the file to audit');
       return this.scope(root, { uri: e.document.uri.toString() });
     }
-    if (!vscode.workspace.isTrusted) throw new Error('git does not run in an untrusted workspace (GR-010); audit the selection or the file instead, or trust the workspace');
+    if (!vscode.workspace.isTrusted)
+      throw new Error(
+        'git does not run in an untrusted workspace (GR-010); audit the selection or the file instead, or trust the workspace',
+      );
     const { gitDiff, classifyDiff, gitRepoReader } = this.lazy();
     let base = 'HEAD';
     let head: string | undefined;
     if (kind === 'branch') {
-      const b = await vscode.window.showInputBox({ title: 'Switchyard: the base branch', value: 'main', prompt: 'HEAD is audited against this branch (or commit)', validateInput: (v) => (/^[\w./-]+$/.test(v) ? null : 'a branch or commit name') });
+      const b = await vscode.window.showInputBox({
+        title: 'Switchyard: the base branch',
+        value: 'main',
+        prompt: 'HEAD is audited against this branch (or commit)',
+        validateInput: (v) => (/^[\w./-]+$/.test(v) ? null : 'a branch or commit name'),
+      });
       if (!b) return undefined;
-      base = b; head = 'HEAD';
+      base = b;
+      head = 'HEAD';
     }
     const diff = await gitDiff(root, base, head);
-    if (!diff.trim()) throw new Error(kind === 'branch' ? `HEAD has no change against ${base}` : 'the working tree has no change against HEAD');
+    if (!diff.trim())
+      throw new Error(
+        kind === 'branch' ? `HEAD has no change against ${base}` : 'the working tree has no change against HEAD',
+      );
     const reader = gitRepoReader(root, base, head);
     const c = await classifyDiff(diff, { policy: this.policy(), repo: reader }).finally(() => reader.close());
-    const files: BundleFile[] = c.files.filter((f) => f.status !== 'deleted' && f.status !== 'binary').map((f) => ({ path: f.path, text: existsSync(join(root, f.path)) ? readFileSync(join(root, f.path), 'utf8') : '' }));
-    return { scope: kind === 'branch' ? `HEAD against ${base}` : 'the working tree against HEAD', files, requiresJudge: c.high_risk,
-      sections: [{ title: 'DIFF', body: diff }, { title: 'CLASSIFICATION', body: JSON.stringify({ lines_changed: c.lines_changed, risk_flags: c.risk_flags, high_risk: c.high_risk, lane: c.lane, crates: c.crates_touched, evidence: c.evidence.slice(0, 30) }, null, 2) }] };
+    const files: BundleFile[] = c.files
+      .filter((f) => f.status !== 'deleted' && f.status !== 'binary')
+      .map((f) => ({
+        path: f.path,
+        text: existsSync(join(root, f.path)) ? readFileSync(join(root, f.path), 'utf8') : '',
+      }));
+    return {
+      scope: kind === 'branch' ? `HEAD against ${base}` : 'the working tree against HEAD',
+      files,
+      requiresJudge: c.high_risk,
+      sections: [
+        { title: 'DIFF', body: diff },
+        {
+          title: 'CLASSIFICATION',
+          body: JSON.stringify(
+            {
+              lines_changed: c.lines_changed,
+              risk_flags: c.risk_flags,
+              high_risk: c.high_risk,
+              lane: c.lane,
+              crates: c.crates_touched,
+              evidence: c.evidence.slice(0, 30),
+            },
+            null,
+            2,
+          ),
+        },
+      ],
+    };
   }
 
   private taskScope(root: string, dir: string): Run {
     const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : null);
-    const result = JSON.parse(read('result.json') ?? '{}') as { status?: string; requires_judge?: boolean; applied?: string[] | null; attempts?: { attempt: number; outcome: string }[] };
-    const passed = [...(result.attempts ?? [])].reverse().find((a) => a.outcome === 'passed') ?? result.attempts?.at(-1);
+    const result = JSON.parse(read('result.json') ?? '{}') as {
+      status?: string;
+      requires_judge?: boolean;
+      applied?: string[] | null;
+      attempts?: { attempt: number; outcome: string }[];
+    };
+    const passed =
+      [...(result.attempts ?? [])].reverse().find((a) => a.outcome === 'passed') ?? result.attempts?.at(-1);
     const n = passed?.attempt ?? 1;
     const sections = [
-      ['INSTRUCTION', read('instruction.md')], ['PATCH', read(`attempt-${n}/patch.diff`)], ['CLASSIFICATION', read(`attempt-${n}/classification.json`)],
-      ['CHECKS', read(`attempt-${n}/check.log`)], ['ROUTING DECISIONS', read('routing.jsonl')], ['PLAN STEP', read('plan-step.json')], ['RESULT', read('result.json')],
-    ].filter((x): x is [string, string] => x[1] !== null).map(([title, body]) => ({ title, body }));
-    const files = (result.applied ?? []).map((p) => ({ path: p, text: existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : '' }));
-    return { scope: `Implementer task ${basename(dir)} (${result.status ?? 'unknown'})`, files, sections, taskDir: dir, requiresJudge: result.requires_judge === true };
+      ['INSTRUCTION', read('instruction.md')],
+      ['PATCH', read(`attempt-${n}/patch.diff`)],
+      ['CLASSIFICATION', read(`attempt-${n}/classification.json`)],
+      ['CHECKS', read(`attempt-${n}/check.log`)],
+      ['ROUTING DECISIONS', read('routing.jsonl')],
+      ['PLAN STEP', read('plan-step.json')],
+      ['RESULT', read('result.json')],
+    ]
+      .filter((x): x is [string, string] => x[1] !== null)
+      .map(([title, body]) => ({ title, body }));
+    const files = (result.applied ?? []).map((p) => ({
+      path: p,
+      text: existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : '',
+    }));
+    return {
+      scope: `Implementer task ${basename(dir)} (${result.status ?? 'unknown'})`,
+      files,
+      sections,
+      taskDir: dir,
+      requiresJudge: result.requires_judge === true,
+    };
   }
 
-  dispose(): void { this.diagnostics.dispose(); }
+  dispose(): void {
+    this.diagnostics.dispose();
+  }
 }

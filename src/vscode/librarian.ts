@@ -5,7 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { TaskEvidence } from '../core/evidence/taskEvidence.js';
-import { librarianSignals, runLibrarian, type LibDoc, type LibMode, type LibrarianResult } from '../core/librarian/librarian.js';
+import {
+  librarianSignals,
+  runLibrarian,
+  type LibDoc,
+  type LibMode,
+  type LibrarianResult,
+} from '../core/librarian/librarian.js';
 import type { Policy } from '../core/policy/schema.js';
 import { CallFailed } from '../core/providers/call.js';
 import { listFiles, loadText } from '../core/retrieval/walk.js';
@@ -17,36 +23,66 @@ import { signalOf, type EditorModelCalls } from './modelCalls.js';
 const DOC_EXT = /\.(md|markdown|mdx|txt|rst|adoc)$/i;
 const MAX_DOCS = 400;
 
-export interface LibrarianArgs { paths?: string[]; mode?: LibMode; goal?: string; sweep?: boolean; apply?: boolean }
+export interface LibrarianArgs {
+  paths?: string[];
+  mode?: LibMode;
+  goal?: string;
+  sweep?: boolean;
+  apply?: boolean;
+}
 
 export class LibrarianService implements vscode.Disposable {
   last: (LibrarianResult & { evidence: string; opened?: string }) | null = null;
   private readonly proposed = new Map<string, string>();
   private readonly registration: vscode.Disposable;
 
-  constructor(private readonly policy: () => Policy, private readonly calls: () => EditorModelCalls, private readonly log: vscode.LogOutputChannel, private readonly afterCall: () => void,
-    private readonly stage0?: () => Stage0Service) {
-    this.registration = vscode.workspace.registerTextDocumentContentProvider('switchyard-librarian', { provideTextDocumentContent: (u) => this.proposed.get(u.toString()) ?? '' });
+  constructor(
+    private readonly policy: () => Policy,
+    private readonly calls: () => EditorModelCalls,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly afterCall: () => void,
+    private readonly stage0?: () => Stage0Service,
+  ) {
+    this.registration = vscode.workspace.registerTextDocumentContentProvider('switchyard-librarian', {
+      provideTextDocumentContent: (u) => this.proposed.get(u.toString()) ?? '',
+    });
   }
 
   /** From the explorer: (clicked, selected[]); from the palette: nothing; from scripts: LibrarianArgs. */
   async run(clicked?: vscode.Uri | LibrarianArgs, selected?: vscode.Uri[]): Promise<LibrarianResult | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder) { void vscode.window.showErrorMessage('Switchyard Librarian: open a folder first.'); return undefined; }
+    if (!folder) {
+      void vscode.window.showErrorMessage('Switchyard Librarian: open a folder first.');
+      return undefined;
+    }
     const root = folder.uri.fsPath;
     const args: LibrarianArgs = clicked && !(clicked instanceof vscode.Uri) ? clicked : {};
-    let uris: vscode.Uri[] = clicked instanceof vscode.Uri ? (selected?.length ? selected : [clicked]) : (args.paths ?? []).map((p) => vscode.Uri.joinPath(folder.uri, p));
+    let uris: vscode.Uri[] =
+      clicked instanceof vscode.Uri
+        ? selected?.length
+          ? selected
+          : [clicked]
+        : (args.paths ?? []).map((p) => vscode.Uri.joinPath(folder.uri, p));
     if (uris.length === 0) {
       const active = vscode.window.activeTextEditor?.document.uri;
-      const pick = await vscode.window.showQuickPick([
-        ...(active?.scheme === 'file' ? [{ label: '$(file) The active file', id: 'active' }] : []),
-        { label: '$(files) Choose documents…', id: 'files' },
-        { label: '$(folder) A whole folder (a full sweep: the Librarian may escalate to Kimi K2)', id: 'folder' },
-      ], { title: 'Switchyard Librarian: which documents?' });
+      const pick = await vscode.window.showQuickPick(
+        [
+          ...(active?.scheme === 'file' ? [{ label: '$(file) The active file', id: 'active' }] : []),
+          { label: '$(files) Choose documents…', id: 'files' },
+          { label: '$(folder) A whole folder (a full sweep: the Librarian may escalate to Kimi K2)', id: 'folder' },
+        ],
+        { title: 'Switchyard Librarian: which documents?' },
+      );
       if (!pick) return undefined;
       if (pick.id === 'active') uris = [active!];
       else {
-        const chosen = await vscode.window.showOpenDialog({ defaultUri: folder.uri, canSelectMany: pick.id === 'files', canSelectFiles: pick.id === 'files', canSelectFolders: pick.id === 'folder', filters: pick.id === 'files' ? { Documents: ['md', 'markdown', 'mdx', 'txt', 'rst', 'adoc'] } : undefined });
+        const chosen = await vscode.window.showOpenDialog({
+          defaultUri: folder.uri,
+          canSelectMany: pick.id === 'files',
+          canSelectFiles: pick.id === 'files',
+          canSelectFolders: pick.id === 'folder',
+          filters: pick.id === 'files' ? { Documents: ['md', 'markdown', 'mdx', 'txt', 'rst', 'adoc'] } : undefined,
+        });
         if (!chosen?.length) return undefined;
         uris = chosen;
       }
@@ -56,40 +92,100 @@ export class LibrarianService implements vscode.Disposable {
     let sweep = args.sweep ?? false;
     for (const u of uris) {
       const rel = relativeInside(vscode.workspace.asRelativePath(u, false));
-      if (!rel || u.scheme !== 'file') { void vscode.window.showErrorMessage(`Switchyard Librarian: ${u.fsPath} is outside the workspace; the Librarian reads only workspace documents.`); return undefined; }
+      if (!rel || u.scheme !== 'file') {
+        void vscode.window.showErrorMessage(
+          `Switchyard Librarian: ${u.fsPath} is outside the workspace; the Librarian reads only workspace documents.`,
+        );
+        return undefined;
+      }
       const stat = await vscode.workspace.fs.stat(u);
-      const paths = stat.type & vscode.FileType.Directory ? (sweep = true, (await listFiles(join(root, rel))).filter((p) => DOC_EXT.test(p)).map((p) => `${rel}/${p}`)) : [rel];
+      const paths =
+        stat.type & vscode.FileType.Directory
+          ? ((sweep = true),
+            (await listFiles(join(root, rel))).filter((p) => DOC_EXT.test(p)).map((p) => `${rel}/${p}`))
+          : [rel];
       for (const p of paths) {
         const l = loadText(root, p);
         if ('text' in l) docs.push({ path: p, text: l.text });
         else this.log.warn(`librarian: skipped ${p} (${l.skipped})`);
       }
     }
-    if (docs.length === 0) { void vscode.window.showWarningMessage('Switchyard Librarian: no document to work on (Markdown, text, reStructuredText or AsciiDoc).'); return undefined; }
-    if (docs.length > MAX_DOCS) { void vscode.window.showErrorMessage(`Switchyard Librarian: ${docs.length} documents is more than ${MAX_DOCS}; pick a smaller folder.`); return undefined; }
-    const mode = args.mode ?? (await vscode.window.showQuickPick([
-      { label: 'Synthesise', description: 'one new document from these', mode: 'synthesise' as const },
-      { label: 'Clean up', description: 'fix structure and duplication in these files (you review the edits)', mode: 'cleanup' as const },
-    ], { title: `Switchyard Librarian: ${docs.length} document(s)` }))?.mode;
+    if (docs.length === 0) {
+      void vscode.window.showWarningMessage(
+        'Switchyard Librarian: no document to work on (Markdown, text, reStructuredText or AsciiDoc).',
+      );
+      return undefined;
+    }
+    if (docs.length > MAX_DOCS) {
+      void vscode.window.showErrorMessage(
+        `Switchyard Librarian: ${docs.length} documents is more than ${MAX_DOCS}; pick a smaller folder.`,
+      );
+      return undefined;
+    }
+    const mode =
+      args.mode ??
+      (
+        await vscode.window.showQuickPick(
+          [
+            { label: 'Synthesise', description: 'one new document from these', mode: 'synthesise' as const },
+            {
+              label: 'Clean up',
+              description: 'fix structure and duplication in these files (you review the edits)',
+              mode: 'cleanup' as const,
+            },
+          ],
+          { title: `Switchyard Librarian: ${docs.length} document(s)` },
+        )
+      )?.mode;
     if (!mode) return undefined;
-    const goal = args.goal ?? await vscode.window.showInputBox({ title: 'Switchyard Librarian', prompt: 'Anything the result must focus on? (optional)', ignoreFocusOut: true });
+    const goal =
+      args.goal ??
+      (await vscode.window.showInputBox({
+        title: 'Switchyard Librarian',
+        prompt: 'Anything the result must focus on? (optional)',
+        ignoreFocusOut: true,
+      }));
     if (goal === undefined) return undefined;
     // Stage 0: with a goal, the other workspace files it concerns are named for reference (paths and why, not their text).
     let related: string | undefined;
     if (goal) {
-      const b = await this.stage0?.().block(goal, docs.map((d) => d.path), 2000);
+      const b = await this.stage0?.().block(
+        goal,
+        docs.map((d) => d.path),
+        2000,
+      );
       const others = b?.results.filter((r) => !docs.some((d) => d.path === r.path)) ?? [];
-      if (others.length) related = `Related files elsewhere in the workspace (Stage 0 retrieval, for reference; not part of the job):\n${others.map((r) => `- ${r.path} (relevance ${r.relevance}; matched ${r.why.lexical.terms.map((t) => t.term).join(', ') || 'by co-change'})`).join('\n')}`;
+      if (others.length)
+        related = `Related files elsewhere in the workspace (Stage 0 retrieval, for reference; not part of the job):\n${others.map((r) => `- ${r.path} (relevance ${r.relevance}; matched ${r.why.lexical.terms.map((t) => t.term).join(', ') || 'by co-change'})`).join('\n')}`;
     }
     const s = librarianSignals({ mode, docs, sweep, goal, related });
-    const held = Object.entries(s.signals).filter(([, v]) => v).map(([k]) => k);
-    this.log.info(`librarian: ${docs.length} document(s), ~${s.context_estimate} tokens, ${s.contradictions.length} contradiction(s)${held.length ? `; §3 predicates: ${held.join(', ')}` : ''}`);
+    const held = Object.entries(s.signals)
+      .filter(([, v]) => v)
+      .map(([k]) => k);
+    this.log.info(
+      `librarian: ${docs.length} document(s), ~${s.context_estimate} tokens, ${s.contradictions.length} contradiction(s)${held.length ? `; §3 predicates: ${held.join(', ')}` : ''}`,
+    );
     const taskId = `lib-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
     const evidence = new TaskEvidence(join(root, '.switchyard', 'evidence', taskId));
     let r: LibrarianResult;
     try {
-      r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Switchyard Librarian: ${mode === 'synthesise' ? 'synthesising' : 'cleaning up'} ${docs.length} document(s)…`, cancellable: true }, (_p, token) =>
-        runLibrarian(this.calls().core, this.policy(), { mode, docs, sweep, goal: goal || undefined, ...(related ? { related } : {}), task_id: taskId, signal: signalOf(token) }));
+      r = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Switchyard Librarian: ${mode === 'synthesise' ? 'synthesising' : 'cleaning up'} ${docs.length} document(s)…`,
+          cancellable: true,
+        },
+        (_p, token) =>
+          runLibrarian(this.calls().core, this.policy(), {
+            mode,
+            docs,
+            sweep,
+            goal: goal || undefined,
+            ...(related ? { related } : {}),
+            task_id: taskId,
+            signal: signalOf(token),
+          }),
+      );
     } catch (e) {
       if (!(e instanceof CallFailed && e.kind === 'cancelled')) await this.calls().showFailure(e);
       return undefined;
@@ -98,35 +194,77 @@ export class LibrarianService implements vscode.Disposable {
     }
     for (const line of r.result.audit) this.log.info(line);
     const served = `${r.result.provider}/${r.result.model}`;
-    const why = r.escalated_on.length ? `escalated on ${r.escalated_on.join(', ')}` : r.result.decision.degraded ? r.result.decision.degraded : 'routine, local';
+    const why = r.escalated_on.length
+      ? `escalated on ${r.escalated_on.join(', ')}`
+      : r.result.decision.degraded
+        ? r.result.decision.degraded
+        : 'routine, local';
     evidence.write('librarian.json', {
-      mode, goal: goal || null, sweep, related: related ?? null, inputs: docs.map((d) => ({ path: d.path, sha256: sha256(d.text) })), context_estimate: s.context_estimate,
-      contradictions: s.contradictions, signals: s.signals, served: { provider: r.result.provider, model: r.result.model, rule: r.result.decision.rule },
-      escalated_on: r.escalated_on, local_first: r.local_first ?? null, output: r.output, audit: r.result.audit,
+      mode,
+      goal: goal || null,
+      sweep,
+      related: related ?? null,
+      inputs: docs.map((d) => ({ path: d.path, sha256: sha256(d.text) })),
+      context_estimate: s.context_estimate,
+      contradictions: s.contradictions,
+      signals: s.signals,
+      served: { provider: r.result.provider, model: r.result.model, rule: r.result.decision.rule },
+      escalated_on: r.escalated_on,
+      local_first: r.local_first ?? null,
+      output: r.output,
+      audit: r.result.audit,
     });
     this.last = { ...r, evidence: evidence.dir };
     if (mode === 'synthesise') {
       // The document first (its first line names the editor tab), who wrote it and why at the end.
       const footer = `\n\n<!-- Switchyard Librarian · ${served} (${why}) · confidence ${r.output.confidence} · evidence ${vscode.workspace.asRelativePath(evidence.dir, false)} -->\n`;
-      const questions = r.output.open_questions.length ? `\n\n## Open questions\n\n${r.output.open_questions.map((q) => `- ${q}`).join('\n')}\n` : '';
+      const questions = r.output.open_questions.length
+        ? `\n\n## Open questions\n\n${r.output.open_questions.map((q) => `- ${q}`).join('\n')}\n`
+        : '';
       const body = (r.output.document ?? '').trim() || `# ${r.output.title}`;
-      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: `${body.startsWith('#') ? '' : `# ${r.output.title}\n\n`}${body}${questions}${footer}` });
+      const doc = await vscode.workspace.openTextDocument({
+        language: 'markdown',
+        content: `${body.startsWith('#') ? '' : `# ${r.output.title}\n\n`}${body}${questions}${footer}`,
+      });
       await vscode.window.showTextDocument(doc, { preview: false });
       this.last.opened = doc.getText();
-      void vscode.window.showInformationMessage(`Switchyard Librarian: "${r.output.title}" by ${served} (${why}). Save the new document where it belongs.`);
+      void vscode.window.showInformationMessage(
+        `Switchyard Librarian: "${r.output.title}" by ${served} (${why}). Save the new document where it belongs.`,
+      );
       return r;
     }
     // Clean-up: only the documents it was given may change; the user sees each diff and decides.
     const given = new Set(docs.map((d) => d.path));
-    const edits = (r.output.files ?? []).filter((f) => { const ok = given.has(relativeInside(f.path) ?? ''); if (!ok) this.log.warn(`librarian: ignored an edit to ${f.path}: not one of the documents given`); return ok; })
+    const edits = (r.output.files ?? [])
+      .filter((f) => {
+        const ok = given.has(relativeInside(f.path) ?? '');
+        if (!ok) this.log.warn(`librarian: ignored an edit to ${f.path}: not one of the documents given`);
+        return ok;
+      })
       .filter((f) => docs.find((d) => d.path === relativeInside(f.path))!.text !== f.text);
-    if (edits.length === 0) { void vscode.window.showInformationMessage(`Switchyard Librarian: ${served} proposes no change (${why}).`); return r; }
+    if (edits.length === 0) {
+      void vscode.window.showInformationMessage(`Switchyard Librarian: ${served} proposes no change (${why}).`);
+      return r;
+    }
     for (const f of edits) {
       const right = vscode.Uri.from({ scheme: 'switchyard-librarian', path: `/${f.path}`, query: taskId });
       this.proposed.set(right.toString(), f.text);
-      await vscode.commands.executeCommand('vscode.diff', vscode.Uri.joinPath(folder.uri, f.path), right, `${f.path} ↔ Librarian (${served})`, { preview: false });
+      await vscode.commands.executeCommand(
+        'vscode.diff',
+        vscode.Uri.joinPath(folder.uri, f.path),
+        right,
+        `${f.path} ↔ Librarian (${served})`,
+        { preview: false },
+      );
     }
-    const pick = args.apply === true ? 'Apply All' : await vscode.window.showInformationMessage(`Switchyard Librarian: ${edits.length} file(s) to change, by ${served} (${why}).`, 'Apply All', 'Discard');
+    const pick =
+      args.apply === true
+        ? 'Apply All'
+        : await vscode.window.showInformationMessage(
+            `Switchyard Librarian: ${edits.length} file(s) to change, by ${served} (${why}).`,
+            'Apply All',
+            'Discard',
+          );
     if (pick === 'Apply All') {
       const we = new vscode.WorkspaceEdit();
       for (const f of edits) {
@@ -136,10 +274,15 @@ export class LibrarianService implements vscode.Disposable {
       }
       await vscode.workspace.applyEdit(we);
       await vscode.workspace.saveAll(false);
-      evidence.write('applied.json', edits.map((f) => ({ path: f.path, sha256: sha256(f.text) })));
+      evidence.write(
+        'applied.json',
+        edits.map((f) => ({ path: f.path, sha256: sha256(f.text) })),
+      );
     }
     return r;
   }
 
-  dispose(): void { this.registration.dispose(); }
+  dispose(): void {
+    this.registration.dispose();
+  }
 }

@@ -4,7 +4,14 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Policy, ProviderId, RoleId } from '../core/policy/schema.js';
-import { CallFailed, CallRefused, type BudgetPort, type CallOptions, type CallResult, type ModelCaller } from '../core/providers/call.js';
+import {
+  CallFailed,
+  CallRefused,
+  type BudgetPort,
+  type CallOptions,
+  type CallResult,
+  type ModelCaller,
+} from '../core/providers/call.js';
 import { composeCaller } from '../core/providers/compose.js';
 import { McpNotebookAdapter } from '../core/providers/notebooklm.js';
 import type { StreamEvent } from '../core/providers/types.js';
@@ -31,16 +38,32 @@ export function signalOf(token: vscode.CancellationToken | undefined): AbortSign
 export class EditorModelCalls implements vscode.Disposable {
   private caller: ModelCaller;
   /** NotebookLM through the MCP server the user configured (switchyard.notebooklm.server); one session per window. */
-  private readonly notebook = new McpNotebookAdapter(() => (vscode.workspace.isTrusted ? config.notebooklmServer() : null), randomUUID());
+  private readonly notebook = new McpNotebookAdapter(
+    () => (vscode.workspace.isTrusted ? config.notebooklmServer() : null),
+    randomUUID(),
+  );
 
-  constructor(secrets: vscode.SecretStorage, stateDir: string, policy: () => Policy, localOnly: () => boolean, private readonly log: vscode.LogOutputChannel, budget?: BudgetPort,
-    runtime?: { endpoint(): Promise<string | undefined>; apiKey(): string | undefined }) {
+  constructor(
+    secrets: vscode.SecretStorage,
+    stateDir: string,
+    policy: () => Policy,
+    localOnly: () => boolean,
+    private readonly log: vscode.LogOutputChannel,
+    budget?: BudgetPort,
+    runtime?: { endpoint(): Promise<string | undefined>; apiKey(): string | undefined },
+  ) {
     this.caller = composeCaller({
-      policy, source: 'extension', stateDir, localOnlySetting: localOnly, ...(budget ? { budget } : {}), notebooklm: this.notebook,
-      key: async (p: ProviderId) => (p === 'local' ? runtime?.apiKey() : (await secrets.get(secretKey(p))) ?? undefined),
+      policy,
+      source: 'extension',
+      stateDir,
+      localOnlySetting: localOnly,
+      ...(budget ? { budget } : {}),
+      notebooklm: this.notebook,
+      key: async (p: ProviderId) =>
+        p === 'local' ? runtime?.apiKey() : ((await secrets.get(secretKey(p))) ?? undefined),
       baseUrl: async (p: ProviderId) => {
         // An external endpoint first; else the server this window runs (requests wait while it starts or swaps).
-        if (p === 'local') return config.runtimeEndpoint() ?? policy().runtime.endpoint ?? await runtime?.endpoint();
+        if (p === 'local') return config.runtimeEndpoint() ?? policy().runtime.endpoint ?? (await runtime?.endpoint());
         if (p === 'notebooklm') return undefined;
         return config.providerBaseUrl(p);
       },
@@ -48,14 +71,28 @@ export class EditorModelCalls implements vscode.Disposable {
   }
 
   async call(o: EditorCallOptions): Promise<CallResult> {
-    const messages = [...(o.system ? [{ role: 'system' as const, content: o.system }] : []), { role: 'user' as const, content: o.prompt }];
-    return this.chat({ role: o.role, messages, signal: signalOf(o.token), ...(o.task_id ? { task_id: o.task_id } : {}), ...(o.max_tokens ? { max_tokens: o.max_tokens } : {}), ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
+    const messages = [
+      ...(o.system ? [{ role: 'system' as const, content: o.system }] : []),
+      { role: 'user' as const, content: o.prompt },
+    ];
+    return this.chat({
+      role: o.role,
+      messages,
+      signal: signalOf(o.token),
+      ...(o.task_id ? { task_id: o.task_id } : {}),
+      ...(o.max_tokens ? { max_tokens: o.max_tokens } : {}),
+      ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+    });
   }
 
-  dispose(): void { void this.notebook.close(); }
+  dispose(): void {
+    void this.notebook.close();
+  }
 
   /** The caller itself, for workflows around the path (structured output, notes). */
-  get core(): ModelCaller { return this.caller; }
+  get core(): ModelCaller {
+    return this.caller;
+  }
 
   /** One call with the full options of the path (a conversation, routing signals); audit lines go to the log. */
   async chat(o: CallOptions): Promise<CallResult> {
@@ -66,7 +103,8 @@ export class EditorModelCalls implements vscode.Disposable {
     } catch (e) {
       const trail = e instanceof CallRefused || e instanceof CallFailed ? e.audit : [];
       for (const line of trail) this.log.info(line);
-      if (!(e instanceof CallFailed && e.kind === 'cancelled')) this.log.error(this.caller.redactor.redact((e as Error).message));
+      if (!(e instanceof CallFailed && e.kind === 'cancelled'))
+        this.log.error(this.caller.redactor.redact((e as Error).message));
       throw e;
     }
   }
@@ -74,9 +112,12 @@ export class EditorModelCalls implements vscode.Disposable {
   /** What the user sees when a call could not be made: what happened, which rule applied, what to do. */
   async showFailure(e: unknown): Promise<void> {
     if (e instanceof CallFailed && e.kind === 'cancelled') return;
-    const text = e instanceof CallRefused
-      ? `Switchyard refused the call${e.guardrail ? ` (${e.guardrail})` : ''}: ${e.message}`
-      : e instanceof CallFailed ? `Switchyard: ${e.message}` : `Switchyard: ${(e as Error).message}`;
+    const text =
+      e instanceof CallRefused
+        ? `Switchyard refused the call${e.guardrail ? ` (${e.guardrail})` : ''}: ${e.message}`
+        : e instanceof CallFailed
+          ? `Switchyard: ${e.message}`
+          : `Switchyard: ${(e as Error).message}`;
     const pick = await vscode.window.showErrorMessage(this.caller.redactor.redact(text), 'Show Audit Trail');
     if (pick) this.log.show(true);
   }

@@ -22,21 +22,41 @@ export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
   readonly controller: PlanController;
 
   constructor(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, policy: () => Policy, localOnly: () => boolean) {
-    super(extensionUri, log, { type: 'switchyard.plan', script: 'plan', title: 'Switchyard Plan Review', incoming: FromPlanView, retain: true });
+    super(extensionUri, log, {
+      type: 'switchyard.plan',
+      script: 'plan',
+      title: 'Switchyard Plan Review',
+      incoming: FromPlanView,
+      retain: true,
+    });
     this.controller = new PlanController({
-      post: (m) => { this.send(m); if (m.type === 'state' && this.panel) this.panel.title = `Plan: ${m.record.plan.goal.slice(0, 40)}`; },
-      policy, localOnly,
-      save: (r) => { const dir = root(); if (dir) storePlan(r, plansDir(dir)); },
+      post: (m) => {
+        this.send(m);
+        if (m.type === 'state' && this.panel) this.panel.title = `Plan: ${m.record.plan.goal.slice(0, 40)}`;
+      },
+      policy,
+      localOnly,
+      save: (r) => {
+        const dir = root();
+        if (dir) storePlan(r, plansDir(dir));
+      },
       evidenceRoot: () => join(root()!.fsPath, '.switchyard', 'evidence'),
       handoff: async (r, step, evidence) => {
-        void vscode.window.showInformationMessage(`Switchyard: step ${step.id} of plan ${r.id} handed to the Implementer (evidence ${vscode.workspace.asRelativePath(evidence.path)}, sha256 ${evidence.sha256.slice(0, 12)}…).`);
+        void vscode.window.showInformationMessage(
+          `Switchyard: step ${step.id} of plan ${r.id} handed to the Implementer (evidence ${vscode.workspace.asRelativePath(evidence.path)}, sha256 ${evidence.sha256.slice(0, 12)}…).`,
+        );
         await vscode.commands.executeCommand('switchyard.implement.reflex', { plan: r.id, step, evidence });
       },
       openFile: async (rel) => {
         const dir = root();
         if (!dir) return;
         const uri = vscode.Uri.joinPath(dir, rel);
-        if (!existsSync(uri.fsPath)) { void vscode.window.showInformationMessage(`Switchyard: ${rel} does not exist yet (the plan would create it).`); return; }
+        if (!existsSync(uri.fsPath)) {
+          void vscode.window.showInformationMessage(
+            `Switchyard: ${rel} does not exist yet (the plan would create it).`,
+          );
+          return;
+        }
         await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.One });
       },
       log: { warn: (s) => log.warn(s), info: (s) => log.info(s) },
@@ -53,48 +73,98 @@ export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
     const path = (state as { path?: unknown } | undefined)?.path;
     const dir = root();
     if (typeof path === 'string' && dir && path.startsWith(plansDir(dir)) && existsSync(path)) {
-      try { this.controller.load(loadPlan(path), path); } catch (e) { this.log.warn(`plan review: ${(e as Error).message}`); }
+      try {
+        this.controller.load(loadPlan(path), path);
+      } catch (e) {
+        this.log.warn(`plan review: ${(e as Error).message}`);
+      }
     }
     this.attach(panel); // after the load: the plan goes into the view's HTML
   }
 
-  protected onMessage(msg: FromPlanView): Promise<void> { return this.controller.handle(msg); }
+  protected onMessage(msg: FromPlanView): Promise<void> {
+    return this.controller.handle(msg);
+  }
 
-  protected state(): null { return null; }
-  protected override initial(): ToPlanView { return this.controller.stateMessage(); }
+  protected state(): null {
+    return null;
+  }
+  protected override initial(): ToPlanView {
+    return this.controller.stateMessage();
+  }
 }
 
 export class PlanService implements vscode.Disposable {
   private panel: PlanPanel | undefined;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel, private readonly policy: () => Policy,
-    private readonly localOnly: () => boolean, private readonly calls: () => EditorModelCalls, private readonly afterCall: () => void,
-    private readonly stage0?: () => Stage0Service) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly policy: () => Policy,
+    private readonly localOnly: () => boolean,
+    private readonly calls: () => EditorModelCalls,
+    private readonly afterCall: () => void,
+    private readonly stage0?: () => Stage0Service,
+  ) {}
 
-  review(): PlanPanel { return this.panel ??= new PlanPanel(this.extensionUri, this.log, this.policy, this.localOnly); }
+  review(): PlanPanel {
+    return (this.panel ??= new PlanPanel(this.extensionUri, this.log, this.policy, this.localOnly));
+  }
 
   /** Switchyard: Plan a Change (Architect). Arguments (optional, for scripts): { goal, fastDraft }. */
   async create(args?: { goal?: string; fastDraft?: boolean }): Promise<PlanRecord | undefined> {
     const dir = root();
-    if (!dir) { void vscode.window.showErrorMessage('Switchyard: open a folder first: plans and their evidence live in its .switchyard/ folder.'); return undefined; }
+    if (!dir) {
+      void vscode.window.showErrorMessage(
+        'Switchyard: open a folder first: plans and their evidence live in its .switchyard/ folder.',
+      );
+      return undefined;
+    }
     const editor = vscode.window.activeTextEditor;
     const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : '';
-    const goal = typeof args?.goal === 'string' && args.goal.trim() ? args.goal.trim() : await vscode.window.showInputBox({
-      title: 'Switchyard: Plan a Change (Architect)', prompt: 'What should change? The Architect writes a plan (plan.json with a confidence) for you to review before anything is implemented.',
-      placeHolder: 'e.g. add a --json flag to the cli that prints the word counts as JSON', ignoreFocusOut: true,
-      validateInput: (v) => (v.trim().length < 5 ? 'Say in a few words what should change.' : v.length > 2000 ? 'Keep the goal under 2000 characters; attach detail as a selection.' : null),
-    });
+    const goal =
+      typeof args?.goal === 'string' && args.goal.trim()
+        ? args.goal.trim()
+        : await vscode.window.showInputBox({
+            title: 'Switchyard: Plan a Change (Architect)',
+            prompt:
+              'What should change? The Architect writes a plan (plan.json with a confidence) for you to review before anything is implemented.',
+            placeHolder: 'e.g. add a --json flag to the cli that prints the word counts as JSON',
+            ignoreFocusOut: true,
+            validateInput: (v) =>
+              v.trim().length < 5
+                ? 'Say in a few words what should change.'
+                : v.length > 2000
+                  ? 'Keep the goal under 2000 characters; attach detail as a selection.'
+                  : null,
+          });
     if (!goal) return undefined;
-    const stage0 = await this.stage0?.().block(goal, editor && editor.document.uri.scheme === 'file' ? [vscode.workspace.asRelativePath(editor.document.uri, false)] : [], 8000);
+    const stage0 = await this.stage0?.().block(
+      goal,
+      editor && editor.document.uri.scheme === 'file'
+        ? [vscode.workspace.asRelativePath(editor.document.uri, false)]
+        : [],
+      8000,
+    );
     const context = `${await workspaceContext(dir, editor, selected)}${stage0 ? `\n\n${stage0.text}` : ''}`;
-    const critic = vscode.workspace.getConfiguration('switchyard').get<boolean>('plan.critic', false) || process.env.SPEC_KIT_CRITIC === 'true';
+    const critic =
+      vscode.workspace.getConfiguration('switchyard').get<boolean>('plan.critic', false) ||
+      process.env.SPEC_KIT_CRITIC === 'true';
     let result: Awaited<ReturnType<typeof createPlan>> | undefined;
     try {
-      result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Switchyard Architect', cancellable: true }, (progress, token) =>
-        createPlan(this.calls().core, {
-          goal, context, policy: this.policy(), signal: signalOf(token), critic, ...(args?.fastDraft ? { fastDraft: true } : {}),
-          onStage: (s) => progress.report({ message: s }),
-        }));
+      result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Switchyard Architect', cancellable: true },
+        (progress, token) =>
+          createPlan(this.calls().core, {
+            goal,
+            context,
+            policy: this.policy(),
+            signal: signalOf(token),
+            critic,
+            ...(args?.fastDraft ? { fastDraft: true } : {}),
+            onStage: (s) => progress.report({ message: s }),
+          }),
+      );
     } catch (e) {
       if (!(e instanceof CallFailed && e.kind === 'cancelled')) await this.calls().showFailure(e);
       return undefined;
@@ -103,52 +173,106 @@ export class PlanService implements vscode.Disposable {
     }
     const { record } = result;
     const path = storePlan(record, plansDir(dir));
-    this.log.info(`architect: plan ${record.id} by ${record.author.provider}/${record.author.model} (${record.author.kind}), confidence ${record.plan.confidence}, ${record.plan.steps.length} steps; saved to ${path}`);
+    this.log.info(
+      `architect: plan ${record.id} by ${record.author.provider}/${record.author.model} (${record.author.kind}), confidence ${record.plan.confidence}, ${record.plan.steps.length} steps; saved to ${path}`,
+    );
     const panel = this.review();
     panel.open(record, path);
-    if (record.author.kind === 'local_fast_draft') void vscode.window.showWarningMessage(`Switchyard: this plan is a local fast draft (${record.author.rule}). ${record.author.why.split('; ').slice(-1)[0]}.`);
-    void result.critic.then((c) => { if (panel.controller.record?.id === record.id) panel.controller.criticDone(c); this.afterCall(); });
+    if (record.author.kind === 'local_fast_draft')
+      void vscode.window.showWarningMessage(
+        `Switchyard: this plan is a local fast draft (${record.author.rule}). ${record.author.why.split('; ').slice(-1)[0]}.`,
+      );
+    void result.critic.then((c) => {
+      if (panel.controller.record?.id === record.id) panel.controller.criticDone(c);
+      this.afterCall();
+    });
     return record;
   }
 
   /** Switchyard: Open Plan Review: the newest plan, or a pick among the workspace's plans. */
   async open(arg?: string | vscode.Uri): Promise<void> {
     const dir = root();
-    if (!dir) { void vscode.window.showErrorMessage('Switchyard: open a folder first: plans live in its .switchyard/plans folder.'); return; }
+    if (!dir) {
+      void vscode.window.showErrorMessage(
+        'Switchyard: open a folder first: plans live in its .switchyard/plans folder.',
+      );
+      return;
+    }
     const pd = plansDir(dir);
     let path = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' ? arg : undefined;
     if (!path) {
-      const files = existsSync(pd) ? readdirSync(pd).filter((f) => f.endsWith('.json')).map((f) => ({ f, t: statSync(join(pd, f)).mtimeMs })).sort((a, b) => b.t - a.t) : [];
+      const files = existsSync(pd)
+        ? readdirSync(pd)
+            .filter((f) => f.endsWith('.json'))
+            .map((f) => ({ f, t: statSync(join(pd, f)).mtimeMs }))
+            .sort((a, b) => b.t - a.t)
+        : [];
       if (files.length === 0) {
-        const pick = await vscode.window.showInformationMessage('Switchyard: this workspace has no plan yet.', 'Plan a Change (Architect)');
+        const pick = await vscode.window.showInformationMessage(
+          'Switchyard: this workspace has no plan yet.',
+          'Plan a Change (Architect)',
+        );
         if (pick) await vscode.commands.executeCommand('switchyard.plan.create');
         return;
       }
       if (files.length === 1) path = join(pd, files[0]!.f);
       else {
         const items = files.map(({ f, t }) => {
-          try { const r = loadPlan(join(pd, f)); return { label: r.plan.goal.slice(0, 80), description: `${r.review.status} · confidence ${r.plan.confidence}`, detail: `${f} · ${new Date(t).toLocaleString()}`, path: join(pd, f) }; }
-          catch (e) { return { label: `$(warning) ${f}`, description: 'unreadable', detail: (e as Error).message.slice(0, 200), path: join(pd, f) }; }
+          try {
+            const r = loadPlan(join(pd, f));
+            return {
+              label: r.plan.goal.slice(0, 80),
+              description: `${r.review.status} · confidence ${r.plan.confidence}`,
+              detail: `${f} · ${new Date(t).toLocaleString()}`,
+              path: join(pd, f),
+            };
+          } catch (e) {
+            return {
+              label: `$(warning) ${f}`,
+              description: 'unreadable',
+              detail: (e as Error).message.slice(0, 200),
+              path: join(pd, f),
+            };
+          }
         });
-        const pick = await vscode.window.showQuickPick(items, { title: 'Switchyard: Open Plan Review', placeHolder: 'Newest first' });
+        const pick = await vscode.window.showQuickPick(items, {
+          title: 'Switchyard: Open Plan Review',
+          placeHolder: 'Newest first',
+        });
         if (!pick) return;
         path = pick.path;
       }
     }
-    try { this.review().open(loadPlan(path), path); } catch (e) { void vscode.window.showErrorMessage(`Switchyard: ${(e as Error).message}`); }
+    try {
+      this.review().open(loadPlan(path), path);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Switchyard: ${(e as Error).message}`);
+    }
   }
 
-  dispose(): void { this.panel?.dispose(); }
+  dispose(): void {
+    this.panel?.dispose();
+  }
 }
 
 /** What the Architect sees: the workspace's files (names only), the open file and the selection. */
-async function workspaceContext(dir: vscode.Uri, editor: vscode.TextEditor | undefined, selected: string): Promise<string> {
-  const files = await vscode.workspace.findFiles(new vscode.RelativePattern(dir, '**/*'), '{**/node_modules/**,**/target/**,**/.git/**,**/.switchyard/**,**/dist/**}', 400);
+async function workspaceContext(
+  dir: vscode.Uri,
+  editor: vscode.TextEditor | undefined,
+  selected: string,
+): Promise<string> {
+  const files = await vscode.workspace.findFiles(
+    new vscode.RelativePattern(dir, '**/*'),
+    '{**/node_modules/**,**/target/**,**/.git/**,**/.switchyard/**,**/dist/**}',
+    400,
+  );
   const names = files.map((u) => vscode.workspace.asRelativePath(u)).sort();
   const parts = [`Files (${names.length}${names.length === 400 ? ', first 400' : ''}):\n${names.join('\n')}`];
   if (editor) {
     const text = editor.document.getText();
-    parts.push(`Open file: ${vscode.workspace.asRelativePath(editor.document.uri)}\n\`\`\`\n${text.slice(0, 12_000)}${text.length > 12_000 ? '\n[cut at 12000 characters]' : ''}\n\`\`\``);
+    parts.push(
+      `Open file: ${vscode.workspace.asRelativePath(editor.document.uri)}\n\`\`\`\n${text.slice(0, 12_000)}${text.length > 12_000 ? '\n[cut at 12000 characters]' : ''}\n\`\`\``,
+    );
   }
   if (selected) parts.push(`Selection:\n\`\`\`\n${selected.slice(0, 8_000)}\n\`\`\``);
   return parts.join('\n\n');

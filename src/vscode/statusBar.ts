@@ -3,40 +3,78 @@ import * as vscode from 'vscode';
 import type { Policy } from '../core/policy/schema.js';
 import type { BudgetReport } from '../core/budget/report.js';
 
-export interface BudgetView { spentUsd: number; cap: { id: string; usd: number; period: string } | null; perRole: Record<string, number> }
-export interface RuntimeView { state: 'stopped' | 'starting' | 'ready' | 'unavailable'; model: string; localOnly: boolean }
+export interface BudgetView {
+  spentUsd: number;
+  cap: { id: string; usd: number; period: string } | null;
+  perRole: Record<string, number>;
+}
+export interface RuntimeView {
+  state: 'stopped' | 'starting' | 'ready' | 'unavailable';
+  model: string;
+  localOnly: boolean;
+}
 
 const money = (n: number) => `$${n.toFixed(2)}`;
 
 /** The tightest active cap: the one with the least room left (ties: the smaller cap, then the id). */
 export function budgetView(policy: Policy, spentByCap: Record<string, number> = {}): BudgetView {
   const caps = policy.budget.caps.filter((c) => c.scope === 'global' && c.period !== 'task');
-  const sorted = [...caps].sort((a, b) => (a.usd - (spentByCap[a.id] ?? 0)) - (b.usd - (spentByCap[b.id] ?? 0)) || a.usd - b.usd || a.id.localeCompare(b.id));
+  const sorted = [...caps].sort(
+    (a, b) =>
+      a.usd - (spentByCap[a.id] ?? 0) - (b.usd - (spentByCap[b.id] ?? 0)) || a.usd - b.usd || a.id.localeCompare(b.id),
+  );
   const cap = sorted[0];
-  return { spentUsd: cap ? spentByCap[cap.id] ?? 0 : 0, cap: cap ? { id: cap.id, usd: cap.usd, period: cap.period } : null, perRole: {} };
+  return {
+    spentUsd: cap ? (spentByCap[cap.id] ?? 0) : 0,
+    cap: cap ? { id: cap.id, usd: cap.usd, period: cap.period } : null,
+    perRole: {},
+  };
 }
 
 /** The meter: spend (committed plus in flight) against the tightest active cap; colours from 80 % and 100 %. */
-export function renderBudget(item: vscode.StatusBarItem, v: BudgetView, policy: Policy, report: BudgetReport | null = null): void {
+export function renderBudget(
+  item: vscode.StatusBarItem,
+  v: BudgetView,
+  policy: Policy,
+  report: BudgetReport | null = null,
+): void {
   const t = report?.tightest ?? null;
   const used = t ? t.spent_usd + t.reserved_usd : v.spentUsd;
   const capUsd = t ? t.cap_usd : v.cap?.usd;
   const ratio = capUsd && capUsd > 0 ? used / capUsd : 0;
   item.text = `$(credit-card) ${money(used)} / ${capUsd !== undefined ? money(capUsd) : '—'}`;
-  item.backgroundColor = ratio >= 1 ? new vscode.ThemeColor('statusBarItem.errorBackground')
-    : ratio >= 0.8 ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+  item.backgroundColor =
+    ratio >= 1
+      ? new vscode.ThemeColor('statusBarItem.errorBackground')
+      : ratio >= 0.8
+        ? new vscode.ThemeColor('statusBarItem.warningBackground')
+        : undefined;
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**Switchyard budget** (GR-011)\n\n`);
-  if (t) md.appendMarkdown(`Tightest cap: \`${t.id}\` (${t.period}${t.target ? `, ${t.scope} ${t.target}` : ''}): ${money(t.spent_usd)} spent${t.reserved_usd > 0 ? ` + ${money(t.reserved_usd)} in flight` : ''} of ${money(t.cap_usd)} (${Math.round(ratio * 100)} %)\n\n`);
-  else md.appendMarkdown(v.cap ? `Tightest cap: \`${v.cap.id}\` (${v.cap.period}): ${money(v.spentUsd)} of ${money(v.cap.usd)}\n\n` : 'No global cap in the policy.\n\n');
+  if (t)
+    md.appendMarkdown(
+      `Tightest cap: \`${t.id}\` (${t.period}${t.target ? `, ${t.scope} ${t.target}` : ''}): ${money(t.spent_usd)} spent${t.reserved_usd > 0 ? ` + ${money(t.reserved_usd)} in flight` : ''} of ${money(t.cap_usd)} (${Math.round(ratio * 100)} %)\n\n`,
+    );
+  else
+    md.appendMarkdown(
+      v.cap
+        ? `Tightest cap: \`${v.cap.id}\` (${v.cap.period}): ${money(v.spentUsd)} of ${money(v.cap.usd)}\n\n`
+        : 'No global cap in the policy.\n\n',
+    );
   if (report) {
-    md.appendMarkdown(`Today: ${money(report.today.spent_usd)} · This month: ${money(report.month.spent_usd)}${report.task ? ` · Task \`${report.task.id}\`: ${money(report.task.spent_usd)}` : ''}\n\n`);
+    md.appendMarkdown(
+      `Today: ${money(report.today.spent_usd)} · This month: ${money(report.month.spent_usd)}${report.task ? ` · Task \`${report.task.id}\`: ${money(report.task.spent_usd)}` : ''}\n\n`,
+    );
     const roles = Object.entries(report.month.by_role).sort((a, b) => b[1] - a[1]);
-    if (roles.length) md.appendMarkdown(`Per role this month: ${roles.map(([r, usd]) => `${r} ${money(usd)}`).join(', ')}\n\n`);
+    if (roles.length)
+      md.appendMarkdown(`Per role this month: ${roles.map(([r, usd]) => `${r} ${money(usd)}`).join(', ')}\n\n`);
     if (report.in_flight.length) md.appendMarkdown(`${report.in_flight.length} reservation(s) in flight\n\n`);
     md.appendMarkdown(`Month-end projection: ${money(report.projection.month_end_usd)}\n\n`);
   } else {
-    for (const c of policy.budget.caps) md.appendMarkdown(`- \`${c.id}\`: ${money(c.usd)} per ${c.period}${c.target ? ` (${c.scope} ${c.target})` : ''}\n`);
+    for (const c of policy.budget.caps)
+      md.appendMarkdown(
+        `- \`${c.id}\`: ${money(c.usd)} per ${c.period}${c.target ? ` (${c.scope} ${c.target})` : ''}\n`,
+      );
   }
   md.appendMarkdown('\nLocal calls are never blocked by a budget. Click for the Budget view.');
   item.tooltip = md;
@@ -74,10 +112,14 @@ export class StatusBar implements vscode.Disposable {
   update(policy: Policy, localOnly: boolean): void {
     renderBudget(this.budget, budgetView(policy), policy, this.report);
     if (this.runtimeOwner) this.runtimeOwner.render();
-    else renderRuntime(this.runtime, { state: 'stopped', model: policy.models[policy.runtime.model]!.label, localOnly });
+    else
+      renderRuntime(this.runtime, { state: 'stopped', model: policy.models[policy.runtime.model]!.label, localOnly });
     this.budget.show();
     this.runtime.show();
   }
 
-  dispose(): void { this.budget.dispose(); this.runtime.dispose(); }
+  dispose(): void {
+    this.budget.dispose();
+    this.runtime.dispose();
+  }
 }

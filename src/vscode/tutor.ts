@@ -18,13 +18,33 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
   readonly controller: TutorController;
   private lastEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
 
-  constructor(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, private readonly memento: vscode.Memento, private readonly policy: () => Policy,
-    private readonly localOnly: () => boolean, calls: () => EditorModelCalls, private readonly runtime: () => RuntimeService,
-    private readonly afterCall: (r: import('../core/providers/call.js').CallResult) => void) {
-    super(extensionUri, log, { type: 'switchyard.tutor', script: 'tutor', title: 'Switchyard Tutor', incoming: FromTutorView, retain: true, lazy: { markdown: 'markdown.js' } });
-    this.disposables.push(vscode.window.onDidChangeActiveTextEditor((e) => { if (e) this.lastEditor = e; }),
+  constructor(
+    extensionUri: vscode.Uri,
+    log: vscode.LogOutputChannel,
+    private readonly memento: vscode.Memento,
+    private readonly policy: () => Policy,
+    private readonly localOnly: () => boolean,
+    calls: () => EditorModelCalls,
+    private readonly runtime: () => RuntimeService,
+    private readonly afterCall: (r: import('../core/providers/call.js').CallResult) => void,
+  ) {
+    super(extensionUri, log, {
+      type: 'switchyard.tutor',
+      script: 'tutor',
+      title: 'Switchyard Tutor',
+      incoming: FromTutorView,
+      retain: true,
+      lazy: { markdown: 'markdown.js' },
+    });
+    this.disposables.push(
+      vscode.window.onDidChangeActiveTextEditor((e) => {
+        if (e) this.lastEditor = e;
+      }),
       // The header follows the settings and the server (which model and lane would answer now).
-      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('switchyard')) this.controller.postState(); }));
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('switchyard')) this.controller.postState();
+      }),
+    );
     this.controller = new TutorController({
       call: async ({ messages, signal, onEvent }) => {
         const r = await calls().chat({ role: 'tutor', messages, signal, onEvent, max_tokens: 2048 });
@@ -36,36 +56,64 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
         const e = this.editor();
         if (!e || e.selection.isEmpty) return null;
         const file = vscode.workspace.asRelativePath(e.document.uri);
-        return { label: `${file}:${e.selection.start.line + 1}-${e.selection.end.line + 1}`, text: e.document.getText(e.selection) };
+        return {
+          label: `${file}:${e.selection.start.line + 1}-${e.selection.end.line + 1}`,
+          text: e.document.getText(e.selection),
+        };
       },
       pickFile: async () => {
-        const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Attach to the Tutor chat', ...(vscode.workspace.workspaceFolders?.[0] ? { defaultUri: vscode.workspace.workspaceFolders[0].uri } : {}) });
+        const picked = await vscode.window.showOpenDialog({
+          canSelectMany: false,
+          openLabel: 'Attach to the Tutor chat',
+          ...(vscode.workspace.workspaceFolders?.[0] ? { defaultUri: vscode.workspace.workspaceFolders[0].uri } : {}),
+        });
         const uri = picked?.[0];
         if (!uri) return null;
         try {
           const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-          return { label: vscode.workspace.asRelativePath(uri), text: doc ? doc.getText() : await readFile(uri.fsPath, 'utf8') };
-        } catch (e) { void vscode.window.showErrorMessage(`Switchyard: could not read ${uri.fsPath}: ${(e as Error).message}`); return null; }
+          return {
+            label: vscode.workspace.asRelativePath(uri),
+            text: doc ? doc.getText() : await readFile(uri.fsPath, 'utf8'),
+          };
+        } catch (e) {
+          void vscode.window.showErrorMessage(`Switchyard: could not read ${uri.fsPath}: ${(e as Error).message}`);
+          return null;
+        }
       },
       copy: (text) => Promise.resolve(vscode.env.clipboard.writeText(text)),
       insert: async (text) => {
         const e = this.editor();
         if (!e) return 'Open a file in an editor first: the code is inserted at its cursor.';
-        const ok = await e.edit((b) => { for (const s of e.selections) b.replace(s, text); });
-        if (!ok) return `Could not insert into ${vscode.workspace.asRelativePath(e.document.uri)} (it may be read-only).`;
+        const ok = await e.edit((b) => {
+          for (const s of e.selections) b.replace(s, text);
+        });
+        if (!ok)
+          return `Could not insert into ${vscode.workspace.asRelativePath(e.document.uri)} (it may be read-only).`;
         await vscode.window.showTextDocument(e.document, e.viewColumn);
         return null;
       },
       openLink: async (href) => {
-        const pick = await vscode.window.showWarningMessage(`The Tutor's answer links to ${href}. Open it in your browser?`, { modal: true, detail: 'Links in model output may be wrong or unsafe.' }, 'Open Link');
+        const pick = await vscode.window.showWarningMessage(
+          `The Tutor's answer links to ${href}. Open it in your browser?`,
+          { modal: true, detail: 'Links in model output may be wrong or unsafe.' },
+          'Open Link',
+        );
         if (pick === 'Open Link') await vscode.env.openExternal(vscode.Uri.parse(href, true));
       },
       countTokens: (t) => promptTokens(t, 'local'),
       lane: () => this.laneText(),
-      label: (provider, model) => Object.values(this.policy().models).find((m) => m.provider === provider && m.id === model)?.label ?? `${provider}/${model}`,
-      limits: () => ({ short: vscode.workspace.getConfiguration('switchyard').get<number>('tutor.sessionTokens', 16_000), window: this.window() }),
+      label: (provider, model) =>
+        Object.values(this.policy().models).find((m) => m.provider === provider && m.id === model)?.label ??
+        `${provider}/${model}`,
+      limits: () => ({
+        short: vscode.workspace.getConfiguration('switchyard').get<number>('tutor.sessionTokens', 16_000),
+        window: this.window(),
+      }),
       beforeSend: () => this.ensureLocal(),
-      canStart: () => vscode.workspace.isTrusted && !config.runtimeEndpoint() && ['stopped', 'failed'].includes(this.runtime().manager.status().state),
+      canStart: () =>
+        vscode.workspace.isTrusted &&
+        !config.runtimeEndpoint() &&
+        ['stopped', 'failed'].includes(this.runtime().manager.status().state),
       startServer: () => this.runtime().start(),
       log: { warn: (s) => log.warn(s), info: (s) => log.info(s) },
     });
@@ -83,10 +131,16 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
   private laneText(): string {
     const d = route({ role: 'tutor' }, this.policy(), { local_only_setting: this.localOnly() });
     if (d.refused) return `refused: ${d.refused.message}`;
-    const label = Object.values(this.policy().models).find((m) => m.provider === d.provider && m.id === d.model)?.label ?? `${d.provider}/${d.model}`;
+    const label =
+      Object.values(this.policy().models).find((m) => m.provider === d.provider && m.id === d.model)?.label ??
+      `${d.provider}/${d.model}`;
     const st = this.runtime().manager.status();
     const external = config.runtimeEndpoint() ?? this.policy().runtime.endpoint;
-    const server = external ? `external endpoint ${external}` : st.state === 'ready' ? `server ready (${st.engine === 'llama_cpp' ? 'llama.cpp' : st.engine})` : `server ${st.state}`;
+    const server = external
+      ? `external endpoint ${external}`
+      : st.state === 'ready'
+        ? `server ready (${st.engine === 'llama_cpp' ? 'llama.cpp' : st.engine})`
+        : `server ${st.state}`;
     const fb = d.fallbacks.map((f) => `${f.provider}/${f.model}`).join(', ');
     return `${d.location} lane · ${label} · ${server}${fb ? ` · fallback ${fb}` : ''}${d.local_only ? ' · local_only (GR-009)' : ''}`;
   }
@@ -103,7 +157,13 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
    */
   private async ensureLocal(): Promise<void> {
     const rt = this.runtime();
-    if (!vscode.workspace.isTrusted || rt.stoppedByUser || rt.manager.status().state !== 'stopped' || config.runtimeEndpoint()) return;
+    if (
+      !vscode.workspace.isTrusted ||
+      rt.stoppedByUser ||
+      rt.manager.status().state !== 'stopped' ||
+      config.runtimeEndpoint()
+    )
+      return;
     this.log.info('tutor: the local model server is stopped; starting it for the Tutor');
     await rt.start();
   }
@@ -113,8 +173,16 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
     this.show(vscode.ViewColumn.Beside);
     if (attach) {
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(attach.uri));
-      const range = new vscode.Range(Math.max(0, attach.start - 3), 0, Math.min(doc.lineCount - 1, attach.end + 3), Number.MAX_SAFE_INTEGER);
-      this.controller.attachText(`${vscode.workspace.asRelativePath(doc.uri)}:${range.start.line + 1}-${range.end.line + 1}`, doc.getText(range));
+      const range = new vscode.Range(
+        Math.max(0, attach.start - 3),
+        0,
+        Math.min(doc.lineCount - 1, attach.end + 3),
+        Number.MAX_SAFE_INTEGER,
+      );
+      this.controller.attachText(
+        `${vscode.workspace.asRelativePath(doc.uri)}:${range.start.line + 1}-${range.end.line + 1}`,
+        doc.getText(range),
+      );
     }
     await this.controller.handle({ type: 'send', text });
     void this.memento.update(SESSION_KEY, this.controller.snapshot());
@@ -122,12 +190,20 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
 
   protected onMessage(msg: FromTutorView): Promise<void> {
     return this.controller.handle(msg).finally(() => {
-      if (msg.type !== 'rendered' && msg.type !== 'copy') void this.memento.update(SESSION_KEY, this.controller.snapshot());
+      if (msg.type !== 'rendered' && msg.type !== 'copy')
+        void this.memento.update(SESSION_KEY, this.controller.snapshot());
     });
   }
 
-  protected state(): null { return null; }
-  protected override initial(): ToTutorView { return this.controller.stateMessage(); }
+  protected state(): null {
+    return null;
+  }
+  protected override initial(): ToTutorView {
+    return this.controller.stateMessage();
+  }
 
-  override dispose(): void { this.controller.dispose(); super.dispose(); }
+  override dispose(): void {
+    this.controller.dispose();
+    super.dispose();
+  }
 }

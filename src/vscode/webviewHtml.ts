@@ -28,12 +28,21 @@ function inlineScript(extensionUri: vscode.Uri, name: string): string | null {
  * is added by the view afterwards, from the URLs on <body> (`lazy`: data attribute name -> file in dist/media).
  * `initial` is the view's first state, carried as a JSON block (see embed.ts) and drawn before the view says ready.
  */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, name: string, title: string, lazy: Record<string, string> = {}, initial: unknown = null): string {
+export function webviewHtml(
+  webview: vscode.Webview,
+  extensionUri: vscode.Uri,
+  name: string,
+  title: string,
+  lazy: Record<string, string> = {},
+  initial: unknown = null,
+): string {
   const nonce = randomBytes(16).toString('base64');
   const url = (f: string) => webview.asWebviewUri(media(extensionUri, f)).toString();
   css ??= readFileSync(media(extensionUri, 'webview.css').fsPath, 'utf8').replace(/<\//g, '<\\/');
   const js = inlineScript(extensionUri, name);
-  const data = Object.entries({ codicons: 'codicon.css', ...lazy }).map(([k, f]) => ` data-${k}="${url(f)}"`).join('');
+  const data = Object.entries({ codicons: 'codicon.css', ...lazy })
+    .map(([k, f]) => ` data-${k}="${url(f)}"`)
+    .join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource} 'nonce-${nonce}'; img-src ${webview.cspSource} data:; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
@@ -41,11 +50,18 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, n
 <style nonce="${nonce}">${css}</style>
 <title>${title}</title></head>
 <body class="${name}"${data}><main id="app" aria-live="polite"><p class="muted">Loading…</p></main>
-${initial !== null ? `<script type="application/json" id="initial-state" nonce="${nonce}">${embedJson(initial)}</script>
-` : ''}${js !== null ? `<script nonce="${nonce}">${js}</script>` : `<script nonce="${nonce}" src="${url(`${name}.js`)}"></script>`}</body></html>`;
+${
+  initial !== null
+    ? `<script type="application/json" id="initial-state" nonce="${nonce}">${embedJson(initial)}</script>
+`
+    : ''
+}${js !== null ? `<script nonce="${nonce}">${js}</script>` : `<script nonce="${nonce}" src="${url(`${name}.js`)}"></script>`}</body></html>`;
 }
 
-export const webviewOptions = (extensionUri: vscode.Uri, retainContextWhenHidden = false): vscode.WebviewPanelOptions & vscode.WebviewOptions => ({
+export const webviewOptions = (
+  extensionUri: vscode.Uri,
+  retainContextWhenHidden = false,
+): vscode.WebviewPanelOptions & vscode.WebviewOptions => ({
   enableScripts: true,
   enableCommandUris: false,
   retainContextWhenHidden,

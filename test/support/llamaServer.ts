@@ -7,33 +7,81 @@ import { join } from 'node:path';
 import { freePort } from '../../src/core/runtime/manager.js';
 import { writeTinyGguf } from './tinyGguf.js';
 
-export const LLAMA_SERVER = process.env.SWITCHYARD_LLAMA_SERVER ?? join(process.cwd(), '.cache', 'llama', 'llama-server');
+export const LLAMA_SERVER =
+  process.env.SWITCHYARD_LLAMA_SERVER ?? join(process.cwd(), '.cache', 'llama', 'llama-server');
 
 export function llamaServerMissing(): string | null {
-  return existsSync(LLAMA_SERVER) ? null : `llama-server not found at ${LLAMA_SERVER}: run scripts/llm/build-llama-server.sh (npm test does)`;
+  return existsSync(LLAMA_SERVER)
+    ? null
+    : `llama-server not found at ${LLAMA_SERVER}: run scripts/llm/build-llama-server.sh (npm test does)`;
 }
 
-export interface RunningLlama { url: string; port: number; alias: string; child: ChildProcess; log: () => string; saw503: boolean; readyMs: number; stop(): Promise<number | null> }
+export interface RunningLlama {
+  url: string;
+  port: number;
+  alias: string;
+  child: ChildProcess;
+  log: () => string;
+  saw503: boolean;
+  readyMs: number;
+  stop(): Promise<number | null>;
+}
 
-export async function startLlama(o: { alias?: string; ctx?: number; apiKey?: string; extraArgs?: string[] } = {}): Promise<RunningLlama> {
+export async function startLlama(
+  o: { alias?: string; ctx?: number; apiKey?: string; extraArgs?: string[] } = {},
+): Promise<RunningLlama> {
   const dir = mkdtempSync(join(tmpdir(), 'sy-llama-'));
   const model = join(dir, 'tiny.gguf');
   writeTinyGguf(model, { ctx: o.ctx ?? 2048 });
   const port = await freePort();
   const alias = o.alias ?? 'tiny';
-  const args = ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-c', String(o.ctx ?? 2048), '-ngl', '0', '-t', '2', '--alias', alias, ...(o.apiKey ? ['--api-key', o.apiKey] : []), ...(o.extraArgs ?? [])];
+  const args = [
+    '-m',
+    model,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '-c',
+    String(o.ctx ?? 2048),
+    '-ngl',
+    '0',
+    '-t',
+    '2',
+    '--alias',
+    alias,
+    ...(o.apiKey ? ['--api-key', o.apiKey] : []),
+    ...(o.extraArgs ?? []),
+  ];
   const t0 = performance.now();
   const child = spawn(LLAMA_SERVER, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  child.stdout!.on('data', (d) => { log += d; });
-  child.stderr!.on('data', (d) => { log += d; });
+  child.stdout!.on('data', (d) => {
+    log += d;
+  });
+  child.stderr!.on('data', (d) => {
+    log += d;
+  });
   let saw503 = false;
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
-    if (child.exitCode !== null) { rmSync(dir, { recursive: true, force: true }); return child.exitCode; }
+    if (child.exitCode !== null) {
+      rmSync(dir, { recursive: true, force: true });
+      return child.exitCode;
+    }
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
-    const t = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    const t = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 5000);
     const code = await exited;
     clearTimeout(t);
     rmSync(dir, { recursive: true, force: true });
@@ -44,8 +92,11 @@ export async function startLlama(o: { alias?: string; ctx?: number; apiKey?: str
     try {
       const r = await fetch(`${url}/health`);
       if (r.status === 503) saw503 = true;
-      if (r.status === 200) return { url, port, alias, child, log: () => log, saw503, readyMs: performance.now() - t0, stop };
-    } catch { /* not listening yet */ }
+      if (r.status === 200)
+        return { url, port, alias, child, log: () => log, saw503, readyMs: performance.now() - t0, stop };
+    } catch {
+      /* not listening yet */
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   await stop();

@@ -3,24 +3,43 @@
 // always give max_tokens. Deterministic: the same options give the same bytes.
 import { writeFileSync } from 'node:fs';
 
-export interface TinyModelOptions { embd?: number; layers?: number; heads?: number; ctx?: number; name?: string }
+export interface TinyModelOptions {
+  embd?: number;
+  layers?: number;
+  heads?: number;
+  ctx?: number;
+  name?: string;
+}
 
 const T = { U32: 4, I32: 5, F32: 6, BOOL: 7, STRING: 8, ARRAY: 9 } as const;
 type Kv = { key: string; type: number; value: unknown; sub?: number };
 
 export function writeTinyGguf(path: string, o: TinyModelOptions = {}): number {
-  const embd = o.embd ?? 64, layers = o.layers ?? 2, heads = o.heads ?? 4, ctx = o.ctx ?? 2048, ff = embd * 2;
+  const embd = o.embd ?? 64,
+    layers = o.layers ?? 2,
+    heads = o.heads ?? 4,
+    ctx = o.ctx ?? 2048,
+    ff = embd * 2;
   // Vocabulary: specials, 256 byte tokens, the SPM space marker, printable ASCII, ChatML markers.
   const tokens = ['<unk>', '<s>', '</s>'];
   const types = [2, 3, 3];
-  for (let b = 0; b < 256; b++) { tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`); types.push(6); }
+  for (let b = 0; b < 256; b++) {
+    tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+    types.push(6);
+  }
   const space = tokens.length;
-  tokens.push('\u2581'); types.push(1);
-  for (let c = 0x21; c <= 0x7e; c++) { tokens.push(String.fromCharCode(c)); types.push(1); }
+  tokens.push('\u2581');
+  types.push(1);
+  for (let c = 0x21; c <= 0x7e; c++) {
+    tokens.push(String.fromCharCode(c));
+    types.push(1);
+  }
   const lastPrintable = tokens.length - 1;
-  tokens.push('<|im_start|>', '<|im_end|>'); types.push(3, 3);
+  tokens.push('<|im_start|>', '<|im_end|>');
+  types.push(3, 3);
   const vocab = tokens.length;
-  const template = "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+  const template =
+    "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
   const kvs: Kv[] = [
     { key: 'general.architecture', type: T.STRING, value: 'llama' },
@@ -47,39 +66,82 @@ export function writeTinyGguf(path: string, o: TinyModelOptions = {}): number {
   ];
 
   const parts: Buffer[] = [];
-  const u32 = (v: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); parts.push(b); };
-  const u64 = (v: number) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); parts.push(b); };
-  const str = (s: string) => { const b = Buffer.from(s, 'utf8'); u64(b.length); parts.push(b); };
+  const u32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    parts.push(b);
+  };
+  const u64 = (v: number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(v));
+    parts.push(b);
+  };
+  const str = (s: string) => {
+    const b = Buffer.from(s, 'utf8');
+    u64(b.length);
+    parts.push(b);
+  };
   const value = (type: number, v: unknown, sub?: number): void => {
     switch (type) {
-      case T.U32: u32(v as number); break;
-      case T.I32: { const b = Buffer.alloc(4); b.writeInt32LE(v as number); parts.push(b); break; }
-      case T.F32: { const b = Buffer.alloc(4); b.writeFloatLE(v as number); parts.push(b); break; }
-      case T.BOOL: parts.push(Buffer.from([v ? 1 : 0])); break;
-      case T.STRING: str(v as string); break;
-      case T.ARRAY: u32(sub!); u64((v as unknown[]).length); for (const x of v as unknown[]) value(sub!, x); break;
+      case T.U32:
+        u32(v as number);
+        break;
+      case T.I32: {
+        const b = Buffer.alloc(4);
+        b.writeInt32LE(v as number);
+        parts.push(b);
+        break;
+      }
+      case T.F32: {
+        const b = Buffer.alloc(4);
+        b.writeFloatLE(v as number);
+        parts.push(b);
+        break;
+      }
+      case T.BOOL:
+        parts.push(Buffer.from([v ? 1 : 0]));
+        break;
+      case T.STRING:
+        str(v as string);
+        break;
+      case T.ARRAY:
+        u32(sub!);
+        u64((v as unknown[]).length);
+        for (const x of v as unknown[]) value(sub!, x);
+        break;
     }
   };
 
   // xorshift32: reproducible weights.
   let seed = 0x2545f491;
-  const rnd = () => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return ((seed >>> 0) / 4294967296) * 2 - 1; };
+  const rnd = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return ((seed >>> 0) / 4294967296) * 2 - 1;
+  };
   type Tensor = { name: string; dims: number[]; fill: (i: number) => number; offset?: number };
   const tensors: Tensor[] = [];
   // Dimension 0 of every embedding is a large constant; the output row of every token the model must not
   // write (bytes, controls, end of turn) has -30 there, so only printable ASCII and spaces come out.
   tensors.push({ name: 'token_embd.weight', dims: [embd, vocab], fill: (i) => (i % embd === 0 ? 8 : rnd() * 0.5) });
   tensors.push({ name: 'output_norm.weight', dims: [embd], fill: () => 1 });
-  tensors.push({ name: 'output.weight', dims: [embd, vocab], fill: (i) => {
-    const tok = Math.floor(i / embd), d = i % embd;
-    const allowed = tok >= space && tok <= lastPrintable;
-    return d === 0 ? (allowed ? 0 : -30) : rnd() * 2;
-  } });
+  tensors.push({
+    name: 'output.weight',
+    dims: [embd, vocab],
+    fill: (i) => {
+      const tok = Math.floor(i / embd),
+        d = i % embd;
+      const allowed = tok >= space && tok <= lastPrintable;
+      return d === 0 ? (allowed ? 0 : -30) : rnd() * 2;
+    },
+  });
   const s = 1 / Math.sqrt(embd);
   for (let l = 0; l < layers; l++) {
     const p = `blk.${l}.`;
     tensors.push({ name: `${p}attn_norm.weight`, dims: [embd], fill: () => 1 });
-    for (const w of ['attn_q', 'attn_k', 'attn_v', 'attn_output']) tensors.push({ name: `${p}${w}.weight`, dims: [embd, embd], fill: () => rnd() * s });
+    for (const w of ['attn_q', 'attn_k', 'attn_v', 'attn_output'])
+      tensors.push({ name: `${p}${w}.weight`, dims: [embd, embd], fill: () => rnd() * s });
     tensors.push({ name: `${p}ffn_norm.weight`, dims: [embd], fill: () => 1 });
     tensors.push({ name: `${p}ffn_gate.weight`, dims: [embd, ff], fill: () => rnd() * s });
     tensors.push({ name: `${p}ffn_up.weight`, dims: [embd, ff], fill: () => rnd() * s });
@@ -87,12 +149,23 @@ export function writeTinyGguf(path: string, o: TinyModelOptions = {}): number {
   }
 
   const ALIGN = 32;
-  u32(0x46554747); u32(3); u64(tensors.length); u64(kvs.length); // "GGUF", version 3
-  for (const kv of kvs) { str(kv.key); u32(kv.type); value(kv.type, kv.value, kv.sub); }
+  u32(0x46554747);
+  u32(3);
+  u64(tensors.length);
+  u64(kvs.length); // "GGUF", version 3
+  for (const kv of kvs) {
+    str(kv.key);
+    u32(kv.type);
+    value(kv.type, kv.value, kv.sub);
+  }
   let offset = 0;
   for (const t of tensors) {
     t.offset = offset;
-    str(t.name); u32(t.dims.length); for (const d of t.dims) u64(d); u32(0 /* F32 */); u64(offset);
+    str(t.name);
+    u32(t.dims.length);
+    for (const d of t.dims) u64(d);
+    u32(0 /* F32 */);
+    u64(offset);
     offset += Math.ceil((t.dims.reduce((a, b) => a * b, 1) * 4) / ALIGN) * ALIGN;
   }
   const header = Buffer.concat(parts);

@@ -6,7 +6,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 export type Behaviour =
-  | { kind: 'ok'; text?: string; chunks?: string[]; reasoning?: string[]; usage?: Record<string, unknown>; firstByteMs?: number; chunkMs?: number; noUsage?: boolean; model?: string; repeat?: number; /** chunks per second, paced by the wall clock */ rate?: number }
+  | {
+      kind: 'ok';
+      text?: string;
+      chunks?: string[];
+      reasoning?: string[];
+      usage?: Record<string, unknown>;
+      firstByteMs?: number;
+      chunkMs?: number;
+      noUsage?: boolean;
+      model?: string;
+      repeat?: number;
+      /** chunks per second, paced by the wall clock */ rate?: number;
+    }
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'cut'; afterChunks: number }
   | { kind: 'malformed'; afterChunks: number }
@@ -14,7 +26,11 @@ export type Behaviour =
   | { kind: 'end_early'; afterChunks: number }
   | { kind: 'hang' };
 
-export interface SeenRequest { path: string; headers: IncomingMessage['headers']; body: Record<string, unknown> }
+export interface SeenRequest {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: Record<string, unknown>;
+}
 
 export interface WireServer {
   url: string; // base URL as the SDK wants it (OpenAI: .../v1; Anthropic: host root)
@@ -27,12 +43,17 @@ export interface WireServer {
   close(): Promise<void>;
 }
 
-const sse = (res: ServerResponse, data: unknown, event?: string) => res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+const sse = (res: ServerResponse, data: unknown, event?: string) =>
+  res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const parts: Buffer[] = [];
   for await (const c of req) parts.push(c as Buffer);
-  try { return JSON.parse(Buffer.concat(parts).toString('utf8') || '{}') as Record<string, unknown>; } catch { return {}; }
+  try {
+    return JSON.parse(Buffer.concat(parts).toString('utf8') || '{}') as Record<string, unknown>;
+  } catch {
+    return {};
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,7 +66,10 @@ function pieces(b: Extract<Behaviour, { kind: 'ok' }>): string[] {
   return out;
 }
 
-async function start(handler: (req: IncomingMessage, res: ServerResponse, s: WireServer, body: Record<string, unknown>) => Promise<void>, base: (port: number) => string): Promise<WireServer> {
+async function start(
+  handler: (req: IncomingMessage, res: ServerResponse, s: WireServer, body: Record<string, unknown>) => Promise<void>,
+  base: (port: number) => string,
+): Promise<WireServer> {
   const sockets = new Set<import('node:net').Socket>();
   const state: WireServer = { url: '', requests: [], queue: [], fallback: { kind: 'ok' }, close: async () => {} };
   const server: Server = createServer((req, res) => {
@@ -55,15 +79,24 @@ async function start(handler: (req: IncomingMessage, res: ServerResponse, s: Wir
       await handler(req, res, state, body);
     })().catch(() => res.destroy());
   });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   state.url = base(port);
-  state.close = () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); });
+  state.close = () =>
+    new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    });
   return state;
 }
 
-function next(s: WireServer): Behaviour { return s.queue.shift() ?? s.fallback; }
+function next(s: WireServer): Behaviour {
+  return s.queue.shift() ?? s.fallback;
+}
 
 function statusReply(res: ServerResponse, b: Extract<Behaviour, { kind: 'status' }>, defaultBody: unknown) {
   res.writeHead(b.status, { 'content-type': 'application/json', ...(b.headers ?? {}) });
@@ -72,102 +105,302 @@ function statusReply(res: ServerResponse, b: Extract<Behaviour, { kind: 'status'
 
 /** OpenAI Chat Completions; `flavour` picks the usage fields of OpenAI, DeepSeek or Moonshot. */
 export function openAiServer(flavour: 'openai' | 'deepseek' | 'moonshot' = 'openai'): Promise<WireServer> {
-  return start(async (req, res, s, body) => {
-    const path = (req.url ?? '').replace(/\?.*$/, '');
-    if (req.method === 'GET' && /\/models$/.test(path)) { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ object: 'list', data: [{ id: 'test-model', object: 'model' }] })); return; }
-    if (/\/embeddings$/.test(path)) {
-      const input = Array.isArray(body.input) ? body.input as string[] : [String(body.input)];
-      if (s.queue[0]?.kind === 'status') { const b = next(s) as Extract<Behaviour, { kind: 'status' }>; statusReply(res, b, { error: { message: `injected ${b.status}`, type: b.status === 429 ? 'rate_limit_error' : 'server_error', param: null, code: null } }); return; }
-      const vec = s.embed ?? ((t: string) => Array.from({ length: 8 }, (_, k) => ((t.length * (k + 1)) % 7) / 7));
-      const tokens = Math.ceil(input.join(' ').length / 4);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ object: 'list', model: body.model, data: input.map((t, index) => ({ object: 'embedding', index, embedding: vec(t) })), usage: { prompt_tokens: tokens, total_tokens: tokens } }));
-      return;
-    }
-    if (!/\/chat\/completions$/.test(path)) { statusReply(res, { kind: 'status', status: 404 }, { error: { message: `no route ${path}`, type: 'invalid_request_error' } }); return; }
-    const b = next(s);
-    if (b.kind === 'status') { statusReply(res, b, { error: { message: `injected ${b.status}`, type: b.status === 429 ? 'rate_limit_error' : 'server_error', param: null, code: null } }); return; }
-    if (b.kind === 'hang') { res.writeHead(200, { 'content-type': 'text/event-stream' }); res.flushHeaders(); await new Promise((r) => req.socket.once('close', r)); return; }
-    const model = (b.kind === 'ok' && b.model) || String(body.model ?? 'test-model');
-    const id = 'chatcmpl-test';
-    const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({ id, object: 'chat.completion.chunk', created: 1760000000, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], usage: null });
-    const ok = b.kind === 'ok' ? b : { kind: 'ok' as const, text: 'partial answer that will be cut off here and there' };
-    const parts = pieces(ok);
-    const prompt = JSON.stringify(body.messages ?? '').length;
-    const usage = ok.usage ?? (flavour === 'deepseek'
-      ? { prompt_tokens: prompt, completion_tokens: parts.length, total_tokens: prompt + parts.length, prompt_cache_hit_tokens: 0, prompt_cache_miss_tokens: prompt, completion_tokens_details: { reasoning_tokens: (ok.reasoning ?? []).length } }
-      : flavour === 'moonshot'
-        ? { prompt_tokens: prompt, completion_tokens: parts.length, total_tokens: prompt + parts.length, cached_tokens: 0 }
-        : { prompt_tokens: prompt, completion_tokens: parts.length, total_tokens: prompt + parts.length, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } });
-    if (!body.stream) {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id, object: 'chat.completion', created: 1760000000, model, choices: [{ index: 0, message: { role: 'assistant', content: parts.join('') }, finish_reason: 'stop' }], usage }));
-      return;
-    }
-    if (ok.firstByteMs) await sleep(ok.firstByteMs);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    sse(res, chunk({ role: 'assistant', content: '' }));
-    for (const r of ok.reasoning ?? []) sse(res, chunk({ reasoning_content: r }));
-    const paced = performance.now();
-    for (let i = 0; i < parts.length; i++) {
-      if (ok.rate) { const due = paced + (i * 1000) / ok.rate - performance.now(); if (due > 1) await sleep(due); }
-      if (b.kind !== 'ok' && i === b.afterChunks) {
-        if (b.kind === 'cut') { await sleep(30); res.socket?.destroy(); return; }
-        if (b.kind === 'malformed') { res.write('data: {"id":"chatcmpl-test","choices":[{"delta":{"content":"x"\n\n'); res.end(); return; }
-        if (b.kind === 'error_event') { sse(res, { error: { message: b.message ?? 'injected', type: b.type, code: null } }); res.end(); return; }
-        if (b.kind === 'end_early') { res.end(); return; }
+  return start(
+    async (req, res, s, body) => {
+      const path = (req.url ?? '').replace(/\?.*$/, '');
+      if (req.method === 'GET' && /\/models$/.test(path)) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'list', data: [{ id: 'test-model', object: 'model' }] }));
+        return;
       }
-      sse(res, chunk({ content: parts[i] }));
-      if (ok.chunkMs) await sleep(ok.chunkMs);
-    }
-    sse(res, chunk({}, 'stop'));
-    const opts = body.stream_options as { include_usage?: boolean } | undefined;
-    if (opts?.include_usage && !ok.noUsage) sse(res, { id, object: 'chat.completion.chunk', created: 1760000000, model, choices: [], usage });
-    sse(res, '[DONE]');
-    res.end();
-  }, (port) => `http://127.0.0.1:${port}/v1`);
+      if (/\/embeddings$/.test(path)) {
+        const input = Array.isArray(body.input) ? (body.input as string[]) : [String(body.input)];
+        if (s.queue[0]?.kind === 'status') {
+          const b = next(s) as Extract<Behaviour, { kind: 'status' }>;
+          statusReply(res, b, {
+            error: {
+              message: `injected ${b.status}`,
+              type: b.status === 429 ? 'rate_limit_error' : 'server_error',
+              param: null,
+              code: null,
+            },
+          });
+          return;
+        }
+        const vec = s.embed ?? ((t: string) => Array.from({ length: 8 }, (_, k) => ((t.length * (k + 1)) % 7) / 7));
+        const tokens = Math.ceil(input.join(' ').length / 4);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            object: 'list',
+            model: body.model,
+            data: input.map((t, index) => ({ object: 'embedding', index, embedding: vec(t) })),
+            usage: { prompt_tokens: tokens, total_tokens: tokens },
+          }),
+        );
+        return;
+      }
+      if (!/\/chat\/completions$/.test(path)) {
+        statusReply(
+          res,
+          { kind: 'status', status: 404 },
+          { error: { message: `no route ${path}`, type: 'invalid_request_error' } },
+        );
+        return;
+      }
+      const b = next(s);
+      if (b.kind === 'status') {
+        statusReply(res, b, {
+          error: {
+            message: `injected ${b.status}`,
+            type: b.status === 429 ? 'rate_limit_error' : 'server_error',
+            param: null,
+            code: null,
+          },
+        });
+        return;
+      }
+      if (b.kind === 'hang') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.flushHeaders();
+        await new Promise((r) => req.socket.once('close', r));
+        return;
+      }
+      const model = (b.kind === 'ok' && b.model) || String(body.model ?? 'test-model');
+      const id = 'chatcmpl-test';
+      const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+        id,
+        object: 'chat.completion.chunk',
+        created: 1760000000,
+        model,
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+        usage: null,
+      });
+      const ok =
+        b.kind === 'ok' ? b : { kind: 'ok' as const, text: 'partial answer that will be cut off here and there' };
+      const parts = pieces(ok);
+      const prompt = JSON.stringify(body.messages ?? '').length;
+      const usage =
+        ok.usage ??
+        (flavour === 'deepseek'
+          ? {
+              prompt_tokens: prompt,
+              completion_tokens: parts.length,
+              total_tokens: prompt + parts.length,
+              prompt_cache_hit_tokens: 0,
+              prompt_cache_miss_tokens: prompt,
+              completion_tokens_details: { reasoning_tokens: (ok.reasoning ?? []).length },
+            }
+          : flavour === 'moonshot'
+            ? {
+                prompt_tokens: prompt,
+                completion_tokens: parts.length,
+                total_tokens: prompt + parts.length,
+                cached_tokens: 0,
+              }
+            : {
+                prompt_tokens: prompt,
+                completion_tokens: parts.length,
+                total_tokens: prompt + parts.length,
+                prompt_tokens_details: { cached_tokens: 0 },
+                completion_tokens_details: { reasoning_tokens: 0 },
+              });
+      if (!body.stream) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            id,
+            object: 'chat.completion',
+            created: 1760000000,
+            model,
+            choices: [{ index: 0, message: { role: 'assistant', content: parts.join('') }, finish_reason: 'stop' }],
+            usage,
+          }),
+        );
+        return;
+      }
+      if (ok.firstByteMs) await sleep(ok.firstByteMs);
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      sse(res, chunk({ role: 'assistant', content: '' }));
+      for (const r of ok.reasoning ?? []) sse(res, chunk({ reasoning_content: r }));
+      const paced = performance.now();
+      for (let i = 0; i < parts.length; i++) {
+        if (ok.rate) {
+          const due = paced + (i * 1000) / ok.rate - performance.now();
+          if (due > 1) await sleep(due);
+        }
+        if (b.kind !== 'ok' && i === b.afterChunks) {
+          if (b.kind === 'cut') {
+            await sleep(30);
+            res.socket?.destroy();
+            return;
+          }
+          if (b.kind === 'malformed') {
+            res.write('data: {"id":"chatcmpl-test","choices":[{"delta":{"content":"x"\n\n');
+            res.end();
+            return;
+          }
+          if (b.kind === 'error_event') {
+            sse(res, { error: { message: b.message ?? 'injected', type: b.type, code: null } });
+            res.end();
+            return;
+          }
+          if (b.kind === 'end_early') {
+            res.end();
+            return;
+          }
+        }
+        sse(res, chunk({ content: parts[i] }));
+        if (ok.chunkMs) await sleep(ok.chunkMs);
+      }
+      sse(res, chunk({}, 'stop'));
+      const opts = body.stream_options as { include_usage?: boolean } | undefined;
+      if (opts?.include_usage && !ok.noUsage)
+        sse(res, { id, object: 'chat.completion.chunk', created: 1760000000, model, choices: [], usage });
+      sse(res, '[DONE]');
+      res.end();
+    },
+    (port) => `http://127.0.0.1:${port}/v1`,
+  );
 }
 
 /** Anthropic Messages: SSE events in the documented order, errors in Anthropic's body shape. */
 export function anthropicServer(): Promise<WireServer> {
-  return start(async (req, res, s, body) => {
-    const path = (req.url ?? '').replace(/\?.*$/, '');
-    if (path !== '/v1/messages') { statusReply(res, { kind: 'status', status: 404 }, { type: 'error', error: { type: 'not_found_error', message: `no route ${path}` } }); return; }
-    const b = next(s);
-    if (b.kind === 'status') {
-      const type = b.status === 429 ? 'rate_limit_error' : b.status === 529 ? 'overloaded_error' : b.status === 401 ? 'authentication_error' : b.status >= 500 ? 'api_error' : 'invalid_request_error';
-      statusReply(res, b, { type: 'error', error: { type, message: b.status === 529 ? 'Overloaded' : `injected ${b.status}` }, request_id: 'req_test' });
-      return;
-    }
-    if (b.kind === 'hang') { res.writeHead(200, { 'content-type': 'text/event-stream' }); res.flushHeaders(); await new Promise((r) => req.socket.once('close', r)); return; }
-    const ok = b.kind === 'ok' ? b : { kind: 'ok' as const, text: 'partial answer that will be cut off here and there' };
-    const parts = pieces(ok);
-    const model = ok.model ?? String(body.model);
-    const input = JSON.stringify(body.messages ?? '').length + String(body.system ?? '').length;
-    const startUsage = { input_tokens: input, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 }, output_tokens: 1, service_tier: 'standard' };
-    if (ok.firstByteMs) await sleep(ok.firstByteMs);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    sse(res, { type: 'message_start', message: { id: 'msg_test', type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: ok.usage?.start ?? startUsage } }, 'message_start');
-    sse(res, { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 'content_block_start');
-    sse(res, { type: 'ping' }, 'ping');
-    const paced = performance.now();
-    for (let i = 0; i < parts.length; i++) {
-      if (ok.rate) { const due = paced + (i * 1000) / ok.rate - performance.now(); if (due > 1) await sleep(due); }
-      if (b.kind !== 'ok' && i === b.afterChunks) {
-        if (b.kind === 'cut') { await sleep(30); res.socket?.destroy(); return; }
-        if (b.kind === 'malformed') { res.write('event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_del\n\n'); res.end(); return; }
-        if (b.kind === 'error_event') { sse(res, { type: 'error', error: { type: b.type, message: b.message ?? 'Overloaded' } }, 'error'); res.end(); return; }
-        if (b.kind === 'end_early') { res.end(); return; }
+  return start(
+    async (req, res, s, body) => {
+      const path = (req.url ?? '').replace(/\?.*$/, '');
+      if (path !== '/v1/messages') {
+        statusReply(
+          res,
+          { kind: 'status', status: 404 },
+          { type: 'error', error: { type: 'not_found_error', message: `no route ${path}` } },
+        );
+        return;
       }
-      sse(res, { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: parts[i] } }, 'content_block_delta');
-      if (ok.chunkMs) await sleep(ok.chunkMs);
-    }
-    sse(res, { type: 'content_block_stop', index: 0 }, 'content_block_stop');
-    // message_delta usage is cumulative; send two to prove the client keeps the latest, not the sum.
-    const mid = { output_tokens: Math.max(1, Math.floor(parts.length / 2)) };
-    sse(res, { type: 'message_delta', delta: { stop_reason: null, stop_sequence: null }, usage: mid }, 'message_delta');
-    sse(res, { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: ok.usage?.final ?? { input_tokens: input, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: parts.length } }, 'message_delta');
-    sse(res, { type: 'message_stop' }, 'message_stop');
-    res.end();
-  }, (port) => `http://127.0.0.1:${port}`);
+      const b = next(s);
+      if (b.kind === 'status') {
+        const type =
+          b.status === 429
+            ? 'rate_limit_error'
+            : b.status === 529
+              ? 'overloaded_error'
+              : b.status === 401
+                ? 'authentication_error'
+                : b.status >= 500
+                  ? 'api_error'
+                  : 'invalid_request_error';
+        statusReply(res, b, {
+          type: 'error',
+          error: { type, message: b.status === 529 ? 'Overloaded' : `injected ${b.status}` },
+          request_id: 'req_test',
+        });
+        return;
+      }
+      if (b.kind === 'hang') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.flushHeaders();
+        await new Promise((r) => req.socket.once('close', r));
+        return;
+      }
+      const ok =
+        b.kind === 'ok' ? b : { kind: 'ok' as const, text: 'partial answer that will be cut off here and there' };
+      const parts = pieces(ok);
+      const model = ok.model ?? String(body.model);
+      const input = JSON.stringify(body.messages ?? '').length + String(body.system ?? '').length;
+      const startUsage = {
+        input_tokens: input,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+        cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+        output_tokens: 1,
+        service_tier: 'standard',
+      };
+      if (ok.firstByteMs) await sleep(ok.firstByteMs);
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      sse(
+        res,
+        {
+          type: 'message_start',
+          message: {
+            id: 'msg_test',
+            type: 'message',
+            role: 'assistant',
+            model,
+            content: [],
+            stop_reason: null,
+            stop_sequence: null,
+            usage: ok.usage?.start ?? startUsage,
+          },
+        },
+        'message_start',
+      );
+      sse(
+        res,
+        { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+        'content_block_start',
+      );
+      sse(res, { type: 'ping' }, 'ping');
+      const paced = performance.now();
+      for (let i = 0; i < parts.length; i++) {
+        if (ok.rate) {
+          const due = paced + (i * 1000) / ok.rate - performance.now();
+          if (due > 1) await sleep(due);
+        }
+        if (b.kind !== 'ok' && i === b.afterChunks) {
+          if (b.kind === 'cut') {
+            await sleep(30);
+            res.socket?.destroy();
+            return;
+          }
+          if (b.kind === 'malformed') {
+            res.write(
+              'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_del\n\n',
+            );
+            res.end();
+            return;
+          }
+          if (b.kind === 'error_event') {
+            sse(res, { type: 'error', error: { type: b.type, message: b.message ?? 'Overloaded' } }, 'error');
+            res.end();
+            return;
+          }
+          if (b.kind === 'end_early') {
+            res.end();
+            return;
+          }
+        }
+        sse(
+          res,
+          { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: parts[i] } },
+          'content_block_delta',
+        );
+        if (ok.chunkMs) await sleep(ok.chunkMs);
+      }
+      sse(res, { type: 'content_block_stop', index: 0 }, 'content_block_stop');
+      // message_delta usage is cumulative; send two to prove the client keeps the latest, not the sum.
+      const mid = { output_tokens: Math.max(1, Math.floor(parts.length / 2)) };
+      sse(
+        res,
+        { type: 'message_delta', delta: { stop_reason: null, stop_sequence: null }, usage: mid },
+        'message_delta',
+      );
+      sse(
+        res,
+        {
+          type: 'message_delta',
+          delta: { stop_reason: 'end_turn', stop_sequence: null },
+          usage: ok.usage?.final ?? {
+            input_tokens: input,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+            output_tokens: parts.length,
+          },
+        },
+        'message_delta',
+      );
+      sse(res, { type: 'message_stop' }, 'message_stop');
+      res.end();
+    },
+    (port) => `http://127.0.0.1:${port}`,
+  );
 }

@@ -15,9 +15,19 @@ const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, 
 
 function apply(dir: string, e: Edit): void {
   const p = join(dir, e.path);
-  if ('remove' in e) { rmSync(p); return; }
-  if ('write' in e) { mkdirSync(dirname(p), { recursive: true }); writeFileSync(p, e.write); return; }
-  if ('append' in e) { appendFileSync(p, e.append); return; }
+  if ('remove' in e) {
+    rmSync(p);
+    return;
+  }
+  if ('write' in e) {
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, e.write);
+    return;
+  }
+  if ('append' in e) {
+    appendFileSync(p, e.append);
+    return;
+  }
   const text = readFileSync(p, 'utf8');
   assert.ok(text.includes(e.replace[0]), `fixture ${e.path} contains ${JSON.stringify(e.replace[0])}`);
   writeFileSync(p, text.replace(e.replace[0], e.replace[1]));
@@ -46,7 +56,11 @@ async function runCase(repo: string, c: Case): Promise<void> {
   assert.ok(diff.length > 0, 'the edit produced a diff');
   const reader = gitRepoReader(repo, 'HEAD');
   const withRepo = await classifyDiff(diff, { policy, repo: reader }).finally(() => reader.close());
-  const why = JSON.stringify({ flags: withRepo.risk_flags, reasons: withRepo.reasons, warnings: withRepo.warnings }, null, 1);
+  const why = JSON.stringify(
+    { flags: withRepo.risk_flags, reasons: withRepo.reasons, warnings: withRepo.warnings },
+    null,
+    1,
+  );
   assert.deepEqual([...withRepo.risk_flags].sort(), [...c.flags].sort(), why);
   assert.equal(withRepo.lane, c.lane, why);
   assert.equal(withRepo.high_risk, c.flags.length > 0);
@@ -57,42 +71,63 @@ async function runCase(repo: string, c: Case): Promise<void> {
     assert.ok(e.path && e.node && e.text !== undefined, 'evidence names path, node and text');
     if (e.line > 0) {
       const side = e.side === 'before' ? git(repo, 'show', `HEAD:${e.path}`) : readFileSync(join(repo, e.path), 'utf8');
-      assert.equal(side.split('\n')[e.line - 1]!.trim().slice(0, 160), e.text, `evidence line ${e.path}:${e.line} quotes the file`);
+      assert.equal(
+        side.split('\n')[e.line - 1]!.trim().slice(0, 160),
+        e.text,
+        `evidence line ${e.path}:${e.line} quotes the file`,
+      );
     }
   }
   // Without the repository only the hunks are known: high risk must never be missed.
   const diffOnly = await classifyDiff(diff, { policy });
-  assert.deepEqual([...diffOnly.risk_flags].sort(), [...(c.diffOnlyFlags ?? c.flags)].sort(), `diff only: ${JSON.stringify(diffOnly.reasons)}`);
+  assert.deepEqual(
+    [...diffOnly.risk_flags].sort(),
+    [...(c.diffOnlyFlags ?? c.flags)].sort(),
+    `diff only: ${JSON.stringify(diffOnly.reasons)}`,
+  );
 }
 
-fixtureSuite('classifier on a realistic multi-crate Cargo workspace (test/fixtures/cargo-ws)', 'test/fixtures/cargo-ws', CASES);
+fixtureSuite(
+  'classifier on a realistic multi-crate Cargo workspace (test/fixtures/cargo-ws)',
+  'test/fixtures/cargo-ws',
+  CASES,
+);
 fixtureSuite('classifier on TypeScript and Python (test/fixtures/polyglot)', 'test/fixtures/polyglot', POLYGLOT_CASES);
 
 describe('classifier: lanes follow the policy thresholds and bad input is reported', () => {
-  const body = (n: number) => `diff --git a/src/main.rs b/src/main.rs\n--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1,1 +1,${n + 1} @@\n fn main() {\n${Array.from({ length: n }, (_, i) => `+    let v${i} = ${i};`).join('\n')}\n`;
+  const body = (n: number) =>
+    `diff --git a/src/main.rs b/src/main.rs\n--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1,1 +1,${n + 1} @@\n fn main() {\n${Array.from({ length: n }, (_, i) => `+    let v${i} = ${i};`).join('\n')}\n`;
 
   it('the size thresholds come from the policy', async () => {
     assert.equal((await classifyDiff(body(99), { policy })).lane, 'local_reflex');
     assert.equal((await classifyDiff(body(100), { policy })).lane, 'local');
     assert.equal((await classifyDiff(body(501), { policy })).lane, 'cloud');
-    const strict = policyWith((raw) => { raw.escalation.implementer.small_diff_max_lines = 10; raw.escalation.implementer.direct_cloud_over_lines = 50; });
+    const strict = policyWith((raw) => {
+      raw.escalation.implementer.small_diff_max_lines = 10;
+      raw.escalation.implementer.direct_cloud_over_lines = 50;
+    });
     assert.equal((await classifyDiff(body(20), { policy: strict })).lane, 'local');
     assert.equal((await classifyDiff(body(51), { policy: strict })).lane, 'cloud');
   });
 
   it('binary files, renames and mode changes are reported, not crashed on', async () => {
-    const d = 'diff --git a/logo.png b/logo.png\nindex 1111111..2222222 100644\nBinary files a/logo.png and b/logo.png differ\n'
-      + 'diff --git a/src/old.rs b/src/new.rs\nsimilarity index 100%\nrename from src/old.rs\nrename to src/new.rs\n'
-      + 'diff --git a/run.sh b/run.sh\nold mode 100644\nnew mode 100755\n';
+    const d =
+      'diff --git a/logo.png b/logo.png\nindex 1111111..2222222 100644\nBinary files a/logo.png and b/logo.png differ\n' +
+      'diff --git a/src/old.rs b/src/new.rs\nsimilarity index 100%\nrename from src/old.rs\nrename to src/new.rs\n' +
+      'diff --git a/run.sh b/run.sh\nold mode 100644\nnew mode 100755\n';
     const c = await classifyDiff(d, { policy });
-    assert.deepEqual(c.files.map((f) => f.status), ['binary', 'renamed', 'modified']);
+    assert.deepEqual(
+      c.files.map((f) => f.status),
+      ['binary', 'renamed', 'modified'],
+    );
     assert.ok(c.warnings.some((w) => /logo\.png: binary/.test(w)));
     assert.ok(c.warnings.some((w) => /run\.sh: file mode changed/.test(w)));
     assert.ok(c.risk_flags.includes('public_api'), 'a renamed module file of a library may move public items');
   });
 
   it('a truncated hunk gives a partial result that says so, never a silent low risk', async () => {
-    const d = 'diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,10 +1,12 @@\n pub fn a() {\n+    unsafe { b() }\n';
+    const d =
+      'diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,10 +1,12 @@\n pub fn a() {\n+    unsafe { b() }\n';
     const c = await classifyDiff(d, { policy });
     assert.equal(c.partial, true);
     assert.ok(c.warnings.some((w) => /could not fully parse/.test(w)));
@@ -100,10 +135,14 @@ describe('classifier: lanes follow the policy thresholds and bad input is report
   });
 
   it('CRLF line endings and non-UTF-8 bytes are handled', async () => {
-    const crlf = 'diff --git a/src/lib.rs b/src/lib.rs\r\n--- a/src/lib.rs\r\n+++ b/src/lib.rs\r\n@@ -1,1 +1,1 @@\r\n-pub fn a() {}\r\n+pub fn a(x: u8) {}\r\n';
+    const crlf =
+      'diff --git a/src/lib.rs b/src/lib.rs\r\n--- a/src/lib.rs\r\n+++ b/src/lib.rs\r\n@@ -1,1 +1,1 @@\r\n-pub fn a() {}\r\n+pub fn a(x: u8) {}\r\n';
     const c = await classifyDiff(crlf, { policy });
     assert.deepEqual(c.risk_flags, ['public_api']);
-    const bad = await classifyDiff('diff --git a/src/x.rs b/src/x.rs\n--- a/src/x.rs\n+++ b/src/x.rs\n@@ -1 +1 @@\n-let a = "\uFFFD";\n+let a = "b";\n', { policy });
+    const bad = await classifyDiff(
+      'diff --git a/src/x.rs b/src/x.rs\n--- a/src/x.rs\n+++ b/src/x.rs\n@@ -1 +1 @@\n-let a = "\uFFFD";\n+let a = "b";\n',
+      { policy },
+    );
     assert.ok(bad.warnings.some((w) => /not UTF-8/.test(w)));
     assert.equal(bad.partial, true);
   });
@@ -133,11 +172,18 @@ describe('classifier: the tree-sitter runtime', () => {
     for (let more = true; more;) {
       viaCursor.push(`${c.nodeType}@${c.startIndex}-${c.endIndex}`);
       if (c.gotoFirstChild()) continue;
-      while (!c.gotoNextSibling()) if (!c.gotoParent()) { more = false; break; }
+      while (!c.gotoNextSibling())
+        if (!c.gotoParent()) {
+          more = false;
+          break;
+        }
     }
     c.delete();
     const viaNodes: string[] = [];
-    const visit = (n: NonNullable<ReturnType<typeof tree.rootNode.child>>) => { viaNodes.push(`${n.type}@${n.startIndex}-${n.endIndex}`); for (const k of n.children) if (k) visit(k); };
+    const visit = (n: NonNullable<ReturnType<typeof tree.rootNode.child>>) => {
+      viaNodes.push(`${n.type}@${n.startIndex}-${n.endIndex}`);
+      for (const k of n.children) if (k) visit(k);
+    };
     visit(tree.rootNode);
     assert.deepEqual(viaCursor, viaNodes);
     assert.ok(viaNodes.includes('unsafe_block@28-40'), viaNodes.join(' '));

@@ -11,7 +11,11 @@ import { rawPolicy } from './helpers/policy.js';
 const ROOT = process.cwd();
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const cli = (args: string[], input?: string, cwd = ROOT) => {
-  const res = spawnSync(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/main.ts'), ...args], { input, encoding: 'utf8', cwd });
+  const res = spawnSync(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/main.ts'), ...args], {
+    input,
+    encoding: 'utf8',
+    cwd,
+  });
   return { code: res.status, out: res.stdout, err: res.stderr };
 };
 const tmp = () => mkdtempSync(join(tmpdir(), 'sy-cli-'));
@@ -62,7 +66,12 @@ describe('switchyard route', () => {
     ['an unknown field', ['route'], '{"role":"tutor","colour":1}', /request\.colour: unknown field "colour"/],
     ['a wrong type', ['route'], '{"role":"tutor","failed_loops":"two"}', /request\.failed_loops: .*number/],
     ['a negative number', ['route'], '{"role":"tutor","context_estimate":-5}', /request\.context_estimate: Too small/],
-    ['a missing file', ['route', '--request', '/nonexistent/r.json'], undefined, /cannot read \/nonexistent\/r\.json: no such file/],
+    [
+      'a missing file',
+      ['route', '--request', '/nonexistent/r.json'],
+      undefined,
+      /cannot read \/nonexistent\/r\.json: no such file/,
+    ],
     ['an unknown option', ['route', '--fast'], '{}', /Unknown option '--fast'/],
     ['an unknown command', ['fly'], undefined, /unknown command "fly"/],
   ];
@@ -82,7 +91,13 @@ describe('switchyard policy', () => {
     const dir = tmp();
     const p = rawPolicy();
     p.models.kimi_k2.id = 'kimi-k2-thinking';
-    p.prices.per_mtok['kimi-k2-thinking'] = { provider: 'moonshot', input: 0.6, cached_input: 0.15, output: 2.5, source: 'test' };
+    p.prices.per_mtok['kimi-k2-thinking'] = {
+      provider: 'moonshot',
+      input: 0.6,
+      cached_input: 0.15,
+      output: 2.5,
+      source: 'test',
+    };
     writeFileSync(join(dir, 'p.json'), JSON.stringify(p, null, 2));
     const { code, out, err } = cli(['policy', 'validate', join(dir, 'p.json')]);
     assert.equal(code, 0, err);
@@ -135,8 +150,13 @@ describe('switchyard classify', () => {
   const repoWith = () => {
     const dir = tmp();
     spawnSync('cp', ['-r', 'test/fixtures/cargo-ws/.', dir]);
-    const g = (...a: string[]) => spawnSync('git', ['-C', dir, '-c', 'user.email=t@example.invalid', '-c', 'user.name=t', ...a], { encoding: 'utf8' });
-    g('init', '-q'); g('add', '-A'); g('commit', '-qm', 'base');
+    const g = (...a: string[]) =>
+      spawnSync('git', ['-C', dir, '-c', 'user.email=t@example.invalid', '-c', 'user.name=t', ...a], {
+        encoding: 'utf8',
+      });
+    g('init', '-q');
+    g('add', '-A');
+    g('commit', '-qm', 'base');
     return { dir, g };
   };
 
@@ -165,7 +185,10 @@ describe('switchyard classify', () => {
 
   it('exits 2 for a bad revision, a missing diff file or conflicting options', () => {
     const { dir } = repoWith();
-    assert.match(cli(['classify', '--repo', dir, '--base', 'no-such-rev']).err, /--base: "no-such-rev" is not a revision/);
+    assert.match(
+      cli(['classify', '--repo', dir, '--base', 'no-such-rev']).err,
+      /--base: "no-such-rev" is not a revision/,
+    );
     assert.equal(cli(['classify', '--diff', '/nonexistent.diff']).code, 2);
     assert.match(cli(['classify', '--diff', '-', '--base', 'HEAD'], '').err, /either --diff/);
     assert.match(cli(['classify']).err, /missing --diff/);
@@ -177,11 +200,15 @@ describe('the built CLI bundle (dist/cli.js as users run it)', () => {
     const build = spawnSync(process.execPath, ['esbuild.config.mjs'], { encoding: 'utf8' });
     assert.equal(build.status, 0, build.stderr);
     const dir = join(ROOT, 'dist');
-    const run = (args: string[], input?: string) => spawnSync(process.execPath, [join(dir, 'cli.js'), ...args], { input, encoding: 'utf8', cwd: tmp() });
+    const run = (args: string[], input?: string) =>
+      spawnSync(process.execPath, [join(dir, 'cli.js'), ...args], { input, encoding: 'utf8', cwd: tmp() });
     const r = run(['route'], '{"role":"judge"}');
     assert.equal(r.status, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).rule, 'judge.cloud_only');
-    const c = run(['classify', '--diff', '-'], 'diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,1 +1,1 @@\n-fn a() {}\n+fn a() { unsafe { b() } }\n');
+    const c = run(
+      ['classify', '--diff', '-'],
+      'diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,1 +1,1 @@\n-fn a() {}\n+fn a() { unsafe { b() } }\n',
+    );
     assert.equal(c.status, 0, c.stderr);
     assert.deepEqual(JSON.parse(c.stdout).risk_flags, ['unsafe_ffi']);
   });
@@ -190,24 +217,56 @@ describe('the built CLI bundle (dist/cli.js as users run it)', () => {
 describe('switchyard audit', () => {
   it('prints the audit log of --state as JSON lines, skipping a torn last line, filtered by --since', () => {
     const dir = tmp();
-    const line = (ts: string, rule: string) => JSON.stringify({ ts, kind: 'decision', source: 'cli', audit: `route x by ${rule}`, decision: { rule } });
-    writeFileSync(join(dir, 'audit.jsonl'), `${line('2026-11-01T10:00:00.000Z', 'a')}\n${line('2026-11-20T10:00:00.000Z', 'b')}\n{"ts":"2026-11-2`);
+    const line = (ts: string, rule: string) =>
+      JSON.stringify({ ts, kind: 'decision', source: 'cli', audit: `route x by ${rule}`, decision: { rule } });
+    writeFileSync(
+      join(dir, 'audit.jsonl'),
+      `${line('2026-11-01T10:00:00.000Z', 'a')}\n${line('2026-11-20T10:00:00.000Z', 'b')}\n{"ts":"2026-11-2`,
+    );
     const all = cli(['audit', '--state', dir]);
     assert.equal(all.code, 0);
-    assert.deepEqual(all.out.trim().split('\n').map((l) => JSON.parse(l).decision.rule), ['a', 'b']);
+    assert.deepEqual(
+      all.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).decision.rule),
+      ['a', 'b'],
+    );
     const recent = cli(['audit', '--state', dir, '--since', '2026-11-10']);
-    assert.deepEqual(recent.out.trim().split('\n').map((l) => JSON.parse(l).decision.rule), ['b']);
+    assert.deepEqual(
+      recent.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).decision.rule),
+      ['b'],
+    );
     assert.equal(cli(['audit', '--state', dir, '--since', 'last tuesday']).code, 2);
   });
 });
 
 describe('switchyard context search', () => {
   it('ranks the fixture workspace for a query, every score explained; bad input exits 2 naming the argument', () => {
-    const { code, out, err } = cli(['context', 'search', '--repo', 'test/fixtures/retrieval', '--k', '3', 'token', 'bucket', 'refill']);
+    const { code, out, err } = cli([
+      'context',
+      'search',
+      '--repo',
+      'test/fixtures/retrieval',
+      '--k',
+      '3',
+      'token',
+      'bucket',
+      'refill',
+    ]);
     assert.equal(code, 0, err);
-    const r = JSON.parse(out) as { results: { rank: number; path: string; why: { lexical: { terms: { term: string }[] } } }[]; index: { indexed: number; skipped: { binary: number } } };
+    const r = JSON.parse(out) as {
+      results: { rank: number; path: string; why: { lexical: { terms: { term: string }[] } } }[];
+      index: { indexed: number; skipped: { binary: number } };
+    };
     assert.equal(r.results[0]!.path, 'src/net/rate_limit.rs');
-    assert.deepEqual(r.results[0]!.why.lexical.terms.map((t) => t.term), ['token', 'bucket', 'refill']);
+    assert.deepEqual(
+      r.results[0]!.why.lexical.terms.map((t) => t.term),
+      ['token', 'bucket', 'refill'],
+    );
     assert.equal(r.results.length, 3);
     assert.equal(r.index.skipped.binary, 1);
     const bad = cli(['context', 'search', '--k', 'many', 'x']);

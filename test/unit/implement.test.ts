@@ -23,7 +23,8 @@ import { openAiServer, type WireServer } from '../support/wireServers.js';
 const ROOT = process.cwd();
 const LIB = 'crates/core/src/lib.rs';
 const TARGET = mkdtempSync(join(tmpdir(), 'sy-cargo-target-')); // one build cache for every test here
-const block = (search: string, replace: string, path = LIB) => `${path}\n<<<<<<< SEARCH\n${search}\n=======\n${replace}\n>>>>>>> REPLACE\n`;
+const block = (search: string, replace: string, path = LIB) =>
+  `${path}\n<<<<<<< SEARCH\n${search}\n=======\n${replace}\n>>>>>>> REPLACE\n`;
 const GOOD = block('        .filter(|w| !w.is_empty())', '        .filter(|w| !w.is_empty() && w.len() <= 64)');
 const BROKEN = block('        .filter(|w| !w.is_empty())', '        .filter(|w| !w.is_empty() && w.len() <= max_len)');
 
@@ -34,18 +35,41 @@ function workspace(): string {
 }
 
 let local: WireServer, ds: WireServer;
-before(async () => { [local, ds] = await Promise.all([openAiServer(), openAiServer('deepseek')]); });
-after(async () => { await Promise.all([local.close(), ds.close()]); rmSync(TARGET, { recursive: true, force: true }); });
-beforeEach(() => { for (const s of [local, ds]) { s.queue.length = 0; s.requests.length = 0; s.fallback = { kind: 'ok', text: 'no patch here' }; } });
+before(async () => {
+  [local, ds] = await Promise.all([openAiServer(), openAiServer('deepseek')]);
+});
+after(async () => {
+  await Promise.all([local.close(), ds.close()]);
+  rmSync(TARGET, { recursive: true, force: true });
+});
+beforeEach(() => {
+  for (const s of [local, ds]) {
+    s.queue.length = 0;
+    s.requests.length = 0;
+    s.fallback = { kind: 'ok', text: 'no patch here' };
+  }
+});
 
-function setup(o: { localUrl?: string; localOnly?: boolean; review?: (p: Proposal) => 'accept' | 'reject'; abortOnCheck?: boolean } = {}) {
+function setup(
+  o: {
+    localUrl?: string;
+    localOnly?: boolean;
+    review?: (p: Proposal) => 'accept' | 'reject';
+    abortOnCheck?: boolean;
+  } = {},
+) {
   const root = workspace();
   const state = mkdtempSync(join(tmpdir(), 'sy-impl-state-'));
   const policy = bundledPolicy();
   const urls: Record<string, string | undefined> = { local: o.localUrl ?? local.url, deepseek: ds.url };
   const caller = composeCaller({
-    policy: () => policy, source: 'extension', stateDir: state, localOnlySetting: () => o.localOnly === true,
-    key: (p: ProviderId) => (p === 'deepseek' ? 'sk-TESTKEYdeepseek0123456789abcd' : undefined), baseUrl: (p: ProviderId) => urls[p], sleep: async () => {},
+    policy: () => policy,
+    source: 'extension',
+    stateDir: state,
+    localOnlySetting: () => o.localOnly === true,
+    key: (p: ProviderId) => (p === 'deepseek' ? 'sk-TESTKEYdeepseek0123456789abcd' : undefined),
+    baseUrl: (p: ProviderId) => urls[p],
+    sleep: async () => {},
   });
   const proposals: Proposal[] = [];
   const ac = new AbortController();
@@ -53,23 +77,60 @@ function setup(o: { localUrl?: string; localOnly?: boolean; review?: (p: Proposa
   const ports: ImplementPorts = {
     caller,
     read: async (p) => (existsSync(file(p)) ? readFileSync(file(p), 'utf8') : undefined),
-    classify: (diff, changes) => classifyDiff(diff, { policy, repo: {
-      readBase: async (p) => changes.find((c) => c.path === p)?.before ?? (existsSync(file(p)) ? readFileSync(file(p), 'utf8') : undefined),
-      readCurrent: async (p) => (existsSync(file(p)) ? readFileSync(file(p), 'utf8') : undefined),
-    } }),
-    review: async (p) => { proposals.push(p); return (o.review?.(p) ?? 'accept') === 'accept' ? { decision: 'accept', changes: p.changes } : { decision: 'reject' }; },
-    apply: async (changes) => { for (const c of changes) writeFileSync(file(c.path), c.after); },
-    restore: async (originals) => { for (const x of originals) { if (x.before === null) unlinkSync(file(x.path)); else writeFileSync(file(x.path), x.before); } },
+    classify: (diff, changes) =>
+      classifyDiff(diff, {
+        policy,
+        repo: {
+          readBase: async (p) =>
+            changes.find((c) => c.path === p)?.before ??
+            (existsSync(file(p)) ? readFileSync(file(p), 'utf8') : undefined),
+          readCurrent: async (p) => (existsSync(file(p)) ? readFileSync(file(p), 'utf8') : undefined),
+        },
+      }),
+    review: async (p) => {
+      proposals.push(p);
+      return (o.review?.(p) ?? 'accept') === 'accept'
+        ? { decision: 'accept', changes: p.changes }
+        : { decision: 'reject' };
+    },
+    apply: async (changes) => {
+      for (const c of changes) writeFileSync(file(c.path), c.after);
+    },
+    restore: async (originals) => {
+      for (const x of originals) {
+        if (x.before === null) unlinkSync(file(x.path));
+        else writeFileSync(file(x.path), x.before);
+      }
+    },
     check: (c, signal) => {
       if (o.abortOnCheck) setTimeout(() => ac.abort(), 300);
-      return runChecks(root, checkPlan(root, c.crates_touched), { timeoutMs: 300_000, ...(signal ? { signal } : {}), env: { ...process.env, CARGO_TARGET_DIR: TARGET } });
+      return runChecks(root, checkPlan(root, c.crates_touched), {
+        timeoutMs: 300_000,
+        ...(signal ? { signal } : {}),
+        env: { ...process.env, CARGO_TARGET_DIR: TARGET },
+      });
     },
     evidence: new TaskEvidence(join(root, '.switchyard', 'evidence', 'T-1')),
     stage: () => {},
   };
   const original = readFileSync(file(LIB), 'utf8');
-  const input = { task_id: 'T-1', instruction: 'ignore words longer than 64 characters in tokenize', context: { path: LIB, text: original }, policy, localOnly: o.localOnly === true, signal: ac.signal };
-  return { root, ports, input, proposals, original, lib: () => readFileSync(file(LIB), 'utf8'), audit: () => new AuditLog(join(state, 'audit.jsonl')).read() };
+  const input = {
+    task_id: 'T-1',
+    instruction: 'ignore words longer than 64 characters in tokenize',
+    context: { path: LIB, text: original },
+    policy,
+    localOnly: o.localOnly === true,
+    signal: ac.signal,
+  };
+  return {
+    root,
+    ports,
+    input,
+    proposals,
+    original,
+    lib: () => readFileSync(file(LIB), 'utf8'),
+    audit: () => new AuditLog(join(state, 'audit.jsonl')).read(),
+  };
 }
 
 describe('patches: applied in memory, or a clear error', () => {
@@ -78,7 +139,14 @@ describe('patches: applied in memory, or a clear error', () => {
   it('search/replace blocks, fenced or not, several per file; an empty SEARCH creates a file', async () => {
     const ans = `Here:\n\`\`\`rust\na.rs\n<<<<<<< SEARCH\n    1\n=======\n    2\n>>>>>>> REPLACE\n\`\`\`\n${block('y', 'z', 'b.rs')}${block('', 'new', 'c.rs')}`;
     const ch = await applyAnswer(ans, read);
-    assert.deepEqual(ch.map((c) => [c.path, c.after]), [['a.rs', 'fn a() {\n    2\n}\n'], ['b.rs', 'x\nz\n'], ['c.rs', 'new\n']]);
+    assert.deepEqual(
+      ch.map((c) => [c.path, c.after]),
+      [
+        ['a.rs', 'fn a() {\n    2\n}\n'],
+        ['b.rs', 'x\nz\n'],
+        ['c.rs', 'new\n'],
+      ],
+    );
     assert.equal(ch[2]!.before, null);
     const diff = unifiedDiff(ch);
     assert.match(diff, /^diff --git a\/a\.rs b\/a\.rs\n--- a\/a\.rs\n\+\+\+ b\/a\.rs\n@@/);
@@ -89,15 +157,25 @@ describe('patches: applied in memory, or a clear error', () => {
     assert.equal(ch[0]!.after, 'x\nw\n');
   });
   it('what does not apply says which block and why', async () => {
-    await assert.rejects(applyAnswer(block('not there', 'x', 'a.rs'), read), (e: unknown) => e instanceof PatchError && /block 1 \(a\.rs\): the SEARCH text is not in the file/.test(e.message));
+    await assert.rejects(
+      applyAnswer(block('not there', 'x', 'a.rs'), read),
+      (e: unknown) =>
+        e instanceof PatchError && /block 1 \(a\.rs\): the SEARCH text is not in the file/.test(e.message),
+    );
     await assert.rejects(applyAnswer(block('', 'x', 'a.rs'), read), /exists; an empty SEARCH only creates new files/);
     await assert.rejects(applyAnswer(block('x', 'y', '../../etc/passwd'), read), /not a path inside the workspace/);
     await assert.rejects(applyAnswer(block('x', 'y', '.git/config'), read), /not a path inside the workspace/);
     await assert.rejects(applyAnswer(block('x', 'y', 'missing.rs'), read), /does not exist/);
     await assert.rejects(applyAnswer('just prose', read), /no search\/replace block and no unified diff/);
-    await assert.rejects(applyAnswer('--- a/b.rs\n+++ b/b.rs\n@@ -1,2 +1,2 @@\n q\n-y\n+w\n', read), /does not apply to the current file/);
+    await assert.rejects(
+      applyAnswer('--- a/b.rs\n+++ b/b.rs\n@@ -1,2 +1,2 @@\n q\n-y\n+w\n', read),
+      /does not apply to the current file/,
+    );
     const twice = { 'd.rs': 'same\nsame\n' };
-    await assert.rejects(applyAnswer(block('same', 'x', 'd.rs'), async (p) => (twice as Record<string, string>)[p]), /more than once/);
+    await assert.rejects(
+      applyAnswer(block('same', 'x', 'd.rs'), async (p) => (twice as Record<string, string>)[p]),
+      /more than once/,
+    );
   });
   it('hunks can be accepted one by one', async () => {
     const before = Array.from({ length: 30 }, (_, i) => `line ${i}`).join('\n') + '\n';
@@ -114,7 +192,11 @@ describe('patches: applied in memory, or a clear error', () => {
 describe('the tool executor (GR-010)', () => {
   it('runs an argv without a shell: model text stays one argument', async () => {
     const marker = join(tmpdir(), `sy-no-shell-${process.pid}`);
-    const r = await runTool({ argv: ['printf', '%s', `$(touch ${marker}); echo pwned`], cwd: tmpdir(), timeoutMs: 5_000 });
+    const r = await runTool({
+      argv: ['printf', '%s', `$(touch ${marker}); echo pwned`],
+      cwd: tmpdir(),
+      timeoutMs: 5_000,
+    });
     assert.equal(r.stdout, `$(touch ${marker}); echo pwned`);
     assert.equal(existsSync(marker), false);
   });
@@ -141,10 +223,26 @@ describe('the Implementer on a Cargo workspace, with the real cargo check and te
     assert.match(s.lib(), /w\.len\(\) <= 64/);
     assert.match(r.message, /cargo check -p demo-core and cargo test -p demo-core passed on attempt 1/);
     const ev = join(s.root, '.switchyard', 'evidence', 'T-1');
-    for (const f of ['instruction.md', 'attempt-1/answer.md', 'attempt-1/patch.diff', 'attempt-1/classification.json', 'attempt-1/check.log', 'routing.jsonl', 'result.json', 'manifest.sha256']) assert.ok(existsSync(join(ev, f)), f);
+    for (const f of [
+      'instruction.md',
+      'attempt-1/answer.md',
+      'attempt-1/patch.diff',
+      'attempt-1/classification.json',
+      'attempt-1/check.log',
+      'routing.jsonl',
+      'result.json',
+      'manifest.sha256',
+    ])
+      assert.ok(existsSync(join(ev, f)), f);
     for (const line of readFileSync(join(ev, 'manifest.sha256'), 'utf8').trim().split('\n')) {
       const [sum, name] = line.split('  ');
-      assert.equal(createHash('sha256').update(readFileSync(join(ev, name!))).digest('hex'), sum, name);
+      assert.equal(
+        createHash('sha256')
+          .update(readFileSync(join(ev, name!)))
+          .digest('hex'),
+        sum,
+        name,
+      );
     }
     assert.equal(s.proposals[0]!.classification.lane, 'local_reflex');
   });
@@ -155,14 +253,31 @@ describe('the Implementer on a Cargo workspace, with the real cargo check and te
     ds.queue.push({ kind: 'ok', text: GOOD });
     const r = await implement(s.ports, s.input);
     assert.equal(r.status, 'passed', r.message);
-    assert.deepEqual(r.attempts.map((a) => [a.provider, a.outcome]), [['local', 'check_failed'], ['local', 'check_failed'], ['deepseek', 'passed']]);
+    assert.deepEqual(
+      r.attempts.map((a) => [a.provider, a.outcome]),
+      [
+        ['local', 'check_failed'],
+        ['local', 'check_failed'],
+        ['deepseek', 'passed'],
+      ],
+    );
     assert.equal(r.escalated, true);
     const second = JSON.stringify(local.requests[1]!.body);
-    assert.match(second, /cannot find value `max_len`/, 'cargo\'s error went back to the model');
+    assert.match(second, /cannot find value `max_len`/, "cargo's error went back to the model");
     assert.match(JSON.stringify(ds.requests[0]!.body), /failed the checks/);
     const lines = s.audit().map((e) => e.audit);
-    assert.ok(lines.some((l) => /GR-005: implementer: 2 failed compile\/test loops .*escalating by implementer\.failed_loops to deepseek/.test(l)), lines.join('\n'));
-    assert.ok(lines.some((l) => /route implementer -> deepseek\/.* by implementer\.failed_loops/.test(l)), 'the router\'s own decision line');
+    assert.ok(
+      lines.some((l) =>
+        /GR-005: implementer: 2 failed compile\/test loops .*escalating by implementer\.failed_loops to deepseek/.test(
+          l,
+        ),
+      ),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => /route implementer -> deepseek\/.* by implementer\.failed_loops/.test(l)),
+      "the router's own decision line",
+    );
     assert.match(s.lib(), /w\.len\(\) <= 64/);
     assert.doesNotMatch(s.lib(), /max_len/);
   });
@@ -174,7 +289,10 @@ describe('the Implementer on a Cargo workspace, with the real cargo check and te
     ds.fallback = { kind: 'ok', text: stale };
     const r = await implement(s.ports, s.input);
     assert.equal(r.status, 'failed');
-    assert.deepEqual(r.attempts.map((a) => a.outcome), ['no_patch', 'no_patch', 'no_patch', 'no_patch']);
+    assert.deepEqual(
+      r.attempts.map((a) => a.outcome),
+      ['no_patch', 'no_patch', 'no_patch', 'no_patch'],
+    );
     assert.match(r.attempts[0]!.detail, /the SEARCH text is not in the file/);
     assert.match(r.attempts[1]!.detail, /no search\/replace block/);
     assert.equal(s.lib(), s.original);
@@ -184,12 +302,21 @@ describe('the Implementer on a Cargo workspace, with the real cargo check and te
 
   it('measured before shown: a local patch that touches the public API goes to the cloud, with the reason, and needs a Judge', async () => {
     const s = setup();
-    const api = block('/// Splits text into lower-case words.', '/// Splits text into lower-case words.\npub fn is_word(w: &str) -> bool { !w.is_empty() }\n\n/// Splits text into lower-case words (see is_word).');
+    const api = block(
+      '/// Splits text into lower-case words.',
+      '/// Splits text into lower-case words.\npub fn is_word(w: &str) -> bool { !w.is_empty() }\n\n/// Splits text into lower-case words (see is_word).',
+    );
     local.queue.push({ kind: 'ok', text: api });
     ds.queue.push({ kind: 'ok', text: api });
     const r = await implement(s.ports, s.input);
     assert.equal(r.status, 'passed', r.message);
-    assert.deepEqual(r.attempts.map((a) => [a.provider, a.outcome]), [['local', 'rerouted'], ['deepseek', 'passed']]);
+    assert.deepEqual(
+      r.attempts.map((a) => [a.provider, a.outcome]),
+      [
+        ['local', 'rerouted'],
+        ['deepseek', 'passed'],
+      ],
+    );
     assert.equal(s.proposals.length, 1, 'only the cloud patch is shown');
     assert.equal(s.proposals[0]!.requires_judge, true);
     assert.match(s.proposals[0]!.cloud_why ?? '', /public_api.*rule implementer\.high_risk/);
@@ -215,7 +342,7 @@ describe('the Implementer on a Cargo workspace, with the real cargo check and te
 });
 
 describe('the Implementer over the real llama-server', () => {
-  it('the tiny model\'s answer travels the real transport; not being a patch, it is a failed attempt (local_only: no cloud)', async () => {
+  it("the tiny model's answer travels the real transport; not being a patch, it is a failed attempt (local_only: no cloud)", async () => {
     const missing = llamaServerMissing();
     if (missing) throw new Error(missing);
     const llama = await startLlama({});
@@ -227,6 +354,8 @@ describe('the Implementer over the real llama-server', () => {
       assert.equal(r.attempts[0]!.outcome, 'no_patch');
       assert.equal(s.lib(), s.original);
       assert.equal(ds.requests.length, 0);
-    } finally { await llama.stop(); }
+    } finally {
+      await llama.stop();
+    }
   });
 });

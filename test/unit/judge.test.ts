@@ -13,29 +13,85 @@ import { anthropicServer, openAiServer, type WireServer } from '../support/wireS
 
 // The Judge against the cloud test servers: citations checked against the evidence (GR-008), the retry
 // on invented citations, the budget refusal (GR-011) and the local_only refusal (GR-009, GR-003).
-const LIB = 'pub fn parse(input: &str) -> Result<u32, String> {\n    let n = input.trim().parse::<u32>().unwrap();\n    Ok(n)\n}\n';
-const bundle = () => buildBundle('working tree against HEAD', [{ path: 'crates/core/src/lib.rs', text: LIB }], [{ title: 'DIFF', body: '+    let n = input.trim().parse::<u32>().unwrap();' }], 100_000);
-const good: Verdict = { verdict: 'request_changes', summary: 'parse panics on bad input', findings: [
-  { severity: 'high', file: 'crates/core/src/lib.rs', line_start: 2, line_end: 2, quote: 'let n = input.trim().parse::<u32>().unwrap();', rationale: 'unwrap panics; return the error instead' },
-] };
-const invented: Verdict = { verdict: 'approve', summary: 'fine', findings: [
-  { severity: 'low', file: 'crates/core/src/other.rs', line_start: 1, line_end: 1, quote: 'fn other()', rationale: 'x' },
-  { severity: 'low', file: 'crates/core/src/lib.rs', line_start: 40, line_end: 41, quote: 'Ok(n)', rationale: 'y' },
-  { severity: 'low', file: 'crates/core/src/lib.rs', line_start: 1, line_end: 1, quote: 'fn parse(input: String)', rationale: 'z' },
-] };
+const LIB =
+  'pub fn parse(input: &str) -> Result<u32, String> {\n    let n = input.trim().parse::<u32>().unwrap();\n    Ok(n)\n}\n';
+const bundle = () =>
+  buildBundle(
+    'working tree against HEAD',
+    [{ path: 'crates/core/src/lib.rs', text: LIB }],
+    [{ title: 'DIFF', body: '+    let n = input.trim().parse::<u32>().unwrap();' }],
+    100_000,
+  );
+const good: Verdict = {
+  verdict: 'request_changes',
+  summary: 'parse panics on bad input',
+  findings: [
+    {
+      severity: 'high',
+      file: 'crates/core/src/lib.rs',
+      line_start: 2,
+      line_end: 2,
+      quote: 'let n = input.trim().parse::<u32>().unwrap();',
+      rationale: 'unwrap panics; return the error instead',
+    },
+  ],
+};
+const invented: Verdict = {
+  verdict: 'approve',
+  summary: 'fine',
+  findings: [
+    {
+      severity: 'low',
+      file: 'crates/core/src/other.rs',
+      line_start: 1,
+      line_end: 1,
+      quote: 'fn other()',
+      rationale: 'x',
+    },
+    { severity: 'low', file: 'crates/core/src/lib.rs', line_start: 40, line_end: 41, quote: 'Ok(n)', rationale: 'y' },
+    {
+      severity: 'low',
+      file: 'crates/core/src/lib.rs',
+      line_start: 1,
+      line_end: 1,
+      quote: 'fn parse(input: String)',
+      rationale: 'z',
+    },
+  ],
+};
 
 let oai: WireServer, anth: WireServer;
-before(async () => { [oai, anth] = await Promise.all([openAiServer('openai'), anthropicServer()]); });
-after(async () => { await Promise.all([oai.close(), anth.close()]); });
-beforeEach(() => { for (const s of [oai, anth]) { s.queue.length = 0; s.requests.length = 0; s.fallback = { kind: 'ok' }; } });
+before(async () => {
+  [oai, anth] = await Promise.all([openAiServer('openai'), anthropicServer()]);
+});
+after(async () => {
+  await Promise.all([oai.close(), anth.close()]);
+});
+beforeEach(() => {
+  for (const s of [oai, anth]) {
+    s.queue.length = 0;
+    s.requests.length = 0;
+    s.fallback = { kind: 'ok' };
+  }
+});
 
 function setup(o: { policy?: Policy; localOnly?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-judge-'));
   const policy = o.policy ?? bundledPolicy();
   const caller = composeCaller({
-    policy: () => policy, source: 'cli', stateDir: dir, localOnlySetting: () => o.localOnly === true,
-    key: (p: ProviderId) => ({ openai: 'sk-proj-TESTKEYopenai0123456789abcd', anthropic: 'sk-ant-api03-TESTKEYanthropic0123456789' } as Record<string, string>)[p],
-    baseUrl: (p: ProviderId) => ({ openai: oai.url, anthropic: anth.url } as Record<string, string>)[p], sleep: async () => {},
+    policy: () => policy,
+    source: 'cli',
+    stateDir: dir,
+    localOnlySetting: () => o.localOnly === true,
+    key: (p: ProviderId) =>
+      (
+        ({
+          openai: 'sk-proj-TESTKEYopenai0123456789abcd',
+          anthropic: 'sk-ant-api03-TESTKEYanthropic0123456789',
+        }) as Record<string, string>
+      )[p],
+    baseUrl: (p: ProviderId) => (({ openai: oai.url, anthropic: anth.url }) as Record<string, string>)[p],
+    sleep: async () => {},
   });
   return { caller, audit: () => new AuditLog(join(dir, 'audit.jsonl')).read() };
 }
@@ -50,7 +106,10 @@ describe('the Judge', () => {
     assert.equal(r.provider, 'openai');
     assert.equal(r.decision.rule, 'judge.cloud_only');
     assert.equal(r.unreliable, false);
-    assert.deepEqual(r.findings.map((f) => f.verified), [true]);
+    assert.deepEqual(
+      r.findings.map((f) => f.verified),
+      [true],
+    );
     assert.equal((oai.requests[0]!.body as { reasoning_effort?: string }).reasoning_effort, 'high');
     assert.match(JSON.stringify(oai.requests[0]!.body), /    2\| {5}let n = input/, 'the evidence is numbered by line');
   });
@@ -61,11 +120,14 @@ describe('the Judge', () => {
     const r = await runJudge(s.caller, bundle(), {});
     assert.equal(r.unreliable, true);
     assert.equal(r.calls, 2);
-    assert.deepEqual(r.findings.map((f) => f.problem), [
-      'crates/core/src/other.rs is not in the evidence',
-      'lines 40-41 do not exist in crates/core/src/lib.rs (5 lines)',
-      'the quote is not in crates/core/src/lib.rs:1-1',
-    ]);
+    assert.deepEqual(
+      r.findings.map((f) => f.problem),
+      [
+        'crates/core/src/other.rs is not in the evidence',
+        'lines 40-41 do not exist in crates/core/src/lib.rs (5 lines)',
+        'the quote is not in crates/core/src/lib.rs:1-1',
+      ],
+    );
     const lines = s.audit().map((e) => e.audit);
     assert.ok(lines.some((l) => /GR-008: judge: 3 of 3 citations .* asked once more/.test(l)));
     assert.ok(lines.some((l) => /GR-008: judge: the verdict .* is unreliable/.test(l)));
@@ -81,18 +143,28 @@ describe('the Judge', () => {
     assert.ok(r.findings.every((f) => f.verified));
   });
 
-  it('over the Judge\'s own cap: refused, naming the cap; never moved to a cheaper model (GR-011)', async () => {
+  it("over the Judge's own cap: refused, naming the cap; never moved to a cheaper model (GR-011)", async () => {
     const policy = bundledPolicy();
     const cap = policy.budget.caps.find((c) => c.id === 'judge.daily')!;
     cap.usd = 0.01;
     const s = setup({ policy });
-    await assert.rejects(runJudge(s.caller, bundle(), {}), (e: unknown) => e instanceof CallRefused && e.guardrail === 'GR-011' && /judge\.daily/.test(e.message));
+    await assert.rejects(
+      runJudge(s.caller, bundle(), {}),
+      (e: unknown) => e instanceof CallRefused && e.guardrail === 'GR-011' && /judge\.daily/.test(e.message),
+    );
     assert.equal(oai.requests.length + anth.requests.length, 0);
   });
 
   it('under local_only: refused (GR-009), saying high-risk work cannot be approved locally (GR-003)', async () => {
     const s = setup({ localOnly: true });
-    await assert.rejects(runJudge(s.caller, bundle(), {}), (e: unknown) => e instanceof CallRefused && e.guardrail === 'GR-009' && /GR-003/.test(e.message) && /High-risk work cannot be approved/.test(e.message));
+    await assert.rejects(
+      runJudge(s.caller, bundle(), {}),
+      (e: unknown) =>
+        e instanceof CallRefused &&
+        e.guardrail === 'GR-009' &&
+        /GR-003/.test(e.message) &&
+        /High-risk work cannot be approved/.test(e.message),
+    );
     assert.equal(oai.requests.length + anth.requests.length, 0);
   });
 
@@ -100,7 +172,15 @@ describe('the Judge', () => {
     const b = bundle();
     const v: Verdict = { ...good, findings: [{ ...good.findings[0]!, quote: 'let   n =\ninput.trim()' }] };
     assert.equal(checkCitations(v, b)[0]!.verified, true);
-    const big = buildBundle('x', [{ path: 'a.rs', text: 'line\n'.repeat(10_000) }, { path: 'b.rs', text: 'x'.repeat(50_000) }], [{ title: 'DIFF', body: 'd'.repeat(100) }], 30_000);
+    const big = buildBundle(
+      'x',
+      [
+        { path: 'a.rs', text: 'line\n'.repeat(10_000) },
+        { path: 'b.rs', text: 'x'.repeat(50_000) },
+      ],
+      [{ title: 'DIFF', body: 'd'.repeat(100) }],
+      30_000,
+    );
     assert.match(big.cut.join(' | '), /a\.rs: lines after \d+ \(of 10001\)/);
     assert.match(big.cut.join(' | '), /b\.rs: left out/);
     assert.ok(big.chars <= 30_000);
@@ -108,9 +188,23 @@ describe('the Judge', () => {
 
   it('a high-risk task is approved only by a cloud approve verdict with citations that hold (GR-002, GR-003)', () => {
     assert.equal(approval({ requires_judge: true }, []).approved, false);
-    assert.equal(approval({ requires_judge: true }, [{ verdict: 'approve', unreliable: false, provider: 'local', model: 'q' }]).approved, false);
-    assert.equal(approval({ requires_judge: true }, [{ verdict: 'request_changes', unreliable: false, provider: 'openai', model: 'g' }]).approved, false);
-    assert.equal(approval({ requires_judge: true }, [{ verdict: 'approve', unreliable: false, provider: 'openai', model: 'gpt-5.1' }]).approved, true);
+    assert.equal(
+      approval({ requires_judge: true }, [{ verdict: 'approve', unreliable: false, provider: 'local', model: 'q' }])
+        .approved,
+      false,
+    );
+    assert.equal(
+      approval({ requires_judge: true }, [
+        { verdict: 'request_changes', unreliable: false, provider: 'openai', model: 'g' },
+      ]).approved,
+      false,
+    );
+    assert.equal(
+      approval({ requires_judge: true }, [
+        { verdict: 'approve', unreliable: false, provider: 'openai', model: 'gpt-5.1' },
+      ]).approved,
+      true,
+    );
     assert.equal(approval({ requires_judge: false }, []).approved, true);
   });
 });

@@ -13,21 +13,41 @@ import { composeCaller } from '../../src/core/providers/compose.js';
 // The Librarian against wire servers: the local runtime (OpenAI-compatible) and Moonshot's Kimi K2. Each §3
 // predicate sends the job to Kimi, and nothing else does; under local_only the escalation is suppressed, said.
 let local: WireServer, kimi: WireServer;
-before(async () => { [local, kimi] = await Promise.all([openAiServer('openai'), openAiServer('moonshot')]); });
-after(async () => { await Promise.all([local.close(), kimi.close()]); });
-beforeEach(() => { for (const s of [local, kimi]) { s.queue.length = 0; s.requests.length = 0; s.fallback = { kind: 'ok', text: answer(0.9) }; } });
+before(async () => {
+  [local, kimi] = await Promise.all([openAiServer('openai'), openAiServer('moonshot')]);
+});
+after(async () => {
+  await Promise.all([local.close(), kimi.close()]);
+});
+beforeEach(() => {
+  for (const s of [local, kimi]) {
+    s.queue.length = 0;
+    s.requests.length = 0;
+    s.fallback = { kind: 'ok', text: answer(0.9) };
+  }
+});
 
 function answer(confidence: number, title = 'Synthesis'): string {
-  return JSON.stringify({ title, document: '# Synthesis\n\nThe service retries three times (docs/a.md).', contradictions_resolved: [], open_questions: [], confidence });
+  return JSON.stringify({
+    title,
+    document: '# Synthesis\n\nThe service retries three times (docs/a.md).',
+    contradictions_resolved: [],
+    open_questions: [],
+    confidence,
+  });
 }
 
 function setup(o: { localOnly?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-lib-'));
   const policy = bundledPolicy();
   const caller = composeCaller({
-    policy: () => policy, source: 'cli', stateDir: dir, localOnlySetting: () => o.localOnly === true,
+    policy: () => policy,
+    source: 'cli',
+    stateDir: dir,
+    localOnlySetting: () => o.localOnly === true,
     key: (p: ProviderId) => (p === 'moonshot' ? 'sk-TESTKEYmoonshot0123456789abcdef' : undefined),
-    baseUrl: (p: ProviderId) => (p === 'local' ? local.url : p === 'moonshot' ? kimi.url : undefined), sleep: async () => {},
+    baseUrl: (p: ProviderId) => (p === 'local' ? local.url : p === 'moonshot' ? kimi.url : undefined),
+    sleep: async () => {},
   });
   return { caller, policy, audit: () => new AuditLog(join(dir, 'audit.jsonl')).read().map((e) => e.audit) };
 }
@@ -40,11 +60,21 @@ const small: LibDoc[] = [
 describe('the Librarian: §3 escalation predicates', () => {
   it('routine synthesis stays on the local lane; Kimi is never called', async () => {
     const s = setup();
-    const related = 'Related files elsewhere in the workspace (Stage 0 retrieval, for reference; not part of the job):\n- src/net/http_client.rs (relevance 0.9; matched retry)';
-    const r = await runLibrarian(s.caller, s.policy, { mode: 'synthesise', docs: small, sweep: false, goal: 'retries', related });
+    const related =
+      'Related files elsewhere in the workspace (Stage 0 retrieval, for reference; not part of the job):\n- src/net/http_client.rs (relevance 0.9; matched retry)';
+    const r = await runLibrarian(s.caller, s.policy, {
+      mode: 'synthesise',
+      docs: small,
+      sweep: false,
+      goal: 'retries',
+      related,
+    });
     assert.equal(r.result.provider, 'local');
     assert.equal(r.result.decision.rule, 'librarian.routine');
-    assert.match(JSON.stringify(local.requests[0]!.body), /Stage 0 retrieval, for reference; not part of the job\):\\n- src\/net\/http_client\.rs/);
+    assert.match(
+      JSON.stringify(local.requests[0]!.body),
+      /Stage 0 retrieval, for reference; not part of the job\):\\n- src\/net\/http_client\.rs/,
+    );
     assert.deepEqual(r.escalated_on, []);
     assert.equal(kimi.requests.length, 0);
     assert.equal(r.output.title, 'Synthesis');
@@ -67,7 +97,10 @@ describe('the Librarian: §3 escalation predicates', () => {
     const r = await runLibrarian(s.caller, s.policy, { mode: 'synthesise', docs, sweep: false });
     assert.equal(r.result.provider, 'moonshot');
     assert.deepEqual(r.escalated_on, ['contradictions_detected=true']);
-    assert.match(JSON.stringify(kimi.requests[0]!.body), /\\"timeout\\": 30s \(docs\/b\.md:5\) vs 60s \(docs\/c\.md:3\)/);
+    assert.match(
+      JSON.stringify(kimi.requests[0]!.body),
+      /\\"timeout\\": 30s \(docs\/b\.md:5\) vs 60s \(docs\/c\.md:3\)/,
+    );
   });
 
   it('tool-heavy (a clean-up rewriting more than 5 files): Kimi K2', async () => {
@@ -104,7 +137,10 @@ describe('the Librarian: §3 escalation predicates', () => {
     const r = await runLibrarian(s.caller, s.policy, { mode: 'cleanup', docs: small, sweep: true });
     assert.equal(r.result.provider, 'local');
     assert.equal(kimi.requests.length, 0);
-    assert.ok(s.audit().some((l) => /local_only=true: escalation to Kimi suppressed \(GR-009\)/.test(l)), s.audit().join('\n'));
+    assert.ok(
+      s.audit().some((l) => /local_only=true: escalation to Kimi suppressed \(GR-009\)/.test(l)),
+      s.audit().join('\n'),
+    );
   });
 });
 
@@ -116,15 +152,22 @@ describe('the Librarian: deterministic predicates', () => {
       { path: 'c.md', text: 'the default port is 9090\n' },
     ];
     const c = findContradictions(docs);
-    assert.deepEqual(c.map((x) => [x.key, x.a.value, `${x.a.path}:${x.a.line}`, x.b.value, `${x.b.path}:${x.b.line}`]), [
-      ['timeout', '30s', 'a.md:2', '45s', 'b.md:3'],
-      ['the default port', '8080', 'b.md:2', '9090', 'c.md:1'],
-    ]);
+    assert.deepEqual(
+      c.map((x) => [x.key, x.a.value, `${x.a.path}:${x.a.line}`, x.b.value, `${x.b.path}:${x.b.line}`]),
+      [
+        ['timeout', '30s', 'a.md:2', '45s', 'b.md:3'],
+        ['the default port', '8080', 'b.md:2', '9090', 'c.md:1'],
+      ],
+    );
   });
 
   it('signals: context estimate grows with the documents; tool_heavy only for clean-ups over five files', () => {
     const s1 = librarianSignals({ mode: 'synthesise', docs: small, sweep: false });
-    const s2 = librarianSignals({ mode: 'synthesise', docs: [...small, { path: 'x.md', text: 'y '.repeat(10_000) }], sweep: false });
+    const s2 = librarianSignals({
+      mode: 'synthesise',
+      docs: [...small, { path: 'x.md', text: 'y '.repeat(10_000) }],
+      sweep: false,
+    });
     assert.ok(s2.context_estimate > s1.context_estimate + 2000);
     assert.deepEqual(s1.signals, { contradictions_detected: false, tool_heavy: false, full_sweep: false });
   });

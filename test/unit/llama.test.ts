@@ -18,7 +18,9 @@ describe('the local lane against a real llama-server', () => {
     if (missing) throw new Error(missing);
     llama = await startLlama({ apiKey: 'local-key-0123456789' });
   });
-  after(async () => { await llama?.stop(); });
+  after(async () => {
+    await llama?.stop();
+  });
 
   const caller = (localOnly = true) => {
     const dir = mkdtempSync(join(tmpdir(), 'sy-llama-call-'));
@@ -27,8 +29,12 @@ describe('the local lane against a real llama-server', () => {
       dir,
       audit: () => new AuditLog(join(dir, 'audit.jsonl')).read(),
       caller: composeCaller({
-        policy: () => policy, source: 'cli', stateDir: dir, localOnlySetting: () => localOnly,
-        key: (p) => (p === 'local' ? 'local-key-0123456789' : undefined), baseUrl: (p) => (p === 'local' ? `${llama.url}/v1` : undefined),
+        policy: () => policy,
+        source: 'cli',
+        stateDir: dir,
+        localOnlySetting: () => localOnly,
+        key: (p) => (p === 'local' ? 'local-key-0123456789' : undefined),
+        baseUrl: (p) => (p === 'local' ? `${llama.url}/v1` : undefined),
         sleep: async () => {},
       }),
     };
@@ -37,7 +43,13 @@ describe('the local lane against a real llama-server', () => {
   it('becomes ready (503 while loading is handled by the harness) and streams a tutor answer with real usage', async () => {
     const { caller: c } = caller();
     const events: StreamEvent[] = [];
-    const r = await c.call({ role: 'tutor', messages: [{ role: 'user', content: 'Explain ownership in one line.' }], max_tokens: 24, temperature: 0, onEvent: (e) => events.push(e) });
+    const r = await c.call({
+      role: 'tutor',
+      messages: [{ role: 'user', content: 'Explain ownership in one line.' }],
+      max_tokens: 24,
+      temperature: 0,
+      onEvent: (e) => events.push(e),
+    });
     assert.equal(r.provider, 'local');
     assert.equal(r.finish_reason, 'length'); // the tiny model never stops by itself
     assert.ok(r.text.length > 0);
@@ -50,7 +62,8 @@ describe('the local lane against a real llama-server', () => {
 
   it('the same request at temperature 0 gives the same answer (the local lane is reproducible)', async () => {
     const { caller: c } = caller();
-    const ask = () => c.call({ role: 'tutor', messages: [{ role: 'user', content: 'same question' }], max_tokens: 16, temperature: 0 });
+    const ask = () =>
+      c.call({ role: 'tutor', messages: [{ role: 'user', content: 'same question' }], max_tokens: 16, temperature: 0 });
     assert.equal((await ask()).text, (await ask()).text);
   });
 
@@ -58,8 +71,18 @@ describe('the local lane against a real llama-server', () => {
     const { caller: c, audit } = caller();
     const ac = new AbortController();
     let n = 0;
-    await assert.rejects(c.call({ role: 'tutor', messages: [{ role: 'user', content: 'go on' }], max_tokens: 1500, signal: ac.signal, onEvent: (e) => { if (e.type === 'text' && ++n === 5) ac.abort(); } }),
-      (e: unknown) => e instanceof CallFailed && e.kind === 'cancelled');
+    await assert.rejects(
+      c.call({
+        role: 'tutor',
+        messages: [{ role: 'user', content: 'go on' }],
+        max_tokens: 1500,
+        signal: ac.signal,
+        onEvent: (e) => {
+          if (e.type === 'text' && ++n === 5) ac.abort();
+        },
+      }),
+      (e: unknown) => e instanceof CallFailed && e.kind === 'cancelled',
+    );
     assert.ok(n < 200, `stopped after ${n} pieces`);
     assert.ok(audit().some((e) => e.kind === 'cancelled'));
     // The server is still healthy and serves the next call.
@@ -70,15 +93,29 @@ describe('the local lane against a real llama-server', () => {
   it("a prompt past the server's context is a clear context-length failure under local_only, never truncated", async () => {
     const { caller: c, audit } = caller(true);
     const long = 'word '.repeat(4000);
-    await assert.rejects(c.call({ role: 'tutor', messages: [{ role: 'user', content: long }], max_tokens: 8 }), (e: unknown) => e instanceof CallFailed && e.kind === 'context_length');
+    await assert.rejects(
+      c.call({ role: 'tutor', messages: [{ role: 'user', content: long }], max_tokens: 8 }),
+      (e: unknown) => e instanceof CallFailed && e.kind === 'context_length',
+    );
     assert.ok(audit().some((e) => e.kind === 'escalation' && /nothing was truncated/.test(e.audit)));
   });
 
   it('a wrong local key is an auth failure, reported as such', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sy-llama-call-'));
     const policy = bundledPolicy();
-    const c = composeCaller({ policy: () => policy, source: 'cli', stateDir: dir, localOnlySetting: () => true, key: () => 'wrong-key-000000', baseUrl: () => `${llama.url}/v1`, sleep: async () => {} });
-    await assert.rejects(c.call({ role: 'tutor', messages: [{ role: 'user', content: 'x' }], max_tokens: 4 }), (e: unknown) => e instanceof CallFailed && e.kind === 'auth');
+    const c = composeCaller({
+      policy: () => policy,
+      source: 'cli',
+      stateDir: dir,
+      localOnlySetting: () => true,
+      key: () => 'wrong-key-000000',
+      baseUrl: () => `${llama.url}/v1`,
+      sleep: async () => {},
+    });
+    await assert.rejects(
+      c.call({ role: 'tutor', messages: [{ role: 'user', content: 'x' }], max_tokens: 4 }),
+      (e: unknown) => e instanceof CallFailed && e.kind === 'auth',
+    );
   });
 });
 
@@ -93,15 +130,29 @@ describe('Stage 0 embeddings from a real llama-server', () => {
     // llama.cpp embeds one input per physical batch: -ub must cover the longest input (a file's head is ~1,100 tokens of this tiny vocabulary).
     llama = await startLlama({ extraArgs: ['--embeddings', '--pooling', 'mean', '-b', '2048', '-ub', '2048'] });
   });
-  after(async () => { await llama?.stop(); });
+  after(async () => {
+    await llama?.stop();
+  });
 
   it('the index is built with vectors from the local server, stored with the policy model id and the dimension', async () => {
     const { Stage0 } = await import('../../src/core/retrieval/stage0.js');
     const { callerEmbedder } = await import('../../src/core/retrieval/embeddings.js');
     const dir = mkdtempSync(join(tmpdir(), 'sy-llama-emb-'));
     const policy = bundledPolicy();
-    const c = composeCaller({ policy: () => policy, source: 'cli', stateDir: dir, localOnlySetting: () => true, key: () => undefined, baseUrl: (p) => (p === 'local' ? `${llama.url}/v1` : undefined), sleep: async () => {} });
-    const s = new Stage0({ root: join(import.meta.dirname, '..', 'fixtures', 'retrieval'), embedder: callerEmbedder(c), embeddingsFile: join(dir, 'embeddings.json') });
+    const c = composeCaller({
+      policy: () => policy,
+      source: 'cli',
+      stateDir: dir,
+      localOnlySetting: () => true,
+      key: () => undefined,
+      baseUrl: (p) => (p === 'local' ? `${llama.url}/v1` : undefined),
+      sleep: async () => {},
+    });
+    const s = new Stage0({
+      root: join(import.meta.dirname, '..', 'fixtures', 'retrieval'),
+      embedder: callerEmbedder(c),
+      embeddingsFile: join(dir, 'embeddings.json'),
+    });
     const stats = await s.build();
     assert.deepEqual(stats.notes, []);
     assert.equal(stats.embedded, stats.indexed);
@@ -111,6 +162,13 @@ describe('Stage 0 embeddings from a real llama-server', () => {
     assert.deepEqual(r.semantic, { model: 'BAAI/bge-m3' });
     assert.ok(r.results.every((x) => 'cosine' in x.why.semantic));
     const lines = new AuditLog(join(dir, 'audit.jsonl')).read().map((e) => e.audit);
-    assert.ok(lines.some((l) => new RegExp(`embeddings: local/BAAI/bge-m3 embedded \\d+ input\\(s\\) \\(dimension ${stats.embeddings!.dim}`).test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) =>
+        new RegExp(
+          `embeddings: local/BAAI/bge-m3 embedded \\d+ input\\(s\\) \\(dimension ${stats.embeddings!.dim}`,
+        ).test(l),
+      ),
+      lines.join('\n'),
+    );
   });
 });

@@ -17,33 +17,93 @@ import { composeCaller } from '../../src/core/providers/compose.js';
 import { anthropicServer, openAiServer, type WireServer } from '../support/wireServers.js';
 
 // The Architect against servers that speak the real wire formats; the review and its evidence on disk.
-const KEYS: Record<string, string> = { anthropic: 'sk-ant-api03-TESTKEYanthropic0123456789', openai: 'sk-proj-TESTKEYopenai0123456789abcd', deepseek: 'sk-TESTKEYdeepseek0123456789abcd' };
+const KEYS: Record<string, string> = {
+  anthropic: 'sk-ant-api03-TESTKEYanthropic0123456789',
+  openai: 'sk-proj-TESTKEYopenai0123456789abcd',
+  deepseek: 'sk-TESTKEYdeepseek0123456789abcd',
+};
 
 const PLAN: Plan = {
   goal: 'Add a --json flag to the word-count CLI',
   assumptions: ['the CLI uses clap'],
   steps: [
-    { id: 's1', title: 'Add the flag', description: 'A --json arg on the Cli struct', files: ['crates/cli/src/main.rs'], estimated_lines: 20, risk_flags: ['public_api'], suggested_lane: 'cloud', acceptance: ['cargo test -p cli'] },
-    { id: 's2', title: 'Print JSON', description: 'serde_json output', files: ['crates/cli/src/main.rs'], estimated_lines: 40, risk_flags: [], suggested_lane: 'local_reflex', acceptance: ['--json prints an object'] },
-    { id: 's3', title: 'Document it', description: '', files: ['README.md'], estimated_lines: 150, risk_flags: [], suggested_lane: 'local', acceptance: [] },
+    {
+      id: 's1',
+      title: 'Add the flag',
+      description: 'A --json arg on the Cli struct',
+      files: ['crates/cli/src/main.rs'],
+      estimated_lines: 20,
+      risk_flags: ['public_api'],
+      suggested_lane: 'cloud',
+      acceptance: ['cargo test -p cli'],
+    },
+    {
+      id: 's2',
+      title: 'Print JSON',
+      description: 'serde_json output',
+      files: ['crates/cli/src/main.rs'],
+      estimated_lines: 40,
+      risk_flags: [],
+      suggested_lane: 'local_reflex',
+      acceptance: ['--json prints an object'],
+    },
+    {
+      id: 's3',
+      title: 'Document it',
+      description: '',
+      files: ['README.md'],
+      estimated_lines: 150,
+      risk_flags: [],
+      suggested_lane: 'local',
+      acceptance: [],
+    },
   ],
   acceptance_checks: ['cargo test'],
   confidence: 0.7,
 };
-const CRITIQUE = { questions: [{ question: 'Is clap really used?', answer: 'Yes, main.rs derives Parser.' }], changes: 'raised the confidence', plan: { ...PLAN, confidence: 0.8 } };
+const CRITIQUE = {
+  questions: [{ question: 'Is clap really used?', answer: 'Yes, main.rs derives Parser.' }],
+  changes: 'raised the confidence',
+  plan: { ...PLAN, confidence: 0.8 },
+};
 
 let local: WireServer, anth: WireServer, oai: WireServer, ds: WireServer;
-before(async () => { [local, anth, oai, ds] = await Promise.all([openAiServer(), anthropicServer(), openAiServer('openai'), openAiServer('deepseek')]); });
-after(async () => { await Promise.all([local, anth, oai, ds].map((s) => s.close())); });
-beforeEach(() => { for (const s of [local, anth, oai, ds]) { s.queue.length = 0; s.requests.length = 0; s.fallback = { kind: 'ok' }; } });
+before(async () => {
+  [local, anth, oai, ds] = await Promise.all([
+    openAiServer(),
+    anthropicServer(),
+    openAiServer('openai'),
+    openAiServer('deepseek'),
+  ]);
+});
+after(async () => {
+  await Promise.all([local, anth, oai, ds].map((s) => s.close()));
+});
+beforeEach(() => {
+  for (const s of [local, anth, oai, ds]) {
+    s.queue.length = 0;
+    s.requests.length = 0;
+    s.fallback = { kind: 'ok' };
+  }
+});
 
 function setup(o: { policy?: Policy; localOnly?: boolean; cloudUrl?: string } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-plan-'));
   const policy = o.policy ?? bundledPolicy();
-  const urls: Record<string, string | undefined> = { local: local.url, anthropic: o.cloudUrl ?? anth.url, openai: o.cloudUrl ?? oai.url, deepseek: o.cloudUrl ?? ds.url };
+  const urls: Record<string, string | undefined> = {
+    local: local.url,
+    anthropic: o.cloudUrl ?? anth.url,
+    openai: o.cloudUrl ?? oai.url,
+    deepseek: o.cloudUrl ?? ds.url,
+  };
   const caller = composeCaller({
-    policy: () => policy, source: 'cli', stateDir: dir, localOnlySetting: () => o.localOnly === true,
-    key: (p: ProviderId) => KEYS[p], baseUrl: (p: ProviderId) => urls[p], sleep: async () => {},
+    policy: () => policy,
+    source: 'cli',
+    stateDir: dir,
+    localOnlySetting: () => o.localOnly === true,
+    key: (p: ProviderId) => KEYS[p],
+    baseUrl: (p: ProviderId) => urls[p],
+    sleep: async () => {},
   });
   return { caller, dir, policy, audit: () => new AuditLog(join(dir, 'audit.jsonl')).read() };
 }
@@ -53,7 +113,11 @@ describe('the Architect writes plan.json', () => {
   it('cloud-first: a draft, then one maieutic self-critique by the same model; the final plan carries its confidence', async () => {
     const s = setup();
     anth.queue.push(json(PLAN), json(CRITIQUE));
-    const { record, critic } = await createPlan(s.caller, { goal: PLAN.goal, context: 'Files: crates/cli/src/main.rs', policy: s.policy });
+    const { record, critic } = await createPlan(s.caller, {
+      goal: PLAN.goal,
+      context: 'Files: crates/cli/src/main.rs',
+      policy: s.policy,
+    });
     assert.equal(record.author.kind, 'cloud');
     assert.equal(record.author.provider, 'anthropic');
     assert.equal(record.author.rule, 'architect.cloud_first');
@@ -71,7 +135,11 @@ describe('the Architect writes plan.json', () => {
 
   it('when the draft model fails over to GPT-5.1, the self-critique goes to the same model (GPT-5.1), not back to Sonnet', async () => {
     const s = setup();
-    anth.queue.push({ kind: 'status', status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: 'bad' } } });
+    anth.queue.push({
+      kind: 'status',
+      status: 400,
+      body: { type: 'error', error: { type: 'invalid_request_error', message: 'bad' } },
+    });
     oai.queue.push(json(PLAN), json(CRITIQUE));
     const { record } = await createPlan(s.caller, { goal: PLAN.goal, context: '', policy: s.policy });
     assert.equal(record.author.provider, 'openai');
@@ -88,7 +156,12 @@ describe('the Architect writes plan.json', () => {
     assert.equal(record.author.rule, 'architect.offline');
     assert.match(record.author.why, /needs a cloud review/);
     const lines = s.audit().map((e) => e.audit);
-    assert.ok(lines.some((l) => /GR-005: architect: the cloud could not be reached .*local planner writes a fast draft/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) =>
+        /GR-005: architect: the cloud could not be reached .*local planner writes a fast draft/.test(l),
+      ),
+      lines.join('\n'),
+    );
   });
 
   it('under local_only: the local planner, never a cloud request (GR-009)', async () => {
@@ -104,7 +177,10 @@ describe('the Architect writes plan.json', () => {
     const s = setup();
     anth.fallback = { kind: 'ok', text: '{"goal": "x", "steps": []}' };
     oai.fallback = { kind: 'ok', text: 'no json here' };
-    await assert.rejects(createPlan(s.caller, { goal: PLAN.goal, context: '', policy: s.policy }), (e: unknown) => e instanceof CallFailed && e.kind === 'invalid_output' && /GR-012/.test(e.message));
+    await assert.rejects(
+      createPlan(s.caller, { goal: PLAN.goal, context: '', policy: s.policy }),
+      (e: unknown) => e instanceof CallFailed && e.kind === 'invalid_output' && /GR-012/.test(e.message),
+    );
   });
 
   it('the critic sidecar runs only where the policy enables it, critiques without rewriting, and its failure never blocks the plan', async () => {
@@ -120,7 +196,14 @@ describe('the Architect writes plan.json', () => {
     enabled.consensus.critic_sidecar.enabled = true;
     const on = setup({ policy: enabled });
     anth.queue.push(json(PLAN), json(CRITIQUE));
-    oai.queue.push(json({ risks: ['the JSON shape is a public API'], contradictions: [], missing_requirements: ['exit code on error'], guardrail_conflicts: [] }));
+    oai.queue.push(
+      json({
+        risks: ['the JSON shape is a public API'],
+        contradictions: [],
+        missing_requirements: ['exit code on error'],
+        guardrail_conflicts: [],
+      }),
+    );
     const b = await createPlan(on.caller, { goal: PLAN.goal, context: '', policy: enabled, critic: true });
     assert.equal(b.record.critic.status, 'running', 'the plan is ready before the critic is');
     const c2 = await b.critic;
@@ -142,15 +225,31 @@ describe('the Architect writes plan.json', () => {
     const ac = new AbortController();
     anth.fallback = { kind: 'hang' };
     setTimeout(() => ac.abort(), 50);
-    await assert.rejects(createPlan(s.caller, { goal: PLAN.goal, context: '', policy: s.policy, signal: ac.signal }), (e: unknown) => e instanceof CallFailed && e.kind === 'cancelled');
+    await assert.rejects(
+      createPlan(s.caller, { goal: PLAN.goal, context: '', policy: s.policy, signal: ac.signal }),
+      (e: unknown) => e instanceof CallFailed && e.kind === 'cancelled',
+    );
   });
 });
 
 function record(over: Partial<PlanRecord['author']> = {}): PlanRecord {
   return {
-    id: 'plan-test-1', created: '2026-11-26T00:00:00Z', plan: structuredClone(PLAN),
-    author: { provider: 'anthropic', model: 'claude-sonnet-4-5', rule: 'architect.cloud_first', lane: 'cloud', kind: 'cloud', why: 'x', call_ids: ['c1'], cost_usd: 0.01, ...over },
-    self_critique: null, critic: { status: 'off', why: 'not requested' },
+    id: 'plan-test-1',
+    created: '2026-11-26T00:00:00Z',
+    plan: structuredClone(PLAN),
+    author: {
+      provider: 'anthropic',
+      model: 'claude-sonnet-4-5',
+      rule: 'architect.cloud_first',
+      lane: 'cloud',
+      kind: 'cloud',
+      why: 'x',
+      call_ids: ['c1'],
+      cost_usd: 0.01,
+      ...over,
+    },
+    self_critique: null,
+    critic: { status: 'off', why: 'not requested' },
     review: { status: 'draft', steps: { s1: 'pending', s2: 'pending', s3: 'pending' }, decided: null, evidence: null },
   };
 }
@@ -165,17 +264,27 @@ describe('plan review', () => {
     assert.equal(lanes.s2!.lane, 'local_reflex');
     assert.equal(lanes.s3!.lane, 'local');
     const lo = stepLanes(record(), policy, true);
-    assert.equal(lo.s1!.rule, 'implementer.high_risk.local_only', 'under local_only a high-risk step stays local, degraded');
+    assert.equal(
+      lo.s1!.rule,
+      'implementer.high_risk.local_only',
+      'under local_only a high-risk step stays local, degraded',
+    );
     assert.match(lo.s1!.why, /cloud escalation suppressed \(GR-009\)/);
   });
 
   it('edit, reorder, approve and reject; bad edits are refused with the reason', () => {
     let r = record();
-    const ok = (x: ReturnType<typeof applyReview>) => { assert.ok(x.ok, x.ok ? '' : x.error); return (x as { record: PlanRecord }).record; };
+    const ok = (x: ReturnType<typeof applyReview>) => {
+      assert.ok(x.ok, x.ok ? '' : x.error);
+      return (x as { record: PlanRecord }).record;
+    };
     r = ok(applyReview(r, { type: 'editStep', id: 's2', field: 'files', value: 'a.rs, b.rs\nc.rs' }, policy));
     assert.deepEqual(r.plan.steps[1]!.files, ['a.rs', 'b.rs', 'c.rs']);
     r = ok(applyReview(r, { type: 'moveStep', id: 's3', direction: 'up' }, policy));
-    assert.deepEqual(r.plan.steps.map((s) => s.id), ['s1', 's3', 's2']);
+    assert.deepEqual(
+      r.plan.steps.map((s) => s.id),
+      ['s1', 's3', 's2'],
+    );
     const first = applyReview(r, { type: 'moveStep', id: 's1', direction: 'up' }, policy);
     assert.equal(first.ok, false);
     assert.match((first as { error: string }).error, /already first/);
@@ -183,14 +292,20 @@ describe('plan review', () => {
     assert.match((bad as { error: string }).error, /whole number/);
     const empty = applyReview(r, { type: 'editStep', id: 's1', field: 'title', value: '   ' }, policy);
     assert.equal(empty.ok, false);
-    assert.match((applyReview(r, { type: 'setStep', id: 'nope', status: 'approved' }, policy) as { error: string }).error, /no step "nope"/);
+    assert.match(
+      (applyReview(r, { type: 'setStep', id: 'nope', status: 'approved' }, policy) as { error: string }).error,
+      /no step "nope"/,
+    );
     r = ok(applyReview(r, { type: 'setStep', id: 's2', status: 'approved' }, policy));
     r = ok(applyReview(r, { type: 'editStep', id: 's2', field: 'title', value: 'Print JSON (pretty)' }, policy));
     assert.equal(r.review.steps.s2, 'pending', 'an edited step is reviewed again');
     r = ok(applyReview(r, { type: 'setStep', id: 's3', status: 'rejected' }, policy));
     r = ok(applyReview(r, { type: 'setPlan', status: 'approved' }, policy));
     assert.deepEqual(r.review.steps, { s1: 'approved', s2: 'approved', s3: 'rejected' });
-    assert.match((applyReview(r, { type: 'moveStep', id: 's1', direction: 'down' }, policy) as { error: string }).error, /approved; set it back to draft/);
+    assert.match(
+      (applyReview(r, { type: 'moveStep', id: 's1', direction: 'down' }, policy) as { error: string }).error,
+      /approved; set it back to draft/,
+    );
   });
 
   it('a local fast draft cannot get its high-risk steps approved before a cloud review (GR-003, GR-005)', () => {
@@ -198,7 +313,11 @@ describe('plan review', () => {
     const x = applyReview(r, { type: 'setStep', id: 's1', status: 'approved' }, policy);
     assert.equal(x.ok, false);
     assert.match((x as { error: string }).error, /high risk \(public_api\).*local fast draft.*GR-003/);
-    assert.equal(applyReview(r, { type: 'setStep', id: 's2', status: 'approved' }, policy).ok, true, 'a low-risk step is fine');
+    assert.equal(
+      applyReview(r, { type: 'setStep', id: 's2', status: 'approved' }, policy).ok,
+      true,
+      'a low-risk step is fine',
+    );
     assert.equal(applyReview(r, { type: 'setPlan', status: 'approved' }, policy).ok, false);
   });
 
@@ -224,10 +343,18 @@ describe('plan review controller', () => {
     const opened: string[] = [];
     const warns: string[] = [];
     const c = new PlanController({
-      post: (m) => posts.push(m), policy: () => bundledPolicy(), localOnly: () => false,
-      save: (x) => saved.push(x), evidenceRoot: () => join(dir, 'evidence'),
-      handoff: async (_r, step, ev) => { handoffs.push(`${step.id}:${ev.sha256}`); },
-      openFile: async (p) => { opened.push(p); }, log: { warn: (s) => warns.push(s), info: () => {} },
+      post: (m) => posts.push(m),
+      policy: () => bundledPolicy(),
+      localOnly: () => false,
+      save: (x) => saved.push(x),
+      evidenceRoot: () => join(dir, 'evidence'),
+      handoff: async (_r, step, ev) => {
+        handoffs.push(`${step.id}:${ev.sha256}`);
+      },
+      openFile: async (p) => {
+        opened.push(p);
+      },
+      log: { warn: (s) => warns.push(s), info: () => {} },
     });
     c.load(r, join(dir, 'plans', `${r.id}.json`));
     return { c, dir, posts, saved, handoffs, opened, warns };
@@ -259,5 +386,3 @@ describe('plan review controller', () => {
     assert.equal(t.warns.filter((w) => /outside the workspace/.test(w)).length, 3);
   });
 });
-
-

@@ -65,7 +65,10 @@ describe('bundled policy encodes MODEL-POLICY 2.0.0', () => {
     assert.equal(p.consensus.critic_sidecar.authoritative, false);
     assert.equal(p.consensus.env_flags.critic, 'SPEC_KIT_CRITIC');
     assert.equal(p.consensus.forbidden_patterns.length, 4);
-    assert.deepEqual(p.guardrails.map((g) => g.id), Array.from({ length: 13 }, (_, i) => `GR-${String(i + 1).padStart(3, '0')}`));
+    assert.deepEqual(
+      p.guardrails.map((g) => g.id),
+      Array.from({ length: 13 }, (_, i) => `GR-${String(i + 1).padStart(3, '0')}`),
+    );
     assert.equal(p.guardrails[8]!.title, 'local_only forbids ALL cloud calls');
     assert.equal(p.high_risk.categories.length, 6);
     assert.equal(p.runtime.primary, 'vllm');
@@ -105,7 +108,10 @@ describe('policy/model-policy.schema.json', () => {
 
 describe('policy loading', () => {
   it('accepts comments and trailing commas (JSONC)', () => {
-    const text = BUNDLED_TEXT.replace('"local_only": false,', '// the team decides\n  "local_only": true, /* GR-009 */');
+    const text = BUNDLED_TEXT.replace(
+      '"local_only": false,',
+      '// the team decides\n  "local_only": true, /* GR-009 */',
+    );
     const r = parsePolicyText(text, 'ws.json');
     assert.ok(r.ok);
     assert.equal(r.policy.local_only, true);
@@ -144,7 +150,11 @@ describe('policy loading', () => {
     raw.roles.judge.fallback.models = ['local_moe'];
     const r = load(raw);
     assert.equal(r.ok, false);
-    if (!r.ok) assert.ok(r.problems.some((p) => p.field === 'roles.judge.fallback.models.0' && /cloud-only/.test(p.reason)), JSON.stringify(r.problems));
+    if (!r.ok)
+      assert.ok(
+        r.problems.some((p) => p.field === 'roles.judge.fallback.models.0' && /cloud-only/.test(p.reason)),
+        JSON.stringify(r.problems),
+      );
   });
 
   it('refuses enabling consensus (GR-001)', () => {
@@ -152,11 +162,18 @@ describe('policy loading', () => {
     raw.consensus.enabled = true;
     const r = load(raw);
     assert.equal(r.ok, false);
-    if (!r.ok) assert.ok(r.problems.some((p) => p.field === 'consensus.enabled' && /GR-001/.test(p.reason)), JSON.stringify(r.problems));
+    if (!r.ok)
+      assert.ok(
+        r.problems.some((p) => p.field === 'consensus.enabled' && /GR-001/.test(p.reason)),
+        JSON.stringify(r.problems),
+      );
   });
 
   it('refuses older and newer policy versions with a clear message', () => {
-    for (const [v, word] of [['1.0.0', /older/], ['3.0.0', /newer/]] as const) {
+    for (const [v, word] of [
+      ['1.0.0', /older/],
+      ['3.0.0', /newer/],
+    ] as const) {
       const raw = rawPolicy();
       raw.policy_version = v;
       const r = load(raw);
@@ -171,7 +188,10 @@ describe('policy loading', () => {
   it('reports broken JSON with its line', () => {
     const r = parsePolicyText('{\n  "policy_version": "2.0.0",\n  "models": {\n}', 'b.json');
     assert.equal(r.ok, false);
-    if (!r.ok) { assert.match(r.problems[0]!.reason, /invalid JSON/); assert.ok(r.problems[0]!.line >= 3); }
+    if (!r.ok) {
+      assert.match(r.problems[0]!.reason, /invalid JSON/);
+      assert.ok(r.problems[0]!.line >= 3);
+    }
   });
 
   it('warns when a policy names a retired model id, naming the replacement', () => {
@@ -192,7 +212,11 @@ describe('PolicyStore', () => {
     store.applyWorkspaceText(JSON.stringify(raw), '.switchyard/policy.json');
     assert.equal(store.current.policy.escalation.implementer.max_failed_loops, 3);
     store.applyWorkspaceText('{ "policy_version": "2.0.0", "models": ', '.switchyard/policy.json');
-    assert.equal(store.current.policy.escalation.implementer.max_failed_loops, 3, 'the last valid policy stays in force');
+    assert.equal(
+      store.current.policy.escalation.implementer.max_failed_loops,
+      3,
+      'the last valid policy stays in force',
+    );
     assert.equal(store.current.source, '.switchyard/policy.json');
     assert.match(store.current.rejected!.problems[0]!.reason, /invalid JSON/);
     store.applyWorkspaceText(undefined, '');

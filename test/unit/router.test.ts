@@ -16,10 +16,13 @@ const r = (req: Partial<RouteRequest> & { role: RouteRequest['role'] }, state?: 
   return route(parsed.request, policy, state);
 };
 const change = (lines_changed: number, extra: Record<string, unknown> = {}) =>
-  ({ change: { lines_changed, high_risk: false, risk_flags: [], cross_crate: false, ...extra } }) as Partial<RouteRequest>;
+  ({
+    change: { lines_changed, high_risk: false, risk_flags: [], cross_crate: false, ...extra },
+  }) as Partial<RouteRequest>;
 const chain = (d: RouteDecision) => [`${d.provider}/${d.model}`, ...d.fallbacks.map((f) => `${f.provider}/${f.model}`)];
-const cloudIn = (d: RouteDecision) => [d, ...d.fallbacks].some((x) => x.provider !== 'local' && x.provider !== 'none')
-  || (d.sidecar !== null && d.sidecar.provider !== 'local');
+const cloudIn = (d: RouteDecision) =>
+  [d, ...d.fallbacks].some((x) => x.provider !== 'local' && x.provider !== 'none') ||
+  (d.sidecar !== null && d.sidecar.provider !== 'local');
 
 describe('routing table (§1)', () => {
   it('architect: cloud-first Sonnet, then GPT-5.1, then DeepSeek R2', () => {
@@ -36,7 +39,10 @@ describe('routing table (§1)', () => {
     assert.equal(off.location, 'local');
     assert.equal(off.degraded, true);
     assert.ok(off.guardrails.includes('GR-005'));
-    assert.match(off.audit, /^GR-005 degraded: the cloud-first Architect runs on the local planner because offline=true/);
+    assert.match(
+      off.audit,
+      /^GR-005 degraded: the cloud-first Architect runs on the local planner because offline=true/,
+    );
     const draft = r({ role: 'architect', signals: { fast_draft: true } });
     assert.equal(draft.rule, 'architect.fast_draft');
     assert.equal(draft.location, 'local');
@@ -48,7 +54,12 @@ describe('routing table (§1)', () => {
     const d = r({ role: 'implementer', ...change(40) });
     assert.equal(d.rule, 'implementer.small_diff');
     assert.equal(d.tier, 'local_reflex');
-    assert.deepEqual(chain(d), ['local/Qwen/Qwen3-Coder-30B-A3B-Instruct-AWQ', 'deepseek/deepseek-v4-flash', 'anthropic/claude-sonnet-4-6', 'openai/gpt-5.1']);
+    assert.deepEqual(chain(d), [
+      'local/Qwen/Qwen3-Coder-30B-A3B-Instruct-AWQ',
+      'deepseek/deepseek-v4-flash',
+      'anthropic/claude-sonnet-4-6',
+      'openai/gpt-5.1',
+    ]);
   });
 
   it('librarian: local for routine work, with no Kimi fallback (escalation-only)', () => {
@@ -73,7 +84,12 @@ describe('routing table (§1)', () => {
     const d = r({ role: 'judge' });
     assert.equal(d.tier, 'premium_judge');
     assert.equal(d.reasoning_effort, 'high');
-    assert.deepEqual(chain(d), ['openai/gpt-5.1', 'anthropic/claude-opus-4-8', 'anthropic/claude-sonnet-4-6', 'deepseek/deepseek-v4-pro']);
+    assert.deepEqual(chain(d), [
+      'openai/gpt-5.1',
+      'anthropic/claude-opus-4-8',
+      'anthropic/claude-sonnet-4-6',
+      'deepseek/deepseek-v4-pro',
+    ]);
     const down = r({ role: 'judge', signals: { local_available: false } });
     assert.equal(down.location, 'cloud');
     assert.ok(!cloudIn(down) || [down, ...down.fallbacks].every((x) => x.provider !== 'local'));
@@ -82,7 +98,10 @@ describe('routing table (§1)', () => {
   it('stage0 tier-2 synth: NotebookLM with the local summariser as fallback', () => {
     const d = r({ role: 'stage0_synth' });
     assert.equal(d.provider, 'notebooklm');
-    assert.deepEqual(d.fallbacks.map((f) => f.provider), ['local']);
+    assert.deepEqual(
+      d.fallbacks.map((f) => f.provider),
+      ['local'],
+    );
     assert.ok(d.guardrails.includes('GR-008'));
   });
 
@@ -127,13 +146,33 @@ describe('implementer escalation triggers (§3)', () => {
     ['100 lines is a medium diff, still local', change(100), 'implementer.medium_diff'],
     ['500 lines is still local', change(500), 'implementer.medium_diff'],
     ['501 lines goes direct to cloud', change(501), 'implementer.direct_cloud.large_scope'],
-    ['a scope estimate over 500 goes direct to cloud', { scope_estimate_lines: 800 }, 'implementer.direct_cloud.large_scope'],
-    ['ambiguous requirements go direct to cloud', { signals: { requirements_ambiguous: true } }, 'implementer.direct_cloud.ambiguous'],
-    ['a multi-file architectural refactor goes direct to cloud', { signals: { architectural_refactor: true } }, 'implementer.direct_cloud.architectural'],
+    [
+      'a scope estimate over 500 goes direct to cloud',
+      { scope_estimate_lines: 800 },
+      'implementer.direct_cloud.large_scope',
+    ],
+    [
+      'ambiguous requirements go direct to cloud',
+      { signals: { requirements_ambiguous: true } },
+      'implementer.direct_cloud.ambiguous',
+    ],
+    [
+      'a multi-file architectural refactor goes direct to cloud',
+      { signals: { architectural_refactor: true } },
+      'implementer.direct_cloud.architectural',
+    ],
     ['1 failed loop stays local', { failed_loops: 1, ...change(10) }, 'implementer.small_diff'],
     ['2 failed loops escalate', { failed_loops: 2, ...change(10) }, 'implementer.failed_loops'],
-    ['low local confidence escalates', { signals: { local_confidence: 0.5 }, ...change(10) }, 'implementer.low_confidence'],
-    ['confidence at the threshold stays local', { signals: { local_confidence: 0.7 }, ...change(10) }, 'implementer.small_diff'],
+    [
+      'low local confidence escalates',
+      { signals: { local_confidence: 0.5 }, ...change(10) },
+      'implementer.low_confidence',
+    ],
+    [
+      'confidence at the threshold stays local',
+      { signals: { local_confidence: 0.7 }, ...change(10) },
+      'implementer.small_diff',
+    ],
     ['the user asking for cloud escalates', { signals: { user_requests_cloud: true } }, 'implementer.user_request'],
     ['high risk escalates', change(10, { high_risk: true, risk_flags: ['unsafe_ffi'] }), 'implementer.high_risk'],
     ['a cross-crate change is high risk', change(10, { cross_crate: true }), 'implementer.high_risk'],
@@ -154,7 +193,10 @@ describe('implementer escalation triggers (§3)', () => {
   }
 
   it('the thresholds come from the policy, not from code', () => {
-    const p = policyWith((raw) => { raw.escalation.implementer.direct_cloud_over_lines = 200; raw.escalation.implementer.max_failed_loops = 3; });
+    const p = policyWith((raw) => {
+      raw.escalation.implementer.direct_cloud_over_lines = 200;
+      raw.escalation.implementer.max_failed_loops = 3;
+    });
     assert.equal(r({ role: 'implementer', ...change(201) }, {}, p).rule, 'implementer.direct_cloud.large_scope');
     assert.equal(r({ role: 'implementer', failed_loops: 2 }, {}, p).rule, 'implementer.small_diff');
   });
@@ -180,11 +222,17 @@ describe('librarian escalation to Kimi on exactly the §3 predicates', () => {
       const d = r({ role: 'librarian', ...req });
       assert.equal(d.rule, 'librarian.escalate');
       assert.equal(d.model, 'kimi-k2.6');
-      assert.deepEqual(d.fallbacks.map((f) => f.model), ['moonshot-v1-128k']);
+      assert.deepEqual(
+        d.fallbacks.map((f) => f.model),
+        ['moonshot-v1-128k'],
+      );
     });
   }
   it('stays local at exactly 100k tokens and on unrelated signals', () => {
-    for (const req of [{ context_estimate: 100_000 }, { signals: { requirements_ambiguous: true, interesting_failure: true, offline: false } }]) {
+    for (const req of [
+      { context_estimate: 100_000 },
+      { signals: { requirements_ambiguous: true, interesting_failure: true, offline: false } },
+    ]) {
       assert.equal(r({ role: 'librarian', ...req }).rule, 'librarian.routine');
     }
   });
@@ -208,7 +256,9 @@ describe('guardrails', () => {
     const off = r({ role: 'architect', signals: { critic_requested: true } });
     assert.equal(off.sidecar, null);
     assert.ok(off.reasons.some((x) => /critic sidecar requested but disabled/.test(x)));
-    const p = policyWith((raw) => { raw.consensus.critic_sidecar.enabled = true; });
+    const p = policyWith((raw) => {
+      raw.consensus.critic_sidecar.enabled = true;
+    });
     const on = r({ role: 'architect', pattern: 'critic' }, {}, p);
     assert.deepEqual(on.sidecar, { kind: 'critic', provider: 'openai', model: 'gpt-5.1', authoritative: false });
     assert.equal(on.provider, 'anthropic', 'the critic never takes over the route');
@@ -219,8 +269,14 @@ describe('guardrails', () => {
     assert.ok(d.obligations.includes('cloud_judge_required'));
     assert.ok(d.guardrails.includes('GR-002'));
     assert.equal(mergeGate(true, null).guardrail, 'GR-002');
-    assert.equal(mergeGate(true, { verdict: 'approve', location: 'cloud', provider: 'openai', model: 'gpt-5.1' }).allowed, true);
-    assert.equal(mergeGate(true, { verdict: 'request_changes', location: 'cloud', provider: 'openai', model: 'gpt-5.1' }).allowed, false);
+    assert.equal(
+      mergeGate(true, { verdict: 'approve', location: 'cloud', provider: 'openai', model: 'gpt-5.1' }).allowed,
+      true,
+    );
+    assert.equal(
+      mergeGate(true, { verdict: 'request_changes', location: 'cloud', provider: 'openai', model: 'gpt-5.1' }).allowed,
+      false,
+    );
   });
 
   it('GR-003: a local verdict never approves a merge', () => {
@@ -232,12 +288,20 @@ describe('guardrails', () => {
   });
 
   it('GR-004: the same request and policy give the same decision, byte for byte (1,000 generated requests)', () => {
-    fc.assert(fc.property(arbRequest, (req) => {
-      const a = JSON.stringify(route(structuredClone(req), P));
-      const b = JSON.stringify(route(structuredClone(req), bundledPolicy()));
-      const c = JSON.stringify(route(JSON.parse(JSON.stringify(req)), policyWith(() => {})));
-      return a === b && b === c;
-    }), { numRuns: 1000, seed: 20260104 });
+    fc.assert(
+      fc.property(arbRequest, (req) => {
+        const a = JSON.stringify(route(structuredClone(req), P));
+        const b = JSON.stringify(route(structuredClone(req), bundledPolicy()));
+        const c = JSON.stringify(
+          route(
+            JSON.parse(JSON.stringify(req)),
+            policyWith(() => {}),
+          ),
+        );
+        return a === b && b === c;
+      }),
+      { numRuns: 1000, seed: 20260104 },
+    );
   });
 
   it('GR-005: every fallback, offline planner and budget refusal carries an audit line', () => {
@@ -253,18 +317,31 @@ describe('guardrails', () => {
       assert.ok(d.audit.length > 20);
       assert.ok(d.degraded ? d.guardrails.includes('GR-005') && d.audit.startsWith('GR-005') : /REFUSED/.test(d.audit));
     }
-    fc.assert(fc.property(arbRequest, (req) => {
-      const d = route(req, P);
-      return d.audit.length > 0 && (!d.degraded || d.audit.startsWith('GR-005 degraded:'));
-    }), { numRuns: 300, seed: 5 });
+    fc.assert(
+      fc.property(arbRequest, (req) => {
+        const d = route(req, P);
+        return d.audit.length > 0 && (!d.degraded || d.audit.startsWith('GR-005 degraded:'));
+      }),
+      { numRuns: 300, seed: 5 },
+    );
   });
 
   it('GR-009: under local_only no cloud provider appears anywhere, fallbacks included (generated requests)', () => {
-    fc.assert(fc.property(arbRequest, fc.constantFrom('request', 'policy', 'setting'), (req, how) => {
-      const policy = how === 'policy' ? policyWith((raw) => { raw.local_only = true; }) : P;
-      const d = route({ ...req, ...(how === 'request' ? { local_only: true } : {}) }, policy, { local_only_setting: how === 'setting' });
-      return d.local_only && !cloudIn(d) && d.guardrails.includes('GR-009');
-    }), { numRuns: 1000, seed: 9 });
+    fc.assert(
+      fc.property(arbRequest, fc.constantFrom('request', 'policy', 'setting'), (req, how) => {
+        const policy =
+          how === 'policy'
+            ? policyWith((raw) => {
+                raw.local_only = true;
+              })
+            : P;
+        const d = route({ ...req, ...(how === 'request' ? { local_only: true } : {}) }, policy, {
+          local_only_setting: how === 'setting',
+        });
+        return d.local_only && !cloudIn(d) && d.guardrails.includes('GR-009');
+      }),
+      { numRuns: 1000, seed: 9 },
+    );
   });
 
   it('GR-009: the Judge is refused under local_only, never run on a local model', () => {
@@ -282,10 +359,12 @@ describe('guardrails', () => {
   });
 
   it('GR-011: a cloud route over a cap is refused, never downgraded; local calls are never blocked', () => {
-    const caps: RouterState = { caps: [
-      { id: 'daily', scope: 'global', period: 'day', spent_usd: 2, cap_usd: 10 },
-      { id: 'judge.daily', scope: 'role', target: 'judge', period: 'day', spent_usd: 3.1, cap_usd: 3 },
-    ] };
+    const caps: RouterState = {
+      caps: [
+        { id: 'daily', scope: 'global', period: 'day', spent_usd: 2, cap_usd: 10 },
+        { id: 'judge.daily', scope: 'role', target: 'judge', period: 'day', spent_usd: 3.1, cap_usd: 3 },
+      ],
+    };
     const j = r({ role: 'judge' }, caps);
     assert.equal(j.refused?.guardrail, 'GR-011');
     assert.match(j.refused!.message, /daily judge cloud budget "judge.daily" of \$3.00 reached \(\$3.10 spent\)/);
@@ -301,26 +380,56 @@ describe('guardrails', () => {
   });
 
   it('GR-013: the request hash covers every input the router reads, and only those', () => {
-    const base = { role: 'implementer' as const, change: { lines_changed: 40, high_risk: false, risk_flags: [], cross_crate: false } };
+    const base = {
+      role: 'implementer' as const,
+      change: { lines_changed: 40, high_risk: false, risk_flags: [], cross_crate: false },
+    };
     const h = (req: object) => r(req as RouteRequest).provenance.request_sha256;
-    assert.equal(h(base), h({ ...base, change: { ...base.change, evidence: [{ flag: 'x' }], files: [] } }), 'classification extras do not change it');
+    assert.equal(
+      h(base),
+      h({ ...base, change: { ...base.change, evidence: [{ flag: 'x' }], files: [] } }),
+      'classification extras do not change it',
+    );
     assert.notEqual(h(base), h({ ...base, change: { ...base.change, lines_changed: 41 } }));
     assert.notEqual(h(base), h({ ...base, signals: { offline: true } }));
     assert.notEqual(h(base), h({ ...base, task_id: 't-1' }));
   });
 
   it('GR-013: provenance on every decision', () => {
-    fc.assert(fc.property(arbRequest, (req) => {
-      const d = route(req, P);
-      return d.provenance.policy_version === '2.0.0' && /^[0-9a-f]{64}$/.test(d.provenance.policy_sha256)
-        && /^[0-9a-f]{64}$/.test(d.provenance.request_sha256) && d.provenance.rule === d.rule && d.guardrails.includes('GR-013');
-    }), { numRuns: 200, seed: 13 });
+    fc.assert(
+      fc.property(arbRequest, (req) => {
+        const d = route(req, P);
+        return (
+          d.provenance.policy_version === '2.0.0' &&
+          /^[0-9a-f]{64}$/.test(d.provenance.policy_sha256) &&
+          /^[0-9a-f]{64}$/.test(d.provenance.request_sha256) &&
+          d.provenance.rule === d.rule &&
+          d.guardrails.includes('GR-013')
+        );
+      }),
+      { numRuns: 200, seed: 13 },
+    );
   });
 });
 
 describe('RouteRequest validation', () => {
   it('accepts the output of classify as the change', () => {
-    const p = parseRouteRequest({ role: 'implementer', change: { lines_added: 30, lines_removed: 10, lines_changed: 40, files: [], crates_touched: ['crates/a'], cross_crate: false, risk_flags: ['public_api'], evidence: [], high_risk: true, lane: 'cloud', reasons: [] } });
+    const p = parseRouteRequest({
+      role: 'implementer',
+      change: {
+        lines_added: 30,
+        lines_removed: 10,
+        lines_changed: 40,
+        files: [],
+        crates_touched: ['crates/a'],
+        cross_crate: false,
+        risk_flags: ['public_api'],
+        evidence: [],
+        high_risk: true,
+        lane: 'cloud',
+        reasons: [],
+      },
+    });
     assert.ok(p.ok);
     assert.equal(route(p.request, P).rule, 'implementer.high_risk');
   });

@@ -13,20 +13,48 @@ import { writeTinyGguf } from '../support/tinyGguf.js';
 
 // The local server's lifecycle against a real llama-server and a vLLM stand-in that behaves as vLLM does.
 const tmp = () => mkdtempSync(join(tmpdir(), 'sy-rt-'));
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-const until = async (what: string, f: () => boolean, ms = 10_000) => { const end = Date.now() + ms; while (!f()) { if (Date.now() > end) throw new Error(`timed out: ${what}`); await new Promise((r) => setTimeout(r, 20)); } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const until = async (what: string, f: () => boolean, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
 
 let fakeVllm: string;
 let tinyModel: string;
 const gpuFile = join(tmp(), 'gpu.json');
-const gpuProbe: GpuProbe = async (pids) => { try { const g = JSON.parse(readFileSync(gpuFile, 'utf8')) as Record<string, number>; return pids.reduce((n, p) => n + (alive(p) ? g[p] ?? 0 : 0), 0); } catch { return 0; } };
+const gpuProbe: GpuProbe = async (pids) => {
+  try {
+    const g = JSON.parse(readFileSync(gpuFile, 'utf8')) as Record<string, number>;
+    return pids.reduce((n, p) => n + (alive(p) ? (g[p] ?? 0) : 0), 0);
+  } catch {
+    return 0;
+  }
+};
 
 before(() => {
   const missing = llamaServerMissing();
   if (missing) throw new Error(missing);
   const dir = tmp();
   const js = join(dir, 'fake-vllm.cjs');
-  buildSync({ entryPoints: ['test/support/fakeVllm.ts'], outfile: js, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'silent' });
+  buildSync({
+    entryPoints: ['test/support/fakeVllm.ts'],
+    outfile: js,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'silent',
+  });
   fakeVllm = join(dir, 'vllm');
   writeFileSync(fakeVllm, `#!/bin/sh\nexec "${process.execPath}" "${js}" "$@"\n`);
   chmodSync(fakeVllm, 0o755);
@@ -35,15 +63,29 @@ before(() => {
 });
 
 const managers: RuntimeManager[] = [];
-after(async () => { for (const m of managers) await m.stop().catch(() => {}); });
+after(async () => {
+  for (const m of managers) await m.stop().catch(() => {});
+});
 
 function manager(o: { env?: Record<string, string>; pol?: Policy } = {}) {
   const audit: string[] = [];
   const policy = o.pol ?? bundledPolicy();
-  const env = { FAKE_VLLM_GPU_FILE: gpuFile, FAKE_VLLM_LOAD_MS: '300', FAKE_VLLM_FAIL: '', FAKE_VLLM_CLASH_ONCE: '', ...(o.env ?? {}) };
+  const env = {
+    FAKE_VLLM_GPU_FILE: gpuFile,
+    FAKE_VLLM_LOAD_MS: '300',
+    FAKE_VLLM_FAIL: '',
+    FAKE_VLLM_CLASH_ONCE: '',
+    ...(o.env ?? {}),
+  };
   const m = new RuntimeManager({
-    policy: () => policy, stateDir: tmp(), binaries: { vllm: fakeVllm, llama: LLAMA_SERVER }, modelPath: tinyModel, threads: 2, gpu: gpuProbe,
-    audit: (kind, text) => audit.push(`${kind}: ${text}`), restart: { max: 2, baseMs: 50 },
+    policy: () => policy,
+    stateDir: tmp(),
+    binaries: { vllm: fakeVllm, llama: LLAMA_SERVER },
+    modelPath: tinyModel,
+    threads: 2,
+    gpu: gpuProbe,
+    audit: (kind, text) => audit.push(`${kind}: ${text}`),
+    restart: { max: 2, baseMs: 50 },
   } satisfies ManagerOptions);
   // The stand-in reads its knobs from the environment of the process it is spawned in.
   Object.assign(process.env, env);
@@ -60,7 +102,11 @@ describe('runtime: a real llama-server', () => {
     assert.ok(s.loadMs !== null && s.loadMs < 30_000);
     assert.ok(existsSync(m.recordPath));
     const client = new OpenAI({ baseURL: (await m.endpoint())!, apiKey: m.apiKey()!, maxRetries: 0 });
-    const r = await client.chat.completions.create({ model: s.served!, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
+    const r = await client.chat.completions.create({
+      model: s.served!,
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 4,
+    });
     assert.equal(r.usage?.completion_tokens, 4);
     const pid = s.pid!;
     await m.stop();
@@ -73,7 +119,11 @@ describe('runtime: a real llama-server', () => {
   it('a server left running by an earlier session is found and adopted; a dead record is cleaned', async () => {
     const { m } = manager();
     const s = await m.start({ engine: 'llama_cpp' });
-    const second = new RuntimeManager({ policy: () => bundledPolicy(), stateDir: join(m.recordPath, '..'), binaries: {} });
+    const second = new RuntimeManager({
+      policy: () => bundledPolicy(),
+      stateDir: join(m.recordPath, '..'),
+      binaries: {},
+    });
     const rec = await second.adoptOrClean();
     assert.equal(rec?.pid, s.pid);
     await m.stop();
@@ -98,10 +148,21 @@ describe('runtime: the vLLM stand-in', () => {
     const { m, audit } = manager({ env: { FAKE_VLLM_FAIL: 'oom' } });
     const s = await m.start();
     assert.equal(s.engine, 'llama_cpp');
-    assert.ok(audit.some((l) => /^fallback: GR-005: runtime vllm failed to start \(vLLM exited with 1 during start: the GPU does not have enough free memory.*falling back to llama\.cpp/.test(l)), audit.join('\n'));
+    assert.ok(
+      audit.some((l) =>
+        /^fallback: GR-005: runtime vllm failed to start \(vLLM exited with 1 during start: the GPU does not have enough free memory.*falling back to llama\.cpp/.test(
+          l,
+        ),
+      ),
+      audit.join('\n'),
+    );
     await m.stop();
     const only = manager({ env: { FAKE_VLLM_FAIL: 'oom' } });
-    await assert.rejects(only.m.start({ engine: 'vllm' }), (e: unknown) => e instanceof RuntimeError && e.kind === 'oom' && e.logTail.some((l) => /CUDA out of memory/.test(l)));
+    await assert.rejects(
+      only.m.start({ engine: 'vllm' }),
+      (e: unknown) =>
+        e instanceof RuntimeError && e.kind === 'oom' && e.logTail.some((l) => /CUDA out of memory/.test(l)),
+    );
     assert.equal(only.m.status().state, 'failed');
   });
 
@@ -116,7 +177,9 @@ describe('runtime: the vLLM stand-in', () => {
   });
 
   it('a crash after ready: restarted with backoff a bounded number of times, then stopped clearly', async () => {
-    const { m, audit } = manager({ env: { FAKE_VLLM_FAIL: 'crash-after-ready', FAKE_VLLM_CRASH_MS: '150', FAKE_VLLM_LOAD_MS: '100' } });
+    const { m, audit } = manager({
+      env: { FAKE_VLLM_FAIL: 'crash-after-ready', FAKE_VLLM_CRASH_MS: '150', FAKE_VLLM_LOAD_MS: '100' },
+    });
     await m.start({ engine: 'vllm' });
     await until('the manager to give up', () => m.status().state === 'failed', 20_000);
     assert.equal(audit.filter((l) => /^restart: GR-005: runtime: vllm crashed after ready/.test(l)).length, 2);
@@ -128,7 +191,12 @@ describe('runtime: the vLLM stand-in', () => {
     const { m } = manager();
     const a = await m.start({ engine: 'vllm' });
     const other = manager();
-    await assert.rejects(other.m.start({ engine: 'vllm' }), (e: unknown) => e instanceof RuntimeError && /less than desired GPU memory|enough free memory/.test(e.message + e.logTail.join('\n')));
+    await assert.rejects(
+      other.m.start({ engine: 'vllm' }),
+      (e: unknown) =>
+        e instanceof RuntimeError &&
+        /less than desired GPU memory|enough free memory/.test(e.message + e.logTail.join('\n')),
+    );
     // Requests during the swap wait for it and go to the new server, never to the old one.
     const swap = m.switchModel('local_alt');
     const during = m.endpoint();
@@ -164,7 +232,13 @@ describe('runtime: the vLLM stand-in', () => {
     const { m } = manager({ env: { FAKE_VLLM_LOAD_MS: '5000' } });
     const ac = new AbortController();
     let pid = 0;
-    const p = m.start({ engine: 'vllm', signal: ac.signal, onLog: () => { pid ||= m.status().pid ?? 0; } });
+    const p = m.start({
+      engine: 'vllm',
+      signal: ac.signal,
+      onLog: () => {
+        pid ||= m.status().pid ?? 0;
+      },
+    });
     await until('loading', () => m.status().state === 'starting' && (m.status().pid ?? 0) > 0);
     pid = m.status().pid!;
     ac.abort();
@@ -180,9 +254,25 @@ describe('switchyard runtime (CLI)', () => {
     const { pathToFileURL } = await import('node:url');
     const state = tmp();
     const tsx = pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href;
-    const cli = (...args: string[]) => new Promise<{ code: number; out: string; err: string }>((res) => execFile(process.execPath, ['--import', tsx, 'src/cli/main.ts', ...args, '--state', state],
-      { encoding: 'utf8', env: { PATH: process.env.PATH!, HOME: process.env.HOME! } }, (e, out, err) => res({ code: e ? Number((e as { code?: number }).code) : 0, out, err })));
-    const start = await cli('runtime', 'start', '--engine', 'llama_cpp', '--binary', LLAMA_SERVER, '--model-path', tinyModel);
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number; out: string; err: string }>((res) =>
+        execFile(
+          process.execPath,
+          ['--import', tsx, 'src/cli/main.ts', ...args, '--state', state],
+          { encoding: 'utf8', env: { PATH: process.env.PATH!, HOME: process.env.HOME! } },
+          (e, out, err) => res({ code: e ? Number((e as { code?: number }).code) : 0, out, err }),
+        ),
+      );
+    const start = await cli(
+      'runtime',
+      'start',
+      '--engine',
+      'llama_cpp',
+      '--binary',
+      LLAMA_SERVER,
+      '--model-path',
+      tinyModel,
+    );
     assert.equal(start.code, 0, start.err);
     const s = JSON.parse(start.out);
     assert.equal(s.state, 'ready');

@@ -16,4 +16,7 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((e) => { console.error(`extension tests failed: ${e instanceof Error ? e.message : e}`); process.exit(1); });
+main().catch((e) => {
+  console.error(`extension tests failed: ${e instanceof Error ? e.message : e}`);
+  process.exit(1);
+});

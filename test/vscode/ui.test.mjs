@@ -5,32 +5,68 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { existsSync, readdirSync } from 'node:fs';
-import { CODE_SERVER, freePort, gitInit, launchBrowser, NODE24, OUTPUT, ROOT, startServer, workDir, xdgEnv } from './harness.mjs';
+import {
+  CODE_SERVER,
+  freePort,
+  gitInit,
+  launchBrowser,
+  NODE24,
+  OUTPUT,
+  ROOT,
+  startServer,
+  workDir,
+  xdgEnv,
+} from './harness.mjs';
 // Cloud providers are test servers speaking their wire formats on 127.0.0.1 (run with `node --import tsx`).
 const { anthropicServer, openAiServer } = await import('../support/wireServers.ts');
 
 const vsix = process.argv[2];
-if (!vsix) { console.error('usage: ui.test.mjs SWITCHYARD.vsix'); process.exit(2); }
+if (!vsix) {
+  console.error('usage: ui.test.mjs SWITCHYARD.vsix');
+  process.exit(2);
+}
 const dir = workDir('ui');
 gitInit(join(dir, 'ws'));
 const entry = join(CODE_SERVER, 'out/node/entry.js');
 const common = ['--auth', 'none', '--user-data-dir', join(dir, 'ud'), '--extensions-dir', join(dir, 'exts')];
 // Beside it, the floor for the panel-open figures: a bare webview from a test extension (test/fixtures/bare-webview).
 const bareVsix = join(dir, 'bare-webview.vsix');
-execFileSync(join(ROOT, 'node_modules/.bin/vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', bareVsix], { cwd: join(ROOT, 'test/fixtures/bare-webview'), stdio: 'pipe' });
-execFileSync(NODE24, [entry, ...common, '--install-extension', vsix, '--install-extension', bareVsix], { env: xdgEnv(dir), stdio: 'pipe' });
+execFileSync(
+  join(ROOT, 'node_modules/.bin/vsce'),
+  ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', bareVsix],
+  { cwd: join(ROOT, 'test/fixtures/bare-webview'), stdio: 'pipe' },
+);
+execFileSync(NODE24, [entry, ...common, '--install-extension', vsix, '--install-extension', bareVsix], {
+  env: xdgEnv(dir),
+  stdio: 'pipe',
+});
 // The local runtime of these machines: the llama-server the test setup built, with a tiny model made now.
 const tinyModel = join(dir, 'tiny.gguf');
-execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/llm/make-tiny-model.ts'), tinyModel], { cwd: ROOT, stdio: 'pipe' });
+execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/llm/make-tiny-model.ts'), tinyModel], {
+  cwd: ROOT,
+  stdio: 'pipe',
+});
 const anth = await anthropicServer();
 const deepseek = await openAiServer('deepseek');
 const oai = await openAiServer('openai');
 const kimi = await openAiServer('moonshot');
-kimi.fallback = { kind: 'ok', text: JSON.stringify({ title: 'Docs overview', document: '# Docs overview\n\nThe word filter spec asks tokenize to drop long words (docs/word-filter-spec.md).\n', contradictions_resolved: [], open_questions: [], confidence: 0.8 }) };
+kimi.fallback = {
+  kind: 'ok',
+  text: JSON.stringify({
+    title: 'Docs overview',
+    document: '# Docs overview\n\nThe word filter spec asks tokenize to drop long words (docs/word-filter-spec.md).\n',
+    contradictions_resolved: [],
+    open_questions: [],
+    confidence: 0.8,
+  }),
+};
 mkdirSync(join(dir, 'ud', 'User'), { recursive: true });
 const settings = {
-  'switchyard.runtime.binaryPath': join(ROOT, '.cache', 'llama', 'llama-server'), 'switchyard.runtime.modelPath': tinyModel,
-  'switchyard.providers.anthropic.baseUrl': anth.url, 'switchyard.providers.deepseek.baseUrl': deepseek.url, 'switchyard.providers.openai.baseUrl': oai.url,
+  'switchyard.runtime.binaryPath': join(ROOT, '.cache', 'llama', 'llama-server'),
+  'switchyard.runtime.modelPath': tinyModel,
+  'switchyard.providers.anthropic.baseUrl': anth.url,
+  'switchyard.providers.deepseek.baseUrl': deepseek.url,
+  'switchyard.providers.openai.baseUrl': oai.url,
   'switchyard.providers.moonshot.baseUrl': kimi.url,
 };
 const settingsPath = join(dir, 'ud', 'User', 'settings.json');
@@ -42,15 +78,34 @@ console.log(`  test servers: anthropic ${anth.url}, deepseek ${deepseek.url}, op
 writeFileSync(settingsPath, JSON.stringify(settings, null, 2));
 const figures = {};
 const port = await freePort();
-const server = await startServer([entry, ...common, '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
-  '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened', '--reconnection-grace-time', '5', join(dir, 'ws')], dir, { port });
+const server = await startServer(
+  [
+    entry,
+    ...common,
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    '--ignore-last-opened',
+    '--reconnection-grace-time',
+    '5',
+    join(dir, 'ws'),
+  ],
+  dir,
+  { port },
+);
 const browser = await launchBrowser();
-const page = browser.ctx.pages()[0] ?? await browser.ctx.newPage();
+const page = browser.ctx.pages()[0] ?? (await browser.ctx.newPage());
 const results = [];
 const t0 = Date.now();
 async function test(name, fn) {
-  try { await fn(); results.push([name, true]); console.log(`  ✓ ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)`); }
-  catch (e) {
+  try {
+    await fn();
+    results.push([name, true]);
+    console.log(`  ✓ ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+  } catch (e) {
     results.push([name, false]);
     console.log(`  ✗ ${name}: ${e.message.split('\n')[0]}`);
     await page.screenshot({ path: join(OUTPUT, `ui-fail-${results.length}.png`) }).catch(() => {});
@@ -71,20 +126,34 @@ async function findCommand(title) {
       return row;
     } catch {
       await page.keyboard.press('Escape');
-      if (attempt % 3 === 2) await page.locator('.part.sidebar .composite.title').first().click().catch(() => {});
+      if (attempt % 3 === 2)
+        await page
+          .locator('.part.sidebar .composite.title')
+          .first()
+          .click()
+          .catch(() => {});
       await page.waitForTimeout(1_000);
     }
   }
   throw new Error(`"${title}" never appeared in the command palette`);
 }
-async function runCommand(title) { await findCommand(title); await page.keyboard.press('Enter'); }
+async function runCommand(title) {
+  await findCommand(title);
+  await page.keyboard.press('Enter');
+}
 /** Ctrl+. (Quick Fix…) until the action widget lists `text`: code actions are computed after the key on a busy machine. */
 async function codeAction(text, prepare) {
   const item = page.locator('.action-widget .action-label, .action-widget .monaco-list-row', { hasText: text }).first();
   for (let attempt = 0; attempt < 4; attempt++) {
     await prepare(); // again each time: Escape also clears the selection
     await page.keyboard.press('Control+.');
-    try { await item.waitFor({ state: 'visible', timeout: 8_000 }); return item; } catch { await page.keyboard.press('Escape'); await page.waitForTimeout(1_000); }
+    try {
+      await item.waitFor({ state: 'visible', timeout: 8_000 });
+      return item;
+    } catch {
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1_000);
+    }
   }
   throw new Error(`the code actions never offered "${text}"`);
 }
@@ -93,10 +162,15 @@ async function setApiKey(provider, key) {
   await runCommand('Switchyard: Set API Key');
   await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Set API Key' }).waitFor({ timeout: 10_000 });
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: provider }).first().click();
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: `${provider} API key` }).waitFor({ timeout: 10_000 });
+  await page
+    .locator('.quick-input-widget .quick-input-title', { hasText: `${provider} API key` })
+    .waitFor({ timeout: 10_000 });
   await palette.fill(key, { timeout: 10_000 });
   await page.keyboard.press('Enter');
-  await page.locator('.notifications-toasts .notification-toast', { hasText: `${provider} API key saved` }).first().waitFor({ timeout: 15_000 });
+  await page
+    .locator('.notifications-toasts .notification-toast', { hasText: `${provider} API key saved` })
+    .first()
+    .waitFor({ timeout: 15_000 });
 }
 /** Right-clicks `target` (a line in an editor, a row in the explorer) and waits for `label` in its context menu (saved as `shot` if named). */
 async function contextMenuItem(target, label, shot) {
@@ -115,10 +189,25 @@ try {
   await page.locator('#workbench\\.parts\\.statusbar').waitFor({ timeout: 60_000 });
 
   await test('every Switchyard command is in the command palette', async () => {
-    const titles = ['Open Tutor Chat', 'Plan a Change (Architect)', 'Open Plan Review', 'Implement with Reflex Lane', 'Request Judge Audit',
-      'Classify Current Changes', 'Show Budget', 'Start Local Model Server', 'Stop Local Model Server', 'Switch Local Model',
-      'Explain Routing Decisions', 'Set API Key', 'Open Effective Policy',
-      'Synthesise or Clean Up Documents (Librarian)', 'Search Context (Stage 0)', 'Rebuild Context Index (Stage 0)', 'Ask the Workspace Sources (Citation-Grounded)'];
+    const titles = [
+      'Open Tutor Chat',
+      'Plan a Change (Architect)',
+      'Open Plan Review',
+      'Implement with Reflex Lane',
+      'Request Judge Audit',
+      'Classify Current Changes',
+      'Show Budget',
+      'Start Local Model Server',
+      'Stop Local Model Server',
+      'Switch Local Model',
+      'Explain Routing Decisions',
+      'Set API Key',
+      'Open Effective Policy',
+      'Synthesise or Clean Up Documents (Librarian)',
+      'Search Context (Stage 0)',
+      'Rebuild Context Index (Stage 0)',
+      'Ask the Workspace Sources (Citation-Grounded)',
+    ];
     for (const t of titles) {
       // Implement with Reflex Lane needs an open editor; it is checked from the context menu below.
       if (t === 'Implement with Reflex Lane') continue;
@@ -137,7 +226,10 @@ try {
   await test('Open Effective Policy from the palette shows the policy in an editor', async () => {
     await runCommand('Switchyard: Open Effective Policy');
     await page.locator('.tabs-container .tab', { hasText: 'effective-policy.jsonc' }).waitFor({ timeout: 15_000 });
-    await page.locator('.monaco-editor .view-lines', { hasText: 'Switchyard effective policy' }).first().waitFor({ timeout: 15_000 });
+    await page
+      .locator('.monaco-editor .view-lines', { hasText: 'Switchyard effective policy' })
+      .first()
+      .waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(OUTPUT, 'effective-policy.png') });
   });
 
@@ -161,14 +253,24 @@ try {
     await page.keyboard.press('Control+P');
     await palette.waitFor({ state: 'visible', timeout: 10_000 });
     await palette.fill('lib.rs');
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'lib.rs' }).first().waitFor({ timeout: 10_000 });
+    await page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: 'lib.rs' })
+      .first()
+      .waitFor({ timeout: 10_000 });
     await page.keyboard.press('Enter');
-    await contextMenuItem(page.locator('.monaco-editor .view-lines', { hasText: 'pub fn tokenize' }).first(), 'Implement with Reflex Lane', 'context-menu.png');
+    await contextMenuItem(
+      page.locator('.monaco-editor .view-lines', { hasText: 'pub fn tokenize' }).first(),
+      'Implement with Reflex Lane',
+      'context-menu.png',
+    );
     await page.keyboard.press('Escape');
   });
   await test('Classify Current Changes lists the risk evidence and jumps to its line', async () => {
     const lib = join(dir, 'ws', 'crates', 'core', 'src', 'lib.rs');
-    writeFileSync(lib, readFileSync(lib, 'utf8').replace('pub fn word_counts(text: &str)', 'pub fn word_counts(text: &str, min: usize)'));
+    writeFileSync(
+      lib,
+      readFileSync(lib, 'utf8').replace('pub fn word_counts(text: &str)', 'pub fn word_counts(text: &str, min: usize)'),
+    );
     await runCommand('Switchyard: Classify Current Changes');
     const title = page.locator('.quick-input-widget .quick-input-title', { hasText: 'Lane cloud · high risk' });
     await title.waitFor({ timeout: 30_000 });
@@ -181,7 +283,10 @@ try {
   await test('the local model server starts from the status bar and becomes ready', async () => {
     await statusItem('Local: stopped').click();
     await statusItem('Local: ready').waitFor({ state: 'visible', timeout: 60_000 });
-    await page.locator('.notifications-toasts .notification-toast', { hasText: 'local model server ready' }).first().waitFor({ timeout: 15_000 });
+    await page
+      .locator('.notifications-toasts .notification-toast', { hasText: 'local model server ready' })
+      .first()
+      .waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(OUTPUT, 'runtime-ready.png') });
     await runCommand('Switchyard: Stop Local Model Server');
     await statusItem('Local: stopped').waitFor({ state: 'visible', timeout: 20_000 });
@@ -192,16 +297,37 @@ try {
     goal: 'Add a --json flag to the wordcount CLI',
     assumptions: ['the CLI parses its flags with clap'],
     steps: [
-      { id: 's1', title: 'Add the --json flag', description: 'A new clap arg on the CLI struct.', files: ['crates/cli/src/main.rs'], estimated_lines: 12, risk_flags: ['public_api'], suggested_lane: 'cloud', acceptance: ['cargo test -p cli'] },
-      { id: 's2', title: 'Print the counts as JSON', description: 'Serialize the word counts.', files: ['crates/cli/src/main.rs'], estimated_lines: 30, risk_flags: [], suggested_lane: 'local_reflex', acceptance: ['the output parses as JSON'] },
+      {
+        id: 's1',
+        title: 'Add the --json flag',
+        description: 'A new clap arg on the CLI struct.',
+        files: ['crates/cli/src/main.rs'],
+        estimated_lines: 12,
+        risk_flags: ['public_api'],
+        suggested_lane: 'cloud',
+        acceptance: ['cargo test -p cli'],
+      },
+      {
+        id: 's2',
+        title: 'Print the counts as JSON',
+        description: 'Serialize the word counts.',
+        files: ['crates/cli/src/main.rs'],
+        estimated_lines: 30,
+        risk_flags: [],
+        suggested_lane: 'local_reflex',
+        acceptance: ['the output parses as JSON'],
+      },
     ],
-    acceptance_checks: ['cargo test'], confidence: 0.7,
+    acceptance_checks: ['cargo test'],
+    confidence: 0.7,
   };
   /** The webview frame (of any panel) that holds `selector`: polled, since views load after their command. */
   async function frameWith(selector, timeout = 60_000) {
     const end = Date.now() + timeout;
     while (Date.now() < end) {
-      for (const f of page.frames()) { if (await f.$(selector).catch(() => null)) return f; }
+      for (const f of page.frames()) {
+        if (await f.$(selector).catch(() => null)) return f;
+      }
       await page.waitForTimeout(100);
     }
     throw new Error(`no webview shows ${selector}`);
@@ -212,9 +338,21 @@ try {
   });
 
   await test('Plan a Change: the Architect writes a plan against the cloud test server; its steps and confidence show; a step is approved', async () => {
-    anth.queue.push({ kind: 'ok', text: JSON.stringify(PLAN) }, { kind: 'ok', text: JSON.stringify({ questions: [{ question: 'Is clap used?', answer: 'Yes: main.rs derives Parser.' }], changes: 'confidence up after checking main.rs', plan: { ...PLAN, confidence: 0.82 } }) });
+    anth.queue.push(
+      { kind: 'ok', text: JSON.stringify(PLAN) },
+      {
+        kind: 'ok',
+        text: JSON.stringify({
+          questions: [{ question: 'Is clap used?', answer: 'Yes: main.rs derives Parser.' }],
+          changes: 'confidence up after checking main.rs',
+          plan: { ...PLAN, confidence: 0.82 },
+        }),
+      },
+    );
     await runCommand('Switchyard: Plan a Change (Architect)');
-    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Plan a Change' }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('.quick-input-widget .quick-input-title', { hasText: 'Plan a Change' })
+      .waitFor({ timeout: 10_000 });
     await palette.fill(PLAN.goal);
     const t0 = Date.now();
     await page.keyboard.press('Enter');
@@ -223,24 +361,34 @@ try {
     figures.plan_create_to_review_ms = Date.now() - t0;
     const conf = await view.locator('#confidence').innerText();
     if (!/Confidence 82%/.test(conf)) throw new Error(`confidence: ${conf}`);
-    if (await view.locator('#steps > li').count() !== 2) throw new Error('expected 2 steps');
+    if ((await view.locator('#steps > li').count()) !== 2) throw new Error('expected 2 steps');
     const badge = await view.locator('li[data-step="s1"] .badge').innerText();
     if (!/cloud/.test(badge)) throw new Error(`s1 lane badge: ${badge}`);
-    if (!/local reflex/.test(await view.locator('li[data-step="s2"] .badge').innerText())) throw new Error('s2 should be local reflex');
-    if (anth.requests.length !== 2) throw new Error(`the Architect made ${anth.requests.length} calls (draft + self-critique expected)`);
+    if (!/local reflex/.test(await view.locator('li[data-step="s2"] .badge').innerText()))
+      throw new Error('s2 should be local reflex');
+    if (anth.requests.length !== 2)
+      throw new Error(`the Architect made ${anth.requests.length} calls (draft + self-critique expected)`);
     await view.locator('li[data-step="s2"] button[data-act="approve"]').click();
     await view.locator('li[data-step="s2"][data-status="approved"]').waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(OUTPUT, 'plan-review.png') });
     const plans = join(dir, 'ws', '.switchyard', 'plans');
     const file = readdirSync(plans).find((f) => f.endsWith('.json'));
     const rec = JSON.parse(readFileSync(join(plans, file), 'utf8'));
-    if (rec.review.steps.s2 !== 'approved' || rec.review.steps.s1 !== 'pending') throw new Error(`saved review: ${JSON.stringify(rec.review)}`);
+    if (rec.review.steps.s2 !== 'approved' || rec.review.steps.s1 !== 'pending')
+      throw new Error(`saved review: ${JSON.stringify(rec.review)}`);
     await view.locator('#approve-plan').click();
     await view.locator('#status', { hasText: 'approved' }).waitFor({ timeout: 10_000 });
     const ev = join(dir, 'ws', '.switchyard', 'evidence', rec.id);
     const sum = readFileSync(join(ev, 'plan.json.sha256'), 'utf8');
     const { createHash } = await import('node:crypto');
-    if (!sum.startsWith(createHash('sha256').update(readFileSync(join(ev, 'plan.json'))).digest('hex'))) throw new Error('the evidence sha256 does not match plan.json');
+    if (
+      !sum.startsWith(
+        createHash('sha256')
+          .update(readFileSync(join(ev, 'plan.json')))
+          .digest('hex'),
+      )
+    )
+      throw new Error('the evidence sha256 does not match plan.json');
   });
 
   await test('Tutor: the answer streams from the local llama-server, and Stop stops it mid-stream', async () => {
@@ -256,11 +404,16 @@ try {
     let stopped = false;
     for (let attempt = 1; attempt <= 4 && !stopped; attempt++) {
       const n = await view.locator('article.assistant').count();
-      await view.locator('#prompt').fill(attempt === 1 ? 'What does the borrow checker check?' : 'Tell me more, at length.');
+      await view
+        .locator('#prompt')
+        .fill(attempt === 1 ? 'What does the borrow checker check?' : 'Tell me more, at length.');
       await view.locator('#prompt').press('Enter');
       const answer = view.locator('article.assistant').nth(n);
       await answer.locator('.md', { hasText: /\S/ }).waitFor({ timeout: 90_000 });
-      if (await answer.getAttribute('data-status') !== 'streaming') { await answer.locator('.served').waitFor(); continue; }
+      if ((await answer.getAttribute('data-status')) !== 'streaming') {
+        await answer.locator('.served').waitFor();
+        continue;
+      }
       await view.locator('#stop').click();
       await answer.and(view.locator('[data-status="stopped"]')).waitFor({ timeout: 15_000 });
       const kept = Number(await answer.getAttribute('data-chars'));
@@ -299,7 +452,8 @@ try {
     const served = await done.locator('.served').innerText();
     if (!/cloud lane \(fallback\)/.test(served) || !/GR-005/.test(served)) throw new Error(`served line: ${served}`);
     // Rendered as Markdown (paragraphs from the renderer loaded after the first paint), not left as plain text.
-    if (await done.locator('.md[data-plain]').count() !== 0 || await done.locator('.md p').count() === 0) throw new Error('the answer was not rendered as Markdown');
+    if ((await done.locator('.md[data-plain]').count()) !== 0 || (await done.locator('.md p').count()) === 0)
+      throw new Error('the answer was not rendered as Markdown');
     const text = await done.locator('.md').innerText();
     const nums = [...text.matchAll(/w(\d+)/g)].map((m) => Number(m[1]));
     const inOrder = nums.every((n, i) => n === i);
@@ -307,9 +461,20 @@ try {
     const batches = Number(await done.getAttribute('data-batches'));
     const frames = Number(await done.getAttribute('data-frames'));
     const expected = Array.from({ length: N }, (_, i) => `w${i} `).join('').length;
-    Object.assign(figures, { stream_tokens: N, stream_rate_tok_s: 500, stream_wall_ms: ms, stream_tokens_rendered: nums.length, stream_in_order: inOrder, stream_chars: chars, stream_chars_expected: expected, stream_batches: batches, stream_frames: frames });
+    Object.assign(figures, {
+      stream_tokens: N,
+      stream_rate_tok_s: 500,
+      stream_wall_ms: ms,
+      stream_tokens_rendered: nums.length,
+      stream_in_order: inOrder,
+      stream_chars: chars,
+      stream_chars_expected: expected,
+      stream_batches: batches,
+      stream_frames: frames,
+    });
     await page.screenshot({ path: join(OUTPUT, 'tutor-fallback-stream.png') });
-    if (nums.length !== N || !inOrder) throw new Error(`rendered ${nums.length} of ${N} tokens${inOrder ? '' : ', out of order'}`);
+    if (nums.length !== N || !inOrder)
+      throw new Error(`rendered ${nums.length} of ${N} tokens${inOrder ? '' : ', out of order'}`);
     if (chars !== expected) throw new Error(`streamed ${chars} of ${expected} characters`);
     if (!(frames < N)) throw new Error(`${frames} DOM updates for ${N} tokens: not batched`);
   });
@@ -318,57 +483,93 @@ try {
     await page.reload();
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     const tutorView = await frameWith('article.assistant', 60_000);
-    if (await tutorView.locator('article.user').count() < 1) throw new Error('the Tutor came back empty');
+    if ((await tutorView.locator('article.user').count()) < 1) throw new Error('the Tutor came back empty');
     const planView = await frameWith('#goal', 60_000);
     const goal = await planView.locator('#goal').innerText();
     if (!/--json flag/.test(goal)) throw new Error(`plan review after reload: ${goal}`);
-    if (await planView.locator('#status', { hasText: 'approved' }).count() !== 1) throw new Error('the plan lost its approval');
+    if ((await planView.locator('#status', { hasText: 'approved' }).count()) !== 1)
+      throw new Error('the plan lost its approval');
   });
 
   await test('right-click "Implement with Reflex Lane": the patch in the diff editor, Accept All, cargo checks it, the file changed on disk', async () => {
     const ws = join(dir, 'ws');
     execFileSync('git', ['-C', ws, 'checkout', '--', 'crates/core/src/lib.rs']); // undo the classify test's edit
     // The local server is stopped, so the policy's fallback (DeepSeek, a test server here) writes the patch.
-    deepseek.queue.push({ kind: 'ok', text: 'crates/core/src/lib.rs\n<<<<<<< SEARCH\n        .filter(|w| !w.is_empty())\n=======\n        .filter(|w| !w.is_empty() && w.len() <= 64)\n>>>>>>> REPLACE\n' });
+    deepseek.queue.push({
+      kind: 'ok',
+      text: 'crates/core/src/lib.rs\n<<<<<<< SEARCH\n        .filter(|w| !w.is_empty())\n=======\n        .filter(|w| !w.is_empty() && w.len() <= 64)\n>>>>>>> REPLACE\n',
+    });
     // Focus out of the webviews first: the explorer's lib.rs opens the file.
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'lib.rs' }).first().dblclick();
     await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().waitFor({ timeout: 15_000 });
     await setApiKey('DeepSeek', 'sk-UITESTdeepseek0123456789');
     await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().click();
-    await (await contextMenuItem(page.locator('.monaco-editor .view-lines', { hasText: 'pub fn tokenize' }).first(), 'Implement with Reflex Lane')).click();
-    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Implement with Reflex Lane' }).waitFor({ timeout: 10_000 });
+    await (
+      await contextMenuItem(
+        page.locator('.monaco-editor .view-lines', { hasText: 'pub fn tokenize' }).first(),
+        'Implement with Reflex Lane',
+      )
+    ).click();
+    await page
+      .locator('.quick-input-widget .quick-input-title', { hasText: 'Implement with Reflex Lane' })
+      .waitFor({ timeout: 10_000 });
     await palette.fill('ignore words longer than 64 characters in tokenize');
     await page.keyboard.press('Enter');
     await page.locator('.tabs-container .tab', { hasText: 'proposed' }).first().waitFor({ timeout: 60_000 });
-    const review = page.locator('.notifications-toasts .notification-toast', { hasText: 'review the proposed patch' }).first();
+    const review = page
+      .locator('.notifications-toasts .notification-toast', { hasText: 'review the proposed patch' })
+      .first();
     await review.waitFor({ timeout: 30_000 });
     await page.waitForTimeout(500);
     await page.screenshot({ path: join(OUTPUT, 'implement-diff.png') });
     const text = await review.innerText();
     if (!/lane local_reflex/.test(text) || !/deepseek/.test(text)) throw new Error(`review toast: ${text}`);
     await review.locator('.monaco-button', { hasText: 'Accept All' }).click();
-    await page.locator('.notifications-toasts .notification-toast', { hasText: 'passed on attempt 1' }).first().waitFor({ timeout: 180_000 });
+    await page
+      .locator('.notifications-toasts .notification-toast', { hasText: 'passed on attempt 1' })
+      .first()
+      .waitFor({ timeout: 180_000 });
     const lib = readFileSync(join(ws, 'crates', 'core', 'src', 'lib.rs'), 'utf8');
     if (!/w\.len\(\) <= 64/.test(lib)) throw new Error('the file on disk did not change');
     const evidence = readdirSync(join(ws, '.switchyard', 'evidence')).filter((d) => d.startsWith('impl-'));
-    if (evidence.length !== 1 || !existsSync(join(ws, '.switchyard', 'evidence', evidence[0], 'manifest.sha256'))) throw new Error(`evidence: ${evidence}`);
+    if (evidence.length !== 1 || !existsSync(join(ws, '.switchyard', 'evidence', evidence[0], 'manifest.sha256')))
+      throw new Error(`evidence: ${evidence}`);
     await page.screenshot({ path: join(OUTPUT, 'implement-passed.png') });
   });
 
-  await test('Request Judge Audit from the palette: the cloud Judge\'s findings appear in the Problems panel', async () => {
-    oai.queue.push({ kind: 'ok', text: JSON.stringify({ verdict: 'request_changes', summary: 'tokenize allocates per word', findings: [
-      { severity: 'high', file: 'crates/core/src/lib.rs', line_start: 4, line_end: 4, quote: 'pub fn tokenize(text: &str) -> Vec<String> {', rationale: 'Returning Vec<String> allocates every word; consider an iterator.' }] }) });
+  await test("Request Judge Audit from the palette: the cloud Judge's findings appear in the Problems panel", async () => {
+    oai.queue.push({
+      kind: 'ok',
+      text: JSON.stringify({
+        verdict: 'request_changes',
+        summary: 'tokenize allocates per word',
+        findings: [
+          {
+            severity: 'high',
+            file: 'crates/core/src/lib.rs',
+            line_start: 4,
+            line_end: 4,
+            quote: 'pub fn tokenize(text: &str) -> Vec<String> {',
+            rationale: 'Returning Vec<String> allocates every word; consider an iterator.',
+          },
+        ],
+      }),
+    });
     await setApiKey('OpenAI', 'sk-proj-UITESTopenai0123456789');
     await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().click();
     await runCommand('Switchyard: Request Judge Audit');
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'This file' }).first().click();
-    await page.locator('.notifications-toasts .notification-toast', { hasText: 'Switchyard Judge (openai/gpt-5.1)' }).first().waitFor({ timeout: 60_000 });
+    await page
+      .locator('.notifications-toasts .notification-toast', { hasText: 'Switchyard Judge (openai/gpt-5.1)' })
+      .first()
+      .waitFor({ timeout: 60_000 });
     await runCommand('View: Focus Problems');
     const marker = page.locator('.markers-panel .monaco-list-row', { hasText: 'Judge (high)' }).first();
     await marker.waitFor({ timeout: 20_000 });
     await page.screenshot({ path: join(OUTPUT, 'judge-problems.png') });
     const ev = readdirSync(join(dir, 'ws', '.switchyard', 'evidence')).filter((d) => d.startsWith('judge-'));
-    if (ev.length !== 1 || !existsSync(join(dir, 'ws', '.switchyard', 'evidence', ev[0], 'verdict.json'))) throw new Error(`judge evidence: ${ev}`);
+    if (ev.length !== 1 || !existsSync(join(dir, 'ws', '.switchyard', 'evidence', ev[0], 'verdict.json')))
+      throw new Error(`judge evidence: ${ev}`);
   });
 
   await test('the light bulb on a selection offers "Request Judge Audit"', async () => {
@@ -386,18 +587,33 @@ try {
 
   await test('a spec without the Model & Runtime section is flagged, and the quick fix inserts it from the policy', async () => {
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'docs' }).first().click();
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'word-filter-spec.md' }).first().dblclick();
+    await page
+      .locator('.explorer-folders-view .monaco-list-row', { hasText: 'word-filter-spec.md' })
+      .first()
+      .dblclick();
     await page.locator('.tabs-container .tab', { hasText: 'word-filter-spec.md' }).first().waitFor({ timeout: 15_000 });
     await runCommand('View: Focus Problems');
-    await page.locator('.markers-panel .monaco-list-row', { hasText: 'no "Model & Runtime (Spec Overrides)" section' }).first().waitFor({ timeout: 20_000 });
+    await page
+      .locator('.markers-panel .monaco-list-row', { hasText: 'no "Model & Runtime (Spec Overrides)" section' })
+      .first()
+      .waitFor({ timeout: 20_000 });
     await page.locator('.tabs-container .tab', { hasText: 'word-filter-spec.md' }).first().click();
-    const fix = await codeAction('Insert the "Model & Runtime (Spec Overrides)" section', () => page.locator('.monaco-editor .view-line', { hasText: 'Spec: ignore very' }).first().click());
+    const fix = await codeAction('Insert the "Model & Runtime (Spec Overrides)" section', () =>
+      page.locator('.monaco-editor .view-line', { hasText: 'Spec: ignore very' }).first().click(),
+    );
     await fix.click();
-    await page.locator('.monaco-editor .view-line', { hasText: 'Policy: docs/MODEL-POLICY.md' }).first().waitFor({ timeout: 15_000 });
+    await page
+      .locator('.monaco-editor .view-line', { hasText: 'Policy: docs/MODEL-POLICY.md' })
+      .first()
+      .waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(OUTPUT, 'spec-quick-fix.png') });
     await page.keyboard.press('Control+S');
     const end = Date.now() + 10_000;
-    while (!readFileSync(join(dir, 'ws', 'docs', 'word-filter-spec.md'), 'utf8').includes('## Model & Runtime (Spec Overrides)')) {
+    while (
+      !readFileSync(join(dir, 'ws', 'docs', 'word-filter-spec.md'), 'utf8').includes(
+        '## Model & Runtime (Spec Overrides)',
+      )
+    ) {
       if (Date.now() > end) throw new Error('the inserted section was not saved');
       await page.waitForTimeout(200);
     }
@@ -406,18 +622,30 @@ try {
   await test('Stage 0: "Rebuild Context Index" reports the files indexed; "Search Context" ranks files with their scores, and a pick opens the file', async () => {
     // The packaged extension carries the index worker (large workspaces are indexed off the host's thread).
     const installed = readdirSync(join(dir, 'exts')).find((d) => d.startsWith('switchyard.switchyard-'));
-    if (!installed || !existsSync(join(dir, 'exts', installed, 'dist', 'indexWorker.js'))) throw new Error(`dist/indexWorker.js is not in the installed extension (${installed})`);
+    if (!installed || !existsSync(join(dir, 'exts', installed, 'dist', 'indexWorker.js')))
+      throw new Error(`dist/indexWorker.js is not in the installed extension (${installed})`);
     await page.locator('.explorer-folders-view').first().click();
     await runCommand('Switchyard: Rebuild Context Index (Stage 0)');
-    await page.locator('.notifications-toasts .notification-toast', { hasText: /Switchyard Stage 0: \d+ files indexed in \d/ }).first().waitFor({ timeout: 60_000 });
+    await page
+      .locator('.notifications-toasts .notification-toast', { hasText: /Switchyard Stage 0: \d+ files indexed in \d/ })
+      .first()
+      .waitFor({ timeout: 60_000 });
     await runCommand('Switchyard: Search Context (Stage 0)');
-    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Search Context (Stage 0)' }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('.quick-input-widget .quick-input-title', { hasText: 'Search Context (Stage 0)' })
+      .waitFor({ timeout: 10_000 });
     await palette.fill('split text into lower-case words');
     await page.keyboard.press('Enter');
     const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'crates/core/src/lib.rs' }).first();
     await row.waitFor({ timeout: 20_000 });
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'relevance' }).first().waitFor({ timeout: 5_000 });
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: /bm25 [\d.]+ \(split [\d.]+, text/ }).first().waitFor({ timeout: 5_000 });
+    await page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: 'relevance' })
+      .first()
+      .waitFor({ timeout: 5_000 });
+    await page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: /bm25 [\d.]+ \(split [\d.]+, text/ })
+      .first()
+      .waitFor({ timeout: 5_000 });
     await page.screenshot({ path: join(OUTPUT, 'stage0-search.png') });
     await row.click();
     await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().waitFor({ timeout: 15_000 });
@@ -425,17 +653,35 @@ try {
 
   await test('right-click the docs folder: the Librarian sweeps it, escalates to Kimi K2 on full_sweep, and says so', async () => {
     await setApiKey('Moonshot (Kimi)', 'sk-UITESTmoonshot0123456789abcdef');
-    const item = await contextMenuItem(page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'docs' }).first(), 'Synthesise or Clean Up Documents (Librarian)', 'librarian-menu.png');
+    const item = await contextMenuItem(
+      page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'docs' }).first(),
+      'Synthesise or Clean Up Documents (Librarian)',
+      'librarian-menu.png',
+    );
     await item.click();
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Synthesise' }).first().click({ timeout: 15_000 });
-    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Switchyard Librarian' }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: 'Synthesise' })
+      .first()
+      .click({ timeout: 15_000 });
+    await page
+      .locator('.quick-input-widget .quick-input-title', { hasText: 'Switchyard Librarian' })
+      .waitFor({ timeout: 10_000 });
     await palette.fill('an overview for new contributors');
     await page.keyboard.press('Enter');
-    await page.locator('.notifications-toasts .notification-toast', { hasText: /"Docs overview" by moonshot\/kimi-k2\.6 \(escalated on full_sweep=true\)/ }).first().waitFor({ timeout: 60_000 });
+    await page
+      .locator('.notifications-toasts .notification-toast', {
+        hasText: /"Docs overview" by moonshot\/kimi-k2\.6 \(escalated on full_sweep=true\)/,
+      })
+      .first()
+      .waitFor({ timeout: 60_000 });
     await page.locator('.tabs-container .tab', { hasText: 'Docs overview' }).first().waitFor({ timeout: 15_000 });
-    await page.locator('.monaco-editor .view-line', { hasText: 'The word filter spec asks' }).first().waitFor({ timeout: 15_000 });
+    await page
+      .locator('.monaco-editor .view-line', { hasText: 'The word filter spec asks' })
+      .first()
+      .waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(OUTPUT, 'librarian-kimi.png') });
-    if (kimi.requests.filter((r) => r.path.endsWith('/chat/completions')).length !== 1) throw new Error(`Kimi saw ${kimi.requests.length} requests`);
+    if (kimi.requests.filter((r) => r.path.endsWith('/chat/completions')).length !== 1)
+      throw new Error(`Kimi saw ${kimi.requests.length} requests`);
   });
 
   await test('panels open: fresh ones timed beside a bare webview; a Tutor or plan review in a background tab comes back at once, not reloaded', async () => {
@@ -443,10 +689,25 @@ try {
     // content (the view's data-painted-at, epoch ms in the same browser), so neither polling nor the host's
     // clock is in it. Rounds alternate the three panels, so the machine's noise falls on all alike.
     const panels = [
-      { key: 'bare', command: 'Probe: Open Bare Webview Here', tab: 'Bare Webview', ready: 'body[data-painted-at] #bare' },
+      {
+        key: 'bare',
+        command: 'Probe: Open Bare Webview Here',
+        tab: 'Bare Webview',
+        ready: 'body[data-painted-at] #bare',
+      },
       // The Tutor opens beside the editor (a new editor group when the active one is the rightmost): its floor too.
-      { key: 'bare_beside', command: 'Probe: Open Bare Webview to the Side', tab: 'Bare Webview', ready: 'body[data-painted-at] #bare' },
-      { key: 'tutor', command: 'Switchyard: Open Tutor Chat', tab: 'Switchyard Tutor', ready: 'body[data-painted-at] #prompt' },
+      {
+        key: 'bare_beside',
+        command: 'Probe: Open Bare Webview to the Side',
+        tab: 'Bare Webview',
+        ready: 'body[data-painted-at] #bare',
+      },
+      {
+        key: 'tutor',
+        command: 'Switchyard: Open Tutor Chat',
+        tab: 'Switchyard Tutor',
+        ready: 'body[data-painted-at] #prompt',
+      },
       { key: 'plan', command: 'Switchyard: Open Plan Review', tab: 'Plan: ', ready: 'body[data-painted-at] #goal' },
     ];
     const tab = (title) => page.locator('.tabs-container .tab', { hasText: title });
@@ -454,20 +715,36 @@ try {
     async function close(title) {
       for (let n = await tab(title).count(); n > 0; n--) {
         await tab(title).first().click({ button: 'middle' });
-        await page.waitForFunction(([t, m]) => [...document.querySelectorAll('.tabs-container .tab')].filter((e) => e.textContent.includes(t)).length < m, [title, n], { timeout: 10_000 });
+        await page.waitForFunction(
+          ([t, m]) =>
+            [...document.querySelectorAll('.tabs-container .tab')].filter((e) => e.textContent.includes(t)).length < m,
+          [title, n],
+          { timeout: 10_000 },
+        );
       }
     }
     /** The view's CSP (default-src 'none', scripts by nonce only) and what ran under it: its own script inline, and
      * for the Tutor the Markdown renderer added after the first paint, with the same nonce. */
     async function lockedDown(view, key) {
-      if (key === 'tutor') await view.waitForFunction(() => typeof window.switchyardMarkdown === 'function', undefined, { timeout: 10_000 });
-      const d = await view.evaluate(() => ({ csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '',
+      if (key === 'tutor')
+        await view.waitForFunction(() => typeof window.switchyardMarkdown === 'function', undefined, {
+          timeout: 10_000,
+        });
+      const d = await view.evaluate(() => ({
+        csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '',
         // The view's own scripts are in <body>; VS Code injects its acquireVsCodeApi script into <head> itself.
-        scripts: [...document.body.querySelectorAll('script')].map((e) => ({ src: e.getAttribute('src') ?? '', nonce: e.nonce })) }));
-      if (!/default-src 'none'/.test(d.csp) || !/script-src 'nonce-[A-Za-z0-9+/=]{16,}';/.test(d.csp)) throw new Error(`${key} CSP: ${d.csp}`);
-      if (d.scripts.length === 0 || d.scripts.some((e) => !e.nonce)) throw new Error(`${key} scripts: ${JSON.stringify(d.scripts)}`);
+        scripts: [...document.body.querySelectorAll('script')].map((e) => ({
+          src: e.getAttribute('src') ?? '',
+          nonce: e.nonce,
+        })),
+      }));
+      if (!/default-src 'none'/.test(d.csp) || !/script-src 'nonce-[A-Za-z0-9+/=]{16,}';/.test(d.csp))
+        throw new Error(`${key} CSP: ${d.csp}`);
+      if (d.scripts.length === 0 || d.scripts.some((e) => !e.nonce))
+        throw new Error(`${key} scripts: ${JSON.stringify(d.scripts)}`);
       if (!d.scripts.some((e) => e.src === '')) throw new Error(`${key}: its script was linked, not inlined`);
-      if (key === 'tutor' && !d.scripts.some((e) => /\/markdown\.js$/.test(e.src))) throw new Error('the Markdown renderer was not added to the view');
+      if (key === 'tutor' && !d.scripts.some((e) => /\/markdown\.js$/.test(e.src)))
+        throw new Error('the Markdown renderer was not added to the view');
     }
     for (const p of panels) await close(p.tab);
     const runs = Object.fromEntries(panels.map((p) => [p.key, []]));
@@ -484,23 +761,48 @@ try {
       }
     }
     const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    for (const k of Object.keys(runs)) { figures[`${k}_open_runs_ms`] = runs[k]; figures[`${k}_open_ms`] = median(runs[k]); }
-    if (Object.values(runs).flat().some((x) => !(x > 0))) throw new Error(`a view never marked its first paint: ${JSON.stringify(runs)}`);
+    for (const k of Object.keys(runs)) {
+      figures[`${k}_open_runs_ms`] = runs[k];
+      figures[`${k}_open_ms`] = median(runs[k]);
+    }
+    if (
+      Object.values(runs)
+        .flat()
+        .some((x) => !(x > 0))
+    )
+      throw new Error(`a view never marked its first paint: ${JSON.stringify(runs)}`);
 
     // Back to a panel in a background tab: the Tutor and the plan review keep their views (retainContextWhenHidden),
     // so the command only brings the tab forward. Timed to the frame where the workbench shows its webview.
     // (Webviews live in an overlay above the editors: the one that counts is visible over the group whose active
     // tab is the panel's.) Resolves with the page's clock when the panel is shown (want true) or hidden (false).
-    const webviewShown = (title, want) => page.waitForFunction(([t, w]) => {
-      const group = [...document.querySelectorAll('.editor-group-container')].find((g) => [...g.querySelectorAll('.tabs-container .tab.active')].some((e) => e.textContent.includes(t)));
-      const area = group?.querySelector('.editor-container')?.getBoundingClientRect();
-      const visible = !!area && [...document.querySelectorAll('iframe.webview')].some((f) => {
-        const r = f.getBoundingClientRect();
-        const x = r.left + r.width / 2; const y = r.top + r.height / 2;
-        return r.width > 0 && getComputedStyle(f).visibility === 'visible' && x > area.left && x < area.right && y > area.top && y < area.bottom;
-      });
-      return visible === w ? Date.now() : false;
-    }, [title, want], { polling: 'raf', timeout: 15_000 });
+    const webviewShown = (title, want) =>
+      page.waitForFunction(
+        ([t, w]) => {
+          const group = [...document.querySelectorAll('.editor-group-container')].find((g) =>
+            [...g.querySelectorAll('.tabs-container .tab.active')].some((e) => e.textContent.includes(t)),
+          );
+          const area = group?.querySelector('.editor-container')?.getBoundingClientRect();
+          const visible =
+            !!area &&
+            [...document.querySelectorAll('iframe.webview')].some((f) => {
+              const r = f.getBoundingClientRect();
+              const x = r.left + r.width / 2;
+              const y = r.top + r.height / 2;
+              return (
+                r.width > 0 &&
+                getComputedStyle(f).visibility === 'visible' &&
+                x > area.left &&
+                x < area.right &&
+                y > area.top &&
+                y < area.bottom
+              );
+            });
+          return visible === w ? Date.now() : false;
+        },
+        [title, want],
+        { polling: 'raf', timeout: 15_000 },
+      );
     for (const p of panels.filter((x) => x.key !== 'bare_beside')) {
       await findCommand(p.command);
       await page.keyboard.press('Enter');
@@ -518,7 +820,8 @@ try {
         await page.keyboard.press('Enter');
         reveals.push(Number(await (await webviewShown(p.tab, true)).jsonValue()) - t0);
         const again = await frameWith(p.ready, 10_000);
-        if (await again.evaluate(() => document.body.dataset.loadedAt) !== loadedAt) throw new Error(`the ${p.tab} view was reloaded when its tab came back`);
+        if ((await again.evaluate(() => document.body.dataset.loadedAt)) !== loadedAt)
+          throw new Error(`the ${p.tab} view was reloaded when its tab came back`);
       }
       figures[`${p.key}_reveal_runs_ms`] = reveals;
       figures[`${p.key}_reveal_ms`] = median(reveals);
@@ -528,13 +831,24 @@ try {
 } finally {
   const logs = join(dir, 'ud', 'logs');
   // The host's own figure: from the command to the view's ready message (the extension's log).
-  const find = (d) => existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? find(join(d, e.name)) : e.name === 'Switchyard.log' ? [join(d, e.name)] : [])) : [];
+  const find = (d) =>
+    existsSync(d)
+      ? readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+          e.isDirectory() ? find(join(d, e.name)) : e.name === 'Switchyard.log' ? [join(d, e.name)] : [],
+        )
+      : [];
   for (const f of find(logs)) {
     const log = readFileSync(f, 'utf8');
     const tutorMs = /tutor view: panel ready in (\d+) ms(?: \(the view's own load: (\d+) ms\))?/.exec(log);
     const planMs = /plan view: panel ready in (\d+) ms(?: \(the view's own load: (\d+) ms\))?/.exec(log);
-    if (tutorMs) { figures.tutor_open_host_ms = Number(tutorMs[1]); figures.tutor_view_load_ms = Number(tutorMs[2]); }
-    if (planMs) { figures.plan_open_host_ms = Number(planMs[1]); figures.plan_view_load_ms = Number(planMs[2]); }
+    if (tutorMs) {
+      figures.tutor_open_host_ms = Number(tutorMs[1]);
+      figures.tutor_view_load_ms = Number(tutorMs[2]);
+    }
+    if (planMs) {
+      figures.plan_open_host_ms = Number(planMs[1]);
+      figures.plan_view_load_ms = Number(planMs[2]);
+    }
   }
   writeFileSync(join(OUTPUT, 'webview-figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
   console.log(`  webview figures: ${JSON.stringify(figures)}`);

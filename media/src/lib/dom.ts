@@ -1,5 +1,9 @@
 // Small DOM helpers shared by the webviews: elements built with DOM APIs (text is never parsed as HTML).
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   for (const c of children) e.append(c);
@@ -14,7 +18,11 @@ export function button(label: string, attrs: Record<string, string>, onClick: ()
 
 export const icon = (name: string) => el('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
 
-export interface VsCodeApi<T> { postMessage(m: T): void; setState(s: unknown): void; getState(): unknown }
+export interface VsCodeApi<T> {
+  postMessage(m: T): void;
+  setState(s: unknown): void;
+  getState(): unknown;
+}
 declare function acquireVsCodeApi<T>(): VsCodeApi<T>;
 export const vscodeApi = <T>(): VsCodeApi<T> => acquireVsCodeApi<T>();
 
@@ -38,7 +46,11 @@ export function fromHost<T>(handle: (m: T) => void): void {
   const text = document.getElementById('initial-state')?.textContent;
   if (!text) return;
   let first: T;
-  try { first = JSON.parse(text) as T; } catch { return; }
+  try {
+    first = JSON.parse(text) as T;
+  } catch {
+    return;
+  }
   handle(first);
 }
 

@@ -7,23 +7,38 @@ import { EXIT, printJson, readInput, UsageError } from '../io.js';
 import { resolvePolicy } from '../policyFile.js';
 import { stateDir } from '../state.js';
 
-export interface AskOptions { role?: string; policy?: string; task?: string; json?: boolean; localOnly?: boolean; state?: string; maxTokens?: string; text: string[] }
+export interface AskOptions {
+  role?: string;
+  policy?: string;
+  task?: string;
+  json?: boolean;
+  localOnly?: boolean;
+  state?: string;
+  maxTokens?: string;
+  text: string[];
+}
 
 export async function askCommand(o: AskOptions): Promise<number> {
   if (!o.role) throw new UsageError('ask: --role is required (one of ' + ROLE_IDS.join(', ') + ')');
-  if (!(ROLE_IDS as readonly string[]).includes(o.role)) throw new UsageError(`ask: --role: "${o.role}" is not a role (one of ${ROLE_IDS.join(', ')})`);
+  if (!(ROLE_IDS as readonly string[]).includes(o.role))
+    throw new UsageError(`ask: --role: "${o.role}" is not a role (one of ${ROLE_IDS.join(', ')})`);
   const text = o.text.length === 1 && o.text[0] === '-' ? readInput('-', 'ask') : o.text.join(' ');
   if (!text.trim()) throw new UsageError('ask: give the question as TEXT (or - to read it from standard input)');
   let maxTokens: number | undefined;
   if (o.maxTokens !== undefined) {
     maxTokens = Number(o.maxTokens);
-    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new UsageError(`ask: --max-tokens: "${o.maxTokens}" is not a positive integer`);
+    if (!Number.isInteger(maxTokens) || maxTokens < 1)
+      throw new UsageError(`ask: --max-tokens: "${o.maxTokens}" is not a positive integer`);
   }
   const { policy, warnings } = resolvePolicy(o.policy);
   for (const w of warnings) process.stderr.write(`warning: ${w.field}: ${w.message}\n`);
   const dir = stateDir(o.state);
   const caller = composeCaller({
-    policy: () => policy, source: 'cli', stateDir: dir, localOnlySetting: () => o.localOnly === true, ...envPorts(process.env, () => policy, dir),
+    policy: () => policy,
+    source: 'cli',
+    stateDir: dir,
+    localOnlySetting: () => o.localOnly === true,
+    ...envPorts(process.env, () => policy, dir),
   });
   const ac = new AbortController();
   const onSigint = () => ac.abort();
@@ -31,15 +46,40 @@ export async function askCommand(o: AskOptions): Promise<number> {
   let wrote = false;
   try {
     const r = await caller.call({
-      role: o.role as RoleId, messages: [{ role: 'user', content: text }], ...(o.task ? { task_id: o.task } : {}), ...(maxTokens ? { max_tokens: maxTokens } : {}),
-      signal: ac.signal, keepText: o.json === true,
-      onEvent: o.json ? undefined : (e) => {
-        if (e.type === 'text') { process.stdout.write(e.text); wrote = true; }
-        else if (e.type === 'reset') process.stderr.write(`\n[switchyard] the answer above is incomplete and void: ${caller.redactor.redact(e.reason)}; next: ${e.next}\n`);
-      },
+      role: o.role as RoleId,
+      messages: [{ role: 'user', content: text }],
+      ...(o.task ? { task_id: o.task } : {}),
+      ...(maxTokens ? { max_tokens: maxTokens } : {}),
+      signal: ac.signal,
+      keepText: o.json === true,
+      onEvent: o.json
+        ? undefined
+        : (e) => {
+            if (e.type === 'text') {
+              process.stdout.write(e.text);
+              wrote = true;
+            } else if (e.type === 'reset')
+              process.stderr.write(
+                `\n[switchyard] the answer above is incomplete and void: ${caller.redactor.redact(e.reason)}; next: ${e.next}\n`,
+              );
+          },
     });
     if (o.json) {
-      printJson({ decision: r.decision, provider: r.provider, model: r.model, served_model: r.served_model, text: r.text, finish_reason: r.finish_reason, usage: r.usage, cost_usd: r.cost_usd, timings: r.timings, attempts: r.attempts, call_id: r.call_id, audit: r.audit.at(-1), audit_trail: r.audit });
+      printJson({
+        decision: r.decision,
+        provider: r.provider,
+        model: r.model,
+        served_model: r.served_model,
+        text: r.text,
+        finish_reason: r.finish_reason,
+        usage: r.usage,
+        cost_usd: r.cost_usd,
+        timings: r.timings,
+        attempts: r.attempts,
+        call_id: r.call_id,
+        audit: r.audit.at(-1),
+        audit_trail: r.audit,
+      });
     } else {
       if (wrote) process.stdout.write('\n');
       process.stderr.write(`[switchyard] ${r.audit.at(-1)}\n`);
@@ -47,13 +87,27 @@ export async function askCommand(o: AskOptions): Promise<number> {
     return EXIT.ok;
   } catch (e) {
     if (e instanceof CallRefused) {
-      if (o.json) printJson({ refused: { guardrail: e.guardrail, message: e.message }, decision: e.decision, audit_trail: e.audit });
+      if (o.json)
+        printJson({
+          refused: { guardrail: e.guardrail, message: e.message },
+          decision: e.decision,
+          audit_trail: e.audit,
+        });
       process.stderr.write(`switchyard: refused${e.guardrail ? ` (${e.guardrail})` : ''}: ${e.message}\n`);
       return e.guardrail ? EXIT.refused : EXIT.badInput;
     }
     if (e instanceof CallFailed) {
-      if (o.json) printJson({ error: { kind: e.kind, message: e.message }, attempts: e.attempts, decision: e.decision, audit_trail: e.audit });
-      if (e.kind === 'cancelled') { process.stderr.write('\nswitchyard: cancelled\n'); return EXIT.cancelled; }
+      if (o.json)
+        printJson({
+          error: { kind: e.kind, message: e.message },
+          attempts: e.attempts,
+          decision: e.decision,
+          audit_trail: e.audit,
+        });
+      if (e.kind === 'cancelled') {
+        process.stderr.write('\nswitchyard: cancelled\n');
+        return EXIT.cancelled;
+      }
       process.stderr.write(`switchyard: ${e.message}\naudit trail:\n${e.audit.map((l) => `  ${l}`).join('\n')}\n`);
       return EXIT.failed;
     }

@@ -9,6 +9,12 @@ import { stateDir } from '../state.js';
 export function budgetCommand(o: { state?: string; policy?: string; task?: string }): number {
   const { policy } = resolvePolicy(o.policy);
   const ledger = new Ledger(join(stateDir(o.state), 'ledger.jsonl'), () => policy);
-  printJson({ ...budgetReport(ledger, policy, o.task ?? null), ledger: ledger.path, ...(ledger.torn.length ? { warnings: [`${ledger.torn.length} torn line(s) in the ledger were skipped (a process ended mid-write)`] } : {}) });
+  printJson({
+    ...budgetReport(ledger, policy, o.task ?? null),
+    ledger: ledger.path,
+    ...(ledger.torn.length
+      ? { warnings: [`${ledger.torn.length} torn line(s) in the ledger were skipped (a process ended mid-write)`] }
+      : {}),
+  });
   return EXIT.ok;
 }

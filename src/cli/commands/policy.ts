@@ -11,7 +11,8 @@ export function policyCommand(sub: string | undefined, args: string[], o: { poli
       const load = parsePolicyText(readInput(file, 'policy validate'), file);
       if (!load.ok) {
         printJson({ valid: false, source: file, problems: load.problems });
-        for (const p of load.problems) process.stderr.write(`${file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.reason}\n`);
+        for (const p of load.problems)
+          process.stderr.write(`${file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.reason}\n`);
         return EXIT.badInput;
       }
       printJson({ valid: true, source: file, policy_version: load.policy.policy_version, warnings: load.warnings });
@@ -28,6 +29,8 @@ export function policyCommand(sub: string | undefined, args: string[], o: { poli
       printJson(policyJsonSchema());
       return EXIT.ok;
     default:
-      throw new UsageError(`policy: unknown subcommand ${sub ? `"${sub}"` : '(none)'}; expected validate F, show or schema`);
+      throw new UsageError(
+        `policy: unknown subcommand ${sub ? `"${sub}"` : '(none)'}; expected validate F, show or schema`,
+      );
   }
 }

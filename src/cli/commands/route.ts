@@ -3,7 +3,11 @@ import { route } from '../../core/router/route.js';
 import { EXIT, parseJson, printJson, readInput, UsageError } from '../io.js';
 import { resolvePolicy } from '../policyFile.js';
 
-export interface RouteOptions { policy?: string; request?: string; localOnly?: boolean }
+export interface RouteOptions {
+  policy?: string;
+  request?: string;
+  localOnly?: boolean;
+}
 
 export function routeCommand(o: RouteOptions): number {
   const { policy, warnings } = resolvePolicy(o.policy);

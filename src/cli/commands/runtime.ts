@@ -3,20 +3,62 @@
 import { join } from 'node:path';
 import { AuditLog } from '../../core/evidence/auditLog.js';
 import type { Engine } from '../../core/runtime/launch.js';
-import { fileLogSpawn, nvidiaSmiProbe, onPath, recordedServer, RuntimeError, RuntimeManager, stopRecorded } from '../../core/runtime/manager.js';
+import {
+  fileLogSpawn,
+  nvidiaSmiProbe,
+  onPath,
+  recordedServer,
+  RuntimeError,
+  RuntimeManager,
+  stopRecorded,
+} from '../../core/runtime/manager.js';
 import { EXIT, printJson, UsageError } from '../io.js';
 import { resolvePolicy } from '../policyFile.js';
 import { stateDir } from '../state.js';
 
-export interface RuntimeOptions { sub?: string; args: string[]; state?: string; policy?: string; engine?: string; binary?: string; modelPath?: string }
+export interface RuntimeOptions {
+  sub?: string;
+  args: string[];
+  state?: string;
+  policy?: string;
+  engine?: string;
+  binary?: string;
+  modelPath?: string;
+}
 
 export async function runtimeCommand(o: RuntimeOptions): Promise<number> {
   const dir = stateDir(o.state);
   const { policy } = resolvePolicy(o.policy);
   const audit = new AuditLog(join(dir, 'audit.jsonl'));
-  const say = (kind: string, text: string) => audit.append({ ts: new Date().toISOString(), kind: kind === 'fallback' ? 'fallback' : kind === 'failure' ? 'failure' : 'runtime', source: 'cli', audit: text, role: 'runtime' });
-  const publicView = (r: { pid: number; port: number; engine: string; modelKey: string; served: string; started_at: string; last_load_ms: number | null }, state: string) => ({
-    state, engine: r.engine, model: r.modelKey, served_model: r.served, pid: r.pid, endpoint: `http://127.0.0.1:${r.port}/v1`, started_at: r.started_at, load_ms: r.last_load_ms, log: join(dir, 'runtime.log'),
+  const say = (kind: string, text: string) =>
+    audit.append({
+      ts: new Date().toISOString(),
+      kind: kind === 'fallback' ? 'fallback' : kind === 'failure' ? 'failure' : 'runtime',
+      source: 'cli',
+      audit: text,
+      role: 'runtime',
+    });
+  const publicView = (
+    r: {
+      pid: number;
+      port: number;
+      engine: string;
+      modelKey: string;
+      served: string;
+      started_at: string;
+      last_load_ms: number | null;
+    },
+    state: string,
+  ) => ({
+    state,
+    engine: r.engine,
+    model: r.modelKey,
+    served_model: r.served,
+    pid: r.pid,
+    endpoint: `http://127.0.0.1:${r.port}/v1`,
+    started_at: r.started_at,
+    load_ms: r.last_load_ms,
+    log: join(dir, 'runtime.log'),
   });
   switch (o.sub) {
     case 'status': {
@@ -30,35 +72,73 @@ export async function runtimeCommand(o: RuntimeOptions): Promise<number> {
       printJson({ state: 'stopped', was: r ? { engine: r.engine, model: r.modelKey, pid: r.pid } : null });
       return EXIT.ok;
     }
-    case 'start': case 'switch': {
-      const modelKey = o.sub === 'switch' ? o.args[0] : o.args[0] ?? undefined;
-      if (o.sub === 'switch' && !modelKey) throw new UsageError('runtime switch: give the model key (for example local_alt)');
-      if (modelKey && policy.models[modelKey]?.provider !== 'local') throw new UsageError(`runtime: "${modelKey}" is not a local model of the policy`);
-      if (o.engine && o.engine !== 'vllm' && o.engine !== 'llama_cpp') throw new UsageError(`runtime: --engine: "${o.engine}" is not vllm or llama_cpp`);
+    case 'start':
+    case 'switch': {
+      const modelKey = o.sub === 'switch' ? o.args[0] : (o.args[0] ?? undefined);
+      if (o.sub === 'switch' && !modelKey)
+        throw new UsageError('runtime switch: give the model key (for example local_alt)');
+      if (modelKey && policy.models[modelKey]?.provider !== 'local')
+        throw new UsageError(`runtime: "${modelKey}" is not a local model of the policy`);
+      if (o.engine && o.engine !== 'vllm' && o.engine !== 'llama_cpp')
+        throw new UsageError(`runtime: --engine: "${o.engine}" is not vllm or llama_cpp`);
       const existing = await recordedServer(dir);
-      if (existing?.healthy && o.sub === 'start' && (!modelKey || modelKey === existing.modelKey)) { printJson({ ...publicView(existing, 'ready'), adopted: true }); return EXIT.ok; }
+      if (existing?.healthy && o.sub === 'start' && (!modelKey || modelKey === existing.modelKey)) {
+        printJson({ ...publicView(existing, 'ready'), adopted: true });
+        return EXIT.ok;
+      }
       if (existing) await stopRecorded(dir);
       const binary = o.binary ?? process.env.SWITCHYARD_RUNTIME_BINARY;
       const binaries = binary
-        ? (/vllm/.test(binary) ? { vllm: binary } : { llama: binary })
+        ? /vllm/.test(binary)
+          ? { vllm: binary }
+          : { llama: binary }
         : { vllm: onPath('vllm'), llama: onPath('llama-server') };
       const gpu = nvidiaSmiProbe();
-      const m = new RuntimeManager({ policy: () => policy, stateDir: dir, binaries, modelPath: o.modelPath ?? process.env.SWITCHYARD_MODEL_PATH, spawn: fileLogSpawn(join(dir, 'runtime.log')), ...(gpu ? { gpu } : {}), audit: say });
+      const m = new RuntimeManager({
+        policy: () => policy,
+        stateDir: dir,
+        binaries,
+        modelPath: o.modelPath ?? process.env.SWITCHYARD_MODEL_PATH,
+        spawn: fileLogSpawn(join(dir, 'runtime.log')),
+        ...(gpu ? { gpu } : {}),
+        audit: say,
+      });
       const ac = new AbortController();
       const onSigint = () => ac.abort();
       process.once('SIGINT', onSigint);
       try {
-        const s = await m.start({ ...(o.engine ? { engine: o.engine as Engine } : {}), ...(modelKey ? { modelKey } : {}), signal: ac.signal, onLog: (l) => process.stderr.write(`${l}\n`) });
-        printJson({ state: s.state, engine: s.engine, model: s.modelKey, served_model: s.served, pid: s.pid, endpoint: s.endpoint, load_ms: s.loadMs, log: join(dir, 'runtime.log') });
+        const s = await m.start({
+          ...(o.engine ? { engine: o.engine as Engine } : {}),
+          ...(modelKey ? { modelKey } : {}),
+          signal: ac.signal,
+          onLog: (l) => process.stderr.write(`${l}\n`),
+        });
+        printJson({
+          state: s.state,
+          engine: s.engine,
+          model: s.modelKey,
+          served_model: s.served,
+          pid: s.pid,
+          endpoint: s.endpoint,
+          load_ms: s.loadMs,
+          log: join(dir, 'runtime.log'),
+        });
         return EXIT.ok;
       } catch (e) {
         if (e instanceof RuntimeError) {
-          if (e.kind === 'cancelled') { process.stderr.write('switchyard: runtime start cancelled; nothing is left running\n'); return EXIT.cancelled; }
-          process.stderr.write(`switchyard: the local model server could not start: ${e.message}\n${e.logTail.length ? `last log lines:\n${e.logTail.map((l) => `  ${l}`).join('\n')}\n` : ''}`);
+          if (e.kind === 'cancelled') {
+            process.stderr.write('switchyard: runtime start cancelled; nothing is left running\n');
+            return EXIT.cancelled;
+          }
+          process.stderr.write(
+            `switchyard: the local model server could not start: ${e.message}\n${e.logTail.length ? `last log lines:\n${e.logTail.map((l) => `  ${l}`).join('\n')}\n` : ''}`,
+          );
           return e.kind === 'not_installed' ? EXIT.badInput : EXIT.failed;
         }
         throw e;
-      } finally { process.removeListener('SIGINT', onSigint); }
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
     }
     default:
       throw new UsageError(`runtime: say start [MODEL], stop, status or switch MODEL (got "${o.sub ?? ''}")`);

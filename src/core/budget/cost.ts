@@ -3,7 +3,13 @@ import type { Policy } from '../policy/schema.js';
 import type { ProviderId } from '../policy/schema.js';
 import type { Usage } from '../providers/types.js';
 
-export interface TokenPrices { input: number; cached_input: number; output: number; cache_write_5m: number; cache_write_1h: number }
+export interface TokenPrices {
+  input: number;
+  cached_input: number;
+  output: number;
+  cache_write_5m: number;
+  cache_write_1h: number;
+}
 
 const pico = (perMtok: number) => Math.round(perMtok * 1e6);
 
@@ -13,15 +19,23 @@ export function pricesFor(policy: Policy, provider: ProviderId, model: string): 
   const p = policy.prices.per_mtok[model];
   if (!p) return null;
   return {
-    input: pico(p.input), cached_input: pico(p.cached_input), output: pico(p.output),
-    cache_write_5m: pico(p.cache_write_5m ?? p.input), cache_write_1h: pico(p.cache_write_1h ?? p.input),
+    input: pico(p.input),
+    cached_input: pico(p.cached_input),
+    output: pico(p.output),
+    cache_write_5m: pico(p.cache_write_5m ?? p.input),
+    cache_write_1h: pico(p.cache_write_1h ?? p.input),
   };
 }
 
 /** Cost in pico-dollars (an integer). */
 export function costPico(u: Usage, p: TokenPrices): number {
-  return u.input_tokens * p.input + u.cached_input_tokens * p.cached_input + u.cache_write_5m_tokens * p.cache_write_5m
-    + u.cache_write_1h_tokens * p.cache_write_1h + u.output_tokens * p.output;
+  return (
+    u.input_tokens * p.input +
+    u.cached_input_tokens * p.cached_input +
+    u.cache_write_5m_tokens * p.cache_write_5m +
+    u.cache_write_1h_tokens * p.cache_write_1h +
+    u.output_tokens * p.output
+  );
 }
 
 export const picoToUsd = (n: number) => n / 1e12;

@@ -4,7 +4,19 @@
 // a newline, so a line torn by a crash is closed by the next writer and skipped on replay, and never swallows a
 // good line. Lines are read by replay.ts.
 import { randomUUID } from 'node:crypto';
-import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasyncSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import type { Policy, ProviderId } from '../policy/schema.js';
 import type { BudgetPort } from '../providers/call.js';
@@ -20,19 +32,66 @@ const EMPTY = Buffer.alloc(0);
 const SCRATCH_BYTES = 64 * 1024;
 
 export type LedgerEvent =
-  | { e: 'reserve'; id: string; ts: number; role: string; tier: string; provider: string; model: string; task: string | null; pico: number }
+  | {
+      e: 'reserve';
+      id: string;
+      ts: number;
+      role: string;
+      tier: string;
+      provider: string;
+      model: string;
+      task: string | null;
+      pico: number;
+    }
   | { e: 'commit'; id: string; ts: number; pico: number; in?: number; cached?: number; out?: number }
   | { e: 'release'; id: string; ts: number; why?: string }
   /** A call with nothing reserved (local calls: no cost, but their tokens count). */
-  | { e: 'record'; id: string; ts: number; role: string; tier: string; provider: string; model: string; task: string | null; pico: number; in?: number; cached?: number; out?: number };
+  | {
+      e: 'record';
+      id: string;
+      ts: number;
+      role: string;
+      tier: string;
+      provider: string;
+      model: string;
+      task: string | null;
+      pico: number;
+      in?: number;
+      cached?: number;
+      out?: number;
+    };
 
 /** A reservation not yet committed or released. */
-export interface OpenReservation { id: string; ts: number; role: string; tier: string; provider: string; model: string; task: string | null; day: string; month: string; pico: number }
+export interface OpenReservation {
+  id: string;
+  ts: number;
+  role: string;
+  tier: string;
+  provider: string;
+  model: string;
+  task: string | null;
+  day: string;
+  month: string;
+  pico: number;
+}
 
 /** Sums for one period bucket (a day, a month or a task): all, per role, per tier, per provider. */
-export interface Agg { total: number; role: Record<string, number>; tier: Record<string, number>; provider: Record<string, number>; calls: number; tin: number; tout: number; local: number }
+export interface Agg {
+  total: number;
+  role: Record<string, number>;
+  tier: Record<string, number>;
+  provider: Record<string, number>;
+  calls: number;
+  tin: number;
+  tout: number;
+  local: number;
+}
 const agg = (): Agg => ({ total: 0, role: {}, tier: {}, provider: {}, calls: 0, tin: 0, tout: 0, local: 0 });
-export interface Books { day: Record<string, Agg>; month: Record<string, Agg>; task: Record<string, Agg> }
+export interface Books {
+  day: Record<string, Agg>;
+  month: Record<string, Agg>;
+  task: Record<string, Agg>;
+}
 const books = (): Books => ({ day: {}, month: {}, task: {} });
 
 type Cap = Policy['budget']['caps'][number];
@@ -45,15 +104,27 @@ const CHECKPOINT_EVERY = 50_000;
 
 /** One bucket's sums while a batch is merged. */
 class Acc {
-  total = 0; calls = 0; tin = 0; tout = 0; local = 0;
+  total = 0;
+  calls = 0;
+  tin = 0;
+  tout = 0;
+  local = 0;
   readonly role = new Map<string, number>();
   readonly tier = new Map<string, number>();
   readonly provider = new Map<string, number>();
 }
 const addTo = (m: Map<string, number>, k: string, d: number) => m.set(k, (m.get(k) ?? 0) + d);
 /** n calls and their tokens (local tokens also apart: they cost nothing but still count). */
-function countCalls(a: { calls: number; tin: number; tout: number; local: number }, provider: string, n: number, tin: number, tout: number): void {
-  a.calls += n; a.tin += tin; a.tout += tout;
+function countCalls(
+  a: { calls: number; tin: number; tout: number; local: number },
+  provider: string,
+  n: number,
+  tin: number,
+  tout: number,
+): void {
+  a.calls += n;
+  a.tin += tin;
+  a.tout += tout;
   if (provider === 'local') a.local += tin + tout;
 }
 
@@ -63,14 +134,31 @@ function countCalls(a: { calls: number; tin: number; tout: number; local: number
  */
 class Sums {
   private readonly by = { day: new Map<string, Acc>(), month: new Map<string, Acc>(), task: new Map<string, Acc>() };
-  private static acc(m: Map<string, Acc>, k: string): Acc { let a = m.get(k); if (!a) { a = new Acc(); m.set(k, a); } return a; }
+  private static acc(m: Map<string, Acc>, k: string): Acc {
+    let a = m.get(k);
+    if (!a) {
+      a = new Acc();
+      m.set(k, a);
+    }
+    return a;
+  }
 
-  add(at: { role: string; tier: string; provider: string; task: string | null }, day: string, month: string, d: number, calls = 0, tin = 0, tout = 0): void {
+  add(
+    at: { role: string; tier: string; provider: string; task: string | null },
+    day: string,
+    month: string,
+    d: number,
+    calls = 0,
+    tin = 0,
+    tout = 0,
+  ): void {
     const accs = [Sums.acc(this.by.day, day), Sums.acc(this.by.month, month)];
     if (at.task) accs.push(Sums.acc(this.by.task, at.task));
     for (const a of accs) {
       a.total += d;
-      addTo(a.role, at.role, d); addTo(a.tier, at.tier, d); addTo(a.provider, at.provider, d);
+      addTo(a.role, at.role, d);
+      addTo(a.tier, at.tier, d);
+      addTo(a.provider, at.provider, d);
       if (calls) countCalls(a, at.provider, calls, tin, tout);
     }
   }
@@ -78,8 +166,12 @@ class Sums {
   into(b: Books): void {
     for (const kind of ['day', 'month', 'task'] as const) {
       for (const [k, s] of this.by[kind]) {
-        const a = b[kind][k] ??= agg();
-        a.total += s.total; a.calls += s.calls; a.tin += s.tin; a.tout += s.tout; a.local += s.local;
+        const a = (b[kind][k] ??= agg());
+        a.total += s.total;
+        a.calls += s.calls;
+        a.tin += s.tin;
+        a.tout += s.tout;
+        a.local += s.local;
         for (const [r, d] of s.role) a.role[r] = (a.role[r] ?? 0) + d;
         for (const [t, d] of s.tier) a.tier[t] = (a.tier[t] ?? 0) + d;
         for (const [p, d] of s.provider) a.provider[p] = (a.provider[p] ?? 0) + d;
@@ -106,7 +198,11 @@ export class Ledger implements BudgetPort {
   /** The lock directory (see lockPathFor). */
   readonly lockPath: string;
 
-  constructor(readonly path: string, private readonly policy: () => Policy, private readonly now: () => number = Date.now) {
+  constructor(
+    readonly path: string,
+    private readonly policy: () => Policy,
+    private readonly now: () => number = Date.now,
+  ) {
     mkdirSync(dirname(path), { recursive: true });
     closeSync(openSync(path, 'a'));
     this.lockPath = lockPathFor(path);
@@ -116,7 +212,9 @@ export class Ledger implements BudgetPort {
     this.opened.events = this.sinceCheckpoint - before;
   }
 
-  get checkpointPath(): string { return `${this.path}.checkpoint`; }
+  get checkpointPath(): string {
+    return `${this.path}.checkpoint`;
+  }
 
   /** Reads what other processes appended since the last look (at start: the whole log, or what follows the checkpoint). */
   refresh(): void {
@@ -126,7 +224,7 @@ export class Ledger implements BudgetPort {
     // tail, no fstat (its Stats object was a fifth of the garbage of a reserve+commit). The size is asked for
     // only when that read finds nothing (to notice a log truncated or replaced by a shorter one) or fills the
     // scratch buffer (then the rest is read into one buffer of the right size).
-    const scratch = this.scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
+    const scratch = (this.scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES));
     let data = scratch;
     let got = 0;
     if (head < SCRATCH_BYTES) {
@@ -135,12 +233,21 @@ export class Ledger implements BudgetPort {
     }
     if (got === 0 || head + got === SCRATCH_BYTES) {
       const size = fstatSync(fd).size;
-      if (size < this.offset) { this.reset(); this.refresh(); return; }
+      if (size < this.offset) {
+        this.reset();
+        this.refresh();
+        return;
+      }
       const want = size - this.offset; // counted from the offset: includes what the scratch read holds
       if (want === 0) return;
       data = Buffer.allocUnsafe(head + Math.max(want, got)); // a log that shrank since the read is noticed next time
-      if (head < SCRATCH_BYTES) scratch.copy(data, 0, 0, head + got); else this.tail.copy(data, 0);
-      while (got < want) { const n = readSync(fd, data, head + got, want - got, this.offset + got); if (n <= 0) break; got += n; }
+      if (head < SCRATCH_BYTES) scratch.copy(data, 0, 0, head + got);
+      else this.tail.copy(data, 0);
+      while (got < want) {
+        const n = readSync(fd, data, head + got, want - got, this.offset + got);
+        if (n <= 0) break;
+        got += n;
+      }
     }
     const start = this.offset - head; // the file offset of data[0]
     this.offset += got;
@@ -148,7 +255,10 @@ export class Ledger implements BudgetPort {
     const torn: number[] = [];
     // One batch kept for the small reads after each reserve and commit; a long read gets its own (its arrays
     // would otherwise stay as large as the longest read).
-    const batch = len > SCRATCH_BYTES ? new Batch(data, (ev) => this.apply(ev), dayOf) : (this.batch ??= new Batch(data, (ev) => this.apply(ev), dayOf)).reset(data);
+    const batch =
+      len > SCRATCH_BYTES
+        ? new Batch(data, (ev) => this.apply(ev), dayOf)
+        : (this.batch ??= new Batch(data, (ev) => this.apply(ev), dayOf)).reset(data);
     let s = readLines(batch, data, 0, len, torn);
     // A complete last line has no newline after it yet (the next writer brings it): apply it if it reads.
     if (s < len && data[len - 1] === 0x7d && batch.line(s, len)) s = len;
@@ -159,25 +269,40 @@ export class Ledger implements BudgetPort {
     if (this.sinceCheckpoint >= CHECKPOINT_EVERY) this.writeCheckpoint();
   }
 
-  private reset(): void { this.held = books(); this.spent = books(); this.open.clear(); this.offset = 0; this.tail = EMPTY; }
+  private reset(): void {
+    this.held = books();
+    this.spent = books();
+    this.open.clear();
+    this.offset = 0;
+    this.tail = EMPTY;
+  }
 
   /** Adds what a batch of lines read (replay.ts) to the books and the open reservations. */
   private merge(r: BatchResult): void {
     if (r.groups.length <= 16) {
       // A few lines (a window following the others' writes): straight into the books, nothing to gather first.
       for (const g of r.groups) {
-        const at = { role: g.attrs.role, tier: g.attrs.tier, provider: g.attrs.provider, task: g.attrs.task, day: g.day, month: g.day.slice(0, 7) };
+        const at = {
+          role: g.attrs.role,
+          tier: g.attrs.tier,
+          provider: g.attrs.provider,
+          task: g.attrs.task,
+          day: g.day,
+          month: g.day.slice(0, 7),
+        };
         Ledger.bump(this.held, at, g.held);
         if (g.calls > 0) Ledger.bump(this.spent, at, g.spent, { n: g.calls, tin: g.tin, tout: g.tout });
       }
     } else {
       this.gather(r);
     }
-    for (const o of r.open) this.open.set(o.id, { id: o.id, ts: o.ts, ...o.attrs, day: o.day, month: o.day.slice(0, 7), pico: o.pico });
+    for (const o of r.open)
+      this.open.set(o.id, { id: o.id, ts: o.ts, ...o.attrs, day: o.day, month: o.day.slice(0, 7), pico: o.pico });
   }
 
   private gather(r: BatchResult): void {
-    const held = new Sums(), spent = new Sums();
+    const held = new Sums(),
+      spent = new Sums();
     for (const g of r.groups) {
       const month = g.day.slice(0, 7);
       held.add(g.attrs, g.day, month, g.held);
@@ -187,9 +312,14 @@ export class Ledger implements BudgetPort {
     spent.into(this.spent);
   }
 
-  private static bump(b: Books, r: Pick<OpenReservation, 'day' | 'month' | 'task' | 'role' | 'tier' | 'provider'>, d: number, call?: { n: number; tin: number; tout: number }): void {
-    const aggs = [b.day[r.day] ??= agg(), b.month[r.month] ??= agg()];
-    if (r.task) aggs.push(b.task[r.task] ??= agg());
+  private static bump(
+    b: Books,
+    r: Pick<OpenReservation, 'day' | 'month' | 'task' | 'role' | 'tier' | 'provider'>,
+    d: number,
+    call?: { n: number; tin: number; tout: number },
+  ): void {
+    const aggs = [(b.day[r.day] ??= agg()), (b.month[r.month] ??= agg())];
+    if (r.task) aggs.push((b.task[r.task] ??= agg()));
     for (const a of aggs) {
       a.total += d;
       a.role[r.role] = (a.role[r.role] ?? 0) + d;
@@ -217,31 +347,63 @@ export class Ledger implements BudgetPort {
   // as an anchor; any mismatch (a truncated or replaced log) means a full replay instead.
   private anchor(offset: number): string {
     const fd = openSync(this.path, 'r');
-    try { const n = Math.min(64, offset); const b = Buffer.alloc(n); readSync(fd, b, 0, n, offset - n); return b.toString('base64'); } finally { closeSync(fd); }
+    try {
+      const n = Math.min(64, offset);
+      const b = Buffer.alloc(n);
+      readSync(fd, b, 0, n, offset - n);
+      return b.toString('base64');
+    } finally {
+      closeSync(fd);
+    }
   }
 
   private writeCheckpoint(): void {
     if (this.tail.length) return; // only at a line boundary
     try {
       const tmp = `${this.checkpointPath}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ v: 1, offset: this.offset, anchor: this.anchor(this.offset), held: this.held, spent: this.spent, open: [...this.open.values()] }));
+      writeFileSync(
+        tmp,
+        JSON.stringify({
+          v: 1,
+          offset: this.offset,
+          anchor: this.anchor(this.offset),
+          held: this.held,
+          spent: this.spent,
+          open: [...this.open.values()],
+        }),
+      );
       renameSync(tmp, this.checkpointPath);
       this.sinceCheckpoint = 0;
-    } catch { /* a checkpoint is an optimisation: without it the next open replays */ }
+    } catch {
+      /* a checkpoint is an optimisation: without it the next open replays */
+    }
   }
 
   private loadCheckpoint(): boolean {
     try {
-      const c = JSON.parse(readFileSync(this.checkpointPath, 'utf8')) as { v: number; offset: number; anchor: string; held: Books; spent: Books; open: OpenReservation[] };
+      const c = JSON.parse(readFileSync(this.checkpointPath, 'utf8')) as {
+        v: number;
+        offset: number;
+        anchor: string;
+        held: Books;
+        spent: Books;
+        open: OpenReservation[];
+      };
       if (c.v !== 1 || statSync(this.path).size < c.offset || this.anchor(c.offset) !== c.anchor) return false;
-      this.held = c.held; this.spent = c.spent; this.offset = c.offset;
+      this.held = c.held;
+      this.spent = c.spent;
+      this.offset = c.offset;
       for (const r of c.open) this.open.set(r.id, r);
       return true;
-    } catch { return false; }
+    } catch {
+      return false;
+    }
   }
 
   /** One descriptor for the process's life: reads at offsets, appends with O_APPEND ('a+'). */
-  private handle(): number { return this.fd ??= openSync(this.path, 'a+'); }
+  private handle(): number {
+    return (this.fd ??= openSync(this.path, 'a+'));
+  }
 
   /** One line, appended with O_APPEND in one write; the leading newline closes any torn line before it. */
   private write(ev: LedgerEvent, sync: boolean): void {
@@ -254,7 +416,12 @@ export class Ledger implements BudgetPort {
     const t = this.now();
     for (const r of [...this.open.values()]) {
       if (t - r.ts > ABANDON_AFTER_MS) {
-        const ev: LedgerEvent = { e: 'release', id: r.id, ts: t, why: 'abandoned: no commit within 30 minutes (its process ended)' };
+        const ev: LedgerEvent = {
+          e: 'release',
+          id: r.id,
+          ts: t,
+          why: 'abandoned: no commit within 30 minutes (its process ended)',
+        };
         this.write(ev, false);
         this.apply(ev);
       }
@@ -268,27 +435,43 @@ export class Ledger implements BudgetPort {
   }
   private static pick(a: Agg | undefined, c: Cap): number {
     if (!a) return 0;
-    return c.scope === 'global' ? a.total : c.scope === 'role' ? a.role[c.target!] ?? 0 : a.tier[c.target!] ?? 0;
+    return c.scope === 'global' ? a.total : c.scope === 'role' ? (a.role[c.target!] ?? 0) : (a.tier[c.target!] ?? 0);
   }
 
   snapshot(taskId: string | null): CapStatus[] {
     this.refresh();
     return this.policy().budget.caps.flatMap((c) => {
       if (c.period === 'task' && !taskId) return [];
-      return [{ id: c.id, scope: c.scope, ...(c.target ? { target: c.target } : {}), period: c.period, cap_usd: c.usd, spent_usd: picoToUsd(Ledger.pick(this.bucket(this.held, c, taskId), c)) }];
+      return [
+        {
+          id: c.id,
+          scope: c.scope,
+          ...(c.target ? { target: c.target } : {}),
+          period: c.period,
+          cap_usd: c.usd,
+          spent_usd: picoToUsd(Ledger.pick(this.bucket(this.held, c, taskId), c)),
+        },
+      ];
     });
   }
 
   /** Spend (committed only) and spend plus reservations in flight, of a cap now. */
   capUse(c: Cap, taskId: string | null): { spent: number; held: number } {
-    return { spent: Ledger.pick(this.bucket(this.spent, c, taskId), c), held: Ledger.pick(this.bucket(this.held, c, taskId), c) };
+    return {
+      spent: Ledger.pick(this.bucket(this.spent, c, taskId), c),
+      held: Ledger.pick(this.bucket(this.held, c, taskId), c),
+    };
   }
 
   /** Committed sums per day, per month and per task (for reports). */
-  books(): Books { return this.spent; }
+  books(): Books {
+    return this.spent;
+  }
 
   /** Check-and-append under the lock: no two processes can both take the last dollars. */
-  async reserve(r: Parameters<BudgetPort['reserve']>[0]): Promise<{ ok: true; id: string } | { ok: false; message: string }> {
+  async reserve(
+    r: Parameters<BudgetPort['reserve']>[0],
+  ): Promise<{ ok: true; id: string } | { ok: false; message: string }> {
     const release = await this.lock();
     try {
       this.refresh();
@@ -302,13 +485,26 @@ export class Ledger implements BudgetPort {
         if (held + r.pico > limit) {
           const spent = Ledger.pick(this.bucket(this.spent, c, r.task_id), c);
           const scope = c.scope === 'global' ? '' : ` ${c.target}`;
-          return { ok: false, message: `GR-011: the ${PERIOD[c.period]}${scope} cap "${c.id}" of ${usd(limit)} would be passed: ${usd(spent)} spent${held > spent ? ` and ${usd(held - spent)} reserved by calls in flight` : ''}, and this call to ${r.provider}/${r.model} may cost up to ${usd(r.pico)}. The call is refused, not moved to a cheaper model. Raise the cap (budget.caps in .switchyard/policy.json, or "Show Budget" > Edit caps), ${c.period === 'task' ? 'start a new task' : `wait for the next ${c.period}`}, lower the maximum output tokens, or use the local lane.` };
+          return {
+            ok: false,
+            message: `GR-011: the ${PERIOD[c.period]}${scope} cap "${c.id}" of ${usd(limit)} would be passed: ${usd(spent)} spent${held > spent ? ` and ${usd(held - spent)} reserved by calls in flight` : ''}, and this call to ${r.provider}/${r.model} may cost up to ${usd(r.pico)}. The call is refused, not moved to a cheaper model. Raise the cap (budget.caps in .switchyard/policy.json, or "Show Budget" > Edit caps), ${c.period === 'task' ? 'start a new task' : `wait for the next ${c.period}`}, lower the maximum output tokens, or use the local lane.`,
+          };
         }
       }
       const id = randomUUID();
       // Not synced: every process reads the page cache, and an unsynced reservation lost to a power cut only
       // loses a hold; the commit that settles it is synced.
-      const ev: LedgerEvent = { e: 'reserve', id, ts: this.now(), role: r.role, tier: r.tier, provider: r.provider, model: r.model, task: r.task_id, pico: r.pico };
+      const ev: LedgerEvent = {
+        e: 'reserve',
+        id,
+        ts: this.now(),
+        role: r.role,
+        tier: r.tier,
+        provider: r.provider,
+        model: r.model,
+        task: r.task_id,
+        pico: r.pico,
+      };
       this.write(ev, false);
       this.refresh();
       return { ok: true, id };
@@ -329,16 +525,32 @@ export class Ledger implements BudgetPort {
         release = tryLock(this.lockPath);
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
-        throw new Error(`The budget ledger's lock ${this.lockPath} could not be made (${err.code ?? 'error'}: ${err.message}); nothing was reserved. Free space or permissions in ${dirname(this.lockPath)}, or set SWITCHYARD_LOCK_DIR to a writable folder that every process using ${this.path} shares.`);
+        throw new Error(
+          `The budget ledger's lock ${this.lockPath} could not be made (${err.code ?? 'error'}: ${err.message}); nothing was reserved. Free space or permissions in ${dirname(this.lockPath)}, or set SWITCHYARD_LOCK_DIR to a writable folder that every process using ${this.path} shares.`,
+        );
       }
       if (release) return release;
-      if (Date.now() - since > 20_000) throw new Error(`The budget ledger ${this.path} stayed locked for 20 s (lock ${this.lockPath}). Another Switchyard process may be stuck; the lock is taken over once it is 5 s old, so try again.`);
+      if (Date.now() - since > 20_000)
+        throw new Error(
+          `The budget ledger ${this.path} stayed locked for 20 s (lock ${this.lockPath}). Another Switchyard process may be stuck; the lock is taken over once it is 5 s old, so try again.`,
+        );
       await new Promise((r) => setTimeout(r, 1 + Math.random() * Math.min(20, attempt)));
     }
   }
 
   commit(id: string, pico: number, usage: Usage): void {
-    this.write({ e: 'commit', id, ts: this.now(), pico, in: usage.input_tokens + usage.cache_write_5m_tokens + usage.cache_write_1h_tokens, cached: usage.cached_input_tokens, out: usage.output_tokens }, true);
+    this.write(
+      {
+        e: 'commit',
+        id,
+        ts: this.now(),
+        pico,
+        in: usage.input_tokens + usage.cache_write_5m_tokens + usage.cache_write_1h_tokens,
+        cached: usage.cached_input_tokens,
+        out: usage.output_tokens,
+      },
+      true,
+    );
     this.refresh();
   }
 
@@ -348,10 +560,39 @@ export class Ledger implements BudgetPort {
   }
 
   /** A call that reserved nothing (local): no cost, its tokens still count. */
-  record(r: { role: string; tier: string; provider: ProviderId; model: string; task_id: string | null; pico: number; usage: Usage }): void {
-    this.write({ e: 'record', id: randomUUID(), ts: this.now(), role: r.role, tier: r.tier, provider: r.provider, model: r.model, task: r.task_id, pico: r.pico, in: r.usage.input_tokens, cached: r.usage.cached_input_tokens, out: r.usage.output_tokens }, true);
+  record(r: {
+    role: string;
+    tier: string;
+    provider: ProviderId;
+    model: string;
+    task_id: string | null;
+    pico: number;
+    usage: Usage;
+  }): void {
+    this.write(
+      {
+        e: 'record',
+        id: randomUUID(),
+        ts: this.now(),
+        role: r.role,
+        tier: r.tier,
+        provider: r.provider,
+        model: r.model,
+        task: r.task_id,
+        pico: r.pico,
+        in: r.usage.input_tokens,
+        cached: r.usage.cached_input_tokens,
+        out: r.usage.output_tokens,
+      },
+      true,
+    );
     this.refresh();
   }
 
-  close(): void { if (this.fd !== null) { closeSync(this.fd); this.fd = null; } }
+  close(): void {
+    if (this.fd !== null) {
+      closeSync(this.fd);
+      this.fd = null;
+    }
+  }
 }

@@ -19,7 +19,11 @@ export const STALE_MS = 5_000;
  * `SWITCHYARD_LOCK_DIR` names another folder (processes in different sandboxes that do not share /dev/shm
  * must name one they share); elsewhere (macOS, Windows, no writable /dev/shm) the lock stays next to the ledger.
  */
-export function lockPathFor(path: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+export function lockPathFor(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   const beside = `${path}.lock`;
   const dir = env.SWITCHYARD_LOCK_DIR || (platform === 'linux' ? '/dev/shm' : '');
   if (!dir) return beside;
@@ -40,17 +44,37 @@ export function tryLock(lockPath: string, staleMs = STALE_MS, now: () => number 
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     let age: number;
-    try { age = now() - statSync(lockPath).mtimeMs; } catch { return null; } // freed meanwhile: the caller retries
+    try {
+      age = now() - statSync(lockPath).mtimeMs;
+    } catch {
+      return null;
+    } // freed meanwhile: the caller retries
     if (age <= staleMs) return null;
     const away = `${lockPath}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    try { renameSync(lockPath, away); } catch { return null; } // another process took it over first
-    try { rmdirSync(away); } catch { /* left for the next takeover to find: harmless */ }
-    try { mkdirSync(lockPath); } catch { return null; }
+    try {
+      renameSync(lockPath, away);
+    } catch {
+      return null;
+    } // another process took it over first
+    try {
+      rmdirSync(away);
+    } catch {
+      /* left for the next takeover to find: harmless */
+    }
+    try {
+      mkdirSync(lockPath);
+    } catch {
+      return null;
+    }
   }
   let held = true;
   return () => {
     if (!held) return;
     held = false;
-    try { rmdirSync(lockPath); } catch { /* taken over as stale: nothing left to free */ }
+    try {
+      rmdirSync(lockPath);
+    } catch {
+      /* taken over as stale: nothing left to free */
+    }
   };
 }

@@ -8,10 +8,24 @@
 // its reason, a hand edit) takes the slow path, JSON.parse; a line neither can read is torn. Sums are kept per
 // group (attributes x local day) and added to the books once at the end: additions commute, so the books come
 // out the same as applying the events one by one.
-export interface Attrs { role: string; tier: string; provider: string; model: string; task: string | null }
+export interface Attrs {
+  role: string;
+  tier: string;
+  provider: string;
+  model: string;
+  task: string | null;
+}
 
 /** A commit or release as the ledger applies it. */
-export interface Settle { e: 'commit' | 'release'; id: string; ts: number; pico?: number; in?: number; cached?: number; out?: number }
+export interface Settle {
+  e: 'commit' | 'release';
+  id: string;
+  ts: number;
+  pico?: number;
+  in?: number;
+  cached?: number;
+  out?: number;
+}
 
 /** What a batch adds to the books: one entry per group, and the reservations still open at its end. */
 export interface BatchResult {
@@ -20,9 +34,15 @@ export interface BatchResult {
 }
 
 /** A literal: its bytes as a DataView (compared 4 bytes at a time) and its length. */
-interface Lit { v: DataView; length: number }
+interface Lit {
+  v: DataView;
+  length: number;
+}
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
-const enc = (s: string): Lit => { const b = Uint8Array.from(Buffer.from(s, 'latin1')); return { v: view(b), length: b.length }; };
+const enc = (s: string): Lit => {
+  const b = Uint8Array.from(Buffer.from(s, 'latin1'));
+  return { v: view(b), length: b.length };
+};
 /** a[i, i + n) === b[j, j + n), 4 bytes at a time (DataView reads are inlined: a native compare costs more in calls). */
 function same(a: DataView, i: number, b: DataView, j: number, n: number): boolean {
   let k = 0;
@@ -41,9 +61,10 @@ const OUT = enc(',"out":');
 
 /** Bytes to a string, one byte per character: Buffer's own latin1Slice where it has one (toString wraps it in
  * three more calls, a third of the replay's string-making time), toString otherwise. */
-const latin1: (b: Buffer, s: number, e: number) => string = typeof (Buffer.prototype as { latin1Slice?: unknown }).latin1Slice === 'function'
-  ? (b, s, e) => (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s, e)
-  : (b, s, e) => b.toString('latin1', s, e);
+const latin1: (b: Buffer, s: number, e: number) => string =
+  typeof (Buffer.prototype as { latin1Slice?: unknown }).latin1Slice === 'function'
+    ? (b, s, e) => (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s, e)
+    : (b, s, e) => b.toString('latin1', s, e);
 
 /**
  * Byte ranges of one buffer as keys of numbers (FNV-style hashes, linear probing, deletion by tombstones, entries
@@ -59,31 +80,46 @@ class ByteTable {
   private readonly free: number[] = [];
   private used = 0; // slots live or deleted
   private dv: DataView;
-  constructor(data: Buffer) { this.dv = view(data); }
+  constructor(data: Buffer) {
+    this.dv = view(data);
+  }
 
   /** Empty, over other bytes (the arrays and a small table are kept for reuse). */
   reset(dv: DataView): void {
     this.dv = dv;
-    if (this.slots.length > 64) this.slots = new Int32Array(64); else this.slots.fill(0);
-    this.val.length = 0; this.off.length = 0; this.len.length = 0; this.hash.length = 0; this.free.length = 0;
+    if (this.slots.length > 64) this.slots = new Int32Array(64);
+    else this.slots.fill(0);
+    this.val.length = 0;
+    this.off.length = 0;
+    this.len.length = 0;
+    this.hash.length = 0;
+    this.free.length = 0;
     this.used = 0;
   }
 
   /** FNV-style over the first and last 16 bytes and the length (keys are compared in full anyway). */
   static hashEnds(v: DataView, s: number, e: number): number {
-    return e - s <= 32 ? ByteTable.hashOf(v, s, e) : ByteTable.hashOf(v, s, s + 16) ^ Math.imul(ByteTable.hashOf(v, e - 16, e), 0x9e3779b1) ^ (e - s);
+    return e - s <= 32
+      ? ByteTable.hashOf(v, s, e)
+      : ByteTable.hashOf(v, s, s + 16) ^ Math.imul(ByteTable.hashOf(v, e - 16, e), 0x9e3779b1) ^ (e - s);
   }
 
   /** FNV-style, 4 bytes a step. */
   static hashOf(v: DataView, s: number, e: number): number {
-    let h = 0x811c9dc5 ^ (e - s), i = s;
-    for (; i + 4 <= e; i += 4) { h = Math.imul(h ^ v.getInt32(i, true), 0x01000193); h ^= h >>> 15; }
+    let h = 0x811c9dc5 ^ (e - s),
+      i = s;
+    for (; i + 4 <= e; i += 4) {
+      h = Math.imul(h ^ v.getInt32(i, true), 0x01000193);
+      h ^= h >>> 15;
+    }
     for (; i < e; i++) h = Math.imul(h ^ v.getUint8(i), 0x01000193);
     return (h ^ (h >>> 13)) | 0;
   }
 
   /** Keys in the table. */
-  get size(): number { return this.off.length - this.free.length; }
+  get size(): number {
+    return this.off.length - this.free.length;
+  }
 
   /** The value of the key b[s, e) (b may view another buffer than the table's), or -1. */
   find(h: number, b: DataView, s: number, e: number): number {
@@ -97,17 +133,34 @@ class ByteTable {
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const x = this.slots[i]!;
       if (x === 0) return;
-      if (x > 0 && this.hash[x - 1] === h && this.val[x - 1] === value) { this.free.push(x - 1); this.slots[i] = -1; return; }
+      if (x > 0 && this.hash[x - 1] === h && this.val[x - 1] === value) {
+        this.free.push(x - 1);
+        this.slots[i] = -1;
+        return;
+      }
     }
   }
 
   /** Sets the value of the key data[s, e), as Map.set does. */
   set(h: number, s: number, e: number, value: number): void {
     const i = this.slotOf(h, this.dv, s, e);
-    if (i >= 0) { this.val[this.slots[i]! - 1] = value; return; }
+    if (i >= 0) {
+      this.val[this.slots[i]! - 1] = value;
+      return;
+    }
     let v = this.free.pop();
-    if (v === undefined) { v = this.off.length; this.off.push(s); this.len.push(e - s); this.hash.push(h); this.val.push(value); }
-    else { this.off[v] = s; this.len[v] = e - s; this.hash[v] = h; this.val[v] = value; }
+    if (v === undefined) {
+      v = this.off.length;
+      this.off.push(s);
+      this.len.push(e - s);
+      this.hash.push(h);
+      this.val.push(value);
+    } else {
+      this.off[v] = s;
+      this.len[v] = e - s;
+      this.hash[v] = h;
+      this.val[v] = value;
+    }
     if ((this.used + 1) * 2 > this.slots.length) this.rehash();
     this.place(v);
   }
@@ -146,18 +199,38 @@ class ByteTable {
 /** The sums of one set of attributes on one local day. */
 type Group = BatchResult['groups'][number];
 /** A set of attributes, and its groups by day number (the last one looked up kept at hand). */
-interface Seg { attrs: Attrs; days: Map<number, Group>; lastDay: number; lastG: Group | null }
+interface Seg {
+  attrs: Attrs;
+  days: Map<number, Group>;
+  lastDay: number;
+  lastG: Group | null;
+}
 const seg = (attrs: Attrs): Seg => ({ attrs, days: new Map(), lastDay: -1, lastG: null });
 /**
  * A reservation opened in this batch: its id as the bytes data[idOff, idEnd) (hash `hash`) or, from the slow
  * path, as a string. Settled records are reused.
  */
-interface Res { g: Group; pico: number; ts: number; open: boolean; idOff: number; idEnd: number; hash: number; idStr: string | null }
+interface Res {
+  g: Group;
+  pico: number;
+  ts: number;
+  open: boolean;
+  idOff: number;
+  idEnd: number;
+  hash: number;
+  idStr: string | null;
+}
 
 function validAttrs(o: unknown): o is Attrs {
   if (!o || typeof o !== 'object') return false;
   const a = o as Record<string, unknown>;
-  return typeof a.role === 'string' && typeof a.tier === 'string' && typeof a.provider === 'string' && typeof a.model === 'string' && (a.task === null || typeof a.task === 'string');
+  return (
+    typeof a.role === 'string' &&
+    typeof a.tier === 'string' &&
+    typeof a.provider === 'string' &&
+    typeof a.model === 'string' &&
+    (a.task === null || typeof a.task === 'string')
+  );
 }
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -193,7 +266,11 @@ export class Batch {
    * @param dayOf the calendar day of a timestamp
    */
   private dv: DataView;
-  constructor(private data: Buffer, private readonly settleOlder: (ev: Settle) => void, private readonly dayOf: (ts: number) => string) {
+  constructor(
+    private data: Buffer,
+    private readonly settleOlder: (ev: Settle) => void,
+    private readonly dayOf: (ts: number) => string,
+  ) {
     this.dv = view(data);
     this.segBytes = new ByteTable(data);
     this.ids = new ByteTable(data);
@@ -207,10 +284,14 @@ export class Batch {
   reset(data: Buffer): this {
     this.data = data;
     this.dv = view(data);
-    this.segBytes.reset(this.dv); this.ids.reset(this.dv);
-    this.segs.length = 0; this.res.length = 0; this.free.length = 0;
+    this.segBytes.reset(this.dv);
+    this.ids.reset(this.dv);
+    this.segs.length = 0;
+    this.res.length = 0;
+    this.free.length = 0;
     this.groups = [];
-    this.segSlow.clear(); this.idSlow.clear();
+    this.segSlow.clear();
+    this.idSlow.clear();
     this.events = 0;
     return this;
   }
@@ -232,8 +313,13 @@ export class Batch {
   /** Digits at i (1 to 15 of them, so the value is exact); -1 if none. Sets `ne` to where they end. */
   private num(b: Buffer, i: number, e: number): number {
     if (i < 0) return -1;
-    let v = 0, k = i;
-    for (; k < e; k++) { const c = b[k]!; if (c < 0x30 || c > 0x39) break; v = v * 10 + (c - 0x30); }
+    let v = 0,
+      k = i;
+    for (; k < e; k++) {
+      const c = b[k]!;
+      if (c < 0x30 || c > 0x39) break;
+      v = v * 10 + (c - 0x30);
+    }
     if (k === i || k - i > 15) return -1;
     this.ne = k;
     return v;
@@ -250,7 +336,11 @@ export class Batch {
   private back(b: Buffer, k: number, floor: number): number {
     if (k < 0) return -1;
     let i = k;
-    while (i > floor) { const c = b[i - 1]!; if (c < 0x30 || c > 0x39) break; i--; }
+    while (i > floor) {
+      const c = b[i - 1]!;
+      if (c < 0x30 || c > 0x39) break;
+      i--;
+    }
     if (i === k || k - i > 15) return -1;
     let v = 0;
     for (let x = i; x < k; x++) v = v * 10 + (b[x]! - 0x30);
@@ -261,7 +351,11 @@ export class Batch {
   /** An id: printable ASCII up to the closing quote, no escapes. Returns the quote's index, or -1. */
   private static idEnd(b: Buffer, i: number, e: number): number {
     if (i < 0) return -1;
-    for (let k = i; k < e; k++) { const c = b[k]!; if (c === 0x22) return k > i ? k : -1; if (c < 0x20 || c > 0x7e || c === 0x5c) return -1; }
+    for (let k = i; k < e; k++) {
+      const c = b[k]!;
+      if (c === 0x22) return k > i ? k : -1;
+      if (c < 0x20 || c > 0x7e || c === 0x5c) return -1;
+    }
     return -1;
   }
 
@@ -269,11 +363,16 @@ export class Batch {
     const i = this.lit(s, e, COMMIT);
     const j = Batch.idEnd(b, i, e);
     if (j < 0) return false;
-    const ts = this.num(b, this.lit(j, e, TS), e); if (ts < 0) return false;
-    const pico = this.num(b, this.lit(this.ne, e, PICO), e); if (pico < 0) return false;
-    const tin = this.num(b, this.lit(this.ne, e, IN), e); if (tin < 0) return false;
-    const cached = this.num(b, this.lit(this.ne, e, CACHED), e); if (cached < 0) return false;
-    const out = this.num(b, this.lit(this.ne, e, OUT), e); if (out < 0) return false;
+    const ts = this.num(b, this.lit(j, e, TS), e);
+    if (ts < 0) return false;
+    const pico = this.num(b, this.lit(this.ne, e, PICO), e);
+    if (pico < 0) return false;
+    const tin = this.num(b, this.lit(this.ne, e, IN), e);
+    if (tin < 0) return false;
+    const cached = this.num(b, this.lit(this.ne, e, CACHED), e);
+    if (cached < 0) return false;
+    const out = this.num(b, this.lit(this.ne, e, OUT), e);
+    if (out < 0) return false;
     if (this.ne + 1 !== e || b[this.ne] !== 0x7d) return false;
     let k = this.ids.find(ByteTable.hashOf(this.dv, i, j), this.dv, i, j);
     if (k < 0 && this.idSlow.size) k = this.idSlow.get(latin1(b, i, j)) ?? -1;
@@ -288,15 +387,25 @@ export class Batch {
     if (record) i = this.lit(s, e, RECORD);
     const j = Batch.idEnd(b, i, e);
     if (j < 0) return false;
-    const ts = this.num(b, this.lit(j, e, TS), e); if (ts < 0) return false;
+    const ts = this.num(b, this.lit(j, e, TS), e);
+    if (ts < 0) return false;
     const segStart = this.ne + 1;
     if (b[this.ne] !== 0x2c || b[e - 1] !== 0x7d) return false;
     // The numbers at the end are read backwards from the closing brace: no search for where the attributes end.
-    let tin = 0, cached = 0, out = 0, k = e - 1;
+    let tin = 0,
+      cached = 0,
+      out = 0,
+      k = e - 1;
     if (record) {
-      out = this.back(b, k, segStart); k = this.litBack(this.ne, segStart, OUT); if (out < 0 || k < 0) return false;
-      cached = this.back(b, k, segStart); k = this.litBack(this.ne, segStart, CACHED); if (cached < 0 || k < 0) return false;
-      tin = this.back(b, k, segStart); k = this.litBack(this.ne, segStart, IN); if (tin < 0 || k < 0) return false;
+      out = this.back(b, k, segStart);
+      k = this.litBack(this.ne, segStart, OUT);
+      if (out < 0 || k < 0) return false;
+      cached = this.back(b, k, segStart);
+      k = this.litBack(this.ne, segStart, CACHED);
+      if (cached < 0 || k < 0) return false;
+      tin = this.back(b, k, segStart);
+      k = this.litBack(this.ne, segStart, IN);
+      if (tin < 0 || k < 0) return false;
     }
     const pico = this.back(b, k, segStart);
     const segEnd = this.litBack(this.ne, segStart, PICO);
@@ -309,8 +418,14 @@ export class Batch {
       let attrs = this.known.get(key);
       if (attrs === undefined) {
         let o: unknown = null;
-        try { o = JSON.parse(`{${b.toString('utf8', segStart, segEnd)}}`); } catch { /* not ours: the slow path decides */ }
-        attrs = validAttrs(o) ? { role: o.role, tier: o.tier, provider: o.provider, model: o.model, task: o.task } : null;
+        try {
+          o = JSON.parse(`{${b.toString('utf8', segStart, segEnd)}}`);
+        } catch {
+          /* not ours: the slow path decides */
+        }
+        attrs = validAttrs(o)
+          ? { role: o.role, tier: o.tier, provider: o.provider, model: o.model, task: o.task }
+          : null;
         if (this.known.size >= 4_096) this.known.clear();
         this.known.set(key, attrs);
       }
@@ -328,29 +443,57 @@ export class Batch {
 
   private slow(b: Buffer, s: number, e: number): boolean {
     let ev: unknown;
-    try { ev = JSON.parse(b.toString('utf8', s, e)); } catch { return false; }
+    try {
+      ev = JSON.parse(b.toString('utf8', s, e));
+    } catch {
+      return false;
+    }
     if (!ev || typeof ev !== 'object') return false;
     const v = ev as Record<string, unknown>;
     if (typeof v.id !== 'string' || !isNum(v.ts)) return false;
     const n = (x: unknown) => (isNum(x) ? x : 0);
     switch (v.e) {
-      case 'reserve': case 'record': {
+      case 'reserve':
+      case 'record': {
         if (!isNum(v.pico) || !validAttrs(v)) return false;
         const key = JSON.stringify([v.role, v.tier, v.provider, v.model, v.task]);
         let sg = this.segSlow.get(key);
-        if (!sg) { sg = seg({ role: v.role, tier: v.tier, provider: v.provider, model: v.model, task: v.task }); this.segSlow.set(key, sg); }
+        if (!sg) {
+          sg = seg({ role: v.role, tier: v.tier, provider: v.provider, model: v.model, task: v.task });
+          this.segSlow.set(key, sg);
+        }
         const g = this.group(sg, v.ts);
         if (v.e === 'record') this.record(g, v.pico, n(v.in) + n(v.cached), n(v.out));
         else this.reserve(g, v.ts, v.pico, -1, -1, v.id);
         return true;
       }
-      case 'commit': case 'release': {
+      case 'commit':
+      case 'release': {
         if (v.e === 'commit' && !isNum(v.pico)) return false;
         let k = this.idSlow.get(v.id) ?? -1;
-        if (k < 0 && this.ids.size) { const id = view(Buffer.from(v.id, 'utf8')); k = this.ids.find(ByteTable.hashOf(id, 0, id.byteLength), id, 0, id.byteLength); }
-        if (k < 0) this.settleOlder(v.e === 'commit' ? { e: 'commit', id: v.id, ts: v.ts, pico: v.pico as number, in: n(v.in), cached: n(v.cached), out: n(v.out) } : { e: 'release', id: v.id, ts: v.ts });
+        if (k < 0 && this.ids.size) {
+          const id = view(Buffer.from(v.id, 'utf8'));
+          k = this.ids.find(ByteTable.hashOf(id, 0, id.byteLength), id, 0, id.byteLength);
+        }
+        if (k < 0)
+          this.settleOlder(
+            v.e === 'commit'
+              ? {
+                  e: 'commit',
+                  id: v.id,
+                  ts: v.ts,
+                  pico: v.pico as number,
+                  in: n(v.in),
+                  cached: n(v.cached),
+                  out: n(v.out),
+                }
+              : { e: 'release', id: v.id, ts: v.ts },
+          );
         else if (v.e === 'commit') this.commit(k, v.pico as number, n(v.in) + n(v.cached), n(v.out));
-        else if (this.res[k]!.open) { this.res[k]!.g.held -= this.res[k]!.pico; this.settle(k); }
+        else if (this.res[k]!.open) {
+          this.res[k]!.g.held -= this.res[k]!.pico;
+          this.settle(k);
+        }
         return true;
       }
       default:
@@ -368,7 +511,8 @@ export class Batch {
       this.groups.push(g);
       sg.days.set(d, g);
     }
-    sg.lastDay = d; sg.lastG = g;
+    sg.lastDay = d;
+    sg.lastG = g;
     return g;
   }
 
@@ -377,10 +521,16 @@ export class Batch {
     const x = new Date(ts);
     this.dStart = new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
     this.dEnd = new Date(x.getFullYear(), x.getMonth(), x.getDate() + 1).getTime();
-    if (!(ts >= this.dStart && ts < this.dEnd)) { this.dStart = ts; this.dEnd = ts + 1; } // a clock oddity: this one timestamp only
+    if (!(ts >= this.dStart && ts < this.dEnd)) {
+      this.dStart = ts;
+      this.dEnd = ts + 1;
+    } // a clock oddity: this one timestamp only
     this.dName = this.dayOf(ts);
     let n = this.dNums.get(this.dName);
-    if (n === undefined) { n = this.dNums.size; this.dNums.set(this.dName, n); }
+    if (n === undefined) {
+      n = this.dNums.size;
+      this.dNums.set(this.dName, n);
+    }
     this.dNum = n;
   }
 
@@ -390,7 +540,10 @@ export class Batch {
     const hash = id === null ? ByteTable.hashOf(this.dv, i, j) : 0;
     const r: Res = { g, pico, ts, open: true, idOff: i, idEnd: j, hash, idStr: id };
     let k = this.free.pop();
-    if (k === undefined) { k = this.res.length; this.res.push(r); } else this.res[k] = r;
+    if (k === undefined) {
+      k = this.res.length;
+      this.res.push(r);
+    } else this.res[k] = r;
     if (id === null) this.ids.set(hash, i, j, k);
     else this.idSlow.set(id, k);
   }
@@ -406,7 +559,10 @@ export class Batch {
 
   /** A call's cost and tokens (a record, or a commit). */
   private static spend(g: Group, pico: number, tin: number, tout: number): void {
-    g.spent += pico; g.calls++; g.tin += tin; g.tout += tout;
+    g.spent += pico;
+    g.calls++;
+    g.tin += tin;
+    g.tout += tout;
   }
 
   /** A call that reserved nothing: held and spent alike. */
@@ -428,7 +584,13 @@ export class Batch {
     const open: BatchResult['open'] = [];
     for (const r of this.res) {
       if (!r.open) continue;
-      open.push({ id: r.idStr ?? latin1(this.data, r.idOff, r.idEnd), ts: r.ts, attrs: r.g.attrs, day: r.g.day, pico: r.pico });
+      open.push({
+        id: r.idStr ?? latin1(this.data, r.idOff, r.idEnd),
+        ts: r.ts,
+        attrs: r.g.attrs,
+        day: r.g.day,
+        pico: r.pico,
+      });
     }
     return { groups: this.groups, open };
   }

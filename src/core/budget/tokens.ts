@@ -4,7 +4,13 @@
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ProviderId } from '../policy/schema.js';
 
-const MARGIN: Partial<Record<ProviderId, number>> = { openai: 1, anthropic: 1.35, deepseek: 1.2, moonshot: 1.2, local: 1.2 };
+const MARGIN: Partial<Record<ProviderId, number>> = {
+  openai: 1,
+  anthropic: 1.35,
+  deepseek: 1.2,
+  moonshot: 1.2,
+  local: 1.2,
+};
 /** Past this size the count is estimated (3 characters a token, generous for code) to keep the call path fast. */
 const EXACT_UP_TO_CHARS = 200_000;
 

@@ -2,13 +2,22 @@
 import { parse as parseToml } from 'smol-toml';
 import type { RepoReader } from './types.js';
 
-export interface CrateInfo { dir: string; name: string | null; isLib: boolean; isTestSupport: boolean }
+export interface CrateInfo {
+  dir: string;
+  name: string | null;
+  isLib: boolean;
+  isTestSupport: boolean;
+}
 
-const TEST_SUPPORT = /(^|[-_])(test|tests|testing|test-support|test_support|test-utils|test_utils|fixtures|mock|mocks)([-_]|$)/;
+const TEST_SUPPORT =
+  /(^|[-_])(test|tests|testing|test-support|test_support|test-utils|test_utils|fixtures|mock|mocks)([-_]|$)/;
 
 export class CrateMap {
   private readonly cache = new Map<string, CrateInfo | null>();
-  constructor(private readonly repo: RepoReader | undefined, private readonly changedPaths: Set<string>) {}
+  constructor(
+    private readonly repo: RepoReader | undefined,
+    private readonly changedPaths: Set<string>,
+  ) {}
 
   async crateOf(path: string): Promise<CrateInfo | null> {
     const parts = path.split('/');
@@ -31,10 +40,13 @@ export class CrateMap {
         const t = parseToml(text) as Record<string, any>;
         if (t.package) {
           const name = typeof t.package.name === 'string' ? t.package.name : null;
-          const hasLib = t.lib !== undefined || (await this.repo?.readCurrent(`${dir ? `${dir}/` : ''}src/lib.rs`)) !== undefined;
+          const hasLib =
+            t.lib !== undefined || (await this.repo?.readCurrent(`${dir ? `${dir}/` : ''}src/lib.rs`)) !== undefined;
           info = { dir: dir || '.', name, isLib: hasLib, isTestSupport: isTestSupportName(name ?? dir) };
         }
-      } catch { /* a broken manifest: keep looking upwards */ }
+      } catch {
+        /* a broken manifest: keep looking upwards */
+      }
     }
     this.cache.set(dir, info);
     return info;
@@ -47,8 +59,11 @@ export class CrateMap {
     if (pkg !== undefined) {
       try {
         const j = JSON.parse(pkg) as { name?: string; private?: boolean; workspaces?: unknown };
-        if (typeof j.name === 'string' && !j.workspaces) return { dir: dir || '.', name: j.name, isLib: true, isTestSupport: isTestSupportName(j.name) };
-      } catch { /* not JSON: not a package */ }
+        if (typeof j.name === 'string' && !j.workspaces)
+          return { dir: dir || '.', name: j.name, isLib: true, isTestSupport: isTestSupportName(j.name) };
+      } catch {
+        /* not JSON: not a package */
+      }
     }
     const py = (await this.repo!.readCurrent(at('pyproject.toml'))) ?? (await this.repo!.readCurrent(at('setup.py')));
     if (py !== undefined && (/^\s*\[(project|tool\.poetry)\]/m.test(py) || /setup\(/.test(py))) {
@@ -60,10 +75,14 @@ export class CrateMap {
 
   /** Without a repository: the folder above src/, tests/, benches/ or examples/, else the top folder pair. */
   private guess(path: string): CrateInfo | null {
-    const m = /^(.*?)(?:^|\/)(src|lib|tests|test|benches|examples)\//.exec(path) ?? /^((?:packages|apps|libs|crates)\/[^/]+)\//.exec(path);
+    const m =
+      /^(.*?)(?:^|\/)(src|lib|tests|test|benches|examples)\//.exec(path) ??
+      /^((?:packages|apps|libs|crates)\/[^/]+)\//.exec(path);
     let dir: string | null = m ? (m[1] ?? '') : null;
     if (dir === null) {
-      const manifest = [...this.changedPaths].find((p) => p.endsWith('Cargo.toml') && path.startsWith(p.slice(0, -'Cargo.toml'.length)));
+      const manifest = [...this.changedPaths].find(
+        (p) => p.endsWith('Cargo.toml') && path.startsWith(p.slice(0, -'Cargo.toml'.length)),
+      );
       dir = manifest ? manifest.slice(0, -'/Cargo.toml'.length) : null;
     }
     if (dir === null) return null;

@@ -8,11 +8,20 @@ import type { RepoReader } from './types.js';
 
 export function runGit(repo: string, args: string[], okCodes: number[] = [0]): Promise<string> {
   return new Promise((res, rej) => {
-    execFile('git', ['-C', repo, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      if (!okCodes.includes(code)) rej(new Error(`git ${args[0]}: ${(stderr || err?.message || '').trim()}`));
-      else res(stdout);
-    });
+    execFile(
+      'git',
+      ['-C', repo, ...args],
+      { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : -1
+          : 0;
+        if (!okCodes.includes(code)) rej(new Error(`git ${args[0]}: ${(stderr || err?.message || '').trim()}`));
+        else res(stdout);
+      },
+    );
   });
 }
 
@@ -34,13 +43,22 @@ class CatFile {
     });
   }
 
-  close(): void { this.proc?.stdin.end(); this.proc = undefined; }
+  close(): void {
+    this.proc?.stdin.end();
+    this.proc = undefined;
+  }
 
   private start(): ChildProcessWithoutNullStreams {
     if (this.proc) return this.proc;
     const p = spawn('git', ['-C', this.repo, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    p.stdout.on('data', (d: Buffer) => { this.buf = Buffer.concat([this.buf, d]); this.drain(); });
-    const fail = () => { for (const w of this.waiting.splice(0)) w.resolve(undefined); this.proc = undefined; };
+    p.stdout.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.drain();
+    });
+    const fail = () => {
+      for (const w of this.waiting.splice(0)) w.resolve(undefined);
+      this.proc = undefined;
+    };
     p.on('error', fail);
     p.on('exit', fail);
     p.stdin.on('error', fail);
@@ -53,7 +71,8 @@ class CatFile {
   private hold(on: boolean): void {
     const p = this.proc;
     if (!p) return;
-    for (const h of [p, p.stdin, p.stdout, p.stderr] as unknown as { ref?: () => void; unref?: () => void }[]) (on ? h.ref : h.unref)?.call(h);
+    for (const h of [p, p.stdin, p.stdout, p.stderr] as unknown as { ref?: () => void; unref?: () => void }[])
+      (on ? h.ref : h.unref)?.call(h);
   }
 
   private drain(): void {
@@ -78,7 +97,9 @@ class CatFile {
   }
 }
 
-export interface GitRepoReader extends RepoReader { close(): void }
+export interface GitRepoReader extends RepoReader {
+  close(): void;
+}
 
 /** Reads files at `base` (a revision) and, for the current tree, at `head` or from the working tree. */
 export function gitRepoReader(repo: string, base = 'HEAD', head?: string): GitRepoReader {
@@ -86,8 +107,18 @@ export function gitRepoReader(repo: string, base = 'HEAD', head?: string): GitRe
   const cat = new CatFile(root);
   // A file at a revision never changes: each is read once per reader.
   const memo = new Map<string, Promise<string | undefined>>();
-  const atRev = (spec: string) => { let p = memo.get(spec); if (!p) { p = cat.read(spec); memo.set(spec, p); } return p; };
-  const inside = (p: string) => { const full = resolve(root, p); return full === root || full.startsWith(root + sep) ? full : undefined; };
+  const atRev = (spec: string) => {
+    let p = memo.get(spec);
+    if (!p) {
+      p = cat.read(spec);
+      memo.set(spec, p);
+    }
+    return p;
+  };
+  const inside = (p: string) => {
+    const full = resolve(root, p);
+    return full === root || full.startsWith(root + sep) ? full : undefined;
+  };
   return {
     readBase: (p) => atRev(`${base}:${p}`),
     readCurrent: async (p) => {
@@ -106,8 +137,11 @@ export async function gitDiff(repo: string, base: string, head?: string): Promis
   const tracked = await runGit(resolve(repo), args);
   if (head) return tracked;
   // New files not yet added are part of "the working tree against HEAD" too; the index is left alone.
-  const untracked = (await runGit(resolve(repo), ['ls-files', '--others', '--exclude-standard', '-z'])).split('\0').filter(Boolean);
+  const untracked = (await runGit(resolve(repo), ['ls-files', '--others', '--exclude-standard', '-z']))
+    .split('\0')
+    .filter(Boolean);
   const added: string[] = [];
-  for (const f of untracked) added.push(await runGit(resolve(repo), ['diff', '--no-color', '--no-index', '--', '/dev/null', f], [0, 1]));
+  for (const f of untracked)
+    added.push(await runGit(resolve(repo), ['diff', '--no-color', '--no-index', '--', '/dev/null', f], [0, 1]));
   return tracked + added.join('');
 }

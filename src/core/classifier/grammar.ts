@@ -29,8 +29,23 @@ function locate(file: string): string {
   // Next to the bundle first; resolving packages in node_modules (development) costs milliseconds each.
   let found = candidates.find((c): c is string => !!c && existsSync(c));
   if (!found) {
-    for (const pkg of ['tree-sitter-rust/package.json', 'tree-sitter-typescript/package.json', 'tree-sitter-javascript/package.json', 'tree-sitter-python/package.json', 'web-tree-sitter']) {
-      try { const c = join(dirname(require.resolve(pkg)), file); candidates.push(c); if (existsSync(c)) { found = c; break; } } catch { /* not installed */ }
+    for (const pkg of [
+      'tree-sitter-rust/package.json',
+      'tree-sitter-typescript/package.json',
+      'tree-sitter-javascript/package.json',
+      'tree-sitter-python/package.json',
+      'web-tree-sitter',
+    ]) {
+      try {
+        const c = join(dirname(require.resolve(pkg)), file);
+        candidates.push(c);
+        if (existsSync(c)) {
+          found = c;
+          break;
+        }
+      } catch {
+        /* not installed */
+      }
     }
   }
   if (!found) throw new Error(`grammar file ${file} not found (looked in: ${candidates.filter(Boolean).join(', ')})`);
@@ -57,9 +72,14 @@ interface EmscriptenModule {
  */
 export function fastTransfers(mod: EmscriptenModule): boolean {
   const little = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-  const set = mod.setValue, get = mod.getValue;
-  if (!little || typeof set !== 'function' || typeof get !== 'function' || !(mod.HEAP32 instanceof Int32Array)) return false;
-  mod.setValue = (ptr, value, type = 'i8') => { if (type === 'i32') mod.HEAP32![ptr >> 2] = value; else set(ptr, value, type); };
+  const set = mod.setValue,
+    get = mod.getValue;
+  if (!little || typeof set !== 'function' || typeof get !== 'function' || !(mod.HEAP32 instanceof Int32Array))
+    return false;
+  mod.setValue = (ptr, value, type = 'i8') => {
+    if (type === 'i32') mod.HEAP32![ptr >> 2] = value;
+    else set(ptr, value, type);
+  };
   mod.getValue = (ptr, type = 'i8') => (type === 'i32' ? mod.HEAP32![ptr >> 2]! : get(ptr, type));
   grammarStats.fastTransfers = true;
   return true;
@@ -79,7 +99,9 @@ export function parserFor(name: GrammarName): Promise<Parser> {
     const compiled = readFile(locate(GRAMMARS[name])).then((bytes) => WebAssembly.compile(bytes));
     if (!init) {
       const mod: EmscriptenModule = { locateFile: (f: string) => locate(f) };
-      init = Parser.init(mod).then(() => { fastTransfers(mod); });
+      init = Parser.init(mod).then(() => {
+        fastTransfers(mod);
+      });
     }
     p = Promise.all([init, compiled]).then(([, mod]) => {
       const lang = Language.loadSync(mod);

@@ -3,14 +3,21 @@ import type { Evidence } from './types.js';
 import { SECURITY_CRATES, SECURITY_FEATURE } from './vocab.js';
 import type { SideText } from './sides.js';
 
-const PACKAGE_METADATA = /^(version|description|authors|keywords|categories|readme|homepage|repository|documentation|license|license-file|publish|exclude|include|metadata|maintainers|classifiers|urls|name)\b/;
+const PACKAGE_METADATA =
+  /^(version|description|authors|keywords|categories|readme|homepage|repository|documentation|license|license-file|publish|exclude|include|metadata|maintainers|classifiers|urls|name)\b/;
 
 /** Flags from a Cargo.toml (or pyproject.toml) side: build_tooling for dependency, feature, profile and build changes; security for TLS/crypto crates and features. */
 export function analyzeCargoToml(path: string, side: SideText): Evidence[] {
   const lines = side.text.split('\n');
   const out: Evidence[] = [];
   const seen = new Set<string>();
-  const add = (e: Evidence) => { const k = `${e.flag}:${e.line}`; if (!seen.has(k)) { seen.add(k); out.push(e); } };
+  const add = (e: Evidence) => {
+    const k = `${e.flag}:${e.line}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(e);
+    }
+  };
   for (const row of [...side.changed].sort((a, b) => a - b)) {
     const raw = lines[row] ?? '';
     const code = raw.replace(/(^|\s)#.*$/, '').trim();
@@ -19,17 +26,41 @@ export function analyzeCargoToml(path: string, side: SideText): Evidence[] {
     const line = side.lineOf(row);
     const text = raw.trim().slice(0, 160);
     const isHeader = /^\[/.test(code);
-    const inPackage = section === 'package' || section === 'workspace.package' || section === 'project' || section === 'tool.poetry' || (section?.startsWith('project.urls') ?? false);
+    const inPackage =
+      section === 'package' ||
+      section === 'workspace.package' ||
+      section === 'project' ||
+      section === 'tool.poetry' ||
+      (section?.startsWith('project.urls') ?? false);
     if (!(inPackage && !isHeader && PACKAGE_METADATA.test(code))) {
-      add({ flag: 'build_tooling', path, line, node: isHeader ? 'table' : 'pair', text, why: `${path.split('/').pop()} [${section ?? '?'}] changed` });
+      add({
+        flag: 'build_tooling',
+        path,
+        line,
+        node: isHeader ? 'table' : 'pair',
+        text,
+        why: `${path.split('/').pop()} [${section ?? '?'}] changed`,
+      });
     }
-    const key = /^([A-Za-z0-9_.-]+)\s*=/.exec(code)?.[1]?.split('.')[0] ?? (isHeader ? code.replace(/[[\]]/g, '').split('.').pop()! : '');
+    const key =
+      /^([A-Za-z0-9_.-]+)\s*=/.exec(code)?.[1]?.split('.')[0] ??
+      (isHeader ? code.replace(/[[\]]/g, '').split('.').pop()! : '');
     const strings = [...code.matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
     const inDeps = !!section && /(^|\.)(dependencies|dev-dependencies|build-dependencies)$/.test(section);
     const dependency = inDeps ? key : section?.match(/dependencies\.([\w-]+)$/)?.[1];
-    if ((dependency && SECURITY_CRATES.test(dependency)) || strings.some((s) => SECURITY_FEATURE.test(s) || SECURITY_CRATES.test(s.replace(/^dep:/, '').split('/')[0]!))
-      || (section === 'features' && SECURITY_FEATURE.test(key))) {
-      add({ flag: 'security_sandbox', path, line, node: 'pair', text, why: `TLS/crypto/security dependency or feature changed` });
+    if (
+      (dependency && SECURITY_CRATES.test(dependency)) ||
+      strings.some((s) => SECURITY_FEATURE.test(s) || SECURITY_CRATES.test(s.replace(/^dep:/, '').split('/')[0]!)) ||
+      (section === 'features' && SECURITY_FEATURE.test(key))
+    ) {
+      add({
+        flag: 'security_sandbox',
+        path,
+        line,
+        node: 'pair',
+        text,
+        why: `TLS/crypto/security dependency or feature changed`,
+      });
     }
   }
   return out;
@@ -44,8 +75,27 @@ export function sectionAt(lines: string[], row: number): string | null {
   return null;
 }
 
-const JSON_METADATA = new Set(['name', 'description', 'version', 'keywords', 'author', 'authors', 'contributors', 'license', 'repository', 'homepage', 'bugs', 'funding', 'displayName', 'publisher', 'icon', 'galleryBanner', 'categories']);
-const JS_SECURITY_DEPS = /^(jsonwebtoken|jose|bcrypt|bcryptjs|argon2|passport[\w-]*|oauth[\w-]*|openid-client|keytar|node-forge|tweetnacl|crypto-js|helmet|csurf|express-session|tls|selfsigned)$/;
+const JSON_METADATA = new Set([
+  'name',
+  'description',
+  'version',
+  'keywords',
+  'author',
+  'authors',
+  'contributors',
+  'license',
+  'repository',
+  'homepage',
+  'bugs',
+  'funding',
+  'displayName',
+  'publisher',
+  'icon',
+  'galleryBanner',
+  'categories',
+]);
+const JS_SECURITY_DEPS =
+  /^(jsonwebtoken|jose|bcrypt|bcryptjs|argon2|passport[\w-]*|oauth[\w-]*|openid-client|keytar|node-forge|tweetnacl|crypto-js|helmet|csurf|express-session|tls|selfsigned)$/;
 
 /** package.json: dependency, script, engine, export and bin changes are build tooling; name/description/version are not. */
 export function analyzePackageJson(path: string, side: SideText): Evidence[] {
@@ -57,9 +107,11 @@ export function analyzePackageJson(path: string, side: SideText): Evidence[] {
     const top = topLevelKey(lines, row);
     const line = side.lineOf(row);
     const text = raw.trim().slice(0, 160);
-    if (top === null || !JSON_METADATA.has(top)) out.push({ flag: 'build_tooling', path, line, node: 'pair', text, why: `package.json "${top ?? '?'}" changed` });
+    if (top === null || !JSON_METADATA.has(top))
+      out.push({ flag: 'build_tooling', path, line, node: 'pair', text, why: `package.json "${top ?? '?'}" changed` });
     const dep = /^\s*"([^"]+)"\s*:/.exec(raw)?.[1];
-    if (top && /dependencies$/i.test(top) && dep && JS_SECURITY_DEPS.test(dep)) out.push({ flag: 'security_sandbox', path, line, node: 'pair', text, why: 'security dependency changed' });
+    if (top && /dependencies$/i.test(top) && dep && JS_SECURITY_DEPS.test(dep))
+      out.push({ flag: 'security_sandbox', path, line, node: 'pair', text, why: 'security dependency changed' });
   }
   return out;
 }

@@ -21,11 +21,15 @@ export async function moduleReach(crateDir: string, path: string, read: RepoRead
   let reach: Reach = 'public';
   for (let i = 0; i < segs.length; i++) {
     const parentSegs = segs.slice(0, i);
-    const candidates = parentSegs.length === 0
-      ? [`${prefix}src/lib.rs`]
-      : [`${prefix}src/${parentSegs.join('/')}.rs`, `${prefix}src/${parentSegs.join('/')}/mod.rs`];
+    const candidates =
+      parentSegs.length === 0
+        ? [`${prefix}src/lib.rs`]
+        : [`${prefix}src/${parentSegs.join('/')}.rs`, `${prefix}src/${parentSegs.join('/')}/mod.rs`];
     let parentText: string | undefined;
-    for (const c of candidates) { parentText = await read(c); if (parentText !== undefined) break; }
+    for (const c of candidates) {
+      parentText = await read(c);
+      if (parentText !== undefined) break;
+    }
     if (parentText === undefined) return 'unknown';
     const name = segs[i]!;
     const m = modDecl(name).exec(parentText);

@@ -1,11 +1,14 @@
 // What a path is: its language, its kind, and whether its lines count toward a change's size.
 import type { FileKind } from './types.js';
 
-const LOCK_FILES = /(^|\/)(Cargo\.lock|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|uv\.lock|Gemfile\.lock|go\.sum|flake\.lock)$/;
+const LOCK_FILES =
+  /(^|\/)(Cargo\.lock|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|uv\.lock|Gemfile\.lock|go\.sum|flake\.lock)$/;
 const SNAPSHOTS = /(\.snap(\.new)?|\.pending-snap)$|(^|\/)__snapshots__\/|(^|\/)snapshots\//;
 const DOCS = /\.(md|mdx|markdown|rst|adoc|txt)$|(^|\/)(docs?|book)\//i;
-const BUILD = /(^|\/)(tsconfig[\w.-]*\.json|jsconfig\.json|(esbuild|webpack|vite|vitest|rollup|babel|jest|eslint|prettier|tsup|turbo)\.config\.[cm]?[jt]s|\.eslintrc[\w.]*|\.npmrc|\.nvmrc|pnpm-workspace\.yaml|setup\.py|setup\.cfg|requirements[\w.-]*\.txt|tox\.ini|noxfile\.py|Pipfile|\.pre-commit-config\.yaml|build\.rs|rust-toolchain(\.toml)?|clippy\.toml|\.clippy\.toml|rustfmt\.toml|\.rustfmt\.toml|deny\.toml|Makefile|justfile|Dockerfile|\.config\/nextest\.toml|\.cargo\/config(\.toml)?)$|(^|\/)\.github\/workflows\/|(^|\/)\.gitlab-ci\.yml$|(^|\/)\.circleci\//;
-const TEST_DIRS = /(^|\/)(tests|test|benches|examples|fuzz|testdata|test-support|test_support|test-utils|test_utils|fixtures)\//;
+const BUILD =
+  /(^|\/)(tsconfig[\w.-]*\.json|jsconfig\.json|(esbuild|webpack|vite|vitest|rollup|babel|jest|eslint|prettier|tsup|turbo)\.config\.[cm]?[jt]s|\.eslintrc[\w.]*|\.npmrc|\.nvmrc|pnpm-workspace\.yaml|setup\.py|setup\.cfg|requirements[\w.-]*\.txt|tox\.ini|noxfile\.py|Pipfile|\.pre-commit-config\.yaml|build\.rs|rust-toolchain(\.toml)?|clippy\.toml|\.clippy\.toml|rustfmt\.toml|\.rustfmt\.toml|deny\.toml|Makefile|justfile|Dockerfile|\.config\/nextest\.toml|\.cargo\/config(\.toml)?)$|(^|\/)\.github\/workflows\/|(^|\/)\.gitlab-ci\.yml$|(^|\/)\.circleci\//;
+const TEST_DIRS =
+  /(^|\/)(tests|test|benches|examples|fuzz|testdata|test-support|test_support|test-utils|test_utils|fixtures)\//;
 
 export function languageOf(path: string): string {
   if (path.endsWith('.rs')) return 'rust';
@@ -25,7 +28,13 @@ export function kindOf(path: string): FileKind {
   if (BUILD.test(path)) return 'build';
   if (SNAPSHOTS.test(path)) return 'test';
   if (DOCS.test(path) && !/\.(rs|ts|js|py)$/.test(path)) return 'doc';
-  if (TEST_DIRS.test(path) || /(_test|_tests|\.test|\.spec)\.(rs|ts|tsx|js|py)$/.test(path) || /(^|\/)tests?\.rs$/.test(path) || /(^|\/)test_[^/]+\.py$/.test(path)) return 'test';
+  if (
+    TEST_DIRS.test(path) ||
+    /(_test|_tests|\.test|\.spec)\.(rs|ts|tsx|js|py)$/.test(path) ||
+    /(^|\/)tests?\.rs$/.test(path) ||
+    /(^|\/)test_[^/]+\.py$/.test(path)
+  )
+    return 'test';
   if (/\.(rs|ts|tsx|mts|cts|js|jsx|mjs|cjs|py|c|h|cc|cpp|go|java|kt|swift|proto|sql)$/.test(path)) return 'source';
   return 'other';
 }

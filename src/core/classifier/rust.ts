@@ -3,8 +3,17 @@ import type { Node, Tree } from 'web-tree-sitter';
 import type { RiskFlag } from '../policy/constants.js';
 import type { Evidence } from './types.js';
 import {
-  CLI_ATTRS, CLI_DERIVES, CONCURRENCY_WORDS, CONFIG_TYPE_NAME, FFI_PATH_ROOTS, PERSISTENCE_WORDS, SECURITY_WORDS,
-  SHARED_STATE_WORDS, TOKEN_CREDENTIAL_CONTEXT, TOKEN_LEXER_CONTEXT, words,
+  CLI_ATTRS,
+  CLI_DERIVES,
+  CONCURRENCY_WORDS,
+  CONFIG_TYPE_NAME,
+  FFI_PATH_ROOTS,
+  PERSISTENCE_WORDS,
+  SECURITY_WORDS,
+  SHARED_STATE_WORDS,
+  TOKEN_CREDENTIAL_CONTEXT,
+  TOKEN_LEXER_CONTEXT,
+  words,
 } from './vocab.js';
 
 export interface RustSide {
@@ -16,20 +25,77 @@ export interface RustSide {
   lines: string[];
 }
 
-export interface RustContext { path: string; isLib: boolean; isTestFile: boolean; /** false when the file is a private module of its crate */ moduleExported?: boolean }
+export interface RustContext {
+  path: string;
+  isLib: boolean;
+  isTestFile: boolean;
+  /** false when the file is a private module of its crate */ moduleExported?: boolean;
+}
 
-export interface RustFindings { evidence: Evidence[]; sharedState: boolean }
+export interface RustFindings {
+  evidence: Evidence[];
+  sharedState: boolean;
+}
 
-const COMMENTS = new Set(['line_comment', 'block_comment', 'doc_comment', 'inner_doc_comment_marker', 'outer_doc_comment_marker']);
-const ITEMS = new Set(['function_item', 'function_signature_item', 'struct_item', 'enum_item', 'union_item', 'trait_item', 'type_item',
-  'const_item', 'static_item', 'mod_item', 'use_declaration', 'macro_definition', 'impl_item', 'associated_type', 'extern_crate_declaration', 'foreign_mod_item']);
+const COMMENTS = new Set([
+  'line_comment',
+  'block_comment',
+  'doc_comment',
+  'inner_doc_comment_marker',
+  'outer_doc_comment_marker',
+]);
+const ITEMS = new Set([
+  'function_item',
+  'function_signature_item',
+  'struct_item',
+  'enum_item',
+  'union_item',
+  'trait_item',
+  'type_item',
+  'const_item',
+  'static_item',
+  'mod_item',
+  'use_declaration',
+  'macro_definition',
+  'impl_item',
+  'associated_type',
+  'extern_crate_declaration',
+  'foreign_mod_item',
+]);
 
 /** A node on the walk's current path. Node objects are made only where a rule needs one (they are costly). */
-interface Frame { type: string; sr: number; er: number; si: number; ei: number; node?: Node }
+interface Frame {
+  type: string;
+  sr: number;
+  er: number;
+  si: number;
+  ei: number;
+  node?: Node;
+}
 /** Attributes that change what a public item offers (trait impls, layout, availability, serialized form). */
-const API_ATTRS = new Set(['derive', 'non_exhaustive', 'repr', 'cfg', 'deprecated', 'serde', 'macro_export', 'export_name', 'no_mangle']);
+const API_ATTRS = new Set([
+  'derive',
+  'non_exhaustive',
+  'repr',
+  'cfg',
+  'deprecated',
+  'serde',
+  'macro_export',
+  'export_name',
+  'no_mangle',
+]);
 /** Items whose own text starts with their visibility (attributes are separate siblings). */
-const PRIVATE_CHECKABLE = new Set(['function_item', 'struct_item', 'enum_item', 'union_item', 'const_item', 'static_item', 'type_item', 'mod_item', 'use_declaration']);
+const PRIVATE_CHECKABLE = new Set([
+  'function_item',
+  'struct_item',
+  'enum_item',
+  'union_item',
+  'const_item',
+  'static_item',
+  'type_item',
+  'mod_item',
+  'use_declaration',
+]);
 const BODIES = new Set(['block', 'declaration_list', 'field_declaration_list', 'enum_variant_list']);
 const NEED_NODE = new Set([...ITEMS, 'field_declaration', 'enum_variant', 'attribute_item', 'macro_invocation']);
 
@@ -38,7 +104,10 @@ const NEED_NODE = new Set([...ITEMS, 'field_declaration', 'enum_variant', 'attri
 let memo = new Map<string, Map<number, unknown>>();
 function once<T>(kind: string, node: Node, f: () => T): T {
   let m = memo.get(kind);
-  if (!m) { m = new Map(); memo.set(kind, m); }
+  if (!m) {
+    m = new Map();
+    memo.set(kind, m);
+  }
   if (m.has(node.id)) return m.get(node.id) as T;
   const v = f();
   m.set(node.id, v);
@@ -55,20 +124,42 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
     const key = `${flag}:${line}`;
     if (seen.has(key)) return;
     seen.add(key);
-    out.push({ flag, path: ctx.path, line, node: typeof node === 'string' ? node : node.type, text: (side.lines[row] ?? '').trim().slice(0, 160), why });
+    out.push({
+      flag,
+      path: ctx.path,
+      line,
+      node: typeof node === 'string' ? node : node.type,
+      text: (side.lines[row] ?? '').trim().slice(0, 160),
+      why,
+    });
   };
   if (ctx.isTestFile || side.changed.size === 0) return { evidence: out, sharedState };
   const sorted = [...side.changed].sort((a, b) => a - b);
-  const touches = (a: number, b: number) => { // any changed row in [a, b]? (binary search)
-    let lo = 0, hi = sorted.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid]! < a) lo = mid + 1; else hi = mid; }
+  const touches = (a: number, b: number) => {
+    // any changed row in [a, b]? (binary search)
+    let lo = 0,
+      hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < a) lo = mid + 1;
+      else hi = mid;
+    }
     return lo < sorted.length && sorted[lo]! <= b;
   };
   // Rows from string indices (tree-sitter's indices are JS string indices here): no Point objects in the walk.
   const text = side.lines.join('\n');
   const starts: number[] = [0];
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-  const rowOf = (idx: number) => { let lo = 0, hi = starts.length - 1; while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid]! <= idx) lo = mid; else hi = mid - 1; } return lo; };
+  const rowOf = (idx: number) => {
+    let lo = 0,
+      hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= idx) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
   const textOf = (f: Frame) => text.slice(f.si, f.ei);
 
   // 1. One walk over the parts of the tree that touch changed rows (a cursor: no Node objects for the rest).
@@ -77,8 +168,10 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
   const cursor = side.tree.walk();
   for (;;) {
     const type = cursor.nodeType;
-    const si = cursor.startIndex, ei = cursor.endIndex;
-    const sr = rowOf(si), er = ei > si ? rowOf(ei - 1) : sr;
+    const si = cursor.startIndex,
+      ei = cursor.endIndex;
+    const sr = rowOf(si),
+      er = ei > si ? rowOf(ei - 1) : sr;
     let descend = false;
     if (touches(sr, er) && !COMMENTS.has(type)) {
       const node = NEED_NODE.has(type) ? cursor.currentNode : undefined;
@@ -97,7 +190,10 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
     if (descend) continue;
     let done = false;
     while (!cursor.gotoNextSibling()) {
-      if (!cursor.gotoParent()) { done = true; break; }
+      if (!cursor.gotoParent()) {
+        done = true;
+        break;
+      }
       frames.pop();
     }
     if (done) break;
@@ -110,12 +206,24 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
       const f = path[i]!;
       if (f.type === 'unsafe_block') add('unsafe_ffi', row, f.type, 'change inside an unsafe block');
       else if (f.type === 'foreign_mod_item') add('unsafe_ffi', row, f.type, 'change inside an extern block');
-      else if (f.node && (f.type === 'function_item' || f.type === 'function_signature_item') && hasModifier(f.node, 'unsafe')) add('unsafe_ffi', row, f.node, 'change inside an unsafe fn');
-      else if (f.node && f.type === 'function_item' && hasExternAbi(f.node)) add('unsafe_ffi', row, f.node, 'change inside an extern "ABI" fn');
-      else if (f.node && (f.type === 'impl_item' || f.type === 'trait_item') && hasChildToken(f.node, 'unsafe')) add('unsafe_ffi', row, f.node, `change inside an unsafe ${f.type === 'impl_item' ? 'impl' : 'trait'}`);
+      else if (
+        f.node &&
+        (f.type === 'function_item' || f.type === 'function_signature_item') &&
+        hasModifier(f.node, 'unsafe')
+      )
+        add('unsafe_ffi', row, f.node, 'change inside an unsafe fn');
+      else if (f.node && f.type === 'function_item' && hasExternAbi(f.node))
+        add('unsafe_ffi', row, f.node, 'change inside an extern "ABI" fn');
+      else if (f.node && (f.type === 'impl_item' || f.type === 'trait_item') && hasChildToken(f.node, 'unsafe'))
+        add('unsafe_ffi', row, f.node, `change inside an unsafe ${f.type === 'impl_item' ? 'impl' : 'trait'}`);
       if (f.node && f.type === 'impl_item') {
-        const trait = once('implTrait', f.node, () => f.node!.childForFieldName('trait')?.text.split('::').pop()?.replace(/<.*$/s, '') ?? '');
-        if (trait === 'Serialize' || trait === 'Deserialize' || trait === 'Visitor') add('persistence_schema', row, f.node, `hand-written serde ${trait} impl changed`);
+        const trait = once(
+          'implTrait',
+          f.node,
+          () => f.node!.childForFieldName('trait')?.text.split('::').pop()?.replace(/<.*$/s, '') ?? '',
+        );
+        if (trait === 'Serialize' || trait === 'Deserialize' || trait === 'Visitor')
+          add('persistence_schema', row, f.node, `hand-written serde ${trait} impl changed`);
       }
     }
     let ai = path.length - 1;
@@ -127,10 +235,13 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
     const rowClass = row === path[ai]!.sr ? 'head' : inBody ? 'body' : 'other';
     // Fast path: an item whose text does not start with `pub` (and is not a trait's) cannot be API.
     const af = path[ai]!;
-    const plainPrivate = PRIVATE_CHECKABLE.has(af.type) && !text.startsWith('pub', af.si) && !path.some((f) => f.type === 'trait_item');
-    const api = plainPrivate ? null : rowClass === 'body'
-      ? once('apiBody', anchor, () => publicApiChange(anchor, row, ctx))
-      : publicApiChange(anchor, row, ctx);
+    const plainPrivate =
+      PRIVATE_CHECKABLE.has(af.type) && !text.startsWith('pub', af.si) && !path.some((f) => f.type === 'trait_item');
+    const api = plainPrivate
+      ? null
+      : rowClass === 'body'
+        ? once('apiBody', anchor, () => publicApiChange(anchor, row, ctx))
+        : publicApiChange(anchor, row, ctx);
     if (api) add('public_api', row, api.node, api.why);
     const schema = once('serde', anchor, () => serdeTypeChange(anchor, ctx));
     if (schema) {
@@ -145,29 +256,63 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
     const row = f.sr;
     const parent = frames[frames.length - 1]?.type ?? '';
     switch (f.type) {
-      case 'unsafe': add('unsafe_ffi', row, parent || f.type, '`unsafe` written or removed'); return;
-      case 'pointer_type': add('unsafe_ffi', row, f.type, 'raw pointer type'); return;
-      case 'extern_modifier': add('unsafe_ffi', row, f.type, 'extern ABI'); return;
-      case 'foreign_mod_item': add('unsafe_ffi', row, f.type, 'extern block'); return;
-      case 'extern_crate_declaration': if (FFI_PATH_ROOTS.has(f.node?.childForFieldName('name')?.text ?? '')) add('unsafe_ffi', row, f.type, 'FFI crate'); return;
-      case 'async': add('async_concurrency', row, parent || f.type, '`async` changed'); return;
-      case 'attribute_item': if (f.node) attribute(f.node, row); return;
+      case 'unsafe':
+        add('unsafe_ffi', row, parent || f.type, '`unsafe` written or removed');
+        return;
+      case 'pointer_type':
+        add('unsafe_ffi', row, f.type, 'raw pointer type');
+        return;
+      case 'extern_modifier':
+        add('unsafe_ffi', row, f.type, 'extern ABI');
+        return;
+      case 'foreign_mod_item':
+        add('unsafe_ffi', row, f.type, 'extern block');
+        return;
+      case 'extern_crate_declaration':
+        if (FFI_PATH_ROOTS.has(f.node?.childForFieldName('name')?.text ?? ''))
+          add('unsafe_ffi', row, f.type, 'FFI crate');
+        return;
+      case 'async':
+        add('async_concurrency', row, parent || f.type, '`async` changed');
+        return;
+      case 'attribute_item':
+        if (f.node) attribute(f.node, row);
+        return;
       case 'macro_invocation': {
         const name = f.node?.childForFieldName('macro')?.text ?? '';
-        if (/^(tokio::|futures::)?(select|join|try_join|pin)$/.test(name)) add('async_concurrency', row, f.type, `${name}! changed`);
-        if (/^(lazy_static|thread_local)$/.test(name)) { add('async_concurrency', row, f.type, `${name}! shared state`); sharedState = true; }
+        if (/^(tokio::|futures::)?(select|join|try_join|pin)$/.test(name))
+          add('async_concurrency', row, f.type, `${name}! changed`);
+        if (/^(lazy_static|thread_local)$/.test(name)) {
+          add('async_concurrency', row, f.type, `${name}! shared state`);
+          sharedState = true;
+        }
         return;
       }
-      case 'scoped_identifier': case 'scoped_type_identifier': case 'scoped_use_list': {
+      case 'scoped_identifier':
+      case 'scoped_type_identifier':
+      case 'scoped_use_list': {
         const text = textOf(f);
         const root = text.split('::')[0]!.replace(/^::/, '').trim();
-        if (FFI_PATH_ROOTS.has(root) || /^(std|core)::(ffi|os::raw)\b/.test(text)) add('unsafe_ffi', row, f.type, `${root}:: path (FFI)`);
+        if (FFI_PATH_ROOTS.has(root) || /^(std|core)::(ffi|os::raw)\b/.test(text))
+          add('unsafe_ffi', row, f.type, `${root}:: path (FFI)`);
         // Spawning processes is what sandboxing and exec policy govern.
-        if (/^(std::|tokio::|async_process::)?process::Command\b|^Command::new$|^(std::)?os::unix::process\b/.test(text)) add('security_sandbox', row, f.type, `process execution: ${text}`);
+        if (
+          /^(std::|tokio::|async_process::)?process::Command\b|^Command::new$|^(std::)?os::unix::process\b/.test(text)
+        )
+          add('security_sandbox', row, f.type, `process execution: ${text}`);
         return;
       }
-      case 'static_item': if (/\bstatic\s+mut\b/.test(textOf(f).slice(0, 60))) { add('async_concurrency', row, f.type, 'static mut: shared state'); sharedState = true; } return;
-      case 'identifier': case 'type_identifier': case 'field_identifier': identifier(f, parent, frames[frames.length - 2]?.type ?? ''); return;
+      case 'static_item':
+        if (/\bstatic\s+mut\b/.test(textOf(f).slice(0, 60))) {
+          add('async_concurrency', row, f.type, 'static mut: shared state');
+          sharedState = true;
+        }
+        return;
+      case 'identifier':
+      case 'type_identifier':
+      case 'field_identifier':
+        identifier(f, parent, frames[frames.length - 2]?.type ?? '');
+        return;
     }
   }
 
@@ -179,29 +324,78 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
     const scoped = parent === 'scoped_identifier' || parent === 'scoped_type_identifier';
     const methodCall = parent === 'field_expression' && grandparent === 'call_expression';
     // Concurrency: a type or call that means threads, tasks, channels, locks or atomics.
-    const conc = CONCURRENCY_WORDS.has(joined) || ws.some((w) => ['mutex', 'rwlock', 'atomic', 'semaphore', 'condvar', 'mpsc', 'oneshot', 'crossbeam', 'rayon', 'joinhandle', 'joinset'].includes(w))
-      || text === 'Arc' || text === 'spawn' || text === 'spawn_blocking' || text === 'spawn_local' || text === 'JoinHandle' || text === 'JoinSet'
-      || (f.type === 'field_identifier' && methodCall && /^(lock|try_lock|read_lock|write_lock|lock_exclusive|lock_shared|fetch_add|fetch_sub|compare_exchange|swap|store|load)$/.test(text))
-      || (f.type === 'type_identifier' && (text === 'Send' || text === 'Sync') && (parent === 'trait_bounds' || parent === 'impl_item'));
-    const generic = /^(join|select|send|sync|watch|notify|cancel|abort|thread|timeout|barrier|channel|broadcast)$/.test(joined) && !scoped && f.type !== 'type_identifier';
+    const conc =
+      CONCURRENCY_WORDS.has(joined) ||
+      ws.some((w) =>
+        [
+          'mutex',
+          'rwlock',
+          'atomic',
+          'semaphore',
+          'condvar',
+          'mpsc',
+          'oneshot',
+          'crossbeam',
+          'rayon',
+          'joinhandle',
+          'joinset',
+        ].includes(w),
+      ) ||
+      text === 'Arc' ||
+      text === 'spawn' ||
+      text === 'spawn_blocking' ||
+      text === 'spawn_local' ||
+      text === 'JoinHandle' ||
+      text === 'JoinSet' ||
+      (f.type === 'field_identifier' &&
+        methodCall &&
+        /^(lock|try_lock|read_lock|write_lock|lock_exclusive|lock_shared|fetch_add|fetch_sub|compare_exchange|swap|store|load)$/.test(
+          text,
+        )) ||
+      (f.type === 'type_identifier' &&
+        (text === 'Send' || text === 'Sync') &&
+        (parent === 'trait_bounds' || parent === 'impl_item'));
+    const generic =
+      /^(join|select|send|sync|watch|notify|cancel|abort|thread|timeout|barrier|channel|broadcast)$/.test(joined) &&
+      !scoped &&
+      f.type !== 'type_identifier';
     if (conc && !generic) {
       add('async_concurrency', row, f.type, text);
-      if (SHARED_STATE_WORDS.has(joined) || ws.some((w) => SHARED_STATE_WORDS.has(w)) || text === 'Arc' || /^(lock|try_lock|fetch_add|fetch_sub|compare_exchange|store|load|swap)$/.test(text)) sharedState = true;
+      if (
+        SHARED_STATE_WORDS.has(joined) ||
+        ws.some((w) => SHARED_STATE_WORDS.has(w)) ||
+        text === 'Arc' ||
+        /^(lock|try_lock|fetch_add|fetch_sub|compare_exchange|store|load|swap)$/.test(text)
+      )
+        sharedState = true;
     }
     // Security: identifiers that name credentials, crypto, sandboxing or permission logic.
     if (isSecurityIdentifier(ws, f.type, parent)) add('security_sandbox', row, f.type, `identifier ${text}`);
     // Persistence: identifiers that name formats and migrations.
-    if (PERSISTENCE_WORDS.has(joined) || ws.some((w) => w === 'migration' || w === 'migrations' || w === 'lockfile' || w === 'receipt')) add('persistence_schema', row, f.type, `identifier ${text}`);
+    if (
+      PERSISTENCE_WORDS.has(joined) ||
+      ws.some((w) => w === 'migration' || w === 'migrations' || w === 'lockfile' || w === 'receipt')
+    )
+      add('persistence_schema', row, f.type, `identifier ${text}`);
   }
 
   function attribute(n: Node, row: number): void {
     const attr = n.namedChildren.find((c) => c?.type === 'attribute');
     const name = attr?.namedChildren[0]?.text ?? '';
-    const args = attr?.namedChildren.slice(1).map((c) => c?.text ?? '').join(' ') ?? '';
-    if (/^(no_mangle|export_name|link|link_name|link_section|unsafe)$/.test(name)) add('unsafe_ffi', row, n, `#[${name}]`);
+    const args =
+      attr?.namedChildren
+        .slice(1)
+        .map((c) => c?.text ?? '')
+        .join(' ') ?? '';
+    if (/^(no_mangle|export_name|link|link_name|link_section|unsafe)$/.test(name))
+      add('unsafe_ffi', row, n, `#[${name}]`);
     if (name === 'derive') {
-      const derived = args.replace(/[()\s]/g, '').split(',').map((d) => d.split('::').pop()!);
-      if (derived.some((d) => d === 'Serialize' || d === 'Deserialize')) add('persistence_schema', row, n, 'serde derive changed');
+      const derived = args
+        .replace(/[()\s]/g, '')
+        .split(',')
+        .map((d) => d.split('::').pop()!);
+      if (derived.some((d) => d === 'Serialize' || d === 'Deserialize'))
+        add('persistence_schema', row, n, 'serde derive changed');
       if (derived.some((d) => CLI_DERIVES.has(d))) add('public_api', row, n, 'CLI surface: clap derive changed');
     }
     if (name === 'serde') add('persistence_schema', row, n, '#[serde(...)] changed');
@@ -214,7 +408,11 @@ function attributesOf(n: Node): string[] {
 }
 function attributesOfUncached(n: Node): string[] {
   const out: string[] = [];
-  for (let s = n.previousNamedSibling; s && (s.type === 'attribute_item' || COMMENTS.has(s.type)); s = s.previousNamedSibling) {
+  for (
+    let s = n.previousNamedSibling;
+    s && (s.type === 'attribute_item' || COMMENTS.has(s.type));
+    s = s.previousNamedSibling
+  ) {
     if (s.type === 'attribute_item') out.push(s.text);
   }
   return out;
@@ -265,18 +463,31 @@ function publicApiChange(anchor: Node, row: number, ctx: RustContext): { node: N
     if (!next) return null;
     if (next.type === 'field_declaration' || next.type === 'enum_variant') {
       const owner = ancestorOfType(next, ['struct_item', 'union_item', 'enum_item']);
-      const pubField = next.type === 'enum_variant' || next.children.some((c) => c?.type === 'visibility_modifier' && c.text.replace(/\s/g, '') === 'pub');
-      return owner && isExported(owner) && pubField ? { node: next, why: `#[${name}] on a public ${next.type === 'enum_variant' ? 'variant' : 'field'} of ${nameOf(owner)} changed` } : null;
+      const pubField =
+        next.type === 'enum_variant' ||
+        next.children.some((c) => c?.type === 'visibility_modifier' && c.text.replace(/\s/g, '') === 'pub');
+      return owner && isExported(owner) && pubField
+        ? {
+            node: next,
+            why: `#[${name}] on a public ${next.type === 'enum_variant' ? 'variant' : 'field'} of ${nameOf(owner)} changed`,
+          }
+        : null;
     }
-    if (ITEMS.has(next.type) && isExported(next)) return { node: next, why: `#[${name}] of pub ${kindWord(next)} ${nameOf(next)} changed` };
+    if (ITEMS.has(next.type) && isExported(next))
+      return { node: next, why: `#[${name}] of pub ${kindWord(next)} ${nameOf(next)} changed` };
     return null;
   }
   let item: Node | null = anchor;
-  while (item && !ITEMS.has(item.type) && item.type !== 'field_declaration' && item.type !== 'enum_variant') item = item.parent;
+  while (item && !ITEMS.has(item.type) && item.type !== 'field_declaration' && item.type !== 'enum_variant')
+    item = item.parent;
   if (!item) return null;
   if (item.type === 'field_declaration') {
     const owner = ancestorOfType(item, ['struct_item', 'union_item', 'enum_item']);
-    if (owner && isExported(owner) && item.children.some((c) => c?.type === 'visibility_modifier' && c.text.replace(/\s/g, '') === 'pub')) {
+    if (
+      owner &&
+      isExported(owner) &&
+      item.children.some((c) => c?.type === 'visibility_modifier' && c.text.replace(/\s/g, '') === 'pub')
+    ) {
       return { node: item, why: `pub field of pub ${kindWord(owner)} ${nameOf(owner)} changed` };
     }
     return null;
@@ -286,13 +497,19 @@ function publicApiChange(anchor: Node, row: number, ctx: RustContext): { node: N
     return owner && isExported(owner) ? { node: item, why: `variant of pub enum ${nameOf(owner)} changed` } : null;
   }
   const body = once('body', item, () => item!.childForFieldName('body'));
-  const inSignature = !body || row < body.startPosition.row || (row === body.startPosition.row && row === item.startPosition.row)
-    || (item.type === 'trait_item') || (item.type === 'impl_item');
+  const inSignature =
+    !body ||
+    row < body.startPosition.row ||
+    (row === body.startPosition.row && row === item.startPosition.row) ||
+    item.type === 'trait_item' ||
+    item.type === 'impl_item';
   if (item.type === 'function_item' || item.type === 'function_signature_item') {
     const trait = ancestor(item, 'trait_item');
     if (trait) {
       if (!isExported(trait)) return null;
-      return inSignature || item.type === 'function_signature_item' ? { node: item, why: `trait item of pub trait ${nameOf(trait)} changed` } : null;
+      return inSignature || item.type === 'function_signature_item'
+        ? { node: item, why: `trait item of pub trait ${nameOf(trait)} changed` }
+        : null;
     }
     const impl = ancestor(item, 'impl_item');
     if (impl && impl.childForFieldName('trait')) return null; // a trait impl's method signatures are fixed by the trait
@@ -302,10 +519,17 @@ function publicApiChange(anchor: Node, row: number, ctx: RustContext): { node: N
   }
   if (item.type === 'impl_item') {
     // Adding or removing a trait impl for a type is API; editing inside it is handled per method above.
-    if (row === item.startPosition.row && item.childForFieldName('trait')) return { node: item, why: `impl ${item.childForFieldName('trait')!.text} for ${item.childForFieldName('type')?.text ?? '?'} changed` };
+    if (row === item.startPosition.row && item.childForFieldName('trait'))
+      return {
+        node: item,
+        why: `impl ${item.childForFieldName('trait')!.text} for ${item.childForFieldName('type')?.text ?? '?'} changed`,
+      };
     return null;
   }
-  if (item.type === 'mod_item') return row === item.startPosition.row && isExported(item) ? { node: item, why: `pub mod ${nameOf(item)} changed` } : null;
+  if (item.type === 'mod_item')
+    return row === item.startPosition.row && isExported(item)
+      ? { node: item, why: `pub mod ${nameOf(item)} changed` }
+      : null;
   if (item.type === 'trait_item' && !isExported(item)) return null;
   if (item.type === 'struct_item' || item.type === 'union_item' || item.type === 'enum_item') {
     if (!isExported(item)) return null;
@@ -314,7 +538,10 @@ function publicApiChange(anchor: Node, row: number, ctx: RustContext): { node: N
     if (fields && row > fields.startPosition.row && !tuple && item.type !== 'enum_item') return null; // private field
     return { node: item, why: `pub ${kindWord(item)} ${nameOf(item)} changed` };
   }
-  if (item.type === 'macro_definition') return attributesOf(item).some((a) => /macro_export/.test(a)) ? { node: item, why: `exported macro ${nameOf(item)} changed` } : null;
+  if (item.type === 'macro_definition')
+    return attributesOf(item).some((a) => /macro_export/.test(a))
+      ? { node: item, why: `exported macro ${nameOf(item)} changed` }
+      : null;
   if (!isExported(item)) return null;
   return { node: item, why: `pub ${kindWord(item)} ${nameOf(item)} changed` };
 }
@@ -326,11 +553,16 @@ function serdeTypeChange(anchor: Node, ctx: RustContext): { node: Node; why: str
   const m = /derive\s*\(([^)]*)\)/g;
   let derives = '';
   for (let x = m.exec(attrs); x; x = m.exec(attrs)) derives += `${x[1]},`;
-  const ser = /\bSerialize\b/.test(derives), de = /\bDeserialize\b/.test(derives);
+  const ser = /\bSerialize\b/.test(derives),
+    de = /\bDeserialize\b/.test(derives);
   if (!ser && !de) return null;
   const name = nameOf(owner);
   const config = de && (CONFIG_TYPE_NAME.test(name) || /(^|\/)(config|settings)(\/|\.rs$|_)/.test(ctx.path));
-  return { node: owner, why: `serde ${[ser && 'Serialize', de && 'Deserialize'].filter(Boolean).join('/')} type ${name} changed`, config };
+  return {
+    node: owner,
+    why: `serde ${[ser && 'Serialize', de && 'Deserialize'].filter(Boolean).join('/')} type ${name} changed`,
+    config,
+  };
 }
 
 /** The impl's type is declared in this file without `pub` (so its methods are not reachable from outside). */
@@ -349,13 +581,23 @@ function privateTypeInFileUncached(impl: Node): boolean {
 }
 
 function ancestor(n: Node, type: string): Node | null {
-  return once(`anc:${type}`, n, () => { for (let p = n.parent; p; p = p.parent) if (p.type === type) return p; return null; });
+  return once(`anc:${type}`, n, () => {
+    for (let p = n.parent; p; p = p.parent) if (p.type === type) return p;
+    return null;
+  });
 }
 function ancestorOfType(n: Node, types: string[]): Node | null {
-  return once(`ancOf:${types.join(',')}`, n, () => { for (let p: Node | null = n; p; p = p.parent) if (types.includes(p.type)) return p; return null; });
+  return once(`ancOf:${types.join(',')}`, n, () => {
+    for (let p: Node | null = n; p; p = p.parent) if (types.includes(p.type)) return p;
+    return null;
+  });
 }
 const nameOf = (n: Node) => n.childForFieldName('name')?.text ?? n.childForFieldName('type')?.text ?? '?';
-const kindWord = (n: Node) => n.type.replace(/_item$|_declaration$/, '').replace('function', 'fn').replace('_', ' ');
+const kindWord = (n: Node) =>
+  n.type
+    .replace(/_item$|_declaration$/, '')
+    .replace('function', 'fn')
+    .replace('_', ' ');
 
 const HASH_WORDS = new Set(['sha1', 'sha2', 'sha256', 'sha384', 'sha512', 'blake2', 'blake3', 'md5', 'digest']);
 
@@ -371,7 +613,13 @@ function isSecurityIdentifier(ws: string[], type: string, parent: string): boole
     return true;
   }
   const joined = ws.join('_');
-  if (/^(api_key|access_key|private_key|secret_key|signing_key|session_key|client_secret|exec_policy|execpolicy)$/.test(joined) || /(api_key|private_key|client_secret|exec_policy)/.test(joined)) return true;
+  if (
+    /^(api_key|access_key|private_key|secret_key|signing_key|session_key|client_secret|exec_policy|execpolicy)$/.test(
+      joined,
+    ) ||
+    /(api_key|private_key|client_secret|exec_policy)/.test(joined)
+  )
+    return true;
   if (ws.includes('token') || ws.includes('tokens')) {
     if (ws.some((w) => TOKEN_LEXER_CONTEXT.has(w))) return false;
     return ws.some((w) => TOKEN_CREDENTIAL_CONTEXT.has(w) && w !== 'token' && w !== 'tokens');

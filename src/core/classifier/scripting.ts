@@ -6,15 +6,73 @@ import type { Evidence } from './types.js';
 import { PERSISTENCE_WORDS, SECURITY_WORDS, SHARED_STATE_WORDS, words } from './vocab.js';
 
 export type ScriptLanguage = 'typescript' | 'javascript' | 'python';
-export interface ScriptSide { tree: Tree; changed: Set<number>; lineOf: (row: number) => number; lines: string[] }
-export interface ScriptContext { path: string; language: ScriptLanguage; isTestFile: boolean; isPackage: boolean }
+export interface ScriptSide {
+  tree: Tree;
+  changed: Set<number>;
+  lineOf: (row: number) => number;
+  lines: string[];
+}
+export interface ScriptContext {
+  path: string;
+  language: ScriptLanguage;
+  isTestFile: boolean;
+  isPackage: boolean;
+}
 
 const COMMENTS = new Set(['comment', 'html_comment']);
-const TS_DECLS = new Set(['function_declaration', 'generator_function_declaration', 'class_declaration', 'abstract_class_declaration', 'interface_declaration',
-  'type_alias_declaration', 'enum_declaration', 'lexical_declaration', 'variable_declaration', 'function_signature', 'module', 'internal_module']);
-const ASYNC_CALLS = /^(Promise\.(all|race|any|allSettled)|setImmediate|queueMicrotask|Atomics\.\w+|asyncio\.\w+|threading\.\w+|multiprocessing\.\w+|concurrent\.futures\.\w+|trio\.\w+|anyio\.\w+)$/;
-const CONC_WORDS = new Set(['worker', 'workers', 'worker_threads', 'mutex', 'semaphore', 'lock', 'rlock', 'atomics', 'shared_array_buffer', 'asyncio', 'threading', 'thread', 'multiprocessing', 'executor', 'thread_pool_executor', 'process_pool_executor', 'queue', 'trio', 'anyio', 'gather', 'create_task', 'ensure_future']);
-const FFI_WORDS = new Set(['ctypes', 'cffi', 'ffi', 'ffi_napi', 'koffi', 'napi', 'dlopen', 'cdll', 'windll', 'wasm', 'webassembly']);
+const TS_DECLS = new Set([
+  'function_declaration',
+  'generator_function_declaration',
+  'class_declaration',
+  'abstract_class_declaration',
+  'interface_declaration',
+  'type_alias_declaration',
+  'enum_declaration',
+  'lexical_declaration',
+  'variable_declaration',
+  'function_signature',
+  'module',
+  'internal_module',
+]);
+const ASYNC_CALLS =
+  /^(Promise\.(all|race|any|allSettled)|setImmediate|queueMicrotask|Atomics\.\w+|asyncio\.\w+|threading\.\w+|multiprocessing\.\w+|concurrent\.futures\.\w+|trio\.\w+|anyio\.\w+)$/;
+const CONC_WORDS = new Set([
+  'worker',
+  'workers',
+  'worker_threads',
+  'mutex',
+  'semaphore',
+  'lock',
+  'rlock',
+  'atomics',
+  'shared_array_buffer',
+  'asyncio',
+  'threading',
+  'thread',
+  'multiprocessing',
+  'executor',
+  'thread_pool_executor',
+  'process_pool_executor',
+  'queue',
+  'trio',
+  'anyio',
+  'gather',
+  'create_task',
+  'ensure_future',
+]);
+const FFI_WORDS = new Set([
+  'ctypes',
+  'cffi',
+  'ffi',
+  'ffi_napi',
+  'koffi',
+  'napi',
+  'dlopen',
+  'cdll',
+  'windll',
+  'wasm',
+  'webassembly',
+]);
 const DYNAMIC_CODE = /^(eval|exec|compile|Function|__import__)$/;
 const EXEC_WORDS = new Set(['child_process', 'exec_sync', 'exec_file', 'spawn_sync', 'subprocess', 'popen', 'shell']);
 
@@ -31,13 +89,15 @@ export function analyzeScript(side: ScriptSide, ctx: ScriptContext): { evidence:
   if (ctx.isTestFile || side.changed.size === 0) return { evidence: out, sharedState };
 
   const visit = (n: Node, parents: Node[]): void => {
-    const sr = n.startPosition.row, er = n.endPosition.row;
+    const sr = n.startPosition.row,
+      er = n.endPosition.row;
     let touched = false;
     for (let r = sr; r <= er && !touched; r++) touched = side.changed.has(r);
     if (!touched || COMMENTS.has(n.type)) return;
     const row = sr;
     if (side.changed.has(row)) onChangedNode(n, row, parents);
-    if (n.type === 'await_expression' || n.type === 'await') add('async_concurrency', n.endPosition.row, n.type, 'await changed');
+    if (n.type === 'await_expression' || n.type === 'await')
+      add('async_concurrency', n.endPosition.row, n.type, 'await changed');
     const next = [...parents, n];
     for (const c of n.children) if (c) visit(c, next);
   };
@@ -45,26 +105,65 @@ export function analyzeScript(side: ScriptSide, ctx: ScriptContext): { evidence:
   const onChangedNode = (n: Node, row: number, parents: Node[]) => {
     const t = n.type;
     if (t === 'async') add('async_concurrency', row, parents[parents.length - 1]?.type ?? t, '`async` changed');
-    if (t === 'identifier' || t === 'property_identifier' || t === 'type_identifier' || t === 'shorthand_property_identifier') {
+    if (
+      t === 'identifier' ||
+      t === 'property_identifier' ||
+      t === 'type_identifier' ||
+      t === 'shorthand_property_identifier'
+    ) {
       const text = n.text;
       const ws = words(text);
       const joined = ws.join('_');
-      if (ws.some((w) => SECURITY_WORDS.has(w)) || /(api_key|private_key|client_secret|access_token|refresh_token|auth_token|id_token|exec_policy)/.test(joined)) add('security_sandbox', row, t, `identifier ${text}`);
-      if (EXEC_WORDS.has(joined) || ws.includes('subprocess') || ws.includes('popen')) add('security_sandbox', row, t, `process execution: ${text}`);
-      if (CONC_WORDS.has(joined) || ws.some((w) => w === 'mutex' || w === 'semaphore' || w === 'asyncio' || w === 'threading' || w === 'multiprocessing' || w === 'atomics')) {
+      if (
+        ws.some((w) => SECURITY_WORDS.has(w)) ||
+        /(api_key|private_key|client_secret|access_token|refresh_token|auth_token|id_token|exec_policy)/.test(joined)
+      )
+        add('security_sandbox', row, t, `identifier ${text}`);
+      if (EXEC_WORDS.has(joined) || ws.includes('subprocess') || ws.includes('popen'))
+        add('security_sandbox', row, t, `process execution: ${text}`);
+      if (
+        CONC_WORDS.has(joined) ||
+        ws.some(
+          (w) =>
+            w === 'mutex' ||
+            w === 'semaphore' ||
+            w === 'asyncio' ||
+            w === 'threading' ||
+            w === 'multiprocessing' ||
+            w === 'atomics',
+        )
+      ) {
         add('async_concurrency', row, t, text);
         if (ws.some((w) => SHARED_STATE_WORDS.has(w) || w === 'lock' || w === 'shared')) sharedState = true;
       }
       if (FFI_WORDS.has(joined) || ws.some((w) => FFI_WORDS.has(w))) add('unsafe_ffi', row, t, `FFI: ${text}`);
-      if (DYNAMIC_CODE.test(text) && (parents[parents.length - 1]?.type === 'call_expression' || parents[parents.length - 1]?.type === 'call' || parents[parents.length - 1]?.type === 'new_expression')) add('unsafe_ffi', row, t, `dynamic code: ${text}()`);
-      if (PERSISTENCE_WORDS.has(joined) || ws.some((w) => w === 'migration' || w === 'migrations' || w === 'pickle' || w === 'shelve')) add('persistence_schema', row, t, `identifier ${text}`);
+      if (
+        DYNAMIC_CODE.test(text) &&
+        (parents[parents.length - 1]?.type === 'call_expression' ||
+          parents[parents.length - 1]?.type === 'call' ||
+          parents[parents.length - 1]?.type === 'new_expression')
+      )
+        add('unsafe_ffi', row, t, `dynamic code: ${text}()`);
+      if (
+        PERSISTENCE_WORDS.has(joined) ||
+        ws.some((w) => w === 'migration' || w === 'migrations' || w === 'pickle' || w === 'shelve')
+      )
+        add('persistence_schema', row, t, `identifier ${text}`);
     }
-    if ((t === 'member_expression' || t === 'attribute') && ASYNC_CALLS.test(n.text)) add('async_concurrency', row, t, n.text);
-    if (t === 'string' && (parents[parents.length - 1]?.type === 'import_statement' || /^(require|import)$/.test(parents[parents.length - 2]?.child(0)?.text ?? ''))) {
+    if ((t === 'member_expression' || t === 'attribute') && ASYNC_CALLS.test(n.text))
+      add('async_concurrency', row, t, n.text);
+    if (
+      t === 'string' &&
+      (parents[parents.length - 1]?.type === 'import_statement' ||
+        /^(require|import)$/.test(parents[parents.length - 2]?.child(0)?.text ?? ''))
+    ) {
       const mod = n.text.replace(/^['"`]|['"`]$/g, '');
-      if (/^(node:)?(child_process|worker_threads|cluster)$/.test(mod)) add(mod.includes('child') ? 'security_sandbox' : 'async_concurrency', row, t, `import ${mod}`);
-      if (/^(ffi-napi|koffi|node-ffi|bindings|node-addon-api)$/.test(mod) || mod.endsWith('.node')) add('unsafe_ffi', row, t, `import ${mod}`);
-      if (/(crypto|jsonwebtoken|bcrypt|argon2|passport|oauth|keytar|tls|https)$/.test(mod)) add('security_sandbox', row, t, `import ${mod}`);
+      if (/^(node:)?(child_process|worker_threads|cluster)$/.test(mod))
+        add(mod.includes('child') ? 'security_sandbox' : 'async_concurrency', row, t, `import ${mod}`);
+      if (/^(ffi-napi|koffi|node-ffi|bindings|node-addon-api)$/.test(mod) || mod.endsWith('.node'))
+        add('unsafe_ffi', row, t, `import ${mod}`);
+      if (/(crypto|jsonwebtoken|bcrypt|argon2|passport|oauth|keytar|tls|https)$/.test(mod))
+        add('security_sandbox', row, t, `import ${mod}`);
     }
   };
 
@@ -93,18 +192,39 @@ function hasAncestor(n: Node, types: Set<string>): boolean {
 /** TS/JS: inside an `export` statement, outside function bodies (a body-only change is not API). */
 function tsApi(n: Node, row: number): { node: string; why: string } | null {
   let exp: Node | null = null;
-  for (let p: Node | null = n; p; p = p.parent) if (p.type === 'export_statement') { exp = p; break; }
+  for (let p: Node | null = n; p; p = p.parent)
+    if (p.type === 'export_statement') {
+      exp = p;
+      break;
+    }
   if (!exp) return null;
   const decl = exp.childForFieldName('declaration');
-  const name = decl?.childForFieldName('name')?.text ?? decl?.namedChildren[0]?.childForFieldName('name')?.text ?? exp.text.slice(0, 40);
+  const name =
+    decl?.childForFieldName('name')?.text ??
+    decl?.namedChildren[0]?.childForFieldName('name')?.text ??
+    exp.text.slice(0, 40);
   // Inside a function or method body?
   for (let p: Node | null = n; p && p !== exp; p = p.parent) {
-    if (p.type === 'statement_block' && p.parent && /function|method|arrow_function/.test(p.parent.type) && row > p.startPosition.row) return null;
-    if ((p.type === 'method_definition' || p.type === 'public_field_definition') && p.children.some((c) => c?.type === 'accessibility_modifier' && /private|protected/.test(c.text))) return null;
-    if (p.type === 'method_definition' && p.childForFieldName('name')?.type === 'private_property_identifier') return null;
+    if (
+      p.type === 'statement_block' &&
+      p.parent &&
+      /function|method|arrow_function/.test(p.parent.type) &&
+      row > p.startPosition.row
+    )
+      return null;
+    if (
+      (p.type === 'method_definition' || p.type === 'public_field_definition') &&
+      p.children.some((c) => c?.type === 'accessibility_modifier' && /private|protected/.test(c.text))
+    )
+      return null;
+    if (p.type === 'method_definition' && p.childForFieldName('name')?.type === 'private_property_identifier')
+      return null;
   }
   if (decl && !TS_DECLS.has(decl.type)) return null;
-  return { node: decl?.type ?? 'export_statement', why: `exported ${decl?.type.replace(/_declaration$/, '') ?? 'binding'} ${name} changed` };
+  return {
+    node: decl?.type ?? 'export_statement',
+    why: `exported ${decl?.type.replace(/_declaration$/, '') ?? 'binding'} ${name} changed`,
+  };
 }
 
 /** Python: a public (no leading underscore) module-level def or class, its signature; or __all__. */
@@ -112,17 +232,31 @@ function pythonApi(n: Node, row: number): { node: string; why: string } | null {
   let def: Node | null = null;
   for (let p: Node | null = n; p; p = p.parent) {
     if (p.type === 'function_definition' || p.type === 'class_definition') def = p;
-    if (p.type === 'expression_statement' && p.parent?.type === 'module' && /^__all__\s*[+]?=/.test(p.text)) return { node: 'assignment', why: '__all__ changed' };
+    if (p.type === 'expression_statement' && p.parent?.type === 'module' && /^__all__\s*[+]?=/.test(p.text))
+      return { node: 'assignment', why: '__all__ changed' };
   }
   if (!def) return null;
   // the enclosing defs, outermost first: a module-level def, or a method of a module-level class
   const chain: Node[] = [];
-  for (let p: Node | null = def; p; p = p.parent) if (p.type === 'function_definition' || p.type === 'class_definition') chain.unshift(p);
-  if (chain.some((d) => (d.childForFieldName('name')?.text ?? '').startsWith('_') && !/^__\w+__$/.test(d.childForFieldName('name')?.text ?? ''))) return null;
+  for (let p: Node | null = def; p; p = p.parent)
+    if (p.type === 'function_definition' || p.type === 'class_definition') chain.unshift(p);
+  if (
+    chain.some(
+      (d) =>
+        (d.childForFieldName('name')?.text ?? '').startsWith('_') &&
+        !/^__\w+__$/.test(d.childForFieldName('name')?.text ?? ''),
+    )
+  )
+    return null;
   if (chain.length > 1 && chain[0]!.type === 'function_definition') return null; // a function nested in a function
   const inner = chain[chain.length - 1]!;
   const body = inner.childForFieldName('body');
-  if (inner.type === 'function_definition' && body && row >= body.startPosition.row && row !== inner.startPosition.row) return null;
-  if (inner.type === 'class_definition' && body && row >= body.startPosition.row && row !== inner.startPosition.row) return null;
-  return { node: inner.type, why: `public ${inner.type === 'class_definition' ? 'class' : 'def'} ${chain.map((d) => d.childForFieldName('name')?.text).join('.')} signature changed` };
+  if (inner.type === 'function_definition' && body && row >= body.startPosition.row && row !== inner.startPosition.row)
+    return null;
+  if (inner.type === 'class_definition' && body && row >= body.startPosition.row && row !== inner.startPosition.row)
+    return null;
+  return {
+    node: inner.type,
+    why: `public ${inner.type === 'class_definition' ? 'class' : 'def'} ${chain.map((d) => d.childForFieldName('name')?.text).join('.')} signature changed`,
+  };
 }

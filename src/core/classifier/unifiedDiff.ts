@@ -2,14 +2,18 @@
 import { parsePatch } from 'diff';
 
 export interface Hunk {
-  oldStart: number; oldLines: number; newStart: number; newLines: number; lines: string[];
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  lines: string[];
   /** git's function context after the second @@ (e.g. `impl Counts {`), when present. */
   context?: string;
 }
 
 export interface FilePatch {
-  oldPath: string | null;  // null when added
-  newPath: string | null;  // null when deleted
+  oldPath: string | null; // null when added
+  newPath: string | null; // null when deleted
   binary: boolean;
   rename: boolean;
   modeOnly: boolean;
@@ -17,7 +21,10 @@ export interface FilePatch {
   problems: string[];
 }
 
-export interface ParsedDiff { files: FilePatch[]; problems: string[] }
+export interface ParsedDiff {
+  files: FilePatch[];
+  problems: string[];
+}
 
 const strip = (p: string | undefined): string | null => {
   if (!p || p === '/dev/null') return null;
@@ -27,7 +34,8 @@ const strip = (p: string | undefined): string | null => {
 
 export function parseUnifiedDiff(text: string): ParsedDiff {
   const problems: string[] = [];
-  if (text.includes('\uFFFD')) problems.push('the diff contains bytes that are not UTF-8; affected lines were read as replacement characters');
+  if (text.includes('\uFFFD'))
+    problems.push('the diff contains bytes that are not UTF-8; affected lines were read as replacement characters');
   const normalized = text.replace(/\r\n/g, '\n');
   // Split at file boundaries first, so one garbled file does not lose the others.
   const sections = splitSections(normalized);
@@ -37,7 +45,9 @@ export function parseUnifiedDiff(text: string): ParsedDiff {
       for (const p of parsePatch(section)) files.push(fromParsed(p, section));
     } catch (e) {
       const lenient = lenientParse(section);
-      lenient.problems.push(`could not fully parse the diff of ${lenient.newPath ?? lenient.oldPath ?? 'a file'}: ${(e as Error).message.trim()}; counted what could be read`);
+      lenient.problems.push(
+        `could not fully parse the diff of ${lenient.newPath ?? lenient.oldPath ?? 'a file'}: ${(e as Error).message.trim()}; counted what could be read`,
+      );
       files.push(lenient);
     }
   }
@@ -56,7 +66,10 @@ function splitSections(text: string): string[] {
     const boundary = git
       ? l.startsWith('diff --git ')
       : l.startsWith('--- ') && lines[i + 1]?.startsWith('+++ ') === true && cur.some((c) => c.startsWith('@@'));
-    if (boundary && cur.length) { out.push(cur); cur = []; }
+    if (boundary && cur.length) {
+      out.push(cur);
+      cur = [];
+    }
     cur.push(l);
   }
   if (cur.length) out.push(cur);
@@ -69,13 +82,26 @@ function fromParsed(p: ReturnType<typeof parsePatch>[number], section: string): 
   let newPath = strip(p.newFileName);
   if (/^new file mode/m.test(section)) oldPath = null;
   if (/^deleted file mode/m.test(section)) newPath = null;
-  if (git && !p.oldFileName && !p.newFileName) { oldPath = git[1]!; newPath = git[2]!; }
+  if (git && !p.oldFileName && !p.newFileName) {
+    oldPath = git[1]!;
+    newPath = git[2]!;
+  }
   const modeOnly = /^old mode /m.test(section) && p.hunks.length === 0;
   const contexts = [...section.matchAll(/^@@ [^@]* @@ ?(.*)$/gm)].map((m) => m[1]!.trim());
   return {
-    oldPath, newPath, binary: p.isBinary === true || /^Binary files /m.test(section) || /^GIT binary patch/m.test(section),
-    rename: p.isRename === true || /^rename (from|to) /m.test(section), modeOnly,
-    hunks: p.hunks.map((h, i) => ({ oldStart: h.oldStart, oldLines: h.oldLines, newStart: h.newStart, newLines: h.newLines, lines: h.lines, ...(contexts[i] ? { context: contexts[i] } : {}) })),
+    oldPath,
+    newPath,
+    binary: p.isBinary === true || /^Binary files /m.test(section) || /^GIT binary patch/m.test(section),
+    rename: p.isRename === true || /^rename (from|to) /m.test(section),
+    modeOnly,
+    hunks: p.hunks.map((h, i) => ({
+      oldStart: h.oldStart,
+      oldLines: h.oldLines,
+      newStart: h.newStart,
+      newLines: h.newLines,
+      lines: h.lines,
+      ...(contexts[i] ? { context: contexts[i] } : {}),
+    })),
     problems: [],
   };
 }
@@ -89,8 +115,25 @@ function lenientParse(section: string): FilePatch {
   let cur: Hunk | null = null;
   for (const l of lines) {
     const m = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(l);
-    if (m) { cur = { oldStart: +m[1]!, oldLines: +(m[2] ?? 1), newStart: +m[3]!, newLines: +(m[4] ?? 1), lines: [], context: l.replace(/^@@ [^@]* @@ ?/, '').trim() || undefined }; hunks.push(cur); continue; }
-    if (cur && (l.startsWith('+') || l.startsWith('-') || l.startsWith(' ')) && !l.startsWith('+++') && !l.startsWith('---')) cur.lines.push(l);
+    if (m) {
+      cur = {
+        oldStart: +m[1]!,
+        oldLines: +(m[2] ?? 1),
+        newStart: +m[3]!,
+        newLines: +(m[4] ?? 1),
+        lines: [],
+        context: l.replace(/^@@ [^@]* @@ ?/, '').trim() || undefined,
+      };
+      hunks.push(cur);
+      continue;
+    }
+    if (
+      cur &&
+      (l.startsWith('+') || l.startsWith('-') || l.startsWith(' ')) &&
+      !l.startsWith('+++') &&
+      !l.startsWith('---')
+    )
+      cur.lines.push(l);
   }
   return { oldPath, newPath, binary: false, rename: false, modeOnly: false, hunks, problems: [] };
 }

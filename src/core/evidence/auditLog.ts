@@ -4,7 +4,17 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RouteDecision } from '../router/types.js';
 
-export type AuditKind = 'decision' | 'call' | 'retry' | 'fallback' | 'escalation' | 'refusal' | 'failure' | 'cancelled' | 'repair' | 'runtime';
+export type AuditKind =
+  | 'decision'
+  | 'call'
+  | 'retry'
+  | 'fallback'
+  | 'escalation'
+  | 'refusal'
+  | 'failure'
+  | 'cancelled'
+  | 'repair'
+  | 'runtime';
 
 export interface AuditEntry {
   ts: string;
@@ -29,17 +39,30 @@ export class JsonlFile<T extends object> {
   append(entry: T): void {
     mkdirSync(dirname(this.path), { recursive: true });
     const fd = openSync(this.path, 'a');
-    try { writeSync(fd, `${JSON.stringify(entry)}\n`); fsyncSync(fd); } finally { closeSync(fd); }
+    try {
+      writeSync(fd, `${JSON.stringify(entry)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Every whole line; a torn last line from a crash is skipped. */
   read(): T[] {
     let text: string;
-    try { text = readFileSync(this.path, 'utf8'); } catch { return []; }
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch {
+      return [];
+    }
     const out: T[] = [];
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
-      try { out.push(JSON.parse(line) as T); } catch { /* torn line */ }
+      try {
+        out.push(JSON.parse(line) as T);
+      } catch {
+        /* torn line */
+      }
     }
     return out;
   }
@@ -64,15 +87,28 @@ export class QueuedAppender<T extends object> {
 
   append(entry: T): void {
     const line = `${JSON.stringify(entry)}\n`;
-    this.tail = this.tail.then(async () => {
-      await mkdir(dirname(this.path), { recursive: true });
-      const fh = await open(this.path, 'a');
-      try { await fh.write(line); await fh.sync(); } finally { await fh.close(); }
-    }).catch((e: Error) => { this.failure = e; });
+    this.tail = this.tail
+      .then(async () => {
+        await mkdir(dirname(this.path), { recursive: true });
+        const fh = await open(this.path, 'a');
+        try {
+          await fh.write(line);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+      })
+      .catch((e: Error) => {
+        this.failure = e;
+      });
   }
 
   async flush(): Promise<void> {
     await this.tail;
-    if (this.failure) { const e = this.failure; this.failure = null; throw new Error(`could not write ${this.path}: ${e.message}`); }
+    if (this.failure) {
+      const e = this.failure;
+      this.failure = null;
+      throw new Error(`could not write ${this.path}: ${e.message}`);
+    }
   }
 }

@@ -6,11 +6,14 @@ import { dirname, join, relative } from 'node:path';
 import { relativeInside } from '../util/paths.js';
 
 export class TaskEvidence {
-  constructor(readonly dir: string) { mkdirSync(dir, { recursive: true }); }
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
 
   private path(name: string): string {
     const rel = relativeInside(name);
-    if (!rel || rel === 'manifest.sha256') throw new Error(`evidence: "${name}" is not a file name inside the task folder`);
+    if (!rel || rel === 'manifest.sha256')
+      throw new Error(`evidence: "${name}" is not a file name inside the task folder`);
     const p = join(this.dir, rel);
     mkdirSync(dirname(p), { recursive: true });
     return p;
@@ -22,14 +25,30 @@ export class TaskEvidence {
     return p;
   }
 
-  append(name: string, line: object): void { appendFileSync(this.path(name), `${JSON.stringify(line)}\n`); }
+  append(name: string, line: object): void {
+    appendFileSync(this.path(name), `${JSON.stringify(line)}\n`);
+  }
 
   /** `manifest.sha256` in sha256sum's format over every other file (sorted): `sha256sum -c` verifies it. */
   seal(): string {
     const files: string[] = [];
-    const walk = (d: string) => { for (const e of readdirSync(d)) { const p = join(d, e); if (statSync(p).isDirectory()) walk(p); else files.push(relative(this.dir, p)); } };
+    const walk = (d: string) => {
+      for (const e of readdirSync(d)) {
+        const p = join(d, e);
+        if (statSync(p).isDirectory()) walk(p);
+        else files.push(relative(this.dir, p));
+      }
+    };
     walk(this.dir);
-    const lines = files.filter((f) => f !== 'manifest.sha256').sort().map((f) => `${createHash('sha256').update(readFileSync(join(this.dir, f))).digest('hex')}  ${f}`);
+    const lines = files
+      .filter((f) => f !== 'manifest.sha256')
+      .sort()
+      .map(
+        (f) =>
+          `${createHash('sha256')
+            .update(readFileSync(join(this.dir, f)))
+            .digest('hex')}  ${f}`,
+      );
     const out = join(this.dir, 'manifest.sha256');
     writeFileSync(out, `${lines.join('\n')}\n`);
     return out;

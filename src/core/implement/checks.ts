@@ -6,9 +6,24 @@ import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { runTool, type ToolResult } from './tools.js';
 
-export interface CheckStep { name: string; argv: string[] }
-export interface CompilerError { file: string | null; line: number | null; message: string; rendered: string }
-export interface CheckResult { ok: boolean; steps: (ToolResult & { name: string })[]; errors: CompilerError[]; log: string; cancelled: boolean; timedOut: boolean }
+export interface CheckStep {
+  name: string;
+  argv: string[];
+}
+export interface CompilerError {
+  file: string | null;
+  line: number | null;
+  message: string;
+  rendered: string;
+}
+export interface CheckResult {
+  ok: boolean;
+  steps: (ToolResult & { name: string })[];
+  errors: CompilerError[];
+  log: string;
+  cancelled: boolean;
+  timedOut: boolean;
+}
 
 /** The crate names (Cargo.toml [package].name) of the crate folders a classification lists. */
 export function crateNames(root: string, crateDirs: string[]): string[] {
@@ -18,17 +33,23 @@ export function crateNames(root: string, crateDirs: string[]): string[] {
     try {
       const t = parseToml(readFileSync(f, 'utf8')) as { package?: { name?: string } };
       if (t.package?.name) names.push(t.package.name);
-    } catch { /* not a crate */ }
+    } catch {
+      /* not a crate */
+    }
   }
   return [...new Set(names)].sort();
 }
 
 export function checkPlan(root: string, crateDirs: string[], custom?: string[][]): CheckStep[] {
-  if (custom && custom.length) return custom.filter((a) => a.length > 0).map((argv) => ({ name: argv.join(' '), argv }));
+  if (custom && custom.length)
+    return custom.filter((a) => a.length > 0).map((argv) => ({ name: argv.join(' '), argv }));
   if (existsSync(join(root, 'Cargo.toml'))) {
     const p = crateNames(root, crateDirs).flatMap((n) => ['-p', n]);
     return [
-      { name: `cargo check${p.length ? ` ${p.join(' ')}` : ''}`, argv: ['cargo', 'check', '--message-format=json', '--quiet', ...p] },
+      {
+        name: `cargo check${p.length ? ` ${p.join(' ')}` : ''}`,
+        argv: ['cargo', 'check', '--message-format=json', '--quiet', ...p],
+      },
       { name: `cargo test${p.length ? ` ${p.join(' ')}` : ''}`, argv: ['cargo', 'test', '--quiet', ...p] },
     ];
   }
@@ -47,32 +68,69 @@ export function cargoErrors(stdout: string): CompilerError[] {
   const out: CompilerError[] = [];
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('{')) continue;
-    let m: { reason?: string; message?: { level?: string; message?: string; rendered?: string; spans?: { file_name: string; line_start: number; is_primary: boolean }[] } };
-    try { m = JSON.parse(line); } catch { continue; }
+    let m: {
+      reason?: string;
+      message?: {
+        level?: string;
+        message?: string;
+        rendered?: string;
+        spans?: { file_name: string; line_start: number; is_primary: boolean }[];
+      };
+    };
+    try {
+      m = JSON.parse(line);
+    } catch {
+      continue;
+    }
     if (m.reason !== 'compiler-message' || m.message?.level !== 'error') continue;
     const span = m.message.spans?.find((s) => s.is_primary) ?? m.message.spans?.[0];
-    out.push({ file: span?.file_name ?? null, line: span?.line_start ?? null, message: m.message.message ?? '', rendered: m.message.rendered ?? m.message.message ?? '' });
+    out.push({
+      file: span?.file_name ?? null,
+      line: span?.line_start ?? null,
+      message: m.message.message ?? '',
+      rendered: m.message.rendered ?? m.message.message ?? '',
+    });
   }
   return out;
 }
 
-export async function runChecks(root: string, steps: CheckStep[], o: { timeoutMs: number; signal?: AbortSignal; onOutput?: (s: string) => void; env?: NodeJS.ProcessEnv }): Promise<CheckResult> {
+export async function runChecks(
+  root: string,
+  steps: CheckStep[],
+  o: { timeoutMs: number; signal?: AbortSignal; onOutput?: (s: string) => void; env?: NodeJS.ProcessEnv },
+): Promise<CheckResult> {
   const done: CheckResult['steps'] = [];
   const errors: CompilerError[] = [];
   let log = '';
   for (const s of steps) {
     o.onOutput?.(`$ ${s.name}\n`);
     log += `$ ${s.name}\n`;
-    const r = await runTool({ argv: s.argv, cwd: root, timeoutMs: o.timeoutMs, ...(o.signal ? { signal: o.signal } : {}), ...(o.env ? { env: o.env } : {}),
-      onOutput: (c) => { if (!s.argv.includes('--message-format=json')) o.onOutput?.(c); } });
+    const r = await runTool({
+      argv: s.argv,
+      cwd: root,
+      timeoutMs: o.timeoutMs,
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.env ? { env: o.env } : {}),
+      onOutput: (c) => {
+        if (!s.argv.includes('--message-format=json')) o.onOutput?.(c);
+      },
+    });
     const errs = s.argv.includes('--message-format=json') ? cargoErrors(r.stdout) : [];
-    const shown = s.argv.includes('--message-format=json') ? `${errs.map((e) => e.rendered).join('')}${r.stderr}` : `${r.stdout}${r.stderr}`;
+    const shown = s.argv.includes('--message-format=json')
+      ? `${errs.map((e) => e.rendered).join('')}${r.stderr}`
+      : `${r.stdout}${r.stderr}`;
     if (s.argv.includes('--message-format=json')) o.onOutput?.(shown);
     log += `${shown}${r.timedOut ? `\n[timed out after ${o.timeoutMs} ms]` : ''}${r.cancelled ? '\n[cancelled]' : ''}\n[exit ${r.code ?? r.signal}] (${r.ms} ms)\n`;
     done.push({ ...r, name: s.name });
     errors.push(...errs);
     if (r.code !== 0) {
-      if (errs.length === 0) errors.push({ file: null, line: null, message: `${s.name} failed (exit ${r.code ?? r.signal})`, rendered: `${r.stdout}${r.stderr}`.slice(-4_000) });
+      if (errs.length === 0)
+        errors.push({
+          file: null,
+          line: null,
+          message: `${s.name} failed (exit ${r.code ?? r.signal})`,
+          rendered: `${r.stdout}${r.stderr}`.slice(-4_000),
+        });
       return { ok: false, steps: done, errors, log, cancelled: r.cancelled, timedOut: r.timedOut };
     }
   }

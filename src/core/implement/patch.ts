@@ -4,10 +4,17 @@
 import { applyPatch, createTwoFilesPatch, parsePatch, structuredPatch } from 'diff';
 import { relativeInside } from '../util/paths.js';
 
-export interface FileChange { path: string; before: string | null; after: string }
+export interface FileChange {
+  path: string;
+  before: string | null;
+  after: string;
+}
 
 export class PatchError extends Error {
-  constructor(message: string) { super(message); this.name = 'PatchError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'PatchError';
+  }
 }
 
 export const PATCH_FORMAT = [
@@ -23,15 +30,25 @@ export const PATCH_FORMAT = [
   'To create a file, leave the SEARCH part empty. Keep each SEARCH short but unique. No other prose.',
 ].join('\n');
 
-interface Block { path: string; search: string; replace: string }
+interface Block {
+  path: string;
+  search: string;
+  replace: string;
+}
 
-const BLOCK_RE = /^([^\n]*)\n(?:```[^\n]*\n)?<{5,9} SEARCH[^\n]*\n([\s\S]*?)^={5,9}[ \t]*\n([\s\S]*?)^>{5,9} REPLACE[^\n]*$/gm;
+const BLOCK_RE =
+  /^([^\n]*)\n(?:```[^\n]*\n)?<{5,9} SEARCH[^\n]*\n([\s\S]*?)^={5,9}[ \t]*\n([\s\S]*?)^>{5,9} REPLACE[^\n]*$/gm;
 
 export function parseBlocks(text: string): Block[] {
   const out: Block[] = [];
   const t = text.replace(/\r\n/g, '\n');
   for (const m of t.matchAll(BLOCK_RE)) {
-    const path = m[1]!.trim().replace(/^`+|`+$/g, '').replace(/^(?:\*\*|#+\s*|File:\s*)/i, '').replace(/\*\*$/, '').trim();
+    const path = m[1]!
+      .trim()
+      .replace(/^`+|`+$/g, '')
+      .replace(/^(?:\*\*|#+\s*|File:\s*)/i, '')
+      .replace(/\*\*$/, '')
+      .trim();
     out.push({ path, search: m[2]!, replace: m[3]! });
   }
   return out;
@@ -40,14 +57,20 @@ export function parseBlocks(text: string): Block[] {
 const looksLikeDiff = (t: string) => /^--- [^\n]+\n\+\+\+ [^\n]+\n@@ /m.test(t);
 
 /** Applies the model's answer to the files it names. Throws PatchError when any part does not apply. */
-export async function applyAnswer(text: string, read: (path: string) => Promise<string | undefined>): Promise<FileChange[]> {
+export async function applyAnswer(
+  text: string,
+  read: (path: string) => Promise<string | undefined>,
+): Promise<FileChange[]> {
   const blocks = parseBlocks(text);
   if (blocks.length > 0) return applyBlocks(blocks, read);
   if (looksLikeDiff(text)) return applyUnified(text, read);
   throw new PatchError('the answer holds no search/replace block and no unified diff');
 }
 
-async function applyBlocks(blocks: Block[], read: (path: string) => Promise<string | undefined>): Promise<FileChange[]> {
+async function applyBlocks(
+  blocks: Block[],
+  read: (path: string) => Promise<string | undefined>,
+): Promise<FileChange[]> {
   const files = new Map<string, FileChange>();
   for (let i = 0; i < blocks.length; i++) {
     const b = blocks[i]!;
@@ -60,7 +83,8 @@ async function applyBlocks(blocks: Block[], read: (path: string) => Promise<stri
       files.set(path, f);
     }
     if (b.search.trim() === '') {
-      if (f.before !== null) throw new PatchError(`block ${i + 1}: ${path} exists; an empty SEARCH only creates new files`);
+      if (f.before !== null)
+        throw new PatchError(`block ${i + 1}: ${path} exists; an empty SEARCH only creates new files`);
       f.after += b.replace;
       continue;
     }
@@ -73,7 +97,8 @@ async function applyBlocks(blocks: Block[], read: (path: string) => Promise<stri
 function replaceOnce(text: string, search: string, replace: string, where: string): string {
   const at = text.indexOf(search);
   if (at >= 0) {
-    if (text.indexOf(search, at + 1) >= 0) throw new PatchError(`${where}: the SEARCH text occurs more than once; include more lines to make it unique`);
+    if (text.indexOf(search, at + 1) >= 0)
+      throw new PatchError(`${where}: the SEARCH text occurs more than once; include more lines to make it unique`);
     return text.slice(0, at) + replace + text.slice(at + search.length);
   }
   // Tolerate trailing whitespace differences line by line, nothing looser.
@@ -89,21 +114,30 @@ function replaceOnce(text: string, search: string, replace: string, where: strin
     const rep = replace.replace(/\n$/, '').split('\n');
     return [...lines.slice(0, i), ...rep, ...lines.slice(i + want.length)].join('\n');
   }
-  if (hits.length > 1) throw new PatchError(`${where}: the SEARCH text occurs more than once; include more lines to make it unique`);
+  if (hits.length > 1)
+    throw new PatchError(`${where}: the SEARCH text occurs more than once; include more lines to make it unique`);
   throw new PatchError(`${where}: the SEARCH text is not in the file (it must match the current file exactly)`);
 }
 
 async function applyUnified(text: string, read: (path: string) => Promise<string | undefined>): Promise<FileChange[]> {
   const out: FileChange[] = [];
   let patches;
-  try { patches = parsePatch(text); } catch (e) { throw new PatchError(`the unified diff does not parse: ${(e as Error).message}`); }
+  try {
+    patches = parsePatch(text);
+  } catch (e) {
+    throw new PatchError(`the unified diff does not parse: ${(e as Error).message}`);
+  }
   for (const p of patches) {
-    const name = (p.newFileName && p.newFileName !== '/dev/null' ? p.newFileName : p.oldFileName ?? '').replace(/^[ab]\//, '');
+    const name = (p.newFileName && p.newFileName !== '/dev/null' ? p.newFileName : (p.oldFileName ?? '')).replace(
+      /^[ab]\//,
+      '',
+    );
     const path = relativeInside(name);
     if (!path) throw new PatchError(`the diff names "${name.slice(0, 120)}", not a path inside the workspace`);
     const before = (await read(path)) ?? null;
     const after = applyPatch(before ?? '', p);
-    if (after === false) throw new PatchError(`the diff for ${path} does not apply to the current file (its context lines do not match)`);
+    if (after === false)
+      throw new PatchError(`the diff for ${path} does not apply to the current file (its context lines do not match)`);
     out.push({ path, before, after });
   }
   return out.filter((f) => f.after !== f.before);
@@ -111,14 +145,31 @@ async function applyUnified(text: string, read: (path: string) => Promise<string
 
 /** A git-style unified diff of the changes, for the classifier and the evidence. */
 export function unifiedDiff(changes: FileChange[]): string {
-  return changes.map((c) => {
-    const body = createTwoFilesPatch(c.before === null ? '/dev/null' : `a/${c.path}`, `b/${c.path}`, c.before ?? '', c.after, '', '', { context: 3 });
-    const lines = body.split('\n').filter((l) => !/^={10,}$/.test(l) && !l.startsWith('Index: '));
-    return `diff --git a/${c.path} b/${c.path}\n${c.before === null ? 'new file mode 100644\n' : ''}${lines.join('\n')}`;
-  }).join('');
+  return changes
+    .map((c) => {
+      const body = createTwoFilesPatch(
+        c.before === null ? '/dev/null' : `a/${c.path}`,
+        `b/${c.path}`,
+        c.before ?? '',
+        c.after,
+        '',
+        '',
+        { context: 3 },
+      );
+      const lines = body.split('\n').filter((l) => !/^={10,}$/.test(l) && !l.startsWith('Index: '));
+      return `diff --git a/${c.path} b/${c.path}\n${c.before === null ? 'new file mode 100644\n' : ''}${lines.join('\n')}`;
+    })
+    .join('');
 }
 
-export interface Hunk { path: string; index: number; header: string; added: number; removed: number; preview: string }
+export interface Hunk {
+  path: string;
+  index: number;
+  header: string;
+  added: number;
+  removed: number;
+  preview: string;
+}
 
 export function hunks(changes: FileChange[]): Hunk[] {
   const out: Hunk[] = [];
@@ -126,7 +177,14 @@ export function hunks(changes: FileChange[]): Hunk[] {
     const p = structuredPatch(c.path, c.path, c.before ?? '', c.after, '', '', { context: 3 });
     p.hunks.forEach((h, index) => {
       const first = h.lines.find((l) => l.startsWith('+') || l.startsWith('-')) ?? '';
-      out.push({ path: c.path, index, header: `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, added: h.lines.filter((l) => l.startsWith('+')).length, removed: h.lines.filter((l) => l.startsWith('-')).length, preview: first.slice(0, 100) });
+      out.push({
+        path: c.path,
+        index,
+        header: `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`,
+        added: h.lines.filter((l) => l.startsWith('+')).length,
+        removed: h.lines.filter((l) => l.startsWith('-')).length,
+        preview: first.slice(0, 100),
+      });
     });
   }
   return out;
@@ -139,7 +197,10 @@ export function selectHunks(changes: FileChange[], chosen: Set<string>): FileCha
     const p = structuredPatch(c.path, c.path, c.before ?? '', c.after, '', '', { context: 3 });
     const keep = p.hunks.filter((_, i) => chosen.has(`${c.path}#${i}`));
     if (keep.length === 0) continue;
-    if (keep.length === p.hunks.length) { out.push(c); continue; }
+    if (keep.length === p.hunks.length) {
+      out.push(c);
+      continue;
+    }
     const after = applyPatch(c.before ?? '', { ...p, hunks: keep });
     if (after === false) throw new PatchError(`${c.path}: the chosen hunks do not apply on their own`);
     out.push({ ...c, after });

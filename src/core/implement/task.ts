@@ -53,9 +53,14 @@ export interface ImplementPorts {
 }
 
 export interface AttemptRecord {
-  attempt: number; provider: string | null; model: string | null; rule: string | null;
+  attempt: number;
+  provider: string | null;
+  model: string | null;
+  rule: string | null;
   outcome: 'no_patch' | 'rerouted' | 'rejected' | 'check_failed' | 'passed' | 'failed_call';
-  detail: string; lines: number | null; flags: string[];
+  detail: string;
+  lines: number | null;
+  flags: string[];
 }
 
 export interface ImplementResult {
@@ -72,21 +77,29 @@ export interface ImplementResult {
 function system(policy: Policy): string {
   return [
     'You are the Implementer of Switchyard, a coding agent. Make exactly the change asked for, nothing more, in the style of the surrounding code.',
-    'The change must compile and pass the project\'s tests; keep it as small as the instruction allows.',
+    "The change must compile and pass the project's tests; keep it as small as the instruction allows.",
     PATCH_FORMAT,
     `(Changes over ${policy.escalation.implementer.direct_cloud_over_lines} lines, or touching unsafe code, public API, concurrency, security, persistence formats or build files are reviewed more strictly.)`,
   ].join('\n');
 }
 
 function prompt(i: ImplementInput, feedback: string | null): string {
-  const sel = i.context.selection ? `\nThe user selected lines ${i.context.selection.startLine}-${i.context.selection.endLine}:\n\`\`\`\n${i.context.selection.text}\n\`\`\`\n` : '';
+  const sel = i.context.selection
+    ? `\nThe user selected lines ${i.context.selection.startLine}-${i.context.selection.endLine}:\n\`\`\`\n${i.context.selection.text}\n\`\`\`\n`
+    : '';
   return `Instruction: ${i.instruction}\n\n${i.related ? `${i.related}\n\n` : ''}File ${i.context.path}:\n\`\`\`\n${i.context.text}\n\`\`\`\n${sel}${feedback ? `\n${feedback}\n` : ''}`;
 }
 
 /** What the router reads of a classification. */
-const asChange = (c: Classification) => ({ lines_changed: c.lines_changed, high_risk: c.high_risk, risk_flags: c.risk_flags, cross_crate: c.cross_crate });
+const asChange = (c: Classification) => ({
+  lines_changed: c.lines_changed,
+  high_risk: c.high_risk,
+  risk_flags: c.risk_flags,
+  cross_crate: c.cross_crate,
+});
 
-const isCancel = (e: unknown) => (e instanceof CallFailed && e.kind === 'cancelled') || (e as Error)?.name === 'AbortError';
+const isCancel = (e: unknown) =>
+  (e instanceof CallFailed && e.kind === 'cancelled') || (e as Error)?.name === 'AbortError';
 
 export async function implement(p: ImplementPorts, i: ImplementInput): Promise<ImplementResult> {
   const t = i.policy.escalation.implementer;
@@ -98,13 +111,28 @@ export async function implement(p: ImplementPorts, i: ImplementInput): Promise<I
   let measured: Classification | null = null;
   let requiresJudge = false;
   let escalated = false;
-  p.evidence.write('instruction.md', `# ${i.task_id}\n\n${i.instruction}\n\nContext: ${i.context.path}${i.context.selection ? ` lines ${i.context.selection.startLine}-${i.context.selection.endLine}` : ''}\n`);
+  p.evidence.write(
+    'instruction.md',
+    `# ${i.task_id}\n\n${i.instruction}\n\nContext: ${i.context.path}${i.context.selection ? ` lines ${i.context.selection.startLine}-${i.context.selection.endLine}` : ''}\n`,
+  );
   const rollback = async () => {
     if (originals.size === 0) return;
     await p.restore([...originals].map(([path, before]) => ({ path, before })));
   };
-  const finish = async (status: ImplementResult['status'], message: string, applied: FileChange[] | null): Promise<ImplementResult> => {
-    const r: ImplementResult = { status, message, attempts, applied, escalated, requires_judge: requiresJudge, evidence: p.evidence.dir };
+  const finish = async (
+    status: ImplementResult['status'],
+    message: string,
+    applied: FileChange[] | null,
+  ): Promise<ImplementResult> => {
+    const r: ImplementResult = {
+      status,
+      message,
+      attempts,
+      applied,
+      escalated,
+      requires_judge: requiresJudge,
+      evidence: p.evidence.dir,
+    };
     p.evidence.write('result.json', { ...r, applied: applied?.map((c) => c.path) ?? null });
     p.evidence.seal();
     return r;
@@ -113,17 +141,42 @@ export async function implement(p: ImplementPorts, i: ImplementInput): Promise<I
   try {
     for (let n = 1; n <= maxAttempts; n++) {
       if (i.signal?.aborted) throw new CallFailed('cancelled', 'cancelled', [], [], null);
-      p.stage(`attempt ${n}: writing the patch${failed ? ` (after ${failed} failed loop${failed > 1 ? 's' : ''})` : ''}…`);
-      const messages: ChatMessage[] = [{ role: 'system', content: system(i.policy) }, { role: 'user', content: prompt(i, feedback) }];
+      p.stage(
+        `attempt ${n}: writing the patch${failed ? ` (after ${failed} failed loop${failed > 1 ? 's' : ''})` : ''}…`,
+      );
+      const messages: ChatMessage[] = [
+        { role: 'system', content: system(i.policy) },
+        { role: 'user', content: prompt(i, feedback) },
+      ];
       let r;
       try {
-        r = await p.caller.call({ role: 'implementer', task_id: i.task_id, messages, max_tokens: 8_000, route: { failed_loops: failed, ...(measured ? { change: asChange(measured) } : {}) }, ...(i.signal ? { signal: i.signal } : {}) });
+        r = await p.caller.call({
+          role: 'implementer',
+          task_id: i.task_id,
+          messages,
+          max_tokens: 8_000,
+          route: { failed_loops: failed, ...(measured ? { change: asChange(measured) } : {}) },
+          ...(i.signal ? { signal: i.signal } : {}),
+        });
       } catch (e) {
         if (isCancel(e)) throw e;
         const refused = e instanceof CallRefused;
-        attempts.push({ attempt: n, provider: null, model: null, rule: (e as CallRefused).decision?.rule ?? null, outcome: 'failed_call', detail: (e as Error).message, lines: null, flags: [] });
+        attempts.push({
+          attempt: n,
+          provider: null,
+          model: null,
+          rule: (e as CallRefused).decision?.rule ?? null,
+          outcome: 'failed_call',
+          detail: (e as Error).message,
+          lines: null,
+          flags: [],
+        });
         await rollback();
-        return finish(refused ? 'refused' : 'failed', `${refused && (e as CallRefused).guardrail ? `${(e as CallRefused).guardrail}: ` : ''}${(e as Error).message}`, null);
+        return finish(
+          refused ? 'refused' : 'failed',
+          `${refused && (e as CallRefused).guardrail ? `${(e as CallRefused).guardrail}: ` : ''}${(e as Error).message}`,
+          null,
+        );
       }
       p.evidence.append('routing.jsonl', { attempt: n, ...r.decision, served: `${r.provider}/${r.model}` });
       p.evidence.write(`attempt-${n}/answer.md`, r.text);
@@ -132,14 +185,20 @@ export async function implement(p: ImplementPorts, i: ImplementInput): Promise<I
 
       let changes: FileChange[];
       try {
-        changes = await applyAnswer(r.text, (path) => (originals.has(path) ? Promise.resolve(originals.get(path) ?? undefined) : p.read(path)));
+        changes = await applyAnswer(r.text, (path) =>
+          originals.has(path) ? Promise.resolve(originals.get(path) ?? undefined) : p.read(path),
+        );
         if (changes.length === 0) throw new PatchError('the patch changes nothing');
       } catch (e) {
         if (!(e instanceof PatchError)) throw e;
         failed++;
         attempts.push({ attempt: n, ...who, outcome: 'no_patch', detail: e.message, lines: null, flags: [] });
         p.evidence.write(`attempt-${n}/error.txt`, e.message);
-        await p.caller.note('failure', `implementer: attempt ${n} by ${r.provider}/${r.model} is not a patch that applies (${e.message}); failed loop ${failed} of ${t.max_failed_loops}`, { role: 'implementer', task_id: i.task_id, call_id: r.call_id });
+        await p.caller.note(
+          'failure',
+          `implementer: attempt ${n} by ${r.provider}/${r.model} is not a patch that applies (${e.message}); failed loop ${failed} of ${t.max_failed_loops}`,
+          { role: 'implementer', task_id: i.task_id, call_id: r.call_id },
+        );
         feedback = `Your previous answer could not be applied: ${e.message}. Answer again with search/replace blocks that match the file exactly.`;
         continue;
       }
@@ -150,26 +209,57 @@ export async function implement(p: ImplementPorts, i: ImplementInput): Promise<I
       p.evidence.write(`attempt-${n}/classification.json`, c);
 
       // Measured before it is shown: where does the policy send a change like this?
-      const d = route({ role: 'implementer', change: asChange(c), failed_loops: failed }, i.policy, { local_only_setting: i.localOnly });
+      const d = route({ role: 'implementer', change: asChange(c), failed_loops: failed }, i.policy, {
+        local_only_setting: i.localOnly,
+      });
       let cloudWhy: string | null = null;
       if (d.location === 'cloud' || c.high_risk) {
         const flags = c.risk_flags.length ? c.risk_flags.join(', ') : 'none';
-        const ev = c.evidence.slice(0, 3).map((e) => `${e.path}:${e.line} ${e.flag} (${e.node})`).join('; ');
+        const ev = c.evidence
+          .slice(0, 3)
+          .map((e) => `${e.path}:${e.line} ${e.flag} (${e.node})`)
+          .join('; ');
         cloudWhy = `${c.lines_changed} lines, risk flags ${flags}${ev ? ` — ${ev}` : ''}: rule ${d.rule}`;
       }
       if (r.provider === 'local' && d.location === 'cloud' && !measured) {
         measured = c;
-        attempts.push({ attempt: n, ...who, outcome: 'rerouted', detail: cloudWhy ?? d.rule, lines: c.lines_changed, flags: c.risk_flags });
-        await p.caller.note('escalation', `GR-005: implementer: the local patch measures ${cloudWhy}; the policy routes this change to ${d.provider}/${d.model}; the local patch is not shown`, { role: 'implementer', task_id: i.task_id, call_id: r.call_id });
+        attempts.push({
+          attempt: n,
+          ...who,
+          outcome: 'rerouted',
+          detail: cloudWhy ?? d.rule,
+          lines: c.lines_changed,
+          flags: c.risk_flags,
+        });
+        await p.caller.note(
+          'escalation',
+          `GR-005: implementer: the local patch measures ${cloudWhy}; the policy routes this change to ${d.provider}/${d.model}; the local patch is not shown`,
+          { role: 'implementer', task_id: i.task_id, call_id: r.call_id },
+        );
         p.stage(`the change is for the cloud (${cloudWhy}); asking ${d.provider}/${d.model}…`);
         continue;
       }
       requiresJudge ||= c.high_risk;
 
       p.stage(`attempt ${n}: waiting for your review…`);
-      const review = await p.review({ attempt: n, changes, diff, classification: c, served: { ...who, fallback: r.escalated }, requires_judge: c.high_risk, cloud_why: cloudWhy });
+      const review = await p.review({
+        attempt: n,
+        changes,
+        diff,
+        classification: c,
+        served: { ...who, fallback: r.escalated },
+        requires_judge: c.high_risk,
+        cloud_why: cloudWhy,
+      });
       if (review.decision === 'reject') {
-        attempts.push({ attempt: n, ...who, outcome: 'rejected', detail: 'rejected in the preview', lines: c.lines_changed, flags: c.risk_flags });
+        attempts.push({
+          attempt: n,
+          ...who,
+          outcome: 'rejected',
+          detail: 'rejected in the preview',
+          lines: c.lines_changed,
+          flags: c.risk_flags,
+        });
         await rollback();
         return finish('rejected', 'You rejected the patch; nothing was changed.', null);
       }
@@ -180,26 +270,65 @@ export async function implement(p: ImplementPorts, i: ImplementInput): Promise<I
       p.evidence.write(`attempt-${n}/check.log`, check.log);
       if (check.cancelled) throw new CallFailed('cancelled', 'cancelled', [], [], null);
       if (check.ok) {
-        attempts.push({ attempt: n, ...who, outcome: 'passed', detail: check.steps.map((s) => s.name).join(', ') || 'no check configured', lines: c.lines_changed, flags: c.risk_flags });
-        const judge = requiresJudge ? ' It is high risk: a cloud Judge must approve it before the task is approved (GR-002).' : '';
-        return finish('passed', `The patch applied and ${check.steps.length ? check.steps.map((s) => s.name).join(' and ') : 'no check (none configured)'} passed on attempt ${n}.${judge}`, review.changes);
+        attempts.push({
+          attempt: n,
+          ...who,
+          outcome: 'passed',
+          detail: check.steps.map((s) => s.name).join(', ') || 'no check configured',
+          lines: c.lines_changed,
+          flags: c.risk_flags,
+        });
+        const judge = requiresJudge
+          ? ' It is high risk: a cloud Judge must approve it before the task is approved (GR-002).'
+          : '';
+        return finish(
+          'passed',
+          `The patch applied and ${check.steps.length ? check.steps.map((s) => s.name).join(' and ') : 'no check (none configured)'} passed on attempt ${n}.${judge}`,
+          review.changes,
+        );
       }
       failed++;
-      attempts.push({ attempt: n, ...who, outcome: 'check_failed', detail: check.errors.map((e) => e.message).slice(0, 5).join('; '), lines: c.lines_changed, flags: c.risk_flags });
+      attempts.push({
+        attempt: n,
+        ...who,
+        outcome: 'check_failed',
+        detail: check.errors
+          .map((e) => e.message)
+          .slice(0, 5)
+          .join('; '),
+        lines: c.lines_changed,
+        flags: c.risk_flags,
+      });
       await rollback();
       originals.clear();
-      const errors = check.errors.map((e) => e.rendered || e.message).join('\n').slice(0, 8_000);
+      const errors = check.errors
+        .map((e) => e.rendered || e.message)
+        .join('\n')
+        .slice(0, 8_000);
       feedback = `Your previous patch (below) was applied and failed the checks${check.timedOut ? ' (timed out)' : ''}; the files are back as they were. Fix the cause and answer with a complete new patch against the file above.\nPrevious patch:\n${diff.slice(0, 8_000)}\nErrors:\n${errors}`;
       if (failed === t.max_failed_loops) {
-        const next = route({ role: 'implementer', failed_loops: failed, ...(measured ? { change: asChange(measured) } : {}) }, i.policy, { local_only_setting: i.localOnly });
-        await p.caller.note('escalation', `GR-005: implementer: ${failed} failed compile/test loops (policy max ${t.max_failed_loops}); ${next.refused ? `no escalation: ${next.refused.message}` : `escalating by ${next.rule} to ${next.provider}/${next.model}`}`, { role: 'implementer', task_id: i.task_id });
+        const next = route(
+          { role: 'implementer', failed_loops: failed, ...(measured ? { change: asChange(measured) } : {}) },
+          i.policy,
+          { local_only_setting: i.localOnly },
+        );
+        await p.caller.note(
+          'escalation',
+          `GR-005: implementer: ${failed} failed compile/test loops (policy max ${t.max_failed_loops}); ${next.refused ? `no escalation: ${next.refused.message}` : `escalating by ${next.rule} to ${next.provider}/${next.model}`}`,
+          { role: 'implementer', task_id: i.task_id },
+        );
       }
     }
     await rollback();
-    return finish('failed', `No patch passed after ${attempts.length} attempts (${failed} failed loops); every file is back as it was. The evidence folder has each attempt.`, null);
+    return finish(
+      'failed',
+      `No patch passed after ${attempts.length} attempts (${failed} failed loops); every file is back as it was. The evidence folder has each attempt.`,
+      null,
+    );
   } catch (e) {
     await rollback();
-    if (isCancel(e)) return finish('cancelled', 'Stopped; every file is back as it was before the first attempt.', null);
+    if (isCancel(e))
+      return finish('cancelled', 'Stopped; every file is back as it was before the first attempt.', null);
     throw e;
   }
 }

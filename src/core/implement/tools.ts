@@ -3,39 +3,113 @@
 // process group, and their output captured (bounded) for the user and the evidence.
 import { spawn } from 'node:child_process';
 
-export interface ToolRun { argv: string[]; cwd: string; timeoutMs: number; signal?: AbortSignal; onOutput?: (chunk: string) => void; maxBytes?: number; env?: NodeJS.ProcessEnv }
-export interface ToolResult { argv: string[]; code: number | null; signal: string | null; timedOut: boolean; cancelled: boolean; stdout: string; stderr: string; truncated: boolean; ms: number }
+export interface ToolRun {
+  argv: string[];
+  cwd: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onOutput?: (chunk: string) => void;
+  maxBytes?: number;
+  env?: NodeJS.ProcessEnv;
+}
+export interface ToolResult {
+  argv: string[];
+  code: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  ms: number;
+}
 
 export function runTool(r: ToolRun): Promise<ToolResult> {
   const t0 = performance.now();
   const max = r.maxBytes ?? 8 * 1024 * 1024;
   return new Promise((resolve) => {
     const [cmd, ...args] = r.argv;
-    if (!cmd) { resolve({ argv: r.argv, code: null, signal: null, timedOut: false, cancelled: false, stdout: '', stderr: 'empty command', truncated: false, ms: 0 }); return; }
+    if (!cmd) {
+      resolve({
+        argv: r.argv,
+        code: null,
+        signal: null,
+        timedOut: false,
+        cancelled: false,
+        stdout: '',
+        stderr: 'empty command',
+        truncated: false,
+        ms: 0,
+      });
+      return;
+    }
     let stdout = '';
     let stderr = '';
     let truncated = false;
     let timedOut = false;
     let cancelled = false;
-    const child = spawn(cmd, args, { cwd: r.cwd, shell: false, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: r.env ?? process.env });
-    const kill = () => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ } setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 2_000).unref(); };
+    const child = spawn(cmd, args, {
+      cwd: r.cwd,
+      shell: false,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: r.env ?? process.env,
+    });
+    const kill = () => {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 2_000).unref();
+    };
     const take = (which: 'out' | 'err') => (b: Buffer) => {
       const s = b.toString('utf8');
       r.onOutput?.(s);
-      if (stdout.length + stderr.length + s.length > max) { truncated = true; return; }
-      if (which === 'out') stdout += s; else stderr += s;
+      if (stdout.length + stderr.length + s.length > max) {
+        truncated = true;
+        return;
+      }
+      if (which === 'out') stdout += s;
+      else stderr += s;
     };
     child.stdout!.on('data', take('out'));
     child.stderr!.on('data', take('err'));
-    const timer = setTimeout(() => { timedOut = true; kill(); }, r.timeoutMs);
-    const onAbort = () => { cancelled = true; kill(); };
-    if (r.signal?.aborted) onAbort(); else r.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, r.timeoutMs);
+    const onAbort = () => {
+      cancelled = true;
+      kill();
+    };
+    if (r.signal?.aborted) onAbort();
+    else r.signal?.addEventListener('abort', onAbort, { once: true });
     const done = (code: number | null, sig: string | null) => {
       clearTimeout(timer);
       r.signal?.removeEventListener('abort', onAbort);
-      resolve({ argv: r.argv, code, signal: sig, timedOut, cancelled, stdout, stderr, truncated, ms: Math.round(performance.now() - t0) });
+      resolve({
+        argv: r.argv,
+        code,
+        signal: sig,
+        timedOut,
+        cancelled,
+        stdout,
+        stderr,
+        truncated,
+        ms: Math.round(performance.now() - t0),
+      });
     };
-    child.on('error', (e) => { stderr += `${e.message}\n`; done(null, null); });
+    child.on('error', (e) => {
+      stderr += `${e.message}\n`;
+      done(null, null);
+    });
     child.on('close', (code, sig) => done(code, sig));
   });
 }

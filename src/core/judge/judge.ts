@@ -7,7 +7,11 @@ import type { ModelCaller } from '../providers/call.js';
 import { callJson } from '../providers/structured.js';
 import type { RouteDecision } from '../router/types.js';
 
-export interface BundleFile { path: string; text: string; note?: string }
+export interface BundleFile {
+  path: string;
+  text: string;
+  note?: string;
+}
 export interface Bundle {
   scope: string;
   /** What the Judge may cite: files (their text as audited) by path. */
@@ -20,20 +24,37 @@ export interface Bundle {
 }
 
 /** Assembles the evidence in order of importance and cuts at `capChars`, saying what it cut. */
-export function buildBundle(scope: string, files: BundleFile[], sections: { title: string; body: string }[], capChars: number): Bundle {
+export function buildBundle(
+  scope: string,
+  files: BundleFile[],
+  sections: { title: string; body: string }[],
+  capChars: number,
+): Bundle {
   const cut: string[] = [];
   let used = 0;
   const keptSections: Bundle['sections'] = [];
   for (const s of sections) {
     const room = Math.max(0, Math.floor(capChars * 0.4) - used);
-    if (s.body.length <= room) { keptSections.push(s); used += s.body.length; }
-    else if (room > 2_000) { keptSections.push({ title: s.title, body: `${s.body.slice(0, room)}\n[cut: ${s.body.length - room} more characters]` }); used += room; cut.push(`${s.title}: ${s.body.length - room} of ${s.body.length} characters`); }
-    else cut.push(`${s.title}: left out (${s.body.length} characters)`);
+    if (s.body.length <= room) {
+      keptSections.push(s);
+      used += s.body.length;
+    } else if (room > 2_000) {
+      keptSections.push({
+        title: s.title,
+        body: `${s.body.slice(0, room)}\n[cut: ${s.body.length - room} more characters]`,
+      });
+      used += room;
+      cut.push(`${s.title}: ${s.body.length - room} of ${s.body.length} characters`);
+    } else cut.push(`${s.title}: left out (${s.body.length} characters)`);
   }
   const keptFiles: BundleFile[] = [];
   for (const f of files) {
     const room = capChars - used;
-    if (f.text.length <= room) { keptFiles.push(f); used += f.text.length; continue; }
+    if (f.text.length <= room) {
+      keptFiles.push(f);
+      used += f.text.length;
+      continue;
+    }
     if (room > 4_000) {
       const lines = f.text.slice(0, room).split('\n');
       lines.pop();
@@ -47,7 +68,15 @@ export function buildBundle(scope: string, files: BundleFile[], sections: { titl
 }
 
 export function renderBundle(b: Bundle): string {
-  const files = b.files.map((f) => `=== FILE ${f.path}${f.note ? ` (${f.note})` : ''} ===\n${f.text.split('\n').map((l, i) => `${String(i + 1).padStart(5)}| ${l}`).join('\n')}`).join('\n\n');
+  const files = b.files
+    .map(
+      (f) =>
+        `=== FILE ${f.path}${f.note ? ` (${f.note})` : ''} ===\n${f.text
+          .split('\n')
+          .map((l, i) => `${String(i + 1).padStart(5)}| ${l}`)
+          .join('\n')}`,
+    )
+    .join('\n\n');
   const sections = b.sections.map((s) => `=== ${s.title} ===\n${s.body}`).join('\n\n');
   return `Scope: ${b.scope}\n${b.cut.length ? `Cut to fit the size cap: ${b.cut.join('; ')}\n` : ''}\n${sections}\n\n${files}`;
 }
@@ -68,7 +97,8 @@ export const Verdict = z.object({
 export type Verdict = z.infer<typeof Verdict>;
 export type CheckedFinding = z.infer<typeof Finding> & { verified: boolean; problem: string | null };
 
-const VERDICT_HINT = '{"verdict": "approve"|"request_changes"|"reject", "summary": string, "findings": [{"severity": "critical"|"high"|"medium"|"low"|"info", "file": "path as in the FILE headers", "line_start": integer, "line_end": integer, "quote": "the exact text of those lines you rely on", "rationale": string}]}';
+const VERDICT_HINT =
+  '{"verdict": "approve"|"request_changes"|"reject", "summary": string, "findings": [{"severity": "critical"|"high"|"medium"|"low"|"info", "file": "path as in the FILE headers", "line_start": integer, "line_end": integer, "quote": "the exact text of those lines you rely on", "rationale": string}]}';
 
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
 
@@ -78,10 +108,16 @@ export function checkCitations(v: Verdict, b: Bundle): CheckedFinding[] {
     const file = b.files.find((x) => x.path === f.file || x.path === f.file.replace(/^\.?\//, ''));
     if (!file) return { ...f, verified: false, problem: `${f.file} is not in the evidence` };
     const lines = file.text.split('\n');
-    if (f.line_end < f.line_start || f.line_end > lines.length) return { ...f, verified: false, problem: `lines ${f.line_start}-${f.line_end} do not exist in ${f.file} (${lines.length} lines)` };
+    if (f.line_end < f.line_start || f.line_end > lines.length)
+      return {
+        ...f,
+        verified: false,
+        problem: `lines ${f.line_start}-${f.line_end} do not exist in ${f.file} (${lines.length} lines)`,
+      };
     const span = squash(lines.slice(f.line_start - 1, f.line_end).join('\n'));
     const quote = squash(f.quote.replace(/^\s*\d+\|\s?/gm, ''));
-    if (!span.includes(quote)) return { ...f, verified: false, problem: `the quote is not in ${f.file}:${f.line_start}-${f.line_end}` };
+    if (!span.includes(quote))
+      return { ...f, verified: false, problem: `the quote is not in ${f.file}:${f.line_start}-${f.line_end}` };
     return { ...f, verified: true, problem: null };
   });
 }
@@ -92,19 +128,42 @@ export interface JudgeResult {
   findings: CheckedFinding[];
   /** Too many citations failed even after the one retry: not to be relied on. */
   unreliable: boolean;
-  provider: string; model: string; decision: RouteDecision;
-  calls: number; cost_usd: number;
+  provider: string;
+  model: string;
+  decision: RouteDecision;
+  calls: number;
+  cost_usd: number;
 }
 
 /** "Many" failed citations: more than a third of them (and at least one). */
-const tooMany = (fs: CheckedFinding[]) => { const bad = fs.filter((f) => !f.verified).length; return bad > 0 && bad * 3 > fs.length; };
+const tooMany = (fs: CheckedFinding[]) => {
+  const bad = fs.filter((f) => !f.verified).length;
+  return bad > 0 && bad * 3 > fs.length;
+};
 
-export async function runJudge(caller: ModelCaller, b: Bundle, o: { task_id?: string; signal?: AbortSignal; instruction?: string }): Promise<JudgeResult> {
+export async function runJudge(
+  caller: ModelCaller,
+  b: Bundle,
+  o: { task_id?: string; signal?: AbortSignal; instruction?: string },
+): Promise<JudgeResult> {
   const messages = [
-    { role: 'system' as const, content: 'You are the Judge of Switchyard: an auditor of code changes. Decide approve, request_changes or reject. Every finding must cite the evidence: a FILE path exactly as given, the line numbers shown at the left of its lines, and a quote of the text on those lines. Cite only what is in the evidence; never invent files, lines or text. Approve only when nothing blocks the change.' },
-    { role: 'user' as const, content: `${o.instruction ? `What to look for: ${o.instruction}\n\n` : ''}Evidence:\n${renderBundle(b)}` },
+    {
+      role: 'system' as const,
+      content:
+        'You are the Judge of Switchyard: an auditor of code changes. Decide approve, request_changes or reject. Every finding must cite the evidence: a FILE path exactly as given, the line numbers shown at the left of its lines, and a quote of the text on those lines. Cite only what is in the evidence; never invent files, lines or text. Approve only when nothing blocks the change.',
+    },
+    {
+      role: 'user' as const,
+      content: `${o.instruction ? `What to look for: ${o.instruction}\n\n` : ''}Evidence:\n${renderBundle(b)}`,
+    },
   ];
-  const base = { role: 'judge' as const, max_tokens: 6_000, schemaHint: VERDICT_HINT, ...(o.task_id ? { task_id: o.task_id } : {}), ...(o.signal ? { signal: o.signal } : {}) };
+  const base = {
+    role: 'judge' as const,
+    max_tokens: 6_000,
+    schemaHint: VERDICT_HINT,
+    ...(o.task_id ? { task_id: o.task_id } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+  };
   const first = await callJson(caller, Verdict, { ...base, messages });
   let v = first.value;
   let r = first.result;
@@ -114,30 +173,72 @@ export async function runJudge(caller: ModelCaller, b: Bundle, o: { task_id?: st
   let unreliable = false;
   if (tooMany(checked)) {
     const bad = checked.filter((f) => !f.verified);
-    await caller.note('repair', `GR-008: judge: ${bad.length} of ${checked.length} citations by ${r.provider}/${r.model} do not match the evidence (${bad.slice(0, 3).map((f) => f.problem).join('; ')}); asked once more`, { role: 'judge', task_id: o.task_id ?? null, call_id: r.call_id });
+    await caller.note(
+      'repair',
+      `GR-008: judge: ${bad.length} of ${checked.length} citations by ${r.provider}/${r.model} do not match the evidence (${bad
+        .slice(0, 3)
+        .map((f) => f.problem)
+        .join('; ')}); asked once more`,
+      { role: 'judge', task_id: o.task_id ?? null, call_id: r.call_id },
+    );
     const again = await callJson(caller, Verdict, {
-      ...base, parent_call: r.call_id, prefer: { provider: r.provider, model: r.model },
-      messages: [...messages, { role: 'assistant', content: JSON.stringify(v) },
-        { role: 'user', content: `These citations do not match the evidence: ${bad.map((f) => `${f.file}:${f.line_start}-${f.line_end} (${f.problem})`).join('; ')}. Give your verdict again, citing only files, line numbers and text that appear in the evidence.` }],
+      ...base,
+      parent_call: r.call_id,
+      prefer: { provider: r.provider, model: r.model },
+      messages: [
+        ...messages,
+        { role: 'assistant', content: JSON.stringify(v) },
+        {
+          role: 'user',
+          content: `These citations do not match the evidence: ${bad.map((f) => `${f.file}:${f.line_start}-${f.line_end} (${f.problem})`).join('; ')}. Give your verdict again, citing only files, line numbers and text that appear in the evidence.`,
+        },
+      ],
     });
-    v = again.value; r = again.result; calls += again.repaired ? 2 : 1; cost += again.result.cost_usd;
+    v = again.value;
+    r = again.result;
+    calls += again.repaired ? 2 : 1;
+    cost += again.result.cost_usd;
     checked = checkCitations(v, b);
     if (tooMany(checked)) {
       unreliable = true;
-      await caller.note('failure', `GR-008: judge: the verdict of ${r.provider}/${r.model} is unreliable: ${checked.filter((f) => !f.verified).length} of ${checked.length} citations still do not match the evidence after one retry`, { role: 'judge', task_id: o.task_id ?? null, call_id: r.call_id });
+      await caller.note(
+        'failure',
+        `GR-008: judge: the verdict of ${r.provider}/${r.model} is unreliable: ${checked.filter((f) => !f.verified).length} of ${checked.length} citations still do not match the evidence after one retry`,
+        { role: 'judge', task_id: o.task_id ?? null, call_id: r.call_id },
+      );
     }
   }
-  return { verdict: v.verdict, summary: v.summary, findings: checked, unreliable, provider: r.provider, model: r.model, decision: r.decision, calls, cost_usd: cost };
+  return {
+    verdict: v.verdict,
+    summary: v.summary,
+    findings: checked,
+    unreliable,
+    provider: r.provider,
+    model: r.model,
+    decision: r.decision,
+    calls,
+    cost_usd: cost,
+  };
 }
 
 /**
  * GR-002/GR-003: whether a task may be marked approved. High-risk work needs a cloud Judge's approve
  * verdict whose citations hold; anything else (a local model, request_changes, an unreliable verdict) does not do.
  */
-export function approval(task: { requires_judge: boolean }, verdicts: Pick<JudgeResult, 'verdict' | 'unreliable' | 'provider' | 'model'>[]): { approved: boolean; why: string } {
+export function approval(
+  task: { requires_judge: boolean },
+  verdicts: Pick<JudgeResult, 'verdict' | 'unreliable' | 'provider' | 'model'>[],
+): { approved: boolean; why: string } {
   const ok = verdicts.filter((v) => v.provider !== 'local' && v.verdict === 'approve' && !v.unreliable);
   if (!task.requires_judge) return { approved: true, why: 'not high risk: the checks passing is enough' };
-  if (ok.length > 0) return { approved: true, why: `high risk, approved by the cloud Judge ${ok.at(-1)!.provider}/${ok.at(-1)!.model} (GR-002)` };
+  if (ok.length > 0)
+    return {
+      approved: true,
+      why: `high risk, approved by the cloud Judge ${ok.at(-1)!.provider}/${ok.at(-1)!.model} (GR-002)`,
+    };
   const last = verdicts.at(-1);
-  return { approved: false, why: `high risk: needs a cloud Judge's approve verdict with verified citations (GR-002, GR-003)${last ? `; the last verdict was ${last.verdict}${last.unreliable ? ' and unreliable' : ''} by ${last.provider}/${last.model}` : '; no Judge has audited it'}` };
+  return {
+    approved: false,
+    why: `high risk: needs a cloud Judge's approve verdict with verified citations (GR-002, GR-003)${last ? `; the last verdict was ${last.verdict}${last.unreliable ? ' and unreliable' : ''} by ${last.provider}/${last.model}` : '; no Judge has audited it'}`,
+  };
 }

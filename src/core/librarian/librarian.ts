@@ -10,7 +10,10 @@ import type { CallResult, ModelCaller } from '../providers/call.js';
 import { callJson } from '../providers/structured.js';
 import type { Signals } from '../router/types.js';
 
-export interface LibDoc { path: string; text: string }
+export interface LibDoc {
+  path: string;
+  text: string;
+}
 export type LibMode = 'synthesise' | 'cleanup';
 
 export interface LibrarianInput {
@@ -27,14 +30,23 @@ export interface LibrarianInput {
 }
 
 /** Two statements that cannot both hold: the same setting given different values. */
-export interface Contradiction { key: string; a: { path: string; line: number; value: string }; b: { path: string; line: number; value: string } }
+export interface Contradiction {
+  key: string;
+  a: { path: string; line: number; value: string };
+  b: { path: string; line: number; value: string };
+}
 
 /** §3 tool_heavy: a clean-up that rewrites more than this many files needs many tool calls. */
 export const TOOL_HEAVY_FILES = 5;
 
-const SETTING = /^\s*(?:[-*+]\s+|\d+\.\s+)?(?:\*\*|__|`)?([A-Za-z][A-Za-z0-9 _.\-/]{1,40}?)(?:\*\*|__|`)?\s*(?::|=| is | are | must be | defaults to )\s*(?:\*\*|`)?([^\s`*,;]+(?:\s?(?:ms|s|seconds|minutes|MB|GB|KB|%|days|hours))?)(?:\*\*|`)?\s*[.;,]?\s*$/i;
+const SETTING =
+  /^\s*(?:[-*+]\s+|\d+\.\s+)?(?:\*\*|__|`)?([A-Za-z][A-Za-z0-9 _.\-/]{1,40}?)(?:\*\*|__|`)?\s*(?::|=| is | are | must be | defaults to )\s*(?:\*\*|`)?([^\s`*,;]+(?:\s?(?:ms|s|seconds|minutes|MB|GB|KB|%|days|hours))?)(?:\*\*|`)?\s*[.;,]?\s*$/i;
 
-const norm = (k: string) => k.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+const norm = (k: string) =>
+  k
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
 
 /**
  * Deterministic contradiction finder: lines that state a setting (`key: value`, `key = value`, `key is value`,
@@ -48,7 +60,10 @@ export function findContradictions(docs: LibDoc[]): Contradiction[] {
   for (const d of docs) {
     let fence = false;
     d.text.split(/\r?\n/).forEach((line, i) => {
-      if (/^\s*(```|~~~)/.test(line)) { fence = !fence; return; }
+      if (/^\s*(```|~~~)/.test(line)) {
+        fence = !fence;
+        return;
+      }
       if (fence || /^\s*#/.test(line)) return;
       const m = SETTING.exec(line);
       if (!m) return;
@@ -57,7 +72,10 @@ export function findContradictions(docs: LibDoc[]): Contradiction[] {
       const value = m[2]!.toLowerCase().replace(/[.,;]$/, '');
       const here = { path: d.path, line: i + 1, value };
       const prev = seen.get(key);
-      if (!prev) { seen.set(key, here); return; }
+      if (!prev) {
+        seen.set(key, here);
+        return;
+      }
       if (prev.value !== value && !reported.has(`${key}\0${value}`)) {
         reported.add(`${key}\0${value}`);
         out.push({ key, a: prev, b: here });
@@ -67,12 +85,22 @@ export function findContradictions(docs: LibDoc[]): Contradiction[] {
   return out;
 }
 
-export interface LibrarianSignals { context_estimate: number; signals: Signals; contradictions: Contradiction[] }
+export interface LibrarianSignals {
+  context_estimate: number;
+  signals: Signals;
+  contradictions: Contradiction[];
+}
 
 /** The §3 predicates of a job, before any model is called. */
-export function librarianSignals(i: Pick<LibrarianInput, 'mode' | 'docs' | 'sweep' | 'goal' | 'related'>): LibrarianSignals {
+export function librarianSignals(
+  i: Pick<LibrarianInput, 'mode' | 'docs' | 'sweep' | 'goal' | 'related'>,
+): LibrarianSignals {
   const contradictions = findContradictions(i.docs);
-  const context = estimateTokens(i.docs.map((d) => `${d.path}\n${d.text}`).join('\n')) + estimateTokens(i.goal ?? '') + estimateTokens(i.related ?? '') + 400;
+  const context =
+    estimateTokens(i.docs.map((d) => `${d.path}\n${d.text}`).join('\n')) +
+    estimateTokens(i.goal ?? '') +
+    estimateTokens(i.related ?? '') +
+    400;
   return {
     context_estimate: context,
     contradictions,
@@ -88,7 +116,10 @@ export const LibrarianOutput = z.object({
   title: z.string().min(1).max(200),
   /** The synthesised document, or for a clean-up the proposed new text of each file. */
   document: z.string().max(400_000).optional(),
-  files: z.array(z.object({ path: z.string().min(1), text: z.string() })).max(200).optional(),
+  files: z
+    .array(z.object({ path: z.string().min(1), text: z.string() }))
+    .max(200)
+    .optional(),
   contradictions_resolved: z.array(z.object({ key: z.string(), resolution: z.string() })).default([]),
   open_questions: z.array(z.string()).default([]),
   confidence: z.number().min(0).max(1),
@@ -97,13 +128,22 @@ export type LibrarianOutput = z.infer<typeof LibrarianOutput>;
 
 const HINT = `{"title": string, "document"?: string (Markdown; for "synthesise"), "files"?: [{"path": string, "text": string}] (for "cleanup": the full new text of each file you change), "contradictions_resolved": [{"key": string, "resolution": string}], "open_questions": [string], "confidence": number 0-1 (your honest probability that the result is correct and complete)}`;
 
-export function librarianMessages(i: LibrarianInput, s: LibrarianSignals): { role: 'system' | 'user'; content: string }[] {
+export function librarianMessages(
+  i: LibrarianInput,
+  s: LibrarianSignals,
+): { role: 'system' | 'user'; content: string }[] {
   const contra = s.contradictions.length
     ? `\n\nThese statements contradict each other; resolve each one (say which holds and why) or list it as an open question:\n${s.contradictions.map((c) => `- "${c.key}": ${c.a.value} (${c.a.path}:${c.a.line}) vs ${c.b.value} (${c.b.path}:${c.b.line})`).join('\n')}`
     : '';
   return [
-    { role: 'system', content: `You are the Librarian of Switchyard. You ${i.mode === 'synthesise' ? 'synthesise several documents into one clear, well-structured Markdown document' : 'clean up documents: fix structure, remove duplication, make terminology consistent, keep every fact'}. Never invent facts that are not in the documents; cite the source file of each important statement as (path).` },
-    { role: 'user', content: `Mode: ${i.mode}.${i.goal ? ` Goal: ${i.goal}.` : ''}${contra}\n\n${i.docs.map((d) => `=== ${d.path}\n${d.text}`).join('\n\n')}${i.related ? `\n\n${i.related}` : ''}` },
+    {
+      role: 'system',
+      content: `You are the Librarian of Switchyard. You ${i.mode === 'synthesise' ? 'synthesise several documents into one clear, well-structured Markdown document' : 'clean up documents: fix structure, remove duplication, make terminology consistent, keep every fact'}. Never invent facts that are not in the documents; cite the source file of each important statement as (path).`,
+    },
+    {
+      role: 'user',
+      content: `Mode: ${i.mode}.${i.goal ? ` Goal: ${i.goal}.` : ''}${contra}\n\n${i.docs.map((d) => `=== ${d.path}\n${d.text}`).join('\n\n')}${i.related ? `\n\n${i.related}` : ''}`,
+    },
   ];
 }
 
@@ -125,18 +165,39 @@ export async function runLibrarian(caller: ModelCaller, policy: Policy, i: Libra
   if (i.docs.length === 0) throw new Error('the Librarian needs at least one document');
   const s = librarianSignals(i);
   const messages = librarianMessages(i, s);
-  const call = (signals: Signals) => callJson(caller, LibrarianOutput, {
-    role: 'librarian', messages, schemaHint: HINT, max_tokens: 16_000,
-    route: { context_estimate: s.context_estimate, signals }, ...(i.task_id ? { task_id: i.task_id } : {}), ...(i.signal ? { signal: i.signal } : {}),
-  });
+  const call = (signals: Signals) =>
+    callJson(caller, LibrarianOutput, {
+      role: 'librarian',
+      messages,
+      schemaHint: HINT,
+      max_tokens: 16_000,
+      route: { context_estimate: s.context_estimate, signals },
+      ...(i.task_id ? { task_id: i.task_id } : {}),
+      ...(i.signal ? { signal: i.signal } : {}),
+    });
   // The §3 predicates the router named when it escalated (none on the routine local path).
-  const heldBy = (r: CallResult) => (r.decision.escalated ? r.decision.reasons.filter((x) => /^(context_estimate|contradictions_detected|tool_heavy|full_sweep|local_synth_confidence)/.test(x)) : []);
+  const heldBy = (r: CallResult) =>
+    r.decision.escalated
+      ? r.decision.reasons.filter((x) =>
+          /^(context_estimate|contradictions_detected|tool_heavy|full_sweep|local_synth_confidence)/.test(x),
+        )
+      : [];
   const first = await call(s.signals);
   const threshold = policy.escalation.librarian.confidence_threshold;
   if (first.result.provider === 'local' && first.value.confidence < threshold) {
-    await caller.note('escalation', `GR-005: librarian: the local synthesis's confidence ${first.value.confidence} is below ${threshold} (§3 local_synth_confidence); asking the router again with that predicate`, { role: 'librarian', task_id: i.task_id ?? null, call_id: first.result.call_id });
+    await caller.note(
+      'escalation',
+      `GR-005: librarian: the local synthesis's confidence ${first.value.confidence} is below ${threshold} (§3 local_synth_confidence); asking the router again with that predicate`,
+      { role: 'librarian', task_id: i.task_id ?? null, call_id: first.result.call_id },
+    );
     const second = await call({ ...s.signals, local_confidence: first.value.confidence });
-    return { output: second.value, result: second.result, escalated_on: heldBy(second.result), signals: s, local_first: { confidence: first.value.confidence, model: first.result.model } };
+    return {
+      output: second.value,
+      result: second.result,
+      escalated_on: heldBy(second.result),
+      signals: s,
+      local_first: { confidence: first.value.confidence, model: first.result.model },
+    };
   }
   return { output: first.value, result: first.result, escalated_on: heldBy(first.result), signals: s };
 }

@@ -7,7 +7,16 @@ import { CallFailed, CallRefused, type ModelCaller } from '../providers/call.js'
 import { callJson } from '../providers/structured.js';
 import { route } from '../router/route.js';
 import type { RouteDecision, Signals } from '../router/types.js';
-import { CRITIC_HINT, CRITIQUE_HINT, CriticNotes, Plan, PLAN_HINT, SelfCritique, type PlanRecord, type PlanStep } from './schema.js';
+import {
+  CRITIC_HINT,
+  CRITIQUE_HINT,
+  CriticNotes,
+  Plan,
+  PLAN_HINT,
+  SelfCritique,
+  type PlanRecord,
+  type PlanStep,
+} from './schema.js';
 
 export interface ArchitectInput {
   goal: string;
@@ -61,10 +70,20 @@ export function cloudUnreachable(e: unknown): boolean {
 /** The lane the router would give a step (the Implementer's rules, §1/§3/§7), for the review's badges. */
 export function stepRoute(step: PlanStep, policy: Policy, localOnly: boolean): RouteDecision {
   const high = step.risk_flags.filter((f) => policy.high_risk.flags.includes(f));
-  return route({
-    role: 'implementer', scope_estimate_lines: step.estimated_lines,
-    change: { lines_changed: step.estimated_lines, risk_flags: step.risk_flags, high_risk: high.length > 0, cross_crate: step.risk_flags.includes('cross_crate') },
-  }, policy, { local_only_setting: localOnly });
+  return route(
+    {
+      role: 'implementer',
+      scope_estimate_lines: step.estimated_lines,
+      change: {
+        lines_changed: step.estimated_lines,
+        risk_flags: step.risk_flags,
+        high_risk: high.length > 0,
+        cross_crate: step.risk_flags.includes('cross_crate'),
+      },
+    },
+    policy,
+    { local_only_setting: localOnly },
+  );
 }
 
 export interface ArchitectResult {
@@ -75,8 +94,16 @@ export interface ArchitectResult {
 
 export async function createPlan(caller: ModelCaller, input: ArchitectInput): Promise<ArchitectResult> {
   const stage = input.onStage ?? (() => {});
-  const base = { role: 'architect' as const, ...(input.task_id ? { task_id: input.task_id } : {}), ...(input.signal ? { signal: input.signal } : {}), max_tokens: 8_000 };
-  const ask = [{ role: 'system' as const, content: architectSystem(input.policy) }, { role: 'user' as const, content: `Goal: ${input.goal}\n\nWhat you can see of the workspace:\n${input.context}` }];
+  const base = {
+    role: 'architect' as const,
+    ...(input.task_id ? { task_id: input.task_id } : {}),
+    ...(input.signal ? { signal: input.signal } : {}),
+    max_tokens: 8_000,
+  };
+  const ask = [
+    { role: 'system' as const, content: architectSystem(input.policy) },
+    { role: 'user' as const, content: `Goal: ${input.goal}\n\nWhat you can see of the workspace:\n${input.context}` },
+  ];
   let signals: Signals = input.fastDraft ? { fast_draft: true } : {};
 
   stage(input.fastDraft ? 'Architect: local fast draft…' : 'Architect: drafting the plan…');
@@ -86,7 +113,11 @@ export async function createPlan(caller: ModelCaller, input: ArchitectInput): Pr
   } catch (e) {
     if (!cloudUnreachable(e)) throw e;
     // Offline: the policy's local planner writes a fast draft (§3), and says so (GR-005).
-    await caller.note('fallback', `GR-005: architect: the cloud could not be reached (${(e as CallFailed).attempts.map((a) => `${a.provider}/${a.model} ${a.outcome}`).join(', ')}); the local planner writes a fast draft instead, marked as such; review it in the cloud before implementing high-risk work`, { role: 'architect', task_id: input.task_id ?? null });
+    await caller.note(
+      'fallback',
+      `GR-005: architect: the cloud could not be reached (${(e as CallFailed).attempts.map((a) => `${a.provider}/${a.model} ${a.outcome}`).join(', ')}); the local planner writes a fast draft instead, marked as such; review it in the cloud before implementing high-risk work`,
+      { role: 'architect', task_id: input.task_id ?? null },
+    );
     signals = { ...signals, offline: true };
     stage('Architect: offline, local fast draft…');
     draft = await callJson(caller, Plan, { ...base, messages: ask, route: { signals }, schemaHint: PLAN_HINT });
@@ -101,46 +132,97 @@ export async function createPlan(caller: ModelCaller, input: ArchitectInput): Pr
   let self: PlanRecord['self_critique'] = null;
   try {
     const c = await callJson(caller, SelfCritique, {
-      ...base, parent_call: draft.result.call_id, route: { signals }, schemaHint: CRITIQUE_HINT,
+      ...base,
+      parent_call: draft.result.call_id,
+      route: { signals },
+      schemaHint: CRITIQUE_HINT,
       prefer: { provider: draft.result.provider, model: draft.result.model },
-      messages: [...ask, { role: 'assistant', content: JSON.stringify(draft.value) }, { role: 'user', content: MAIEUTIC }],
+      messages: [
+        ...ask,
+        { role: 'assistant', content: JSON.stringify(draft.value) },
+        { role: 'user', content: MAIEUTIC },
+      ],
     });
     plan = c.value.plan;
     callIds.push(c.result.call_id);
     cost += c.result.cost_usd;
     const same = c.result.provider === draft.result.provider && c.result.model === draft.result.model;
-    self = { provider: c.result.provider, model: c.result.model, questions: c.value.questions, changes: c.value.changes, same_model: same };
-    if (!same) await caller.note('fallback', `GR-005: architect: the self-critique was served by ${c.result.provider}/${c.result.model}, not by the drafting model ${draft.result.provider}/${draft.result.model} (it was unavailable)`, { role: 'architect', task_id: input.task_id ?? null, call_id: c.result.call_id });
+    self = {
+      provider: c.result.provider,
+      model: c.result.model,
+      questions: c.value.questions,
+      changes: c.value.changes,
+      same_model: same,
+    };
+    if (!same)
+      await caller.note(
+        'fallback',
+        `GR-005: architect: the self-critique was served by ${c.result.provider}/${c.result.model}, not by the drafting model ${draft.result.provider}/${draft.result.model} (it was unavailable)`,
+        { role: 'architect', task_id: input.task_id ?? null, call_id: c.result.call_id },
+      );
   } catch (e) {
     if (e instanceof CallFailed && e.kind === 'cancelled') throw e;
-    await caller.note('failure', `GR-005: architect: the self-critique pass failed (${(e as Error).message}); the plan is the unreviewed draft and says so`, { role: 'architect', task_id: input.task_id ?? null });
+    await caller.note(
+      'failure',
+      `GR-005: architect: the self-critique pass failed (${(e as Error).message}); the plan is the unreviewed draft and says so`,
+      { role: 'architect', task_id: input.task_id ?? null },
+    );
   }
 
   const record: PlanRecord = {
-    id: newPlanId(), created: new Date().toISOString(), plan,
+    id: newPlanId(),
+    created: new Date().toISOString(),
+    plan,
     author: {
-      provider: draft.result.provider, model: draft.result.model, rule: d.rule, lane: local ? 'local' : 'cloud',
+      provider: draft.result.provider,
+      model: draft.result.model,
+      rule: d.rule,
+      lane: local ? 'local' : 'cloud',
       kind: local ? 'local_fast_draft' : 'cloud',
-      why: local ? `local fast draft (${d.rule}): ${d.reasons.join('; ')}; needs a cloud review before high-risk work` : `${d.rule}: ${d.reasons.join('; ')}`,
-      call_ids: callIds, cost_usd: cost,
+      why: local
+        ? `local fast draft (${d.rule}): ${d.reasons.join('; ')}; needs a cloud review before high-risk work`
+        : `${d.rule}: ${d.reasons.join('; ')}`,
+      call_ids: callIds,
+      cost_usd: cost,
     },
     self_critique: self,
     critic: { status: 'off', why: 'not requested (enable switchyard.plan.critic or SPEC_KIT_CRITIC=true)' },
-    review: { status: 'draft', steps: Object.fromEntries(plan.steps.map((s) => [s.id, 'pending' as const])), decided: null, evidence: null },
+    review: {
+      status: 'draft',
+      steps: Object.fromEntries(plan.steps.map((s) => [s.id, 'pending' as const])),
+      decided: null,
+      evidence: null,
+    },
   };
   if (!input.critic) return { record, critic: Promise.resolve(record.critic) };
-  const sidecar = route({ role: 'architect', signals: { ...signals, critic_requested: true } }, input.policy, { local_only_setting: false }).sidecar;
+  const sidecar = route({ role: 'architect', signals: { ...signals, critic_requested: true } }, input.policy, {
+    local_only_setting: false,
+  }).sidecar;
   if (sidecar) record.critic = { status: 'running', provider: sidecar.provider, model: sidecar.model };
   return { record, critic: runCritic(caller, plan, input, signals) };
 }
 
-async function runCritic(caller: ModelCaller, plan: Plan, input: ArchitectInput, signals: Signals): Promise<PlanRecord['critic']> {
+async function runCritic(
+  caller: ModelCaller,
+  plan: Plan,
+  input: ArchitectInput,
+  signals: Signals,
+): Promise<PlanRecord['critic']> {
   try {
     const r = await callJson(caller, CriticNotes, {
-      role: 'architect', sidecar: true, route: { signals: { ...signals, critic_requested: true } }, schemaHint: CRITIC_HINT, max_tokens: 4_000,
-      ...(input.task_id ? { task_id: input.task_id } : {}), ...(input.signal ? { signal: input.signal } : {}),
+      role: 'architect',
+      sidecar: true,
+      route: { signals: { ...signals, critic_requested: true } },
+      schemaHint: CRITIC_HINT,
+      max_tokens: 4_000,
+      ...(input.task_id ? { task_id: input.task_id } : {}),
+      ...(input.signal ? { signal: input.signal } : {}),
       messages: [
-        { role: 'system', content: 'You are a critic-only reviewer (you never rewrite the plan). List the plan\'s risks, contradictions, missing requirements and conflicts with the team\'s guardrails (no consensus, high-risk work needs a cloud Judge, local_only forbids cloud calls, budget caps, evidence required). Empty lists where there is nothing to say.' },
+        {
+          role: 'system',
+          content:
+            "You are a critic-only reviewer (you never rewrite the plan). List the plan's risks, contradictions, missing requirements and conflicts with the team's guardrails (no consensus, high-risk work needs a cloud Judge, local_only forbids cloud calls, budget caps, evidence required). Empty lists where there is nothing to say.",
+        },
         { role: 'user', content: `Goal: ${input.goal}\n\nPlan:\n${JSON.stringify(plan, null, 2)}` },
       ],
     });

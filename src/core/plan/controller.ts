@@ -29,7 +29,11 @@ export class PlanController {
 
   constructor(private readonly p: PlanPorts) {}
 
-  load(record: PlanRecord, path: string): void { this.record = record; this.path = path; this.postState(); }
+  load(record: PlanRecord, path: string): void {
+    this.record = record;
+    this.path = path;
+    this.postState();
+  }
 
   /** Validates and handles one message from the view; an invalid message is dropped and logged, never acted on. */
   receive(raw: unknown): Promise<void> {
@@ -37,31 +41,58 @@ export class PlanController {
     return m ? this.handle(m) : Promise.resolve();
   }
 
-  private say(level: 'info' | 'error', text: string): void { this.notice = { level, text }; this.postState(); this.notice = null; }
+  private say(level: 'info' | 'error', text: string): void {
+    this.notice = { level, text };
+    this.postState();
+    this.notice = null;
+  }
 
   async handle(m: FromPlanView): Promise<void> {
-    if (m.type === 'ready') { this.postState(); return; }
+    if (m.type === 'ready') {
+      this.postState();
+      return;
+    }
     const r = this.record;
-    if (!r) { this.p.log.warn(`plan view: "${m.type}" with no plan open; ignored`); return; }
+    if (!r) {
+      this.p.log.warn(`plan view: "${m.type}" with no plan open; ignored`);
+      return;
+    }
     switch (m.type) {
       case 'openFile': {
         const rel = relativeInside(m.path);
-        if (!rel) { this.p.log.warn(`plan view: refused to open a path outside the workspace: ${m.path.slice(0, 200)}`); this.say('error', 'Only files inside the workspace open from a plan.'); return; }
+        if (!rel) {
+          this.p.log.warn(`plan view: refused to open a path outside the workspace: ${m.path.slice(0, 200)}`);
+          this.say('error', 'Only files inside the workspace open from a plan.');
+          return;
+        }
         await this.p.openFile(rel);
         return;
       }
       case 'implementStep': {
         const step = r.plan.steps.find((s) => s.id === m.id);
-        if (!step) { this.say('error', `The plan has no step "${m.id}".`); return; }
-        if (r.review.steps[step.id] !== 'approved' || r.review.status === 'rejected') { this.say('error', `Step ${step.id} is not approved: approve it before handing it to the Implementer.`); return; }
-        const evidence = saveEvidence(r, this.p.evidenceRoot(), [{ name: `handoff-${step.id}.json`, body: { plan: r.id, step, handed_at: new Date().toISOString() } }]);
-        this.p.log.info(`plan ${r.id}: step ${step.id} handed to the Implementer; evidence ${evidence.path} (sha256 ${evidence.sha256})`);
+        if (!step) {
+          this.say('error', `The plan has no step "${m.id}".`);
+          return;
+        }
+        if (r.review.steps[step.id] !== 'approved' || r.review.status === 'rejected') {
+          this.say('error', `Step ${step.id} is not approved: approve it before handing it to the Implementer.`);
+          return;
+        }
+        const evidence = saveEvidence(r, this.p.evidenceRoot(), [
+          { name: `handoff-${step.id}.json`, body: { plan: r.id, step, handed_at: new Date().toISOString() } },
+        ]);
+        this.p.log.info(
+          `plan ${r.id}: step ${step.id} handed to the Implementer; evidence ${evidence.path} (sha256 ${evidence.sha256})`,
+        );
         await this.p.handoff(r, step, evidence);
         return;
       }
       default: {
         const res = applyReview(r, m, this.p.policy());
-        if (!res.ok) { this.say('error', res.error); return; }
+        if (!res.ok) {
+          this.say('error', res.error);
+          return;
+        }
         let next = res.record;
         if (m.type === 'setPlan' && m.status === 'approved') {
           next = { ...next, review: { ...next.review, evidence: null } };
@@ -84,11 +115,20 @@ export class PlanController {
     this.postState();
   }
 
-  postState(): void { this.p.post(this.stateMessage()); }
+  postState(): void {
+    this.p.post(this.stateMessage());
+  }
 
   /** What the view shows now (also carried in the panel's HTML for its first paint). */
   stateMessage(): ToPlanView {
-    if (!this.record) return { type: 'empty', text: 'No plan is open. Run "Switchyard: Plan a Change (Architect)" to write one.' };
-    return { type: 'state', record: this.record, lanes: stepLanes(this.record, this.p.policy(), this.p.localOnly()), path: this.path, notice: this.notice };
+    if (!this.record)
+      return { type: 'empty', text: 'No plan is open. Run "Switchyard: Plan a Change (Architect)" to write one.' };
+    return {
+      type: 'state',
+      record: this.record,
+      lanes: stepLanes(this.record, this.p.policy(), this.p.localOnly()),
+      path: this.path,
+      notice: this.notice,
+    };
   }
 }

@@ -15,7 +15,13 @@ export type ReviewOp =
 
 export type ReviewResult = { ok: true; record: PlanRecord } | { ok: false; error: string };
 
-export interface StepLane { lane: 'local_reflex' | 'local' | 'cloud' | 'refused'; rule: string; route: string; high_risk: boolean; why: string }
+export interface StepLane {
+  lane: 'local_reflex' | 'local' | 'cloud' | 'refused';
+  rule: string;
+  route: string;
+  high_risk: boolean;
+  why: string;
+}
 
 /** The router's lane for each step (badges in the review). */
 export function stepLanes(record: PlanRecord, policy: Policy, localOnly: boolean): Record<string, StepLane> {
@@ -24,8 +30,20 @@ export function stepLanes(record: PlanRecord, policy: Policy, localOnly: boolean
   for (const s of record.plan.steps) {
     const d = stepRoute(s, policy, localOnly);
     const high = s.risk_flags.some((f) => policy.high_risk.flags.includes(f));
-    const lane = d.refused ? 'refused' : d.location === 'cloud' ? 'cloud' : s.estimated_lines < small ? 'local_reflex' : 'local';
-    out[s.id] = { lane, rule: d.rule, route: d.refused ? `refused (${d.refused.guardrail ?? 'policy'})` : `${d.provider}/${d.model}`, high_risk: high, why: d.refused?.message ?? d.reasons.join('; ') };
+    const lane = d.refused
+      ? 'refused'
+      : d.location === 'cloud'
+        ? 'cloud'
+        : s.estimated_lines < small
+          ? 'local_reflex'
+          : 'local';
+    out[s.id] = {
+      lane,
+      rule: d.rule,
+      route: d.refused ? `refused (${d.refused.guardrail ?? 'policy'})` : `${d.provider}/${d.model}`,
+      high_risk: high,
+      why: d.refused?.message ?? d.reasons.join('; '),
+    };
   }
   return out;
 }
@@ -41,13 +59,21 @@ export function applyReview(record: PlanRecord, op: ReviewOp, policy: Policy): R
     case 'editStep': {
       if (decided) return { ok: false, error: `the plan is ${r.review.status}; set it back to draft to edit it` };
       const step = { ...r.plan.steps[idx]! } as Record<string, unknown>;
-      if (op.field === 'files') step.files = op.value.split(/[\n,]/).map((f) => f.trim()).filter(Boolean);
+      if (op.field === 'files')
+        step.files = op.value
+          .split(/[\n,]/)
+          .map((f) => f.trim())
+          .filter(Boolean);
       else if (op.field === 'estimated_lines') {
         if (!/^\d{1,6}$/.test(op.value.trim())) return { ok: false, error: 'estimated lines must be a whole number' };
         step.estimated_lines = Number(op.value.trim());
       } else step[op.field] = op.value;
       const parsed = PlanStep.safeParse(step);
-      if (!parsed.success) return { ok: false, error: `step ${op.id}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+      if (!parsed.success)
+        return {
+          ok: false,
+          error: `step ${op.id}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        };
       r.plan.steps[idx] = parsed.data;
       r.review.steps[op.id] = 'pending'; // an edited step is reviewed again
       return { ok: true, record: r };
@@ -55,13 +81,15 @@ export function applyReview(record: PlanRecord, op: ReviewOp, policy: Policy): R
     case 'moveStep': {
       if (decided) return { ok: false, error: `the plan is ${r.review.status}; set it back to draft to reorder it` };
       const to = op.direction === 'up' ? idx - 1 : idx + 1;
-      if (to < 0 || to >= r.plan.steps.length) return { ok: false, error: `step ${op.id} is already ${op.direction === 'up' ? 'first' : 'last'}` };
+      if (to < 0 || to >= r.plan.steps.length)
+        return { ok: false, error: `step ${op.id} is already ${op.direction === 'up' ? 'first' : 'last'}` };
       const [s] = r.plan.steps.splice(idx, 1);
       r.plan.steps.splice(to, 0, s!);
       return { ok: true, record: r };
     }
     case 'setStep': {
-      if (r.review.status === 'rejected') return { ok: false, error: 'the plan was rejected; set it back to draft first' };
+      if (r.review.status === 'rejected')
+        return { ok: false, error: 'the plan was rejected; set it back to draft first' };
       if (op.status === 'approved') {
         const gate = approvalGate(r, r.plan.steps[idx]!, policy);
         if (gate) return { ok: false, error: gate };
@@ -104,13 +132,20 @@ function writeAtomic(path: string, body: string): void {
 }
 
 /** The approved plan as evidence: `<evidenceRoot>/<plan id>/plan.json` and `plan.json.sha256` (sha256sum's format). */
-export function saveEvidence(record: PlanRecord, evidenceRoot: string, extra: { name: string; body: unknown }[] = []): { path: string; sha256: string } {
+export function saveEvidence(
+  record: PlanRecord,
+  evidenceRoot: string,
+  extra: { name: string; body: unknown }[] = [],
+): { path: string; sha256: string } {
   const dir = join(evidenceRoot, record.id);
   mkdirSync(dir, { recursive: true });
   const body = `${JSON.stringify(record.plan, null, 2)}\n`;
   const hash = sha(body);
   writeAtomic(join(dir, 'plan.json'), body);
-  writeAtomic(join(dir, 'review.json'), `${JSON.stringify({ id: record.id, author: record.author, self_critique: record.self_critique, critic: record.critic, review: record.review }, null, 2)}\n`);
+  writeAtomic(
+    join(dir, 'review.json'),
+    `${JSON.stringify({ id: record.id, author: record.author, self_critique: record.self_critique, critic: record.critic, review: record.review }, null, 2)}\n`,
+  );
   for (const x of extra) writeAtomic(join(dir, x.name), `${JSON.stringify(x.body, null, 2)}\n`);
   writeAtomic(join(dir, 'plan.json.sha256'), `${hash}  plan.json\n`);
   return { path: join(dir, 'plan.json'), sha256: hash };
@@ -119,9 +154,19 @@ export function saveEvidence(record: PlanRecord, evidenceRoot: string, extra: { 
 /** A stored plan record, validated: a damaged file is an error that names the file, never a half-read plan. */
 export function loadPlan(path: string): PlanRecord {
   let raw: unknown;
-  try { raw = JSON.parse(readFileSync(path, 'utf8')); } catch (e) { throw new Error(`${path}: not a readable plan (${(e as Error).message})`); }
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: not a readable plan (${(e as Error).message})`);
+  }
   const r = PlanRecord.safeParse(raw);
-  if (!r.success) throw new Error(`${path}: not a valid plan record: ${r.error.issues.slice(0, 4).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new Error(
+      `${path}: not a valid plan record: ${r.error.issues
+        .slice(0, 4)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}`,
+    );
   return r.data;
 }
 

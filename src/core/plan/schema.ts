@@ -6,7 +6,12 @@ import { RiskFlag } from '../policy/schema.js';
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 export const PlanStep = z.object({
-  id: z.string().trim().min(1).max(40).regex(/^[A-Za-z0-9_.-]+$/, 'step ids are letters, digits, _ . -'),
+  id: z
+    .string()
+    .trim()
+    .min(1)
+    .max(40)
+    .regex(/^[A-Za-z0-9_.-]+$/, 'step ids are letters, digits, _ . -'),
   title: text(200),
   description: z.string().max(4_000).default(''),
   files: z.array(text(400)).max(50).default([]),
@@ -20,7 +25,11 @@ export type PlanStep = z.infer<typeof PlanStep>;
 export const Plan = z.object({
   goal: text(2_000),
   assumptions: z.array(text(600)).max(30).default([]),
-  steps: z.array(PlanStep).min(1).max(40).refine((s) => new Set(s.map((x) => x.id)).size === s.length, 'step ids must be unique'),
+  steps: z
+    .array(PlanStep)
+    .min(1)
+    .max(40)
+    .refine((s) => new Set(s.map((x) => x.id)).size === s.length, 'step ids must be unique'),
   acceptance_checks: z.array(text(600)).max(30).default([]),
   confidence: z.number().min(0).max(1),
 });
@@ -28,7 +37,10 @@ export type Plan = z.infer<typeof Plan>;
 
 /** The Architect's maieutic pass over its own draft (§2 pattern 3): questions it asked itself, then the final plan. */
 export const SelfCritique = z.object({
-  questions: z.array(z.object({ question: text(600), answer: text(2_000) })).min(1).max(12),
+  questions: z
+    .array(z.object({ question: text(600), answer: text(2_000) }))
+    .min(1)
+    .max(12),
   changes: z.string().max(2_000).default(''),
   plan: Plan,
 });
@@ -55,14 +67,25 @@ export const PlanRecord = z.object({
   created: z.string(),
   plan: Plan,
   author: z.object({
-    provider: z.string(), model: z.string(), rule: z.string(), lane: z.enum(['cloud', 'local']),
+    provider: z.string(),
+    model: z.string(),
+    rule: z.string(),
+    lane: z.enum(['cloud', 'local']),
     /** 'local_fast_draft': written by the local planner (offline, local_only or asked for); needs a cloud review (GR-005). */
     kind: z.enum(['cloud', 'local_fast_draft']),
     why: z.string(),
     call_ids: z.array(z.string()),
     cost_usd: z.number(),
   }),
-  self_critique: z.object({ provider: z.string(), model: z.string(), questions: SelfCritique.shape.questions, changes: z.string(), same_model: z.boolean() }).nullable(),
+  self_critique: z
+    .object({
+      provider: z.string(),
+      model: z.string(),
+      questions: SelfCritique.shape.questions,
+      changes: z.string(),
+      same_model: z.boolean(),
+    })
+    .nullable(),
   critic: z.discriminatedUnion('status', [
     z.object({ status: z.literal('off'), why: z.string() }),
     z.object({ status: z.literal('running'), provider: z.string(), model: z.string() }),

@@ -2,8 +2,15 @@
 import { z } from 'zod';
 
 export const ExplainRow = z.object({
-  role: z.string(), title: z.string(), rule: z.string(), route: z.string(), fallbacks: z.string(),
-  reasons: z.string(), guardrails: z.string(), refused: z.string().nullable(), audit: z.string(),
+  role: z.string(),
+  title: z.string(),
+  rule: z.string(),
+  route: z.string(),
+  fallbacks: z.string(),
+  reasons: z.string(),
+  guardrails: z.string(),
+  refused: z.string().nullable(),
+  audit: z.string(),
 });
 export type ExplainRow = z.infer<typeof ExplainRow>;
 
@@ -13,9 +20,12 @@ export const ExplainRecent = z.object({ ts: z.string(), audit: z.string(), rule:
 export const ToExplainView = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('state'),
-    policySource: z.string(), policyVersion: z.string(), localOnly: z.boolean(),
+    policySource: z.string(),
+    policyVersion: z.string(),
+    localOnly: z.boolean(),
     rejected: z.string().nullable(),
-    roles: z.array(ExplainRow), recent: z.array(ExplainRecent),
+    roles: z.array(ExplainRow),
+    recent: z.array(ExplainRecent),
   }),
 ]);
 export type ToExplainView = z.infer<typeof ToExplainView>;

@@ -2,11 +2,23 @@
 import { z } from 'zod';
 import { PlanRecord } from '../plan/schema.js';
 
-export const StepLaneView = z.object({ lane: z.enum(['local_reflex', 'local', 'cloud', 'refused']), rule: z.string(), route: z.string(), high_risk: z.boolean(), why: z.string() });
+export const StepLaneView = z.object({
+  lane: z.enum(['local_reflex', 'local', 'cloud', 'refused']),
+  rule: z.string(),
+  route: z.string(),
+  high_risk: z.boolean(),
+  why: z.string(),
+});
 
 /** Host -> webview. */
 export const ToPlanView = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('state'), record: PlanRecord, lanes: z.record(z.string(), StepLaneView), path: z.string(), notice: z.object({ level: z.enum(['info', 'error']), text: z.string() }).nullable() }),
+  z.object({
+    type: z.literal('state'),
+    record: PlanRecord,
+    lanes: z.record(z.string(), StepLaneView),
+    path: z.string(),
+    notice: z.object({ level: z.enum(['info', 'error']), text: z.string() }).nullable(),
+  }),
   z.object({ type: z.literal('empty'), text: z.string() }),
 ]);
 export type ToPlanView = z.infer<typeof ToPlanView>;
@@ -17,7 +29,12 @@ const id = z.string().min(1).max(40);
 export const FromPlanView = z.discriminatedUnion('type', [
   /** `ms`: how long the view took to load, from its document's start (the panel-open figure). */
   z.strictObject({ type: z.literal('ready'), ms: z.number().nonnegative().max(600_000).optional() }),
-  z.strictObject({ type: z.literal('editStep'), id, field: z.enum(['title', 'description', 'files', 'estimated_lines']), value: z.string().max(4_000) }),
+  z.strictObject({
+    type: z.literal('editStep'),
+    id,
+    field: z.enum(['title', 'description', 'files', 'estimated_lines']),
+    value: z.string().max(4_000),
+  }),
   z.strictObject({ type: z.literal('moveStep'), id, direction: z.enum(['up', 'down']) }),
   z.strictObject({ type: z.literal('setStep'), id, status: z.enum(['pending', 'approved', 'rejected']) }),
   z.strictObject({ type: z.literal('setPlan'), status: z.enum(['approved', 'rejected', 'draft']) }),

@@ -2,27 +2,47 @@
 import { z } from 'zod';
 
 export const Served = z.object({
-  provider: z.string(), model: z.string(), label: z.string(), lane: z.enum(['local', 'cloud']),
-  fallback: z.boolean(), why: z.string().nullable(), cost_usd: z.number(), ms: z.number(), output_tokens: z.number(),
+  provider: z.string(),
+  model: z.string(),
+  label: z.string(),
+  lane: z.enum(['local', 'cloud']),
+  fallback: z.boolean(),
+  why: z.string().nullable(),
+  cost_usd: z.number(),
+  ms: z.number(),
+  output_tokens: z.number(),
 });
 export type Served = z.infer<typeof Served>;
 
 export const Turn = z.object({
-  id: z.string(), role: z.enum(['user', 'assistant']), text: z.string(),
+  id: z.string(),
+  role: z.enum(['user', 'assistant']),
+  text: z.string(),
   attachments: z.array(z.string()),
   status: z.enum(['done', 'streaming', 'stopped', 'failed']),
-  served: Served.nullable(), error: z.string().nullable(),
+  served: Served.nullable(),
+  error: z.string().nullable(),
 });
 export type Turn = z.infer<typeof Turn>;
 
-export const Meter = z.object({ used: z.number(), short: z.number(), window: z.number(), level: z.enum(['ok', 'warning', 'full']) });
+export const Meter = z.object({
+  used: z.number(),
+  short: z.number(),
+  window: z.number(),
+  level: z.enum(['ok', 'warning', 'full']),
+});
 export type Meter = z.infer<typeof Meter>;
 
 /** Host -> webview. */
 export const ToTutorView = z.discriminatedUnion('type', [
   z.object({
-    type: z.literal('state'), turns: z.array(Turn), attachments: z.array(z.object({ id: z.string(), label: z.string(), tokens: z.number() })),
-    meter: Meter, busy: z.boolean(), lane: z.string(), notice: z.string().nullable(),
+    type: z.literal('state'),
+    turns: z.array(Turn),
+    attachments: z.array(z.object({ id: z.string(), label: z.string(), tokens: z.number() })),
+    meter: Meter,
+    busy: z.boolean(),
+    lane: z.string(),
+    notice: z.string().nullable(),
     /** The local server is stopped or failed and this window may start it. */
     canStart: z.boolean(),
   }),
@@ -51,6 +71,12 @@ export const FromTutorView = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('insert'), text: z.string().max(MAX_CODE) }),
   z.strictObject({ type: z.literal('openLink'), href: z.string().max(2_048) }),
   /** What the view rendered of an answer (chars and batches), so the host can tell a dropped batch. */
-  z.strictObject({ type: z.literal('rendered'), id: z.string().max(64), chars: z.int().nonnegative(), batches: z.int().nonnegative(), frames: z.int().nonnegative() }),
+  z.strictObject({
+    type: z.literal('rendered'),
+    id: z.string().max(64),
+    chars: z.int().nonnegative(),
+    batches: z.int().nonnegative(),
+    frames: z.int().nonnegative(),
+  }),
 ]);
 export type FromTutorView = z.infer<typeof FromTutorView>;

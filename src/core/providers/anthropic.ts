@@ -3,11 +3,21 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { toCallError } from './errors.js';
 import type { FetchLike } from './transport.js';
-import { CallError, type ChatRequest, type ProviderAdapter, type ProviderTarget, type StreamEvent, type StreamResult, type Usage } from './types.js';
+import {
+  CallError,
+  type ChatRequest,
+  type ProviderAdapter,
+  type ProviderTarget,
+  type StreamEvent,
+  type StreamResult,
+  type Usage,
+} from './types.js';
 
 interface RawUsage {
-  input_tokens?: number | null; output_tokens?: number | null;
-  cache_creation_input_tokens?: number | null; cache_read_input_tokens?: number | null;
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  cache_creation_input_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
   cache_creation?: { ephemeral_5m_input_tokens?: number | null; ephemeral_1h_input_tokens?: number | null } | null;
 }
 
@@ -18,49 +28,90 @@ export function anthropicUsage(start: RawUsage, last: RawUsage): Usage {
   const w1h = creation?.ephemeral_1h_input_tokens ?? 0;
   const w5m = creation ? (creation.ephemeral_5m_input_tokens ?? 0) : created;
   return {
-    input_tokens: pick('input_tokens') ?? 0, cached_input_tokens: pick('cache_read_input_tokens') ?? 0,
-    cache_write_5m_tokens: w5m, cache_write_1h_tokens: w1h, output_tokens: pick('output_tokens') ?? 0, reasoning_tokens: 0, reported: true,
+    input_tokens: pick('input_tokens') ?? 0,
+    cached_input_tokens: pick('cache_read_input_tokens') ?? 0,
+    cache_write_5m_tokens: w5m,
+    cache_write_1h_tokens: w1h,
+    output_tokens: pick('output_tokens') ?? 0,
+    reasoning_tokens: 0,
+    reported: true,
   };
 }
 
 export class AnthropicAdapter implements ProviderAdapter {
   private clients = new Map<string, Anthropic>();
-  constructor(private readonly fetch: FetchLike, private readonly timeoutMs = 600_000) {}
+  constructor(
+    private readonly fetch: FetchLike,
+    private readonly timeoutMs = 600_000,
+  ) {}
 
   private client(t: ProviderTarget): Anthropic {
     const key = `${t.baseURL ?? ''}\u0000${t.apiKey ?? ''}`;
     let c = this.clients.get(key);
     if (!c) {
-      c = new Anthropic({ apiKey: t.apiKey ?? null, ...(t.baseURL ? { baseURL: t.baseURL } : {}), maxRetries: 0, timeout: this.timeoutMs, fetch: this.fetch as never, logLevel: 'off' });
+      c = new Anthropic({
+        apiKey: t.apiKey ?? null,
+        ...(t.baseURL ? { baseURL: t.baseURL } : {}),
+        maxRetries: 0,
+        timeout: this.timeoutMs,
+        fetch: this.fetch as never,
+        logLevel: 'off',
+      });
       this.clients.set(key, c);
     }
     return c;
   }
 
-  async stream(t: ProviderTarget, req: ChatRequest, onEvent: (e: StreamEvent) => void, signal: AbortSignal): Promise<StreamResult> {
+  async stream(
+    t: ProviderTarget,
+    req: ChatRequest,
+    onEvent: (e: StreamEvent) => void,
+    signal: AbortSignal,
+  ): Promise<StreamResult> {
     const where = `anthropic/${t.model}`;
-    const system = req.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
-    const messages = req.messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content }));
+    const system = req.messages
+      .filter((m) => m.role === 'system')
+      .map((m) => m.content)
+      .join('\n\n');
+    const messages = req.messages
+      .filter((m) => m.role !== 'system')
+      .map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content }));
     let start: RawUsage = {};
     let last: RawUsage = {};
     let finish: string | null = null;
     let stopped = false;
     let model = t.model;
     try {
-      const stream = await this.client(t).messages.create({
-        model: t.model, max_tokens: req.max_tokens, messages, stream: true,
-        ...(system ? { system } : {}), ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
-      }, { signal });
+      const stream = await this.client(t).messages.create(
+        {
+          model: t.model,
+          max_tokens: req.max_tokens,
+          messages,
+          stream: true,
+          ...(system ? { system } : {}),
+          ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+        },
+        { signal },
+      );
       for await (const ev of stream) {
         switch (ev.type) {
-          case 'message_start': start = ev.message.usage as RawUsage; model = ev.message.model; break;
+          case 'message_start':
+            start = ev.message.usage as RawUsage;
+            model = ev.message.model;
+            break;
           case 'content_block_delta':
             if (ev.delta.type === 'text_delta') onEvent({ type: 'text', text: ev.delta.text });
             else if (ev.delta.type === 'thinking_delta') onEvent({ type: 'reasoning', text: ev.delta.thinking });
             break;
-          case 'message_delta': last = { ...last, ...(ev.usage as RawUsage) }; finish = ev.delta.stop_reason ?? finish; break;
-          case 'message_stop': stopped = true; break;
-          default: break;
+          case 'message_delta':
+            last = { ...last, ...(ev.usage as RawUsage) };
+            finish = ev.delta.stop_reason ?? finish;
+            break;
+          case 'message_stop':
+            stopped = true;
+            break;
+          default:
+            break;
         }
       }
     } catch (e) {

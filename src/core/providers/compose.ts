@@ -31,9 +31,21 @@ export function composeCaller(o: ComposeOptions): ModelCaller {
   const localOnly = () => o.localOnlySetting() || o.policy().local_only;
   const fetch = guardedFetch(localOnly, o.fetch);
   const compat = new OpenAiCompatAdapter(fetch);
-  const adapters: CallPorts['adapters'] = { openai: compat, deepseek: compat, moonshot: compat, local: compat, anthropic: new AnthropicAdapter(fetch), ...(o.notebooklm ? { notebooklm: o.notebooklm } : {}) };
+  const adapters: CallPorts['adapters'] = {
+    openai: compat,
+    deepseek: compat,
+    moonshot: compat,
+    local: compat,
+    anthropic: new AnthropicAdapter(fetch),
+    ...(o.notebooklm ? { notebooklm: o.notebooklm } : {}),
+  };
   return new ModelCaller({
-    policy: o.policy, source: o.source, localOnlySetting: o.localOnlySetting, key: o.key, baseUrl: o.baseUrl, adapters,
+    policy: o.policy,
+    source: o.source,
+    localOnlySetting: o.localOnlySetting,
+    key: o.key,
+    baseUrl: o.baseUrl,
+    adapters,
     audit: new QueuedAppender<AuditEntry>(join(o.stateDir, 'audit.jsonl')),
     provenance: new QueuedAppender<ProvenanceRecord>(join(o.stateDir, 'provenance.jsonl')),
     budget: o.budget ?? new Ledger(join(o.stateDir, 'ledger.jsonl'), o.policy),
@@ -43,23 +55,43 @@ export function composeCaller(o: ComposeOptions): ModelCaller {
 }
 
 export const KEY_ENV: Record<Exclude<ProviderId, 'local' | 'notebooklm'>, string> = {
-  anthropic: 'ANTHROPIC_API_KEY', openai: 'OPENAI_API_KEY', deepseek: 'DEEPSEEK_API_KEY', moonshot: 'MOONSHOT_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+  openai: 'OPENAI_API_KEY',
+  deepseek: 'DEEPSEEK_API_KEY',
+  moonshot: 'MOONSHOT_API_KEY',
 };
 export const BASE_URL_ENV: Record<Exclude<ProviderId, 'notebooklm'>, string> = {
-  anthropic: 'ANTHROPIC_BASE_URL', openai: 'OPENAI_BASE_URL', deepseek: 'DEEPSEEK_BASE_URL', moonshot: 'MOONSHOT_BASE_URL', local: 'SWITCHYARD_LOCAL_BASE_URL',
+  anthropic: 'ANTHROPIC_BASE_URL',
+  openai: 'OPENAI_BASE_URL',
+  deepseek: 'DEEPSEEK_BASE_URL',
+  moonshot: 'MOONSHOT_BASE_URL',
+  local: 'SWITCHYARD_LOCAL_BASE_URL',
 };
 
 /**
  * Keys and endpoints from the SDKs' usual environment variables (the CLI); for the local lane, else the
  * policy's endpoint, else the server `switchyard runtime start` left running (its record in the state folder).
  */
-export function envPorts(env: NodeJS.ProcessEnv, policy: () => Policy, stateDir?: string): Pick<ComposeOptions, 'key' | 'baseUrl'> {
+export function envPorts(
+  env: NodeJS.ProcessEnv,
+  policy: () => Policy,
+  stateDir?: string,
+): Pick<ComposeOptions, 'key' | 'baseUrl'> {
   const recorded = (): { port: number; apiKey: string } | null => {
     if (!stateDir || env.SWITCHYARD_LOCAL_BASE_URL || policy().runtime.endpoint) return null;
-    try { return JSON.parse(readFileSync(join(stateDir, 'runtime.json'), 'utf8')) as { port: number; apiKey: string }; } catch { return null; }
+    try {
+      return JSON.parse(readFileSync(join(stateDir, 'runtime.json'), 'utf8')) as { port: number; apiKey: string };
+    } catch {
+      return null;
+    }
   };
   return {
-    key: (p) => (p === 'local' ? env.SWITCHYARD_LOCAL_API_KEY || recorded()?.apiKey : p === 'notebooklm' ? undefined : env[KEY_ENV[p]]) || undefined,
+    key: (p) =>
+      (p === 'local'
+        ? env.SWITCHYARD_LOCAL_API_KEY || recorded()?.apiKey
+        : p === 'notebooklm'
+          ? undefined
+          : env[KEY_ENV[p]]) || undefined,
     baseUrl: (p) => {
       if (p === 'notebooklm') return undefined;
       const v = env[BASE_URL_ENV[p]];

@@ -4,7 +4,16 @@ import OpenAI from 'openai';
 import type { ProviderId } from '../policy/schema.js';
 import { toCallError } from './errors.js';
 import type { FetchLike } from './transport.js';
-import { CallError, ZERO_USAGE, type ChatRequest, type ProviderAdapter, type ProviderTarget, type StreamEvent, type StreamResult, type Usage } from './types.js';
+import {
+  CallError,
+  ZERO_USAGE,
+  type ChatRequest,
+  type ProviderAdapter,
+  type ProviderTarget,
+  type StreamEvent,
+  type StreamResult,
+  type Usage,
+} from './types.js';
 
 export const DEFAULT_BASE_URL: Partial<Record<ProviderId, string>> = {
   openai: 'https://api.openai.com/v1',
@@ -13,29 +22,45 @@ export const DEFAULT_BASE_URL: Partial<Record<ProviderId, string>> = {
 };
 
 type RawUsage = Record<string, unknown> & {
-  prompt_tokens?: number; completion_tokens?: number; cached_tokens?: number;
-  prompt_cache_hit_tokens?: number; prompt_cache_miss_tokens?: number;
-  prompt_tokens_details?: { cached_tokens?: number } | null; completion_tokens_details?: { reasoning_tokens?: number } | null;
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  cached_tokens?: number;
+  prompt_cache_hit_tokens?: number;
+  prompt_cache_miss_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+  completion_tokens_details?: { reasoning_tokens?: number } | null;
 };
 
 /** Chat Completions usage to disjoint counts; `prompt_tokens` includes the cached part everywhere. */
 export function openAiUsage(provider: ProviderId, u: RawUsage): Usage {
   const prompt = u.prompt_tokens ?? 0;
-  const cached = provider === 'deepseek'
-    ? (u.prompt_cache_hit_tokens ?? 0)
-    : provider === 'moonshot'
-      ? (u.cached_tokens ?? u.prompt_tokens_details?.cached_tokens ?? 0)
-      : (u.prompt_tokens_details?.cached_tokens ?? 0);
-  const input = provider === 'deepseek' && u.prompt_cache_miss_tokens !== undefined ? u.prompt_cache_miss_tokens : Math.max(0, prompt - cached);
+  const cached =
+    provider === 'deepseek'
+      ? (u.prompt_cache_hit_tokens ?? 0)
+      : provider === 'moonshot'
+        ? (u.cached_tokens ?? u.prompt_tokens_details?.cached_tokens ?? 0)
+        : (u.prompt_tokens_details?.cached_tokens ?? 0);
+  const input =
+    provider === 'deepseek' && u.prompt_cache_miss_tokens !== undefined
+      ? u.prompt_cache_miss_tokens
+      : Math.max(0, prompt - cached);
   return {
-    input_tokens: input, cached_input_tokens: cached, cache_write_5m_tokens: 0, cache_write_1h_tokens: 0,
-    output_tokens: u.completion_tokens ?? 0, reasoning_tokens: u.completion_tokens_details?.reasoning_tokens ?? 0, reported: true,
+    input_tokens: input,
+    cached_input_tokens: cached,
+    cache_write_5m_tokens: 0,
+    cache_write_1h_tokens: 0,
+    output_tokens: u.completion_tokens ?? 0,
+    reasoning_tokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
+    reported: true,
   };
 }
 
 export class OpenAiCompatAdapter implements ProviderAdapter {
   private clients = new Map<string, OpenAI>();
-  constructor(private readonly fetch: FetchLike, private readonly timeoutMs = 600_000) {}
+  constructor(
+    private readonly fetch: FetchLike,
+    private readonly timeoutMs = 600_000,
+  ) {}
 
   private client(t: ProviderTarget): OpenAI {
     const baseURL = t.baseURL ?? DEFAULT_BASE_URL[t.provider];
@@ -44,30 +69,51 @@ export class OpenAiCompatAdapter implements ProviderAdapter {
     let c = this.clients.get(key);
     if (!c) {
       // Retries are ours (each one audited); the SDK's own logger stays off so no chunk or header is printed.
-      c = new OpenAI({ apiKey: t.apiKey ?? 'no-key', baseURL, maxRetries: 0, timeout: this.timeoutMs, fetch: this.fetch as never, logLevel: 'off' });
+      c = new OpenAI({
+        apiKey: t.apiKey ?? 'no-key',
+        baseURL,
+        maxRetries: 0,
+        timeout: this.timeoutMs,
+        fetch: this.fetch as never,
+        logLevel: 'off',
+      });
       this.clients.set(key, c);
     }
     return c;
   }
 
-  async stream(t: ProviderTarget, req: ChatRequest, onEvent: (e: StreamEvent) => void, signal: AbortSignal): Promise<StreamResult> {
+  async stream(
+    t: ProviderTarget,
+    req: ChatRequest,
+    onEvent: (e: StreamEvent) => void,
+    signal: AbortSignal,
+  ): Promise<StreamResult> {
     const where = `${t.provider}/${t.model}`;
     const body: Record<string, unknown> = {
-      model: t.model, messages: req.messages, stream: true, stream_options: { include_usage: true },
+      model: t.model,
+      messages: req.messages,
+      stream: true,
+      stream_options: { include_usage: true },
       ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
       ...(req.json ? { response_format: { type: 'json_object' } } : {}),
     };
     // OpenAI's reasoning models take max_completion_tokens; the compatible servers take max_tokens.
-    if (t.provider === 'openai') body.max_completion_tokens = req.max_tokens; else body.max_tokens = req.max_tokens;
+    if (t.provider === 'openai') body.max_completion_tokens = req.max_tokens;
+    else body.max_tokens = req.max_tokens;
     if (req.reasoning_effort && t.provider === 'openai') body.reasoning_effort = req.reasoning_effort;
     let usage: Usage | null = null;
     let finish: string | null = null;
     let model = t.model;
     try {
-      const stream = await this.client(t).chat.completions.create(body as never, { signal }) as unknown as AsyncIterable<Record<string, unknown>>;
+      const stream = (await this.client(t).chat.completions.create(body as never, {
+        signal,
+      })) as unknown as AsyncIterable<Record<string, unknown>>;
       for await (const chunk of stream) {
         if (typeof chunk.model === 'string') model = chunk.model;
-        const choices = chunk.choices as { delta?: { content?: string | null; reasoning_content?: string | null }; finish_reason?: string | null }[] | null | undefined;
+        const choices = chunk.choices as
+          | { delta?: { content?: string | null; reasoning_content?: string | null }; finish_reason?: string | null }[]
+          | null
+          | undefined;
         const c = choices?.[0];
         if (c) {
           const r = c.delta?.reasoning_content;
@@ -83,16 +129,25 @@ export class OpenAiCompatAdapter implements ProviderAdapter {
     }
     // The SDK ends quietly on abort and on a body that stops without [DONE]: tell them apart here.
     if (signal.aborted) throw new CallError('cancelled', `${where}: cancelled`);
-    if (!finish) throw new CallError('stream_cut', `${where}: the stream ended before the answer was complete (no finish_reason)`);
+    if (!finish)
+      throw new CallError('stream_cut', `${where}: the stream ended before the answer was complete (no finish_reason)`);
     return { usage: usage ?? { ...ZERO_USAGE }, finish_reason: finish, model };
   }
 
-  async embed(t: ProviderTarget, input: string[], signal: AbortSignal): Promise<{ vectors: number[][]; usage: Usage; model: string }> {
+  async embed(
+    t: ProviderTarget,
+    input: string[],
+    signal: AbortSignal,
+  ): Promise<{ vectors: number[][]; usage: Usage; model: string }> {
     try {
       const r = await this.client(t).embeddings.create({ model: t.model, input, encoding_format: 'float' }, { signal });
       const vectors = [...r.data].sort((a, b) => a.index - b.index).map((d) => d.embedding as number[]);
       const u = r.usage as unknown as RawUsage | undefined;
-      return { vectors, usage: u ? openAiUsage(t.provider, { ...u, completion_tokens: 0 }) : { ...ZERO_USAGE }, model: r.model ?? t.model };
+      return {
+        vectors,
+        usage: u ? openAiUsage(t.provider, { ...u, completion_tokens: 0 }) : { ...ZERO_USAGE },
+        model: r.model ?? t.model,
+      };
     } catch (e) {
       throw toCallError(e, `${t.provider}/${t.model}`, signal);
     }

@@ -22,7 +22,10 @@ export function guardedFetch(localOnly: () => boolean, base: FetchLike = globalT
     if (!localOnly()) return base(input, init);
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     if (!isLoopbackHost(url.hostname)) {
-      throw new CallError('transport_refused', `GR-009: local_only is on; the connection to ${url.host} was refused before it was opened (only loopback hosts are allowed)`);
+      throw new CallError(
+        'transport_refused',
+        `GR-009: local_only is on; the connection to ${url.host} was refused before it was opened (only loopback hosts are allowed)`,
+      );
     }
     return base(input, { ...init, redirect: 'error' });
   };

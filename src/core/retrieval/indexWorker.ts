@@ -5,10 +5,18 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { LexicalIndex } from './lexical.js';
 import { loadText } from './walk.js';
 
-export interface WorkerInput { root: string; files: string[]; maxFileBytes: number }
+export interface WorkerInput {
+  root: string;
+  files: string[];
+  maxFileBytes: number;
+}
 export type WorkerMessage =
   | { type: 'progress'; done: number }
-  | { type: 'done'; part: import('./lexical.js').IndexPart; skipped: { binary: number; too_large: number; unreadable: number } };
+  | {
+      type: 'done';
+      part: import('./lexical.js').IndexPart;
+      skipped: { binary: number; too_large: number; unreadable: number };
+    };
 
 if (parentPort) {
   const { root, files, maxFileBytes } = workerData as WorkerInput;
@@ -17,7 +25,8 @@ if (parentPort) {
   let done = 0;
   for (const path of files) {
     const r = loadText(root, path, maxFileBytes);
-    if ('text' in r) ix.add(path, r.text); else skipped[r.skipped]++;
+    if ('text' in r) ix.add(path, r.text);
+    else skipped[r.skipped]++;
     if (++done % 256 === 0) parentPort.postMessage({ type: 'progress', done } satisfies WorkerMessage);
   }
   const part = ix.exportPart();

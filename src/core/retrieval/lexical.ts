@@ -28,7 +28,10 @@ class TermTable {
   private hashes = new Uint32Array(1 << 15);
   stop = new Uint8Array(1024);
 
-  constructor() { for (const w of STOP_WORDS) this.idOf(w, 0, w.length, true); for (let i = 0; i < this.names.length; i++) this.stop[i] = 1; }
+  constructor() {
+    for (const w of STOP_WORDS) this.idOf(w, 0, w.length, true);
+    for (let i = 0; i < this.names.length; i++) this.stop[i] = 1;
+  }
 
   /** The id of text[s, e) lower-cased; -1 when unknown and not created. */
   idOf(text: string, s: number, e: number, create: boolean, hash = -1): number {
@@ -52,10 +55,18 @@ class TermTable {
     if (!create) return -1;
     const id = this.names.length;
     this.names.push(text.slice(s, e).toLowerCase());
-    if (id >= this.hashes.length) { const hs = new Uint32Array(this.hashes.length * 2); hs.set(this.hashes); this.hashes = hs; }
+    if (id >= this.hashes.length) {
+      const hs = new Uint32Array(this.hashes.length * 2);
+      hs.set(this.hashes);
+      this.hashes = hs;
+    }
     this.hashes[id] = h;
     this.slots[i] = id;
-    if (id >= this.stop.length) { const st = new Uint8Array(this.stop.length * 2); st.set(this.stop); this.stop = st; }
+    if (id >= this.stop.length) {
+      const st = new Uint8Array(this.stop.length * 2);
+      st.set(this.stop);
+      this.stop = st;
+    }
     if (this.names.length * 2 > this.slots.length) this.grow();
     return id;
   }
@@ -63,15 +74,33 @@ class TermTable {
   private grow(): void {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = slots.length - 1;
-    for (let id = 0; id < this.names.length; id++) { let i = this.hashes[id]! & mask; while (slots[i]! >= 0) i = (i + 1) & mask; slots[i] = id; }
+    for (let id = 0; id < this.names.length; id++) {
+      let i = this.hashes[id]! & mask;
+      while (slots[i]! >= 0) i = (i + 1) & mask;
+      slots[i] = id;
+    }
     this.slots = slots;
   }
 }
 
-export interface IndexPart { names: string[]; docs: { path: string; len: number; ids: Uint32Array; body: Uint16Array; inPath: Uint8Array }[] }
+export interface IndexPart {
+  names: string[];
+  docs: { path: string; len: number; ids: Uint32Array; body: Uint16Array; inPath: Uint8Array }[];
+}
 
-export interface TermScore { term: string; tf_text: number; tf_path: number; df: number; idf: number; score: number }
-export interface LexicalHit { path: string; score: number; terms: TermScore[] }
+export interface TermScore {
+  term: string;
+  tf_text: number;
+  tf_path: number;
+  df: number;
+  idf: number;
+  score: number;
+}
+export interface LexicalHit {
+  path: string;
+  score: number;
+  terms: TermScore[];
+}
 
 export class LexicalIndex {
   private readonly table = new TermTable();
@@ -92,10 +121,18 @@ export class LexicalIndex {
   private frozen = 0;
   private frozenDead = 0;
 
-  get size(): number { return this.live; }
-  get terms(): number { return this.table.names.length - STOP_WORDS.size; }
-  has(path: string): boolean { return this.byPath.has(path); }
-  paths(): string[] { return [...this.byPath.keys()].sort(); }
+  get size(): number {
+    return this.live;
+  }
+  get terms(): number {
+    return this.table.names.length - STOP_WORDS.size;
+  }
+  has(path: string): boolean {
+    return this.byPath.has(path);
+  }
+  paths(): string[] {
+    return [...this.byPath.keys()].sort();
+  }
 
   private known(term: string): number {
     return this.table.idOf(term, 0, term.length, false);
@@ -107,9 +144,15 @@ export class LexicalIndex {
 
   private grow(id: number): void {
     const size = Math.max(id + 1, this.scratchBody.length * 2);
-    const b = new Uint32Array(size); b.set(this.scratchBody); this.scratchBody = b;
-    const p = new Uint32Array(size); p.set(this.scratchPath); this.scratchPath = p;
-    const d = new Int32Array(size); d.set(this.df); this.df = d;
+    const b = new Uint32Array(size);
+    b.set(this.scratchBody);
+    this.scratchBody = b;
+    const p = new Uint32Array(size);
+    p.set(this.scratchPath);
+    this.scratchPath = p;
+    const d = new Int32Array(size);
+    d.set(this.df);
+    this.df = d;
   }
 
   private count(text: string, into: 'body' | 'path', seen: number[]): void {
@@ -121,7 +164,8 @@ export class LexicalIndex {
       if (table.stop[id]) return;
       if (id >= this.scratchBody.length) this.grow(id);
       if (this.scratchBody[id] === 0 && this.scratchPath[id] === 0) seen.push(id);
-      if (into === 'body') this.scratchBody[id]!++; else this.scratchPath[id]!++;
+      if (into === 'body') this.scratchBody[id]!++;
+      else this.scratchPath[id]!++;
     });
   }
 
@@ -137,8 +181,10 @@ export class LexicalIndex {
     let len = 0;
     for (let k = 0; k < ids.length; k++) {
       const id = ids[k]!;
-      body[k] = Math.min(this.scratchBody[id]!, 65535); inPath[k] = Math.min(this.scratchPath[id]!, 255);
-      this.scratchBody[id] = 0; this.scratchPath[id] = 0;
+      body[k] = Math.min(this.scratchBody[id]!, 65535);
+      inPath[k] = Math.min(this.scratchPath[id]!, 255);
+      this.scratchBody[id] = 0;
+      this.scratchPath[id] = 0;
       len += body[k]! + BM25.pathWeight * inPath[k]!;
       this.df[id]!++;
     }
@@ -150,7 +196,9 @@ export class LexicalIndex {
 
   /** The index's documents and term names, to hand from a worker thread to the main one (see importPart). */
   exportPart(): IndexPart {
-    const docs = this.docs.filter((d) => d.alive).map(({ path, len, ids, body, inPath }) => ({ path, len, ids, body, inPath }));
+    const docs = this.docs
+      .filter((d) => d.alive)
+      .map(({ path, len, ids, body, inPath }) => ({ path, len, ids, body, inPath }));
     return { names: this.table.names.slice(), docs };
   }
 
@@ -167,16 +215,22 @@ export class LexicalIndex {
     }
     for (const d of part.docs) {
       this.remove(d.path);
-      let ids = d.ids, body = d.body, inPath = d.inPath;
+      let ids = d.ids,
+        body = d.body,
+        inPath = d.inPath;
       if (!identity) {
         // Re-sort by the new ids, carrying the counts along: one numeric sort of (new id, position) keys.
         const keys = new Float64Array(ids.length);
         for (let k = 0; k < ids.length; k++) keys[k] = map[ids[k]!]! * 65536 + k;
         keys.sort();
-        ids = new Uint32Array(keys.length); body = new Uint16Array(keys.length); inPath = new Uint8Array(keys.length);
+        ids = new Uint32Array(keys.length);
+        body = new Uint16Array(keys.length);
+        inPath = new Uint8Array(keys.length);
         for (let k = 0; k < keys.length; k++) {
           const pos = keys[k]! % 65536;
-          ids[k] = (keys[k]! - pos) / 65536; body[k] = d.body[pos]!; inPath[k] = d.inPath[pos]!;
+          ids[k] = (keys[k]! - pos) / 65536;
+          body[k] = d.body[pos]!;
+          inPath[k] = d.inPath[pos]!;
         }
       }
       for (const id of ids) this.df[id]!++;
@@ -223,28 +277,37 @@ export class LexicalIndex {
         pTf[at] = d.body[k]! + BM25.pathWeight * d.inPath[k]!;
       }
     });
-    this.start = start; this.pDocs = pDocs; this.pTf = pTf;
+    this.start = start;
+    this.pDocs = pDocs;
+    this.pTf = pTf;
     this.frozen = this.docs.length;
     this.frozenDead = 0;
   }
 
   /** Builds the postings now (the end of an index build) rather than at the first query. */
-  prepare(): void { this.ensureFrozen(); }
+  prepare(): void {
+    this.ensureFrozen();
+  }
 
   private ensureFrozen(): void {
     const tail = this.docs.length - this.frozen;
-    if (this.frozen === 0 ? this.docs.length > 0 : tail > 512 || this.frozenDead > Math.max(256, this.frozen / 4)) this.freeze();
+    if (this.frozen === 0 ? this.docs.length > 0 : tail > 512 || this.frozenDead > Math.max(256, this.frozen / 4))
+      this.freeze();
   }
 
-  idf(df: number): number { return Math.log(1 + (this.live - df + 0.5) / (df + 0.5)); }
+  idf(df: number): number {
+    return Math.log(1 + (this.live - df + 0.5) / (df + 0.5));
+  }
 
   private tf(d: Doc, id: number): [number, number] {
-    let lo = 0, hi = d.ids.length - 1;
+    let lo = 0,
+      hi = d.ids.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const v = d.ids[mid]!;
       if (v === id) return [d.body[mid]!, d.inPath[mid]!];
-      if (v < id) lo = mid + 1; else hi = mid - 1;
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
     }
     return [0, 0];
   }
@@ -253,7 +316,11 @@ export class LexicalIndex {
   queryTerms(query: string): string[] {
     const seen = new Set<string>();
     const out: string[] = [];
-    for (const t of tokenize(query)) if (!seen.has(t)) { seen.add(t); out.push(t); }
+    for (const t of tokenize(query))
+      if (!seen.has(t)) {
+        seen.add(t);
+        out.push(t);
+      }
     return out;
   }
 
@@ -270,20 +337,22 @@ export class LexicalIndex {
       const d = this.docs[docNo]!;
       if (!d.alive) return;
       if (acc[docNo] === 0) touched.push(docNo);
-      acc[docNo]! += idf * (tf * (k1 + 1)) / (tf + k1 * (1 - b + b * d.len / avg));
+      acc[docNo]! += (idf * (tf * (k1 + 1))) / (tf + k1 * (1 - b + (b * d.len) / avg));
     };
     for (const t of terms) {
       const id = this.known(t);
       const df = this.df[id]!;
       if (df <= 0) continue;
       const idf = this.idf(df);
-      if (id + 1 < this.start.length) for (let i = this.start[id]!; i < this.start[id + 1]!; i++) add(this.pDocs[i]!, this.pTf[i]!, idf);
+      if (id + 1 < this.start.length)
+        for (let i = this.start[id]!; i < this.start[id + 1]!; i++) add(this.pDocs[i]!, this.pTf[i]!, idf);
       for (let docNo = this.frozen; docNo < this.docs.length; docNo++) {
         const [tb, tp] = this.tf(this.docs[docNo]!, id);
         if (tb + tp > 0) add(docNo, tb + BM25.pathWeight * tp, idf);
       }
     }
-    const better = (x: number, y: number) => acc[x]! > acc[y]! || (acc[x] === acc[y] && this.docs[x]!.path < this.docs[y]!.path);
+    const better = (x: number, y: number) =>
+      acc[x]! > acc[y]! || (acc[x] === acc[y] && this.docs[x]!.path < this.docs[y]!.path);
     // The best n by a bounded selection (a sorted buffer), not a sort of every touched file.
     const top: number[] = [];
     for (const docNo of touched) {
@@ -303,7 +372,14 @@ export class LexicalIndex {
         const df = this.df[id]!;
         const idf = this.idf(df);
         const tf = tb + BM25.pathWeight * tp;
-        parts.push({ term: t, tf_text: tb, tf_path: tp, df, idf: round(idf), score: round(idf * (tf * (k1 + 1)) / (tf + k1 * (1 - b + b * d.len / avg))) });
+        parts.push({
+          term: t,
+          tf_text: tb,
+          tf_path: tp,
+          df,
+          idf: round(idf),
+          score: round((idf * (tf * (k1 + 1))) / (tf + k1 * (1 - b + (b * d.len) / avg))),
+        });
       }
       return { path: d.path, score: round(acc[docNo]!), terms: parts };
     });
@@ -316,17 +392,29 @@ export class LexicalIndex {
     const d = this.docs[docNo]!;
     const w = new Float64Array(d.ids.length);
     let norm = 0;
-    for (let k = 0; k < d.ids.length; k++) { w[k] = (d.body[k]! + d.inPath[k]!) * this.idf(this.df[d.ids[k]!]!); norm += w[k]! * w[k]!; }
+    for (let k = 0; k < d.ids.length; k++) {
+      w[k] = (d.body[k]! + d.inPath[k]!) * this.idf(this.df[d.ids[k]!]!);
+      norm += w[k]! * w[k]!;
+    }
     return { ids: d.ids, w, norm: Math.sqrt(norm) };
   }
 }
 
-export function sparseCosine(x: { ids: Uint32Array; w: Float64Array; norm: number } | null, y: { ids: Uint32Array; w: Float64Array; norm: number } | null): number {
+export function sparseCosine(
+  x: { ids: Uint32Array; w: Float64Array; norm: number } | null,
+  y: { ids: Uint32Array; w: Float64Array; norm: number } | null,
+): number {
   if (!x || !y || !x.norm || !y.norm) return 0;
-  let dot = 0, i = 0, j = 0;
+  let dot = 0,
+    i = 0,
+    j = 0;
   while (i < x.ids.length && j < y.ids.length) {
-    if (x.ids[i] === y.ids[j]) { dot += x.w[i]! * y.w[j]!; i++; j++; }
-    else if (x.ids[i]! < y.ids[j]!) i++; else j++;
+    if (x.ids[i] === y.ids[j]) {
+      dot += x.w[i]! * y.w[j]!;
+      i++;
+      j++;
+    } else if (x.ids[i]! < y.ids[j]!) i++;
+    else j++;
   }
   return dot / (x.norm * y.norm);
 }

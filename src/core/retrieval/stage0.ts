@@ -14,11 +14,23 @@ import { Worker } from 'node:worker_threads';
 /** Below this many files a build runs on the caller's thread (a worker's start costs more than it saves). */
 export const WORKER_MIN_FILES = 2000;
 
-export interface Progress { phase: 'listing' | 'reading' | 'embedding'; done: number; total: number }
+export interface Progress {
+  phase: 'listing' | 'reading' | 'embedding';
+  done: number;
+  total: number;
+}
 
 export interface BuildStats {
-  files: number; indexed: number; skipped: { binary: number; too_large: number; unreadable: number };
-  terms: number; ms: number; /** Worker threads that read and tokenized (0: the caller's thread). */ threads: number; phases: { list_ms: number; index_ms: number; embed_ms: number }; embedded: number; embeddings: { model: string; dim: number } | null; notes: string[];
+  files: number;
+  indexed: number;
+  skipped: { binary: number; too_large: number; unreadable: number };
+  terms: number;
+  ms: number;
+  /** Worker threads that read and tokenized (0: the caller's thread). */ threads: number;
+  phases: { list_ms: number; index_ms: number; embed_ms: number };
+  embedded: number;
+  embeddings: { model: string; dim: number } | null;
+  notes: string[];
 }
 
 export interface Stage0Options {
@@ -52,21 +64,32 @@ export interface QueryResult {
   ms: number;
 }
 
-export interface ContextBlock extends QueryResult { text: string; chars: number }
+export interface ContextBlock extends QueryResult {
+  text: string;
+  chars: number;
+}
 
 export class Stage0 {
   readonly lexical = new LexicalIndex();
   readonly embeddings = new EmbeddingIndex();
   stats: BuildStats | null = null;
   private readonly rules: IgnoreRules;
-  constructor(readonly o: Stage0Options) { this.rules = new IgnoreRules(o.root, o.exclude); }
+  constructor(readonly o: Stage0Options) {
+    this.rules = new IgnoreRules(o.root, o.exclude);
+  }
 
-  get built(): boolean { return this.stats !== null; }
+  get built(): boolean {
+    return this.stats !== null;
+  }
 
   async build(o: { onProgress?: (p: Progress) => void; signal?: AbortSignal } = {}): Promise<BuildStats> {
     const t0 = performance.now();
     o.onProgress?.({ phase: 'listing', done: 0, total: 0 });
-    const files = await listFiles(this.o.root, { exclude: this.o.exclude, signal: o.signal, onDir: (n) => o.onProgress?.({ phase: 'listing', done: n, total: 0 }) });
+    const files = await listFiles(this.o.root, {
+      exclude: this.o.exclude,
+      signal: o.signal,
+      onDir: (n) => o.onProgress?.({ phase: 'listing', done: n, total: 0 }),
+    });
     const tList = performance.now();
     const skipped = { binary: 0, too_large: 0, unreadable: 0 };
     const notesBefore: string[] = [];
@@ -77,12 +100,17 @@ export class Stage0 {
     for (const p of this.lexical.paths()) if (!seen.has(p)) this.lexical.remove(p);
     const wantWorkers = !!this.o.workerScript && files.length >= (this.o.workerMinFiles ?? WORKER_MIN_FILES);
     const workers = wantWorkers && existsSync(this.o.workerScript!);
-    if (wantWorkers && !workers) notesBefore.push(`the index worker ${this.o.workerScript} is missing; this build ran on one thread`);
+    if (wantWorkers && !workers)
+      notesBefore.push(`the index worker ${this.o.workerScript} is missing; this build ran on one thread`);
     let threads = 0;
     if (workers) {
       threads = await this.buildInWorkers(files, skipped, o);
       done = files.length;
-      if (keepText) for (const path of files) { const r = loadText(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES); if ('text' in r) texts.push(r); }
+      if (keepText)
+        for (const path of files) {
+          const r = loadText(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
+          if ('text' in r) texts.push(r);
+        }
     }
     // Batches of files read and indexed synchronously, yielding to the event loop between batches so the
     // extension host stays responsive; `batch` files at a time.
@@ -91,8 +119,13 @@ export class Stage0 {
       if (o.signal?.aborted) throw new Error('cancelled');
       for (const path of files.slice(i, i + batch)) {
         const r = loadText(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
-        if ('text' in r) { this.lexical.add(path, r.text); if (keepText) texts.push(r); }
-        else { skipped[r.skipped]++; this.lexical.remove(path); }
+        if ('text' in r) {
+          this.lexical.add(path, r.text);
+          if (keepText) texts.push(r);
+        } else {
+          skipped[r.skipped]++;
+          this.lexical.remove(path);
+        }
         done++;
       }
       if (done % 256 < batch || done === files.length) o.onProgress?.({ phase: 'reading', done, total: files.length });
@@ -106,7 +139,12 @@ export class Stage0 {
       if (this.o.embeddingsFile && this.embeddings.size === 0) await this.embeddings.load(this.o.embeddingsFile);
       texts.sort((a, b) => (a.path < b.path ? -1 : 1));
       try {
-        embedded = (await this.embeddings.update(texts, this.o.embedder, { signal: o.signal, onProgress: (d, t) => o.onProgress?.({ phase: 'embedding', done: d, total: t }) })).embedded;
+        embedded = (
+          await this.embeddings.update(texts, this.o.embedder, {
+            signal: o.signal,
+            onProgress: (d, t) => o.onProgress?.({ phase: 'embedding', done: d, total: t }),
+          })
+        ).embedded;
         if (this.o.embeddingsFile) await this.embeddings.save(this.o.embeddingsFile);
       } catch (e) {
         notes.push(`embeddings not built: ${(e as Error).message}; ranking is lexical only`);
@@ -114,32 +152,70 @@ export class Stage0 {
       notes.push(...this.embeddings.notes.splice(0));
     }
     this.stats = {
-      files: files.length, indexed: this.lexical.size, skipped, terms: this.lexical.terms, ms: Math.round(performance.now() - t0), threads,
-      phases: { list_ms: Math.round(tList - t0), index_ms: Math.round(tIndex - tList), embed_ms: Math.round(performance.now() - tIndex) }, embedded,
-      embeddings: this.embeddings.model ? { model: this.embeddings.model, dim: this.embeddings.dim } : null, notes,
+      files: files.length,
+      indexed: this.lexical.size,
+      skipped,
+      terms: this.lexical.terms,
+      ms: Math.round(performance.now() - t0),
+      threads,
+      phases: {
+        list_ms: Math.round(tList - t0),
+        index_ms: Math.round(tIndex - tList),
+        embed_ms: Math.round(performance.now() - tIndex),
+      },
+      embedded,
+      embeddings: this.embeddings.model ? { model: this.embeddings.model, dim: this.embeddings.dim } : null,
+      notes,
     };
     return this.stats;
   }
 
-  private async buildInWorkers(files: string[], skipped: BuildStats['skipped'], o: { onProgress?: (p: Progress) => void; signal?: AbortSignal }): Promise<number> {
-    const n = Math.max(1, Math.min(this.o.workers ?? Math.min(4, availableParallelism()), Math.ceil(files.length / Math.min(1000, this.o.workerMinFiles ?? 1000))));
+  private async buildInWorkers(
+    files: string[],
+    skipped: BuildStats['skipped'],
+    o: { onProgress?: (p: Progress) => void; signal?: AbortSignal },
+  ): Promise<number> {
+    const n = Math.max(
+      1,
+      Math.min(
+        this.o.workers ?? Math.min(4, availableParallelism()),
+        Math.ceil(files.length / Math.min(1000, this.o.workerMinFiles ?? 1000)),
+      ),
+    );
     const size = Math.ceil(files.length / n);
     const slices = Array.from({ length: n }, (_, k) => files.slice(k * size, (k + 1) * size));
     const progress = new Array<number>(n).fill(0);
     const workers: Worker[] = [];
-    const onAbort = () => { for (const w of workers) void w.terminate(); };
+    const onAbort = () => {
+      for (const w of workers) void w.terminate();
+    };
     o.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const parts = await Promise.all(slices.map((slice, k) => new Promise<WorkerMessage & { type: 'done' }>((resolve, reject) => {
-        const w = new Worker(this.o.workerScript!, { workerData: { root: this.o.root, files: slice, maxFileBytes: this.o.maxFileBytes ?? MAX_FILE_BYTES } satisfies WorkerInput });
-        workers.push(w);
-        w.on('message', (m: WorkerMessage) => {
-          if (m.type === 'progress') { progress[k] = m.done; o.onProgress?.({ phase: 'reading', done: progress.reduce((a, b) => a + b, 0), total: files.length }); }
-          else resolve(m);
-        });
-        w.on('error', reject);
-        w.on('exit', (code) => reject(new Error(o.signal?.aborted ? 'cancelled' : `an index worker stopped (exit code ${code})`)));
-      })));
+      const parts = await Promise.all(
+        slices.map(
+          (slice, k) =>
+            new Promise<WorkerMessage & { type: 'done' }>((resolve, reject) => {
+              const w = new Worker(this.o.workerScript!, {
+                workerData: {
+                  root: this.o.root,
+                  files: slice,
+                  maxFileBytes: this.o.maxFileBytes ?? MAX_FILE_BYTES,
+                } satisfies WorkerInput,
+              });
+              workers.push(w);
+              w.on('message', (m: WorkerMessage) => {
+                if (m.type === 'progress') {
+                  progress[k] = m.done;
+                  o.onProgress?.({ phase: 'reading', done: progress.reduce((a, b) => a + b, 0), total: files.length });
+                } else resolve(m);
+              });
+              w.on('error', reject);
+              w.on('exit', (code) =>
+                reject(new Error(o.signal?.aborted ? 'cancelled' : `an index worker stopped (exit code ${code})`)),
+              );
+            }),
+        ),
+      );
       for (const p of parts) {
         this.lexical.importPart(p.part);
         for (const key of Object.keys(skipped) as (keyof typeof skipped)[]) skipped[key] += p.skipped[key];
@@ -159,43 +235,78 @@ export class Stage0 {
   async refresh(path: string): Promise<void> {
     if (path === '.gitignore' || path.endsWith('/.gitignore')) this.rules.clear();
     // A file git ignores (a build output, node_modules, .git) stays out, as in a full build.
-    if (await this.rules.ignored(path)) { this.forget(path); return; }
+    if (await this.rules.ignored(path)) {
+      this.forget(path);
+      return;
+    }
     const r = loadText(this.o.root, path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
-    if ('text' in r) this.lexical.add(path, r.text); else this.lexical.remove(path);
+    if ('text' in r) this.lexical.add(path, r.text);
+    else this.lexical.remove(path);
   }
-  forget(path: string): void { this.lexical.remove(path); this.embeddings.remove(path); }
+  forget(path: string): void {
+    this.lexical.remove(path);
+    this.embeddings.remove(path);
+  }
 
-  async query(query: string, o: { k?: number; touched?: string[]; lambda?: number; semantic?: boolean; signal?: AbortSignal } = {}): Promise<QueryResult> {
+  async query(
+    query: string,
+    o: { k?: number; touched?: string[]; lambda?: number; semantic?: boolean; signal?: AbortSignal } = {},
+  ): Promise<QueryResult> {
     if (!this.built) await this.build({ signal: o.signal });
     const t0 = performance.now();
     const history = o.touched?.length && this.o.git !== false ? await harvest(this.o.root, o.touched) : null;
     let semantic: Semantic | undefined;
     let missing = 'embeddings are off (switchyard.context.embeddings)';
     if (this.o.embedder && o.semantic !== false) {
-      if (!this.embeddings.model || this.embeddings.size === 0) missing = 'the embeddings index is empty (see the Stage 0 build notes)';
+      if (!this.embeddings.model || this.embeddings.size === 0)
+        missing = 'the embeddings index is empty (see the Stage 0 build notes)';
       else {
         try {
           const r = await this.o.embedder.embed([query], o.signal);
           if (r.model !== this.embeddings.model || r.dim !== this.embeddings.dim) {
             missing = `the query was embedded by ${r.provider}/${r.model} (dimension ${r.dim}), the index holds ${this.embeddings.provider}/${this.embeddings.model}: vectors of two models are never compared`;
           } else {
-            semantic = { model: r.model, query: Float32Array.from(r.vectors[0]!), vector: (p) => this.embeddings.vector(p), paths: () => this.embeddings.paths() };
+            semantic = {
+              model: r.model,
+              query: Float32Array.from(r.vectors[0]!),
+              vector: (p) => this.embeddings.vector(p),
+              paths: () => this.embeddings.paths(),
+            };
           }
         } catch (e) {
           missing = `the query could not be embedded: ${(e as Error).message}`;
         }
       }
     }
-    const results = rank(this.lexical, query, { k: o.k, lambda: o.lambda, ...(history ? { git: history } : {}), ...(semantic ? { semantic } : { semanticMissing: missing }) });
-    return { query, results, history, semantic: semantic ? { model: semantic.model } : { unavailable: missing }, ms: Math.round((performance.now() - t0) * 100) / 100 };
+    const results = rank(this.lexical, query, {
+      k: o.k,
+      lambda: o.lambda,
+      ...(history ? { git: history } : {}),
+      ...(semantic ? { semantic } : { semanticMissing: missing }),
+    });
+    return {
+      query,
+      results,
+      history,
+      semantic: semantic ? { model: semantic.model } : { unavailable: missing },
+      ms: Math.round((performance.now() - t0) * 100) / 100,
+    };
   }
 
   /** The prompt block for a role: the ranked files' best snippets within `maxChars`, and their history. */
-  async context(o: { query: string; touched?: string[]; maxChars?: number; k?: number; signal?: AbortSignal }): Promise<ContextBlock> {
+  async context(o: {
+    query: string;
+    touched?: string[];
+    maxChars?: number;
+    k?: number;
+    signal?: AbortSignal;
+  }): Promise<ContextBlock> {
     const q = await this.query(o.query, { k: o.k ?? 6, touched: o.touched, signal: o.signal });
     const max = o.maxChars ?? 12_000;
     const terms = this.lexical.queryTerms(o.query);
-    const parts: string[] = [`Stage 0 context (deterministic retrieval for: ${JSON.stringify(o.query.slice(0, 200))}; ${'model' in q.semantic ? `hybrid with ${q.semantic.model}` : `lexical only: ${q.semantic.unavailable}`})`];
+    const parts: string[] = [
+      `Stage 0 context (deterministic retrieval for: ${JSON.stringify(o.query.slice(0, 200))}; ${'model' in q.semantic ? `hybrid with ${q.semantic.model}` : `lexical only: ${q.semantic.unavailable}`})`,
+    ];
     let used = parts[0]!.length;
     for (const r of q.results) {
       const loaded = loadText(this.o.root, r.path, this.o.maxFileBytes ?? MAX_FILE_BYTES);
@@ -214,7 +325,10 @@ export class Stage0 {
     }
     if (q.history && q.history.commits.length > 0) {
       const h = `--- recent history of ${o.touched!.join(', ')}\n${renderHistory(q.history)}`;
-      if (used + h.length <= max) { parts.push(h); used += h.length; }
+      if (used + h.length <= max) {
+        parts.push(h);
+        used += h.length;
+      }
     }
     const text = parts.join('\n\n');
     return { ...q, text, chars: text.length };

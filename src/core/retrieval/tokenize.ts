@@ -3,16 +3,136 @@
 // keywords carry no signal and are dropped.
 
 const STOP = new Set([
-  'the', 'and', 'for', 'with', 'that', 'this', 'from', 'are', 'was', 'were', 'not', 'but', 'have', 'has', 'had',
-  'you', 'your', 'its', 'our', 'they', 'them', 'then', 'than', 'there', 'these', 'those', 'into', 'onto', 'over',
-  'all', 'any', 'can', 'will', 'would', 'should', 'could', 'may', 'might', 'must', 'does', 'did', 'done', 'been',
-  'being', 'how', 'what', 'when', 'where', 'which', 'who', 'why', 'also', 'just', 'only', 'some', 'such', 'each',
-  'other', 'more', 'most', 'very', 'about', 'after', 'before', 'here', 'out', 'use', 'used', 'using', 'one', 'two',
-  'of', 'to', 'in', 'on', 'at', 'by', 'or', 'an', 'as', 'is', 'it', 'be', 'if', 'do', 'so', 'no', 'we', 'us', 'my',
+  'the',
+  'and',
+  'for',
+  'with',
+  'that',
+  'this',
+  'from',
+  'are',
+  'was',
+  'were',
+  'not',
+  'but',
+  'have',
+  'has',
+  'had',
+  'you',
+  'your',
+  'its',
+  'our',
+  'they',
+  'them',
+  'then',
+  'than',
+  'there',
+  'these',
+  'those',
+  'into',
+  'onto',
+  'over',
+  'all',
+  'any',
+  'can',
+  'will',
+  'would',
+  'should',
+  'could',
+  'may',
+  'might',
+  'must',
+  'does',
+  'did',
+  'done',
+  'been',
+  'being',
+  'how',
+  'what',
+  'when',
+  'where',
+  'which',
+  'who',
+  'why',
+  'also',
+  'just',
+  'only',
+  'some',
+  'such',
+  'each',
+  'other',
+  'more',
+  'most',
+  'very',
+  'about',
+  'after',
+  'before',
+  'here',
+  'out',
+  'use',
+  'used',
+  'using',
+  'one',
+  'two',
+  'of',
+  'to',
+  'in',
+  'on',
+  'at',
+  'by',
+  'or',
+  'an',
+  'as',
+  'is',
+  'it',
+  'be',
+  'if',
+  'do',
+  'so',
+  'no',
+  'we',
+  'us',
+  'my',
   // keywords common to most languages
-  'fn', 'let', 'mut', 'pub', 'impl', 'self', 'crate', 'mod', 'const', 'static', 'return', 'else', 'while', 'loop',
-  'match', 'struct', 'enum', 'trait', 'type', 'where', 'super', 'function', 'var', 'export', 'import', 'default',
-  'class', 'new', 'def', 'none', 'true', 'false', 'null', 'undefined', 'void', 'string', 'str', 'int', 'bool',
+  'fn',
+  'let',
+  'mut',
+  'pub',
+  'impl',
+  'self',
+  'crate',
+  'mod',
+  'const',
+  'static',
+  'return',
+  'else',
+  'while',
+  'loop',
+  'match',
+  'struct',
+  'enum',
+  'trait',
+  'type',
+  'where',
+  'super',
+  'function',
+  'var',
+  'export',
+  'import',
+  'default',
+  'class',
+  'new',
+  'def',
+  'none',
+  'true',
+  'false',
+  'null',
+  'undefined',
+  'void',
+  'string',
+  'str',
+  'int',
+  'bool',
 ]);
 
 const isLower = (c: number) => c >= 97 && c <= 122;
@@ -25,7 +145,10 @@ export const FNV_PRIME = 16777619;
 /** FNV-1a over the lower-cased span: the hash `scan` computes on the fly for all-lower-case words. */
 export function spanHash(text: string, s: number, e: number): number {
   let h = FNV_OFFSET;
-  for (let k = s; k < e; k++) { const c = text.charCodeAt(k); h = Math.imul(h ^ (c >= 65 && c <= 90 ? c + 32 : c), FNV_PRIME); }
+  for (let k = s; k < e; k++) {
+    const c = text.charCodeAt(k);
+    h = Math.imul(h ^ (c >= 65 && c <= 90 ? c + 32 : c), FNV_PRIME);
+  }
   return h >>> 0;
 }
 export const MIN_TOKEN = 2;
@@ -42,28 +165,51 @@ export function scan(text: string, emit: (start: number, end: number, hash: numb
   let i = 0;
   while (i < n) {
     const c0 = text.charCodeAt(i);
-    if (!isWord(c0)) { i++; continue; }
+    if (!isWord(c0)) {
+      i++;
+      continue;
+    }
     const s = i;
     let simple = true;
     let h = FNV_OFFSET;
     while (i < n) {
       const c = text.charCodeAt(i);
-      if (isLower(c) || isDigit(c)) { h = Math.imul(h ^ c, FNV_PRIME); i++; continue; }
-      if (isUpper(c) || c === 95) { simple = false; i++; continue; }
+      if (isLower(c) || isDigit(c)) {
+        h = Math.imul(h ^ c, FNV_PRIME);
+        i++;
+        continue;
+      }
+      if (isUpper(c) || c === 95) {
+        simple = false;
+        i++;
+        continue;
+      }
       break;
     }
     if (isDigit(c0)) continue; // numbers carry no signal
-    if (simple) { emit(s, i, h >>> 0); continue; }
+    if (simple) {
+      emit(s, i, h >>> 0);
+      continue;
+    }
     let parts = 0;
     let p = s;
     while (p < i) {
       const c = text.charCodeAt(p);
-      if (c === 95) { p++; continue; }
+      if (c === 95) {
+        p++;
+        continue;
+      }
       let q = p + 1;
-      if (isDigit(c)) { while (q < i && isDigit(text.charCodeAt(q))) q++; p = q; parts++; continue; }
+      if (isDigit(c)) {
+        while (q < i && isDigit(text.charCodeAt(q))) q++;
+        p = q;
+        parts++;
+        continue;
+      }
       if (isUpper(c)) {
-        if (q < i && isLower(text.charCodeAt(q))) { while (q < i && isLower(text.charCodeAt(q))) q++; }
-        else {
+        if (q < i && isLower(text.charCodeAt(q))) {
+          while (q < i && isLower(text.charCodeAt(q))) q++;
+        } else {
           while (q < i && isUpper(text.charCodeAt(q))) q++;
           if (q < i && isLower(text.charCodeAt(q)) && q - p > 1) q--; // HTTPRequest: the R starts the next part
         }

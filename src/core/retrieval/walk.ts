@@ -16,13 +16,21 @@ export interface WalkOptions {
   onDir?: (files: number) => void;
 }
 
-interface Scope { base: string; ig: Ignore }
+interface Scope {
+  base: string;
+  ig: Ignore;
+}
 
 async function rules(dir: string, files: string[]): Promise<Ignore | null> {
   const ig = ignore();
   let any = false;
   for (const f of files) {
-    try { ig.add(await readFile(join(dir, f), 'utf8')); any = true; } catch { /* not there */ }
+    try {
+      ig.add(await readFile(join(dir, f), 'utf8'));
+      any = true;
+    } catch {
+      /* not there */
+    }
   }
   return any ? ig : null;
 }
@@ -38,14 +46,20 @@ function ignored(rel: string, isDir: boolean, scopes: Scope[]): boolean {
 /** Workspace-relative paths (forward slashes) of the files to index, sorted. */
 export async function listFiles(root: string, o: WalkOptions = {}): Promise<string[]> {
   const out: string[] = [];
-  const base = ignore().add(ALWAYS_SKIPPED).add(o.exclude ?? []);
+  const base = ignore()
+    .add(ALWAYS_SKIPPED)
+    .add(o.exclude ?? []);
   const top = await rules(root, ['.gitignore', '.git/info/exclude']);
   const scopes: Scope[] = [{ base: '', ig: base }, ...(top ? [{ base: '', ig: top }] : [])];
   const walk = async (rel: string, inherited: Scope[]): Promise<void> => {
     if (o.signal?.aborted) throw new Error('cancelled');
     const dir = rel ? join(root, rel) : root;
     let entries;
-    try { entries = await readdir(dir, { withFileTypes: true }); } catch { return; }
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
     let scopesHere = inherited;
     if (rel && entries.some((e) => e.name === '.gitignore' && e.isFile())) {
       const ig = await rules(dir, ['.gitignore']);
@@ -54,8 +68,9 @@ export async function listFiles(root: string, o: WalkOptions = {}): Promise<stri
     const dirs: string[] = [];
     for (const e of entries) {
       const path = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) { if (!ignored(path, true, scopesHere)) dirs.push(path); }
-      else if (e.isFile() && !ignored(path, false, scopesHere)) out.push(path);
+      if (e.isDirectory()) {
+        if (!ignored(path, true, scopesHere)) dirs.push(path);
+      } else if (e.isFile() && !ignored(path, false, scopesHere)) out.push(path);
     }
     o.onDir?.(out.length);
     for (const d of dirs.sort()) await walk(d, scopesHere);
@@ -79,7 +94,11 @@ export function loadText(root: string, path: string, maxFileBytes = MAX_FILE_BYT
     if (size > maxFileBytes) return { path, skipped: 'too_large' };
     const buf = Buffer.allocUnsafe(size);
     let off = 0;
-    while (off < size) { const n = readSync(fd, buf, off, size - off, off); if (n <= 0) break; off += n; }
+    while (off < size) {
+      const n = readSync(fd, buf, off, size - off, off);
+      if (n <= 0) break;
+      off += n;
+    }
     const data = buf.subarray(0, off);
     if (data.subarray(0, 8192).includes(0)) return { path, skipped: 'binary' };
     return { path, text: data.toString('utf8') };
@@ -97,13 +116,24 @@ export function loadText(root: string, path: string, maxFileBytes = MAX_FILE_BYT
 export class IgnoreRules {
   private readonly cache = new Map<string, Ignore | null>();
   private readonly base: Ignore;
-  constructor(private readonly root: string, exclude: string[] = []) { this.base = ignore().add(ALWAYS_SKIPPED).add(exclude); }
+  constructor(
+    private readonly root: string,
+    exclude: string[] = [],
+  ) {
+    this.base = ignore().add(ALWAYS_SKIPPED).add(exclude);
+  }
 
   /** A .gitignore changed: forget what was read. */
-  clear(): void { this.cache.clear(); }
+  clear(): void {
+    this.cache.clear();
+  }
 
   private async rulesOf(dir: string): Promise<Ignore | null> {
-    if (!this.cache.has(dir)) this.cache.set(dir, await rules(dir ? join(this.root, dir) : this.root, dir ? ['.gitignore'] : ['.gitignore', '.git/info/exclude']));
+    if (!this.cache.has(dir))
+      this.cache.set(
+        dir,
+        await rules(dir ? join(this.root, dir) : this.root, dir ? ['.gitignore'] : ['.gitignore', '.git/info/exclude']),
+      );
     return this.cache.get(dir)!;
   }
 

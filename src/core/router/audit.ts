@@ -5,7 +5,10 @@ export function formatAudit(d: RouteDecision, degraded: string | undefined): str
   if (d.refused) {
     return `route ${d.role}: REFUSED by ${d.refused.guardrail ?? 'policy'} (${d.rule}): ${d.refused.message}`;
   }
-  const target = d.location === 'none' ? `deterministic ${d.model}` : `${d.provider}/${d.model}${d.reasoning_effort ? `(${d.reasoning_effort})` : ''} [${d.location}, ${d.tier}]`;
+  const target =
+    d.location === 'none'
+      ? `deterministic ${d.model}`
+      : `${d.provider}/${d.model}${d.reasoning_effort ? `(${d.reasoning_effort})` : ''} [${d.location}, ${d.tier}]`;
   const fb = d.fallbacks.length ? `; fallbacks ${d.fallbacks.map((f) => `${f.provider}/${f.model}`).join(' > ')}` : '';
   const lead = degraded ? `GR-005 degraded: ${degraded}. ` : d.escalated ? 'escalated: ' : '';
   const side = d.sidecar ? `; critic sidecar ${d.sidecar.provider}/${d.sidecar.model} (non-authoritative)` : '';

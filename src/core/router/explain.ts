@@ -4,7 +4,11 @@ import type { Policy, RoleId } from '../policy/schema.js';
 import { route } from './route.js';
 import type { RouteDecision, RouterState } from './types.js';
 
-export interface RoleExplanation { role: RoleId; title: string; decision: RouteDecision }
+export interface RoleExplanation {
+  role: RoleId;
+  title: string;
+  decision: RouteDecision;
+}
 
 export function explainRoles(policy: Policy, state: RouterState = {}): RoleExplanation[] {
   return ROLE_IDS.map((role) => ({ role, title: policy.roles[role].title, decision: route({ role }, policy, state) }));

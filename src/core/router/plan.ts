@@ -31,8 +31,13 @@ export interface RuleContext {
 
 export type Rule = (ctx: RuleContext) => Plan;
 
-export const refuse = (rule: string, guardrail: string | null, message: string, reasons: string[] = []): Plan =>
-  ({ rule, lanes: [], reasons, refused: { guardrail, message }, guardrails: guardrail ? [guardrail] : [] });
+export const refuse = (rule: string, guardrail: string | null, message: string, reasons: string[] = []): Plan => ({
+  rule,
+  lanes: [],
+  reasons,
+  refused: { guardrail, message },
+  guardrails: guardrail ? [guardrail] : [],
+});
 
 /** The lanes after the one chosen, per the role's fallback_use. */
 export function withFallback(policy: Policy, role: RoleId, first: Lane): Lane[] {

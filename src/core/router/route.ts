@@ -14,14 +14,25 @@ import type { DecisionTier, ModelRef, RouteDecision, RouteRequest, RouterState }
 export const ROUTER_ID = 'switchyard-router/1';
 
 const RULES: Record<RoleId, Rule> = {
-  architect, implementer, librarian, tutor, judge, reflector, embeddings, vision,
-  stage0_synth: stage0Synth, stage0_retrieval: stage0Retrieval,
+  architect,
+  implementer,
+  librarian,
+  tutor,
+  judge,
+  reflector,
+  embeddings,
+  vision,
+  stage0_synth: stage0Synth,
+  stage0_retrieval: stage0Retrieval,
 };
 
 const policyHashes = new WeakMap<Policy, string>();
 export function policyHash(policy: Policy): string {
   let h = policyHashes.get(policy);
-  if (!h) { h = sha256(canonicalJson(policy)); policyHashes.set(policy, h); }
+  if (!h) {
+    h = sha256(canonicalJson(policy));
+    policyHashes.set(policy, h);
+  }
   return h;
 }
 
@@ -42,7 +53,13 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
     const cloud = refs.filter((r) => r.provider !== 'local');
     if (refs[0] && refs[0].provider !== 'local') {
       // A rule must never hand a cloud primary to a local_only request; refuse rather than leak.
-      plan = { ...plan, refused: { guardrail: 'GR-009', message: `local_only forbids the cloud route ${refs[0].provider}/${refs[0].model} (GR-009).` } };
+      plan = {
+        ...plan,
+        refused: {
+          guardrail: 'GR-009',
+          message: `local_only forbids the cloud route ${refs[0].provider}/${refs[0].model} (GR-009).`,
+        },
+      };
       refs = [];
     } else if (cloud.length) {
       refs = refs.filter((r) => r.provider === 'local');
@@ -52,9 +69,10 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
   if (ctx.localOnly) guardrails.add('GR-009');
 
   const primary = refs[0];
-  const tier: DecisionTier = plan.lanes.length === 0 && !plan.refused
-    ? 'deterministic'
-    : primary?.tier ?? (roleSpec.primary?.tier ?? 'deterministic');
+  const tier: DecisionTier =
+    plan.lanes.length === 0 && !plan.refused
+      ? 'deterministic'
+      : (primary?.tier ?? roleSpec.primary?.tier ?? 'deterministic');
 
   // GR-011: a cloud route over a cap is refused, never moved to a cheaper model.
   if (!plan.refused && refs.some((r) => r.provider !== 'local')) {
@@ -62,13 +80,18 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
     if (budget) {
       guardrails.add('GR-011');
       if (primary && primary.provider !== 'local') {
-        plan = { ...plan, refused: { guardrail: 'GR-011', message: budget.message(`${req.role} call (${refName(primary)})`) } };
+        plan = {
+          ...plan,
+          refused: { guardrail: 'GR-011', message: budget.message(`${req.role} call (${refName(primary)})`) },
+        };
         reasons.push(budget.reason);
         refs = [];
       } else {
         const dropped = refs.filter((r) => r.provider !== 'local');
         refs = refs.filter((r) => r.provider === 'local');
-        reasons.push(`${budget.reason}: cloud fallbacks removed (${dropped.map(refName).join(', ')}); local calls are never blocked`);
+        reasons.push(
+          `${budget.reason}: cloud fallbacks removed (${dropped.map(refName).join(', ')}); local calls are never blocked`,
+        );
       }
     }
   }
@@ -77,7 +100,10 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
   const degraded = plan.degraded !== undefined && !plan.refused;
   if (degraded) guardrails.add('GR-005');
   if (plan.refused?.guardrail) guardrails.add(plan.refused.guardrail);
-  if (plan.obligations?.includes('cloud_judge_required')) { guardrails.add('GR-002'); guardrails.add('GR-003'); }
+  if (plan.obligations?.includes('cloud_judge_required')) {
+    guardrails.add('GR-002');
+    guardrails.add('GR-003');
+  }
 
   const served = plan.refused ? undefined : refs[0];
   const deterministic = tier === 'deterministic' && !plan.refused;
@@ -86,7 +112,7 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
     tier,
     location: served ? (served.provider === 'local' ? 'local' : 'cloud') : 'none',
     provider: served?.provider ?? 'none',
-    model: served?.model ?? (deterministic ? roleSpec.deterministic_engine ?? 'deterministic' : null),
+    model: served?.model ?? (deterministic ? (roleSpec.deterministic_engine ?? 'deterministic') : null),
     ...(served?.reasoning_effort ? { reasoning_effort: served.reasoning_effort } : {}),
     fallbacks: plan.refused ? [] : refs.slice(1),
     rule: plan.rule,
@@ -113,21 +139,39 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
   return decision;
 }
 
-const SIGNAL_KEYS = ['contradictions_detected', 'tool_heavy', 'full_sweep', 'local_confidence', 'requirements_ambiguous', 'user_requests_cloud',
-  'offline', 'interesting_failure', 'local_available', 'critic_requested', 'architectural_refactor', 'fast_draft'] as const;
+const SIGNAL_KEYS = [
+  'contradictions_detected',
+  'tool_heavy',
+  'full_sweep',
+  'local_confidence',
+  'requirements_ambiguous',
+  'user_requests_cloud',
+  'offline',
+  'interesting_failure',
+  'local_available',
+  'critic_requested',
+  'architectural_refactor',
+  'fast_draft',
+] as const;
 
 /**
  * Every input the router reads, in a fixed order: what request_sha256 hashes (GR-013). Extra fields a
  * caller passes along (a classification's evidence, say) do not change a decision, so they do not count.
  */
 export function requestFingerprint(req: RouteRequest): string {
-  const c = req.change, s = req.signals, b = req.budget;
+  const c = req.change,
+    s = req.signals,
+    b = req.budget;
   return JSON.stringify([
-    req.role, req.task_id ?? null,
+    req.role,
+    req.task_id ?? null,
     c ? [c.lines_changed ?? 0, c.high_risk ?? false, [...(c.risk_flags ?? [])].sort(), c.cross_crate ?? false] : null,
-    req.scope_estimate_lines ?? null, req.failed_loops ?? null, req.context_estimate ?? null,
+    req.scope_estimate_lines ?? null,
+    req.failed_loops ?? null,
+    req.context_estimate ?? null,
     s ? SIGNAL_KEYS.map((k) => s[k] ?? null) : null,
-    req.pattern ?? null, req.local_only ?? null,
+    req.pattern ?? null,
+    req.local_only ?? null,
     b ? [b.spent_usd, b.cap_usd, b.estimate_usd ?? null, b.cap_id ?? null] : null,
   ]);
 }
@@ -140,7 +184,10 @@ function context(req: RouteRequest, policy: Policy, state: RouterState): RuleCon
   if (change?.cross_crate && hrSet.has('cross_crate')) flags.add('cross_crate');
   if (change?.high_risk && flags.size === 0) flags.add('classified_high_risk');
   return {
-    req, role: req.role, policy, signals,
+    req,
+    role: req.role,
+    policy,
+    signals,
     localOnly: effectiveLocalOnly(req, policy, state),
     localAvailable: signals.local_available !== false,
     lines: Math.max(change?.lines_changed ?? 0, req.scope_estimate_lines ?? 0),
@@ -153,7 +200,10 @@ function gr001(ctx: RuleContext): Plan | null {
   const p = ctx.req.pattern;
   if (!p || !ctx.policy.consensus.forbidden_request_patterns.includes(p)) return null;
   return {
-    rule: 'consensus.forbidden', lanes: [], reasons: [`pattern=${p}`], guardrails: ['GR-001'],
+    rule: 'consensus.forbidden',
+    lanes: [],
+    reasons: [`pattern=${p}`],
+    guardrails: ['GR-001'],
     refused: {
       guardrail: 'GR-001',
       message: `GR-001: "${p}" is a consensus pattern, forbidden by the policy (§2: no debate, voting, swarm or committee synthesis). Use the single-owner pipeline (${ctx.policy.consensus.canonical_pipeline}); a critic-only sidecar is allowed when consensus.critic_sidecar.enabled is true.`,
@@ -165,9 +215,15 @@ function critic(ctx: RuleContext, reasons: string[]): RouteDecision['sidecar'] {
   const wanted = ctx.signals.critic_requested === true || ctx.req.pattern === 'critic';
   if (!wanted) return null;
   const c = ctx.policy.consensus.critic_sidecar;
-  if (!c.enabled) { reasons.push('critic sidecar requested but disabled by policy (consensus.critic_sidecar.enabled=false)'); return null; }
+  if (!c.enabled) {
+    reasons.push('critic sidecar requested but disabled by policy (consensus.critic_sidecar.enabled=false)');
+    return null;
+  }
   const m = ctx.policy.models[c.model]!;
-  if (ctx.localOnly && m.provider !== 'local') { reasons.push(`critic sidecar ${m.provider}/${m.id} dropped: local_only=true (GR-009)`); return null; }
+  if (ctx.localOnly && m.provider !== 'local') {
+    reasons.push(`critic sidecar ${m.provider}/${m.id} dropped: local_only=true (GR-009)`);
+    return null;
+  }
   reasons.push('critic-only sidecar attached: critiques, never rewrites; non-authoritative (GR-001)');
   return { kind: 'critic', provider: m.provider, model: m.id, authoritative: false };
 }
@@ -184,7 +240,12 @@ function resolveLanes(policy: Policy, role: RoleId, lanes: Lane[]): ModelRef[] {
       const id = `${m.provider}/${m.id}/${m.reasoning_effort ?? ''}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      out.push({ provider: m.provider, model: m.id, tier: route.tier, ...(m.reasoning_effort ? { reasoning_effort: m.reasoning_effort } : {}) });
+      out.push({
+        provider: m.provider,
+        model: m.id,
+        tier: route.tier,
+        ...(m.reasoning_effort ? { reasoning_effort: m.reasoning_effort } : {}),
+      });
     }
   }
   return out;

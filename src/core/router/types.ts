@@ -5,45 +5,60 @@ import { RiskFlag, RoleId, type ProviderId, type RoleId as Role } from '../polic
 const count = z.int().nonnegative();
 const usd = z.number().finite().nonnegative();
 
-export const CONSENSUS_PATTERNS = ['single', 'critic', 'consensus', 'vote', 'debate', 'swarm', 'committee', 'synthesizer'] as const;
+export const CONSENSUS_PATTERNS = [
+  'single',
+  'critic',
+  'consensus',
+  'vote',
+  'debate',
+  'swarm',
+  'committee',
+  'synthesizer',
+] as const;
 
 export const RouteRequestSchema = z.strictObject({
   role: RoleId,
   task_id: z.string().min(1).max(200).optional(),
   // Loose: the output of `classify` fits here as is; only these fields are read.
-  change: z.looseObject({
-    lines_changed: count.default(0),
-    high_risk: z.boolean().default(false),
-    risk_flags: z.array(RiskFlag).default([]),
-    cross_crate: z.boolean().default(false),
-  }).optional(),
+  change: z
+    .looseObject({
+      lines_changed: count.default(0),
+      high_risk: z.boolean().default(false),
+      risk_flags: z.array(RiskFlag).default([]),
+      cross_crate: z.boolean().default(false),
+    })
+    .optional(),
   scope_estimate_lines: count.optional(),
   failed_loops: count.optional(),
   context_estimate: count.optional(),
-  signals: z.strictObject({
-    contradictions_detected: z.boolean().optional(),
-    tool_heavy: z.boolean().optional(),
-    full_sweep: z.boolean().optional(),
-    local_confidence: z.number().min(0).max(1).optional(),
-    requirements_ambiguous: z.boolean().optional(),
-    user_requests_cloud: z.boolean().optional(),
-    offline: z.boolean().optional(),
-    interesting_failure: z.boolean().optional(),
-    local_available: z.boolean().optional(),
-    critic_requested: z.boolean().optional(),
-    // Extensions of CONTRACTS.md:
-    architectural_refactor: z.boolean().optional(),
-    fast_draft: z.boolean().optional(),
-  }).optional(),
+  signals: z
+    .strictObject({
+      contradictions_detected: z.boolean().optional(),
+      tool_heavy: z.boolean().optional(),
+      full_sweep: z.boolean().optional(),
+      local_confidence: z.number().min(0).max(1).optional(),
+      requirements_ambiguous: z.boolean().optional(),
+      user_requests_cloud: z.boolean().optional(),
+      offline: z.boolean().optional(),
+      interesting_failure: z.boolean().optional(),
+      local_available: z.boolean().optional(),
+      critic_requested: z.boolean().optional(),
+      // Extensions of CONTRACTS.md:
+      architectural_refactor: z.boolean().optional(),
+      fast_draft: z.boolean().optional(),
+    })
+    .optional(),
   /** Extension: the multi-agent pattern asked for; consensus patterns are refused (GR-001). */
   pattern: z.enum(CONSENSUS_PATTERNS).optional(),
   local_only: z.boolean().optional(),
-  budget: z.strictObject({
-    spent_usd: usd,
-    cap_usd: usd,
-    estimate_usd: usd.optional(),
-    cap_id: z.string().optional(),
-  }).optional(),
+  budget: z
+    .strictObject({
+      spent_usd: usd,
+      cap_usd: usd,
+      estimate_usd: usd.optional(),
+      cap_id: z.string().optional(),
+    })
+    .optional(),
 });
 export type RouteRequest = z.infer<typeof RouteRequestSchema>;
 export type Signals = NonNullable<RouteRequest['signals']>;

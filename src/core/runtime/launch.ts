@@ -3,40 +3,114 @@ import type { Policy } from '../policy/schema.js';
 
 export type Engine = 'vllm' | 'llama_cpp';
 
-export interface LaunchSpec { engine: Engine; command: string; args: string[]; env: Record<string, string>; served: string; port: number; apiKey: string }
+export interface LaunchSpec {
+  engine: Engine;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  served: string;
+  port: number;
+  apiKey: string;
+}
 
-export interface LaunchOptions { binary: string; modelKey?: string; modelPath?: string; port: number; apiKey: string; threads?: number }
+export interface LaunchOptions {
+  binary: string;
+  modelKey?: string;
+  modelPath?: string;
+  port: number;
+  apiKey: string;
+  threads?: number;
+}
 
 /** `vllm serve` with the policy's model, AWQ quantization, served name, max length and GPU share, on loopback. */
 export function vllmSpec(policy: Policy, o: LaunchOptions): LaunchSpec {
   const v = policy.runtime.vllm;
   const model = policy.models[o.modelKey ?? policy.runtime.model]!;
   const served = o.modelKey && o.modelKey !== policy.runtime.model ? model.id : v.served_model_name;
-  const args = ['serve', o.modelPath ?? model.id, '--host', '127.0.0.1', '--port', String(o.port), '--served-model-name', served,
-    '--max-model-len', String(v.max_model_len), '--gpu-memory-utilization', String(v.gpu_memory_utilization)];
+  const args = [
+    'serve',
+    o.modelPath ?? model.id,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
+    '--served-model-name',
+    served,
+    '--max-model-len',
+    String(v.max_model_len),
+    '--gpu-memory-utilization',
+    String(v.gpu_memory_utilization),
+  ];
   if (v.quantization) args.push('--quantization', v.quantization);
   if (v.enable_sleep_mode) args.push('--enable-sleep-mode');
   // The key goes through the environment (VLLM_API_KEY), not the command line that `ps` shows everyone.
-  return { engine: 'vllm', command: o.binary, args, env: { VLLM_API_KEY: o.apiKey, ...(v.enable_sleep_mode ? { VLLM_SERVER_DEV_MODE: '1' } : {}) }, served, port: o.port, apiKey: o.apiKey };
+  return {
+    engine: 'vllm',
+    command: o.binary,
+    args,
+    env: { VLLM_API_KEY: o.apiKey, ...(v.enable_sleep_mode ? { VLLM_SERVER_DEV_MODE: '1' } : {}) },
+    served,
+    port: o.port,
+    apiKey: o.apiKey,
+  };
 }
 
 /** `llama-server` with its model file, alias, context size and GPU layers, on loopback. */
 export function llamaSpec(policy: Policy, o: LaunchOptions): LaunchSpec {
   const l = policy.runtime.llama_cpp;
   const path = o.modelPath ?? l.model_path;
-  if (!path) throw new Error('llama.cpp needs a model file: set runtime.llama_cpp.model_path in the policy or give --model-path');
+  if (!path)
+    throw new Error(
+      'llama.cpp needs a model file: set runtime.llama_cpp.model_path in the policy or give --model-path',
+    );
   const served = l.alias;
-  const args = ['-m', path, '--host', '127.0.0.1', '--port', String(o.port), '--alias', served, '-c', String(l.ctx_size), '-ngl', String(l.n_gpu_layers)];
+  const args = [
+    '-m',
+    path,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
+    '--alias',
+    served,
+    '-c',
+    String(l.ctx_size),
+    '-ngl',
+    String(l.n_gpu_layers),
+  ];
   if (o.threads) args.push('-t', String(o.threads));
-  return { engine: 'llama_cpp', command: o.binary, args, env: { LLAMA_API_KEY: o.apiKey }, served, port: o.port, apiKey: o.apiKey };
+  return {
+    engine: 'llama_cpp',
+    command: o.binary,
+    args,
+    env: { LLAMA_API_KEY: o.apiKey },
+    served,
+    port: o.port,
+    apiKey: o.apiKey,
+  };
 }
 
 /** What a failed start's log says, in words a user can act on. */
-export function diagnoseLog(log: string): { kind: 'port_in_use' | 'oom' | 'engine' | 'model_missing' | 'other'; message: string } {
-  if (/spawn error: .*(ENOENT|EACCES)/.test(log)) return { kind: 'other', message: `the runtime program could not be run (${/ENOENT/.test(log) ? 'not found' : 'not executable'}); check switchyard.runtime.binaryPath or --binary` };
-  if (/Address already in use|EADDRINUSE|couldn't bind|bind: address/i.test(log)) return { kind: 'port_in_use', message: 'the port was taken by another process' };
-  if (/out of memory|CUDA error: out of memory|less than desired GPU memory utilization|cudaMalloc failed|failed to allocate/i.test(log)) return { kind: 'oom', message: 'the GPU does not have enough free memory for this model' };
-  if (/Engine core initialization failed|RuntimeError/i.test(log)) return { kind: 'engine', message: 'the inference engine failed to start' };
-  if (/failed to load model|No such file|does not exist|unable to open|error loading model/i.test(log)) return { kind: 'model_missing', message: 'the model could not be loaded (missing or unreadable file)' };
+export function diagnoseLog(log: string): {
+  kind: 'port_in_use' | 'oom' | 'engine' | 'model_missing' | 'other';
+  message: string;
+} {
+  if (/spawn error: .*(ENOENT|EACCES)/.test(log))
+    return {
+      kind: 'other',
+      message: `the runtime program could not be run (${/ENOENT/.test(log) ? 'not found' : 'not executable'}); check switchyard.runtime.binaryPath or --binary`,
+    };
+  if (/Address already in use|EADDRINUSE|couldn't bind|bind: address/i.test(log))
+    return { kind: 'port_in_use', message: 'the port was taken by another process' };
+  if (
+    /out of memory|CUDA error: out of memory|less than desired GPU memory utilization|cudaMalloc failed|failed to allocate/i.test(
+      log,
+    )
+  )
+    return { kind: 'oom', message: 'the GPU does not have enough free memory for this model' };
+  if (/Engine core initialization failed|RuntimeError/i.test(log))
+    return { kind: 'engine', message: 'the inference engine failed to start' };
+  if (/failed to load model|No such file|does not exist|unable to open|error loading model/i.test(log))
+    return { kind: 'model_missing', message: 'the model could not be loaded (missing or unreadable file)' };
   return { kind: 'other', message: 'the server exited during start' };
 }

@@ -3,30 +3,74 @@
 // tests drive real servers and stand-ins alike; every fallback, restart and failure leaves an audit line.
 import { spawn as nodeSpawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Policy } from '../policy/schema.js';
 import { diagnoseLog, llamaSpec, vllmSpec, type Engine, type LaunchSpec } from './launch.js';
 
-export type RuntimeState = 'stopped' | 'starting' | 'ready' | 'sleeping' | 'swapping' | 'restarting' | 'failed' | 'external';
+export type RuntimeState =
+  'stopped' | 'starting' | 'ready' | 'sleeping' | 'swapping' | 'restarting' | 'failed' | 'external';
 
-export interface ServerProcess { pid: number; onOutput(cb: (text: string) => void): void; onExit(cb: (code: number | null, signal: string | null) => void): void; killGroup(signal: NodeJS.Signals): void }
+export interface ServerProcess {
+  pid: number;
+  onOutput(cb: (text: string) => void): void;
+  onExit(cb: (code: number | null, signal: string | null) => void): void;
+  killGroup(signal: NodeJS.Signals): void;
+}
 export type SpawnPort = (command: string, args: string[], env: Record<string, string>) => ServerProcess;
 /** GPU memory in use by these pids (nvidia-smi where present); null when there is no way to know. */
 export type GpuProbe = (pids: number[]) => Promise<number | null>;
 
 export interface RuntimeStatus {
-  state: RuntimeState; engine: Engine | 'external' | null; modelKey: string | null; served: string | null;
-  endpoint: string | null; pid: number | null; port: number | null; loadMs: number | null; message: string | null; logTail: string[];
+  state: RuntimeState;
+  engine: Engine | 'external' | null;
+  modelKey: string | null;
+  served: string | null;
+  endpoint: string | null;
+  pid: number | null;
+  port: number | null;
+  loadMs: number | null;
+  message: string | null;
+  logTail: string[];
   sleeping: string[];
   /** When the manager saw the server ready (epoch ms). */
   readyAt: number | null;
 }
 
-interface Running { spec: LaunchSpec; proc: ServerProcess; modelKey: string; log: string[]; lastOutput: number; exited: boolean; stopping: boolean; startedAt: number; readyAt: number | null }
+interface Running {
+  spec: LaunchSpec;
+  proc: ServerProcess;
+  modelKey: string;
+  log: string[];
+  lastOutput: number;
+  exited: boolean;
+  stopping: boolean;
+  startedAt: number;
+  readyAt: number | null;
+}
 
-export interface RuntimeRecord { pid: number; port: number; engine: Engine; modelKey: string; served: string; apiKey: string; started_at: string; last_load_ms: number | null }
+export interface RuntimeRecord {
+  pid: number;
+  port: number;
+  engine: Engine;
+  modelKey: string;
+  served: string;
+  apiKey: string;
+  started_at: string;
+  last_load_ms: number | null;
+}
 
 export interface ManagerOptions {
   policy: () => Policy;
@@ -44,20 +88,50 @@ export interface ManagerOptions {
 }
 
 export const defaultSpawn: SpawnPort = (command, args, env) => {
-  const child = nodeSpawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = nodeSpawn(command, args, {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const outs: ((t: string) => void)[] = [];
   const exits: ((c: number | null, s: string | null) => void)[] = [];
-  child.stdout!.on('data', (d) => { for (const f of outs) f(String(d)); });
-  child.stderr!.on('data', (d) => { for (const f of outs) f(String(d)); });
+  child.stdout!.on('data', (d) => {
+    for (const f of outs) f(String(d));
+  });
+  child.stderr!.on('data', (d) => {
+    for (const f of outs) f(String(d));
+  });
   let done = false;
-  child.on('exit', (c, s) => { done = true; for (const f of exits) f(c, s); });
-  child.on('error', (e) => { for (const f of outs) f(`spawn error: ${e.message}\n`); if (!done) { done = true; for (const f of exits) f(127, null); } });
+  child.on('exit', (c, s) => {
+    done = true;
+    for (const f of exits) f(c, s);
+  });
+  child.on('error', (e) => {
+    for (const f of outs) f(`spawn error: ${e.message}\n`);
+    if (!done) {
+      done = true;
+      for (const f of exits) f(127, null);
+    }
+  });
   child.unref();
   return {
     pid: child.pid ?? -1,
     onOutput: (cb) => outs.push(cb),
-    onExit: (cb) => { if (done || child.exitCode !== null || child.signalCode !== null) cb(child.exitCode ?? 127, child.signalCode); else exits.push(cb); },
-    killGroup: (sig) => { try { process.kill(-(child.pid ?? 0), sig); } catch { try { child.kill(sig); } catch { /* gone */ } } },
+    onExit: (cb) => {
+      if (done || child.exitCode !== null || child.signalCode !== null) cb(child.exitCode ?? 127, child.signalCode);
+      else exits.push(cb);
+    },
+    killGroup: (sig) => {
+      try {
+        process.kill(-(child.pid ?? 0), sig);
+      } catch {
+        try {
+          child.kill(sig);
+        } catch {
+          /* gone */
+        }
+      }
+    },
   };
 };
 
@@ -65,15 +139,32 @@ export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
   });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 export class RuntimeError extends Error {
-  constructor(readonly kind: string, message: string, readonly logTail: string[] = []) { super(message); this.name = 'RuntimeError'; }
+  constructor(
+    readonly kind: string,
+    message: string,
+    readonly logTail: string[] = [],
+  ) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
 }
 
 export class RuntimeManager {
@@ -86,26 +177,62 @@ export class RuntimeManager {
   private restarts = 0;
   private readonly spawn: SpawnPort;
 
-  constructor(private readonly o: ManagerOptions) { this.spawn = o.spawn ?? defaultSpawn; }
+  constructor(private readonly o: ManagerOptions) {
+    this.spawn = o.spawn ?? defaultSpawn;
+  }
 
-  get recordPath(): string { return join(this.o.stateDir, 'runtime.json'); }
+  get recordPath(): string {
+    return join(this.o.stateDir, 'runtime.json');
+  }
 
-  onDidChange(cb: (s: RuntimeStatus) => void): void { this.listeners.push(cb); }
-  private set(state: RuntimeState, message: string | null = null): void { this.st = state; this.message = message; const s = this.status(); for (const l of this.listeners) l(s); }
+  onDidChange(cb: (s: RuntimeStatus) => void): void {
+    this.listeners.push(cb);
+  }
+  private set(state: RuntimeState, message: string | null = null): void {
+    this.st = state;
+    this.message = message;
+    const s = this.status();
+    for (const l of this.listeners) l(s);
+  }
 
   status(): RuntimeStatus {
     const ext = this.o.externalEndpoint?.();
-    if (ext && !this.current) return { state: 'external', engine: 'external', modelKey: null, served: null, endpoint: ext, pid: null, port: null, loadMs: null, message: null, logTail: [], sleeping: [], readyAt: null };
+    if (ext && !this.current)
+      return {
+        state: 'external',
+        engine: 'external',
+        modelKey: null,
+        served: null,
+        endpoint: ext,
+        pid: null,
+        port: null,
+        loadMs: null,
+        message: null,
+        logTail: [],
+        sleeping: [],
+        readyAt: null,
+      };
     const c = this.current;
     return {
-      state: this.st, engine: c?.spec.engine ?? null, modelKey: c?.modelKey ?? null, served: c?.spec.served ?? null,
-      endpoint: c && this.st === 'ready' ? `http://127.0.0.1:${c.spec.port}/v1` : null, pid: c?.proc.pid ?? null, port: c?.spec.port ?? null,
-      loadMs: c?.readyAt ? c.readyAt - c.startedAt : null, message: this.message, logTail: c?.log.slice(-20) ?? [], sleeping: [...this.asleep.keys()], readyAt: c?.readyAt ?? null,
+      state: this.st,
+      engine: c?.spec.engine ?? null,
+      modelKey: c?.modelKey ?? null,
+      served: c?.spec.served ?? null,
+      endpoint: c && this.st === 'ready' ? `http://127.0.0.1:${c.spec.port}/v1` : null,
+      pid: c?.proc.pid ?? null,
+      port: c?.spec.port ?? null,
+      loadMs: c?.readyAt ? c.readyAt - c.startedAt : null,
+      message: this.message,
+      logTail: c?.log.slice(-20) ?? [],
+      sleeping: [...this.asleep.keys()],
+      readyAt: c?.readyAt ?? null,
     };
   }
 
   /** The API key of the running server (for the local provider); never logged. */
-  apiKey(): string | undefined { return this.current?.spec.apiKey; }
+  apiKey(): string | undefined {
+    return this.current?.spec.apiKey;
+  }
 
   /**
    * The local endpoint for a request: an external endpoint as is; otherwise requests wait while the server
@@ -116,16 +243,29 @@ export class RuntimeManager {
     if (ext) return ext;
     const end = Date.now() + maxWaitMs;
     while (this.transition && Date.now() < end) await this.transition;
-    return this.st === 'ready' ? this.status().endpoint ?? undefined : undefined;
+    return this.st === 'ready' ? (this.status().endpoint ?? undefined) : undefined;
   }
 
   private past(): RuntimeRecord | null {
-    try { return JSON.parse(readFileSync(this.recordPath, 'utf8')) as RuntimeRecord; } catch { return null; }
+    try {
+      return JSON.parse(readFileSync(this.recordPath, 'utf8')) as RuntimeRecord;
+    } catch {
+      return null;
+    }
   }
 
   private writeRecord(r: Running): void {
     mkdirSync(this.o.stateDir, { recursive: true });
-    const rec: RuntimeRecord = { pid: r.proc.pid, port: r.spec.port, engine: r.spec.engine, modelKey: r.modelKey, served: r.spec.served, apiKey: r.spec.apiKey, started_at: new Date(r.startedAt).toISOString(), last_load_ms: r.readyAt ? r.readyAt - r.startedAt : null };
+    const rec: RuntimeRecord = {
+      pid: r.proc.pid,
+      port: r.spec.port,
+      engine: r.spec.engine,
+      modelKey: r.modelKey,
+      served: r.spec.served,
+      apiKey: r.spec.apiKey,
+      started_at: new Date(r.startedAt).toISOString(),
+      last_load_ms: r.readyAt ? r.readyAt - r.startedAt : null,
+    };
     writeFileSync(this.recordPath, JSON.stringify(rec, null, 2), { mode: 0o600 });
     chmodSync(this.recordPath, 0o600);
   }
@@ -134,34 +274,64 @@ export class RuntimeManager {
   async adoptOrClean(): Promise<RuntimeRecord | null> {
     const rec = this.past();
     if (!rec) return null;
-    if (!alive(rec.pid)) { rmSync(this.recordPath, { force: true }); return null; }
-    const healthy = await fetch(`http://127.0.0.1:${rec.port}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok).catch(() => false);
+    if (!alive(rec.pid)) {
+      rmSync(this.recordPath, { force: true });
+      return null;
+    }
+    const healthy = await fetch(`http://127.0.0.1:${rec.port}/health`, { signal: AbortSignal.timeout(2000) })
+      .then((r) => r.ok)
+      .catch(() => false);
     if (healthy) return rec;
-    try { process.kill(-rec.pid, 'SIGTERM'); } catch { /* gone */ }
-    this.o.audit?.('stop', `runtime: stopped an unresponsive ${rec.engine} server (pid ${rec.pid}) left by an earlier session`);
+    try {
+      process.kill(-rec.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    this.o.audit?.(
+      'stop',
+      `runtime: stopped an unresponsive ${rec.engine} server (pid ${rec.pid}) left by an earlier session`,
+    );
     rmSync(this.recordPath, { force: true });
     return null;
   }
 
   /** Starts the policy's model (or `modelKey`): vLLM when it is installed, else llama.cpp; vLLM failures fall back to llama.cpp. */
-  start(o: { engine?: Engine; modelKey?: string; signal?: AbortSignal; onLog?: (line: string) => void } = {}): Promise<RuntimeStatus> {
+  start(
+    o: { engine?: Engine; modelKey?: string; signal?: AbortSignal; onLog?: (line: string) => void } = {},
+  ): Promise<RuntimeStatus> {
     return this.track(this.doStart(o));
   }
 
   /** Requests wait on the transition in progress (start, stop, swap, restart) until it settles. */
   private track<T>(p: Promise<T>): Promise<T> {
-    const settled: Promise<unknown> = p.then(() => undefined, () => undefined).finally(() => { if (this.transition === settled) this.transition = null; });
+    const settled: Promise<unknown> = p
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        if (this.transition === settled) this.transition = null;
+      });
     this.transition = settled;
     return p;
   }
 
-  private async doStart(o: { engine?: Engine; modelKey?: string; signal?: AbortSignal; onLog?: (line: string) => void }): Promise<RuntimeStatus> {
-    if (this.current && this.st === 'ready' && (!o.modelKey || o.modelKey === this.current.modelKey)) return this.status();
+  private async doStart(o: {
+    engine?: Engine;
+    modelKey?: string;
+    signal?: AbortSignal;
+    onLog?: (line: string) => void;
+  }): Promise<RuntimeStatus> {
+    if (this.current && this.st === 'ready' && (!o.modelKey || o.modelKey === this.current.modelKey))
+      return this.status();
     if (this.current) await this.doStop(true);
     const modelKey = o.modelKey ?? this.o.policy().runtime.model;
-    const engines: Engine[] = o.engine ? [o.engine] : [...(this.o.binaries.vllm ? ['vllm' as const] : []), ...(this.o.binaries.llama ? ['llama_cpp' as const] : [])];
+    const engines: Engine[] = o.engine
+      ? [o.engine]
+      : [...(this.o.binaries.vllm ? ['vllm' as const] : []), ...(this.o.binaries.llama ? ['llama_cpp' as const] : [])];
     if (engines.length === 0) {
-      const msg = 'no local runtime found: install vLLM (`vllm` on PATH) or llama.cpp (`llama-server`), or set switchyard.runtime.binaryPath, or use an external endpoint';
+      const msg =
+        'no local runtime found: install vLLM (`vllm` on PATH) or llama.cpp (`llama-server`), or set switchyard.runtime.binaryPath, or use an external endpoint';
       this.set('failed', msg);
       throw new RuntimeError('not_installed', msg);
     }
@@ -174,14 +344,21 @@ export class RuntimeManager {
         last = e instanceof RuntimeError ? e : new RuntimeError('other', (e as Error).message);
         if (last.kind === 'cancelled') throw last;
         const next = engines[i + 1];
-        this.o.audit?.(next ? 'fallback' : 'failure', `GR-005: runtime ${engine} failed to start (${last.message})${next ? `; falling back to ${next === 'llama_cpp' ? 'llama.cpp' : next} (policy runtime.fallback)` : ''}`);
+        this.o.audit?.(
+          next ? 'fallback' : 'failure',
+          `GR-005: runtime ${engine} failed to start (${last.message})${next ? `; falling back to ${next === 'llama_cpp' ? 'llama.cpp' : next} (policy runtime.fallback)` : ''}`,
+        );
       }
     }
     this.set('failed', last?.message ?? 'start failed');
     throw last!;
   }
 
-  private async launch(engine: Engine, modelKey: string, o: { signal?: AbortSignal; onLog?: (line: string) => void }): Promise<RuntimeStatus> {
+  private async launch(
+    engine: Engine,
+    modelKey: string,
+    o: { signal?: AbortSignal; onLog?: (line: string) => void },
+  ): Promise<RuntimeStatus> {
     const policy = this.o.policy();
     this.restarts = 0; // a start asked for by the user; crash restarts count from here
     const past = this.past();
@@ -189,55 +366,115 @@ export class RuntimeManager {
       const port = await freePort();
       const apiKey = randomBytes(18).toString('base64url');
       const binary = (engine === 'vllm' ? this.o.binaries.vllm : this.o.binaries.llama)!;
-      const spec = engine === 'vllm' ? vllmSpec(policy, { binary, modelKey, port, apiKey, ...(this.o.modelPath ? { modelPath: this.o.modelPath } : {}) })
-        : llamaSpec(policy, { binary, modelKey, port, apiKey, ...(this.o.modelPath ? { modelPath: this.o.modelPath } : {}), ...(this.o.threads ? { threads: this.o.threads } : {}) });
+      const spec =
+        engine === 'vllm'
+          ? vllmSpec(policy, {
+              binary,
+              modelKey,
+              port,
+              apiKey,
+              ...(this.o.modelPath ? { modelPath: this.o.modelPath } : {}),
+            })
+          : llamaSpec(policy, {
+              binary,
+              modelKey,
+              port,
+              apiKey,
+              ...(this.o.modelPath ? { modelPath: this.o.modelPath } : {}),
+              ...(this.o.threads ? { threads: this.o.threads } : {}),
+            });
       this.set('starting', `starting ${engine === 'vllm' ? 'vLLM' : 'llama.cpp'} with ${spec.served} on port ${port}`);
       const r = await this.spawnAndWait(spec, modelKey, past, o);
-      if (r === 'port_in_use' && portTry < 3) { o.onLog?.(`port ${port} was taken; trying another`); continue; }
+      if (r === 'port_in_use' && portTry < 3) {
+        o.onLog?.(`port ${port} was taken; trying another`);
+        continue;
+      }
       if (r === 'port_in_use') throw new RuntimeError('port_in_use', 'no free port after 4 tries');
       return this.status();
     }
   }
 
-  private async spawnAndWait(spec: LaunchSpec, modelKey: string, past: RuntimeRecord | null, o: { signal?: AbortSignal; onLog?: (line: string) => void }): Promise<'ready' | 'port_in_use'> {
+  private async spawnAndWait(
+    spec: LaunchSpec,
+    modelKey: string,
+    past: RuntimeRecord | null,
+    o: { signal?: AbortSignal; onLog?: (line: string) => void },
+  ): Promise<'ready' | 'port_in_use'> {
     const t = this.o.timeouts ?? {};
     const proc = this.spawn(spec.command, spec.args, spec.env);
-    const run: Running = { spec, proc, modelKey, log: [], lastOutput: Date.now(), exited: false, stopping: false, startedAt: Date.now(), readyAt: null };
+    const run: Running = {
+      spec,
+      proc,
+      modelKey,
+      log: [],
+      lastOutput: Date.now(),
+      exited: false,
+      stopping: false,
+      startedAt: Date.now(),
+      readyAt: null,
+    };
     this.current = run;
     proc.onOutput((text) => {
       run.lastOutput = Date.now();
-      for (const line of text.split('\n')) if (line.trim()) { run.log.push(line.replace(spec.apiKey, '[REDACTED]')); if (run.log.length > 400) run.log.shift(); o.onLog?.(line.replace(spec.apiKey, '[REDACTED]')); }
+      for (const line of text.split('\n'))
+        if (line.trim()) {
+          run.log.push(line.replace(spec.apiKey, '[REDACTED]'));
+          if (run.log.length > 400) run.log.shift();
+          o.onLog?.(line.replace(spec.apiKey, '[REDACTED]'));
+        }
     });
     let exit: { code: number | null; signal: string | null } | null = null;
-    proc.onExit((code, signal) => { run.exited = true; exit = { code, signal }; this.onExit(run, code, signal); });
+    proc.onExit((code, signal) => {
+      run.exited = true;
+      exit = { code, signal };
+      this.onExit(run, code, signal);
+    });
     // The load may take long; it is never cut while its log keeps moving. The base grows with past loads.
-    const base = spec.engine === 'vllm' ? t.vllmMs ?? 900_000 : t.llamaMs ?? 180_000;
-    const timeout = Math.max(base, (past?.engine === spec.engine && past.last_load_ms ? past.last_load_ms * 3 : 0));
+    const base = spec.engine === 'vllm' ? (t.vllmMs ?? 900_000) : (t.llamaMs ?? 180_000);
+    const timeout = Math.max(base, past?.engine === spec.engine && past.last_load_ms ? past.last_load_ms * 3 : 0);
     const stall = t.stallMs ?? 60_000;
     const poll = t.pollMs ?? 20;
     const url = `http://127.0.0.1:${spec.port}/health`;
     for (;;) {
-      if (o.signal?.aborted) { await this.killRun(run); this.current = null; this.set('stopped', 'start cancelled'); throw new RuntimeError('cancelled', 'start cancelled by the user'); }
+      if (o.signal?.aborted) {
+        await this.killRun(run);
+        this.current = null;
+        this.set('stopped', 'start cancelled');
+        throw new RuntimeError('cancelled', 'start cancelled by the user');
+      }
       if (exit) {
         const text = run.log.join('\n');
         const d = diagnoseLog(text);
         this.current = null;
         if (d.kind === 'port_in_use') return 'port_in_use';
-        throw new RuntimeError(d.kind, `${spec.engine === 'vllm' ? 'vLLM' : 'llama.cpp'} exited with ${(exit as { code: number | null }).code ?? (exit as { signal: string | null }).signal} during start: ${d.message}`, run.log.slice(-15));
+        throw new RuntimeError(
+          d.kind,
+          `${spec.engine === 'vllm' ? 'vLLM' : 'llama.cpp'} exited with ${(exit as { code: number | null }).code ?? (exit as { signal: string | null }).signal} during start: ${d.message}`,
+          run.log.slice(-15),
+        );
       }
-      const code = await fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.status).catch(() => 0); // 0: refused (vLLM while loading)
+      const code = await fetch(url, { signal: AbortSignal.timeout(2000) })
+        .then((r) => r.status)
+        .catch(() => 0); // 0: refused (vLLM while loading)
       if (code === 200) break;
       const now = Date.now();
       if (now - run.startedAt > timeout && now - run.lastOutput > stall) {
         await this.killRun(run);
         this.current = null;
-        throw new RuntimeError('timeout', `no progress: not ready after ${Math.round((now - run.startedAt) / 1000)} s and its log has not moved for ${Math.round(stall / 1000)} s`, run.log.slice(-15));
+        throw new RuntimeError(
+          'timeout',
+          `no progress: not ready after ${Math.round((now - run.startedAt) / 1000)} s and its log has not moved for ${Math.round(stall / 1000)} s`,
+          run.log.slice(-15),
+        );
       }
       await sleep(poll);
     }
     run.readyAt = Date.now();
     this.writeRecord(run);
-    this.o.audit?.('start', `runtime: ${spec.engine === 'vllm' ? 'vLLM' : 'llama.cpp'} ready with ${spec.served} on 127.0.0.1:${spec.port} after ${run.readyAt - run.startedAt} ms`);
+    this.o.audit?.(
+      'start',
+      `runtime: ${spec.engine === 'vllm' ? 'vLLM' : 'llama.cpp'} ready with ${spec.served} on 127.0.0.1:${spec.port} after ${run.readyAt - run.startedAt} ms`,
+    );
     this.set('ready');
     return 'ready';
   }
@@ -256,12 +493,18 @@ export class RuntimeManager {
     }
     const wait = (this.o.restart?.baseMs ?? 1000) * 2 ** this.restarts;
     this.restarts++;
-    this.o.audit?.('restart', `GR-005: runtime: ${run.spec.engine} crashed after ready (exit ${code ?? signal}); restart ${this.restarts} of ${max} in ${wait} ms`);
+    this.o.audit?.(
+      'restart',
+      `GR-005: runtime: ${run.spec.engine} crashed after ready (exit ${code ?? signal}); restart ${this.restarts} of ${max} in ${wait} ms`,
+    );
     this.set('restarting', `crashed (exit ${code ?? signal}); restarting in ${Math.round(wait / 1000)} s`);
     const again = (async () => {
       await sleep(wait);
       await this.spawnAndWait(run.spec, run.modelKey, null, {});
-    })().catch((e: Error) => { this.o.audit?.('failure', `GR-005: runtime: restart failed: ${e.message}`); this.set('failed', e.message); });
+    })().catch((e: Error) => {
+      this.o.audit?.('failure', `GR-005: runtime: restart failed: ${e.message}`);
+      this.set('failed', e.message);
+    });
     void this.track(again);
   }
 
@@ -299,7 +542,11 @@ export class RuntimeManager {
     for (const r of targets) await this.killRun(r);
     await this.gpuFree(targets.map((r) => r.proc.pid));
     this.current = null;
-    if (!forSwap) { rmSync(this.recordPath, { force: true }); this.o.audit?.('stop', 'runtime: stopped'); this.set('stopped'); }
+    if (!forSwap) {
+      rmSync(this.recordPath, { force: true });
+      this.o.audit?.('stop', 'runtime: stopped');
+      this.set('stopped');
+    }
   }
 
   /**
@@ -307,13 +554,26 @@ export class RuntimeManager {
    * the old server sleeps (POST /sleep) and a sleeping one wakes (POST /wake_up); otherwise the old process group is
    * stopped and its GPU memory freed before the next starts.
    */
-  switchModel(modelKey: string, o: { signal?: AbortSignal; onLog?: (line: string) => void } = {}): Promise<RuntimeStatus> {
+  switchModel(
+    modelKey: string,
+    o: { signal?: AbortSignal; onLog?: (line: string) => void } = {},
+  ): Promise<RuntimeStatus> {
     return this.track(this.doSwitch(modelKey, o));
   }
 
-  private async doSwitch(modelKey: string, o: { signal?: AbortSignal; onLog?: (line: string) => void }): Promise<RuntimeStatus> {
+  private async doSwitch(
+    modelKey: string,
+    o: { signal?: AbortSignal; onLog?: (line: string) => void },
+  ): Promise<RuntimeStatus> {
     const policy = this.o.policy();
-    if (!policy.models[modelKey] || policy.models[modelKey]!.provider !== 'local') throw new RuntimeError('bad_model', `"${modelKey}" is not a local model of the policy (local models: ${Object.entries(policy.models).filter(([, m]) => m.provider === 'local' && m.kind === 'chat').map(([k]) => k).join(', ')})`);
+    if (!policy.models[modelKey] || policy.models[modelKey]!.provider !== 'local')
+      throw new RuntimeError(
+        'bad_model',
+        `"${modelKey}" is not a local model of the policy (local models: ${Object.entries(policy.models)
+          .filter(([, m]) => m.provider === 'local' && m.kind === 'chat')
+          .map(([k]) => k)
+          .join(', ')})`,
+      );
     const cur = this.current;
     if (cur && cur.modelKey === modelKey && this.st === 'ready') return this.status();
     const from = cur?.modelKey ?? 'none';
@@ -321,13 +581,18 @@ export class RuntimeManager {
     const sleepMode = policy.runtime.vllm.enable_sleep_mode && cur?.spec.engine === 'vllm';
     if (sleepMode && cur) {
       const auth = { authorization: `Bearer ${cur.spec.apiKey}` };
-      const r = await fetch(`http://127.0.0.1:${cur.spec.port}/sleep?level=1`, { method: 'POST', headers: auth }).catch(() => null);
+      const r = await fetch(`http://127.0.0.1:${cur.spec.port}/sleep?level=1`, { method: 'POST', headers: auth }).catch(
+        () => null,
+      );
       if (r?.ok) {
         this.asleep.set(cur.modelKey, cur);
         this.current = null;
         const sleeper = this.asleep.get(modelKey);
         if (sleeper) {
-          const w = await fetch(`http://127.0.0.1:${sleeper.spec.port}/wake_up`, { method: 'POST', headers: { authorization: `Bearer ${sleeper.spec.apiKey}` } }).catch(() => null);
+          const w = await fetch(`http://127.0.0.1:${sleeper.spec.port}/wake_up`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${sleeper.spec.apiKey}` },
+          }).catch(() => null);
           if (w?.ok) {
             this.asleep.delete(modelKey);
             this.current = sleeper;
@@ -353,22 +618,35 @@ export function nvidiaSmiProbe(): GpuProbe | undefined {
   const candidates = ['/usr/bin/nvidia-smi', '/usr/local/bin/nvidia-smi'];
   const bin = candidates.find((c) => existsSync(c));
   if (!bin) return undefined;
-  return async (pids) => new Promise((resolve) => {
-    const p = nodeSpawn(bin, ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits']);
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.on('error', () => resolve(null));
-    p.on('exit', () => {
-      let used = 0;
-      // A server's GPU memory is often held by its children (vLLM's EngineCore): count every process of its group.
-      const pgrp = (pid: number) => { try { return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[2]); } catch { return NaN; } };
-      for (const line of out.split('\n')) {
-        const [pid, mem] = line.split(',').map((x) => x.trim());
-        if (pid && (pids.includes(Number(pid)) || pids.includes(pgrp(Number(pid))))) used += Number(mem) || 0;
-      }
-      resolve(used);
+  return async (pids) =>
+    new Promise((resolve) => {
+      const p = nodeSpawn(bin, ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits']);
+      let out = '';
+      p.stdout.on('data', (d) => {
+        out += d;
+      });
+      p.on('error', () => resolve(null));
+      p.on('exit', () => {
+        let used = 0;
+        // A server's GPU memory is often held by its children (vLLM's EngineCore): count every process of its group.
+        const pgrp = (pid: number) => {
+          try {
+            return Number(
+              readFileSync(`/proc/${pid}/stat`, 'utf8')
+                .replace(/^.*\) /s, '')
+                .split(' ')[2],
+            );
+          } catch {
+            return NaN;
+          }
+        };
+        for (const line of out.split('\n')) {
+          const [pid, mem] = line.split(',').map((x) => x.trim());
+          if (pid && (pids.includes(Number(pid)) || pids.includes(pgrp(Number(pid))))) used += Number(mem) || 0;
+        }
+        resolve(used);
+      });
     });
-  });
 }
 
 /**
@@ -380,7 +658,11 @@ export function fileLogSpawn(logPath: string): SpawnPort {
     mkdirSync(join(logPath, '..'), { recursive: true });
     const fd = openSync(logPath, 'a');
     const start = statSync(logPath).size;
-    const child = nodeSpawn(command, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+    const child = nodeSpawn(command, args, {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, ...env },
+    });
     closeSync(fd);
     child.unref();
     const outs: ((t: string) => void)[] = [];
@@ -395,21 +677,40 @@ export function fileLogSpawn(logPath: string): SpawnPort {
         closeSync(rfd);
         offset = size;
         for (const f of outs) f(buf.toString('utf8'));
-      } catch { /* the log was rotated or removed */ }
+      } catch {
+        /* the log was rotated or removed */
+      }
     }, 50);
     timer.unref();
     let exited: [number | null, string | null] | null = null;
     const exits: ((c: number | null, s: string | null) => void)[] = [];
-    child.on('exit', (c, s) => { exited = [c, s]; clearInterval(timer); for (const f of exits) f(c, s); });
+    child.on('exit', (c, s) => {
+      exited = [c, s];
+      clearInterval(timer);
+      for (const f of exits) f(c, s);
+    });
     child.on('error', (e) => {
       for (const f of outs) f(`spawn error: ${e.message}\n`);
-      if (!exited) { exited = [127, null]; clearInterval(timer); for (const f of exits) f(127, null); }
+      if (!exited) {
+        exited = [127, null];
+        clearInterval(timer);
+        for (const f of exits) f(127, null);
+      }
     });
     return {
       pid: child.pid ?? -1,
       onOutput: (cb) => outs.push(cb),
-      onExit: (cb) => { if (exited) cb(exited[0], exited[1]); else exits.push(cb); },
-      killGroup: (sig) => { try { process.kill(-(child.pid ?? 0), sig); } catch { /* gone */ } },
+      onExit: (cb) => {
+        if (exited) cb(exited[0], exited[1]);
+        else exits.push(cb);
+      },
+      killGroup: (sig) => {
+        try {
+          process.kill(-(child.pid ?? 0), sig);
+        } catch {
+          /* gone */
+        }
+      },
       /** Stop following the log (the server keeps running). */
       detach: () => clearInterval(timer),
     } as ServerProcess & { detach(): void };
@@ -420,12 +721,30 @@ export function fileLogSpawn(logPath: string): SpawnPort {
 export async function stopRecorded(stateDir: string): Promise<RuntimeRecord | null> {
   const path = join(stateDir, 'runtime.json');
   let rec: RuntimeRecord;
-  try { rec = JSON.parse(readFileSync(path, 'utf8')) as RuntimeRecord; } catch { return null; }
+  try {
+    rec = JSON.parse(readFileSync(path, 'utf8')) as RuntimeRecord;
+  } catch {
+    return null;
+  }
   if (alive(rec.pid)) {
-    try { process.kill(-rec.pid, 'SIGTERM'); } catch { try { process.kill(rec.pid, 'SIGTERM'); } catch { /* gone */ } }
+    try {
+      process.kill(-rec.pid, 'SIGTERM');
+    } catch {
+      try {
+        process.kill(rec.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
     const end = Date.now() + 10_000;
     while (alive(rec.pid) && Date.now() < end) await sleep(50);
-    if (alive(rec.pid)) { try { process.kill(-rec.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (alive(rec.pid)) {
+      try {
+        process.kill(-rec.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
   }
   rmSync(path, { force: true });
   return rec;
@@ -434,9 +753,15 @@ export async function stopRecorded(stateDir: string): Promise<RuntimeRecord | nu
 /** The recorded server, if it is alive and answers /health. */
 export async function recordedServer(stateDir: string): Promise<(RuntimeRecord & { healthy: boolean }) | null> {
   let rec: RuntimeRecord;
-  try { rec = JSON.parse(readFileSync(join(stateDir, 'runtime.json'), 'utf8')) as RuntimeRecord; } catch { return null; }
+  try {
+    rec = JSON.parse(readFileSync(join(stateDir, 'runtime.json'), 'utf8')) as RuntimeRecord;
+  } catch {
+    return null;
+  }
   if (!alive(rec.pid)) return null;
-  const healthy = await fetch(`http://127.0.0.1:${rec.port}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok).catch(() => false);
+  const healthy = await fetch(`http://127.0.0.1:${rec.port}/health`, { signal: AbortSignal.timeout(2000) })
+    .then((r) => r.ok)
+    .catch(() => false);
   return { ...rec, healthy };
 }
 
@@ -445,7 +770,11 @@ export function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(':')) {
     if (!dir) continue;
     const p = join(dir, name);
-    try { if (statSync(p).isFile()) return p; } catch { /* not here */ }
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {
+      /* not here */
+    }
   }
   return undefined;
 }

@@ -15,7 +15,12 @@ export const TUTOR_SYSTEM = [
   'Answer in Markdown; put code in fenced blocks with the language. Be brief: this is an interactive session.',
 ].join('\n');
 
-export interface Attachment { id: string; label: string; text: string; tokens: number }
+export interface Attachment {
+  id: string;
+  label: string;
+  text: string;
+  tokens: number;
+}
 
 export interface TutorPorts {
   call(o: { messages: ChatMessage[]; signal: AbortSignal; onEvent: (e: StreamEvent) => void }): Promise<CallResult>;
@@ -46,7 +51,11 @@ export interface TutorPorts {
 /** http, https and mailto only; anything else (javascript:, command:, file:, data:, vscode:) is refused. */
 export function safeLink(href: string): string | null {
   let u: URL;
-  try { u = new URL(href); } catch { return null; }
+  try {
+    u = new URL(href);
+  } catch {
+    return null;
+  }
   if (!['http:', 'https:', 'mailto:'].includes(u.protocol)) return null;
   if (u.username || u.password) return null;
   return u.toString();
@@ -61,7 +70,10 @@ export class TutorController {
   private inflight: { id: string; ac: AbortController } | null = null;
   private notice: string | null = null;
   /** What the view said it rendered of each answer, against what was sent (tests and the bench read it). */
-  readonly renders = new Map<string, { sentChars: number; sentBatches: number; chars: number; batches: number; frames: number }>();
+  readonly renders = new Map<
+    string,
+    { sentChars: number; sentBatches: number; chars: number; batches: number; frames: number }
+  >();
   private sent = new Map<string, { chars: number; batches: number }>();
   /** A user turn as the model saw it (the typed text and its attachments); the view shows the text and the labels. */
   private full = new Map<string, string>();
@@ -76,22 +88,38 @@ export class TutorController {
 
   async handle(m: FromTutorView): Promise<void> {
     switch (m.type) {
-      case 'ready': this.postState(); return;
-      case 'send': return this.send(m.text);
-      case 'stop': this.inflight?.ac.abort(); return;
+      case 'ready':
+        this.postState();
+        return;
+      case 'send':
+        return this.send(m.text);
+      case 'stop':
+        this.inflight?.ac.abort();
+        return;
       case 'startServer':
-        if (!this.p.canStart?.()) { this.say('The local server is already running (or cannot be started from this window).'); return; }
+        if (!this.p.canStart?.()) {
+          this.say('The local server is already running (or cannot be started from this window).');
+          return;
+        }
         await this.p.startServer?.();
         this.postState();
         return;
       case 'newSession':
         this.inflight?.ac.abort();
-        this.turns = []; this.attachments = []; this.notice = null; this.full.clear();
-        this.postState(); return;
+        this.turns = [];
+        this.attachments = [];
+        this.notice = null;
+        this.full.clear();
+        this.postState();
+        return;
       case 'attachSelection': {
         const s = this.p.selection();
-        if (!s || !s.text.trim()) { this.say('Select some code in an editor first, then attach it.'); return; }
-        this.attach(s); return;
+        if (!s || !s.text.trim()) {
+          this.say('Select some code in an editor first, then attach it.');
+          return;
+        }
+        this.attach(s);
+        return;
       }
       case 'attachFile': {
         const f = await this.p.pickFile();
@@ -100,8 +128,11 @@ export class TutorController {
       }
       case 'removeAttachment':
         this.attachments = this.attachments.filter((a) => a.id !== m.id);
-        this.postState(); return;
-      case 'copy': await this.p.copy(m.text); return;
+        this.postState();
+        return;
+      case 'copy':
+        await this.p.copy(m.text);
+        return;
       case 'insert': {
         const err = await this.p.insert(m.text);
         if (err) this.say(err);
@@ -109,30 +140,57 @@ export class TutorController {
       }
       case 'openLink': {
         const url = safeLink(m.href);
-        if (!url) { this.p.log.warn(`tutor view: refused to open a link that is not http(s) or mailto: ${m.href.slice(0, 200)}`); this.say('That link was not opened: only http, https and mailto links open from the Tutor.'); return; }
+        if (!url) {
+          this.p.log.warn(`tutor view: refused to open a link that is not http(s) or mailto: ${m.href.slice(0, 200)}`);
+          this.say('That link was not opened: only http, https and mailto links open from the Tutor.');
+          return;
+        }
         await this.p.openLink(url);
         return;
       }
       case 'rendered': {
         const sent = this.sent.get(m.id);
         if (!sent) return;
-        this.renders.set(m.id, { sentChars: sent.chars, sentBatches: sent.batches, chars: m.chars, batches: m.batches, frames: m.frames });
-        if (m.chars !== sent.chars || m.batches !== sent.batches) this.p.log.warn(`tutor view: answer ${m.id} rendered ${m.chars} of ${sent.chars} characters (${m.batches} of ${sent.batches} batches)`);
+        this.renders.set(m.id, {
+          sentChars: sent.chars,
+          sentBatches: sent.batches,
+          chars: m.chars,
+          batches: m.batches,
+          frames: m.frames,
+        });
+        if (m.chars !== sent.chars || m.batches !== sent.batches)
+          this.p.log.warn(
+            `tutor view: answer ${m.id} rendered ${m.chars} of ${sent.chars} characters (${m.batches} of ${sent.batches} batches)`,
+          );
         return;
       }
     }
   }
 
-  private say(text: string): void { this.notice = text; this.postState(); this.notice = null; }
+  private say(text: string): void {
+    this.notice = text;
+    this.postState();
+    this.notice = null;
+  }
 
   /** Attaches text from the host (an "Ask the Tutor to Explain" action). */
-  attachText(label: string, text: string): void { this.attach({ label, text }); }
+  attachText(label: string, text: string): void {
+    this.attach({ label, text });
+  }
 
   private attach(a: { label: string; text: string }): void {
-    if (this.attachments.length >= MAX_ATTACHMENTS) { this.say(`At most ${MAX_ATTACHMENTS} attachments per message.`); return; }
+    if (this.attachments.length >= MAX_ATTACHMENTS) {
+      this.say(`At most ${MAX_ATTACHMENTS} attachments per message.`);
+      return;
+    }
     const cut = a.text.length > MAX_ATTACHMENT_CHARS;
     const text = cut ? a.text.slice(0, MAX_ATTACHMENT_CHARS) : a.text;
-    this.attachments.push({ id: randomUUID().slice(0, 8), label: cut ? `${a.label} (first ${MAX_ATTACHMENT_CHARS} characters)` : a.label, text, tokens: this.p.countTokens(text) });
+    this.attachments.push({
+      id: randomUUID().slice(0, 8),
+      label: cut ? `${a.label} (first ${MAX_ATTACHMENT_CHARS} characters)` : a.label,
+      text,
+      tokens: this.p.countTokens(text),
+    });
     this.postState();
   }
 
@@ -141,7 +199,11 @@ export class TutorController {
     const out: ChatMessage[] = [{ role: 'system', content: TUTOR_SYSTEM }];
     for (const t of this.turns) {
       if (t.role === 'user') out.push({ role: 'user', content: this.full.get(t.id) ?? t.text });
-      else if ((t.status === 'done' || t.status === 'stopped') && t.text) out.push({ role: 'assistant', content: t.status === 'stopped' ? `${t.text}\n[stopped by the learner]` : t.text });
+      else if ((t.status === 'done' || t.status === 'stopped') && t.text)
+        out.push({
+          role: 'assistant',
+          content: t.status === 'stopped' ? `${t.text}\n[stopped by the learner]` : t.text,
+        });
     }
     if (extra) out.push({ role: 'user', content: withAttachments(extra.text, extra.attachments) });
     return out;
@@ -149,28 +211,65 @@ export class TutorController {
 
   meter(): Meter {
     const { short, window } = this.p.limits();
-    const used = this.p.countTokens(this.messages().map((m) => m.content).join('\n')) + this.attachments.reduce((n, a) => n + a.tokens, 0);
+    const used =
+      this.p.countTokens(
+        this.messages()
+          .map((m) => m.content)
+          .join('\n'),
+      ) + this.attachments.reduce((n, a) => n + a.tokens, 0);
     return { used, short, window, level: used >= window ? 'full' : used >= short * 0.8 ? 'warning' : 'ok' };
   }
 
-  postState(): void { this.p.post(this.stateMessage()); }
+  postState(): void {
+    this.p.post(this.stateMessage());
+  }
 
   /** What the view shows now (also carried in the panel's HTML for its first paint). */
   stateMessage(): Extract<ToTutorView, { type: 'state' }> {
     return {
-      type: 'state', turns: this.turns, attachments: this.attachments.map(({ id, label, tokens }) => ({ id, label, tokens })),
-      meter: this.meter(), busy: this.inflight !== null, lane: this.p.lane(), notice: this.notice, canStart: this.p.canStart?.() ?? false,
+      type: 'state',
+      turns: this.turns,
+      attachments: this.attachments.map(({ id, label, tokens }) => ({ id, label, tokens })),
+      meter: this.meter(),
+      busy: this.inflight !== null,
+      lane: this.p.lane(),
+      notice: this.notice,
+      canStart: this.p.canStart?.() ?? false,
     };
   }
 
   private async send(text: string): Promise<void> {
-    if (this.inflight) { this.say('An answer is still streaming: stop it first or wait for it.'); return; }
+    if (this.inflight) {
+      this.say('An answer is still streaming: stop it first or wait for it.');
+      return;
+    }
     const attachments = this.attachments;
     const messages = this.messages({ text, attachments });
     const m = this.meter();
-    if (m.used + this.p.countTokens(text) >= m.window) { this.say(`This session (${m.used} tokens) no longer fits the model's context (${m.window}). Start a new session: the policy keeps Tutor sessions short.`); return; }
-    const user: Turn = { id: randomUUID(), role: 'user', text, attachments: attachments.map((a) => a.label), status: 'done', served: null, error: null };
-    const answer: Turn = { id: randomUUID(), role: 'assistant', text: '', attachments: [], status: 'streaming', served: null, error: null };
+    if (m.used + this.p.countTokens(text) >= m.window) {
+      this.say(
+        `This session (${m.used} tokens) no longer fits the model's context (${m.window}). Start a new session: the policy keeps Tutor sessions short.`,
+      );
+      return;
+    }
+    const user: Turn = {
+      id: randomUUID(),
+      role: 'user',
+      text,
+      attachments: attachments.map((a) => a.label),
+      status: 'done',
+      served: null,
+      error: null,
+    };
+    const answer: Turn = {
+      id: randomUUID(),
+      role: 'assistant',
+      text: '',
+      attachments: [],
+      status: 'streaming',
+      served: null,
+      error: null,
+    };
     this.full.set(user.id, withAttachments(text, attachments));
     this.turns.push(user, answer);
     this.attachments = [];
@@ -196,8 +295,13 @@ export class TutorController {
         pending += e.text;
         timer ??= setTimeout(flush, this.p.flushMs ?? 16);
       } else if (e.type === 'reset') {
-        if (timer) { clearTimeout(timer); timer = null; }
-        pending = ''; answer.text = ''; chars = 0;
+        if (timer) {
+          clearTimeout(timer);
+          timer = null;
+        }
+        pending = '';
+        answer.text = '';
+        chars = 0;
         this.p.post({ type: 'reset', id: answer.id, reason: `${e.reason}; next: ${e.next}` });
       }
     };
@@ -228,17 +332,25 @@ export class TutorController {
 
   /** What survives a window reload (the host keeps it in the workspace's state). */
   snapshot(): { turns: Turn[]; full: [string, string][] } {
-    return { turns: this.turns.map((t) => (t.status === 'streaming' ? { ...t, status: 'stopped' as const } : t)), full: [...this.full] };
+    return {
+      turns: this.turns.map((t) => (t.status === 'streaming' ? { ...t, status: 'stopped' as const } : t)),
+      full: [...this.full],
+    };
   }
 
   restore(s: unknown): void {
     const r = Snapshot.safeParse(s);
-    if (!r.success) { if (s !== undefined) this.p.log.warn('tutor: the saved session could not be read; starting a new one'); return; }
+    if (!r.success) {
+      if (s !== undefined) this.p.log.warn('tutor: the saved session could not be read; starting a new one');
+      return;
+    }
     this.turns = r.data.turns;
     this.full = new Map(r.data.full);
   }
 
-  dispose(): void { this.inflight?.ac.abort(); }
+  dispose(): void {
+    this.inflight?.ac.abort();
+  }
 }
 
 const Snapshot = z.object({ turns: z.array(Turn).max(500), full: z.array(z.tuple([z.string(), z.string()])).max(500) });
@@ -251,7 +363,14 @@ function withAttachments(text: string, attachments: Attachment[]): string {
 function served(r: CallResult, label: string): Served {
   const why = [...r.audit].reverse().find((l) => l.startsWith('GR-005:')) ?? null;
   return {
-    provider: r.provider, model: r.model, label, lane: r.provider === 'local' ? 'local' : 'cloud',
-    fallback: r.escalated || r.provider !== r.decision.provider, why, cost_usd: r.cost_usd, ms: r.timings.total_ms, output_tokens: r.usage.output_tokens,
+    provider: r.provider,
+    model: r.model,
+    label,
+    lane: r.provider === 'local' ? 'local' : 'cloud',
+    fallback: r.escalated || r.provider !== r.decision.provider,
+    why,
+    cost_usd: r.cost_usd,
+    ms: r.timings.total_ms,
+    output_tokens: r.usage.output_tokens,
   };
 }

@@ -9,10 +9,16 @@ export function canonicalJson(value: unknown): string {
 
 // A module-level function (no closure per call): the router hashes every request it decides.
 function writeCanonical(v: unknown, out: string[]): void {
-  if (v === null || typeof v !== 'object') { out.push(JSON.stringify(v) ?? 'null'); return; }
+  if (v === null || typeof v !== 'object') {
+    out.push(JSON.stringify(v) ?? 'null');
+    return;
+  }
   if (Array.isArray(v)) {
     out.push('[');
-    for (let i = 0; i < v.length; i++) { if (i) out.push(','); writeCanonical(v[i] === undefined ? null : v[i], out); }
+    for (let i = 0; i < v.length; i++) {
+      if (i) out.push(',');
+      writeCanonical(v[i] === undefined ? null : v[i], out);
+    }
     out.push(']');
     return;
   }

@@ -6,6 +6,14 @@ export function relativeInside(path: string): string | null {
   const p = path.trim().replace(/\\/g, '/');
   if (!p || isAbsolute(p) || /^[a-zA-Z]:/.test(p) || p.includes('\0')) return null;
   const n = normalize(p);
-  if (n === '..' || n.startsWith(`..${sep}`) || n.startsWith('../') || n === '.git' || n.startsWith(`.git${sep}`) || n.startsWith('.git/')) return null;
+  if (
+    n === '..' ||
+    n.startsWith(`..${sep}`) ||
+    n.startsWith('../') ||
+    n === '.git' ||
+    n.startsWith(`.git${sep}`) ||
+    n.startsWith('.git/')
+  )
+    return null;
   return n.split(sep).join('/');
 }

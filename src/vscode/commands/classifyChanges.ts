@@ -11,42 +11,71 @@ type Lazy = typeof import('../lazy.js');
 
 export class ClassifyChanges implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('switchyard-classify');
-  constructor(private readonly lazy: () => Lazy, private readonly policy: () => Policy, private readonly log: vscode.LogOutputChannel,
-    private readonly audit: AuditLog, private readonly localOnly: () => boolean) {}
+  constructor(
+    private readonly lazy: () => Lazy,
+    private readonly policy: () => Policy,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly audit: AuditLog,
+    private readonly localOnly: () => boolean,
+  ) {}
 
   /** Classifies and shows the result; returns it (the command's result, used by other features and tests). */
   async run(): Promise<Classification | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder || folder.uri.scheme !== 'file') {
-      void vscode.window.showWarningMessage('Switchyard: Classify Current Changes needs a folder on disk that is a git repository.');
+      void vscode.window.showWarningMessage(
+        'Switchyard: Classify Current Changes needs a folder on disk that is a git repository.',
+      );
       return undefined;
     }
     if (!vscode.workspace.isTrusted) {
       // git reads the repository's own config, which can name programs to run: not in an untrusted folder (GR-010).
-      void vscode.window.showWarningMessage('Switchyard: Classify Current Changes runs git, which is not done in an untrusted workspace (GR-010). Trust the folder to use it.', 'Manage Workspace Trust')
-        .then((pick) => { if (pick) void vscode.commands.executeCommand('workbench.trust.manage'); });
+      void vscode.window
+        .showWarningMessage(
+          'Switchyard: Classify Current Changes runs git, which is not done in an untrusted workspace (GR-010). Trust the folder to use it.',
+          'Manage Workspace Trust',
+        )
+        .then((pick) => {
+          if (pick) void vscode.commands.executeCommand('workbench.trust.manage');
+        });
       return undefined;
     }
     const root = folder.uri.fsPath;
     const { classifyDiff, gitDiff, gitRepoReader } = this.lazy();
     let result: Classification;
     try {
-      result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Switchyard: classifying changes' }, async () => {
-        const diff = await gitDiff(root, 'HEAD');
-        const reader = gitRepoReader(root, 'HEAD');
-        return classifyDiff(diff, { policy: this.policy(), repo: reader }).finally(() => reader.close());
-      });
+      result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'Switchyard: classifying changes' },
+        async () => {
+          const diff = await gitDiff(root, 'HEAD');
+          const reader = gitRepoReader(root, 'HEAD');
+          return classifyDiff(diff, { policy: this.policy(), repo: reader }).finally(() => reader.close());
+        },
+      );
     } catch (e) {
       const msg = `Switchyard: could not read the changes of ${folder.name}: ${(e as Error).message}. Is it a git repository with at least one commit?`;
       this.log.error(msg);
       void vscode.window.showErrorMessage(msg);
       return undefined;
     }
-    this.log.info(`classify: ${JSON.stringify({ lane: result.lane, high_risk: result.high_risk, flags: result.risk_flags, lines: result.lines_changed })}`);
+    this.log.info(
+      `classify: ${JSON.stringify({ lane: result.lane, high_risk: result.high_risk, flags: result.risk_flags, lines: result.lines_changed })}`,
+    );
     // The Implementer's route for this change, decided by the router and kept in the audit log.
-    const decision = route({ role: 'implementer', change: { ...result } }, this.policy(), { local_only_setting: this.localOnly() });
-    try { this.audit.append({ ts: new Date().toISOString(), kind: 'decision', source: 'extension', audit: decision.audit, decision }); }
-    catch (e) { this.log.error(`audit log: ${(e as Error).message}`); }
+    const decision = route({ role: 'implementer', change: { ...result } }, this.policy(), {
+      local_only_setting: this.localOnly(),
+    });
+    try {
+      this.audit.append({
+        ts: new Date().toISOString(),
+        kind: 'decision',
+        source: 'extension',
+        audit: decision.audit,
+        decision,
+      });
+    } catch (e) {
+      this.log.error(`audit log: ${(e as Error).message}`);
+    }
     this.log.info(decision.audit);
     this.showDiagnostics(root, result.evidence);
     void this.pick(root, result, decision);
@@ -59,7 +88,11 @@ export class ClassifyChanges implements vscode.Disposable {
     for (const e of evidence) {
       if (e.side === 'before' || e.line < 1) continue;
       const line = e.line - 1;
-      const d = new vscode.Diagnostic(new vscode.Range(line, 0, line, 1000), `${e.flag}: ${e.why ?? e.node}`, vscode.DiagnosticSeverity.Information);
+      const d = new vscode.Diagnostic(
+        new vscode.Range(line, 0, line, 1000),
+        `${e.flag}: ${e.why ?? e.node}`,
+        vscode.DiagnosticSeverity.Information,
+      );
       d.source = 'switchyard';
       d.code = e.flag;
       byFile.set(e.path, [...(byFile.get(e.path) ?? []), d]);
@@ -75,13 +108,25 @@ export class ClassifyChanges implements vscode.Disposable {
       return;
     }
     const items = c.evidence.map((e) => ({
-      label: `$(warning) ${e.flag}`, description: `${e.path}${e.line ? `:${e.line}` : ''}${e.side === 'before' ? ' (removed)' : ''}`, detail: `${e.why ?? e.node} — ${e.text}`, e,
+      label: `$(warning) ${e.flag}`,
+      description: `${e.path}${e.line ? `:${e.line}` : ''}${e.side === 'before' ? ' (removed)' : ''}`,
+      detail: `${e.why ?? e.node} — ${e.text}`,
+      e,
     }));
-    const picked = await vscode.window.showQuickPick(items, { title: `Switchyard: ${title}`, placeHolder: 'Evidence for each risk flag: pick one to open its line', matchOnDescription: true, matchOnDetail: true });
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `Switchyard: ${title}`,
+      placeHolder: 'Evidence for each risk flag: pick one to open its line',
+      matchOnDescription: true,
+      matchOnDetail: true,
+    });
     if (!picked || picked.e.side === 'before' || picked.e.line < 1) return;
     const pos = new vscode.Position(picked.e.line - 1, 0);
-    await vscode.window.showTextDocument(vscode.Uri.joinPath(vscode.Uri.file(root), picked.e.path), { selection: new vscode.Range(pos, pos) });
+    await vscode.window.showTextDocument(vscode.Uri.joinPath(vscode.Uri.file(root), picked.e.path), {
+      selection: new vscode.Range(pos, pos),
+    });
   }
 
-  dispose(): void { this.diagnostics.dispose(); }
+  dispose(): void {
+    this.diagnostics.dispose();
+  }
 }

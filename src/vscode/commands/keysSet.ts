@@ -10,13 +10,25 @@ export const KEY_PROVIDERS = [
 
 export const secretKey = (provider: string) => `switchyard.apiKey.${provider}`;
 
-export async function setApiKey(secrets: vscode.SecretStorage, log: vscode.LogOutputChannel, providerArg?: string): Promise<void> {
-  const provider = providerArg ? KEY_PROVIDERS.find((p) => p.id === providerArg)
-    : (await vscode.window.showQuickPick(KEY_PROVIDERS.map((p) => ({ label: p.label, description: p.env, p })), { title: 'Switchyard: Set API Key', placeHolder: 'Which provider?' }))?.p;
+export async function setApiKey(
+  secrets: vscode.SecretStorage,
+  log: vscode.LogOutputChannel,
+  providerArg?: string,
+): Promise<void> {
+  const provider = providerArg
+    ? KEY_PROVIDERS.find((p) => p.id === providerArg)
+    : (
+        await vscode.window.showQuickPick(
+          KEY_PROVIDERS.map((p) => ({ label: p.label, description: p.env, p })),
+          { title: 'Switchyard: Set API Key', placeHolder: 'Which provider?' },
+        )
+      )?.p;
   if (!provider) return;
   const key = await vscode.window.showInputBox({
-    title: `Switchyard: ${provider.label} API key`, password: true, ignoreFocusOut: true,
-    prompt: 'Stored in VS Code\'s SecretStorage, never in settings or files. Leave empty to remove the key.',
+    title: `Switchyard: ${provider.label} API key`,
+    password: true,
+    ignoreFocusOut: true,
+    prompt: "Stored in VS Code's SecretStorage, never in settings or files. Leave empty to remove the key.",
     validateInput: (v) => (/\s/.test(v.trim()) ? 'An API key has no spaces' : undefined),
   });
   if (key === undefined) return;

@@ -12,15 +12,33 @@ import { tmpdir } from 'node:os';
 
 const EXT_ID = 'switchyard.switchyard';
 const COMMANDS = [
-  'switchyard.tutor.open', 'switchyard.plan.create', 'switchyard.plan.open', 'switchyard.implement.reflex',
-  'switchyard.judge.audit', 'switchyard.classify.changes', 'switchyard.budget.show', 'switchyard.runtime.start',
-  'switchyard.runtime.stop', 'switchyard.runtime.switchModel', 'switchyard.route.explain', 'switchyard.keys.set',
+  'switchyard.tutor.open',
+  'switchyard.plan.create',
+  'switchyard.plan.open',
+  'switchyard.implement.reflex',
+  'switchyard.judge.audit',
+  'switchyard.classify.changes',
+  'switchyard.budget.show',
+  'switchyard.runtime.start',
+  'switchyard.runtime.stop',
+  'switchyard.runtime.switchModel',
+  'switchyard.route.explain',
+  'switchyard.keys.set',
   'switchyard.policy.open',
 ];
 // Switchyard's own commands beyond CONTRACTS.md (issue 11).
-const OWN_COMMANDS = ['switchyard.librarian.run', 'switchyard.context.search', 'switchyard.context.rebuild', 'switchyard.context.ask'];
+const OWN_COMMANDS = [
+  'switchyard.librarian.run',
+  'switchyard.context.search',
+  'switchyard.context.rebuild',
+  'switchyard.context.ask',
+];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 15_000,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -34,10 +52,19 @@ async function until<T>(what: string, fn: () => T | undefined | false | Promise<
  * Writes a file and waits for the extension to react. The file watcher may register after the first
  * write on a loaded machine (that event is then lost), so the write is repeated, as a user saves again.
  */
-async function writeUntil<T>(uri: vscode.Uri, text: string, what: string, fn: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
+async function writeUntil<T>(
+  uri: vscode.Uri,
+  text: string,
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
-    try { return await until(what, fn, 5_000); } catch (e) { if (attempt >= 5) throw e; }
+    try {
+      return await until(what, fn, 5_000);
+    } catch (e) {
+      if (attempt >= 5) throw e;
+    }
   }
 }
 
@@ -69,7 +96,11 @@ describe('Switchyard in the extension host', () => {
     const contributed = pkg.contributes.commands as { command: string; title: string; category: string }[];
     assert.deepEqual(contributed.map((c) => c.command).sort(), [...COMMANDS, ...OWN_COMMANDS].sort());
     assert.ok(contributed.every((c) => c.category === 'Switchyard' && c.title.length > 3));
-    assert.ok(pkg.contributes.menus['editor/context'].some((m: { command: string }) => m.command === 'switchyard.implement.reflex'));
+    assert.ok(
+      pkg.contributes.menus['editor/context'].some(
+        (m: { command: string }) => m.command === 'switchyard.implement.reflex',
+      ),
+    );
   });
 
   it('shows both status bar items: the budget meter against the tightest cap and the runtime', () => {
@@ -83,9 +114,14 @@ describe('Switchyard in the extension host', () => {
     const bare = async (): Promise<number> => {
       const t0 = performance.now();
       // To the side, as the Tutor opens.
-      const panel = vscode.window.createWebviewPanel('switchyard.test.bare', 'bare', vscode.ViewColumn.Beside, { enableScripts: true });
-      const ready = new Promise<void>((r) => { panel.webview.onDidReceiveMessage(() => r()); });
-      panel.webview.html = '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src \'none\'; script-src \'unsafe-inline\';"></head><body><script>acquireVsCodeApi().postMessage("ready")</script></body></html>';
+      const panel = vscode.window.createWebviewPanel('switchyard.test.bare', 'bare', vscode.ViewColumn.Beside, {
+        enableScripts: true,
+      });
+      const ready = new Promise<void>((r) => {
+        panel.webview.onDidReceiveMessage(() => r());
+      });
+      panel.webview.html =
+        '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src \'none\'; script-src \'unsafe-inline\';"></head><body><script>acquireVsCodeApi().postMessage("ready")</script></body></html>';
       await ready;
       const ms = performance.now() - t0;
       panel.dispose();
@@ -94,7 +130,14 @@ describe('Switchyard in the extension host', () => {
     const tutor = async (): Promise<number> => {
       const before = api.tutorStats().openMs;
       await vscode.commands.executeCommand('switchyard.tutor.open');
-      const ms = await until('the Tutor view says ready', () => { const m = api.tutorStats().openMs; return m !== null && m !== before && m; }, 30_000);
+      const ms = await until(
+        'the Tutor view says ready',
+        () => {
+          const m = api.tutorStats().openMs;
+          return m !== null && m !== before && m;
+        },
+        30_000,
+      );
       views.push(api.tutorStats().viewLoadMs ?? NaN);
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       await sleep(300);
@@ -103,9 +146,14 @@ describe('Switchyard in the extension host', () => {
     const b: number[] = [];
     const t: number[] = [];
     const views: number[] = [];
-    for (let i = 0; i < 3; i++) { b.push(await bare()); t.push(await tutor()); }
+    for (let i = 0; i < 3; i++) {
+      b.push(await bare());
+      t.push(await tutor());
+    }
     const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[1]!;
-    console.log(`      panel open to ready, median of 3: bare webview ${med(b).toFixed(0)} ms, Tutor ${med(t).toFixed(0)} ms (runs: bare ${b.map((x) => x.toFixed(0)).join('/')}, Tutor ${t.map((x) => x.toFixed(0)).join('/')}; of which the Tutor view's own load ${views.map((x) => x.toFixed(0)).join('/')})`);
+    console.log(
+      `      panel open to ready, median of 3: bare webview ${med(b).toFixed(0)} ms, Tutor ${med(t).toFixed(0)} ms (runs: bare ${b.map((x) => x.toFixed(0)).join('/')}, Tutor ${t.map((x) => x.toFixed(0)).join('/')}; of which the Tutor view's own load ${views.map((x) => x.toFixed(0)).join('/')})`,
+    );
     assert.ok(t.every((x) => x > 0));
   });
 
@@ -117,32 +165,58 @@ describe('Switchyard in the extension host', () => {
       const doc = await vscode.workspace.openTextDocument(uri);
       const editor = await vscode.window.showTextDocument(doc);
       editor.selection = new vscode.Selection(range.start, range.end);
-      return (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, editor.selection)).map((a) => a.title);
+      return (
+        await vscode.commands.executeCommand<vscode.CodeAction[]>(
+          'vscode.executeCodeActionProvider',
+          doc.uri,
+          editor.selection,
+        )
+      ).map((a) => a.title);
     };
-    assert.ok((await titles(plan, new vscode.Range(0, 0, 0, 0))).includes('Switchyard: Request Judge Audit of this plan'));
+    assert.ok(
+      (await titles(plan, new vscode.Range(0, 0, 0, 0))).includes('Switchyard: Request Judge Audit of this plan'),
+    );
     const src = (await vscode.workspace.findFiles('**/*.rs', '**/target/**', 1))[0]!;
     assert.ok((await titles(src, new vscode.Range(0, 0, 2, 0))).includes('Switchyard: Request Judge Audit'));
-    assert.ok(!(await titles(src, new vscode.Range(0, 0, 0, 0))).includes('Switchyard: Request Judge Audit'), 'not on an empty selection without a diagnostic');
+    assert.ok(
+      !(await titles(src, new vscode.Range(0, 0, 0, 0))).includes('Switchyard: Request Judge Audit'),
+      'not on an empty selection without a diagnostic',
+    );
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.workspace.fs.delete(plans, { recursive: true });
   });
 
   it('Open Effective Policy shows the bundled policy as a read-only JSON document', async () => {
     await vscode.commands.executeCommand('switchyard.policy.open');
-    const editor = await until('the policy editor', () => vscode.window.activeTextEditor?.document.uri.scheme === 'switchyard-policy' && vscode.window.activeTextEditor);
+    const editor = await until(
+      'the policy editor',
+      () =>
+        vscode.window.activeTextEditor?.document.uri.scheme === 'switchyard-policy' && vscode.window.activeTextEditor,
+    );
     const text = editor.document.getText();
     assert.match(text, /^\/\/ Switchyard effective policy/);
-    const json = JSON.parse(text.split('\n').filter((l) => !l.startsWith('//')).join('\n'));
+    const json = JSON.parse(
+      text
+        .split('\n')
+        .filter((l) => !l.startsWith('//'))
+        .join('\n'),
+    );
     assert.equal(json.policy_version, '2.0.0');
     assert.equal(editor.document.languageId, 'jsonc');
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
   it('a workspace policy overrides the bundled one; an invalid one is refused at its line and the last valid stays', async () => {
-    const bundled = (vscode.extensions.getExtension(EXT_ID)!.extensionUri);
-    const raw = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(bundled, 'policy', 'model-policy.json'))));
+    const bundled = vscode.extensions.getExtension(EXT_ID)!.extensionUri;
+    const raw = JSON.parse(
+      new TextDecoder().decode(
+        await vscode.workspace.fs.readFile(vscode.Uri.joinPath(bundled, 'policy', 'model-policy.json')),
+      ),
+    );
     raw.local_only = true;
-    await writeUntil(policyUri(), `// team policy\n${JSON.stringify(raw, null, 2)}`, 'the workspace policy', () => api.policySource().endsWith('.switchyard/policy.json'));
+    await writeUntil(policyUri(), `// team policy\n${JSON.stringify(raw, null, 2)}`, 'the workspace policy', () =>
+      api.policySource().endsWith('.switchyard/policy.json'),
+    );
     await until('local_only from the policy', () => api.effectiveLocalOnly());
     await until('the runtime item to say Local only', () => /Local only/.test(api.statusBarText().runtime));
 
@@ -166,20 +240,43 @@ describe('Switchyard in the extension host', () => {
     const uri = vscode.Uri.joinPath(folder(), 'crates', 'core', 'src', 'lib.rs');
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc);
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, new vscode.Range(0, 0, 2, 0));
-    assert.ok(actions.some((a) => a.title === 'Switchyard: Request Judge Audit' && a.command?.command === 'switchyard.judge.audit'));
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      uri,
+      new vscode.Range(0, 0, 2, 0),
+    );
+    assert.ok(
+      actions.some(
+        (a) => a.title === 'Switchyard: Request Judge Audit' && a.command?.command === 'switchyard.judge.audit',
+      ),
+    );
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
   it('Classify Current Changes measures the working tree against HEAD and lists the evidence in Problems', async () => {
     const root = folder().fsPath;
-    const git = (...args: string[]) => execFileSync('git', ['-C', root, '-c', 'user.email=t@example.invalid', '-c', 'user.name=t', ...args], { encoding: 'utf8' });
-    git('init', '-q'); git('add', '-A'); git('commit', '-qm', 'base');
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', root, '-c', 'user.email=t@example.invalid', '-c', 'user.name=t', ...args], {
+        encoding: 'utf8',
+      });
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-qm', 'base');
     const lib = join(root, 'crates', 'core', 'src', 'lib.rs');
     const original = readFileSync(lib, 'utf8');
-    writeFileSync(lib, original.replace('pub fn tokenize(text: &str) -> Vec<String> {', 'pub fn tokenize(text: &str, keep_case: bool) -> Vec<String> {'));
+    writeFileSync(
+      lib,
+      original.replace(
+        'pub fn tokenize(text: &str) -> Vec<String> {',
+        'pub fn tokenize(text: &str, keep_case: bool) -> Vec<String> {',
+      ),
+    );
     try {
-      const result = await vscode.commands.executeCommand<{ risk_flags: string[]; lane: string; evidence: { line: number }[] }>('switchyard.classify.changes');
+      const result = await vscode.commands.executeCommand<{
+        risk_flags: string[];
+        lane: string;
+        evidence: { line: number }[];
+      }>('switchyard.classify.changes');
       assert.deepEqual(result.risk_flags, ['public_api']);
       assert.equal(result.lane, 'cloud');
       const diags = await until('a classification diagnostic', () => {
@@ -201,7 +298,9 @@ describe('Switchyard in the extension host', () => {
 
   it('Explain Routing Decisions opens its webview panel', async () => {
     await vscode.commands.executeCommand('switchyard.route.explain');
-    const tab = await until('the routing panel tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Switchyard: Routing'));
+    const tab = await until('the routing panel tab', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Switchyard: Routing'),
+    );
     assert.ok(tab.input instanceof vscode.TabInputWebview);
     await vscode.window.tabGroups.close(tab);
   });
@@ -212,7 +311,7 @@ describe('model calls from the editor', () => {
   let local: WireServer, anth: WireServer;
   const cfg = () => vscode.workspace.getConfiguration('switchyard');
   before(async () => {
-    api = (await vscode.extensions.getExtension<SwitchyardApi>(EXT_ID)!.activate());
+    api = await vscode.extensions.getExtension<SwitchyardApi>(EXT_ID)!.activate();
     [local, anth] = await Promise.all([openAiServer(), anthropicServer()]);
     await cfg().update('runtime.endpoint', local.url, vscode.ConfigurationTarget.Global);
     await cfg().update('providers.anthropic.baseUrl', anth.url, vscode.ConfigurationTarget.Global);
@@ -225,29 +324,53 @@ describe('model calls from the editor', () => {
 
   it('a tutor call streams from the configured local endpoint and is audited', async () => {
     const pieces: string[] = [];
-    const r = await api.callModel({ role: 'tutor', prompt: 'what is a borrow?', onEvent: (e) => { if (e.type === 'text') pieces.push(e.text); } });
+    const r = await api.callModel({
+      role: 'tutor',
+      prompt: 'what is a borrow?',
+      onEvent: (e) => {
+        if (e.type === 'text') pieces.push(e.text);
+      },
+    });
     assert.equal(r.provider, 'local');
     assert.equal(r.text, 'Hello from the test server.');
     assert.equal(pieces.join(''), r.text);
-    const lines = readFileSync(api.auditPath(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; audit: string });
+    const lines = readFileSync(api.auditPath(), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; audit: string });
     assert.match(lines.at(-1)!.audit, /tutor: local\/.* answered/);
   });
 
   it('with the local server failing and no Anthropic key in SecretStorage, the error says what happened and what to do', async () => {
     local.fallback = { kind: 'status', status: 500 };
     try {
-      await assert.rejects(api.callModel({ role: 'tutor', prompt: 'hi' }), (e: Error & { audit?: string[] }) =>
-        /every model the policy allows for tutor failed/.test(e.message) && (e.audit ?? []).some((l) => /Set API Key/.test(l)));
+      await assert.rejects(
+        api.callModel({ role: 'tutor', prompt: 'hi' }),
+        (e: Error & { audit?: string[] }) =>
+          /every model the policy allows for tutor failed/.test(e.message) &&
+          (e.audit ?? []).some((l) => /Set API Key/.test(l)),
+      );
       assert.equal(anth.requests.length, 0, 'no key, no request');
-    } finally { local.fallback = { kind: 'ok' }; }
+    } finally {
+      local.fallback = { kind: 'ok' };
+    }
   });
 
   it('a CancellationToken cancels the stream', async () => {
     local.queue.push({ kind: 'ok', chunks: Array.from({ length: 300 }, () => 'x'), chunkMs: 10 });
     const cts = new vscode.CancellationTokenSource();
     let n = 0;
-    await assert.rejects(api.callModel({ role: 'tutor', prompt: 'long', token: cts.token, onEvent: (e) => { if (e.type === 'text' && ++n === 3) cts.cancel(); } }),
-      (e: Error & { kind?: string }) => e.kind === 'cancelled');
+    await assert.rejects(
+      api.callModel({
+        role: 'tutor',
+        prompt: 'long',
+        token: cts.token,
+        onEvent: (e) => {
+          if (e.type === 'text' && ++n === 3) cts.cancel();
+        },
+      }),
+      (e: Error & { kind?: string }) => e.kind === 'cancelled',
+    );
     assert.ok(n < 50);
   });
 
@@ -258,15 +381,31 @@ describe('model calls from the editor', () => {
     const w = vscode.window as unknown as { showInputBox: typeof vscode.window.showInputBox };
     const original = w.showInputBox;
     w.showInputBox = async () => key; // the user types the key into the command's password box
-    try { await vscode.commands.executeCommand('switchyard.keys.set', 'anthropic'); } finally { w.showInputBox = original; }
+    try {
+      await vscode.commands.executeCommand('switchyard.keys.set', 'anthropic');
+    } finally {
+      w.showInputBox = original;
+    }
     local.fallback = { kind: 'status', status: 500 };
-    anth.queue.push({ kind: 'ok', text: 'from haiku', usage: { start: { input_tokens: 100_000, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1 }, final: { input_tokens: 100_000, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 10 } } });
+    anth.queue.push({
+      kind: 'ok',
+      text: 'from haiku',
+      usage: {
+        start: { input_tokens: 100_000, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1 },
+        final: { input_tokens: 100_000, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 10 },
+      },
+    });
     try {
       const r = await api.callModel({ role: 'tutor', prompt: 'hi' });
       assert.equal(`${r.provider}/${r.model}`, 'anthropic/claude-haiku-4-5');
       assert.equal(r.cost_usd, 0.10005); // 100,000 in x $1/MTok + 10 out x $5/MTok
-    } finally { local.fallback = { kind: 'ok' }; }
-    const after = await until('the meter to change', () => api.statusBarText().budget !== before && api.statusBarText().budget);
+    } finally {
+      local.fallback = { kind: 'ok' };
+    }
+    const after = await until(
+      'the meter to change',
+      () => api.statusBarText().budget !== before && api.statusBarText().budget,
+    );
     assert.match(after, /\$0\.10 \/ \$10\.00/);
     const h = anth.requests.at(-1)!.headers;
     assert.equal(h['x-api-key'] ?? String(h.authorization).replace(/^Bearer /, ''), key);
@@ -276,26 +415,43 @@ describe('model calls from the editor', () => {
   });
 
   it('Stage 0: the workspace is indexed, a search ranks the right file with its score explained, a new file is found at once', async () => {
-    const rows = await vscode.commands.executeCommand<{ path: string; relevance: number; why: string }[]>('switchyard.context.search', 'split text into lower-case words');
+    const rows = await vscode.commands.executeCommand<{ path: string; relevance: number; why: string }[]>(
+      'switchyard.context.search',
+      'split text into lower-case words',
+    );
     const stats = api.stage0Stats()!;
     assert.ok(stats.indexed >= 4, JSON.stringify(stats));
     assert.equal(rows[0]!.path, 'crates/core/src/lib.rs');
-    assert.match(rows[0]!.why, /^#1 crates\/core\/src\/lib\.rs: relevance 0\.9, mmr [\d.]+; bm25 [\d.]+ \(split [\d.]+, text [\d.]+/);
+    assert.match(
+      rows[0]!.why,
+      /^#1 crates\/core\/src\/lib\.rs: relevance 0\.9, mmr [\d.]+; bm25 [\d.]+ \(split [\d.]+, text [\d.]+/,
+    );
     const fresh = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, 'docs', 'quarantine-notes.md');
     try {
-      await writeUntil(fresh, '# Quarantine\n\nDamaged parcels are quarantined for review.\n', 'the new file in the index', async () =>
-        (await vscode.commands.executeCommand<{ path: string }[]>('switchyard.context.search', 'quarantined parcels'))[0]?.path === 'docs/quarantine-notes.md');
+      await writeUntil(
+        fresh,
+        '# Quarantine\n\nDamaged parcels are quarantined for review.\n',
+        'the new file in the index',
+        async () =>
+          (
+            await vscode.commands.executeCommand<{ path: string }[]>('switchyard.context.search', 'quarantined parcels')
+          )[0]?.path === 'docs/quarantine-notes.md',
+      );
     } finally {
       await vscode.workspace.fs.delete(fresh).then(undefined, () => undefined);
     }
   });
 
-  it('Stage 0: a workspace of over 2,000 files is indexed in worker threads (dist/indexWorker.js), off the host\'s thread', async () => {
+  it("Stage 0: a workspace of over 2,000 files is indexed in worker threads (dist/indexWorker.js), off the host's thread", async () => {
     const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
     const big = join(root, 'big-generated');
     mkdirSync(big, { recursive: true });
     try {
-      for (let i = 0; i < 2100; i++) writeFileSync(join(big, `note-${i}.md`), `# Note ${i}\n\nparcel ${i % 7 === 0 ? 'zebracorn' : 'ordinary'} entry\n`);
+      for (let i = 0; i < 2100; i++)
+        writeFileSync(
+          join(big, `note-${i}.md`),
+          `# Note ${i}\n\nparcel ${i % 7 === 0 ? 'zebracorn' : 'ordinary'} entry\n`,
+        );
       await vscode.commands.executeCommand('switchyard.context.rebuild');
       const stats = api.stage0Stats()!;
       assert.ok(stats.threads >= 1, `threads ${stats.threads}; notes ${stats.notes.join('; ')}`);
@@ -310,17 +466,38 @@ describe('model calls from the editor', () => {
   });
 
   it('the Librarian synthesises two documents on the local lane and opens the result with who wrote it and why', async () => {
-    local.queue.push({ kind: 'ok', text: JSON.stringify({ title: 'Word tools overview', document: '# Word tools overview\n\nThe demo counts words (README.md).\n', contradictions_resolved: [], open_questions: ['Which limit applies?'], confidence: 0.85 }) });
-    const r = await vscode.commands.executeCommand<{ result: { provider: string; decision: { rule: string } }; escalated_on: string[] }>('switchyard.librarian.run', { paths: ['README.md', 'docs/word-filter-spec.md'], mode: 'synthesise', goal: '' });
+    local.queue.push({
+      kind: 'ok',
+      text: JSON.stringify({
+        title: 'Word tools overview',
+        document: '# Word tools overview\n\nThe demo counts words (README.md).\n',
+        contradictions_resolved: [],
+        open_questions: ['Which limit applies?'],
+        confidence: 0.85,
+      }),
+    });
+    const r = await vscode.commands.executeCommand<{
+      result: { provider: string; decision: { rule: string } };
+      escalated_on: string[];
+    }>('switchyard.librarian.run', { paths: ['README.md', 'docs/word-filter-spec.md'], mode: 'synthesise', goal: '' });
     assert.equal(r.result.provider, 'local');
     assert.equal(r.result.decision.rule, 'librarian.routine');
     assert.deepEqual(r.escalated_on, []);
     const last = api.lastLibrarian()!;
     assert.match(last.opened ?? '', /^# Word tools overview\n/);
-    assert.match(last.opened ?? '', /\n<!-- Switchyard Librarian · local\/.* \(routine, local\) · confidence 0\.85 · evidence \.switchyard\/evidence\/lib-[^ ]+ -->\n$/);
+    assert.match(
+      last.opened ?? '',
+      /\n<!-- Switchyard Librarian · local\/.* \(routine, local\) · confidence 0\.85 · evidence \.switchyard\/evidence\/lib-[^ ]+ -->\n$/,
+    );
     assert.match(last.opened ?? '', /## Open questions\n\n- Which limit applies\?/);
-    const saved = JSON.parse(readFileSync(join(last.evidence, 'librarian.json'), 'utf8')) as { inputs: { path: string }[]; served: { provider: string } };
-    assert.deepEqual(saved.inputs.map((i) => i.path), ['README.md', 'docs/word-filter-spec.md']);
+    const saved = JSON.parse(readFileSync(join(last.evidence, 'librarian.json'), 'utf8')) as {
+      inputs: { path: string }[];
+      served: { provider: string };
+    };
+    assert.deepEqual(
+      saved.inputs.map((i) => i.path),
+      ['README.md', 'docs/word-filter-spec.md'],
+    );
     assert.equal(saved.served.provider, 'local');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
@@ -328,27 +505,72 @@ describe('model calls from the editor', () => {
   it('a Judge audit of a file: findings become diagnostics, an invented citation says UNVERIFIED, and each offers its code actions', async () => {
     // The Anthropic key is in SecretStorage (test above); no OpenAI key, so the chain's Opus answers.
     const lib = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, 'crates', 'core', 'src', 'lib.rs');
-    const f = (line: number, quote: string, severity = 'medium') => ({ severity, file: 'crates/core/src/lib.rs', line_start: line, line_end: line, quote, rationale: `about line ${line}` });
-    anth.queue.push({ kind: 'ok', text: JSON.stringify({ verdict: 'request_changes', summary: 'two allocations', findings: [
-      f(1, "//! The demo workspace's library crate"), f(4, 'pub fn tokenize(text: &str) -> Vec<String> {', 'high'), f(12, 'pub fn word_counts(text: &str)'), f(400, 'fn invented()', 'low')] }) });
-    const r = await vscode.commands.executeCommand<{ verdict: string; provider: string; findings: { verified: boolean }[]; unreliable: boolean }>('switchyard.judge.audit', { uri: lib.toString() });
+    const f = (line: number, quote: string, severity = 'medium') => ({
+      severity,
+      file: 'crates/core/src/lib.rs',
+      line_start: line,
+      line_end: line,
+      quote,
+      rationale: `about line ${line}`,
+    });
+    anth.queue.push({
+      kind: 'ok',
+      text: JSON.stringify({
+        verdict: 'request_changes',
+        summary: 'two allocations',
+        findings: [
+          f(1, "//! The demo workspace's library crate"),
+          f(4, 'pub fn tokenize(text: &str) -> Vec<String> {', 'high'),
+          f(12, 'pub fn word_counts(text: &str)'),
+          f(400, 'fn invented()', 'low'),
+        ],
+      }),
+    });
+    const r = await vscode.commands.executeCommand<{
+      verdict: string;
+      provider: string;
+      findings: { verified: boolean }[];
+      unreliable: boolean;
+    }>('switchyard.judge.audit', { uri: lib.toString() });
     assert.equal(r.provider, 'anthropic');
     assert.equal(r.verdict, 'request_changes');
-    assert.deepEqual(r.findings.map((x) => x.verified), [true, true, true, false]);
+    assert.deepEqual(
+      r.findings.map((x) => x.verified),
+      [true, true, true, false],
+    );
     assert.equal(r.unreliable, false, 'one bad citation in four is shown, not retried');
     const diags = vscode.languages.getDiagnostics(lib).filter((d) => String(d.code ?? '').startsWith('judge-'));
     assert.equal(diags.length, 4);
     assert.match(diags.find((d) => d.range.start.line === 3)!.message, /^Judge \(high\): about line 4/);
     assert.equal(diags.find((d) => d.range.start.line === 3)!.severity, vscode.DiagnosticSeverity.Error);
-    assert.match(diags.find((d) => d.range.start.line === 399)!.message, /UNVERIFIED citation \(lines 400-400 do not exist/);
+    assert.match(
+      diags.find((d) => d.range.start.line === 399)!.message,
+      /UNVERIFIED citation \(lines 400-400 do not exist/,
+    );
     const doc = await vscode.workspace.openTextDocument(lib);
     await vscode.window.showTextDocument(doc);
     const at4 = diags.find((d) => d.range.start.line === 3)!;
-    const titles = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', lib, new vscode.Range(3, 0, 3, 5))).map((a) => a.title);
-    for (const t of ['Switchyard: Open the Judge\'s Evidence', 'Switchyard: Audit Again', 'Switchyard: Ask the Tutor to Explain', 'Switchyard: Request Judge Audit']) assert.ok(titles.includes(t), `${t} in ${titles.join(', ')}`);
+    const titles = (
+      await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        lib,
+        new vscode.Range(3, 0, 3, 5),
+      )
+    ).map((a) => a.title);
+    for (const t of [
+      "Switchyard: Open the Judge's Evidence",
+      'Switchyard: Audit Again',
+      'Switchyard: Ask the Tutor to Explain',
+      'Switchyard: Request Judge Audit',
+    ])
+      assert.ok(titles.includes(t), `${t} in ${titles.join(', ')}`);
     assert.ok(at4);
     const saved = api.lastVerdict()!.evidence;
-    assert.ok(existsSync(saved) && existsSync(join(saved, '..', 'manifest.sha256')) && existsSync(join(saved, '..', 'bundle.txt')));
+    assert.ok(
+      existsSync(saved) &&
+        existsSync(join(saved, '..', 'manifest.sha256')) &&
+        existsSync(join(saved, '..', 'bundle.txt')),
+    );
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -356,24 +578,43 @@ describe('model calls from the editor', () => {
     const root = vscode.workspace.workspaceFolders![0]!.uri;
     const playbook = vscode.Uri.joinPath(root, '.switchyard', 'playbook.md');
     await vscode.workspace.fs.delete(playbook).then(undefined, () => undefined);
-    const lesson = { title: 'Answer with a patch', lesson: 'Every attempt answered in prose. Reply with search/replace blocks against the file as it is.', applies_to: ['crates/core/src/lib.rs'], check_first: 'the answer format' };
+    const lesson = {
+      title: 'Answer with a patch',
+      lesson: 'Every attempt answered in prose. Reply with search/replace blocks against the file as it is.',
+      applies_to: ['crates/core/src/lib.rs'],
+      check_first: 'the answer format',
+    };
     const saved = { local: local.fallback, anth: anth.fallback };
-    local.queue.length = 0; anth.queue.length = 0;
+    local.queue.length = 0;
+    anth.queue.length = 0;
     local.fallback = { kind: 'ok', text: JSON.stringify(lesson) }; // not a patch: every Implementer attempt fails to apply
     anth.fallback = { kind: 'ok', text: 'I would rather explain than patch.' };
     try {
-      const r = await vscode.commands.executeCommand<{ status: string; attempts: { outcome: string; provider: string | null }[] }>('switchyard.implement.reflex', { instruction: 'make tokenize skip words longer than 64 characters', path: 'crates/core/src/lib.rs' });
+      const r = await vscode.commands.executeCommand<{
+        status: string;
+        attempts: { outcome: string; provider: string | null }[];
+      }>('switchyard.implement.reflex', {
+        instruction: 'make tokenize skip words longer than 64 characters',
+        path: 'crates/core/src/lib.rs',
+      });
       assert.equal(r.status, 'failed', JSON.stringify(r));
       assert.ok(r.attempts.every((a) => a.outcome === 'no_patch'));
-      assert.ok(r.attempts.some((a) => a.provider === 'local') && r.attempts.some((a) => a.provider === 'anthropic'), JSON.stringify(r.attempts));
+      assert.ok(
+        r.attempts.some((a) => a.provider === 'local') && r.attempts.some((a) => a.provider === 'anthropic'),
+        JSON.stringify(r.attempts),
+      );
       const refl = await api.lastReflection();
       assert.equal(refl?.action, 'written');
       const text = readFileSync(playbook.fsPath, 'utf8');
       assert.match(text, /^# Switchyard playbook\n/);
       assert.match(text, /## \d{4}-\d\d-\d\d · Answer with a patch\n\n- Failure: `[^`]+`\n- Task: impl-/);
-      assert.match(text, /- Written by: local\/.* \(interesting failure \(the cloud model failed too\), Kimi unreachable\)/);
+      assert.match(
+        text,
+        /- Written by: local\/.* \(interesting failure \(the cloud model failed too\), Kimi unreachable\)/,
+      );
     } finally {
-      local.fallback = saved.local; anth.fallback = saved.anth;
+      local.fallback = saved.local;
+      anth.fallback = saved.anth;
       await vscode.workspace.fs.delete(playbook).then(undefined, () => undefined);
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
@@ -381,7 +622,9 @@ describe('model calls from the editor', () => {
 
   it('Show Budget opens the Budget view', async () => {
     await vscode.commands.executeCommand('switchyard.budget.show');
-    const tab = await until('the budget panel tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Switchyard: Budget'));
+    const tab = await until('the budget panel tab', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Switchyard: Budget'),
+    );
     assert.ok(tab.input instanceof vscode.TabInputWebview);
     await vscode.window.tabGroups.close(tab);
   });
@@ -391,11 +634,15 @@ describe('the local model server from the editor', () => {
   let api: SwitchyardApi;
   const cfg = () => vscode.workspace.getConfiguration('switchyard');
   before(async () => {
-    api = (await vscode.extensions.getExtension<SwitchyardApi>(EXT_ID)!.activate());
+    api = await vscode.extensions.getExtension<SwitchyardApi>(EXT_ID)!.activate();
     const model = join(mkdtempSync(join(tmpdir(), 'sy-exthost-')), 'tiny.gguf');
     writeTinyGguf(model);
     const root = vscode.extensions.getExtension(EXT_ID)!.extensionPath;
-    await cfg().update('runtime.binaryPath', join(root, '.cache', 'llama', 'llama-server'), vscode.ConfigurationTarget.Global);
+    await cfg().update(
+      'runtime.binaryPath',
+      join(root, '.cache', 'llama', 'llama-server'),
+      vscode.ConfigurationTarget.Global,
+    );
     await cfg().update('runtime.modelPath', model, vscode.ConfigurationTarget.Global);
   });
   after(async () => {

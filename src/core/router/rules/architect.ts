@@ -6,9 +6,12 @@ export const architect: Rule = ({ policy, signals, localOnly, localAvailable }) 
   if (offline) {
     const why = localOnly ? 'local_only=true (GR-009)' : 'offline=true';
     if (!localAvailable) {
-      return refuse('architect.no_route', localOnly ? 'GR-009' : null,
+      return refuse(
+        'architect.no_route',
+        localOnly ? 'GR-009' : null,
         `The Architect is cloud-first and ${why} rules out the cloud, but the local runtime is unavailable. Start the local model server (Switchyard: Start Local Model Server) and try again.`,
-        [why, 'local_available=false']);
+        [why, 'local_available=false'],
+      );
     }
     return {
       rule: localOnly ? 'architect.local_only' : 'architect.offline',

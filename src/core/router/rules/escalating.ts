@@ -11,10 +11,17 @@ export function escalating(ctx: RuleContext, predicates: string[], routine: stri
     const rule = `${role}.escalate`;
     if (ctx.localOnly) {
       if (!ctx.localAvailable) {
-        return refuse(`${rule}.local_only`, 'GR-009', `The ${title} would escalate to Kimi but local_only forbids it (GR-009), and the local runtime is unavailable. Start the local model server.`, predicates);
+        return refuse(
+          `${rule}.local_only`,
+          'GR-009',
+          `The ${title} would escalate to Kimi but local_only forbids it (GR-009), and the local runtime is unavailable. Start the local model server.`,
+          predicates,
+        );
       }
       return {
-        rule: `${rule}.local_only`, lanes: ['primary'], guardrails: ['GR-009'],
+        rule: `${rule}.local_only`,
+        lanes: ['primary'],
+        guardrails: ['GR-009'],
         reasons: [...predicates, 'local_only=true: escalation to Kimi suppressed (GR-009)'],
         degraded: `the ${title} stays on the local model although ${predicates.join(', ')} call for Kimi`,
       };
@@ -23,9 +30,12 @@ export function escalating(ctx: RuleContext, predicates: string[], routine: stri
   }
   const reasons = [routine];
   if (!ctx.localAvailable) {
-    return refuse(`${role}.local_unavailable`, ctx.localOnly ? 'GR-009' : null,
+    return refuse(
+      `${role}.local_unavailable`,
+      ctx.localOnly ? 'GR-009' : null,
       `The local runtime is unavailable, and the ${title} escalates to Kimi only on its escalation predicates (§3), none of which holds. Start the local model server (Switchyard: Start Local Model Server).`,
-      [...reasons, 'local_available=false']);
+      [...reasons, 'local_available=false'],
+    );
   }
   return { rule: `${role}.routine`, lanes: ['primary'], reasons };
 }
@@ -46,7 +56,9 @@ export function librarian(ctx: RuleContext): Plan {
 }
 
 export function reflector(ctx: RuleContext): Plan {
-  const held = ctx.policy.escalation.reflector.on_interesting_failure && ctx.signals.interesting_failure
-    ? ['interesting_failure=true'] : [];
+  const held =
+    ctx.policy.escalation.reflector.on_interesting_failure && ctx.signals.interesting_failure
+      ? ['interesting_failure=true']
+      : [];
   return escalating(ctx, held, 'routine curation stays local');
 }

@@ -5,14 +5,27 @@ function localUnavailable(ctx: RuleContext, reasons: string[]): Plan {
   const r = ctx.policy.roles[ctx.role];
   const why = [...reasons, 'local_available=false'];
   if (ctx.localOnly) {
-    return refuse(`${ctx.role}.local_unavailable`, 'GR-009',
-      `The local runtime is unavailable and local_only forbids cloud fallbacks (GR-009). Start the local model server (Switchyard: Start Local Model Server).`, why);
+    return refuse(
+      `${ctx.role}.local_unavailable`,
+      'GR-009',
+      `The local runtime is unavailable and local_only forbids cloud fallbacks (GR-009). Start the local model server (Switchyard: Start Local Model Server).`,
+      why,
+    );
   }
   if (r.fallback_use !== 'on_failure' || !r.fallback) {
-    return refuse(`${ctx.role}.local_unavailable`, null,
-      `The local runtime is unavailable and the ${r.title} has no on-failure fallback (${r.table.fallback}). Start the local model server (Switchyard: Start Local Model Server).`, why);
+    return refuse(
+      `${ctx.role}.local_unavailable`,
+      null,
+      `The local runtime is unavailable and the ${r.title} has no on-failure fallback (${r.table.fallback}). Start the local model server (Switchyard: Start Local Model Server).`,
+      why,
+    );
   }
-  return { rule: `${ctx.role}.local_unavailable`, lanes: ['fallback'], reasons: why, degraded: `the local ${r.title} is unavailable; served by its fallback` };
+  return {
+    rule: `${ctx.role}.local_unavailable`,
+    lanes: ['fallback'],
+    reasons: why,
+    degraded: `the local ${r.title} is unavailable; served by its fallback`,
+  };
 }
 
 // §1: the Tutor is always local, with Haiku as fallback.
@@ -39,7 +52,8 @@ export const vision: Rule = (ctx) => {
 
 // §1: Stage0 retrieval is deterministic: no model at all.
 export const stage0Retrieval: Rule = () => ({
-  rule: 'stage0_retrieval.deterministic', lanes: [],
+  rule: 'stage0_retrieval.deterministic',
+  lanes: [],
   reasons: ['stage0 retrieval is deterministic (BM25/TF-IDF + MMR), no LLM (§1)'],
 });
 
@@ -48,14 +62,25 @@ export const stage0Synth: Rule = (ctx) => {
   if (ctx.localOnly || ctx.signals.offline) {
     const why = ctx.localOnly ? 'local_only=true (GR-009)' : 'offline=true';
     if (!ctx.localAvailable) {
-      return refuse('stage0_synth.no_route', ctx.localOnly ? 'GR-009' : null,
-        `NotebookLM is out of reach (${why}) and the local summariser is unavailable. Start the local model server.`, [why, 'local_available=false']);
+      return refuse(
+        'stage0_synth.no_route',
+        ctx.localOnly ? 'GR-009' : null,
+        `NotebookLM is out of reach (${why}) and the local summariser is unavailable. Start the local model server.`,
+        [why, 'local_available=false'],
+      );
     }
     return {
-      rule: ctx.localOnly ? 'stage0_synth.local_only' : 'stage0_synth.offline', lanes: ['fallback'], reasons: [why],
+      rule: ctx.localOnly ? 'stage0_synth.local_only' : 'stage0_synth.offline',
+      lanes: ['fallback'],
+      reasons: [why],
       guardrails: ctx.localOnly ? ['GR-009', 'GR-008'] : ['GR-008'],
       degraded: `NotebookLM synthesis replaced by the local summariser because ${why}; citations are still verified`,
     };
   }
-  return { rule: 'stage0_synth.notebooklm', lanes: withFallback(ctx.policy, 'stage0_synth', 'primary'), reasons: ['citation-grounded synthesis (GR-008)'], guardrails: ['GR-008'] };
+  return {
+    rule: 'stage0_synth.notebooklm',
+    lanes: withFallback(ctx.policy, 'stage0_synth', 'primary'),
+    reasons: ['citation-grounded synthesis (GR-008)'],
+    guardrails: ['GR-008'],
+  };
 };
