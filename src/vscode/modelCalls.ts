@@ -3,11 +3,11 @@
 // failures shown as a clear error with the audit trail one click away.
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
+import type { BudgetPort } from '../core/budget/port.js';
 import type { Policy, ProviderId, RoleId } from '../core/policy/schema.js';
 import {
   CallFailed,
   CallRefused,
-  type BudgetPort,
   type CallOptions,
   type CallResult,
   type ModelCaller,

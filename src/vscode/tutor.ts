@@ -131,9 +131,7 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
   private laneText(): string {
     const d = route({ role: 'tutor' }, this.policy(), { local_only_setting: this.localOnly() });
     if (d.refused) return `refused: ${d.refused.message}`;
-    const label =
-      Object.values(this.policy().models).find((m) => m.provider === d.provider && m.id === d.model)?.label ??
-      `${d.provider}/${d.model}`;
+    const label = d.chain[0]?.spec.label ?? `${d.provider}/${d.model}`;
     const st = this.runtime().manager.status();
     const external = config.runtimeEndpoint() ?? this.policy().runtime.endpoint;
     const server = external

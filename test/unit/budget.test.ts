@@ -10,7 +10,7 @@ import { ABANDON_AFTER_MS, Ledger } from '../../src/core/budget/ledger.js';
 import { promptTokens } from '../../src/core/budget/tokens.js';
 import type { Policy } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
-import type { Usage } from '../../src/core/providers/types.js';
+import type { Usage } from '../../src/core/budget/port.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sy-ledger-'));
 const USAGE: Usage = {

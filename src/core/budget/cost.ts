@@ -1,7 +1,7 @@
 // Exact cost: prices held as integer pico-dollars per token (PROVIDERS.md), cost = Σ tokens × price.
 import type { Policy } from '../policy/schema.js';
 import type { ProviderId } from '../policy/schema.js';
-import type { Usage } from '../providers/types.js';
+import type { Usage } from './port.js';
 
 export interface TokenPrices {
   input: number;

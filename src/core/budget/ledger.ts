@@ -19,9 +19,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Policy, ProviderId } from '../policy/schema.js';
-import type { BudgetPort } from '../providers/call.js';
-import type { Usage } from '../providers/types.js';
-import type { CapStatus } from '../router/types.js';
+import type { BudgetPort, CapStatus, Usage } from './port.js';
 import { picoToUsd } from './cost.js';
 import { dayOf, monthOf } from './calendar.js';
 import { lockPathFor, tryLock } from './lock.js';

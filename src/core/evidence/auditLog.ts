@@ -2,7 +2,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { RouteDecision } from '../router/types.js';
+import type { AuditedDecision } from '../router/types.js';
 
 export type AuditKind =
   | 'decision'
@@ -22,7 +22,7 @@ export interface AuditEntry {
   source: 'extension' | 'cli';
   audit: string;
   /** Present on `decision` lines (and on the first line of a model call). */
-  decision?: RouteDecision;
+  decision?: AuditedDecision;
   /** Model-call lines: the call they belong to and what they name. */
   call_id?: string;
   task_id?: string | null;

@@ -1,17 +1,12 @@
 // Anthropic Messages with streaming, over the official SDK; usage read as PROVIDERS.md §2.3 says
 // (message_delta usage is cumulative: keep the latest value of each field, never sum).
+import { type Usage } from '../budget/port.js';
 import Anthropic from '@anthropic-ai/sdk';
 import { toCallError } from './errors.js';
 import type { FetchLike } from './transport.js';
-import {
-  CallError,
-  type ChatRequest,
-  type ProviderAdapter,
-  type ProviderTarget,
-  type StreamEvent,
-  type StreamResult,
-  type Usage,
-} from './types.js';
+import { SdkClients } from './sdkClients.js';
+import { CallError } from './types.js';
+import type { ChatRequest, ProviderAdapter, ProviderTarget, StreamResult, StreamSink } from './types.js';
 
 interface RawUsage {
   input_tokens?: number | null;
@@ -39,35 +34,21 @@ export function anthropicUsage(start: RawUsage, last: RawUsage): Usage {
 }
 
 export class AnthropicAdapter implements ProviderAdapter {
-  private clients = new Map<string, Anthropic>();
-  constructor(
-    private readonly fetch: FetchLike,
-    private readonly timeoutMs = 600_000,
-  ) {}
-
-  private client(t: ProviderTarget): Anthropic {
-    const key = `${t.baseURL ?? ''}\u0000${t.apiKey ?? ''}`;
-    let c = this.clients.get(key);
-    if (!c) {
-      c = new Anthropic({
-        apiKey: t.apiKey ?? null,
-        ...(t.baseURL ? { baseURL: t.baseURL } : {}),
-        maxRetries: 0,
-        timeout: this.timeoutMs,
-        fetch: this.fetch as never,
-        logLevel: 'off',
-      });
-      this.clients.set(key, c);
-    }
-    return c;
+  private readonly clients: SdkClients<Anthropic>;
+  constructor(fetch: FetchLike, timeoutMs = 600_000) {
+    this.clients = new SdkClients(
+      (options, apiKey, baseURL) =>
+        new Anthropic({ ...options, apiKey: apiKey ?? null, ...(baseURL ? { baseURL } : {}) }),
+      fetch,
+      timeoutMs,
+    );
   }
 
-  async stream(
-    t: ProviderTarget,
-    req: ChatRequest,
-    onEvent: (e: StreamEvent) => void,
-    signal: AbortSignal,
-  ): Promise<StreamResult> {
+  private client(t: ProviderTarget): Anthropic {
+    return this.clients.get('anthropic', t.baseURL, t.apiKey);
+  }
+
+  async stream(t: ProviderTarget, req: ChatRequest, onEvent: StreamSink, signal: AbortSignal): Promise<StreamResult> {
     const where = `anthropic/${t.model}`;
     const system = req.messages
       .filter((m) => m.role === 'system')

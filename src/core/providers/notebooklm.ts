@@ -1,17 +1,11 @@
 // NotebookLM has no public HTTP API (PROVIDERS.md): Switchyard reaches it through an MCP server the user
 // configures (a stdio command that exposes a query tool). This adapter speaks MCP with the official SDK and
 // turns the tool's answer into the one JSON shape the Stage 0 synthesis checks: {answer, citations}.
+import { ZERO_USAGE } from '../budget/port.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import {
-  CallError,
-  ZERO_USAGE,
-  type ChatRequest,
-  type ProviderAdapter,
-  type ProviderTarget,
-  type StreamEvent,
-  type StreamResult,
-} from './types.js';
+import { CallError } from './types.js';
+import type { ChatRequest, ProviderAdapter, ProviderTarget, StreamResult, StreamSink } from './types.js';
 
 export interface McpServerConfig {
   command: string;
@@ -133,12 +127,7 @@ export class McpNotebookAdapter implements ProviderAdapter {
     return this.connecting;
   }
 
-  async stream(
-    _t: ProviderTarget,
-    req: ChatRequest,
-    onEvent: (e: StreamEvent) => void,
-    signal: AbortSignal,
-  ): Promise<StreamResult> {
+  async stream(_t: ProviderTarget, req: ChatRequest, onEvent: StreamSink, signal: AbortSignal): Promise<StreamResult> {
     const client = await this.connect();
     const cfg = this.config();
     const tool = this.tool!;

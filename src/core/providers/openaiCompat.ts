@@ -1,19 +1,13 @@
 // OpenAI, DeepSeek, Moonshot (Kimi) and the local runtime (vLLM, llama.cpp, any OpenAI-compatible endpoint):
 // one adapter over the official openai SDK, with each provider's usage fields read exactly (PROVIDERS.md §2).
+import { ZERO_USAGE, type Usage } from '../budget/port.js';
 import OpenAI from 'openai';
 import type { ProviderId } from '../policy/schema.js';
 import { toCallError } from './errors.js';
+import { SdkClients } from './sdkClients.js';
 import type { FetchLike } from './transport.js';
-import {
-  CallError,
-  ZERO_USAGE,
-  type ChatRequest,
-  type ProviderAdapter,
-  type ProviderTarget,
-  type StreamEvent,
-  type StreamResult,
-  type Usage,
-} from './types.js';
+import { CallError } from './types.js';
+import type { ChatRequest, ProviderAdapter, ProviderTarget, StreamResult, StreamSink } from './types.js';
 
 export const DEFAULT_BASE_URL: Partial<Record<ProviderId, string>> = {
   openai: 'https://api.openai.com/v1',
@@ -56,38 +50,22 @@ export function openAiUsage(provider: ProviderId, u: RawUsage): Usage {
 }
 
 export class OpenAiCompatAdapter implements ProviderAdapter {
-  private clients = new Map<string, OpenAI>();
-  constructor(
-    private readonly fetch: FetchLike,
-    private readonly timeoutMs = 600_000,
-  ) {}
+  private readonly clients: SdkClients<OpenAI>;
+  constructor(fetch: FetchLike, timeoutMs = 600_000) {
+    this.clients = new SdkClients(
+      (options, apiKey, baseURL) => new OpenAI({ ...options, apiKey: apiKey ?? 'no-key', baseURL }),
+      fetch,
+      timeoutMs,
+    );
+  }
 
   private client(t: ProviderTarget): OpenAI {
     const baseURL = t.baseURL ?? DEFAULT_BASE_URL[t.provider];
     if (!baseURL) throw new CallError('unavailable', `${t.provider}: no endpoint configured`);
-    const key = `${t.provider}\u0000${baseURL}\u0000${t.apiKey ?? ''}`;
-    let c = this.clients.get(key);
-    if (!c) {
-      // Retries are ours (each one audited); the SDK's own logger stays off so no chunk or header is printed.
-      c = new OpenAI({
-        apiKey: t.apiKey ?? 'no-key',
-        baseURL,
-        maxRetries: 0,
-        timeout: this.timeoutMs,
-        fetch: this.fetch as never,
-        logLevel: 'off',
-      });
-      this.clients.set(key, c);
-    }
-    return c;
+    return this.clients.get(t.provider, baseURL, t.apiKey);
   }
 
-  async stream(
-    t: ProviderTarget,
-    req: ChatRequest,
-    onEvent: (e: StreamEvent) => void,
-    signal: AbortSignal,
-  ): Promise<StreamResult> {
+  async stream(t: ProviderTarget, req: ChatRequest, onEvent: StreamSink, signal: AbortSignal): Promise<StreamResult> {
     const where = `${t.provider}/${t.model}`;
     const body: Record<string, unknown> = {
       model: t.model,

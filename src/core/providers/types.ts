@@ -1,4 +1,5 @@
 // What every provider adapter speaks: one request shape, one stream of events, one usage shape, one error shape.
+import type { Usage } from '../budget/port.js';
 import type { ProviderId } from '../policy/schema.js';
 
 export interface ChatMessage {
@@ -15,33 +16,14 @@ export interface ChatRequest {
   reasoning_effort?: 'none' | 'low' | 'medium' | 'high';
 }
 
-/** Usage as the provider reported it, normalised: the input counts are disjoint. */
-export interface Usage {
-  input_tokens: number; // uncached input
-  cached_input_tokens: number; // cache reads / hits
-  cache_write_5m_tokens: number;
-  cache_write_1h_tokens: number;
-  output_tokens: number; // includes reasoning tokens
-  reasoning_tokens: number;
-  /** false when the provider sent no usage (a server without include_usage): counts are then estimates */
-  reported: boolean;
-}
-
-export const ZERO_USAGE: Usage = {
-  input_tokens: 0,
-  cached_input_tokens: 0,
-  cache_write_5m_tokens: 0,
-  cache_write_1h_tokens: 0,
-  output_tokens: 0,
-  reasoning_tokens: 0,
-  reported: false,
-};
-
 export type StreamEvent =
   | { type: 'text'; text: string }
   | { type: 'reasoning'; text: string }
   /** What was streamed so far is void: the stream failed and another attempt or model follows. */
   | { type: 'reset'; reason: string; next: string };
+
+/** Where an adapter sends each piece of a stream. */
+export type StreamSink = (e: StreamEvent) => void;
 
 export interface ProviderTarget {
   provider: ProviderId;

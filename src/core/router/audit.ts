@@ -1,5 +1,5 @@
 // The one human-readable line every decision carries (GR-005 for degradations).
-import type { RouteDecision } from './types.js';
+import type { AuditedDecision, RouteDecision } from './types.js';
 
 export function formatAudit(d: RouteDecision, degraded: string | undefined): string {
   if (d.refused) {
@@ -14,4 +14,10 @@ export function formatAudit(d: RouteDecision, degraded: string | undefined): str
   const side = d.sidecar ? `; critic sidecar ${d.sidecar.provider}/${d.sidecar.model} (non-authoritative)` : '';
   const must = d.obligations.length ? `; requires ${d.obligations.join(', ')}` : '';
   return `${lead}route ${d.role} -> ${target} by ${d.rule} (${d.reasons.join('; ')})${fb}${side}${must}`;
+}
+
+/** The decision as the audit log keeps it: the contract's fields, without the chain resolved for the caller. */
+export function auditedDecision(d: RouteDecision): AuditedDecision {
+  const { chain: _chain, sidecar_chain: _sidecar, ...rest } = d;
+  return rest;
 }

@@ -1,5 +1,6 @@
 // GR-011 as the router sees it: a snapshot of spend per cap, compared before a cloud route is chosen.
-import type { DecisionTier, RouteRequest, RouterState, CapStatus } from './types.js';
+import type { CapStatus } from '../budget/port.js';
+import type { DecisionTier, RouteRequest, RouterState } from './types.js';
 
 export interface BudgetBreach {
   reason: string;
@@ -27,7 +28,7 @@ export function checkBudget(
           cap_usd: req.budget.cap_usd,
         },
       ]
-    : (state.caps ?? []).filter(
+    : (typeof state.caps === 'function' ? state.caps() : (state.caps ?? [])).filter(
         (c) =>
           c.scope === 'global' ||
           (c.scope === 'role' && c.target === role) ||

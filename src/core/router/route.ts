@@ -1,4 +1,5 @@
 // The router: a pure function (request, policy, state) -> decision. No I/O, no clock, no randomness (GR-004).
+import { pricesFor } from '../budget/cost.js';
 import type { Policy, RoleId } from '../policy/schema.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { formatAudit } from './audit.js';
@@ -9,7 +10,7 @@ import { librarian, reflector } from './rules/escalating.js';
 import { implementer } from './rules/implementer.js';
 import { judge } from './rules/judge.js';
 import { embeddings, stage0Retrieval, stage0Synth, tutor, vision } from './rules/localRoles.js';
-import type { DecisionTier, ModelRef, RouteDecision, RouteRequest, RouterState } from './types.js';
+import type { ChainLink, DecisionTier, ModelRef, RouteDecision, RouteRequest, RouterState } from './types.js';
 
 export const ROUTER_ID = 'switchyard-router/1';
 
@@ -114,7 +115,8 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
     provider: served?.provider ?? 'none',
     model: served?.model ?? (deterministic ? (roleSpec.deterministic_engine ?? 'deterministic') : null),
     ...(served?.reasoning_effort ? { reasoning_effort: served.reasoning_effort } : {}),
-    fallbacks: plan.refused ? [] : refs.slice(1),
+    fallbacks: plan.refused ? [] : refs.slice(1).map(modelRef),
+    chain: plan.refused ? [] : refs,
     rule: plan.rule,
     reasons,
     guardrails: [...guardrails].sort(),
@@ -126,6 +128,7 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
     obligations: plan.obligations ?? [],
     scheduling: roleSpec.scheduling,
     sidecar,
+    sidecar_chain: sidecar ? [chainLink(policy, policy.consensus.critic_sidecar.model, sidecarTier(sidecar))] : [],
     provenance: {
       router: ROUTER_ID,
       policy_version: policy.policy_version,
@@ -228,27 +231,40 @@ function critic(ctx: RuleContext, reasons: string[]): RouteDecision['sidecar'] {
   return { kind: 'critic', provider: m.provider, model: m.id, authoritative: false };
 }
 
-function resolveLanes(policy: Policy, role: RoleId, lanes: Lane[]): ModelRef[] {
+function resolveLanes(policy: Policy, role: RoleId, lanes: Lane[]): ChainLink[] {
   const spec = policy.roles[role];
-  const out: ModelRef[] = [];
+  const out: ChainLink[] = [];
   const seen = new Set<string>();
   for (const lane of lanes) {
     const route = spec[lane];
     if (!route) continue;
     for (const key of route.models) {
-      const m = policy.models[key]!;
-      const id = `${m.provider}/${m.id}/${m.reasoning_effort ?? ''}`;
+      const link = chainLink(policy, key, route.tier);
+      const id = `${link.provider}/${link.model}/${link.reasoning_effort ?? ''}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      out.push({
-        provider: m.provider,
-        model: m.id,
-        tier: route.tier,
-        ...(m.reasoning_effort ? { reasoning_effort: m.reasoning_effort } : {}),
-      });
+      out.push(link);
     }
   }
   return out;
+}
+
+const sidecarTier = (s: { provider: string }): DecisionTier =>
+  s.provider === 'local' ? 'local_reflex' : 'cloud_quality';
+
+/** One model of the policy, resolved for a call: its ref, spec and prices. */
+export function chainLink(policy: Policy, key: string, tier: DecisionTier): ChainLink {
+  const m = policy.models[key]!;
+  const ref: ModelRef = { provider: m.provider, model: m.id, tier };
+  if (m.reasoning_effort) ref.reasoning_effort = m.reasoning_effort;
+  return { ...ref, key, spec: m, prices: pricesFor(policy, m.provider, m.id) };
+}
+
+/** The contract's shape of a model (CONTRACTS.md): provider, model, tier and reasoning effort, nothing resolved. */
+export function modelRef(l: ModelRef): ModelRef {
+  const ref: ModelRef = { provider: l.provider, model: l.model, tier: l.tier };
+  if (l.reasoning_effort) ref.reasoning_effort = l.reasoning_effort;
+  return ref;
 }
 
 export const refName = (r: { provider: string; model: string; reasoning_effort?: string }): string =>

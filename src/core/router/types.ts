@@ -1,6 +1,8 @@
 // RouteRequest (input) and RouteDecision (output): the shapes of CONTRACTS.md, extended, never renamed.
 import { z } from 'zod';
-import { RiskFlag, RoleId, type ProviderId, type RoleId as Role } from '../policy/schema.js';
+import type { TokenPrices } from '../budget/cost.js';
+import type { CapStatus } from '../budget/port.js';
+import { RiskFlag, RoleId, type Model, type ProviderId, type RoleId as Role } from '../policy/schema.js';
 
 const count = z.int().nonnegative();
 const usd = z.number().finite().nonnegative();
@@ -63,21 +65,15 @@ export const RouteRequestSchema = z.strictObject({
 export type RouteRequest = z.infer<typeof RouteRequestSchema>;
 export type Signals = NonNullable<RouteRequest['signals']>;
 
-export interface CapStatus {
-  id: string;
-  scope: 'global' | 'role' | 'tier';
-  target?: string;
-  period: 'day' | 'month' | 'task';
-  spent_usd: number;
-  cap_usd: number;
-}
-
 /** What the router knows besides the request: never read from disk by the router itself. */
 export interface RouterState {
   /** The user's switchyard.localOnly setting; the stricter of it and the policy wins (GR-009). */
   local_only_setting?: boolean;
-  /** Budget snapshot from the ledger; a request's own `budget` takes precedence. */
-  caps?: CapStatus[];
+  /**
+   * Budget snapshot from the ledger; a request's own `budget` takes precedence. A function is asked only when a
+   * cloud model is in the chain, so a route that can only be local costs no ledger read.
+   */
+  caps?: CapStatus[] | (() => CapStatus[]);
 }
 
 export type DecisionTier = 'local_reflex' | 'cloud_quality' | 'cloud_escalation' | 'premium_judge' | 'deterministic';
@@ -88,6 +84,15 @@ export interface ModelRef {
   model: string;
   tier: DecisionTier;
   reasoning_effort?: 'none' | 'low' | 'medium' | 'high';
+}
+
+/** One model of a decision's chain, resolved once by the router: the caller only iterates over the chain. */
+export interface ChainLink extends ModelRef {
+  /** The model's key in the policy's `models`. */
+  key: string;
+  spec: Model;
+  /** Integer pico-dollars per token; null: the price table has no row (such a cloud model cannot be capped). */
+  prices: TokenPrices | null;
 }
 
 export interface Refusal {
@@ -103,6 +108,8 @@ export interface RouteDecision {
   model: string | null;
   reasoning_effort?: ModelRef['reasoning_effort'];
   fallbacks: ModelRef[];
+  /** Extension: the serving model and its fallbacks in order, with their specs and prices (not in the audit log). */
+  chain: ChainLink[];
   rule: string;
   reasons: string[];
   guardrails: string[];
@@ -115,6 +122,8 @@ export interface RouteDecision {
   obligations: string[];
   scheduling: 'llm' | 'separate';
   sidecar: { kind: 'critic'; provider: ProviderId; model: string; authoritative: false } | null;
+  /** Extension: the sidecar's model resolved like the chain (empty when no sidecar is attached; not audited). */
+  sidecar_chain: ChainLink[];
   provenance: {
     router: string;
     policy_version: string;
@@ -124,3 +133,6 @@ export interface RouteDecision {
     rule: string;
   };
 }
+
+/** A decision as the audit log keeps it: the contract's fields, without what the router resolved for the caller. */
+export type AuditedDecision = Omit<RouteDecision, 'chain' | 'sidecar_chain'>;

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { Classification, Evidence } from '../../core/classifier/types.js';
 import type { AuditLog } from '../../core/evidence/auditLog.js';
 import type { Policy } from '../../core/policy/schema.js';
+import { auditedDecision } from '../../core/router/audit.js';
 import { route } from '../../core/router/route.js';
 import type { RouteDecision } from '../../core/router/types.js';
 
@@ -71,7 +72,7 @@ export class ClassifyChanges implements vscode.Disposable {
         kind: 'decision',
         source: 'extension',
         audit: decision.audit,
-        decision,
+        decision: auditedDecision(decision),
       });
     } catch (e) {
       this.log.error(`audit log: ${(e as Error).message}`);
