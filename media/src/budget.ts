@@ -63,18 +63,23 @@ function render(s: Extract<ToBudgetView, { type: 'state' }>): void {
       'p',
       { id: 'tightest' },
       t
-        ? `Tightest cap "${t.id}" (${t.period}${t.target ? `, ${t.scope} ${t.target}` : ''}): ${money(t.spent_usd)} spent${t.reserved_usd ? ` + ${money(t.reserved_usd)} in flight` : ''} of ${money(t.cap_usd)}`
+        ? `Tightest cap "${t.id}" (${t.period}${t.target ? `, ${t.scope} ${t.target}` : ''}): ${money(t.spent_usd)} ` +
+            `spent${t.reserved_usd ? ` + ${money(t.reserved_usd)} in flight` : ''} of ${money(t.cap_usd)}`
         : 'No cap applies.',
     ),
     el(
       'p',
       { id: 'summary' },
-      `Today ${money(r.today.spent_usd)} · ${r.month.month} ${money(r.month.spent_usd)} · month-end projection ${money(r.projection.month_end_usd)}${r.projection.monthly_cap_usd !== null ? ` of ${money(r.projection.monthly_cap_usd)}` : ''}`,
+      `Today ${money(r.today.spent_usd)} · ${r.month.month} ${money(r.month.spent_usd)} · month-end ` +
+        `projection ${money(r.projection.month_end_usd)}` +
+        (r.projection.monthly_cap_usd !== null ? ` of ${money(r.projection.monthly_cap_usd)}` : ''),
     ),
     el(
       'p',
       { class: 'muted' },
-      `Projection: ${r.projection.method}. Tokens this month: ${r.month.tokens_in.toLocaleString()} in, ${r.month.tokens_out.toLocaleString()} out (${r.month.local_tokens.toLocaleString()} on the local lane, free). Ledger: ${s.ledger}`,
+      `Projection: ${r.projection.method}. Tokens this month: ${r.month.tokens_in.toLocaleString()} ` +
+        `in, ${r.month.tokens_out.toLocaleString()} out (${r.month.local_tokens.toLocaleString()} on ` +
+        `the local lane, free). Ledger: ${s.ledger}`,
     ),
     el('div', { class: 'actions' }, edit, refresh),
   );

@@ -43,7 +43,10 @@ function stepCard(s: State, step: Step, index: number): HTMLElement {
   const estimate = el(
     'p',
     { class: 'estimate muted' },
-    `~${step.estimated_lines} lines · ${step.risk_flags.length ? step.risk_flags.join(', ') : 'no risk flags'}${lane?.high_risk ? ' · high risk: needs a cloud Judge (GR-002)' : ''} · the Architect suggested ${LANE[step.suggested_lane]}`,
+    `~${step.estimated_lines} lines · ${step.risk_flags.length ? step.risk_flags.join(', ') : 'no risk flags'}` +
+      (lane?.high_risk ? ' · high risk: needs a cloud Judge (GR-002)' : '') +
+      ' ' +
+      `· the Architect suggested ${LANE[step.suggested_lane]}`,
   );
   const files = el(
     'p',
@@ -174,7 +177,8 @@ function render(s: State): void {
           'p',
           { id: 'author', class: 'warning' },
           icon('warning'),
-          ` Local fast draft by ${r.author.provider}/${r.author.model} (${r.author.rule}): review it with the cloud Architect before high-risk work (GR-005).`,
+          ` Local fast draft by ${r.author.provider}/${r.author.model} (${r.author.rule}): review it ` +
+            `with the cloud Architect before high-risk work (GR-005).`,
         )
       : el(
           'p',
@@ -200,7 +204,11 @@ function render(s: State): void {
     el(
       'p',
       { id: 'status', class: `pill ${r.review.status}` },
-      `Plan: ${r.review.status}${r.review.evidence ? ` · evidence ${r.review.evidence.path.split(/[\\/]/).slice(-2).join('/')} (sha256 ${r.review.evidence.sha256.slice(0, 12)}…)` : ''}`,
+      `Plan: ${r.review.status}` +
+        (r.review.evidence
+          ? ` · evidence ${r.review.evidence.path.split(/[\\/]/).slice(-2).join('/')} ` +
+            `(sha256 ${r.review.evidence.sha256.slice(0, 12)}…)`
+          : ''),
     ),
   );
   const actions = el('div', { class: 'actions' });
@@ -230,7 +238,9 @@ function render(s: State): void {
         el(
           'summary',
           {},
-          `Self-critique by ${r.self_critique.provider}/${r.self_critique.model}${r.self_critique.same_model ? '' : ' (not the drafting model: it was unavailable)'}: ${r.self_critique.questions.length} questions`,
+          `Self-critique by ${r.self_critique.provider}/${r.self_critique.model}` +
+            (r.self_critique.same_model ? '' : ' (not the drafting model: it was unavailable)') +
+            `: ${r.self_critique.questions.length} questions`,
         ),
         el('dl', {}, ...r.self_critique.questions.flatMap((q) => [el('dt', {}, q.question), el('dd', {}, q.answer)])),
         r.self_critique.changes ? el('p', {}, `Changed: ${r.self_critique.changes}`) : '',

@@ -186,7 +186,9 @@ function renderState(s: State): void {
       {
         id: 'meter',
         class: `meter ${m.level}`,
-        title: `About ${m.used} tokens in this session. The policy keeps Tutor sessions short (${m.short} tokens); the model's context holds ${m.window}.`,
+        title:
+          `About ${m.used} tokens in this session. The policy keeps Tutor sessions short (${m.short} ` +
+          `tokens); the model's context holds ${m.window}.`,
       },
       el('span', {}, `Context ${m.used.toLocaleString()} / ${m.short.toLocaleString()} tokens`),
       el('progress', { max: '100', value: String(pct), 'aria-label': 'Session context used' }),

@@ -53,7 +53,9 @@ export class JudgeCodeActions implements vscode.CodeActionProvider {
         title: 'Ask the Tutor',
         arguments: [
           {
-            ask: `The Judge says about ${vscode.workspace.asRelativePath(doc.uri)} lines ${d.range.start.line + 1}-${d.range.end.line + 1}: "${d.message}". Help me understand the problem.`,
+            ask:
+              `The Judge says about ${vscode.workspace.asRelativePath(doc.uri)} lines ${d.range.start.line + 1}-${d.range.end.line + 1}: ` +
+              `"${d.message}". Help me understand the problem.`,
             attach: { uri: doc.uri.toString(), start: d.range.start.line, end: d.range.end.line },
           },
         ],

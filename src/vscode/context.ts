@@ -90,7 +90,9 @@ export class Stage0Service implements vscode.Disposable {
               }
               const pct = p.total ? Math.floor((p.done / p.total) * 100) : 0;
               progress.report({
-                message: `${p.phase === 'reading' ? 'reading' : 'embedding'} ${p.done.toLocaleString()} of ${p.total.toLocaleString()} files`,
+                message:
+                  `${p.phase === 'reading' ? 'reading' : 'embedding'} ${p.done.toLocaleString()} of ${p.total.toLocaleString()} ` +
+                  `files`,
                 increment: p.phase === 'reading' ? Math.max(0, pct - shown) : undefined,
               });
               if (p.phase === 'reading') shown = Math.max(shown, pct);
@@ -104,7 +106,12 @@ export class Stage0Service implements vscode.Disposable {
       .then((stats) => {
         this.last = stats;
         this.log.info(
-          `Stage 0: indexed ${stats.indexed} of ${stats.files} files (${stats.terms} terms) in ${stats.ms} ms${stats.threads ? ` on ${stats.threads} worker threads` : ''}; skipped ${stats.skipped.binary} binary, ${stats.skipped.too_large} too large, ${stats.skipped.unreadable} unreadable${stats.embeddings ? `; embeddings ${stats.embeddings.model} (dimension ${stats.embeddings.dim}), ${stats.embedded} embedded` : ''}`,
+          `Stage 0: indexed ${stats.indexed} of ${stats.files} files (${stats.terms} terms) in ${stats.ms} ` +
+            `ms${stats.threads ? ` on ${stats.threads} worker threads` : ''}; skipped ${stats.skipped.binary} ` +
+            `binary, ${stats.skipped.too_large} too large, ${stats.skipped.unreadable} unreadable` +
+            (stats.embeddings
+              ? `; embeddings ${stats.embeddings.model} (dimension ${stats.embeddings.dim}), ${stats.embedded} embedded`
+              : ''),
         );
         for (const n of stats.notes) this.log.warn(`Stage 0: ${n}`);
         this.stage0 = s;
@@ -132,7 +139,8 @@ export class Stage0Service implements vscode.Disposable {
       const st = this.last;
       if (st)
         void vscode.window.showInformationMessage(
-          `Switchyard Stage 0: ${st.indexed.toLocaleString()} files indexed in ${st.ms < 1000 ? `${st.ms} ms` : `${(st.ms / 1000).toFixed(1)} s`}${st.notes.length ? ` (${st.notes[0]})` : ''}.`,
+          `Switchyard Stage 0: ${st.indexed.toLocaleString()} files indexed in ` +
+            `${st.ms < 1000 ? `${st.ms} ms` : `${(st.ms / 1000).toFixed(1)} s`}${st.notes.length ? ` (${st.notes[0]})` : ''}.`,
         );
     } catch (e) {
       this.report(e);
@@ -156,7 +164,8 @@ export class Stage0Service implements vscode.Disposable {
       if (!s || !query.trim()) return null;
       const b = await s.context({ query, touched, maxChars });
       this.log.info(
-        `Stage 0: ${b.results.length} file(s) for "${query.slice(0, 80)}" in ${b.ms} ms: ${b.results.map((r) => `${r.path} (${r.relevance})`).join(', ') || 'none'}`,
+        `Stage 0: ${b.results.length} file(s) for "${query.slice(0, 80)}" in ${b.ms} ms: ` +
+          (b.results.map((r) => `${r.path} (${r.relevance})`).join(', ') || 'none'),
       );
       return b;
     } catch (e) {
@@ -189,7 +198,9 @@ export class Stage0Service implements vscode.Disposable {
     const r = await s.query(q, { k: 12 });
     const rows = r.results.map((x) => ({ path: x.path, relevance: x.relevance, why: explainLine(x) }));
     this.log.info(
-      `Stage 0 search "${q}" (${r.ms} ms, ${'model' in r.semantic ? `hybrid with ${r.semantic.model}` : `lexical only: ${r.semantic.unavailable}`}):\n${rows.map((x) => `  ${x.why}`).join('\n')}`,
+      `Stage 0 search "${q}" (${r.ms} ms, ` +
+        `${'model' in r.semantic ? `hybrid with ${r.semantic.model}` : `lexical only: ${r.semantic.unavailable}`}):\n` +
+        rows.map((x) => `  ${x.why}`).join('\n'),
     );
     if (query !== undefined) return rows;
     const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { path: string }>();
@@ -263,7 +274,8 @@ export class Stage0Service implements vscode.Disposable {
       const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: text });
       await vscode.window.showTextDocument(doc, { preview: false });
       this.log.info(
-        `Stage 0 synthesis: ${r.provider}/${r.model}, ${r.citations.filter((c) => c.verified).length} of ${r.citations.length} citations verified${r.unreliable ? ' (UNRELIABLE, GR-008)' : ''}`,
+        `Stage 0 synthesis: ${r.provider}/${r.model}, ${r.citations.filter((c) => c.verified).length} ` +
+          `of ${r.citations.length} citations verified${r.unreliable ? ' (UNRELIABLE, GR-008)' : ''}`,
       );
       return text;
     } catch (e) {

@@ -217,7 +217,6 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const judge = () => {
     if (!judgeService) {
       judgeService = new (lazy().JudgeService)(
-        lazy,
         () => policy.current.policy,
         modelCalls,
         log,
@@ -275,7 +274,12 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       'switchyard.implement.reflex',
       (
         arg?:
-          | { plan?: string; step?: import('../core/plan/schema.js').PlanStep; instruction?: string; path?: string }
+          | {
+              plan?: string;
+              step?: import('../core/protocol/planRecord.js').PlanStep;
+              instruction?: string;
+              path?: string;
+            }
           | vscode.Uri,
       ) => implementer().run(arg),
     ),
@@ -328,7 +332,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   context.subscriptions.push({ dispose: () => clearTimeout(st) });
   const activationMs = performance.now() - t0;
   log.info(
-    `Switchyard activated in ${activationMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (untrusted workspace: workspace policy ignored, no tools run)'}`,
+    `Switchyard activated in ${activationMs.toFixed(1)} ms` +
+      (vscode.workspace.isTrusted ? '' : ' (untrusted workspace: workspace policy ignored, no tools run)'),
   );
   return {
     activationMs,

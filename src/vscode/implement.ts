@@ -10,7 +10,7 @@ import { TaskEvidence } from '../core/evidence/taskEvidence.js';
 import { checkPlan, runChecks } from '../core/implement/checks.js';
 import { hunks, selectHunks, type FileChange } from '../core/implement/patch.js';
 import { implement, type ImplementResult, type Proposal, type Review } from '../core/implement/task.js';
-import type { PlanStep } from '../core/plan/schema.js';
+import type { PlanStep } from '../core/protocol/planRecord.js';
 import type { Policy } from '../core/policy/schema.js';
 import { CallFailed } from '../core/providers/call.js';
 import { relativeInside } from '../core/util/paths.js';
@@ -67,7 +67,8 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
     if (!vscode.workspace.isTrusted) {
       void vscode.window
         .showErrorMessage(
-          "Switchyard: the Implementer runs the project's build and tests, and nothing runs in an untrusted workspace (GR-010). Trust the workspace to use it.",
+          "Switchyard: the Implementer runs the project's build and tests, and nothing runs in an untrusted " +
+            'workspace (GR-010). Trust the workspace to use it.',
           'Manage Workspace Trust',
         )
         .then((p) => {
@@ -100,9 +101,17 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
       (await vscode.window.showInputBox({
         title: 'Switchyard: Implement with Reflex Lane',
         ignoreFocusOut: true,
-        prompt: `What should change${sel ? ` in the selected lines ${sel.start.line + 1}-${sel.end.line + 1}` : ` in ${vscode.workspace.asRelativePath(doc.uri)}`}? The local Implementer writes a patch; you review it before anything changes.`,
+        prompt:
+          `What should change` +
+          (sel
+            ? ` in the selected lines ${sel.start.line + 1}-${sel.end.line + 1}`
+            : ` in ${vscode.workspace.asRelativePath(doc.uri)}`) +
+          `? ` +
+          `The local Implementer writes a patch; you review it before anything changes.`,
         value: step
-          ? `${step.title}${step.description ? `: ${step.description}` : ''}${step.acceptance.length ? ` (done when: ${step.acceptance.join('; ')})` : ''}`
+          ? step.title +
+            (step.description ? `: ${step.description}` : '') +
+            (step.acceptance.length ? ` (done when: ${step.acceptance.join('; ')})` : '')
           : '',
         placeHolder: 'e.g. ignore words longer than 64 characters',
         validateInput: (v) =>
@@ -159,7 +168,8 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
                 const steps = checkPlan(root, c.crates_touched, custom);
                 if (steps.length === 0)
                   this.out.appendLine(
-                    'No check command for this workspace (Cargo.toml or package.json, or switchyard.implement.checkCommands): the patch is not verified.',
+                    'No check command for this workspace (Cargo.toml or package.json, or switchyard.implement.checkCommands): ' +
+                      'the patch is not verified.',
                   );
                 return runChecks(root, steps, {
                   timeoutMs:
@@ -233,7 +243,12 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
       }
       await vscode.workspace.fs.writeFile(uri, Buffer.from(r.playbook, 'utf8'));
       this.log.info(
-        `reflector: ${r.action === 'written' ? `lesson "${r.lesson?.title}" written by ${r.result?.provider}/${r.result?.model}` : 'a known failure counted again'} in ${PLAYBOOK_PATH} (${r.interesting.interesting ? `interesting: ${r.interesting.why.join('; ')}` : 'routine'})`,
+        `reflector: ` +
+          (r.action === 'written'
+            ? `lesson "${r.lesson?.title}" written by ${r.result?.provider}/${r.result?.model}`
+            : 'a known failure counted again') +
+          ' ' +
+          `in ${PLAYBOOK_PATH} (${r.interesting.interesting ? `interesting: ${r.interesting.why.join('; ')}` : 'routine'})`,
       );
       for (const line of r.result?.audit ?? []) this.log.info(line);
       if (r.action === 'written') {
@@ -314,7 +329,9 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
       `${c.lines_changed} lines in ${p.changes.length} file${p.changes.length > 1 ? 's' : ''}`,
       `lane ${c.lane}`,
       c.risk_flags.length ? `flags ${c.risk_flags.join(', ')}` : 'no risk flag',
-      `by ${p.served.provider}/${p.served.model} (${p.served.rule}${p.served.fallback ? '; a fallback: the model before it was unavailable or failed, see the audit log' : ''})`,
+      `by ${p.served.provider}/${p.served.model} (${p.served.rule}` +
+        (p.served.fallback ? '; a fallback: the model before it was unavailable or failed, see the audit log' : '') +
+        ')',
     ];
     const judge = p.requires_judge
       ? ' High risk: a cloud Judge must approve this before the task is approved (GR-002, GR-003).'

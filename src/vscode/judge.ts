@@ -5,6 +5,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
+import { classifyDiff } from '../core/classifier/classify.js';
+import { gitDiff, gitRepoReader } from '../core/classifier/gitRepo.js';
 import { TaskEvidence } from '../core/evidence/taskEvidence.js';
 import type { Stage0Service } from './context.js';
 import { approval, buildBundle, runJudge, type BundleFile, type JudgeResult } from '../core/judge/judge.js';
@@ -19,8 +21,6 @@ export type JudgeArg =
   | { task: string }
   | { plan: string }
   | { again: true };
-
-type Lazy = () => typeof import('./lazy.js');
 
 interface Run {
   scope: string;
@@ -47,7 +47,6 @@ export class JudgeService implements vscode.Disposable {
   last: (JudgeResult & { evidence: string }) | null = null;
 
   constructor(
-    private readonly lazy: Lazy,
     private readonly policy: () => Policy,
     private readonly calls: () => EditorModelCalls,
     private readonly log: vscode.LogOutputChannel,
@@ -122,7 +121,9 @@ export class JudgeService implements vscode.Disposable {
     if (!run.taskDir)
       ev.write(
         'bundle.txt',
-        `${bundle.files.map((f) => `=== ${f.path}\n${f.text}`).join('\n\n')}\n\n${bundle.sections.map((s) => `=== ${s.title}\n${s.body}`).join('\n\n')}`,
+        bundle.files.map((f) => `=== ${f.path}\n${f.text}`).join('\n\n') +
+          '\n\n' +
+          bundle.sections.map((s) => `=== ${s.title}\n${s.body}`).join('\n\n'),
       );
     let approvalText = '';
     if (run.taskDir) {
@@ -138,7 +139,13 @@ export class JudgeService implements vscode.Disposable {
     this.last = { ...r, evidence: verdictPath };
     this.show(folder.uri, r, verdictPath);
     const bad = r.findings.filter((f) => !f.verified).length;
-    const msg = `Switchyard Judge (${r.provider}/${r.model}): ${r.verdict.replace('_', ' ')} — ${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}${bad ? `, ${bad} with an unverified citation` : ''}${r.unreliable ? '. UNRELIABLE: its citations do not match the evidence even after a retry; do not rely on it (GR-008)' : ''}.${bundle.cut.length ? ` Evidence cut to fit: ${bundle.cut.join('; ')}.` : ''}${approvalText}`;
+    const msg =
+      `Switchyard Judge (${r.provider}/${r.model}): ${r.verdict.replace('_', ' ')} — ${r.findings.length} ` +
+      `finding${r.findings.length === 1 ? '' : 's'}${bad ? `, ${bad} with an unverified citation` : ''}` +
+      (r.unreliable
+        ? '. UNRELIABLE: its citations do not match the evidence even after a retry; do not rely on it (GR-008)'
+        : '') +
+      `.${bundle.cut.length ? ` Evidence cut to fit: ${bundle.cut.join('; ')}.` : ''}${approvalText}`;
     this.log.info(msg);
     const show =
       r.unreliable || r.verdict === 'reject' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
@@ -262,7 +269,6 @@ export class JudgeService implements vscode.Disposable {
       throw new Error(
         'git does not run in an untrusted workspace (GR-010); audit the selection or the file instead, or trust the workspace',
       );
-    const { gitDiff, classifyDiff, gitRepoReader } = this.lazy();
     let base = 'HEAD';
     let head: string | undefined;
     if (kind === 'branch') {

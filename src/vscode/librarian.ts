@@ -156,14 +156,23 @@ export class LibrarianService implements vscode.Disposable {
       );
       const others = b?.results.filter((r) => !docs.some((d) => d.path === r.path)) ?? [];
       if (others.length)
-        related = `Related files elsewhere in the workspace (Stage 0 retrieval, for reference; not part of the job):\n${others.map((r) => `- ${r.path} (relevance ${r.relevance}; matched ${r.why.lexical.terms.map((t) => t.term).join(', ') || 'by co-change'})`).join('\n')}`;
+        related =
+          `Related files elsewhere in the workspace (Stage 0 retrieval, for reference; not part of the ` +
+          `job):\n` +
+          others
+            .map((r) => {
+              const matched = r.why.lexical.terms.map((t) => t.term).join(', ') || 'by co-change';
+              return `- ${r.path} (relevance ${r.relevance}; matched ${matched})`;
+            })
+            .join('\n');
     }
     const s = librarianSignals({ mode, docs, sweep, goal, related });
     const held = Object.entries(s.signals)
       .filter(([, v]) => v)
       .map(([k]) => k);
     this.log.info(
-      `librarian: ${docs.length} document(s), ~${s.context_estimate} tokens, ${s.contradictions.length} contradiction(s)${held.length ? `; §3 predicates: ${held.join(', ')}` : ''}`,
+      `librarian: ${docs.length} document(s), ~${s.context_estimate} tokens, ${s.contradictions.length} ` +
+        `contradiction(s)${held.length ? `; §3 predicates: ${held.join(', ')}` : ''}`,
     );
     const taskId = `lib-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
     const evidence = new TaskEvidence(join(root, '.switchyard', 'evidence', taskId));
@@ -217,7 +226,9 @@ export class LibrarianService implements vscode.Disposable {
     this.last = { ...r, evidence: evidence.dir };
     if (mode === 'synthesise') {
       // The document first (its first line names the editor tab), who wrote it and why at the end.
-      const footer = `\n\n<!-- Switchyard Librarian · ${served} (${why}) · confidence ${r.output.confidence} · evidence ${vscode.workspace.asRelativePath(evidence.dir, false)} -->\n`;
+      const footer =
+        `\n\n<!-- Switchyard Librarian · ${served} (${why}) · confidence ${r.output.confidence} · ` +
+        `evidence ${vscode.workspace.asRelativePath(evidence.dir, false)} -->\n`;
       const questions = r.output.open_questions.length
         ? `\n\n## Open questions\n\n${r.output.open_questions.map((q) => `- ${q}`).join('\n')}\n`
         : '';

@@ -93,7 +93,8 @@ export abstract class PanelHost<In extends { type: string }, Out> implements vsc
         this.viewLoadMs = ms ?? null;
         this.openedAt = null;
         this.log.info(
-          `${this.view.script} view: panel ready in ${this.openMs.toFixed(0)} ms${ms !== undefined ? ` (the view's own load: ${ms.toFixed(0)} ms)` : ''}`,
+          `${this.view.script} view: panel ready in ${this.openMs.toFixed(0)} ms` +
+            (ms !== undefined ? ` (the view's own load: ${ms.toFixed(0)} ms)` : ''),
         );
       }
     }

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { createPlan } from '../core/plan/architect.js';
 import { PlanController } from '../core/plan/controller.js';
 import { loadPlan, storePlan } from '../core/plan/review.js';
-import type { PlanRecord } from '../core/plan/schema.js';
+import type { PlanRecord } from '../core/protocol/planRecord.js';
 import type { Policy } from '../core/policy/schema.js';
 import { FromPlanView, type ToPlanView } from '../core/protocol/plan.js';
 import { CallFailed } from '../core/providers/call.js';
@@ -43,7 +43,9 @@ export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
       evidenceRoot: () => join(root()!.fsPath, '.switchyard', 'evidence'),
       handoff: async (r, step, evidence) => {
         void vscode.window.showInformationMessage(
-          `Switchyard: step ${step.id} of plan ${r.id} handed to the Implementer (evidence ${vscode.workspace.asRelativePath(evidence.path)}, sha256 ${evidence.sha256.slice(0, 12)}…).`,
+          `Switchyard: step ${step.id} of plan ${r.id} handed to the Implementer ` +
+            `(evidence ${vscode.workspace.asRelativePath(evidence.path)}, ` +
+            `sha256 ${evidence.sha256.slice(0, 12)}…).`,
         );
         await vscode.commands.executeCommand('switchyard.implement.reflex', { plan: r.id, step, evidence });
       },
@@ -128,7 +130,8 @@ export class PlanService implements vscode.Disposable {
         : await vscode.window.showInputBox({
             title: 'Switchyard: Plan a Change (Architect)',
             prompt:
-              'What should change? The Architect writes a plan (plan.json with a confidence) for you to review before anything is implemented.',
+              'What should change? The Architect writes a plan (plan.json with a confidence) for you to ' +
+              'review before anything is implemented.',
             placeHolder: 'e.g. add a --json flag to the cli that prints the word counts as JSON',
             ignoreFocusOut: true,
             validateInput: (v) =>
@@ -174,7 +177,8 @@ export class PlanService implements vscode.Disposable {
     const { record } = result;
     const path = storePlan(record, plansDir(dir));
     this.log.info(
-      `architect: plan ${record.id} by ${record.author.provider}/${record.author.model} (${record.author.kind}), confidence ${record.plan.confidence}, ${record.plan.steps.length} steps; saved to ${path}`,
+      `architect: plan ${record.id} by ${record.author.provider}/${record.author.model} (${record.author.kind}), ` +
+        `confidence ${record.plan.confidence}, ${record.plan.steps.length} steps; saved to ${path}`,
     );
     const panel = this.review();
     panel.open(record, path);
@@ -271,7 +275,11 @@ async function workspaceContext(
   if (editor) {
     const text = editor.document.getText();
     parts.push(
-      `Open file: ${vscode.workspace.asRelativePath(editor.document.uri)}\n\`\`\`\n${text.slice(0, 12_000)}${text.length > 12_000 ? '\n[cut at 12000 characters]' : ''}\n\`\`\``,
+      `Open file: ${vscode.workspace.asRelativePath(editor.document.uri)}\n` +
+        '```\n' +
+        text.slice(0, 12_000) +
+        (text.length > 12_000 ? '\n[cut at 12000 characters]' : '') +
+        '\n```',
     );
   }
   if (selected) parts.push(`Selection:\n\`\`\`\n${selected.slice(0, 8_000)}\n\`\`\``);

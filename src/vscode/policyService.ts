@@ -95,7 +95,9 @@ export class PolicyService implements vscode.Disposable {
     });
     this.diagnostics.set(uri!, diags);
     const first = load.problems[0]!;
-    const msg = `Switchyard: ${load.source} is invalid (${first.field || 'file'}: ${first.reason}, line ${first.line}). The previous policy (${this.current.source}) stays in force.`;
+    const msg =
+      `Switchyard: ${load.source} is invalid (${first.field || 'file'}: ${first.reason}, line ${first.line}). ` +
+      `The previous policy (${this.current.source}) stays in force.`;
     this.log.error(msg);
     void vscode.window.showErrorMessage(msg, 'Open Policy File').then((pick) => {
       if (pick)

@@ -96,7 +96,9 @@ export class RuntimeService implements vscode.Disposable {
     const short = (s.served ?? '').split('/').pop();
     switch (s.state) {
       case 'ready':
-        this.item.text = `$(server-process) ${lo}Local: ready · ${short}${this.tokensPerSecond ? ` · ${Math.round(this.tokensPerSecond)} tok/s` : ''}`;
+        this.item.text =
+          `$(server-process) ${lo}Local: ready · ${short}` +
+          (this.tokensPerSecond ? ` · ${Math.round(this.tokensPerSecond)} tok/s` : '');
         break;
       case 'starting':
       case 'swapping':
@@ -183,10 +185,17 @@ export class RuntimeService implements vscode.Disposable {
           });
           const what =
             s.engine === 'llama_cpp'
-              ? `llama.cpp${onPath('vllm') || config.runtimeBinaryPath()?.includes('vllm') ? '' : ' (the fallback: vLLM is not installed here)'} with ${config.runtimeModelPath() ?? this.policy().runtime.llama_cpp.model_path ?? 'its model'}, served as ${s.served}`
+              ? 'llama.cpp' +
+                (onPath('vllm') || config.runtimeBinaryPath()?.includes('vllm')
+                  ? ''
+                  : ' (the fallback: vLLM is not installed here)') +
+                ' ' +
+                `with ${config.runtimeModelPath() ?? this.policy().runtime.llama_cpp.model_path ?? 'its model'}, ` +
+                `served as ${s.served}`
               : `vLLM with ${s.served}`;
           const toy = /tiny-random-weights|tiny\.gguf/.test(config.runtimeModelPath() ?? '')
-            ? ' This is a tiny random-weight model for trying the lifecycle and routing: its answers are gibberish; point switchyard.runtime.modelPath at a real GGUF for real answers.'
+            ? ' This is a tiny random-weight model for trying the lifecycle and routing: its answers are ' +
+              'gibberish; point switchyard.runtime.modelPath at a real GGUF for real answers.'
             : '';
           void vscode.window.showInformationMessage(
             `Switchyard: local model server ready in ${((s.loadMs ?? 0) / 1000).toFixed(1)} s: ${what}.${toy}`,
@@ -199,7 +208,10 @@ export class RuntimeService implements vscode.Disposable {
           const tail = e instanceof RuntimeError ? e.logTail : [];
           for (const l of tail) this.log.error(`[server] ${l}`);
           const pick = await vscode.window.showErrorMessage(
-            `Switchyard: the local model server could not start: ${(e as Error).message}${this.localOnly() ? ' local_only is on, so the local lanes are unavailable until it runs.' : ' Cloud fallbacks of the policy apply meanwhile (each one audited).'}`,
+            `Switchyard: the local model server could not start: ${(e as Error).message}` +
+              (this.localOnly()
+                ? ' local_only is on, so the local lanes are unavailable until it runs.'
+                : ' Cloud fallbacks of the policy apply meanwhile (each one audited).'),
             'Show Log',
           );
           if (pick) this.log.show(true);

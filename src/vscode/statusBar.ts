@@ -53,7 +53,9 @@ export function renderBudget(
   md.appendMarkdown(`**Switchyard budget** (GR-011)\n\n`);
   if (t)
     md.appendMarkdown(
-      `Tightest cap: \`${t.id}\` (${t.period}${t.target ? `, ${t.scope} ${t.target}` : ''}): ${money(t.spent_usd)} spent${t.reserved_usd > 0 ? ` + ${money(t.reserved_usd)} in flight` : ''} of ${money(t.cap_usd)} (${Math.round(ratio * 100)} %)\n\n`,
+      `Tightest cap: \`${t.id}\` (${t.period}${t.target ? `, ${t.scope} ${t.target}` : ''}): ${money(t.spent_usd)} ` +
+        `spent${t.reserved_usd > 0 ? ` + ${money(t.reserved_usd)} in flight` : ''} of ${money(t.cap_usd)} ` +
+        `(${Math.round(ratio * 100)} %)\n\n`,
     );
   else
     md.appendMarkdown(
@@ -63,7 +65,9 @@ export function renderBudget(
     );
   if (report) {
     md.appendMarkdown(
-      `Today: ${money(report.today.spent_usd)} · This month: ${money(report.month.spent_usd)}${report.task ? ` · Task \`${report.task.id}\`: ${money(report.task.spent_usd)}` : ''}\n\n`,
+      `Today: ${money(report.today.spent_usd)} · This month: ${money(report.month.spent_usd)}` +
+        (report.task ? ` · Task \`${report.task.id}\`: ${money(report.task.spent_usd)}` : '') +
+        '\n\n',
     );
     const roles = Object.entries(report.month.by_role).sort((a, b) => b[1] - a[1]);
     if (roles.length)
@@ -83,7 +87,10 @@ export function renderBudget(
 export function renderRuntime(item: vscode.StatusBarItem, v: RuntimeView): void {
   const icon = v.state === 'ready' ? '$(server-process)' : v.state === 'starting' ? '$(loading~spin)' : '$(server)';
   item.text = `${icon} ${v.localOnly ? 'Local only · ' : ''}${v.state === 'ready' ? 'Local' : `Local: ${v.state}`}`;
-  item.tooltip = `Switchyard local model server: ${v.state}\nModel: ${v.model}${v.localOnly ? '\nlocal_only is on: no cloud calls (GR-009)' : ''}\nClick to start it.`;
+  item.tooltip =
+    `Switchyard local model server: ${v.state}\nModel: ${v.model}` +
+    (v.localOnly ? '\nlocal_only is on: no cloud calls (GR-009)' : '') +
+    '\nClick to start it.';
   item.backgroundColor = undefined;
 }
 

@@ -43,19 +43,25 @@ export function webviewHtml(
   const data = Object.entries({ codicons: 'codicon.css', ...lazy })
     .map(([k, f]) => ` data-${k}="${url(f)}"`)
     .join('');
-  return `<!DOCTYPE html>
+  return (
+    `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource} 'nonce-${nonce}'; img-src ${webview.cspSource} data:; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<meta http-equiv="Content-Security-Policy" ` +
+    `content="default-src 'none'; style-src ${webview.cspSource} 'nonce-${nonce}'; img-src ${webview.cspSource} ` +
+    `data:; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
+<meta name="viewport" ` +
+    `content="width=device-width, initial-scale=1.0">
 <style nonce="${nonce}">${css}</style>
 <title>${title}</title></head>
-<body class="${name}"${data}><main id="app" aria-live="polite"><p class="muted">Loading…</p></main>
+<body ` +
+    `class="${name}"${data}><main id="app" aria-live="polite"><p class="muted">Loading…</p></main>
 ${
   initial !== null
     ? `<script type="application/json" id="initial-state" nonce="${nonce}">${embedJson(initial)}</script>
 `
     : ''
-}${js !== null ? `<script nonce="${nonce}">${js}</script>` : `<script nonce="${nonce}" src="${url(`${name}.js`)}"></script>`}</body></html>`;
+}${js !== null ? `<script nonce="${nonce}">${js}</script>` : `<script nonce="${nonce}" src="${url(`${name}.js`)}"></script>`}</body></html>`
+  );
 }
 
 export const webviewOptions = (

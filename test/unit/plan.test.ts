@@ -8,7 +8,7 @@ import { AuditLog } from '../../src/core/evidence/auditLog.js';
 import { createPlan } from '../../src/core/plan/architect.js';
 import { PlanController } from '../../src/core/plan/controller.js';
 import { applyReview, loadPlan, saveEvidence, stepLanes, storePlan } from '../../src/core/plan/review.js';
-import type { Plan, PlanRecord } from '../../src/core/plan/schema.js';
+import type { Plan, PlanRecord } from '../../src/core/protocol/planRecord.js';
 import type { Policy, ProviderId } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import type { ToPlanView } from '../../src/core/protocol/plan.js';

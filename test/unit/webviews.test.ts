@@ -10,7 +10,7 @@ import { promptTokens } from '../../src/core/budget/tokens.js';
 import { AuditLog } from '../../src/core/evidence/auditLog.js';
 import { PlanController } from '../../src/core/plan/controller.js';
 import { embedJson } from '../../src/core/protocol/embed.js';
-import type { PlanRecord } from '../../src/core/plan/schema.js';
+import type { PlanRecord } from '../../src/core/protocol/planRecord.js';
 import type { ProviderId } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import type { ToPlanView } from '../../src/core/protocol/plan.js';

@@ -131,7 +131,8 @@ export async function runtimeCommand(o: RuntimeOptions): Promise<number> {
             return EXIT.cancelled;
           }
           process.stderr.write(
-            `switchyard: the local model server could not start: ${e.message}\n${e.logTail.length ? `last log lines:\n${e.logTail.map((l) => `  ${l}`).join('\n')}\n` : ''}`,
+            `switchyard: the local model server could not start: ${e.message}\n` +
+              (e.logTail.length ? `last log lines:\n${e.logTail.map((l) => `  ${l}`).join('\n')}\n` : ''),
           );
           return e.kind === 'not_installed' ? EXIT.badInput : EXIT.failed;
         }

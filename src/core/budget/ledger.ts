@@ -485,7 +485,13 @@ export class Ledger implements BudgetPort {
           const scope = c.scope === 'global' ? '' : ` ${c.target}`;
           return {
             ok: false,
-            message: `GR-011: the ${PERIOD[c.period]}${scope} cap "${c.id}" of ${usd(limit)} would be passed: ${usd(spent)} spent${held > spent ? ` and ${usd(held - spent)} reserved by calls in flight` : ''}, and this call to ${r.provider}/${r.model} may cost up to ${usd(r.pico)}. The call is refused, not moved to a cheaper model. Raise the cap (budget.caps in .switchyard/policy.json, or "Show Budget" > Edit caps), ${c.period === 'task' ? 'start a new task' : `wait for the next ${c.period}`}, lower the maximum output tokens, or use the local lane.`,
+            message:
+              `GR-011: the ${PERIOD[c.period]}${scope} cap "${c.id}" of ${usd(limit)} would be passed: ${usd(spent)} ` +
+              `spent${held > spent ? ` and ${usd(held - spent)} reserved by calls in flight` : ''}, and this ` +
+              `call to ${r.provider}/${r.model} may cost up to ${usd(r.pico)}. The call is refused, not moved ` +
+              `to a cheaper model. Raise the cap (budget.caps in .switchyard/policy.json, or "Show Budget" ` +
+              `> Edit caps), ${c.period === 'task' ? 'start a new task' : `wait for the next ${c.period}`}, ` +
+              `lower the maximum output tokens, or use the local lane.`,
           };
         }
       }
@@ -524,13 +530,16 @@ export class Ledger implements BudgetPort {
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         throw new Error(
-          `The budget ledger's lock ${this.lockPath} could not be made (${err.code ?? 'error'}: ${err.message}); nothing was reserved. Free space or permissions in ${dirname(this.lockPath)}, or set SWITCHYARD_LOCK_DIR to a writable folder that every process using ${this.path} shares.`,
+          `The budget ledger's lock ${this.lockPath} could not be made (${err.code ?? 'error'}: ${err.message}); ` +
+            `nothing was reserved. Free space or permissions in ${dirname(this.lockPath)}, or set SWITCHYARD_LOCK_DIR ` +
+            `to a writable folder that every process using ${this.path} shares.`,
         );
       }
       if (release) return release;
       if (Date.now() - since > 20_000)
         throw new Error(
-          `The budget ledger ${this.path} stayed locked for 20 s (lock ${this.lockPath}). Another Switchyard process may be stuck; the lock is taken over once it is 5 s old, so try again.`,
+          `The budget ledger ${this.path} stayed locked for 20 s (lock ${this.lockPath}). Another Switchyard ` +
+            `process may be stuck; the lock is taken over once it is 5 s old, so try again.`,
         );
       await new Promise((r) => setTimeout(r, 1 + Math.random() * Math.min(20, attempt)));
     }

@@ -3,10 +3,16 @@ import type { Evidence } from './types.js';
 import { SECURITY_CRATES, SECURITY_FEATURE } from './vocab.js';
 import type { SideText } from './sides.js';
 
-const PACKAGE_METADATA =
-  /^(version|description|authors|keywords|categories|readme|homepage|repository|documentation|license|license-file|publish|exclude|include|metadata|maintainers|classifiers|urls|name)\b/;
+const PACKAGE_METADATA = new RegExp(
+  String.raw`^(version|description|authors|keywords|categories|readme|homepage|repository|` +
+    String.raw`documentation|license|license-file|publish|exclude|include|metadata|maintainers|` +
+    String.raw`classifiers|urls|name)\b`,
+);
 
-/** Flags from a Cargo.toml (or pyproject.toml) side: build_tooling for dependency, feature, profile and build changes; security for TLS/crypto crates and features. */
+/**
+ * Flags from a Cargo.toml (or pyproject.toml) side: build_tooling for dependency, feature, profile and build
+ * changes; security for TLS/crypto crates and features.
+ */
 export function analyzeCargoToml(path: string, side: SideText): Evidence[] {
   const lines = side.text.split('\n');
   const out: Evidence[] = [];
@@ -94,8 +100,11 @@ const JSON_METADATA = new Set([
   'galleryBanner',
   'categories',
 ]);
-const JS_SECURITY_DEPS =
-  /^(jsonwebtoken|jose|bcrypt|bcryptjs|argon2|passport[\w-]*|oauth[\w-]*|openid-client|keytar|node-forge|tweetnacl|crypto-js|helmet|csurf|express-session|tls|selfsigned)$/;
+const JS_SECURITY_DEPS = new RegExp(
+  String.raw`^(jsonwebtoken|jose|bcrypt|bcryptjs|argon2|passport[\w-]*|oauth[\w-]*|openid-client|` +
+    String.raw`keytar|node-forge|tweetnacl|crypto-js|helmet|csurf|express-session|tls|` +
+    String.raw`selfsigned)$`,
+);
 
 /** package.json: dependency, script, engine, export and bin changes are build tooling; name/description/version are not. */
 export function analyzePackageJson(path: string, side: SideText): Evidence[] {

@@ -1,14 +1,25 @@
 // What a path is: its language, its kind, and whether its lines count toward a change's size.
 import type { FileKind } from './types.js';
 
-const LOCK_FILES =
-  /(^|\/)(Cargo\.lock|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|uv\.lock|Gemfile\.lock|go\.sum|flake\.lock)$/;
+const LOCK_FILES = new RegExp(
+  String.raw`(^|\/)(Cargo\.lock|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|` +
+    String.raw`poetry\.lock|uv\.lock|Gemfile\.lock|go\.sum|flake\.lock)$`,
+);
 const SNAPSHOTS = /(\.snap(\.new)?|\.pending-snap)$|(^|\/)__snapshots__\/|(^|\/)snapshots\//;
 const DOCS = /\.(md|mdx|markdown|rst|adoc|txt)$|(^|\/)(docs?|book)\//i;
-const BUILD =
-  /(^|\/)(tsconfig[\w.-]*\.json|jsconfig\.json|(esbuild|webpack|vite|vitest|rollup|babel|jest|eslint|prettier|tsup|turbo)\.config\.[cm]?[jt]s|\.eslintrc[\w.]*|\.npmrc|\.nvmrc|pnpm-workspace\.yaml|setup\.py|setup\.cfg|requirements[\w.-]*\.txt|tox\.ini|noxfile\.py|Pipfile|\.pre-commit-config\.yaml|build\.rs|rust-toolchain(\.toml)?|clippy\.toml|\.clippy\.toml|rustfmt\.toml|\.rustfmt\.toml|deny\.toml|Makefile|justfile|Dockerfile|\.config\/nextest\.toml|\.cargo\/config(\.toml)?)$|(^|\/)\.github\/workflows\/|(^|\/)\.gitlab-ci\.yml$|(^|\/)\.circleci\//;
-const TEST_DIRS =
-  /(^|\/)(tests|test|benches|examples|fuzz|testdata|test-support|test_support|test-utils|test_utils|fixtures)\//;
+const BUILD = new RegExp(
+  String.raw`(^|\/)(tsconfig[\w.-]*\.json|jsconfig\.json|(esbuild|webpack|vite|vitest|` +
+    String.raw`rollup|babel|jest|eslint|prettier|tsup|turbo)\.config\.[cm]?[jt]s|\.eslintrc[\w.]*|` +
+    String.raw`\.npmrc|\.nvmrc|pnpm-workspace\.yaml|setup\.py|setup\.cfg|requirements[\w.-]*\.txt|` +
+    String.raw`tox\.ini|noxfile\.py|Pipfile|\.pre-commit-config\.yaml|build\.rs|rust-toolchain(\.toml)?|` +
+    String.raw`clippy\.toml|\.clippy\.toml|rustfmt\.toml|\.rustfmt\.toml|deny\.toml|Makefile|` +
+    String.raw`justfile|Dockerfile|\.config\/nextest\.toml|\.cargo\/config(\.toml)?)$|` +
+    String.raw`(^|\/)\.github\/workflows\/|(^|\/)\.gitlab-ci\.yml$|(^|\/)\.circleci\/`,
+);
+const TEST_DIRS = new RegExp(
+  String.raw`(^|\/)(tests|test|benches|examples|fuzz|testdata|test-support|test_support|` +
+    String.raw`test-utils|test_utils|fixtures)\/`,
+);
 
 export function languageOf(path: string): string {
   if (path.endsWith('.rs')) return 'rust';

@@ -34,8 +34,11 @@ const TS_DECLS = new Set([
   'module',
   'internal_module',
 ]);
-const ASYNC_CALLS =
-  /^(Promise\.(all|race|any|allSettled)|setImmediate|queueMicrotask|Atomics\.\w+|asyncio\.\w+|threading\.\w+|multiprocessing\.\w+|concurrent\.futures\.\w+|trio\.\w+|anyio\.\w+)$/;
+const ASYNC_CALLS = new RegExp(
+  String.raw`^(Promise\.(all|race|any|allSettled)|setImmediate|queueMicrotask|Atomics\.\w+|` +
+    String.raw`asyncio\.\w+|threading\.\w+|multiprocessing\.\w+|concurrent\.futures\.\w+|` +
+    String.raw`trio\.\w+|anyio\.\w+)$`,
+);
 const CONC_WORDS = new Set([
   'worker',
   'workers',
@@ -257,6 +260,8 @@ function pythonApi(n: Node, row: number): { node: string; why: string } | null {
     return null;
   return {
     node: inner.type,
-    why: `public ${inner.type === 'class_definition' ? 'class' : 'def'} ${chain.map((d) => d.childForFieldName('name')?.text).join('.')} signature changed`,
+    why:
+      `public ${inner.type === 'class_definition' ? 'class' : 'def'} ${chain.map((d) => d.childForFieldName('name')?.text).join('.')} ` +
+      `signature changed`,
   };
 }

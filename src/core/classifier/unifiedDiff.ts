@@ -46,7 +46,8 @@ export function parseUnifiedDiff(text: string): ParsedDiff {
     } catch (e) {
       const lenient = lenientParse(section);
       lenient.problems.push(
-        `could not fully parse the diff of ${lenient.newPath ?? lenient.oldPath ?? 'a file'}: ${(e as Error).message.trim()}; counted what could be read`,
+        `could not fully parse the diff of ${lenient.newPath ?? lenient.oldPath ?? 'a file'}: ${(e as Error).message.trim()}; ` +
+          `counted what could be read`,
       );
       files.push(lenient);
     }

@@ -160,13 +160,26 @@ export const TOKEN_LEXER_CONTEXT = new Set([
   'output',
 ]);
 
-export const SECURITY_PATH =
-  /(^|\/)(auth|authn|authz|oauth|login|credentials?|secrets?|keyring|crypto|tls|ssl|certs?|sandbox(ing)?|seccomp|landlock|seatbelt|exec_?policy|permissions?|approvals?|redact(ion)?)(\/|\.rs$|_|-)/i;
+export const SECURITY_PATH = new RegExp(
+  String.raw`(^|\/)(auth|authn|authz|oauth|login|credentials?|secrets?|keyring|crypto|` +
+    String.raw`tls|ssl|certs?|sandbox(ing)?|seccomp|landlock|seatbelt|exec_?policy|permissions?|` +
+    String.raw`approvals?|redact(ion)?)(\/|\.rs$|_|-)`,
+  'i',
+);
 
-export const SECURITY_CRATES =
-  /^(rustls|tokio-rustls|hyper-rustls|rustls-[\w-]+|openssl|openssl-sys|native-tls|tokio-native-tls|hyper-tls|ring|aws-lc-rs|aws-lc-sys|sha1|sha2|sha3|md-5|md5|hmac|blake2|blake3|digest|argon2|bcrypt|scrypt|pbkdf2|keyring|jsonwebtoken|oauth2|openidconnect|landlock|seccompiler|libseccomp|seccomp-sys|secrecy|zeroize|webpki|webpki-roots|rcgen|x509-parser|ed25519-dalek|x25519-dalek|chacha20poly1305|aes-gcm|aes|rsa|p256|ecdsa|age|gpgme|sequoia-openpgp|totp-rs|password-hash|netrc|reqwest-middleware-auth)$/;
-export const SECURITY_FEATURE =
-  /(^|[-_])(tls|ssl|rustls|openssl|native-tls|crypto|vendored-openssl|webpki|certs?|sandbox|seccomp|landlock|auth)([-_]|$)/;
+export const SECURITY_CRATES = new RegExp(
+  String.raw`^(rustls|tokio-rustls|hyper-rustls|rustls-[\w-]+|openssl|openssl-sys|native-tls|` +
+    String.raw`tokio-native-tls|hyper-tls|ring|aws-lc-rs|aws-lc-sys|sha1|sha2|sha3|md-5|` +
+    String.raw`md5|hmac|blake2|blake3|digest|argon2|bcrypt|scrypt|pbkdf2|keyring|jsonwebtoken|` +
+    String.raw`oauth2|openidconnect|landlock|seccompiler|libseccomp|seccomp-sys|secrecy|` +
+    String.raw`zeroize|webpki|webpki-roots|rcgen|x509-parser|ed25519-dalek|x25519-dalek|` +
+    String.raw`chacha20poly1305|aes-gcm|aes|rsa|p256|ecdsa|age|gpgme|sequoia-openpgp|totp-rs|` +
+    String.raw`password-hash|netrc|reqwest-middleware-auth)$`,
+);
+export const SECURITY_FEATURE = new RegExp(
+  String.raw`(^|[-_])(tls|ssl|rustls|openssl|native-tls|crypto|vendored-openssl|webpki|` +
+    String.raw`certs?|sandbox|seccomp|landlock|auth)([-_]|$)`,
+);
 
 export const FFI_PATH_ROOTS = new Set(['libc', 'windows_sys', 'winapi', 'nix', 'windows', 'ffi']);
 

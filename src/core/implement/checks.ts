@@ -120,7 +120,11 @@ export async function runChecks(
       ? `${errs.map((e) => e.rendered).join('')}${r.stderr}`
       : `${r.stdout}${r.stderr}`;
     if (s.argv.includes('--message-format=json')) o.onOutput?.(shown);
-    log += `${shown}${r.timedOut ? `\n[timed out after ${o.timeoutMs} ms]` : ''}${r.cancelled ? '\n[cancelled]' : ''}\n[exit ${r.code ?? r.signal}] (${r.ms} ms)\n`;
+    log +=
+      shown +
+      (r.timedOut ? `\n[timed out after ${o.timeoutMs} ms]` : '') +
+      (r.cancelled ? '\n[cancelled]' : '') +
+      `\n[exit ${r.code ?? r.signal}] (${r.ms} ms)\n`;
     done.push({ ...r, name: s.name });
     errors.push(...errs);
     if (r.code !== 0) {

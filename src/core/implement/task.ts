@@ -76,18 +76,24 @@ export interface ImplementResult {
 
 function system(policy: Policy): string {
   return [
-    'You are the Implementer of Switchyard, a coding agent. Make exactly the change asked for, nothing more, in the style of the surrounding code.',
+    'You are the Implementer of Switchyard, a coding agent. Make exactly the change asked for, ' +
+      'nothing more, in the style of the surrounding code.',
     "The change must compile and pass the project's tests; keep it as small as the instruction allows.",
     PATCH_FORMAT,
-    `(Changes over ${policy.escalation.implementer.direct_cloud_over_lines} lines, or touching unsafe code, public API, concurrency, security, persistence formats or build files are reviewed more strictly.)`,
+    `(Changes over ${policy.escalation.implementer.direct_cloud_over_lines} lines, or touching ` +
+      `unsafe code, public API, concurrency, security, persistence formats or build files are reviewed ` +
+      `more strictly.)`,
   ].join('\n');
 }
 
 function prompt(i: ImplementInput, feedback: string | null): string {
-  const sel = i.context.selection
-    ? `\nThe user selected lines ${i.context.selection.startLine}-${i.context.selection.endLine}:\n\`\`\`\n${i.context.selection.text}\n\`\`\`\n`
-    : '';
-  return `Instruction: ${i.instruction}\n\n${i.related ? `${i.related}\n\n` : ''}File ${i.context.path}:\n\`\`\`\n${i.context.text}\n\`\`\`\n${sel}${feedback ? `\n${feedback}\n` : ''}`;
+  const s = i.context.selection;
+  const fence = '```';
+  const sel = s ? `\nThe user selected lines ${s.startLine}-${s.endLine}:\n${fence}\n${s.text}\n${fence}\n` : '';
+  return (
+    `Instruction: ${i.instruction}\n\n${i.related ? `${i.related}\n\n` : ''}` +
+    `File ${i.context.path}:\n${fence}\n${i.context.text}\n${fence}\n${sel}${feedback ? `\n${feedback}\n` : ''}`
+  );
 }
 
 /** What the router reads of a classification. */
@@ -113,7 +119,9 @@ export async function implement(p: ImplementPorts, i: ImplementInput): Promise<I
   let escalated = false;
   p.evidence.write(
     'instruction.md',
-    `# ${i.task_id}\n\n${i.instruction}\n\nContext: ${i.context.path}${i.context.selection ? ` lines ${i.context.selection.startLine}-${i.context.selection.endLine}` : ''}\n`,
+    `# ${i.task_id}\n\n${i.instruction}\n\nContext: ${i.context.path}` +
+      (i.context.selection ? ` lines ${i.context.selection.startLine}-${i.context.selection.endLine}` : '') +
+      '\n',
   );
   const rollback = async () => {
     if (originals.size === 0) return;
@@ -196,10 +204,13 @@ export async function implement(p: ImplementPorts, i: ImplementInput): Promise<I
         p.evidence.write(`attempt-${n}/error.txt`, e.message);
         await p.caller.note(
           'failure',
-          `implementer: attempt ${n} by ${r.provider}/${r.model} is not a patch that applies (${e.message}); failed loop ${failed} of ${t.max_failed_loops}`,
+          `implementer: attempt ${n} by ${r.provider}/${r.model} is not a patch that applies (${e.message}); ` +
+            `failed loop ${failed} of ${t.max_failed_loops}`,
           { role: 'implementer', task_id: i.task_id, call_id: r.call_id },
         );
-        feedback = `Your previous answer could not be applied: ${e.message}. Answer again with search/replace blocks that match the file exactly.`;
+        feedback =
+          `Your previous answer could not be applied: ${e.message}. Answer again with search/replace ` +
+          `blocks that match the file exactly.`;
         continue;
       }
       const diff = unifiedDiff(changes);
@@ -233,7 +244,8 @@ export async function implement(p: ImplementPorts, i: ImplementInput): Promise<I
         });
         await p.caller.note(
           'escalation',
-          `GR-005: implementer: the local patch measures ${cloudWhy}; the policy routes this change to ${d.provider}/${d.model}; the local patch is not shown`,
+          `GR-005: implementer: the local patch measures ${cloudWhy}; the policy routes this change ` +
+            `to ${d.provider}/${d.model}; the local patch is not shown`,
           { role: 'implementer', task_id: i.task_id, call_id: r.call_id },
         );
         p.stage(`the change is for the cloud (${cloudWhy}); asking ${d.provider}/${d.model}…`);
@@ -283,7 +295,8 @@ export async function implement(p: ImplementPorts, i: ImplementInput): Promise<I
           : '';
         return finish(
           'passed',
-          `The patch applied and ${check.steps.length ? check.steps.map((s) => s.name).join(' and ') : 'no check (none configured)'} passed on attempt ${n}.${judge}`,
+          `The patch applied and ${check.steps.length ? check.steps.map((s) => s.name).join(' and ') : 'no check (none configured)'} ` +
+            `passed on attempt ${n}.${judge}`,
           review.changes,
         );
       }
@@ -305,7 +318,10 @@ export async function implement(p: ImplementPorts, i: ImplementInput): Promise<I
         .map((e) => e.rendered || e.message)
         .join('\n')
         .slice(0, 8_000);
-      feedback = `Your previous patch (below) was applied and failed the checks${check.timedOut ? ' (timed out)' : ''}; the files are back as they were. Fix the cause and answer with a complete new patch against the file above.\nPrevious patch:\n${diff.slice(0, 8_000)}\nErrors:\n${errors}`;
+      feedback =
+        `Your previous patch (below) was applied and failed the checks${check.timedOut ? ' (timed out)' : ''}; ` +
+        `the files are back as they were. Fix the cause and answer with a complete new patch against ` +
+        `the file above.\nPrevious patch:\n${diff.slice(0, 8_000)}\nErrors:\n${errors}`;
       if (failed === t.max_failed_loops) {
         const next = route(
           { role: 'implementer', failed_loops: failed, ...(measured ? { change: asChange(measured) } : {}) },
@@ -314,7 +330,10 @@ export async function implement(p: ImplementPorts, i: ImplementInput): Promise<I
         );
         await p.caller.note(
           'escalation',
-          `GR-005: implementer: ${failed} failed compile/test loops (policy max ${t.max_failed_loops}); ${next.refused ? `no escalation: ${next.refused.message}` : `escalating by ${next.rule} to ${next.provider}/${next.model}`}`,
+          `GR-005: implementer: ${failed} failed compile/test loops (policy max ${t.max_failed_loops}); ` +
+            (next.refused
+              ? `no escalation: ${next.refused.message}`
+              : `escalating by ${next.rule} to ${next.provider}/${next.model}`),
           { role: 'implementer', task_id: i.task_id },
         );
       }
@@ -322,7 +341,8 @@ export async function implement(p: ImplementPorts, i: ImplementInput): Promise<I
     await rollback();
     return finish(
       'failed',
-      `No patch passed after ${attempts.length} attempts (${failed} failed loops); every file is back as it was. The evidence folder has each attempt.`,
+      `No patch passed after ${attempts.length} attempts (${failed} failed loops); every file is ` +
+        `back as it was. The evidence folder has each attempt.`,
       null,
     );
   } catch (e) {

@@ -98,7 +98,10 @@ export type Verdict = z.infer<typeof Verdict>;
 export type CheckedFinding = z.infer<typeof Finding> & { verified: boolean; problem: string | null };
 
 const VERDICT_HINT =
-  '{"verdict": "approve"|"request_changes"|"reject", "summary": string, "findings": [{"severity": "critical"|"high"|"medium"|"low"|"info", "file": "path as in the FILE headers", "line_start": integer, "line_end": integer, "quote": "the exact text of those lines you rely on", "rationale": string}]}';
+  '{"verdict": "approve"|"request_changes"|"reject", "summary": string, "findings": [{"severity": ' +
+  '"critical"|"high"|"medium"|"low"|"info", "file": "path as in the FILE headers", "line_start": ' +
+  'integer, "line_end": integer, "quote": "the exact text of those lines you rely on", "rationale": ' +
+  'string}]}';
 
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
 
@@ -150,7 +153,10 @@ export async function runJudge(
     {
       role: 'system' as const,
       content:
-        'You are the Judge of Switchyard: an auditor of code changes. Decide approve, request_changes or reject. Every finding must cite the evidence: a FILE path exactly as given, the line numbers shown at the left of its lines, and a quote of the text on those lines. Cite only what is in the evidence; never invent files, lines or text. Approve only when nothing blocks the change.',
+        'You are the Judge of Switchyard: an auditor of code changes. Decide approve, request_changes ' +
+        'or reject. Every finding must cite the evidence: a FILE path exactly as given, the line numbers ' +
+        'shown at the left of its lines, and a quote of the text on those lines. Cite only what is ' +
+        'in the evidence; never invent files, lines or text. Approve only when nothing blocks the change.',
     },
     {
       role: 'user' as const,
@@ -190,7 +196,10 @@ export async function runJudge(
         { role: 'assistant', content: JSON.stringify(v) },
         {
           role: 'user',
-          content: `These citations do not match the evidence: ${bad.map((f) => `${f.file}:${f.line_start}-${f.line_end} (${f.problem})`).join('; ')}. Give your verdict again, citing only files, line numbers and text that appear in the evidence.`,
+          content:
+            `These citations do not match the evidence: ` +
+            `${bad.map((f) => `${f.file}:${f.line_start}-${f.line_end} (${f.problem})`).join('; ')}. ` +
+            `Give your verdict again, citing only files, line numbers and text that appear in the evidence.`,
         },
       ],
     });
@@ -203,7 +212,8 @@ export async function runJudge(
       unreliable = true;
       await caller.note(
         'failure',
-        `GR-008: judge: the verdict of ${r.provider}/${r.model} is unreliable: ${checked.filter((f) => !f.verified).length} of ${checked.length} citations still do not match the evidence after one retry`,
+        `GR-008: judge: the verdict of ${r.provider}/${r.model} is unreliable: ${checked.filter((f) => !f.verified).length} ` +
+          `of ${checked.length} citations still do not match the evidence after one retry`,
         { role: 'judge', task_id: o.task_id ?? null, call_id: r.call_id },
       );
     }
@@ -239,6 +249,10 @@ export function approval(
   const last = verdicts.at(-1);
   return {
     approved: false,
-    why: `high risk: needs a cloud Judge's approve verdict with verified citations (GR-002, GR-003)${last ? `; the last verdict was ${last.verdict}${last.unreliable ? ' and unreliable' : ''} by ${last.provider}/${last.model}` : '; no Judge has audited it'}`,
+    why:
+      `high risk: needs a cloud Judge's approve verdict with verified citations (GR-002, GR-003)` +
+      (last
+        ? `; the last verdict was ${last.verdict}${last.unreliable ? ' and unreliable' : ''} by ${last.provider}/${last.model}`
+        : '; no Judge has audited it'),
   };
 }

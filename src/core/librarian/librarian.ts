@@ -39,8 +39,18 @@ export interface Contradiction {
 /** §3 tool_heavy: a clean-up that rewrites more than this many files needs many tool calls. */
 export const TOOL_HEAVY_FILES = 5;
 
-const SETTING =
-  /^\s*(?:[-*+]\s+|\d+\.\s+)?(?:\*\*|__|`)?([A-Za-z][A-Za-z0-9 _.\-/]{1,40}?)(?:\*\*|__|`)?\s*(?::|=| is | are | must be | defaults to )\s*(?:\*\*|`)?([^\s`*,;]+(?:\s?(?:ms|s|seconds|minutes|MB|GB|KB|%|days|hours))?)(?:\*\*|`)?\s*[.;,]?\s*$/i;
+const LIBRARIAN_TASK = {
+  synthesise: 'synthesise several documents into one clear, well-structured Markdown document',
+  cleanup: 'clean up documents: fix structure, remove duplication, make terminology consistent, keep every fact',
+} as const;
+
+// A setting stated in prose: "- **timeout**: 30 s", "retries = 3", "The cache is 512 MB.".
+const SETTING = new RegExp(
+  /^\s*(?:[-*+]\s+|\d+\.\s+)?(?:\*\*|__|`)?([A-Za-z][A-Za-z0-9 _.\-/]{1,40}?)(?:\*\*|__|`)?\s*/.source +
+    /(?::|=| is | are | must be | defaults to )\s*(?:\*\*|`)?/.source +
+    /([^\s`*,;]+(?:\s?(?:ms|s|seconds|minutes|MB|GB|KB|%|days|hours))?)(?:\*\*|`)?\s*[.;,]?\s*$/.source,
+  'i',
+);
 
 const norm = (k: string) =>
   k
@@ -126,23 +136,37 @@ export const LibrarianOutput = z.object({
 });
 export type LibrarianOutput = z.infer<typeof LibrarianOutput>;
 
-const HINT = `{"title": string, "document"?: string (Markdown; for "synthesise"), "files"?: [{"path": string, "text": string}] (for "cleanup": the full new text of each file you change), "contradictions_resolved": [{"key": string, "resolution": string}], "open_questions": [string], "confidence": number 0-1 (your honest probability that the result is correct and complete)}`;
+const HINT =
+  `{"title": string, "document"?: string (Markdown; for "synthesise"), "files"?: [{"path": string, ` +
+  `"text": string}] (for "cleanup": the full new text of each file you change), "contradictions_resolved": ` +
+  `[{"key": string, "resolution": string}], "open_questions": [string], "confidence": number ` +
+  `0-1 (your honest probability that the result is correct and complete)}`;
 
 export function librarianMessages(
   i: LibrarianInput,
   s: LibrarianSignals,
 ): { role: 'system' | 'user'; content: string }[] {
   const contra = s.contradictions.length
-    ? `\n\nThese statements contradict each other; resolve each one (say which holds and why) or list it as an open question:\n${s.contradictions.map((c) => `- "${c.key}": ${c.a.value} (${c.a.path}:${c.a.line}) vs ${c.b.value} (${c.b.path}:${c.b.line})`).join('\n')}`
+    ? `\n\nThese statements contradict each other; resolve each one (say which holds and why) or ` +
+      `list it as an open question:\n` +
+      s.contradictions
+        .map((c) => `- "${c.key}": ${c.a.value} (${c.a.path}:${c.a.line}) vs ${c.b.value} (${c.b.path}:${c.b.line})`)
+        .join('\n')
     : '';
   return [
     {
       role: 'system',
-      content: `You are the Librarian of Switchyard. You ${i.mode === 'synthesise' ? 'synthesise several documents into one clear, well-structured Markdown document' : 'clean up documents: fix structure, remove duplication, make terminology consistent, keep every fact'}. Never invent facts that are not in the documents; cite the source file of each important statement as (path).`,
+      content:
+        `You are the Librarian of Switchyard. You ${LIBRARIAN_TASK[i.mode]}. ` +
+        `Never invent facts that are not in the documents; cite the source file of each important statement ` +
+        `as (path).`,
     },
     {
       role: 'user',
-      content: `Mode: ${i.mode}.${i.goal ? ` Goal: ${i.goal}.` : ''}${contra}\n\n${i.docs.map((d) => `=== ${d.path}\n${d.text}`).join('\n\n')}${i.related ? `\n\n${i.related}` : ''}`,
+      content:
+        `Mode: ${i.mode}.${i.goal ? ` Goal: ${i.goal}.` : ''}${contra}\n\n` +
+        i.docs.map((d) => `=== ${d.path}\n${d.text}`).join('\n\n') +
+        (i.related ? `\n\n${i.related}` : ''),
     },
   ];
 }
@@ -187,7 +211,8 @@ export async function runLibrarian(caller: ModelCaller, policy: Policy, i: Libra
   if (first.result.provider === 'local' && first.value.confidence < threshold) {
     await caller.note(
       'escalation',
-      `GR-005: librarian: the local synthesis's confidence ${first.value.confidence} is below ${threshold} (§3 local_synth_confidence); asking the router again with that predicate`,
+      `GR-005: librarian: the local synthesis's confidence ${first.value.confidence} is below ${threshold} ` +
+        `(§3 local_synth_confidence); asking the router again with that predicate`,
       { role: 'librarian', task_id: i.task_id ?? null, call_id: first.result.call_id },
     );
     const second = await call({ ...s.signals, local_confidence: first.value.confidence });

@@ -16,7 +16,7 @@ import {
   SelfCritique,
   type PlanRecord,
   type PlanStep,
-} from './schema.js';
+} from '../protocol/planRecord.js';
 
 export interface ArchitectInput {
   goal: string;
@@ -39,9 +39,17 @@ export function architectSystem(policy: Policy): string {
   const t = policy.escalation.implementer;
   return [
     'You are the Architect of Switchyard, a coding agent. You plan a code change; you do not write the code.',
-    'Split the work into small steps that one Implementer can do one at a time, in order. For each step give the files it touches (paths relative to the workspace), an honest estimate of the lines it changes, the risk flags it raises, and the acceptance checks that prove it done.',
-    'Risk flags: unsafe_ffi (unsafe code, FFI, raw pointers), public_api (items visible outside their crate, CLI flags, config schemas), async_concurrency (async, locks, channels, atomics), security_sandbox (auth, credentials, crypto, sandboxing, permissions), persistence_schema (serialized types, on-disk formats, protocol messages), build_tooling (manifests, build scripts, CI), cross_crate (two or more crates).',
-    `Suggested lane: "cloud" when the step is high risk or changes over ${t.direct_cloud_over_lines} lines; "local_reflex" under ${t.small_diff_max_lines} lines; "local" otherwise.`,
+    'Split the work into small steps that one Implementer can do one at a time, in order. For ' +
+      'each step give the files it touches (paths relative to the workspace), an honest estimate ' +
+      'of the lines it changes, the risk flags it raises, and the acceptance checks that prove it ' +
+      'done.',
+    'Risk flags: unsafe_ffi (unsafe code, FFI, raw pointers), public_api (items visible outside ' +
+      'their crate, CLI flags, config schemas), async_concurrency (async, locks, channels, atomics), ' +
+      'security_sandbox (auth, credentials, crypto, sandboxing, permissions), persistence_schema ' +
+      '(serialized types, on-disk formats, protocol messages), build_tooling (manifests, build scripts, ' +
+      'CI), cross_crate (two or more crates).',
+    `Suggested lane: "cloud" when the step is high risk or changes over ${t.direct_cloud_over_lines} ` +
+      `lines; "local_reflex" under ${t.small_diff_max_lines} lines; "local" otherwise.`,
     'State your assumptions. Confidence is your honest probability (0 to 1) that the plan, followed as written, meets the goal.',
   ].join('\n');
 }
@@ -115,7 +123,10 @@ export async function createPlan(caller: ModelCaller, input: ArchitectInput): Pr
     // Offline: the policy's local planner writes a fast draft (§3), and says so (GR-005).
     await caller.note(
       'fallback',
-      `GR-005: architect: the cloud could not be reached (${(e as CallFailed).attempts.map((a) => `${a.provider}/${a.model} ${a.outcome}`).join(', ')}); the local planner writes a fast draft instead, marked as such; review it in the cloud before implementing high-risk work`,
+      `GR-005: architect: the cloud could not be reached ` +
+        `(${(e as CallFailed).attempts.map((a) => `${a.provider}/${a.model} ${a.outcome}`).join(', ')}); ` +
+        `the local planner writes a fast draft instead, marked as such; review it in the cloud before ` +
+        `implementing high-risk work`,
       { role: 'architect', task_id: input.task_id ?? null },
     );
     signals = { ...signals, offline: true };
@@ -157,7 +168,8 @@ export async function createPlan(caller: ModelCaller, input: ArchitectInput): Pr
     if (!same)
       await caller.note(
         'fallback',
-        `GR-005: architect: the self-critique was served by ${c.result.provider}/${c.result.model}, not by the drafting model ${draft.result.provider}/${draft.result.model} (it was unavailable)`,
+        `GR-005: architect: the self-critique was served by ${c.result.provider}/${c.result.model}, ` +
+          `not by the drafting model ${draft.result.provider}/${draft.result.model} (it was unavailable)`,
         { role: 'architect', task_id: input.task_id ?? null, call_id: c.result.call_id },
       );
   } catch (e) {
@@ -221,7 +233,10 @@ async function runCritic(
         {
           role: 'system',
           content:
-            "You are a critic-only reviewer (you never rewrite the plan). List the plan's risks, contradictions, missing requirements and conflicts with the team's guardrails (no consensus, high-risk work needs a cloud Judge, local_only forbids cloud calls, budget caps, evidence required). Empty lists where there is nothing to say.",
+            "You are a critic-only reviewer (you never rewrite the plan). List the plan's risks, contradictions, " +
+            "missing requirements and conflicts with the team's guardrails (no consensus, high-risk work " +
+            'needs a cloud Judge, local_only forbids cloud calls, budget caps, evidence required). Empty ' +
+            'lists where there is nothing to say.',
         },
         { role: 'user', content: `Goal: ${input.goal}\n\nPlan:\n${JSON.stringify(plan, null, 2)}` },
       ],

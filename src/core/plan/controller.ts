@@ -5,7 +5,7 @@ import { FromPlanView, type ToPlanView } from '../protocol/plan.js';
 import { relativeInside } from '../util/paths.js';
 import { validateMessage } from '../protocol/validate.js';
 import { applyReview, saveEvidence, stepLanes } from './review.js';
-import type { PlanRecord, PlanStep } from './schema.js';
+import type { PlanRecord, PlanStep } from '../protocol/planRecord.js';
 
 export interface PlanPorts {
   post(m: ToPlanView): void;

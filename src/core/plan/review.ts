@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Policy } from '../policy/schema.js';
 import { stepRoute } from './architect.js';
-import { PlanRecord, PlanStep, type StepStatus } from './schema.js';
+import { PlanRecord, PlanStep, type StepStatus } from '../protocol/planRecord.js';
 
 export type ReviewOp =
   | { type: 'editStep'; id: string; field: 'title' | 'description' | 'files' | 'estimated_lines'; value: string }
@@ -120,7 +120,11 @@ function approvalGate(r: PlanRecord, step: PlanStep, policy: Policy): string | n
   if (r.author.kind !== 'local_fast_draft') return null;
   const high = step.risk_flags.filter((f) => policy.high_risk.flags.includes(f));
   if (high.length === 0) return null;
-  return `step ${step.id} is high risk (${high.join(', ')}) and this plan is a local fast draft: it needs the cloud Architect's review before approval (GR-003, GR-005). Run "Plan a Change (Architect)" with the cloud available.`;
+  return (
+    `step ${step.id} is high risk (${high.join(', ')}) and this plan is a local fast draft: it ` +
+    `needs the cloud Architect's review before approval (GR-003, GR-005). Run "Plan a Change (Architect)" ` +
+    `with the cloud available.`
+  );
 }
 
 const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
@@ -142,10 +146,7 @@ export function saveEvidence(
   const body = `${JSON.stringify(record.plan, null, 2)}\n`;
   const hash = sha(body);
   writeAtomic(join(dir, 'plan.json'), body);
-  writeAtomic(
-    join(dir, 'review.json'),
-    `${JSON.stringify({ id: record.id, author: record.author, self_critique: record.self_critique, critic: record.critic, review: record.review }, null, 2)}\n`,
-  );
+  writeAtomic(join(dir, 'review.json'), `${JSON.stringify(reviewRecord(record), null, 2)}\n`);
   for (const x of extra) writeAtomic(join(dir, x.name), `${JSON.stringify(x.body, null, 2)}\n`);
   writeAtomic(join(dir, 'plan.json.sha256'), `${hash}  plan.json\n`);
   return { path: join(dir, 'plan.json'), sha256: hash };
@@ -169,6 +170,15 @@ export function loadPlan(path: string): PlanRecord {
     );
   return r.data;
 }
+
+/** What review.json holds: who wrote the plan, who critiqued it, and the review's state. */
+const reviewRecord = (r: PlanRecord) => ({
+  id: r.id,
+  author: r.author,
+  self_critique: r.self_critique,
+  critic: r.critic,
+  review: r.review,
+});
 
 export function storePlan(record: PlanRecord, dir: string): string {
   mkdirSync(dir, { recursive: true });

@@ -3,7 +3,10 @@ import { PolicySchema } from './schema.js';
 
 /** The JSON Schema editors use for policy files (generated, never hand-edited). */
 export function policyJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(PolicySchema, { io: 'input', unrepresentable: 'any', target: 'draft-7' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(PolicySchema, { io: 'input', unrepresentable: 'any', target: 'draft-7' }) as Record<
+    string,
+    unknown
+  >;
   return {
     $schema: schema.$schema,
     title: 'Switchyard model routing policy (MODEL-POLICY 2.x)',

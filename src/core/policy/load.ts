@@ -8,28 +8,36 @@ export interface PolicyProblem {
   /** JSON path of the field, e.g. "roles.judge.location"; "" for the whole file. */
   field: string;
   reason: string;
-  line: number;   // 1-based; 0 when unknown
+  line: number; // 1-based; 0 when unknown
   column: number; // 1-based; 0 when unknown
 }
 
-export interface PolicyWarning { field: string; message: string }
+export interface PolicyWarning {
+  field: string;
+  message: string;
+}
 
 export type PolicyLoad =
   | { ok: true; policy: Policy; warnings: PolicyWarning[]; source: string }
   | { ok: false; problems: PolicyProblem[]; source: string };
 
 export class PolicyError extends Error {
-  constructor(readonly source: string, readonly problems: PolicyProblem[]) {
+  constructor(
+    readonly source: string,
+    readonly problems: PolicyProblem[],
+  ) {
     super(formatProblems(source, problems));
     this.name = 'PolicyError';
   }
 }
 
 export function formatProblems(source: string, problems: PolicyProblem[]): string {
-  return problems.map((p) => {
-    const where = p.line ? `${source}:${p.line}:${p.column}` : source;
-    return `${where}: ${p.field ? `${p.field}: ` : ''}${p.reason}`;
-  }).join('\n');
+  return problems
+    .map((p) => {
+      const where = p.line ? `${source}:${p.line}:${p.column}` : source;
+      return `${where}: ${p.field ? `${p.field}: ` : ''}${p.reason}`;
+    })
+    .join('\n');
 }
 
 /** Parses and validates policy text. Never throws; never returns a half-read policy. */
@@ -38,19 +46,31 @@ export function parsePolicyText(text: string, source: string, today?: string): P
   const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   const lineAt = lineLocator(text);
   if (errors.length > 0 || !tree) {
-    const problems = (errors.length ? errors : [{ error: 0, offset: 0, length: 0 } as unknown as ParseError]).map((e) => ({
-      field: '', reason: `invalid JSON: ${e.error ? printParseErrorCode(e.error) : 'empty document'}`, ...lineAt(e.offset),
-    }));
+    const problems = (errors.length ? errors : [{ error: 0, offset: 0, length: 0 } as unknown as ParseError]).map(
+      (e) => ({
+        field: '',
+        reason: `invalid JSON: ${e.error ? printParseErrorCode(e.error) : 'empty document'}`,
+        ...lineAt(e.offset),
+      }),
+    );
     return { ok: false, problems, source };
   }
   if (tree.type !== 'object') {
-    return { ok: false, source, problems: [{ field: '', reason: 'a policy must be a JSON object', ...lineAt(tree.offset) }] };
+    return {
+      ok: false,
+      source,
+      problems: [{ field: '', reason: 'a policy must be a JSON object', ...lineAt(tree.offset) }],
+    };
   }
   const raw = nodeValue(tree);
   const versionProblem = checkVersion(raw.policy_version);
   if (versionProblem) {
     const node = findNodeAtLocation(tree, ['policy_version']);
-    return { ok: false, source, problems: [{ field: 'policy_version', reason: versionProblem, ...lineAt(node?.offset ?? tree.offset) }] };
+    return {
+      ok: false,
+      source,
+      problems: [{ field: 'policy_version', reason: versionProblem, ...lineAt(node?.offset ?? tree.offset) }],
+    };
   }
   const parsed = PolicySchema.safeParse(raw);
   if (!parsed.success) {
@@ -60,16 +80,28 @@ export function parsePolicyText(text: string, source: string, today?: string): P
 }
 
 function checkVersion(v: unknown): string | null {
-  if (typeof v !== 'string') return `missing or not a string; this Switchyard reads policy version ${SUPPORTED_POLICY_MAJOR}.x`;
+  if (typeof v !== 'string')
+    return `missing or not a string; this Switchyard reads policy version ${SUPPORTED_POLICY_MAJOR}.x`;
   const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(v);
   if (!m) return `"${v}" is not a version such as ${SUPPORTED_POLICY_MAJOR}.0.0`;
   const major = Number(m[1]);
-  if (major < SUPPORTED_POLICY_MAJOR) return `policy version ${v} is older than this Switchyard supports (${SUPPORTED_POLICY_MAJOR}.x): migrate it to MODEL-POLICY ${SUPPORTED_POLICY_MAJOR}.0.0 (start from \`switchyard policy show\`)`;
-  if (major > SUPPORTED_POLICY_MAJOR) return `policy version ${v} is newer than this Switchyard supports (${SUPPORTED_POLICY_MAJOR}.x): update Switchyard`;
+  if (major < SUPPORTED_POLICY_MAJOR)
+    return (
+      `policy version ${v} is older than this Switchyard supports (${SUPPORTED_POLICY_MAJOR}.x): ` +
+      `migrate it to MODEL-POLICY ${SUPPORTED_POLICY_MAJOR}.0.0 (start from \`switchyard policy show\`)`
+    );
+  if (major > SUPPORTED_POLICY_MAJOR)
+    return (
+      `policy version ${v} is newer than this Switchyard supports (${SUPPORTED_POLICY_MAJOR}.x): ` + `update Switchyard`
+    );
   return null;
 }
 
-function issuesToProblems(issues: z.core.$ZodIssue[], tree: Node, lineAt: (o: number) => { line: number; column: number }): PolicyProblem[] {
+function issuesToProblems(
+  issues: z.core.$ZodIssue[],
+  tree: Node,
+  lineAt: (o: number) => { line: number; column: number },
+): PolicyProblem[] {
   return issues.map((issue) => {
     const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) as (string | number)[];
     let reason = issue.message;
@@ -93,8 +125,18 @@ export function lifecycleWarnings(policy: Policy, today = new Date().toISOString
     const l = byId.get(`${m.provider}:${m.id}`);
     if (!l) continue;
     const past = l.date <= today;
-    const verb = l.status === 'retired' ? (past ? 'was retired on' : 'retires on') : (past ? 'is deprecated since' : 'is deprecated; it retires on');
-    out.push({ field: `models.${key}.id`, message: `${m.provider} model "${m.id}" ${verb} ${l.date}; use "${l.replacement}" instead` });
+    const verb =
+      l.status === 'retired'
+        ? past
+          ? 'was retired on'
+          : 'retires on'
+        : past
+          ? 'is deprecated since'
+          : 'is deprecated; it retires on';
+    out.push({
+      field: `models.${key}.id`,
+      message: `${m.provider} model "${m.id}" ${verb} ${l.date}; use "${l.replacement}" instead`,
+    });
   }
   return out;
 }
@@ -109,8 +151,10 @@ function nodeValue(node: Node): any {
       }
       return o;
     }
-    case 'array': return (node.children ?? []).map(nodeValue);
-    default: return node.value;
+    case 'array':
+      return (node.children ?? []).map(nodeValue);
+    default:
+      return node.value;
   }
 }
 
@@ -118,8 +162,13 @@ function lineLocator(text: string): (offset: number) => { line: number; column: 
   const starts = [0];
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
   return (offset) => {
-    let lo = 0, hi = starts.length - 1;
-    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid]! <= offset) lo = mid; else hi = mid - 1; }
+    let lo = 0,
+      hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
     return { line: lo + 1, column: offset - starts[lo]! + 1 };
   };
 }

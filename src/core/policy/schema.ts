@@ -41,16 +41,25 @@ export type RouteSpec = z.infer<typeof RouteSpec>;
 
 export const RoleSchema = z.strictObject({
   title: z.string().min(1),
-  table: z.strictObject({
-    default: z.string(), provider: z.string(), local_cloud: z.string(),
-    when_local: z.string(), fallback: z.string(), constraints: z.string(),
-  }).describe('The row of MODEL-POLICY.md §1, verbatim.'),
+  table: z
+    .strictObject({
+      default: z.string(),
+      provider: z.string(),
+      local_cloud: z.string(),
+      when_local: z.string(),
+      fallback: z.string(),
+      constraints: z.string(),
+    })
+    .describe('The row of MODEL-POLICY.md §1, verbatim.'),
   location: z.enum(['cloud', 'local', 'cloud_only', 'deterministic']),
   primary: RouteSpec.nullable().describe('The route that serves by default (null for deterministic lanes).'),
   local: RouteSpec.nullable().describe('The local lane of a cloud-first role (offline mode, fast drafts).'),
   fallback: RouteSpec.nullable().describe('The Fallback column of §1.'),
-  fallback_use: z.enum(['on_failure', 'escalation_only', 'none'])
-    .describe('on_failure: listed as fallbacks of every decision; escalation_only: used only when an escalation predicate holds.'),
+  fallback_use: z
+    .enum(['on_failure', 'escalation_only', 'none'])
+    .describe(
+      'on_failure: listed as fallbacks of every decision; escalation_only: used only when an escalation predicate holds.',
+    ),
   scheduling: z.enum(['llm', 'separate']).default('llm').describe('separate: kept out of LLM scheduling (CV/camera).'),
   deterministic_engine: z.string().optional(),
   constraints: z.array(z.string()),
@@ -63,40 +72,50 @@ export const TierSchema = z.strictObject({
   used_by: z.array(z.string()),
 });
 
-export const EscalationSchema = z.strictObject({
-  implementer: z.strictObject({
-    small_diff_max_lines: z.int().positive().describe('Below this many changed lines a patch is a small reflex patch (§1: <100).'),
-    direct_cloud_over_lines: z.int().positive().describe('A scope estimate above this goes straight to cloud (§3: >500).'),
-    max_failed_loops: z.int().positive().describe('Escalate after this many failed compile/test loops (§3: 2).'),
-    confidence_threshold: z.number().min(0).max(1).describe('A local self-check below this escalates.'),
-    cloud_on_high_risk: z.boolean(),
-    direct_cloud_on_ambiguous_requirements: z.boolean(),
-    direct_cloud_on_architectural_refactor: z.boolean(),
-  }),
-  librarian: z.strictObject({
-    context_tokens_over: z.int().positive().describe('§3: context_estimate > 100k'),
-    on_contradictions_detected: z.boolean(),
-    on_tool_heavy: z.boolean(),
-    on_full_sweep: z.boolean(),
-    confidence_threshold: z.number().min(0).max(1).describe('§3: local_synth_confidence < threshold'),
-  }),
-  reflector: z.strictObject({
-    on_interesting_failure: z.boolean().describe('§1: escalate only for "interesting failures".'),
-  }),
-}).superRefine((e, ctx) => {
-  if (e.implementer.small_diff_max_lines > e.implementer.direct_cloud_over_lines) {
-    ctx.addIssue({ code: 'custom', path: ['implementer', 'small_diff_max_lines'],
-      message: `must not exceed direct_cloud_over_lines (${e.implementer.direct_cloud_over_lines})` });
-  }
-});
+export const EscalationSchema = z
+  .strictObject({
+    implementer: z.strictObject({
+      small_diff_max_lines: z
+        .int()
+        .positive()
+        .describe('Below this many changed lines a patch is a small reflex patch (§1: <100).'),
+      direct_cloud_over_lines: z
+        .int()
+        .positive()
+        .describe('A scope estimate above this goes straight to cloud (§3: >500).'),
+      max_failed_loops: z.int().positive().describe('Escalate after this many failed compile/test loops (§3: 2).'),
+      confidence_threshold: z.number().min(0).max(1).describe('A local self-check below this escalates.'),
+      cloud_on_high_risk: z.boolean(),
+      direct_cloud_on_ambiguous_requirements: z.boolean(),
+      direct_cloud_on_architectural_refactor: z.boolean(),
+    }),
+    librarian: z.strictObject({
+      context_tokens_over: z.int().positive().describe('§3: context_estimate > 100k'),
+      on_contradictions_detected: z.boolean(),
+      on_tool_heavy: z.boolean(),
+      on_full_sweep: z.boolean(),
+      confidence_threshold: z.number().min(0).max(1).describe('§3: local_synth_confidence < threshold'),
+    }),
+    reflector: z.strictObject({
+      on_interesting_failure: z.boolean().describe('§1: escalate only for "interesting failures".'),
+    }),
+  })
+  .superRefine((e, ctx) => {
+    if (e.implementer.small_diff_max_lines > e.implementer.direct_cloud_over_lines) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['implementer', 'small_diff_max_lines'],
+        message: `must not exceed direct_cloud_over_lines (${e.implementer.direct_cloud_over_lines})`,
+      });
+    }
+  });
 
 export const ConsensusSchema = z.strictObject({
   enabled: z.literal(false, { error: 'GR-001: consensus is forbidden; the only allowed value is false' }),
   env_flags: z.strictObject({ consensus: z.string(), critic: z.string() }),
   forbidden_patterns: z.array(z.string()).min(1),
   allowed_patterns: z.array(z.string()),
-  forbidden_request_patterns: z.array(z.string()).min(1)
-    .describe('Request "pattern" values refused under GR-001.'),
+  forbidden_request_patterns: z.array(z.string()).min(1).describe('Request "pattern" values refused under GR-001.'),
   critic_sidecar: z.strictObject({
     enabled: z.boolean(),
     model: modelKey,
@@ -138,19 +157,26 @@ export const RuntimeSchema = z.strictObject({
     ctx_size: z.int().positive(),
     n_gpu_layers: z.int().min(-1),
   }),
-  endpoint: z.string().url().nullable().describe('An external OpenAI-compatible endpoint to adopt instead of managing a server.'),
+  endpoint: z
+    .string()
+    .url()
+    .nullable()
+    .describe('An external OpenAI-compatible endpoint to adopt instead of managing a server.'),
   swap_strategy: z.array(z.strictObject({ workflow: z.string(), model: z.string() })),
 });
 
-export const CapSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9_.-]+$/),
-  scope: z.enum(['global', 'role', 'tier']),
-  target: z.string().optional(),
-  period: z.enum(['day', 'month', 'task']),
-  usd: usd,
-}).superRefine((c, ctx) => {
-  if (c.scope !== 'global' && !c.target) ctx.addIssue({ code: 'custom', path: ['target'], message: `a ${c.scope} cap needs a target` });
-});
+export const CapSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9_.-]+$/),
+    scope: z.enum(['global', 'role', 'tier']),
+    target: z.string().optional(),
+    period: z.enum(['day', 'month', 'task']),
+    usd: usd,
+  })
+  .superRefine((c, ctx) => {
+    if (c.scope !== 'global' && !c.target)
+      ctx.addIssue({ code: 'custom', path: ['target'], message: `a ${c.scope} cap needs a target` });
+  });
 export type Cap = z.infer<typeof CapSchema>;
 
 export const PriceSchema = z.strictObject({
@@ -171,31 +197,50 @@ export const LifecycleSchema = z.strictObject({
   replacement: z.string(),
 });
 
-export const PolicySchema = z.strictObject({
-  $schema: z.string().optional(),
-  policy_version: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a semantic version such as 2.0.0'),
-  updated: isoDate,
-  status: z.enum(['active', 'draft']),
-  philosophy: z.string(),
-  local_only: z.boolean().describe('GR-009: forbids all cloud calls. The stricter of this and the user setting wins.'),
-  models: z.record(modelKey, ModelSchema),
-  tiers: z.strictObject({
-    cloud_quality: TierSchema, local_reflex: TierSchema, cloud_escalation: TierSchema, premium_judge: TierSchema,
-  }),
-  roles: z.strictObject({
-    architect: RoleSchema, implementer: RoleSchema, librarian: RoleSchema, tutor: RoleSchema, judge: RoleSchema,
-    stage0_synth: RoleSchema, stage0_retrieval: RoleSchema, reflector: RoleSchema, embeddings: RoleSchema, vision: RoleSchema,
-  }),
-  escalation: EscalationSchema,
-  consensus: ConsensusSchema,
-  guardrails: z.array(GuardrailSchema).length(13),
-  high_risk: HighRiskSchema,
-  runtime: RuntimeSchema,
-  budget: z.strictObject({ currency: z.literal('USD'), caps: z.array(CapSchema) }),
-  prices: z.strictObject({ as_of: isoDate, per_mtok: z.record(z.string(), PriceSchema) }),
-  model_lifecycle: z.array(LifecycleSchema),
-  spec_compliance: z.strictObject({ heading: z.string(), spec_glob: z.string(), required_lines: z.array(z.string()) }),
-}).superRefine(checkReferences);
+export const PolicySchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    policy_version: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a semantic version such as 2.0.0'),
+    updated: isoDate,
+    status: z.enum(['active', 'draft']),
+    philosophy: z.string(),
+    local_only: z
+      .boolean()
+      .describe('GR-009: forbids all cloud calls. The stricter of this and the user setting wins.'),
+    models: z.record(modelKey, ModelSchema),
+    tiers: z.strictObject({
+      cloud_quality: TierSchema,
+      local_reflex: TierSchema,
+      cloud_escalation: TierSchema,
+      premium_judge: TierSchema,
+    }),
+    roles: z.strictObject({
+      architect: RoleSchema,
+      implementer: RoleSchema,
+      librarian: RoleSchema,
+      tutor: RoleSchema,
+      judge: RoleSchema,
+      stage0_synth: RoleSchema,
+      stage0_retrieval: RoleSchema,
+      reflector: RoleSchema,
+      embeddings: RoleSchema,
+      vision: RoleSchema,
+    }),
+    escalation: EscalationSchema,
+    consensus: ConsensusSchema,
+    guardrails: z.array(GuardrailSchema).length(13),
+    high_risk: HighRiskSchema,
+    runtime: RuntimeSchema,
+    budget: z.strictObject({ currency: z.literal('USD'), caps: z.array(CapSchema) }),
+    prices: z.strictObject({ as_of: isoDate, per_mtok: z.record(z.string(), PriceSchema) }),
+    model_lifecycle: z.array(LifecycleSchema),
+    spec_compliance: z.strictObject({
+      heading: z.string(),
+      spec_glob: z.string(),
+      required_lines: z.array(z.string()),
+    }),
+  })
+  .superRefine(checkReferences);
 export type Policy = z.infer<typeof PolicySchema>;
 
 /** Cross-references a JSON Schema cannot express: every model key named must exist, and so on. */
@@ -204,13 +249,18 @@ function checkReferences(p: z.infer<z.ZodObject<any>> & any, ctx: z.RefinementCt
   const need = (k: string, path: (string | number)[]) => {
     if (!has(k)) ctx.addIssue({ code: 'custom', path, message: `unknown model key "${k}" (not in models)` });
   };
-  for (const [tid, tier] of Object.entries<any>(p.tiers)) tier.models.forEach((m: string, i: number) => need(m, ['tiers', tid, 'models', i]));
+  for (const [tid, tier] of Object.entries<any>(p.tiers))
+    tier.models.forEach((m: string, i: number) => need(m, ['tiers', tid, 'models', i]));
   for (const [rid, role] of Object.entries<any>(p.roles)) {
     for (const lane of ['primary', 'local', 'fallback'] as const) {
       role[lane]?.models.forEach((m: string, i: number) => need(m, ['roles', rid, lane, 'models', i]));
     }
     if (role.location === 'deterministic' && role.primary) {
-      ctx.addIssue({ code: 'custom', path: ['roles', rid, 'primary'], message: 'a deterministic lane uses no model: primary must be null' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['roles', rid, 'primary'],
+        message: 'a deterministic lane uses no model: primary must be null',
+      });
     }
     if (role.location !== 'deterministic' && !role.primary) {
       ctx.addIssue({ code: 'custom', path: ['roles', rid, 'primary'], message: 'a model lane needs a primary route' });
@@ -219,11 +269,20 @@ function checkReferences(p: z.infer<z.ZodObject<any>> & any, ctx: z.RefinementCt
       for (const lane of ['primary', 'fallback'] as const) {
         role[lane]?.models.forEach((m: string, i: number) => {
           if (has(m) && p.models[m].provider === 'local') {
-            ctx.addIssue({ code: 'custom', path: ['roles', rid, lane, 'models', i], message: `${rid} is cloud-only (GR-002/GR-003): a local model cannot serve it` });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['roles', rid, lane, 'models', i],
+              message: `${rid} is cloud-only (GR-002/GR-003): a local model cannot serve it`,
+            });
           }
         });
       }
-      if (role.local) ctx.addIssue({ code: 'custom', path: ['roles', rid, 'local'], message: `${rid} is cloud-only: it has no local lane` });
+      if (role.local)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['roles', rid, 'local'],
+          message: `${rid} is cloud-only: it has no local lane`,
+        });
     }
   }
   need(p.consensus.critic_sidecar.model, ['consensus', 'critic_sidecar', 'model']);
@@ -232,20 +291,32 @@ function checkReferences(p: z.infer<z.ZodObject<any>> & any, ctx: z.RefinementCt
   const ids: string[] = p.guardrails.map((g: any) => g.id);
   ids.forEach((id, i) => {
     const want = `GR-${String(i + 1).padStart(3, '0')}`;
-    if (id !== want) ctx.addIssue({ code: 'custom', path: ['guardrails', i, 'id'], message: `expected ${want} (guardrails are GR-001 to GR-013 in order)` });
+    if (id !== want)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['guardrails', i, 'id'],
+        message: `expected ${want} (guardrails are GR-001 to GR-013 in order)`,
+      });
   });
   p.budget.caps.forEach((c: any, i: number) => {
-    if (c.scope === 'role' && c.target && !(c.target in p.roles)) ctx.addIssue({ code: 'custom', path: ['budget', 'caps', i, 'target'], message: `unknown role "${c.target}"` });
-    if (c.scope === 'tier' && c.target && !(c.target in p.tiers)) ctx.addIssue({ code: 'custom', path: ['budget', 'caps', i, 'target'], message: `unknown tier "${c.target}"` });
+    if (c.scope === 'role' && c.target && !(c.target in p.roles))
+      ctx.addIssue({ code: 'custom', path: ['budget', 'caps', i, 'target'], message: `unknown role "${c.target}"` });
+    if (c.scope === 'tier' && c.target && !(c.target in p.tiers))
+      ctx.addIssue({ code: 'custom', path: ['budget', 'caps', i, 'target'], message: `unknown tier "${c.target}"` });
   });
   const capIds = new Set<string>();
   p.budget.caps.forEach((c: any, i: number) => {
-    if (capIds.has(c.id)) ctx.addIssue({ code: 'custom', path: ['budget', 'caps', i, 'id'], message: `duplicate cap id "${c.id}"` });
+    if (capIds.has(c.id))
+      ctx.addIssue({ code: 'custom', path: ['budget', 'caps', i, 'id'], message: `duplicate cap id "${c.id}"` });
     capIds.add(c.id);
   });
   for (const [key, m] of Object.entries<any>(p.models)) {
     if (m.provider !== 'local' && m.provider !== 'notebooklm' && !(m.id in p.prices.per_mtok)) {
-      ctx.addIssue({ code: 'custom', path: ['models', key, 'id'], message: `no price for cloud model "${m.id}" in prices.per_mtok (GR-011 needs one to cap spend)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['models', key, 'id'],
+        message: `no price for cloud model "${m.id}" in prices.per_mtok (GR-011 needs one to cap spend)`,
+      });
     }
   }
 }

@@ -34,7 +34,9 @@ export class PolicyStore {
     this.state = { policy: bundledPolicy(), source: BUNDLED_SOURCE, warnings: [], rejected: null };
   }
 
-  get current(): PolicyState { return this.state; }
+  get current(): PolicyState {
+    return this.state;
+  }
 
   /** Applies workspace policy text (or its absence). Returns the load result; on failure the previous policy stays. */
   applyWorkspaceText(text: string | undefined, source: string): PolicyLoad | null {

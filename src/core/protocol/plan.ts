@@ -1,6 +1,6 @@
 // The plan review's message table, shared by the host and media/.
 import { z } from 'zod';
-import { PlanRecord } from '../plan/schema.js';
+import { PlanRecord } from './planRecord.js';
 
 export const StepLaneView = z.object({
   lane: z.enum(['local_reflex', 'local', 'cloud', 'refused']),

@@ -1,8 +1,11 @@
 // SDK errors (OpenAI-compatible and Anthropic) mapped to one CallError with the retry signals of PROVIDERS.md §3.
 import { CallError } from './types.js';
 
-const CONTEXT_RE =
-  /prompt is too long|exceed context limit|maximum context length|exceeded model token limit|context_length_exceeded|context size|exceeds the available context/i;
+const CONTEXT_RE = new RegExp(
+  String.raw`prompt is too long|exceed context limit|maximum context length|exceeded model token limit|` +
+    String.raw`context_length_exceeded|context size|exceeds the available context`,
+  'i',
+);
 
 interface SdkLikeError {
   name?: string;
@@ -47,11 +50,14 @@ function bodyOf(e: SdkLikeError): { type: string; code: string; message: string;
 }
 
 /** Also matches the fact that a requested-token count is in the message, for escalation. */
+const REQUESTED_TOKENS = new RegExp(
+  String.raw`(\d{4,})\s*tokens?\s*>\s*\d+|requested:?\s*(\d{4,})|you requested (\d{4,}) tokens|` +
+    String.raw`(\d{4,})\s*\+\s*\d+\s*>`,
+  'i',
+);
+
 function requestedTokens(message: string): number | undefined {
-  const m =
-    /(\d{4,})\s*tokens?\s*>\s*\d+|requested:?\s*(\d{4,})|you requested (\d{4,}) tokens|(\d{4,})\s*\+\s*\d+\s*>/i.exec(
-      message,
-    );
+  const m = REQUESTED_TOKENS.exec(message);
   const n = m ? Number(m[1] ?? m[2] ?? m[3] ?? m[4]) : NaN;
   return Number.isFinite(n) ? n : undefined;
 }

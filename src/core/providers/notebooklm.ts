@@ -102,7 +102,8 @@ export class McpNotebookAdapter implements ProviderAdapter {
         await client.close();
         throw new CallError(
           'unavailable',
-          `notebooklm: the MCP server has no ${cfg.tool ? `tool "${cfg.tool}"` : 'query tool'} (it has: ${tools.map((x) => x.name).join(', ') || 'none'})`,
+          `notebooklm: the MCP server has no ${cfg.tool ? `tool "${cfg.tool}"` : 'query tool'} ` +
+            `(it has: ${tools.map((x) => x.name).join(', ') || 'none'})`,
         );
       }
       const props = Object.keys((t.inputSchema as { properties?: Record<string, unknown> })?.properties ?? {});

@@ -57,7 +57,9 @@ export const Lesson = z.object({
 export type Lesson = z.infer<typeof Lesson>;
 
 const HINT =
-  '{"title": string (short), "lesson": string (at most three sentences: what went wrong and what to do instead next time), "applies_to": [string] (files, crates or kinds of change), "check_first": string (one thing to check before trying again)}';
+  '{"title": string (short), "lesson": string (at most three sentences: what went wrong and ' +
+  'what to do instead next time), "applies_to": [string] (files, crates or kinds of change), ' +
+  '"check_first": string (one thing to check before trying again)}';
 
 export interface ReflectResult {
   action: 'written' | 'counted';
@@ -128,7 +130,10 @@ export async function reflect(
   const attempts = t.attempts
     .map(
       (a) =>
-        `attempt ${a.attempt}: ${a.provider ?? '-'}/${a.model ?? '-'} ${a.outcome}${a.lines !== null ? `, ${a.lines} lines` : ''}${a.flags.length ? `, flags ${a.flags.join(' ')}` : ''}\n${a.detail.slice(0, 1500)}`,
+        `attempt ${a.attempt}: ${a.provider ?? '-'}/${a.model ?? '-'} ${a.outcome}` +
+        (a.lines !== null ? `, ${a.lines} lines` : '') +
+        (a.flags.length ? `, flags ${a.flags.join(' ')}` : '') +
+        `\n${a.detail.slice(0, 1500)}`,
     )
     .join('\n\n');
   const ask = (interestingSignal: boolean) =>
@@ -142,7 +147,9 @@ export async function reflect(
         {
           role: 'system',
           content:
-            "You are the reflector of Switchyard, a coding agent. A task failed. Write one short, concrete lesson that would have avoided the failure, for the team's playbook. No blame, no generic advice.",
+            'You are the reflector of Switchyard, a coding agent. A task failed. Write one short, concrete ' +
+            "lesson that would have avoided the failure, for the team's playbook. No blame, no generic " +
+            'advice.',
         },
         {
           role: 'user',
@@ -165,7 +172,8 @@ export async function reflect(
     kimiMissed = (e as Error).message;
     await caller.note(
       'fallback',
-      `GR-005: reflector: the interesting failure of task ${t.task_id} would go to Kimi, which failed (${kimiMissed}); the local model writes the lesson`,
+      `GR-005: reflector: the interesting failure of task ${t.task_id} would go to Kimi, which failed ` +
+        `(${kimiMissed}); the local model writes the lesson`,
       { role: 'reflector', task_id: t.task_id },
     );
     r = await ask(false);

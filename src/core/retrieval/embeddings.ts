@@ -67,7 +67,8 @@ export class EmbeddingIndex {
     const was = this.model;
     if (was !== null)
       this.notes.push(
-        `embeddings index rebuilt: vectors were from ${this.provider}/${this.model} (dimension ${this.dim}), now ${provider}/${model} (dimension ${dim})`,
+        `embeddings index rebuilt: vectors were from ${this.provider}/${this.model} (dimension ${this.dim}), ` +
+          `now ${provider}/${model} (dimension ${dim})`,
       );
     this.entries.clear();
     this.provider = provider;

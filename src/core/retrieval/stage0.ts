@@ -264,7 +264,10 @@ export class Stage0 {
         try {
           const r = await this.o.embedder.embed([query], o.signal);
           if (r.model !== this.embeddings.model || r.dim !== this.embeddings.dim) {
-            missing = `the query was embedded by ${r.provider}/${r.model} (dimension ${r.dim}), the index holds ${this.embeddings.provider}/${this.embeddings.model}: vectors of two models are never compared`;
+            missing =
+              `the query was embedded by ${r.provider}/${r.model} (dimension ${r.dim}), ` +
+              `the index holds ${this.embeddings.provider}/${this.embeddings.model}: ` +
+              `vectors of two models are never compared`;
           } else {
             semantic = {
               model: r.model,
@@ -305,7 +308,8 @@ export class Stage0 {
     const max = o.maxChars ?? 12_000;
     const terms = this.lexical.queryTerms(o.query);
     const parts: string[] = [
-      `Stage 0 context (deterministic retrieval for: ${JSON.stringify(o.query.slice(0, 200))}; ${'model' in q.semantic ? `hybrid with ${q.semantic.model}` : `lexical only: ${q.semantic.unavailable}`})`,
+      `Stage 0 context (deterministic retrieval for: ${JSON.stringify(o.query.slice(0, 200))}; ` +
+        `${'model' in q.semantic ? `hybrid with ${q.semantic.model}` : `lexical only: ${q.semantic.unavailable}`})`,
     ];
     let used = parts[0]!.length;
     for (const r of q.results) {

@@ -38,7 +38,8 @@ export interface SynthResult {
 }
 
 const HINT =
-  '{"answer": string (Markdown), "citations": [{"source": string (the path of a source exactly as given), "quote": string (words copied exactly from that source)}]}';
+  '{"answer": string (Markdown), "citations": [{"source": string (the path of a source exactly ' +
+  'as given), "quote": string (words copied exactly from that source)}]}';
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim().toLowerCase();
 
 export function checkCitations(a: SynthAnswer, sources: Source[]): CheckedCitation[] {
@@ -78,11 +79,17 @@ function messages(
     {
       role: 'system',
       content:
-        'Answer the question from the sources only. Every claim needs a citation: the source path exactly as given and a quote copied word for word from it. If the sources do not answer the question, say so.',
+        'Answer the question from the sources only. Every claim needs a citation: the source path ' +
+        'exactly as given and a quote copied word for word from it. If the sources do not answer the ' +
+        'question, say so.',
     },
     {
       role: 'user',
-      content: `Question: ${question}\n\n${sources.map((s) => `=== ${s.path}\n${s.text}`).join('\n\n')}${problems ? `\n\nYour previous citations did not match the sources:\n${problems}\nAnswer again with exact quotes.` : ''}`,
+      content: `Question: ${question}\n\n${sources.map((s) => `=== ${s.path}\n${s.text}`).join('\n\n')}${
+        problems
+          ? `\n\nYour previous citations did not match the sources:\n${problems}\nAnswer again with exact ` + `quotes.`
+          : ''
+      }`,
     },
   ];
 }
@@ -116,7 +123,8 @@ export async function synthesise(
             .join('\n');
     await caller.note(
       'repair',
-      `GR-008: stage0_synth: ${checked.length === 0 ? 'no citation' : `${bad(checked).length} of ${checked.length} citations`} from ${first.result.provider}/${first.result.model} could not be verified; asked once more`,
+      `GR-008: stage0_synth: ${checked.length === 0 ? 'no citation' : `${bad(checked).length} of ${checked.length} citations`} ` +
+        `from ${first.result.provider}/${first.result.model} could not be verified; asked once more`,
       { role: 'stage0_synth', task_id: q.task_id ?? null, call_id: first.result.call_id },
     );
     final = await ask(why, first.result.call_id);
@@ -127,7 +135,10 @@ export async function synthesise(
   if (unreliable) {
     await caller.note(
       'failure',
-      `GR-008: stage0_synth: the answer from ${final.result.provider}/${final.result.model} is unreliable: ${checked.length === 0 ? 'it cites nothing' : `${bad(checked).length} of ${checked.length} citations unverified`}`,
+      `GR-008: stage0_synth: the answer from ${final.result.provider}/${final.result.model} is unreliable: ` +
+        (checked.length === 0
+          ? 'it cites nothing'
+          : `${bad(checked).length} of ${checked.length} citations unverified`),
       { role: 'stage0_synth', task_id: q.task_id ?? null, call_id: final.result.call_id },
     );
   }
@@ -147,8 +158,14 @@ export function renderSynth(r: SynthResult, question: string): string {
   const cites = r.citations
     .map(
       (c, i) =>
-        `${i + 1}. ${c.verified ? '✓' : '✗ UNVERIFIED'} ${c.path ?? c.source}${c.line ? `:${c.line}` : ''}: "${c.quote}"${c.problem ? ` (${c.problem})` : ''}`,
+        `${i + 1}. ${c.verified ? '✓' : '✗ UNVERIFIED'} ${c.path ?? c.source}${c.line ? `:${c.line}` : ''}: ` +
+        `"${c.quote}"${c.problem ? ` (${c.problem})` : ''}`,
     )
     .join('\n');
-  return `# ${question}\n\n${r.unreliable ? '> **Unreliable (GR-008):** some citations could not be verified against the sources.\n\n' : ''}${r.answer}\n\n## Sources\n\n${cites || '(none)'}\n\n_Answered by ${r.provider}/${r.model}${r.calls > 1 ? ` after ${r.calls} tries` : ''}._\n`;
+  return (
+    `# ${question}\n\n` +
+    (r.unreliable ? '> **Unreliable (GR-008):** some citations could not be verified against the sources.\n\n' : '') +
+    `${r.answer}\n\n## ` +
+    `Sources\n\n${cites || '(none)'}\n\n_Answered by ${r.provider}/${r.model}${r.calls > 1 ? ` after ${r.calls} tries` : ''}._\n`
+  );
 }

@@ -43,7 +43,10 @@ export function checkBudget(
       return {
         reason: `GR-011: ${label} ${money(cap.cap_usd)}: spent ${money(cap.spent_usd)}${tail}`,
         message: (what) =>
-          `GR-011: ${label} of ${money(cap.cap_usd)} reached (${money(cap.spent_usd)} spent${tail}). The ${what} is refused, not moved to a cheaper model. Raise the cap in .switchyard/policy.json (budget.caps), wait for the next ${cap.period === 'task' ? 'task' : cap.period}, or use the local lane.`,
+          `GR-011: ${label} of ${money(cap.cap_usd)} reached (${money(cap.spent_usd)} spent${tail}). ` +
+          `The ${what} is refused, not moved to a cheaper model. Raise the cap in .switchyard/policy.json ` +
+          `(budget.caps), wait for the next ${cap.period === 'task' ? 'task' : cap.period}, or use the ` +
+          `local lane.`,
       };
     }
   }

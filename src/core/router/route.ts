@@ -209,7 +209,10 @@ function gr001(ctx: RuleContext): Plan | null {
     guardrails: ['GR-001'],
     refused: {
       guardrail: 'GR-001',
-      message: `GR-001: "${p}" is a consensus pattern, forbidden by the policy (§2: no debate, voting, swarm or committee synthesis). Use the single-owner pipeline (${ctx.policy.consensus.canonical_pipeline}); a critic-only sidecar is allowed when consensus.critic_sidecar.enabled is true.`,
+      message:
+        `GR-001: "${p}" is a consensus pattern, forbidden by the policy (§2: no debate, voting, swarm ` +
+        `or committee synthesis). Use the single-owner pipeline (${ctx.policy.consensus.canonical_pipeline}); ` +
+        `a critic-only sidecar is allowed when consensus.critic_sidecar.enabled is true.`,
     },
   };
 }

@@ -98,7 +98,9 @@ export function diagnoseLog(log: string): {
   if (/spawn error: .*(ENOENT|EACCES)/.test(log))
     return {
       kind: 'other',
-      message: `the runtime program could not be run (${/ENOENT/.test(log) ? 'not found' : 'not executable'}); check switchyard.runtime.binaryPath or --binary`,
+      message:
+        `the runtime program could not be run (${/ENOENT/.test(log) ? 'not found' : 'not executable'}); ` +
+        `check switchyard.runtime.binaryPath or --binary`,
     };
   if (/Address already in use|EADDRINUSE|couldn't bind|bind: address/i.test(log))
     return { kind: 'port_in_use', message: 'the port was taken by another process' };

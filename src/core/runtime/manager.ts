@@ -331,7 +331,8 @@ export class RuntimeManager {
       : [...(this.o.binaries.vllm ? ['vllm' as const] : []), ...(this.o.binaries.llama ? ['llama_cpp' as const] : [])];
     if (engines.length === 0) {
       const msg =
-        'no local runtime found: install vLLM (`vllm` on PATH) or llama.cpp (`llama-server`), or set switchyard.runtime.binaryPath, or use an external endpoint';
+        'no local runtime found: install vLLM (`vllm` on PATH) or llama.cpp (`llama-server`), or set ' +
+        'switchyard.runtime.binaryPath, or use an external endpoint';
       this.set('failed', msg);
       throw new RuntimeError('not_installed', msg);
     }
@@ -346,7 +347,8 @@ export class RuntimeManager {
         const next = engines[i + 1];
         this.o.audit?.(
           next ? 'fallback' : 'failure',
-          `GR-005: runtime ${engine} failed to start (${last.message})${next ? `; falling back to ${next === 'llama_cpp' ? 'llama.cpp' : next} (policy runtime.fallback)` : ''}`,
+          `GR-005: runtime ${engine} failed to start (${last.message})` +
+            (next ? `; falling back to ${next === 'llama_cpp' ? 'llama.cpp' : next} (policy runtime.fallback)` : ''),
         );
       }
     }
@@ -449,7 +451,9 @@ export class RuntimeManager {
         if (d.kind === 'port_in_use') return 'port_in_use';
         throw new RuntimeError(
           d.kind,
-          `${spec.engine === 'vllm' ? 'vLLM' : 'llama.cpp'} exited with ${(exit as { code: number | null }).code ?? (exit as { signal: string | null }).signal} during start: ${d.message}`,
+          `${spec.engine === 'vllm' ? 'vLLM' : 'llama.cpp'} exited with ` +
+            `${(exit as { code: number | null }).code ?? (exit as { signal: string | null }).signal} ` +
+            `during start: ${d.message}`,
           run.log.slice(-15),
         );
       }
@@ -463,7 +467,8 @@ export class RuntimeManager {
         this.current = null;
         throw new RuntimeError(
           'timeout',
-          `no progress: not ready after ${Math.round((now - run.startedAt) / 1000)} s and its log has not moved for ${Math.round(stall / 1000)} s`,
+          `no progress: not ready after ${Math.round((now - run.startedAt) / 1000)} s and its log has ` +
+            `not moved for ${Math.round(stall / 1000)} s`,
           run.log.slice(-15),
         );
       }
@@ -473,7 +478,8 @@ export class RuntimeManager {
     this.writeRecord(run);
     this.o.audit?.(
       'start',
-      `runtime: ${spec.engine === 'vllm' ? 'vLLM' : 'llama.cpp'} ready with ${spec.served} on 127.0.0.1:${spec.port} after ${run.readyAt - run.startedAt} ms`,
+      `runtime: ${spec.engine === 'vllm' ? 'vLLM' : 'llama.cpp'} ready with ${spec.served} on 127.0.0.1:${spec.port} ` +
+        `after ${run.readyAt - run.startedAt} ms`,
     );
     this.set('ready');
     return 'ready';
@@ -486,7 +492,9 @@ export class RuntimeManager {
     const tail = run.log.slice(-10);
     this.current = null;
     if (this.restarts >= max) {
-      const msg = `the local server crashed (exit ${code ?? signal}) and was restarted ${max} times; it stays stopped. Last log lines:\n${tail.join('\n')}`;
+      const msg =
+        `the local server crashed (exit ${code ?? signal}) and was restarted ${max} times; it stays ` +
+        `stopped. Last log lines:\n${tail.join('\n')}`;
       this.o.audit?.('failure', `GR-005: runtime: ${msg.split('\n')[0]}`);
       this.set('failed', msg);
       return;

@@ -42,7 +42,9 @@ export function checkSpec(text: string, policy: Policy): SpecProblem[] {
         code: 'spec.missing_section',
         line: 0,
         severity: 'warning',
-        message: `This spec has no "${heading.replace(/^#+\s*/, '')}" section (MODEL-POLICY.md §8). Use the quick fix to insert it, filled from the effective policy ${policy.policy_version}.`,
+        message:
+          `This spec has no "${heading.replace(/^#+\s*/, '')}" section (MODEL-POLICY.md §8). Use the ` +
+          `quick fix to insert it, filled from the effective policy ${policy.policy_version}.`,
       },
     ];
   }
@@ -70,7 +72,9 @@ export function checkSpec(text: string, policy: Policy): SpecProblem[] {
       code: 'spec.unknown_policy_version',
       line: versionLine,
       severity: 'error',
-      message: `The spec names policy version ${version}; the effective policy is ${policy.policy_version}. Update the line (quick fix) and review the spec against the current policy.`,
+      message:
+        `The spec names policy version ${version}; the effective policy is ${policy.policy_version}. ` +
+        `Update the line (quick fix) and review the spec against the current policy.`,
     });
   }
   const required = infra
@@ -130,7 +134,8 @@ export function checkSpec(text: string, policy: Policy): SpecProblem[] {
         severity: 'error',
         guardrail: 'GR-002',
         message:
-          'HR = YES but the Auditor/Judge is not exercised: high-risk work requires a cloud Judge (GR-002, §8 "if YES → cloud Architect + cloud Judge required").',
+          'HR = YES but the Auditor/Judge is not exercised: high-risk work requires a cloud Judge (GR-002, ' +
+          '§8 "if YES → cloud Architect + cloud Judge required").',
       });
     const arch = roles['Architect/Planner']!;
     if (arch.value === 'NO')
@@ -149,7 +154,8 @@ export function checkSpec(text: string, policy: Policy): SpecProblem[] {
         severity: 'error',
         guardrail: 'GR-003',
         message:
-          'local_only = true with HR = YES: high-risk work needs a cloud Judge, which local_only forbids (GR-003, GR-009); it could never be approved.',
+          'local_only = true with HR = YES: high-risk work needs a cloud Judge, which local_only forbids ' +
+          '(GR-003, GR-009); it could never be approved.',
       });
   }
   if (localOnly) {

@@ -10,8 +10,10 @@ import { FromTutorView, Turn, type Meter, type Served, type ToTutorView } from '
 
 export const TUTOR_SYSTEM = [
   'You are the Tutor in Switchyard, a maieutic coach for a programmer working in their editor.',
-  'Help the learner reach the answer themselves: ask one or two short guiding questions, point at the concept or the line to look at, and give a small hint before a full solution.',
-  'When they ask for the answer outright, or are stuck after a hint, give it plainly and briefly, then one question that checks their understanding.',
+  'Help the learner reach the answer themselves: ask one or two short guiding questions, point ' +
+    'at the concept or the line to look at, and give a small hint before a full solution.',
+  'When they ask for the answer outright, or are stuck after a hint, give it plainly and briefly, ' +
+    'then one question that checks their understanding.',
   'Answer in Markdown; put code in fenced blocks with the language. Be brief: this is an interactive session.',
 ].join('\n');
 
@@ -248,7 +250,8 @@ export class TutorController {
     const m = this.meter();
     if (m.used + this.p.countTokens(text) >= m.window) {
       this.say(
-        `This session (${m.used} tokens) no longer fits the model's context (${m.window}). Start a new session: the policy keeps Tutor sessions short.`,
+        `This session (${m.used} tokens) no longer fits the model's context (${m.window}). Start a ` +
+          `new session: the policy keeps Tutor sessions short.`,
       );
       return;
     }

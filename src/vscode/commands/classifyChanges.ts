@@ -33,7 +33,8 @@ export class ClassifyChanges implements vscode.Disposable {
       // git reads the repository's own config, which can name programs to run: not in an untrusted folder (GR-010).
       void vscode.window
         .showWarningMessage(
-          'Switchyard: Classify Current Changes runs git, which is not done in an untrusted workspace (GR-010). Trust the folder to use it.',
+          'Switchyard: Classify Current Changes runs git, which is not done in an untrusted workspace ' +
+            '(GR-010). Trust the folder to use it.',
           'Manage Workspace Trust',
         )
         .then((pick) => {
@@ -54,13 +55,20 @@ export class ClassifyChanges implements vscode.Disposable {
         },
       );
     } catch (e) {
-      const msg = `Switchyard: could not read the changes of ${folder.name}: ${(e as Error).message}. Is it a git repository with at least one commit?`;
+      const msg =
+        `Switchyard: could not read the changes of ${folder.name}: ${(e as Error).message}. Is it ` +
+        `a git repository with at least one commit?`;
       this.log.error(msg);
       void vscode.window.showErrorMessage(msg);
       return undefined;
     }
     this.log.info(
-      `classify: ${JSON.stringify({ lane: result.lane, high_risk: result.high_risk, flags: result.risk_flags, lines: result.lines_changed })}`,
+      `classify: ${JSON.stringify({
+        lane: result.lane,
+        high_risk: result.high_risk,
+        flags: result.risk_flags,
+        lines: result.lines_changed,
+      })}`,
     );
     // The Implementer's route for this change, decided by the router and kept in the audit log.
     const decision = route({ role: 'implementer', change: { ...result } }, this.policy(), {
@@ -103,7 +111,9 @@ export class ClassifyChanges implements vscode.Disposable {
 
   private async pick(root: string, c: Classification, d: RouteDecision): Promise<void> {
     const target = d.refused ? `refused (${d.refused.guardrail ?? d.rule})` : `${d.provider}/${d.model}`;
-    const title = `Lane ${c.lane}${c.high_risk ? ' · high risk' : ''} · ${c.lines_changed} lines · ${c.crates_touched.length} crate(s)${c.partial ? ' · partial' : ''} · Implementer → ${target}`;
+    const title =
+      `Lane ${c.lane}${c.high_risk ? ' · high risk' : ''} · ${c.lines_changed} lines · ${c.crates_touched.length} ` +
+      `crate(s)${c.partial ? ' · partial' : ''} · Implementer → ${target}`;
     if (c.evidence.length === 0) {
       void vscode.window.showInformationMessage(`Switchyard: ${title}. No risk flag: ${c.reasons.join('; ')}`);
       return;

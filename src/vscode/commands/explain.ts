@@ -70,7 +70,8 @@ export class ExplainPanel extends PanelHost<FromExplainView, ToExplainView> {
         role: e.decision?.role ?? e.role ?? '',
       }));
     const rejected = s.rejected
-      ? `${s.rejected.source}: ${s.rejected.problems[0]?.field ?? ''} ${s.rejected.problems[0]?.reason ?? ''} (line ${s.rejected.problems[0]?.line ?? 0})`
+      ? `${s.rejected.source}: ${s.rejected.problems[0]?.field ?? ''} ${s.rejected.problems[0]?.reason ?? ''} ` +
+        `(line ${s.rejected.problems[0]?.line ?? 0})`
       : null;
     return {
       type: 'state',

@@ -16,7 +16,8 @@ export class EffectivePolicyProvider implements vscode.TextDocumentContentProvid
     const head = [`// Switchyard effective policy (read-only view)`, `// source: ${s.source}`];
     if (s.rejected)
       head.push(
-        `// NOTE: ${s.rejected.source} was refused and is NOT in force: ${s.rejected.problems.map((p) => `${p.field} (line ${p.line}): ${p.reason}`).join('; ')}`,
+        `// NOTE: ${s.rejected.source} was refused and is NOT in force: ` +
+          s.rejected.problems.map((p) => `${p.field} (line ${p.line}): ${p.reason}`).join('; '),
       );
     for (const w of s.warnings) head.push(`// warning: ${w.field}: ${w.message}`);
     return `${head.join('\n')}\n${JSON.stringify(s.policy, null, 2)}\n`;

@@ -9,7 +9,8 @@ export const architect: Rule = ({ policy, signals, localOnly, localAvailable }) 
       return refuse(
         'architect.no_route',
         localOnly ? 'GR-009' : null,
-        `The Architect is cloud-first and ${why} rules out the cloud, but the local runtime is unavailable. Start the local model server (Switchyard: Start Local Model Server) and try again.`,
+        `The Architect is cloud-first and ${why} rules out the cloud, but the local runtime is unavailable. ` +
+          `Start the local model server (Switchyard: Start Local Model Server) and try again.`,
         [why, 'local_available=false'],
       );
     }
@@ -18,7 +19,9 @@ export const architect: Rule = ({ policy, signals, localOnly, localAvailable }) 
       lanes: ['local'],
       reasons: [why, 'architect is cloud-first; the local planner is used only offline or for fast drafts'],
       guardrails: localOnly ? ['GR-009'] : [],
-      degraded: `the cloud-first Architect runs on the local planner because ${why}; review the plan in the cloud before implementing high-risk work`,
+      degraded:
+        `the cloud-first Architect runs on the local planner because ${why}; review the plan in the ` +
+        `cloud before implementing high-risk work`,
       obligations: ['cloud_review_of_plan'],
     };
   }

@@ -14,7 +14,8 @@ export function escalating(ctx: RuleContext, predicates: string[], routine: stri
         return refuse(
           `${rule}.local_only`,
           'GR-009',
-          `The ${title} would escalate to Kimi but local_only forbids it (GR-009), and the local runtime is unavailable. Start the local model server.`,
+          `The ${title} would escalate to Kimi but local_only forbids it (GR-009), and the local runtime ` +
+            `is unavailable. Start the local model server.`,
           predicates,
         );
       }
@@ -33,7 +34,9 @@ export function escalating(ctx: RuleContext, predicates: string[], routine: stri
     return refuse(
       `${role}.local_unavailable`,
       ctx.localOnly ? 'GR-009' : null,
-      `The local runtime is unavailable, and the ${title} escalates to Kimi only on its escalation predicates (§3), none of which holds. Start the local model server (Switchyard: Start Local Model Server).`,
+      `The local runtime is unavailable, and the ${title} escalates to Kimi only on its escalation ` +
+        `predicates (§3), none of which holds. Start the local model server (Switchyard: Start Local ` +
+        `Model Server).`,
       [...reasons, 'local_available=false'],
     );
   }

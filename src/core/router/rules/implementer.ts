@@ -85,7 +85,8 @@ function toCloud(ctx: RuleContext, rule: string, reasons: string[], escalation: 
       return refuse(
         `${rule}.local_only`,
         'GR-009',
-        'This change calls for the cloud, local_only forbids it (GR-009) and the local runtime is unavailable. Start the local model server or turn local_only off.',
+        'This change calls for the cloud, local_only forbids it (GR-009) and the local runtime is ' +
+          'unavailable. Start the local model server or turn local_only off.',
         [...reasons, 'local_available=false'],
       );
     }

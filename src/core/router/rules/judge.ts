@@ -6,7 +6,10 @@ export const judge: Rule = ({ policy, signals, localOnly }) => {
     return refuse(
       'judge.local_only',
       'GR-009',
-      "GR-009: local_only forbids all cloud calls, and the Judge is cloud-only: it never runs on a local model (GR-003: a local verdict cannot approve a merge). High-risk work cannot be approved while local_only is on; turn it off for the audit (setting switchyard.localOnly or the policy's local_only).",
+      'GR-009: local_only forbids all cloud calls, and the Judge is cloud-only: it never runs on ' +
+        'a local model (GR-003: a local verdict cannot approve a merge). High-risk work cannot be approved ' +
+        "while local_only is on; turn it off for the audit (setting switchyard.localOnly or the policy's " +
+        'local_only).',
       ['judge is cloud-only (§1)', 'local_only=true'],
     );
   }

@@ -8,7 +8,8 @@ function localUnavailable(ctx: RuleContext, reasons: string[]): Plan {
     return refuse(
       `${ctx.role}.local_unavailable`,
       'GR-009',
-      `The local runtime is unavailable and local_only forbids cloud fallbacks (GR-009). Start the local model server (Switchyard: Start Local Model Server).`,
+      `The local runtime is unavailable and local_only forbids cloud fallbacks (GR-009). Start the ` +
+        `local model server (Switchyard: Start Local Model Server).`,
       why,
     );
   }
@@ -16,7 +17,8 @@ function localUnavailable(ctx: RuleContext, reasons: string[]): Plan {
     return refuse(
       `${ctx.role}.local_unavailable`,
       null,
-      `The local runtime is unavailable and the ${r.title} has no on-failure fallback (${r.table.fallback}). Start the local model server (Switchyard: Start Local Model Server).`,
+      `The local runtime is unavailable and the ${r.title} has no on-failure fallback (${r.table.fallback}). ` +
+        `Start the local model server (Switchyard: Start Local Model Server).`,
       why,
     );
   }

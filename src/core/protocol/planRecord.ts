@@ -55,9 +55,18 @@ export const CriticNotes = z.object({
 });
 export type CriticNotes = z.infer<typeof CriticNotes>;
 
-export const PLAN_HINT = `{"goal": string, "assumptions": string[], "steps": [{"id": "s1", "title": string, "description": string, "files": string[] (paths relative to the workspace), "estimated_lines": integer, "risk_flags": ("unsafe_ffi"|"public_api"|"async_concurrency"|"security_sandbox"|"persistence_schema"|"build_tooling"|"cross_crate")[], "suggested_lane": "local_reflex"|"local"|"cloud", "acceptance": string[]}], "acceptance_checks": string[], "confidence": number from 0 to 1}`;
-export const CRITIQUE_HINT = `{"questions": [{"question": string, "answer": string}], "changes": string (what you changed and why), "plan": ${PLAN_HINT}}`;
-export const CRITIC_HINT = `{"risks": string[], "contradictions": string[], "missing_requirements": string[], "guardrail_conflicts": string[]}`;
+export const PLAN_HINT =
+  `{"goal": string, "assumptions": string[], "steps": [{"id": "s1", "title": string, "description": ` +
+  `string, "files": string[] (paths relative to the workspace), "estimated_lines": integer, "risk_flags": ` +
+  `("unsafe_ffi"|"public_api"|"async_concurrency"|"security_sandbox"|"persistence_schema"|"build_tooling"|"cross_crate")[], ` +
+  `"suggested_lane": "local_reflex"|"local"|"cloud", "acceptance": string[]}], "acceptance_checks": ` +
+  `string[], "confidence": number from 0 to 1}`;
+export const CRITIQUE_HINT =
+  `{"questions": [{"question": string, "answer": string}], "changes": string (what you changed ` +
+  `and why), "plan": ${PLAN_HINT}}`;
+export const CRITIC_HINT =
+  `{"risks": string[], "contradictions": string[], "missing_requirements": string[], "guardrail_conflicts": ` +
+  `string[]}`;
 
 export type StepStatus = 'pending' | 'approved' | 'rejected';
 
