@@ -65,7 +65,9 @@ const api = ext.activate({
   secrets: vscode,
 });
 const t2 = performance.now();
-process.stdout.write(JSON.stringify({ requireMs: t1 - t0, activateMs: t2 - t1, reportedMs: api.activationMs }));
+process.stdout.write(
+  JSON.stringify({ requireMs: t1 - t0, activateMs: t2 - t1, reportedMs: (api.testing ?? api).activationMs }),
+);
 // The extension keeps working after activate() (it follows the budget ledger): the probe has measured what it
 // came for, so it ends here instead of waiting for those watchers.
 process.exit(0);

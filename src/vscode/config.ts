@@ -39,5 +39,10 @@ export const config = {
       ...(typeof v.notebook === 'string' && v.notebook ? { notebook: v.notebook } : {}),
     };
   },
+  tutorSessionTokens: (): number => section().get<number>('tutor.sessionTokens', 16_000),
+  judgeMaxEvidenceChars: (): number => section().get<number>('judge.maxEvidenceChars', 120_000),
+  planCritic: (): boolean => section().get<boolean>('plan.critic', false) === true,
+  implementCheckCommands: (): string[][] => section().get<string[][]>('implement.checkCommands', []),
+  implementCheckTimeoutSeconds: (): number => section().get<number>('implement.checkTimeoutSeconds', 600),
   affects: (e: vscode.ConfigurationChangeEvent, key: string) => e.affectsConfiguration(`switchyard.${key}`),
 };

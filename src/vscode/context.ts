@@ -20,10 +20,12 @@ export class Stage0Service implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   last: BuildStats | null = null;
 
-  constructor(
-    private readonly calls: () => EditorModelCalls,
-    private readonly log: vscode.LogOutputChannel,
-  ) {
+  private readonly calls: () => EditorModelCalls;
+  private readonly log: vscode.LogOutputChannel;
+
+  constructor(deps: { calls: () => EditorModelCalls; log: vscode.LogOutputChannel }) {
+    this.calls = deps.calls;
+    this.log = deps.log;
     const rel = (uri: vscode.Uri) => {
       const root = this.root();
       return root && uri.scheme === 'file' ? relativeInside(vscode.workspace.asRelativePath(uri, false)) : null;

@@ -6,19 +6,53 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Classification } from '../core/classifier/types.js';
-import { TaskEvidence } from '../core/evidence/taskEvidence.js';
+import { newTaskId, TaskEvidence } from '../core/evidence/taskEvidence.js';
 import { checkPlan, runChecks } from '../core/implement/checks.js';
 import { hunks, selectHunks, type FileChange } from '../core/implement/patch.js';
-import { implement, type ImplementResult, type Proposal, type Review } from '../core/implement/task.js';
+import {
+  implement,
+  type ImplementPorts,
+  type ImplementResult,
+  type Proposal,
+  type Review,
+} from '../core/implement/task.js';
 import type { PlanStep } from '../core/protocol/planRecord.js';
-import type { Policy } from '../core/policy/schema.js';
-import { CallFailed } from '../core/providers/call.js';
 import { relativeInside } from '../core/util/paths.js';
 import { PLAYBOOK_PATH, reflect, type FailedTask, type ReflectResult } from '../core/reflector/reflector.js';
-import type { Stage0Service } from './context.js';
-import { signalOf, type EditorModelCalls } from './modelCalls.js';
+import { config } from './config.js';
+import { runRole, type RoleDeps } from './roles.js';
 
 export const PROPOSED_SCHEME = 'switchyard-proposed';
+
+/** The command's argument from a plan review or a script (CONTRACTS.md: `{instruction, path}`). */
+export interface ImplementArg {
+  plan?: string;
+  step?: PlanStep;
+  /** for scripts: the instruction (no input box) and the file */
+  instruction?: string;
+  path?: string;
+}
+
+/** The input box: what should change, with the plan step's text as the starting value. */
+async function askInstruction(doc: vscode.TextDocument, sel: vscode.Selection | undefined, step?: PlanStep) {
+  const where = sel
+    ? ` in the selected lines ${sel.start.line + 1}-${sel.end.line + 1}`
+    : ` in ${vscode.workspace.asRelativePath(doc.uri)}`;
+  const stepText = step
+    ? step.title +
+      (step.description ? `: ${step.description}` : '') +
+      (step.acceptance.length ? ` (done when: ${step.acceptance.join('; ')})` : '')
+    : '';
+  return vscode.window.showInputBox({
+    title: 'Switchyard: Implement with Reflex Lane',
+    ignoreFocusOut: true,
+    prompt: `What should change${where}? The local Implementer writes a patch; you review it before anything changes.`,
+    value: stepText,
+    placeHolder: 'e.g. ignore words longer than 64 characters',
+    validateInput: (v) =>
+      v.trim().length < 3 ? 'Say what should change.' : v.length > 4_000 ? 'Keep it under 4000 characters.' : null,
+  });
+}
 export type ClassifyProposed = (diff: string, root: string, changes: FileChange[]) => Promise<Classification>;
 
 export class ImplementService implements vscode.TextDocumentContentProvider, vscode.Disposable {
@@ -31,13 +65,8 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
   last: ImplementResult | null = null;
 
   constructor(
-    private readonly policy: () => Policy,
-    private readonly localOnly: () => boolean,
-    private readonly calls: () => EditorModelCalls,
+    private readonly deps: RoleDeps,
     private readonly classify: ClassifyProposed,
-    private readonly log: vscode.LogOutputChannel,
-    private readonly afterCall: () => void,
-    private readonly stage0?: () => Stage0Service,
   ) {
     this.registration = vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, this);
   }
@@ -46,170 +75,51 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
     return this.proposed.get(uri.toString()) ?? '';
   }
 
-  /** Arguments: none (the editor and its selection), or a plan step handed over from the plan review. */
-  async run(
-    arg?:
-      | {
-          plan?: string;
-          step?: PlanStep;
-          /** for scripts: the instruction (no input box) and the file */ instruction?: string;
-          path?: string;
-        }
-      | vscode.Uri,
-  ): Promise<ImplementResult | undefined> {
+  /**
+   * Arguments: none (the editor and its selection), a plan step handed over from the plan review, or, for scripts,
+   * `{instruction, path}`. The workspace folder and trust are checked by the command table (commandTable.ts).
+   */
+  async run(arg?: ImplementArg | vscode.Uri): Promise<ImplementResult | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder) {
-      void vscode.window.showErrorMessage(
-        'Switchyard: open a folder first: the Implementer patches, builds and tests a workspace.',
-      );
-      return undefined;
-    }
-    if (!vscode.workspace.isTrusted) {
-      void vscode.window
-        .showErrorMessage(
-          "Switchyard: the Implementer runs the project's build and tests, and nothing runs in an untrusted " +
-            'workspace (GR-010). Trust the workspace to use it.',
-          'Manage Workspace Trust',
-        )
-        .then((p) => {
-          if (p) void vscode.commands.executeCommand('workbench.trust.manage');
-        });
-      return undefined;
-    }
+    if (!folder) return undefined;
+    const given = arg instanceof vscode.Uri ? undefined : arg;
+    const target = await this.target(folder, given);
+    if (!target) return undefined;
     const root = folder.uri.fsPath;
-    const step = arg && !(arg instanceof vscode.Uri) ? arg.step : undefined;
-    const editor = vscode.window.activeTextEditor;
-    let doc = editor?.document;
-    const given = arg && !(arg instanceof vscode.Uri) && typeof arg.path === 'string' ? relativeInside(arg.path) : null;
-    if (given && existsSync(join(root, given)))
-      doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, given));
-    else if (step?.files[0] && existsSync(join(root, step.files[0])))
-      doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, step.files[0]));
-    if (!doc || doc.uri.scheme !== 'file') {
-      void vscode.window.showErrorMessage(
-        'Switchyard: open the file to change (or select code in it), then run "Implement with Reflex Lane".',
-      );
-      return undefined;
-    }
-    const sel = editor && editor.document === doc && !editor.selection.isEmpty ? editor.selection : undefined;
-    const scripted =
-      arg && !(arg instanceof vscode.Uri) && typeof arg.instruction === 'string' && arg.instruction.trim().length >= 3
-        ? arg.instruction.trim().slice(0, 4000)
-        : undefined;
-    const instruction =
-      scripted ??
-      (await vscode.window.showInputBox({
-        title: 'Switchyard: Implement with Reflex Lane',
-        ignoreFocusOut: true,
-        prompt:
-          `What should change` +
-          (sel
-            ? ` in the selected lines ${sel.start.line + 1}-${sel.end.line + 1}`
-            : ` in ${vscode.workspace.asRelativePath(doc.uri)}`) +
-          `? ` +
-          `The local Implementer writes a patch; you review it before anything changes.`,
-        value: step
-          ? step.title +
-            (step.description ? `: ${step.description}` : '') +
-            (step.acceptance.length ? ` (done when: ${step.acceptance.join('; ')})` : '')
-          : '',
-        placeHolder: 'e.g. ignore words longer than 64 characters',
-        validateInput: (v) =>
-          v.trim().length < 3 ? 'Say what should change.' : v.length > 4_000 ? 'Keep it under 4000 characters.' : null,
-      }));
-    if (!instruction) return undefined;
-    const taskId = `impl-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
-    const rel = vscode.workspace.asRelativePath(doc.uri, false);
-    const evidence = new TaskEvidence(join(root, '.switchyard', 'evidence', taskId));
-    if (arg && !(arg instanceof vscode.Uri) && arg.plan) evidence.write('plan-step.json', arg);
+    const { doc, rel, instruction } = target;
+    const taskId = newTaskId('impl');
+    const evidence = TaskEvidence.forTask(root, taskId);
+    if (given?.plan) evidence.write('plan-step.json', given);
     this.out.clear();
     this.out.appendLine(`Task ${taskId}: ${instruction}`);
-    const related = await this.stage0?.().block(instruction, [rel], 6000);
-    if (related)
+    const related = await this.deps.stage0().block(instruction, [rel], 6000);
+    if (related) {
+      const { query, results, semantic } = related;
       evidence.write('stage0.json', {
-        query: related.query,
-        results: related.results,
+        query,
+        results,
         history: related.history?.commits.slice(0, 10) ?? null,
-        semantic: related.semantic,
+        semantic,
       });
-    let result: ImplementResult;
-    try {
-      result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Switchyard Implementer', cancellable: true },
-        (progress, token) =>
-          implement(
-            {
-              caller: this.calls().core,
-              read: async (p) => {
-                const open = vscode.workspace.textDocuments.find(
-                  (d) => d.uri.scheme === 'file' && d.uri.fsPath === join(root, p),
-                );
-                if (open) return open.getText();
-                const f = join(root, p);
-                return existsSync(f) ? readFileSync(f, 'utf8') : undefined;
-              },
-              classify: (diff, changes) => this.classify(diff, root, changes),
-              review: (p) => this.review(folder.uri, p),
-              apply: (changes) =>
-                this.write(
-                  folder.uri,
-                  changes.map((c) => ({ path: c.path, text: c.after })),
-                ),
-              restore: (originals) =>
-                this.write(
-                  folder.uri,
-                  originals.map((o) => ({ path: o.path, text: o.before })),
-                ),
-              check: (c, signal) => {
-                this.out.show(true);
-                const custom = vscode.workspace
-                  .getConfiguration('switchyard')
-                  .get<string[][]>('implement.checkCommands', []);
-                const steps = checkPlan(root, c.crates_touched, custom);
-                if (steps.length === 0)
-                  this.out.appendLine(
-                    'No check command for this workspace (Cargo.toml or package.json, or switchyard.implement.checkCommands): ' +
-                      'the patch is not verified.',
-                  );
-                return runChecks(root, steps, {
-                  timeoutMs:
-                    vscode.workspace.getConfiguration('switchyard').get<number>('implement.checkTimeoutSeconds', 600) *
-                    1000,
-                  ...(signal ? { signal } : {}),
-                  onOutput: (s) => this.out.append(s),
-                });
-              },
-              evidence,
-              stage: (s) => {
-                progress.report({ message: s });
-                this.out.appendLine(`· ${s}`);
-              },
-            },
-            {
-              task_id: taskId,
-              instruction,
-              policy: this.policy(),
-              localOnly: this.localOnly(),
-              signal: signalOf(token),
-              ...(related ? { related: related.text } : {}),
-              context: {
-                path: rel,
-                text: doc.getText(),
-                ...(sel
-                  ? { selection: { startLine: sel.start.line + 1, endLine: sel.end.line + 1, text: doc.getText(sel) } }
-                  : {}),
-              },
-            },
-          ),
-      );
-    } catch (e) {
-      if (!(e instanceof CallFailed && e.kind === 'cancelled')) await this.calls().showFailure(e);
-      return undefined;
-    } finally {
-      this.afterCall();
     }
+    const sel = target.sel;
+    const selection = sel
+      ? { selection: { startLine: sel.start.line + 1, endLine: sel.end.line + 1, text: doc.getText(sel) } }
+      : {};
+    const input = {
+      task_id: taskId,
+      instruction,
+      policy: this.deps.policy(),
+      localOnly: this.deps.localOnly(),
+      ...(related ? { related: related.text } : {}),
+      context: { path: rel, text: doc.getText(), ...selection },
+    };
+    const result = await runRole(this.deps, 'Switchyard Implementer', (report, signal) =>
+      implement(this.ports(folder.uri, evidence, report), { ...input, signal }),
+    );
+    if (!result) return undefined;
     this.last = result;
-    this.log.info(`implementer ${taskId}: ${result.status}: ${result.message}`);
+    this.deps.log.info(`implementer ${taskId}: ${result.status}: ${result.message}`);
     void this.report(folder.uri, result);
     if (result.status === 'failed')
       this.lastReflection = this.reflect(root, {
@@ -223,6 +133,82 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
     return result;
   }
 
+  /** The file to change (the editor's, the script's, or the plan step's first), the selection and the instruction. */
+  private async target(folder: vscode.WorkspaceFolder, arg: ImplementArg | undefined) {
+    const root = folder.uri.fsPath;
+    const step = arg?.step;
+    const editor = vscode.window.activeTextEditor;
+    let doc = editor?.document;
+    const given = typeof arg?.path === 'string' ? relativeInside(arg.path) : null;
+    if (given && existsSync(join(root, given)))
+      doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, given));
+    else if (step?.files[0] && existsSync(join(root, step.files[0])))
+      doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, step.files[0]));
+    if (!doc || doc.uri.scheme !== 'file') {
+      void vscode.window.showErrorMessage(
+        'Switchyard: open the file to change (or select code in it), then run "Implement with Reflex Lane".',
+      );
+      return undefined;
+    }
+    const sel = editor && editor.document === doc && !editor.selection.isEmpty ? editor.selection : undefined;
+    const scripted =
+      typeof arg?.instruction === 'string' && arg.instruction.trim().length >= 3
+        ? arg.instruction.trim().slice(0, 4000)
+        : undefined;
+    const instruction = scripted ?? (await askInstruction(doc, sel, step));
+    if (!instruction) return undefined;
+    return { doc, sel, rel: vscode.workspace.asRelativePath(doc.uri, false), instruction };
+  }
+
+  /** What the core Implementer needs from the editor: files, the classifier, the review, writes and the checks. */
+  private ports(root: vscode.Uri, evidence: TaskEvidence, report: (s: string) => void): ImplementPorts {
+    const dir = root.fsPath;
+    return {
+      caller: this.deps.calls().core,
+      read: async (p) => {
+        const open = vscode.workspace.textDocuments.find(
+          (d) => d.uri.scheme === 'file' && d.uri.fsPath === join(dir, p),
+        );
+        if (open) return open.getText();
+        const f = join(dir, p);
+        return existsSync(f) ? readFileSync(f, 'utf8') : undefined;
+      },
+      classify: (diff, changes) => this.classify(diff, dir, changes),
+      review: (p) => this.review(root, p),
+      apply: (changes) =>
+        this.write(
+          root,
+          changes.map((c) => ({ path: c.path, text: c.after })),
+        ),
+      restore: (originals) =>
+        this.write(
+          root,
+          originals.map((o) => ({ path: o.path, text: o.before })),
+        ),
+      check: (c, signal) => this.check(dir, c.crates_touched, signal),
+      evidence,
+      stage: (s) => {
+        report(s);
+        this.out.appendLine(`· ${s}`);
+      },
+    };
+  }
+
+  private check(root: string, crates: string[], signal: AbortSignal | undefined) {
+    this.out.show(true);
+    const steps = checkPlan(root, crates, config.implementCheckCommands());
+    if (steps.length === 0)
+      this.out.appendLine(
+        'No check command for this workspace (Cargo.toml or package.json, or switchyard.implement.checkCommands): ' +
+          'the patch is not verified.',
+      );
+    return runChecks(root, steps, {
+      timeoutMs: config.implementCheckTimeoutSeconds() * 1000,
+      ...(signal ? { signal } : {}),
+      onOutput: (s) => this.out.append(s),
+    });
+  }
+
   /** The reflector's work after the last failed task (tests await it). */
   lastReflection: Promise<ReflectResult | null> | null = null;
 
@@ -231,18 +217,18 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
     const file = join(root, PLAYBOOK_PATH);
     try {
       const before = existsSync(file) ? readFileSync(file, 'utf8') : null;
-      const r = await reflect(this.calls().core, t, before);
+      const r = await reflect(this.deps.calls().core, t, before);
       // Written through the workspace (an open, edited playbook is not overwritten behind the user's back).
       const uri = vscode.Uri.file(file);
       const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
       if (open?.isDirty) {
-        this.log.warn(
+        this.deps.log.warn(
           `reflector: ${PLAYBOOK_PATH} has unsaved edits; the lesson for ${t.task_id} was not written (signature: ${r.signature})`,
         );
         return r;
       }
       await vscode.workspace.fs.writeFile(uri, Buffer.from(r.playbook, 'utf8'));
-      this.log.info(
+      this.deps.log.info(
         `reflector: ` +
           (r.action === 'written'
             ? `lesson "${r.lesson?.title}" written by ${r.result?.provider}/${r.result?.model}`
@@ -250,7 +236,7 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
           ' ' +
           `in ${PLAYBOOK_PATH} (${r.interesting.interesting ? `interesting: ${r.interesting.why.join('; ')}` : 'routine'})`,
       );
-      for (const line of r.result?.audit ?? []) this.log.info(line);
+      for (const line of r.result?.audit ?? []) this.deps.log.info(line);
       if (r.action === 'written') {
         void vscode.window
           .showInformationMessage(
@@ -263,7 +249,7 @@ export class ImplementService implements vscode.TextDocumentContentProvider, vsc
       }
       return r;
     } catch (e) {
-      this.log.warn(`reflector: no lesson for ${t.task_id}: ${(e as Error).message}`);
+      this.deps.log.warn(`reflector: no lesson for ${t.task_id}: ${(e as Error).message}`);
       return null;
     }
   }

@@ -7,13 +7,11 @@ import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { classifyDiff } from '../core/classifier/classify.js';
 import { gitDiff, gitRepoReader } from '../core/classifier/gitRepo.js';
-import { TaskEvidence } from '../core/evidence/taskEvidence.js';
-import type { Stage0Service } from './context.js';
+import { compactStamp, TaskEvidence } from '../core/evidence/taskEvidence.js';
 import { approval, buildBundle, runJudge, type BundleFile, type JudgeResult } from '../core/judge/judge.js';
-import type { Policy } from '../core/policy/schema.js';
-import { CallFailed } from '../core/providers/call.js';
 import { relativeInside } from '../core/util/paths.js';
-import { signalOf, type EditorModelCalls } from './modelCalls.js';
+import { config } from './config.js';
+import { runRole, type RoleDeps } from './roles.js';
 
 export type JudgeArg =
   | { uri: string; range?: { start: number; end: number } }
@@ -46,13 +44,7 @@ export class JudgeService implements vscode.Disposable {
   readonly verdictOf = new Map<string, string>();
   last: (JudgeResult & { evidence: string }) | null = null;
 
-  constructor(
-    private readonly policy: () => Policy,
-    private readonly calls: () => EditorModelCalls,
-    private readonly log: vscode.LogOutputChannel,
-    private readonly afterCall: () => void,
-    private readonly stage0?: () => Stage0Service,
-  ) {}
+  constructor(private readonly deps: RoleDeps) {}
 
   async run(arg?: JudgeArg): Promise<JudgeResult | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
@@ -73,44 +65,29 @@ export class JudgeService implements vscode.Disposable {
     }
     if (!run) return undefined;
     this.lastArg = arg ?? this.lastArg;
-    const cap = vscode.workspace.getConfiguration('switchyard').get<number>('judge.maxEvidenceChars', 120_000);
+    const cap = config.judgeMaxEvidenceChars();
     // Stage 0: the files related to what is audited, as context (citations must still point into the evidence).
     const touched = run.files.map((f) => f.path);
-    const related = await this.stage0?.().block(
-      `${run.instruction ?? ''} ${run.scope} ${touched.join(' ')}`,
-      touched,
-      6000,
-    );
+    const related = await this.deps
+      .stage0()
+      .block(`${run.instruction ?? ''} ${run.scope} ${touched.join(' ')}`, touched, 6000);
     if (related && related.results.some((r) => !touched.includes(r.path)))
       run.sections.push({
         title: 'RELATED FILES (Stage 0 retrieval; context only, not citable evidence)',
         body: related.text,
       });
     const bundle = buildBundle(run.scope, run.files, run.sections, cap);
-    let r: JudgeResult;
-    try {
-      r = await vscode.window.withProgress(
-        {
-          location: vscode.ProgressLocation.Notification,
-          title: `Switchyard Judge: auditing ${run.scope}…`,
-          cancellable: true,
-        },
-        (_p, token) =>
-          runJudge(this.calls().core, bundle, {
-            signal: signalOf(token),
-            ...(run!.instruction ? { instruction: run!.instruction } : {}),
-          }),
-      );
-    } catch (e) {
-      if (!(e instanceof CallFailed && e.kind === 'cancelled')) await this.calls().showFailure(e);
-      return undefined;
-    } finally {
-      this.afterCall();
-    }
+    const r = await runRole(this.deps, `Switchyard Judge: auditing ${run.scope}…`, (_report, signal) =>
+      runJudge(this.deps.calls().core, bundle, {
+        signal,
+        ...(run!.instruction ? { instruction: run!.instruction } : {}),
+      }),
+    );
+    if (!r) return undefined;
 
     // Evidence: the verdict, the bundle it was given, and a manifest (GR-007).
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    const ev = new TaskEvidence(run.taskDir ?? join(root, '.switchyard', 'evidence', `judge-${stamp}`));
+    const stamp = compactStamp();
+    const ev = run.taskDir ? new TaskEvidence(run.taskDir) : TaskEvidence.forTask(root, `judge-${stamp}`);
     const name = run.taskDir ? `judge-${stamp}.json` : 'verdict.json';
     const verdictPath = ev.write(name, {
       scope: run.scope,
@@ -146,7 +123,7 @@ export class JudgeService implements vscode.Disposable {
         ? '. UNRELIABLE: its citations do not match the evidence even after a retry; do not rely on it (GR-008)'
         : '') +
       `.${bundle.cut.length ? ` Evidence cut to fit: ${bundle.cut.join('; ')}.` : ''}${approvalText}`;
-    this.log.info(msg);
+    this.deps.log.info(msg);
     const show =
       r.unreliable || r.verdict === 'reject' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     void show(msg, 'Show Problems', 'Open Verdict').then((pick) => {
@@ -288,7 +265,7 @@ export class JudgeService implements vscode.Disposable {
         kind === 'branch' ? `HEAD has no change against ${base}` : 'the working tree has no change against HEAD',
       );
     const reader = gitRepoReader(root, base, head);
-    const c = await classifyDiff(diff, { policy: this.policy(), repo: reader }).finally(() => reader.close());
+    const c = await classifyDiff(diff, { policy: this.deps.policy(), repo: reader }).finally(() => reader.close());
     const files: BundleFile[] = c.files
       .filter((f) => f.status !== 'deleted' && f.status !== 'binary')
       .map((f) => ({

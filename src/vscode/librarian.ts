@@ -1,10 +1,9 @@
 // "Synthesise or Clean Up Documents (Librarian)": documents from the explorer (files or a folder), the active
 // file, or a pick; the §3 predicates computed and shown; the result opened as a new Markdown document
 // (synthesis) or offered as a reviewed edit of the same files (clean-up); evidence under .switchyard/evidence/.
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { TaskEvidence } from '../core/evidence/taskEvidence.js';
+import { newTaskId, TaskEvidence } from '../core/evidence/taskEvidence.js';
 import {
   librarianSignals,
   runLibrarian,
@@ -12,13 +11,10 @@ import {
   type LibMode,
   type LibrarianResult,
 } from '../core/librarian/librarian.js';
-import type { Policy } from '../core/policy/schema.js';
-import { CallFailed } from '../core/providers/call.js';
 import { listFiles, loadText } from '../core/retrieval/walk.js';
 import { sha256 } from '../core/util/hash.js';
 import { relativeInside } from '../core/util/paths.js';
-import type { Stage0Service } from './context.js';
-import { signalOf, type EditorModelCalls } from './modelCalls.js';
+import { runRole, type RoleDeps } from './roles.js';
 
 const DOC_EXT = /\.(md|markdown|mdx|txt|rst|adoc)$/i;
 const MAX_DOCS = 400;
@@ -36,13 +32,7 @@ export class LibrarianService implements vscode.Disposable {
   private readonly proposed = new Map<string, string>();
   private readonly registration: vscode.Disposable;
 
-  constructor(
-    private readonly policy: () => Policy,
-    private readonly calls: () => EditorModelCalls,
-    private readonly log: vscode.LogOutputChannel,
-    private readonly afterCall: () => void,
-    private readonly stage0?: () => Stage0Service,
-  ) {
+  constructor(private readonly deps: RoleDeps) {
     this.registration = vscode.workspace.registerTextDocumentContentProvider('switchyard-librarian', {
       provideTextDocumentContent: (u) => this.proposed.get(u.toString()) ?? '',
     });
@@ -107,7 +97,7 @@ export class LibrarianService implements vscode.Disposable {
       for (const p of paths) {
         const l = loadText(root, p);
         if ('text' in l) docs.push({ path: p, text: l.text });
-        else this.log.warn(`librarian: skipped ${p} (${l.skipped})`);
+        else this.deps.log.warn(`librarian: skipped ${p} (${l.skipped})`);
       }
     }
     if (docs.length === 0) {
@@ -149,7 +139,7 @@ export class LibrarianService implements vscode.Disposable {
     // Stage 0: with a goal, the other workspace files it concerns are named for reference (paths and why, not their text).
     let related: string | undefined;
     if (goal) {
-      const b = await this.stage0?.().block(
+      const b = await this.deps.stage0().block(
         goal,
         docs.map((d) => d.path),
         2000,
@@ -170,38 +160,26 @@ export class LibrarianService implements vscode.Disposable {
     const held = Object.entries(s.signals)
       .filter(([, v]) => v)
       .map(([k]) => k);
-    this.log.info(
+    this.deps.log.info(
       `librarian: ${docs.length} document(s), ~${s.context_estimate} tokens, ${s.contradictions.length} ` +
         `contradiction(s)${held.length ? `; §3 predicates: ${held.join(', ')}` : ''}`,
     );
-    const taskId = `lib-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
-    const evidence = new TaskEvidence(join(root, '.switchyard', 'evidence', taskId));
-    let r: LibrarianResult;
-    try {
-      r = await vscode.window.withProgress(
-        {
-          location: vscode.ProgressLocation.Notification,
-          title: `Switchyard Librarian: ${mode === 'synthesise' ? 'synthesising' : 'cleaning up'} ${docs.length} document(s)…`,
-          cancellable: true,
-        },
-        (_p, token) =>
-          runLibrarian(this.calls().core, this.policy(), {
-            mode,
-            docs,
-            sweep,
-            goal: goal || undefined,
-            ...(related ? { related } : {}),
-            task_id: taskId,
-            signal: signalOf(token),
-          }),
-      );
-    } catch (e) {
-      if (!(e instanceof CallFailed && e.kind === 'cancelled')) await this.calls().showFailure(e);
-      return undefined;
-    } finally {
-      this.afterCall();
-    }
-    for (const line of r.result.audit) this.log.info(line);
+    const taskId = newTaskId('lib');
+    const evidence = TaskEvidence.forTask(root, taskId);
+    const title = `Switchyard Librarian: ${mode === 'synthesise' ? 'synthesising' : 'cleaning up'} ${docs.length} document(s)…`;
+    const r = await runRole(this.deps, title, (_report, signal) =>
+      runLibrarian(this.deps.calls().core, this.deps.policy(), {
+        mode,
+        docs,
+        sweep,
+        goal: goal || undefined,
+        ...(related ? { related } : {}),
+        task_id: taskId,
+        signal,
+      }),
+    );
+    if (!r) return undefined;
+    for (const line of r.result.audit) this.deps.log.info(line);
     const served = `${r.result.provider}/${r.result.model}`;
     const why = r.escalated_on.length
       ? `escalated on ${r.escalated_on.join(', ')}`
@@ -249,7 +227,7 @@ export class LibrarianService implements vscode.Disposable {
     const edits = (r.output.files ?? [])
       .filter((f) => {
         const ok = given.has(relativeInside(f.path) ?? '');
-        if (!ok) this.log.warn(`librarian: ignored an edit to ${f.path}: not one of the documents given`);
+        if (!ok) this.deps.log.warn(`librarian: ignored an edit to ${f.path}: not one of the documents given`);
         return ok;
       })
       .filter((f) => docs.find((d) => d.path === relativeInside(f.path))!.text !== f.text);

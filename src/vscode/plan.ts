@@ -10,10 +10,10 @@ import { loadPlan, storePlan } from '../core/plan/review.js';
 import type { PlanRecord } from '../core/protocol/planRecord.js';
 import type { Policy } from '../core/policy/schema.js';
 import { FromPlanView, type ToPlanView } from '../core/protocol/plan.js';
-import { CallFailed } from '../core/providers/call.js';
-import type { Stage0Service } from './context.js';
-import { signalOf, type EditorModelCalls } from './modelCalls.js';
+import { evidenceRoot } from '../core/evidence/taskEvidence.js';
+import { config } from './config.js';
 import { PanelHost } from './panelHost.js';
+import { runRole, type RoleDeps } from './roles.js';
 
 const root = (): vscode.Uri | undefined => vscode.workspace.workspaceFolders?.[0]?.uri;
 const plansDir = (r: vscode.Uri) => join(r.fsPath, '.switchyard', 'plans');
@@ -40,7 +40,7 @@ export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
         const dir = root();
         if (dir) storePlan(r, plansDir(dir));
       },
-      evidenceRoot: () => join(root()!.fsPath, '.switchyard', 'evidence'),
+      evidenceRoot: () => evidenceRoot(root()!.fsPath),
       handoff: async (r, step, evidence) => {
         void vscode.window.showInformationMessage(
           `Switchyard: step ${step.id} of plan ${r.id} handed to the Implementer ` +
@@ -99,18 +99,11 @@ export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
 export class PlanService implements vscode.Disposable {
   private panel: PlanPanel | undefined;
 
-  constructor(
-    private readonly extensionUri: vscode.Uri,
-    private readonly log: vscode.LogOutputChannel,
-    private readonly policy: () => Policy,
-    private readonly localOnly: () => boolean,
-    private readonly calls: () => EditorModelCalls,
-    private readonly afterCall: () => void,
-    private readonly stage0?: () => Stage0Service,
-  ) {}
+  constructor(private readonly deps: RoleDeps) {}
 
   review(): PlanPanel {
-    return (this.panel ??= new PlanPanel(this.extensionUri, this.log, this.policy, this.localOnly));
+    const { extensionUri, log, policy, localOnly } = this.deps;
+    return (this.panel ??= new PlanPanel(extensionUri, log, policy, localOnly));
   }
 
   /** Switchyard: Plan a Change (Architect). Arguments (optional, for scripts): { goal, fastDraft }. */
@@ -142,41 +135,32 @@ export class PlanService implements vscode.Disposable {
                   : null,
           });
     if (!goal) return undefined;
-    const stage0 = await this.stage0?.().block(
-      goal,
-      editor && editor.document.uri.scheme === 'file'
-        ? [vscode.workspace.asRelativePath(editor.document.uri, false)]
-        : [],
-      8000,
-    );
-    const context = `${await workspaceContext(dir, editor, selected)}${stage0 ? `\n\n${stage0.text}` : ''}`;
-    const critic =
-      vscode.workspace.getConfiguration('switchyard').get<boolean>('plan.critic', false) ||
-      process.env.SPEC_KIT_CRITIC === 'true';
-    let result: Awaited<ReturnType<typeof createPlan>> | undefined;
-    try {
-      result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Switchyard Architect', cancellable: true },
-        (progress, token) =>
-          createPlan(this.calls().core, {
-            goal,
-            context,
-            policy: this.policy(),
-            signal: signalOf(token),
-            critic,
-            ...(args?.fastDraft ? { fastDraft: true } : {}),
-            onStage: (s) => progress.report({ message: s }),
-          }),
+    const stage0 = await this.deps
+      .stage0()
+      .block(
+        goal,
+        editor && editor.document.uri.scheme === 'file'
+          ? [vscode.workspace.asRelativePath(editor.document.uri, false)]
+          : [],
+        8000,
       );
-    } catch (e) {
-      if (!(e instanceof CallFailed && e.kind === 'cancelled')) await this.calls().showFailure(e);
-      return undefined;
-    } finally {
-      this.afterCall();
-    }
+    const context = `${await workspaceContext(dir, editor, selected)}${stage0 ? `\n\n${stage0.text}` : ''}`;
+    const critic = config.planCritic() || process.env.SPEC_KIT_CRITIC === 'true';
+    const result = await runRole(this.deps, 'Switchyard Architect', (report, signal) =>
+      createPlan(this.deps.calls().core, {
+        goal,
+        context,
+        policy: this.deps.policy(),
+        signal,
+        critic,
+        ...(args?.fastDraft ? { fastDraft: true } : {}),
+        onStage: report,
+      }),
+    );
+    if (!result) return undefined;
     const { record } = result;
     const path = storePlan(record, plansDir(dir));
-    this.log.info(
+    this.deps.log.info(
       `architect: plan ${record.id} by ${record.author.provider}/${record.author.model} (${record.author.kind}), ` +
         `confidence ${record.plan.confidence}, ${record.plan.steps.length} steps; saved to ${path}`,
     );
@@ -188,7 +172,7 @@ export class PlanService implements vscode.Disposable {
       );
     void result.critic.then((c) => {
       if (panel.controller.record?.id === record.id) panel.controller.criticDone(c);
-      this.afterCall();
+      this.deps.afterCall();
     });
     return record;
   }

@@ -7,7 +7,7 @@ import type { Policy } from '../core/policy/schema.js';
 import { FromTutorView, type ToTutorView } from '../core/protocol/tutor.js';
 import { route } from '../core/router/route.js';
 import { TutorController } from '../core/tutor/controller.js';
-import type { EditorModelCalls } from './modelCalls.js';
+import type { RoleDeps } from './roles.js';
 import { PanelHost } from './panelHost.js';
 import { config } from './config.js';
 import type { RuntimeService } from './runtime.js';
@@ -18,17 +18,16 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
   readonly controller: TutorController;
   private lastEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
 
+  private readonly policy: () => Policy;
+  private readonly localOnly: () => boolean;
+
   constructor(
-    extensionUri: vscode.Uri,
-    log: vscode.LogOutputChannel,
+    deps: RoleDeps,
     private readonly memento: vscode.Memento,
-    private readonly policy: () => Policy,
-    private readonly localOnly: () => boolean,
-    calls: () => EditorModelCalls,
     private readonly runtime: () => RuntimeService,
-    private readonly afterCall: (r: import('../core/providers/call.js').CallResult) => void,
   ) {
-    super(extensionUri, log, {
+    const { log, calls } = deps;
+    super(deps.extensionUri, log, {
       type: 'switchyard.tutor',
       script: 'tutor',
       title: 'Switchyard Tutor',
@@ -36,6 +35,8 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
       retain: true,
       lazy: { markdown: 'markdown.js' },
     });
+    this.policy = deps.policy;
+    this.localOnly = deps.localOnly;
     this.disposables.push(
       vscode.window.onDidChangeActiveTextEditor((e) => {
         if (e) this.lastEditor = e;
@@ -48,7 +49,7 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
     this.controller = new TutorController({
       call: async ({ messages, signal, onEvent }) => {
         const r = await calls().chat({ role: 'tutor', messages, signal, onEvent, max_tokens: 2048 });
-        this.afterCall(r);
+        deps.afterCall(r);
         return r;
       },
       post: (m) => this.send(m),
@@ -106,7 +107,7 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
         Object.values(this.policy().models).find((m) => m.provider === provider && m.id === model)?.label ??
         `${provider}/${model}`,
       limits: () => ({
-        short: vscode.workspace.getConfiguration('switchyard').get<number>('tutor.sessionTokens', 16_000),
+        short: config.tutorSessionTokens(),
         window: this.window(),
       }),
       beforeSend: () => this.ensureLocal(),

@@ -1,13 +1,30 @@
 // GR-007: a task's evidence folder (`.switchyard/evidence/<task>/`): what was asked, each attempt's patch,
 // classification and check log, the routing decisions, and a sha256 manifest of it all.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { relativeInside } from '../util/paths.js';
 
+/** Where a workspace keeps its task evidence (GR-007). */
+export const evidenceRoot = (workspace: string): string => join(workspace, '.switchyard', 'evidence');
+
+/** `YYYYMMDD-HHMMSS` in UTC: ids and file names sort by time. */
+export const compactStamp = (now = new Date()): string =>
+  now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+
+/** A new task id, `<kind>-YYYYMMDD-HHMMSS-xxxx`: the one place ids are minted. */
+export function newTaskId(kind: 'impl' | 'lib' | 'judge', now = new Date()): string {
+  return `${kind}-${compactStamp(now)}-${randomBytes(2).toString('hex')}`;
+}
+
 export class TaskEvidence {
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
+  }
+
+  /** The evidence folder of a task in a workspace. */
+  static forTask(workspace: string, taskId: string): TaskEvidence {
+    return new TaskEvidence(join(evidenceRoot(workspace), taskId));
   }
 
   private path(name: string): string {

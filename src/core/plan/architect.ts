@@ -2,6 +2,7 @@
 // self-critique pass by the same model, and an optional critic-only sidecar that never blocks (GR-001).
 // Offline or under local_only the local planner writes a fast draft, marked as such (GR-005).
 import { randomBytes } from 'node:crypto';
+import { compactStamp } from '../evidence/taskEvidence.js';
 import type { Policy } from '../policy/schema.js';
 import { CallFailed, CallRefused, type ModelCaller } from '../providers/call.js';
 import { callJson } from '../providers/structured.js';
@@ -64,7 +65,7 @@ const MAIEUTIC = [
 ].join('\n');
 
 export function newPlanId(now = new Date()): string {
-  const d = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
+  const d = compactStamp(now).slice(0, 13);
   return `plan-${d}-${randomBytes(3).toString('hex')}`;
 }
 

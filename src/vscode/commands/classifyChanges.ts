@@ -22,26 +22,9 @@ export class ClassifyChanges implements vscode.Disposable {
 
   /** Classifies and shows the result; returns it (the command's result, used by other features and tests). */
   async run(): Promise<Classification | undefined> {
+    // The folder and trust are checked by the command table (commandTable.ts).
     const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder || folder.uri.scheme !== 'file') {
-      void vscode.window.showWarningMessage(
-        'Switchyard: Classify Current Changes needs a folder on disk that is a git repository.',
-      );
-      return undefined;
-    }
-    if (!vscode.workspace.isTrusted) {
-      // git reads the repository's own config, which can name programs to run: not in an untrusted folder (GR-010).
-      void vscode.window
-        .showWarningMessage(
-          'Switchyard: Classify Current Changes runs git, which is not done in an untrusted workspace ' +
-            '(GR-010). Trust the folder to use it.',
-          'Manage Workspace Trust',
-        )
-        .then((pick) => {
-          if (pick) void vscode.commands.executeCommand('workbench.trust.manage');
-        });
-      return undefined;
-    }
+    if (!folder) return undefined;
     const root = folder.uri.fsPath;
     const { classifyDiff, gitDiff, gitRepoReader } = this.lazy();
     let result: Classification;

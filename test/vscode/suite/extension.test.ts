@@ -5,6 +5,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SwitchyardApi } from '../../../src/vscode/extension.js';
+import type { SwitchyardTesting } from '../../../src/vscode/testing.js';
+
+/** The public API with the test probes (api.testing, present under test) spread in. */
+type TestApi = SwitchyardApi & SwitchyardTesting;
+const withProbes = (api: SwitchyardApi): TestApi => {
+  assert.ok(api.testing, 'the test probes are exported under test (api.testing)');
+  return Object.assign(Object.create(api), api, api.testing);
+};
 import { anthropicServer, openAiServer, type WireServer } from '../../support/wireServers.js';
 import { writeTinyGguf } from '../../support/tinyGguf.js';
 import { mkdtempSync } from 'node:fs';
@@ -69,14 +77,14 @@ async function writeUntil<T>(
 }
 
 describe('Switchyard in the extension host', () => {
-  let api: SwitchyardApi;
+  let api: TestApi;
   const folder = () => vscode.workspace.workspaceFolders![0]!.uri;
   const policyUri = () => vscode.Uri.joinPath(folder(), '.switchyard', 'policy.json');
 
   before(async () => {
     const ext = vscode.extensions.getExtension<SwitchyardApi>(EXT_ID);
     assert.ok(ext, `${EXT_ID} is installed`);
-    api = await ext.activate();
+    api = withProbes(await ext.activate());
   });
 
   after(async () => {
@@ -307,11 +315,11 @@ describe('Switchyard in the extension host', () => {
 });
 
 describe('model calls from the editor', () => {
-  let api: SwitchyardApi;
+  let api: TestApi;
   let local: WireServer, anth: WireServer;
   const cfg = () => vscode.workspace.getConfiguration('switchyard');
   before(async () => {
-    api = await vscode.extensions.getExtension<SwitchyardApi>(EXT_ID)!.activate();
+    api = withProbes(await vscode.extensions.getExtension<SwitchyardApi>(EXT_ID)!.activate());
     [local, anth] = await Promise.all([openAiServer(), anthropicServer()]);
     await cfg().update('runtime.endpoint', local.url, vscode.ConfigurationTarget.Global);
     await cfg().update('providers.anthropic.baseUrl', anth.url, vscode.ConfigurationTarget.Global);
@@ -631,10 +639,10 @@ describe('model calls from the editor', () => {
 });
 
 describe('the local model server from the editor', () => {
-  let api: SwitchyardApi;
+  let api: TestApi;
   const cfg = () => vscode.workspace.getConfiguration('switchyard');
   before(async () => {
-    api = await vscode.extensions.getExtension<SwitchyardApi>(EXT_ID)!.activate();
+    api = withProbes(await vscode.extensions.getExtension<SwitchyardApi>(EXT_ID)!.activate());
     const model = join(mkdtempSync(join(tmpdir(), 'sy-exthost-')), 'tiny.gguf');
     writeTinyGguf(model);
     const root = vscode.extensions.getExtension(EXT_ID)!.extensionPath;

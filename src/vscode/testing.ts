@@ -1,0 +1,60 @@
+// Probes for Switchyard's own tests (the extension-host suite and the benchmarks): what the window did last, how
+// long panels took. Exported as `api.testing` only when the extension runs under test or development, or when
+// SWITCHYARD_TESTING=1; never part of the API other extensions build on.
+import * as vscode from 'vscode';
+import type { Services } from './services.js';
+
+export interface SwitchyardTesting {
+  /** activate() duration in ms, measured inside the extension host. */
+  activationMs: number;
+  statusBarText(): { budget: string; runtime: string };
+  /** The local model server's state (stopped, starting, ready, ...). */
+  runtimeState(): string;
+  /** Where this window's audit log lives (JSON lines). */
+  auditPath(): string;
+  /** The Tutor panel's figures: open-to-ready time, and what the view rendered of each answer against what was sent. */
+  tutorStats(): {
+    openMs: number | null;
+    viewLoadMs: number | null;
+    renders: { sentChars: number; sentBatches: number; chars: number; batches: number; frames: number }[];
+  };
+  planOpenMs(): number | null;
+  /** The last "Implement with Reflex Lane" result in this window. */
+  lastImplementation(): import('../core/implement/task.js').ImplementResult | null;
+  /** Stage 0's last index build in this window. */
+  stage0Stats(): import('../core/retrieval/stage0.js').BuildStats | null;
+  /** The last Librarian job in this window. */
+  lastLibrarian():
+    (import('../core/librarian/librarian.js').LibrarianResult & { evidence: string; opened?: string }) | null;
+  /** The reflector's work after the last failed Implementer task. */
+  lastReflection(): Promise<import('../core/reflector/reflector.js').ReflectResult | null> | null;
+  /** The last Judge verdict in this window, with where it was saved. */
+  lastVerdict(): (import('../core/judge/judge.js').JudgeResult & { evidence: string }) | null;
+}
+
+export function testingEnabled(context: vscode.ExtensionContext): boolean {
+  return context.extensionMode !== vscode.ExtensionMode.Production || process.env.SWITCHYARD_TESTING === '1';
+}
+
+export function testingProbes(s: Services, activationMs: number): SwitchyardTesting {
+  return {
+    activationMs,
+    statusBarText: () => ({ budget: s.statusBar.budget.text, runtime: s.statusBar.runtime.text }),
+    runtimeState: () => s.runtime.peek()?.manager.status().state ?? 'stopped',
+    auditPath: () => s.audit.path,
+    tutorStats: () => {
+      const t = s.tutor.peek();
+      return {
+        openMs: t?.openMs ?? null,
+        viewLoadMs: t?.viewLoadMs ?? null,
+        renders: [...(t?.controller.renders.values() ?? [])],
+      };
+    },
+    planOpenMs: () => s.plans.peek()?.review().openMs ?? null,
+    lastImplementation: () => s.implementer.peek()?.last ?? null,
+    lastVerdict: () => s.judge.peek()?.last ?? null,
+    stage0Stats: () => s.stage0.peek()?.last ?? null,
+    lastLibrarian: () => s.librarian.peek()?.last ?? null,
+    lastReflection: () => s.implementer.peek()?.lastReflection ?? null,
+  };
+}
