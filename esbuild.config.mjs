@@ -41,7 +41,7 @@ const targets = [
   // The CLI: the same core, no editor.
   {
     ...base,
-    entryPoints: { cli: 'src/cli/main.ts' },
+    entryPoints: { cli: 'src/cli/bin.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

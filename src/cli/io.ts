@@ -1,5 +1,33 @@
-// The CLI's small I/O helpers: JSON out, diagnostics to stderr, exit codes of CONTRACTS.md.
+// The CLI's small I/O helpers: JSON out, diagnostics to stderr, exit codes of CONTRACTS.md. Every command reads
+// and writes through `io()`: the process's streams, or those a caller of main() passes (tests run in-process).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
+
+export interface CliIo {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+  /** All of standard input. */
+  stdin: () => string;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+const PROCESS_IO: CliIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: () => readFileSync(0, 'utf8'),
+  env: process.env,
+  get cwd() {
+    return process.cwd();
+  },
+};
+
+const current = new AsyncLocalStorage<CliIo>();
+
+/** The streams of the command running now. */
+export const io = (): CliIo => current.getStore() ?? PROCESS_IO;
+
+export const withIo = <T>(streams: CliIo, run: () => Promise<T>): Promise<T> => current.run(streams, run);
 
 export const EXIT = { ok: 0, badInput: 2, refused: 3, failed: 4, cancelled: 130 } as const;
 
@@ -11,12 +39,12 @@ export class UsageError extends Error {
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  io().stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function readInput(file: string, what: string): string {
   try {
-    return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+    return file === '-' ? io().stdin() : readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =

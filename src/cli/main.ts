@@ -1,5 +1,5 @@
-#!/usr/bin/env node
 // switchyard: the core without the editor. JSON on stdout, diagnostics on stderr, exit codes of CONTRACTS.md.
+// bin.ts runs it as a process; tests call main() in-process with their own streams.
 import { parseArgs } from 'node:util';
 import { askCommand } from './commands/ask.js';
 import { auditCommand } from './commands/audit.js';
@@ -9,7 +9,7 @@ import { contextCommand } from './commands/context.js';
 import { policyCommand } from './commands/policy.js';
 import { routeCommand } from './commands/route.js';
 import { runtimeCommand } from './commands/runtime.js';
-import { EXIT, UsageError } from './io.js';
+import { EXIT, io, UsageError, withIo, type CliIo } from './io.js';
 
 const USAGE = `usage: switchyard <command> [options]
   route [--policy F] [--request F|-] [--local-only]    one routing decision (JSON)
@@ -22,9 +22,12 @@ const USAGE = `usage: switchyard <command> [options]
   context search [--repo DIR] [--touched F,F] [--k N] QUERY   Stage 0 retrieval, every score explained (JSON)
 common options: --state DIR, --local-only, --help`;
 
-const NOT_YET: Record<string, string> = {};
+/** Runs one command; `streams` (default: the process's) receive its output and give its input. */
+export function main(argv: string[], streams?: CliIo): Promise<number> {
+  return streams ? withIo(streams, () => run(argv)) : run(argv);
+}
 
-export async function main(argv: string[]): Promise<number> {
+async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -54,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (e) {
-    process.stderr.write(`switchyard: ${(e as Error).message}\n${USAGE}\n`);
+    io().stderr.write(`switchyard: ${(e as Error).message}\n${USAGE}\n`);
     return EXIT.badInput;
   }
   const {
@@ -62,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     positionals: [cmd, ...rest],
   } = parsed;
   if (v.help || !cmd) {
-    process.stdout.write(`${USAGE}\n`);
+    io().stdout.write(`${USAGE}\n`);
     return cmd || v.help ? EXIT.ok : EXIT.badInput;
   }
   try {
@@ -108,22 +111,16 @@ export async function main(argv: string[]): Promise<number> {
           text: rest,
         });
       default:
-        if (NOT_YET[cmd])
-          throw new UsageError(`${cmd}: ${NOT_YET[cmd]} is not available in this version of Switchyard yet`);
         throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`switchyard: ${e.message}\n`);
+      io().stderr.write(`switchyard: ${e.message}\n`);
       return EXIT.badInput;
     }
-    process.stderr.write(
-      `switchyard: internal error: ${(e as Error).message}\n${process.env.SWITCHYARD_DEBUG ? `${(e as Error).stack}\n` : ''}`,
+    io().stderr.write(
+      `switchyard: internal error: ${(e as Error).message}\n${io().env.SWITCHYARD_DEBUG ? `${(e as Error).stack}\n` : ''}`,
     );
     return 1;
   }
 }
-
-void main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { formatProblems, parsePolicyText, type PolicyWarning } from '../core/policy/load.js';
 import type { Policy } from '../core/policy/schema.js';
 import { BUNDLED_SOURCE, bundledPolicy } from '../core/policy/store.js';
-import { readInput, UsageError } from './io.js';
+import { readInput, UsageError, io } from './io.js';
 
 /** --policy F, else the workspace's .switchyard/policy.json, else the bundled policy. Invalid files exit 2. */
 export function resolvePolicy(
   file: string | undefined,
-  cwd = process.cwd(),
+  cwd = io().cwd,
 ): { policy: Policy; source: string; warnings: PolicyWarning[] } {
   const path =
     file ?? (existsSync(join(cwd, '.switchyard', 'policy.json')) ? join(cwd, '.switchyard', 'policy.json') : undefined);

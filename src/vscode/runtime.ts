@@ -1,7 +1,6 @@
 // The local model server from the editor: start (with a cancellable progress notification that shows its log),
 // stop, switch model, the status bar item, and the endpoint the local lane uses. The server is stopped with the
 // window (deactivate), and a server left by an earlier window is adopted or stopped.
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { AuditLog } from '../core/evidence/auditLog.js';
 import type { Policy } from '../core/policy/schema.js';
@@ -264,5 +263,3 @@ export class RuntimeService implements vscode.Disposable {
     void this.manager.stop();
   }
 }
-
-export const runtimeLogPath = (stateDir: string) => join(stateDir, 'runtime.log');

@@ -1,7 +1,7 @@
 // §8 in the editor: diagnostics in the Markdown specs the policy names (spec_glob), and a quick fix that
 // inserts the "Model & Runtime (Spec Overrides)" section filled from the effective policy.
 import * as vscode from 'vscode';
-import { checkSpec, isSpec, specSection } from '../core/spec/compliance.js';
+import { checkSpec, isSpec, specSection } from '../core/compliance/specDocs.js';
 import type { Policy } from '../core/policy/schema.js';
 
 const SEVERITY = {

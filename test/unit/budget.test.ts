@@ -269,7 +269,7 @@ describe('switchyard budget (CLI)', () => {
       [
         '--import',
         pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href,
-        'src/cli/main.ts',
+        'src/cli/bin.ts',
         'budget',
         '--state',
         state,

@@ -5,13 +5,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { main } from '../../src/cli/main.js';
 import { rawPolicy } from './helpers/policy.js';
 
-// The CLI as scripts use it: a process, JSON on stdout, messages on stderr, exit codes.
+// The CLI as scripts use it: JSON on stdout, messages on stderr, exit codes. main() runs in this process with
+// its own streams (the commands read and write only through them); `cliProcess` runs the real process for what
+// only a process shows (the bin's exit code).
 const ROOT = process.cwd();
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-const cli = (args: string[], input?: string, cwd = ROOT) => {
-  const res = spawnSync(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/main.ts'), ...args], {
+const cli = async (args: string[], input?: string, cwd = ROOT) => {
+  let out = '';
+  let err = '';
+  const code = await main(args, {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    stdin: () => input ?? '',
+    env: { ...process.env },
+    cwd,
+  });
+  return { code, out, err };
+};
+const cliProcess = (args: string[], input?: string, cwd = ROOT) => {
+  const res = spawnSync(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/bin.ts'), ...args], {
     input,
     encoding: 'utf8',
     cwd,
@@ -21,40 +36,40 @@ const cli = (args: string[], input?: string, cwd = ROOT) => {
 const tmp = () => mkdtempSync(join(tmpdir(), 'sy-cli-'));
 
 describe('switchyard route', () => {
-  it('prints one decision for a request on stdin', () => {
-    const { code, out } = cli(['route'], JSON.stringify({ role: 'implementer', change: { lines_changed: 40 } }));
+  it('prints one decision for a request on stdin', async () => {
+    const { code, out } = await cli(['route'], JSON.stringify({ role: 'implementer', change: { lines_changed: 40 } }));
     assert.equal(code, 0);
     const d = JSON.parse(out);
     assert.equal(d.rule, 'implementer.small_diff');
     assert.equal(d.location, 'local');
   });
 
-  it('reads --request F and --policy F, and the same input prints the same bytes', () => {
+  it('reads --request F and --policy F, and the same input prints the same bytes', async () => {
     const dir = tmp();
     const policy = rawPolicy();
     policy.escalation.implementer.small_diff_max_lines = 20;
     writeFileSync(join(dir, 'p.json'), JSON.stringify(policy));
     writeFileSync(join(dir, 'req.json'), JSON.stringify({ role: 'implementer', change: { lines_changed: 40 } }));
-    const a = cli(['route', '--policy', join(dir, 'p.json'), '--request', join(dir, 'req.json')]);
-    const b = cli(['route', '--policy', join(dir, 'p.json'), '--request', join(dir, 'req.json')]);
+    const a = await cli(['route', '--policy', join(dir, 'p.json'), '--request', join(dir, 'req.json')]);
+    const b = await cli(['route', '--policy', join(dir, 'p.json'), '--request', join(dir, 'req.json')]);
     assert.equal(a.code, 0);
     assert.equal(JSON.parse(a.out).rule, 'implementer.medium_diff');
     assert.equal(a.out, b.out);
   });
 
-  it('uses the workspace .switchyard/policy.json when present', () => {
+  it('uses the workspace .switchyard/policy.json when present', async () => {
     const dir = tmp();
     const policy = rawPolicy();
     policy.local_only = true;
     spawnSync('mkdir', ['-p', join(dir, '.switchyard')]);
     writeFileSync(join(dir, '.switchyard/policy.json'), `// team policy\n${JSON.stringify(policy)}`);
-    const { code, out } = cli(['route'], '{"role":"tutor"}', dir);
+    const { code, out } = await cli(['route'], '{"role":"tutor"}', dir);
     assert.equal(code, 0);
     assert.deepEqual(JSON.parse(out).fallbacks, []);
   });
 
-  it('exits 3 with the guardrail when refused (GR-009 judge under --local-only)', () => {
-    const { code, out, err } = cli(['route', '--local-only'], '{"role":"judge"}');
+  it('exits 3 with the guardrail when refused (GR-009 judge under --local-only)', async () => {
+    const { code, out, err } = await cli(['route', '--local-only'], '{"role":"judge"}');
     assert.equal(code, 3);
     assert.equal(JSON.parse(out).refused.guardrail, 'GR-009');
     assert.match(err, /REFUSED by GR-009/);
@@ -76,8 +91,8 @@ describe('switchyard route', () => {
     ['an unknown command', ['fly'], undefined, /unknown command "fly"/],
   ];
   for (const [name, args, input, msg] of bad) {
-    it(`exits 2 naming the problem for ${name}, never a stack trace`, () => {
-      const { code, err, out } = cli(args, input);
+    it(`exits 2 naming the problem for ${name}, never a stack trace`, async () => {
+      const { code, err, out } = await cli(args, input);
       assert.equal(code, 2);
       assert.match(err, msg);
       assert.doesNotMatch(err, /\n\s+at /);
@@ -86,8 +101,20 @@ describe('switchyard route', () => {
   }
 });
 
+describe('switchyard as a process', () => {
+  it("exits with the command's code and prints no stack trace (the bin, not main() in-process)", async () => {
+    const ok = cliProcess(['route'], '{"role":"tutor"}');
+    assert.equal(ok.code, 0, ok.err);
+    assert.equal(JSON.parse(ok.out).role, 'tutor');
+    const bad = cliProcess(['route'], '{"role": ');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--request: invalid JSON/);
+    assert.doesNotMatch(bad.err, /\n\s+at /);
+  });
+});
+
 describe('switchyard policy', () => {
-  it('validate: a good file exits 0 with warnings for retired model ids', () => {
+  it('validate: a good file exits 0 with warnings for retired model ids', async () => {
     const dir = tmp();
     const p = rawPolicy();
     p.models.kimi_k2.id = 'kimi-k2-thinking';
@@ -99,19 +126,19 @@ describe('switchyard policy', () => {
       source: 'test',
     };
     writeFileSync(join(dir, 'p.json'), JSON.stringify(p, null, 2));
-    const { code, out, err } = cli(['policy', 'validate', join(dir, 'p.json')]);
+    const { code, out, err } = await cli(['policy', 'validate', join(dir, 'p.json')]);
     assert.equal(code, 0, err);
     assert.equal(JSON.parse(out).valid, true);
     assert.match(err, /kimi-k2-thinking" was retired on 2026-05-25; use "kimi-k2.6"/);
   });
 
-  it('validate: a bad file exits 2 naming field, reason and line', () => {
+  it('validate: a bad file exits 2 naming field, reason and line', async () => {
     const dir = tmp();
     const p = rawPolicy();
     p.budget.caps[1].usd = -1;
     const text = JSON.stringify(p, null, 2);
     writeFileSync(join(dir, 'p.json'), text);
-    const { code, out, err } = cli(['policy', 'validate', join(dir, 'p.json')]);
+    const { code, out, err } = await cli(['policy', 'validate', join(dir, 'p.json')]);
     assert.equal(code, 2);
     const prob = JSON.parse(out).problems[0];
     assert.equal(prob.field, 'budget.caps.1.usd');
@@ -119,27 +146,27 @@ describe('switchyard policy', () => {
     assert.match(err, new RegExp(`p\\.json:${prob.line}:\\d+: budget\\.caps\\.1\\.usd: Too small`));
   });
 
-  it('validate: refuses a policy of another major version', () => {
+  it('validate: refuses a policy of another major version', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'old.json'), JSON.stringify({ ...rawPolicy(), policy_version: '1.0.0' }));
-    const { code, err } = cli(['policy', 'validate', join(dir, 'old.json')]);
+    const { code, err } = await cli(['policy', 'validate', join(dir, 'old.json')]);
     assert.equal(code, 2);
     assert.match(err, /policy version 1\.0\.0 is older than this Switchyard supports/);
   });
 
-  it('show prints the effective policy and schema prints the JSON Schema', () => {
-    const show = cli(['policy', 'show']);
+  it('show prints the effective policy and schema prints the JSON Schema', async () => {
+    const show = await cli(['policy', 'show']);
     assert.equal(show.code, 0);
     assert.equal(JSON.parse(show.out).policy_version, '2.0.0');
-    const schema = cli(['policy', 'schema']);
+    const schema = await cli(['policy', 'schema']);
     assert.equal(schema.code, 0);
     assert.equal(JSON.parse(schema.out).type, 'object');
   });
 
-  it('route refuses to decide on an invalid --policy (nothing routed on a half-read policy)', () => {
+  it('route refuses to decide on an invalid --policy (nothing routed on a half-read policy)', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'p.json'), '{"policy_version":"2.0.0","models":{}}');
-    const { code, out, err } = cli(['route', '--policy', join(dir, 'p.json')], '{"role":"tutor"}');
+    const { code, out, err } = await cli(['route', '--policy', join(dir, 'p.json')], '{"role":"tutor"}');
     assert.equal(code, 2);
     assert.equal(out, '');
     assert.match(err, /invalid policy \(nothing was routed\)/);
@@ -160,38 +187,38 @@ describe('switchyard classify', () => {
     return { dir, g };
   };
 
-  it('--base over git revisions of --repo: the working tree against HEAD', () => {
+  it('--base over git revisions of --repo: the working tree against HEAD', async () => {
     const { dir } = repoWith();
     writeFileSync(join(dir, 'rust-toolchain.toml'), '[toolchain]\nchannel = "1.90"\n');
-    const { code, out } = cli(['classify', '--repo', dir, '--base', 'HEAD']);
+    const { code, out } = await cli(['classify', '--repo', dir, '--base', 'HEAD']);
     assert.equal(code, 0);
     const c = JSON.parse(out);
     assert.deepEqual(c.risk_flags, ['build_tooling']);
     assert.equal(c.lane, 'cloud');
   });
 
-  it('--base and --head compare two commits; --diff - reads a diff on stdin', () => {
+  it('--base and --head compare two commits; --diff - reads a diff on stdin', async () => {
     const { dir, g } = repoWith();
     const lib = join(dir, 'crates/ffi/src/lib.rs');
     writeFileSync(lib, readFileSync(lib, 'utf8').replace('n.max(0)', 'n.max(1)'));
     g('commit', '-qam', 'clamp');
-    const byRev = JSON.parse(cli(['classify', '--repo', dir, '--base', 'HEAD~1', '--head', 'HEAD']).out);
+    const byRev = JSON.parse((await cli(['classify', '--repo', dir, '--base', 'HEAD~1', '--head', 'HEAD'])).out);
     assert.equal(byRev.lines_changed, 2);
     assert.equal(byRev.lane, 'local_reflex');
     const diff = g('diff', 'HEAD~1', 'HEAD').stdout;
-    const byDiff = JSON.parse(cli(['classify', '--diff', '-'], diff).out);
+    const byDiff = JSON.parse((await cli(['classify', '--diff', '-'], diff)).out);
     assert.deepEqual(byDiff.risk_flags, byRev.risk_flags);
   });
 
-  it('exits 2 for a bad revision, a missing diff file or conflicting options', () => {
+  it('exits 2 for a bad revision, a missing diff file or conflicting options', async () => {
     const { dir } = repoWith();
     assert.match(
-      cli(['classify', '--repo', dir, '--base', 'no-such-rev']).err,
+      (await cli(['classify', '--repo', dir, '--base', 'no-such-rev'])).err,
       /--base: "no-such-rev" is not a revision/,
     );
-    assert.equal(cli(['classify', '--diff', '/nonexistent.diff']).code, 2);
-    assert.match(cli(['classify', '--diff', '-', '--base', 'HEAD'], '').err, /either --diff/);
-    assert.match(cli(['classify']).err, /missing --diff/);
+    assert.equal((await cli(['classify', '--diff', '/nonexistent.diff'])).code, 2);
+    assert.match((await cli(['classify', '--diff', '-', '--base', 'HEAD'], '')).err, /either --diff/);
+    assert.match((await cli(['classify'])).err, /missing --diff/);
   });
 });
 
@@ -215,7 +242,7 @@ describe('the built CLI bundle (dist/cli.js as users run it)', () => {
 });
 
 describe('switchyard audit', () => {
-  it('prints the audit log of --state as JSON lines, skipping a torn last line, filtered by --since', () => {
+  it('prints the audit log of --state as JSON lines, skipping a torn last line, filtered by --since', async () => {
     const dir = tmp();
     const line = (ts: string, rule: string) =>
       JSON.stringify({ ts, kind: 'decision', source: 'cli', audit: `route x by ${rule}`, decision: { rule } });
@@ -223,7 +250,7 @@ describe('switchyard audit', () => {
       join(dir, 'audit.jsonl'),
       `${line('2026-11-01T10:00:00.000Z', 'a')}\n${line('2026-11-20T10:00:00.000Z', 'b')}\n{"ts":"2026-11-2`,
     );
-    const all = cli(['audit', '--state', dir]);
+    const all = await cli(['audit', '--state', dir]);
     assert.equal(all.code, 0);
     assert.deepEqual(
       all.out
@@ -232,7 +259,7 @@ describe('switchyard audit', () => {
         .map((l) => JSON.parse(l).decision.rule),
       ['a', 'b'],
     );
-    const recent = cli(['audit', '--state', dir, '--since', '2026-11-10']);
+    const recent = await cli(['audit', '--state', dir, '--since', '2026-11-10']);
     assert.deepEqual(
       recent.out
         .trim()
@@ -240,13 +267,13 @@ describe('switchyard audit', () => {
         .map((l) => JSON.parse(l).decision.rule),
       ['b'],
     );
-    assert.equal(cli(['audit', '--state', dir, '--since', 'last tuesday']).code, 2);
+    assert.equal((await cli(['audit', '--state', dir, '--since', 'last tuesday'])).code, 2);
   });
 });
 
 describe('switchyard context search', () => {
-  it('ranks the fixture workspace for a query, every score explained; bad input exits 2 naming the argument', () => {
-    const { code, out, err } = cli([
+  it('ranks the fixture workspace for a query, every score explained; bad input exits 2 naming the argument', async () => {
+    const { code, out, err } = await cli([
       'context',
       'search',
       '--repo',
@@ -269,9 +296,9 @@ describe('switchyard context search', () => {
     );
     assert.equal(r.results.length, 3);
     assert.equal(r.index.skipped.binary, 1);
-    const bad = cli(['context', 'search', '--k', 'many', 'x']);
+    const bad = await cli(['context', 'search', '--k', 'many', 'x']);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--k: "many" is not a whole number/);
-    assert.equal(cli(['context', 'search']).code, 2);
+    assert.equal((await cli(['context', 'search'])).code, 2);
   });
 });

@@ -15,6 +15,8 @@ import type { ToPlanView } from '../../src/core/protocol/plan.js';
 import { CallFailed } from '../../src/core/providers/call.js';
 import { composeCaller } from '../../src/core/providers/compose.js';
 import { anthropicServer, openAiServer, type WireServer } from '../support/wireServers.js';
+import { FromPlanView } from '../../src/core/protocol/plan.js';
+import { viaGate } from './helpers/gate.js';
 
 // The Architect against servers that speak the real wire formats; the review and its evidence on disk.
 const KEYS: Record<string, string> = {
@@ -357,19 +359,25 @@ describe('plan review controller', () => {
       log: { warn: (s) => warns.push(s), info: () => {} },
     });
     c.load(r, join(dir, 'plans', `${r.id}.json`));
-    return { c, dir, posts, saved, handoffs, opened, warns };
+    const receive = viaGate(
+      FromPlanView,
+      'plan',
+      (m) => c.handle(m),
+      (w) => warns.push(w),
+    );
+    return { c, receive, dir, posts, saved, handoffs, opened, warns };
   }
 
   it('approving the plan writes the evidence and shows where; a step is handed to the Implementer only once approved', async () => {
     const t = controller();
-    await t.c.receive({ type: 'implementStep', id: 's2' });
+    await t.receive({ type: 'implementStep', id: 's2' });
     assert.equal(t.handoffs.length, 0);
     assert.match(JSON.stringify(t.posts.at(-1)), /not approved/);
-    await t.c.receive({ type: 'setStep', id: 's2', status: 'approved' });
-    await t.c.receive({ type: 'implementStep', id: 's2' });
+    await t.receive({ type: 'setStep', id: 's2', status: 'approved' });
+    await t.receive({ type: 'implementStep', id: 's2' });
     assert.equal(t.handoffs.length, 1);
     assert.ok(readFileSync(join(t.dir, 'evidence', 'plan-test-1', 'handoff-s2.json'), 'utf8').includes('"s2"'));
-    await t.c.receive({ type: 'setPlan', status: 'approved' });
+    await t.receive({ type: 'setPlan', status: 'approved' });
     const last = t.posts.at(-1) as Extract<ToPlanView, { type: 'state' }>;
     assert.equal(last.record.review.status, 'approved');
     assert.equal(last.record.review.evidence?.path, join(t.dir, 'evidence', 'plan-test-1', 'plan.json'));
@@ -378,10 +386,10 @@ describe('plan review controller', () => {
 
   it('opens only files inside the workspace', async () => {
     const t = controller();
-    await t.c.receive({ type: 'openFile', path: 'crates/cli/src/main.rs' });
-    await t.c.receive({ type: 'openFile', path: '../../etc/passwd' });
-    await t.c.receive({ type: 'openFile', path: '/etc/passwd' });
-    await t.c.receive({ type: 'openFile', path: 'a/../../b' });
+    await t.receive({ type: 'openFile', path: 'crates/cli/src/main.rs' });
+    await t.receive({ type: 'openFile', path: '../../etc/passwd' });
+    await t.receive({ type: 'openFile', path: '/etc/passwd' });
+    await t.receive({ type: 'openFile', path: 'a/../../b' });
     assert.deepEqual(t.opened, ['crates/cli/src/main.rs']);
     assert.equal(t.warns.filter((w) => /outside the workspace/.test(w)).length, 3);
   });

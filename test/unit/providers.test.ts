@@ -570,7 +570,7 @@ describe('switchyard ask (CLI)', () => {
     new Promise<{ code: number; out: string; err: string }>((res) => {
       execFile(
         process.execPath,
-        ['--import', TSX, join(ROOT, 'src/cli/main.ts'), 'ask', ...args],
+        ['--import', TSX, join(ROOT, 'src/cli/bin.ts'), 'ask', ...args],
         { env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env }, encoding: 'utf8' },
         (e, out, err) => res({ code: e ? Number((e as { code?: number }).code) : 0, out, err }),
       );

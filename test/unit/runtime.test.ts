@@ -258,7 +258,7 @@ describe('switchyard runtime (CLI)', () => {
       new Promise<{ code: number; out: string; err: string }>((res) =>
         execFile(
           process.execPath,
-          ['--import', tsx, 'src/cli/main.ts', ...args, '--state', state],
+          ['--import', tsx, 'src/cli/bin.ts', ...args, '--state', state],
           { encoding: 'utf8', env: { PATH: process.env.PATH!, HOME: process.env.HOME! } },
           (e, out, err) => res({ code: e ? Number((e as { code?: number }).code) : 0, out, err }),
         ),

@@ -13,11 +13,12 @@ import { embedJson } from '../../src/core/protocol/embed.js';
 import type { PlanRecord } from '../../src/core/protocol/planRecord.js';
 import type { ProviderId } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
-import type { ToPlanView } from '../../src/core/protocol/plan.js';
-import type { ToTutorView } from '../../src/core/protocol/tutor.js';
+import { FromPlanView, type ToPlanView } from '../../src/core/protocol/plan.js';
+import { FromTutorView, type ToTutorView } from '../../src/core/protocol/tutor.js';
 import { composeCaller } from '../../src/core/providers/compose.js';
 import { safeLink, TutorController, type TutorPorts } from '../../src/core/tutor/controller.js';
 import { anthropicServer, openAiServer, type WireServer } from '../support/wireServers.js';
+import { viaGate } from './helpers/gate.js';
 
 // The webviews' host side: the Tutor's streaming through the real call path, Markdown that cannot run
 // anything, and both hosts fuzzed with random and hostile messages.
@@ -200,7 +201,24 @@ function tutor(
   });
   const states = () => posts.filter((p): p is Extract<ToTutorView, { type: 'state' }> => p.type === 'state');
   const deltas = () => posts.filter((p): p is Extract<ToTutorView, { type: 'delta' }> => p.type === 'delta');
-  return { c, dir, posts, effects, warns, states, deltas, audit: () => new AuditLog(join(dir, 'audit.jsonl')).read() };
+  // Through the one gate the panel host uses: an invalid message is dropped and logged, never handled.
+  const receive = viaGate(
+    FromTutorView,
+    'tutor',
+    (m) => c.handle(m),
+    (s) => warns.push(s),
+  );
+  return {
+    c,
+    receive,
+    dir,
+    posts,
+    effects,
+    warns,
+    states,
+    deltas,
+    audit: () => new AuditLog(join(dir, 'audit.jsonl')).read(),
+  };
 }
 
 describe('the first state carried in the panel HTML', () => {
@@ -248,7 +266,7 @@ describe('the Tutor chat', () => {
     const t = tutor();
     const chunks = Array.from({ length: 300 }, (_, i) => ` t${i}`);
     local.queue.push({ kind: 'ok', chunks, chunkMs: 1 });
-    await t.c.receive({ type: 'send', text: 'What does & mean in Rust?' });
+    await t.receive({ type: 'send', text: 'What does & mean in Rust?' });
     const sent = t.deltas();
     assert.equal(sent.map((d) => d.text).join(''), chunks.join(''), 'every token arrives, in order');
     assert.deepEqual(
@@ -268,7 +286,7 @@ describe('the Tutor chat', () => {
     assert.match(body.messages[0]!.content, /maieutic coach/);
     assert.equal(body.messages.at(-1)!.content, 'What does & mean in Rust?');
     // The view reports what it drew; the host compares.
-    await t.c.receive({
+    await t.receive({
       type: 'rendered',
       id: answer.id,
       chars: chunks.join('').length,
@@ -282,7 +300,7 @@ describe('the Tutor chat', () => {
       batches: sent.length,
       frames: 9,
     });
-    await t.c.receive({ type: 'rendered', id: answer.id, chars: 5, batches: 1, frames: 1 });
+    await t.receive({ type: 'rendered', id: answer.id, chars: 5, batches: 1, frames: 1 });
     assert.ok(
       t.warns.some((w) => /rendered 5 of/.test(w)),
       'a short render is reported',
@@ -292,9 +310,9 @@ describe('the Tutor chat', () => {
   it('stop mid-stream: the answer stops, is marked stopped and stays in the conversation', async () => {
     const t = tutor();
     local.queue.push({ kind: 'ok', chunks: Array.from({ length: 400 }, (_, i) => ` w${i}`), chunkMs: 5 });
-    const sending = t.c.receive({ type: 'send', text: 'explain lifetimes' });
+    const sending = t.receive({ type: 'send', text: 'explain lifetimes' });
     while (t.deltas().length < 3) await new Promise((r) => setTimeout(r, 5));
-    await t.c.receive({ type: 'stop' });
+    await t.receive({ type: 'stop' });
     await sending;
     const answer = t.states().at(-1)!.turns.at(-1)!;
     assert.equal(answer.status, 'stopped');
@@ -304,7 +322,7 @@ describe('the Tutor chat', () => {
       'the stop is audited',
     );
     local.queue.push({ kind: 'ok', text: 'next' });
-    await t.c.receive({ type: 'send', text: 'and now?' });
+    await t.receive({ type: 'send', text: 'and now?' });
     const msgs = (local.requests.at(-1)!.body as { messages: { content: string }[] }).messages.map((m) => m.content);
     assert.ok(
       msgs.some((m) => m.endsWith('[stopped by the learner]')),
@@ -315,7 +333,7 @@ describe('the Tutor chat', () => {
   it('no local server: Haiku answers, the answer says it was a fallback and why, and an audit line says so (GR-005)', async () => {
     const t = tutor({ localUrl: undefined });
     anth.queue.push({ kind: 'ok', text: 'A hint: look at the borrow.' });
-    await t.c.receive({ type: 'send', text: 'why does this not compile?' });
+    await t.receive({ type: 'send', text: 'why does this not compile?' });
     const s = t.states().at(-1)!.turns.at(-1)!.served!;
     assert.equal(s.lane, 'cloud');
     assert.equal(s.provider, 'anthropic');
@@ -326,7 +344,7 @@ describe('the Tutor chat', () => {
 
   it('under local_only with no local server: a clear failure, nothing sent to the cloud (GR-009)', async () => {
     const t = tutor({ localUrl: undefined, localOnly: true });
-    await t.c.receive({ type: 'send', text: 'hello' });
+    await t.receive({ type: 'send', text: 'hello' });
     const a = t.states().at(-1)!.turns.at(-1)!;
     assert.equal(a.status, 'failed');
     assert.match(a.error ?? '', /GR-009|local/);
@@ -335,8 +353,8 @@ describe('the Tutor chat', () => {
 
   it('attachments go to the model with the message; the context meter grows and warns on a long session', async () => {
     const t = tutor({ short: 400 });
-    await t.c.receive({ type: 'attachSelection' });
-    await t.c.receive({ type: 'attachFile' });
+    await t.receive({ type: 'attachSelection' });
+    await t.receive({ type: 'attachFile' });
     const st = t.states().at(-1)!;
     assert.deepEqual(
       st.attachments.map((a) => a.label),
@@ -344,7 +362,7 @@ describe('the Tutor chat', () => {
     );
     const before = st.meter.used;
     local.queue.push({ kind: 'ok', text: 'x'.repeat(2000) });
-    await t.c.receive({ type: 'send', text: 'what does borrow return?' });
+    await t.receive({ type: 'send', text: 'what does borrow return?' });
     const body = (local.requests.at(-1)!.body as { messages: { content: string }[] }).messages.at(-1)!.content;
     assert.match(body, /Attached: src\/lib\.rs:3-5\n```\nfn borrow/);
     const after = t.states().at(-1)!;
@@ -352,14 +370,14 @@ describe('the Tutor chat', () => {
     assert.deepEqual(after.turns[0]!.attachments, ['src/lib.rs:3-5', 'README.md']);
     assert.ok(after.meter.used > before);
     assert.equal(after.meter.level, 'warning');
-    await t.c.receive({ type: 'newSession' });
+    await t.receive({ type: 'newSession' });
     assert.equal(t.states().at(-1)!.turns.length, 0);
   });
 
   it('a session survives a reload (snapshot and restore); a damaged snapshot starts a new one', async () => {
     const t = tutor();
     local.queue.push({ kind: 'ok', text: 'Ownership means one owner.' });
-    await t.c.receive({ type: 'send', text: 'ownership?' });
+    await t.receive({ type: 'send', text: 'ownership?' });
     const snap = JSON.parse(JSON.stringify(t.c.snapshot()));
     const u = tutor();
     u.c.restore(snap);
@@ -386,8 +404,8 @@ describe('the Tutor chat', () => {
     ])
       assert.equal(safeLink(bad), null, bad);
     const t = tutor();
-    await t.c.receive({ type: 'openLink', href: 'command:workbench.action.terminal.new' });
-    await t.c.receive({ type: 'openLink', href: 'https://doc.rust-lang.org/book/' });
+    await t.receive({ type: 'openLink', href: 'command:workbench.action.terminal.new' });
+    await t.receive({ type: 'openLink', href: 'https://doc.rust-lang.org/book/' });
     assert.deepEqual(t.effects, ['open:https://doc.rust-lang.org/book/']);
   });
 });
@@ -526,7 +544,7 @@ describe('both hosts fuzzed with random and hostile messages: nothing executes',
     });
     await fc.assert(
       fc.asyncProperty(fc.array(messageArb, { maxLength: 12 }), async (msgs) => {
-        for (const m of msgs) await t.c.receive(m);
+        for (const m of msgs) await t.receive(m);
       }),
       { numRuns: 300 },
     );
@@ -565,7 +583,13 @@ describe('both hosts fuzzed with random and hostile messages: nothing executes',
     c.load(planRecord(), join(dir, 'plan.json'));
     await fc.assert(
       fc.asyncProperty(fc.array(messageArb, { maxLength: 12 }), async (msgs) => {
-        for (const m of msgs) await c.receive(m);
+        for (const m of msgs)
+          await viaGate(
+            FromPlanView,
+            'plan',
+            (x) => c.handle(x),
+            (w) => warns.push(w),
+          )(m);
         assert.notEqual(c.record!.review.steps.s1, 'approved', 'the unsafe step of a local draft is never approved');
       }),
       { numRuns: 300 },

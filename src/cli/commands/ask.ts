@@ -3,7 +3,7 @@ import { CallFailed, CallRefused } from '../../core/providers/call.js';
 import { composeCaller, envPorts } from '../../core/providers/compose.js';
 import { ROLE_IDS } from '../../core/policy/constants.js';
 import type { RoleId } from '../../core/policy/schema.js';
-import { EXIT, printJson, readInput, UsageError } from '../io.js';
+import { EXIT, printJson, readInput, UsageError, io } from '../io.js';
 import { resolvePolicy } from '../policyFile.js';
 import { stateDir } from '../state.js';
 
@@ -31,14 +31,14 @@ export async function askCommand(o: AskOptions): Promise<number> {
       throw new UsageError(`ask: --max-tokens: "${o.maxTokens}" is not a positive integer`);
   }
   const { policy, warnings } = resolvePolicy(o.policy);
-  for (const w of warnings) process.stderr.write(`warning: ${w.field}: ${w.message}\n`);
+  for (const w of warnings) io().stderr.write(`warning: ${w.field}: ${w.message}\n`);
   const dir = stateDir(o.state);
   const caller = composeCaller({
     policy: () => policy,
     source: 'cli',
     stateDir: dir,
     localOnlySetting: () => o.localOnly === true,
-    ...envPorts(process.env, () => policy, dir),
+    ...envPorts(io().env, () => policy, dir),
   });
   const ac = new AbortController();
   const onSigint = () => ac.abort();
@@ -56,10 +56,10 @@ export async function askCommand(o: AskOptions): Promise<number> {
         ? undefined
         : (e) => {
             if (e.type === 'text') {
-              process.stdout.write(e.text);
+              io().stdout.write(e.text);
               wrote = true;
             } else if (e.type === 'reset')
-              process.stderr.write(
+              io().stderr.write(
                 `\n[switchyard] the answer above is incomplete and void: ${caller.redactor.redact(e.reason)}; next: ${e.next}\n`,
               );
           },
@@ -81,8 +81,8 @@ export async function askCommand(o: AskOptions): Promise<number> {
         audit_trail: r.audit,
       });
     } else {
-      if (wrote) process.stdout.write('\n');
-      process.stderr.write(`[switchyard] ${r.audit.at(-1)}\n`);
+      if (wrote) io().stdout.write('\n');
+      io().stderr.write(`[switchyard] ${r.audit.at(-1)}\n`);
     }
     return EXIT.ok;
   } catch (e) {
@@ -93,7 +93,7 @@ export async function askCommand(o: AskOptions): Promise<number> {
           decision: e.decision,
           audit_trail: e.audit,
         });
-      process.stderr.write(`switchyard: refused${e.guardrail ? ` (${e.guardrail})` : ''}: ${e.message}\n`);
+      io().stderr.write(`switchyard: refused${e.guardrail ? ` (${e.guardrail})` : ''}: ${e.message}\n`);
       return e.guardrail ? EXIT.refused : EXIT.badInput;
     }
     if (e instanceof CallFailed) {
@@ -105,10 +105,10 @@ export async function askCommand(o: AskOptions): Promise<number> {
           audit_trail: e.audit,
         });
       if (e.kind === 'cancelled') {
-        process.stderr.write('\nswitchyard: cancelled\n');
+        io().stderr.write('\nswitchyard: cancelled\n');
         return EXIT.cancelled;
       }
-      process.stderr.write(`switchyard: ${e.message}\naudit trail:\n${e.audit.map((l) => `  ${l}`).join('\n')}\n`);
+      io().stderr.write(`switchyard: ${e.message}\naudit trail:\n${e.audit.map((l) => `  ${l}`).join('\n')}\n`);
       return EXIT.failed;
     }
     throw e;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { AuditLog } from '../../core/evidence/auditLog.js';
-import { EXIT, UsageError } from '../io.js';
+import { EXIT, UsageError, io } from '../io.js';
 import { stateDir } from '../state.js';
 
 /** The audit log as JSON lines, optionally since an ISO time. */
@@ -15,6 +15,6 @@ export function auditCommand(o: { state?: string; since?: string }): number {
     since = new Date(t).toISOString();
   }
   for (const e of new AuditLog(join(stateDir(o.state), 'audit.jsonl')).read(since))
-    process.stdout.write(`${JSON.stringify(e)}\n`);
+    io().stdout.write(`${JSON.stringify(e)}\n`);
   return EXIT.ok;
 }

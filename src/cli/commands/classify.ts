@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { classifyDiff } from '../../core/classifier/classify.js';
 import { gitDiff, gitRepoReader, runGit } from '../../core/classifier/gitRepo.js';
-import { EXIT, printJson, readInput, UsageError } from '../io.js';
+import { EXIT, printJson, readInput, UsageError, io } from '../io.js';
 import { resolvePolicy } from '../policyFile.js';
 
 export interface ClassifyOptions {
@@ -19,10 +19,10 @@ export async function classifyCommand(o: ClassifyOptions): Promise<number> {
   if (o.diff === undefined && o.base === undefined)
     throw new UsageError('classify: missing --diff F|- (a unified diff) or --base REV (git revisions of --repo)');
   if (o.head !== undefined && o.base === undefined) throw new UsageError('classify: --head needs --base');
-  const repo = o.repo ?? (o.base !== undefined ? process.cwd() : undefined);
+  const repo = o.repo ?? (o.base !== undefined ? io().cwd : undefined);
   if (repo !== undefined && (!existsSync(repo) || !statSync(repo).isDirectory()))
     throw new UsageError(`--repo: ${repo} is not a directory`);
-  const { policy } = resolvePolicy(o.policy, repo ?? process.cwd());
+  const { policy } = resolvePolicy(o.policy, repo ?? io().cwd);
   let diff: string;
   let reader;
   if (o.base !== undefined) {
@@ -42,6 +42,6 @@ export async function classifyCommand(o: ClassifyOptions): Promise<number> {
   }
   const result = await classifyDiff(diff, { policy, repo: reader }).finally(() => reader?.close());
   printJson(result);
-  for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+  for (const w of result.warnings) io().stderr.write(`warning: ${w}\n`);
   return EXIT.ok;
 }

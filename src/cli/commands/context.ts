@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Stage0 } from '../../core/retrieval/stage0.js';
-import { EXIT, printJson, UsageError } from '../io.js';
+import { EXIT, printJson, UsageError, io } from '../io.js';
 
 export interface ContextOptions {
   sub?: string;
@@ -19,7 +19,7 @@ export async function contextCommand(o: ContextOptions): Promise<number> {
     );
   const query = o.args.join(' ').trim();
   if (!query) throw new UsageError('context search: missing QUERY');
-  const repo = resolve(o.repo ?? process.cwd());
+  const repo = resolve(o.repo ?? io().cwd);
   if (!existsSync(repo) || !statSync(repo).isDirectory()) throw new UsageError(`--repo: ${repo} is not a directory`);
   const k = o.k === undefined ? 8 : Number(o.k);
   if (!Number.isInteger(k) || k < 1 || k > 100)
@@ -27,7 +27,7 @@ export async function contextCommand(o: ContextOptions): Promise<number> {
   const s = new Stage0({ root: repo });
   const stats = await s.build({
     onProgress: (p) => {
-      if (p.phase === 'reading' && p.done === p.total) process.stderr.write(`read ${p.total} files\n`);
+      if (p.phase === 'reading' && p.done === p.total) io().stderr.write(`read ${p.total} files\n`);
     },
   });
   const touched = o.touched

@@ -1,6 +1,6 @@
 import { parsePolicyText } from '../../core/policy/load.js';
 import { policyJsonSchema } from '../../core/policy/jsonSchema.js';
-import { EXIT, printJson, readInput, UsageError } from '../io.js';
+import { EXIT, printJson, readInput, UsageError, io } from '../io.js';
 import { resolvePolicy } from '../policyFile.js';
 
 export function policyCommand(sub: string | undefined, args: string[], o: { policy?: string }): number {
@@ -12,16 +12,16 @@ export function policyCommand(sub: string | undefined, args: string[], o: { poli
       if (!load.ok) {
         printJson({ valid: false, source: file, problems: load.problems });
         for (const p of load.problems)
-          process.stderr.write(`${file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.reason}\n`);
+          io().stderr.write(`${file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.reason}\n`);
         return EXIT.badInput;
       }
       printJson({ valid: true, source: file, policy_version: load.policy.policy_version, warnings: load.warnings });
-      for (const w of load.warnings) process.stderr.write(`warning: ${w.field}: ${w.message}\n`);
+      for (const w of load.warnings) io().stderr.write(`warning: ${w.field}: ${w.message}\n`);
       return EXIT.ok;
     }
     case 'show': {
       const { policy, source } = resolvePolicy(args[0] ?? o.policy);
-      process.stderr.write(`effective policy from ${source}\n`);
+      io().stderr.write(`effective policy from ${source}\n`);
       printJson(policy);
       return EXIT.ok;
     }

@@ -12,7 +12,7 @@ import {
   RuntimeManager,
   stopRecorded,
 } from '../../core/runtime/manager.js';
-import { EXIT, printJson, UsageError } from '../io.js';
+import { EXIT, printJson, UsageError, io } from '../io.js';
 import { resolvePolicy } from '../policyFile.js';
 import { stateDir } from '../state.js';
 
@@ -87,7 +87,7 @@ export async function runtimeCommand(o: RuntimeOptions): Promise<number> {
         return EXIT.ok;
       }
       if (existing) await stopRecorded(dir);
-      const binary = o.binary ?? process.env.SWITCHYARD_RUNTIME_BINARY;
+      const binary = o.binary ?? io().env.SWITCHYARD_RUNTIME_BINARY;
       const binaries = binary
         ? /vllm/.test(binary)
           ? { vllm: binary }
@@ -98,7 +98,7 @@ export async function runtimeCommand(o: RuntimeOptions): Promise<number> {
         policy: () => policy,
         stateDir: dir,
         binaries,
-        modelPath: o.modelPath ?? process.env.SWITCHYARD_MODEL_PATH,
+        modelPath: o.modelPath ?? io().env.SWITCHYARD_MODEL_PATH,
         spawn: fileLogSpawn(join(dir, 'runtime.log')),
         ...(gpu ? { gpu } : {}),
         audit: say,
@@ -111,7 +111,7 @@ export async function runtimeCommand(o: RuntimeOptions): Promise<number> {
           ...(o.engine ? { engine: o.engine as Engine } : {}),
           ...(modelKey ? { modelKey } : {}),
           signal: ac.signal,
-          onLog: (l) => process.stderr.write(`${l}\n`),
+          onLog: (l) => io().stderr.write(`${l}\n`),
         });
         printJson({
           state: s.state,
@@ -127,10 +127,10 @@ export async function runtimeCommand(o: RuntimeOptions): Promise<number> {
       } catch (e) {
         if (e instanceof RuntimeError) {
           if (e.kind === 'cancelled') {
-            process.stderr.write('switchyard: runtime start cancelled; nothing is left running\n');
+            io().stderr.write('switchyard: runtime start cancelled; nothing is left running\n');
             return EXIT.cancelled;
           }
-          process.stderr.write(
+          io().stderr.write(
             `switchyard: the local model server could not start: ${e.message}\n` +
               (e.logTail.length ? `last log lines:\n${e.logTail.map((l) => `  ${l}`).join('\n')}\n` : ''),
           );

@@ -127,14 +127,3 @@ export function budgetReport(ledger: Ledger, policy: Policy, taskId: string | nu
     },
   };
 }
-
-/** The status bar text: spend against the tightest active cap, e.g. `$1.23 / $10.00`. */
-export function meterText(r: BudgetReport): { text: string; level: 'ok' | 'warning' | 'error' } {
-  const t = r.tightest;
-  if (!t) return { text: '$0.00', level: 'ok' };
-  const used = t.spent_usd + t.reserved_usd;
-  return {
-    text: `$${used.toFixed(2)} / $${t.cap_usd.toFixed(2)}`,
-    level: t.ratio >= 1 ? 'error' : t.ratio >= 0.8 ? 'warning' : 'ok',
-  };
-}

@@ -55,5 +55,3 @@ export function countsTowardSize(path: string, kind: FileKind): boolean {
   if (LOCK_FILES.test(path) || SNAPSHOTS.test(path)) return false;
   return kind === 'source' || kind === 'test' || kind === 'manifest' || kind === 'build';
 }
-
-export const isLockFile = (path: string) => LOCK_FILES.test(path);

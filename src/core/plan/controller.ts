@@ -3,7 +3,6 @@
 import type { Policy } from '../policy/schema.js';
 import { FromPlanView, type ToPlanView } from '../protocol/plan.js';
 import { relativeInside } from '../util/paths.js';
-import { validateMessage } from '../protocol/validate.js';
 import { applyReview, saveEvidence, stepLanes } from './review.js';
 import type { PlanRecord, PlanStep } from '../protocol/planRecord.js';
 
@@ -33,12 +32,6 @@ export class PlanController {
     this.record = record;
     this.path = path;
     this.postState();
-  }
-
-  /** Validates and handles one message from the view; an invalid message is dropped and logged, never acted on. */
-  receive(raw: unknown): Promise<void> {
-    const m = validateMessage(FromPlanView, raw, 'plan', (s) => this.p.log.warn(s));
-    return m ? this.handle(m) : Promise.resolve();
   }
 
   private say(level: 'info' | 'error', text: string): void {

@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import type { CallResult } from '../providers/call.js';
 import type { ChatMessage, StreamEvent } from '../providers/types.js';
 import { z } from 'zod';
-import { validateMessage } from '../protocol/validate.js';
 import { FromTutorView, Turn, type Meter, type Served, type ToTutorView } from '../protocol/tutor.js';
 
 export const TUTOR_SYSTEM = [
@@ -81,12 +80,6 @@ export class TutorController {
   private full = new Map<string, string>();
 
   constructor(private readonly p: TutorPorts) {}
-
-  /** Validates and handles one message from the view; an invalid message is dropped and logged, never acted on. */
-  receive(raw: unknown): Promise<void> {
-    const m = validateMessage(FromTutorView, raw, 'tutor', (s) => this.p.log.warn(s));
-    return m ? this.handle(m) : Promise.resolve();
-  }
 
   async handle(m: FromTutorView): Promise<void> {
     switch (m.type) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bundledPolicy } from '../../src/core/policy/store.js';
-import { checkSpec, isSpec, specSection } from '../../src/core/spec/compliance.js';
+import { checkSpec, isSpec, specSection } from '../../src/core/compliance/specDocs.js';
 
 // MODEL-POLICY.md §8: the spec section, its contradictions with the policy, and the quick fix's text.
 const policy = bundledPolicy();
