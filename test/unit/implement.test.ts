@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { testCaller } from './helpers/caller.js';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +12,7 @@ import { checkPlan, runChecks } from '../../src/core/implement/checks.js';
 import { applyAnswer, hunks, PatchError, selectHunks, unifiedDiff } from '../../src/core/implement/patch.js';
 import { implement, type ImplementPorts, type Proposal } from '../../src/core/implement/task.js';
 import { runTool } from '../../src/core/implement/tools.js';
-import type { ProviderId } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
-import { composeCaller } from '../../src/core/providers/compose.js';
 import { llamaServerMissing, startLlama } from '../support/llamaServer.js';
 import { openAiServer, type WireServer } from '../support/wireServers.js';
 
@@ -62,15 +61,7 @@ function setup(
   const state = mkdtempSync(join(tmpdir(), 'sy-impl-state-'));
   const policy = bundledPolicy();
   const urls: Record<string, string | undefined> = { local: o.localUrl ?? local.url, deepseek: ds.url };
-  const caller = composeCaller({
-    policy: () => policy,
-    source: 'extension',
-    stateDir: state,
-    localOnlySetting: () => o.localOnly === true,
-    key: (p: ProviderId) => (p === 'deepseek' ? 'sk-TESTKEYdeepseek0123456789abcd' : undefined),
-    baseUrl: (p: ProviderId) => urls[p],
-    sleep: async () => {},
-  });
+  const caller = testCaller({ policy, urls, source: 'extension', localOnly: o.localOnly, stateDir: state }).caller;
   const proposals: Proposal[] = [];
   const ac = new AbortController();
   const file = (p: string) => join(root, p);

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
+import { testCaller } from './helpers/caller.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AuditLog } from '../../src/core/evidence/auditLog.js';
 import { approval, buildBundle, checkCitations, runJudge, type Verdict } from '../../src/core/judge/judge.js';
-import type { Policy, ProviderId } from '../../src/core/policy/schema.js';
+import type { Policy } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import { CallRefused } from '../../src/core/providers/call.js';
-import { composeCaller } from '../../src/core/providers/compose.js';
 import { anthropicServer, openAiServer, type WireServer } from '../support/wireServers.js';
 
 // The Judge against the cloud test servers: citations checked against the evidence (GR-008), the retry
@@ -78,21 +78,12 @@ beforeEach(() => {
 function setup(o: { policy?: Policy; localOnly?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-judge-'));
   const policy = o.policy ?? bundledPolicy();
-  const caller = composeCaller({
-    policy: () => policy,
-    source: 'cli',
+  const caller = testCaller({
+    policy,
+    urls: { openai: oai.url, anthropic: anth.url },
+    localOnly: o.localOnly,
     stateDir: dir,
-    localOnlySetting: () => o.localOnly === true,
-    key: (p: ProviderId) =>
-      (
-        ({
-          openai: 'sk-proj-TESTKEYopenai0123456789abcd',
-          anthropic: 'sk-ant-api03-TESTKEYanthropic0123456789',
-        }) as Record<string, string>
-      )[p],
-    baseUrl: (p: ProviderId) => (({ openai: oai.url, anthropic: anth.url }) as Record<string, string>)[p],
-    sleep: async () => {},
-  });
+  }).caller;
   return { caller, audit: () => new AuditLog(join(dir, 'audit.jsonl')).read() };
 }
 const json = (v: unknown) => ({ kind: 'ok' as const, text: JSON.stringify(v) });

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
+import { testCaller } from './helpers/caller.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AuditLog } from '../../src/core/evidence/auditLog.js';
 import { findContradictions, librarianSignals, runLibrarian, type LibDoc } from '../../src/core/librarian/librarian.js';
-import type { ProviderId } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import { openAiServer, type WireServer } from '../support/wireServers.js';
-import { composeCaller } from '../../src/core/providers/compose.js';
 
 // The Librarian against wire servers: the local runtime (OpenAI-compatible) and Moonshot's Kimi K2. Each §3
 // predicate sends the job to Kimi, and nothing else does; under local_only the escalation is suppressed, said.
@@ -40,15 +39,12 @@ function answer(confidence: number, title = 'Synthesis'): string {
 function setup(o: { localOnly?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-lib-'));
   const policy = bundledPolicy();
-  const caller = composeCaller({
-    policy: () => policy,
-    source: 'cli',
+  const caller = testCaller({
+    policy,
+    urls: { local: local.url, moonshot: kimi.url },
+    localOnly: o.localOnly,
     stateDir: dir,
-    localOnlySetting: () => o.localOnly === true,
-    key: (p: ProviderId) => (p === 'moonshot' ? 'sk-TESTKEYmoonshot0123456789abcdef' : undefined),
-    baseUrl: (p: ProviderId) => (p === 'local' ? local.url : p === 'moonshot' ? kimi.url : undefined),
-    sleep: async () => {},
-  });
+  }).caller;
   return { caller, policy, audit: () => new AuditLog(join(dir, 'audit.jsonl')).read().map((e) => e.audit) };
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { testCaller } from './helpers/caller.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,6 @@ import { after, before, describe, it } from 'node:test';
 import { AuditLog } from '../../src/core/evidence/auditLog.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import { CallFailed } from '../../src/core/providers/call.js';
-import { composeCaller } from '../../src/core/providers/compose.js';
 import type { StreamEvent } from '../../src/core/providers/types.js';
 import { llamaServerMissing, startLlama, type RunningLlama } from '../support/llamaServer.js';
 
@@ -28,15 +28,13 @@ describe('the local lane against a real llama-server', () => {
     return {
       dir,
       audit: () => new AuditLog(join(dir, 'audit.jsonl')).read(),
-      caller: composeCaller({
-        policy: () => policy,
-        source: 'cli',
+      caller: testCaller({
+        policy,
+        urls: { local: `${llama.url}/v1` },
+        keys: { local: 'local-key-0123456789' },
+        localOnly: () => localOnly,
         stateDir: dir,
-        localOnlySetting: () => localOnly,
-        key: (p) => (p === 'local' ? 'local-key-0123456789' : undefined),
-        baseUrl: (p) => (p === 'local' ? `${llama.url}/v1` : undefined),
-        sleep: async () => {},
-      }),
+      }).caller,
     };
   };
 
@@ -103,15 +101,13 @@ describe('the local lane against a real llama-server', () => {
   it('a wrong local key is an auth failure, reported as such', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sy-llama-call-'));
     const policy = bundledPolicy();
-    const c = composeCaller({
-      policy: () => policy,
-      source: 'cli',
+    const c = testCaller({
+      policy,
+      urls: { local: `${llama.url}/v1` },
+      keys: () => 'wrong-key-000000',
+      localOnly: true,
       stateDir: dir,
-      localOnlySetting: () => true,
-      key: () => 'wrong-key-000000',
-      baseUrl: () => `${llama.url}/v1`,
-      sleep: async () => {},
-    });
+    }).caller;
     await assert.rejects(
       c.call({ role: 'tutor', messages: [{ role: 'user', content: 'x' }], max_tokens: 4 }),
       (e: unknown) => e instanceof CallFailed && e.kind === 'auth',
@@ -139,15 +135,13 @@ describe('Stage 0 embeddings from a real llama-server', () => {
     const { callerEmbedder } = await import('../../src/core/retrieval/embeddings.js');
     const dir = mkdtempSync(join(tmpdir(), 'sy-llama-emb-'));
     const policy = bundledPolicy();
-    const c = composeCaller({
-      policy: () => policy,
-      source: 'cli',
+    const c = testCaller({
+      policy,
+      urls: { local: `${llama.url}/v1` },
+      keys: {},
+      localOnly: true,
       stateDir: dir,
-      localOnlySetting: () => true,
-      key: () => undefined,
-      baseUrl: (p) => (p === 'local' ? `${llama.url}/v1` : undefined),
-      sleep: async () => {},
-    });
+    }).caller;
     const s = new Stage0({
       root: join(import.meta.dirname, '..', 'fixtures', 'retrieval'),
       embedder: callerEmbedder(c),

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { testCaller } from './helpers/caller.js';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,11 +10,10 @@ import { createPlan } from '../../src/core/plan/architect.js';
 import { PlanController } from '../../src/core/plan/controller.js';
 import { applyReview, loadPlan, saveEvidence, stepLanes, storePlan } from '../../src/core/plan/review.js';
 import type { Plan, PlanRecord } from '../../src/core/protocol/planRecord.js';
-import type { Policy, ProviderId } from '../../src/core/policy/schema.js';
+import type { Policy } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import type { ToPlanView } from '../../src/core/protocol/plan.js';
 import { CallFailed } from '../../src/core/providers/call.js';
-import { composeCaller } from '../../src/core/providers/compose.js';
 import { anthropicServer, openAiServer, type WireServer } from '../support/wireServers.js';
 import { FromPlanView } from '../../src/core/protocol/plan.js';
 import { viaGate } from './helpers/gate.js';
@@ -98,15 +98,7 @@ function setup(o: { policy?: Policy; localOnly?: boolean; cloudUrl?: string } = 
     openai: o.cloudUrl ?? oai.url,
     deepseek: o.cloudUrl ?? ds.url,
   };
-  const caller = composeCaller({
-    policy: () => policy,
-    source: 'cli',
-    stateDir: dir,
-    localOnlySetting: () => o.localOnly === true,
-    key: (p: ProviderId) => KEYS[p],
-    baseUrl: (p: ProviderId) => urls[p],
-    sleep: async () => {},
-  });
+  const caller = testCaller({ policy, urls, keys: (p) => KEYS[p], localOnly: o.localOnly, stateDir: dir }).caller;
   return { caller, dir, policy, audit: () => new AuditLog(join(dir, 'audit.jsonl')).read() };
 }
 const json = (v: unknown) => ({ kind: 'ok' as const, text: JSON.stringify(v) });

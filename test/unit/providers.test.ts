@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { testCaller } from './helpers/caller.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,10 +13,9 @@ import { costPico, pricesFor } from '../../src/core/budget/cost.js';
 import { AuditLog, JsonlFile } from '../../src/core/evidence/auditLog.js';
 import { Redactor } from '../../src/core/evidence/redact.js';
 import { ROLE_IDS } from '../../src/core/policy/constants.js';
-import type { Policy, ProviderId } from '../../src/core/policy/schema.js';
+import type { Policy } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import { CallFailed, CallRefused, type ProvenanceRecord } from '../../src/core/providers/call.js';
-import { composeCaller } from '../../src/core/providers/compose.js';
 import { retryAfterMs } from '../../src/core/providers/errors.js';
 import { OpenAiCompatAdapter, openAiUsage } from '../../src/core/providers/openaiCompat.js';
 import { callJson } from '../../src/core/providers/structured.js';
@@ -73,19 +73,17 @@ function setup(o: Setup = {}) {
     deepseek: ds.url,
     moonshot: moon.url,
   };
-  const caller = composeCaller({
-    policy: () => policy,
-    source: 'cli',
+  const caller = testCaller({
+    policy,
+    urls,
+    keys,
+    localOnly: o.localOnly,
     stateDir: dir,
-    localOnlySetting: () => o.localOnly === true,
-    key: (p: ProviderId) => (keys as Record<string, string | undefined>)[p],
-    baseUrl: (p: ProviderId) => urls[p],
     ...(o.budget ? { budget: o.budget } : {}),
-    // Recorded back-off: the waits are asserted, not slept.
     sleep: async (ms: number) => {
       sleeps.push(ms);
     },
-  });
+  }).caller;
   const audit = () => new AuditLog(join(dir, 'audit.jsonl')).read();
   const provenance = () => new JsonlFile<ProvenanceRecord>(join(dir, 'provenance.jsonl')).read();
   return { caller, dir, sleeps, audit, provenance };

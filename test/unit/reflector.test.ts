@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
+import { testCaller } from './helpers/caller.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AuditLog } from '../../src/core/evidence/auditLog.js';
 import type { AttemptRecord } from '../../src/core/implement/task.js';
-import type { ProviderId } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import { CallFailed } from '../../src/core/providers/call.js';
-import { composeCaller } from '../../src/core/providers/compose.js';
 import { interestingFailure, reflect, signature, type FailedTask } from '../../src/core/reflector/reflector.js';
 import { openAiServer, type WireServer } from '../support/wireServers.js';
 
@@ -38,16 +37,12 @@ beforeEach(() => {
 function setup(o: { localOnly?: boolean; localUp?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-refl-'));
   const policy = bundledPolicy();
-  const caller = composeCaller({
-    policy: () => policy,
-    source: 'cli',
+  const caller = testCaller({
+    policy,
+    urls: { local: o.localUp === false ? undefined : local.url, moonshot: kimi.url },
+    localOnly: o.localOnly,
     stateDir: dir,
-    localOnlySetting: () => o.localOnly === true,
-    key: (p: ProviderId) => (p === 'moonshot' ? 'sk-TESTKEYmoonshot0123456789abcdef' : undefined),
-    baseUrl: (p: ProviderId) =>
-      p === 'local' ? (o.localUp === false ? undefined : local.url) : p === 'moonshot' ? kimi.url : undefined,
-    sleep: async () => {},
-  });
+  }).caller;
   return { caller, audit: () => new AuditLog(join(dir, 'audit.jsonl')).read().map((e) => e.audit) };
 }
 
@@ -121,15 +116,12 @@ describe('the ACE reflector', () => {
   it('an interesting failure with Kimi out of reach (no key): the local model writes the lesson, and the fallback is audited', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sy-refl-'));
     const policy = bundledPolicy();
-    const caller = composeCaller({
-      policy: () => policy,
-      source: 'cli',
+    const caller = testCaller({
+      policy,
+      urls: { local: local.url, moonshot: kimi.url },
+      keys: {},
       stateDir: dir,
-      localOnlySetting: () => false,
-      key: () => undefined,
-      baseUrl: (p: ProviderId) => (p === 'local' ? local.url : p === 'moonshot' ? kimi.url : undefined),
-      sleep: async () => {},
-    });
+    }).caller;
     const r = await reflect(caller, { ...routine, high_risk: true }, null);
     assert.equal(r.result!.provider, 'local');
     assert.equal(kimi.requests.length, 0);

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
+import { testCaller } from './helpers/caller.js';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AuditLog } from '../../src/core/evidence/auditLog.js';
-import type { Policy, ProviderId } from '../../src/core/policy/schema.js';
+import type { Policy } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
-import { composeCaller } from '../../src/core/providers/compose.js';
 import { callerEmbedder } from '../../src/core/retrieval/embeddings.js';
 import { harvest } from '../../src/core/retrieval/git.js';
 import { snippet } from '../../src/core/retrieval/rank.js';
@@ -290,16 +290,12 @@ describe('Stage 0: hybrid ranking with embeddings through the model-call path', 
   function setup(o: { policy?: Policy; localOnly?: boolean; localUrl?: string | null } = {}) {
     const state = mkdtempSync(join(tmpdir(), 'sy-emb-'));
     const policy = o.policy ?? bundledPolicy();
-    const caller = composeCaller({
-      policy: () => policy,
-      source: 'cli',
+    const caller = testCaller({
+      policy,
+      urls: { openai: oai.url, local: o.localUrl === null ? undefined : local.url },
+      localOnly: o.localOnly,
       stateDir: state,
-      localOnlySetting: () => o.localOnly === true,
-      key: (p: ProviderId) => (p === 'openai' ? 'sk-proj-TESTKEYopenai0123456789abcd' : undefined),
-      baseUrl: (p: ProviderId) =>
-        p === 'openai' ? oai.url : p === 'local' ? (o.localUrl === null ? undefined : local.url) : undefined,
-      sleep: async () => {},
-    });
+    }).caller;
     return {
       caller,
       embedder: callerEmbedder(caller),

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
+import { testCaller } from './helpers/caller.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { AuditLog } from '../../src/core/evidence/auditLog.js';
-import type { ProviderId } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
-import { composeCaller } from '../../src/core/providers/compose.js';
 import { McpNotebookAdapter, parseToolResult } from '../../src/core/providers/notebooklm.js';
 import { Stage0 } from '../../src/core/retrieval/stage0.js';
 import { checkCitations, renderSynth, synthesise, type Source } from '../../src/core/retrieval/synth.js';
@@ -57,16 +56,14 @@ function setup(o: { mode?: string; localOnly?: boolean; configured?: boolean } =
   );
   adapters.push(nb);
   const policy = bundledPolicy();
-  const caller = composeCaller({
-    policy: () => policy,
-    source: 'cli',
-    stateDir: dir,
-    localOnlySetting: () => o.localOnly === true,
+  const caller = testCaller({
+    policy,
+    urls: { local: local.url },
+    keys: {},
     notebooklm: nb,
-    key: () => undefined,
-    baseUrl: (p: ProviderId) => (p === 'local' ? local.url : undefined),
-    sleep: async () => {},
-  });
+    localOnly: o.localOnly,
+    stateDir: dir,
+  }).caller;
   return {
     caller,
     audit: () => new AuditLog(join(dir, 'audit.jsonl')).read().map((e) => e.audit),

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { TEST_KEYS, testCaller } from './helpers/caller.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +12,9 @@ import { AuditLog } from '../../src/core/evidence/auditLog.js';
 import { PlanController } from '../../src/core/plan/controller.js';
 import { embedJson } from '../../src/core/protocol/embed.js';
 import type { PlanRecord } from '../../src/core/protocol/planRecord.js';
-import type { ProviderId } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import { FromPlanView, type ToPlanView } from '../../src/core/protocol/plan.js';
 import { FromTutorView, type ToTutorView } from '../../src/core/protocol/tutor.js';
-import { composeCaller } from '../../src/core/providers/compose.js';
 import { safeLink, TutorController, type TutorPorts } from '../../src/core/tutor/controller.js';
 import { anthropicServer, openAiServer, type WireServer } from '../support/wireServers.js';
 import { viaGate } from './helpers/gate.js';
@@ -164,15 +163,14 @@ function tutor(
     local: 'localUrl' in o ? o.localUrl : local.url,
     anthropic: anth.url,
   };
-  const caller = composeCaller({
-    policy: () => policy,
+  const caller = testCaller({
+    policy,
+    urls,
+    keys: { anthropic: TEST_KEYS.anthropic },
     source: 'extension',
+    localOnly: o.localOnly,
     stateDir: dir,
-    localOnlySetting: () => o.localOnly === true,
-    key: (p: ProviderId) => (p === 'anthropic' ? 'sk-ant-api03-TESTKEYanthropic0123456789' : undefined),
-    baseUrl: (p: ProviderId) => urls[p],
-    sleep: async () => {},
-  });
+  }).caller;
   const posts: ToTutorView[] = [];
   const effects: string[] = [];
   const warns: string[] = [];
