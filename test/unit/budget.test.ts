@@ -11,6 +11,7 @@ import { promptTokens } from '../../src/core/budget/tokens.js';
 import type { Policy } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import type { Usage } from '../../src/core/budget/port.js';
+import { policyWithCaps } from './helpers/policy.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sy-ledger-'));
 const USAGE: Usage = {
@@ -23,11 +24,6 @@ const USAGE: Usage = {
   reported: true,
 };
 const USD = 1e12;
-const policyWith = (caps: Policy['budget']['caps']): Policy => {
-  const p = structuredClone(bundledPolicy());
-  p.budget.caps = caps;
-  return p;
-};
 const sonnet = {
   role: 'architect' as const,
   tier: 'cloud_quality',
@@ -58,7 +54,7 @@ describe('budget: exact cost and the reservation arithmetic', () => {
 
   it('reserve holds the worst case; commit replaces it by the actual cost; release frees it; spend per cap follows', async () => {
     const dir = tmp();
-    const policy = policyWith([
+    const policy = policyWithCaps([
       { id: 'daily', scope: 'global', period: 'day', usd: 10 },
       { id: 'task', scope: 'global', period: 'task', usd: 2 },
       { id: 'judge.daily', scope: 'role', target: 'judge', period: 'day', usd: 3 },
@@ -90,7 +86,7 @@ describe('budget: exact cost and the reservation arithmetic', () => {
       { id: 'judge.daily', scope: 'role', target: 'judge', period: 'day', usd: 3 },
       { id: 'premium_judge.monthly', scope: 'tier', target: 'premium_judge', period: 'month', usd: 30 },
     ];
-    const l = new Ledger(join(tmp(), 'ledger.jsonl'), () => policyWith(caps));
+    const l = new Ledger(join(tmp(), 'ledger.jsonl'), () => policyWithCaps(caps));
     const refuse = async (r: Parameters<Ledger['reserve']>[0]) => {
       const x = await l.reserve(r);
       assert.equal(x.ok, false);
@@ -114,7 +110,7 @@ describe('budget: exact cost and the reservation arithmetic', () => {
       await refuse({ ...sonnet, task_id: 'T-2', pico: 9 * USD }),
       /"daily" .* \$0\.00 spent and \$1\.50 reserved by calls in flight/,
     );
-    const caps2 = policyWith([
+    const caps2 = policyWithCaps([
       { id: 'monthly', scope: 'global', period: 'month', usd: 1 },
       { id: 'premium_judge.monthly', scope: 'tier', target: 'premium_judge', period: 'month', usd: 0.5 },
     ]);
@@ -133,7 +129,7 @@ describe('budget: exact cost and the reservation arithmetic', () => {
   it('a reservation whose process died stops counting after 30 minutes, with a release line saying why', async () => {
     let now = Date.parse('2026-11-26T10:00:00');
     const path = join(tmp(), 'ledger.jsonl');
-    const policy = policyWith([{ id: 'daily', scope: 'global', period: 'day', usd: 1 }]);
+    const policy = policyWithCaps([{ id: 'daily', scope: 'global', period: 'day', usd: 1 }]);
     const l = new Ledger(
       path,
       () => policy,
@@ -148,7 +144,7 @@ describe('budget: exact cost and the reservation arithmetic', () => {
 
   it('a torn last line (a crash mid-write) is skipped on replay and never swallows the next entry', async () => {
     const path = join(tmp(), 'ledger.jsonl');
-    const policy = policyWith([{ id: 'daily', scope: 'global', period: 'day', usd: 100 }]);
+    const policy = policyWithCaps([{ id: 'daily', scope: 'global', period: 'day', usd: 100 }]);
     const l = new Ledger(path, () => policy);
     const a = await l.reserve({ ...sonnet, pico: USD });
     assert.ok(a.ok);
@@ -202,7 +198,7 @@ describe('budget: several processes on one ledger', () => {
     const ids = results.flatMap((r) => r.out.split('\n').filter(Boolean));
     assert.equal(ids.length, 14);
     assert.equal(new Set(ids).size, 14);
-    const l = new Ledger(path, () => policyWith([{ id: 'daily', scope: 'global', period: 'day', usd: 1 }]));
+    const l = new Ledger(path, () => policyWithCaps([{ id: 'daily', scope: 'global', period: 'day', usd: 1 }]));
     assert.equal(Math.round(l.snapshot(null)[0]!.spent_usd * 100), 98);
   });
 
@@ -224,7 +220,7 @@ describe('budget: several processes on one ledger', () => {
       .split('\n')
       .filter((x) => /^[0-9a-f-]{36}$/.test(x));
     assert.ok(acknowledged.length >= 60);
-    const l = new Ledger(path, () => policyWith([{ id: 'daily', scope: 'global', period: 'day', usd: 1e6 }]));
+    const l = new Ledger(path, () => policyWithCaps([{ id: 'daily', scope: 'global', period: 'day', usd: 1e6 }]));
     const committed = new Set(
       readFileSync(path, 'utf8')
         .split('\n')
@@ -244,7 +240,7 @@ describe('budget: several processes on one ledger', () => {
     const r = await l.reserve({ ...sonnet, pico: 1 });
     assert.ok(r.ok);
     l.commit(r.id, 1, USAGE);
-    const l2 = new Ledger(path, () => policyWith([]));
+    const l2 = new Ledger(path, () => policyWithCaps([]));
     assert.ok(!l2.open.has(r.id));
     assert.equal(
       l2.books().month[Object.keys(l2.books().month)[0]!]!.calls,
@@ -307,7 +303,7 @@ describe('budget: the checkpoint', () => {
       );
     }
     writeFileSync(path, lines.join(''));
-    const policy = policyWith([{ id: 'monthly', scope: 'global', period: 'month', usd: 1e6 }]);
+    const policy = policyWithCaps([{ id: 'monthly', scope: 'global', period: 'month', usd: 1e6 }]);
     const full = new Ledger(path, () => policy);
     assert.equal(full.opened.from, 'replay');
     const r = await full.reserve({ ...sonnet, pico: USD / 100 });
@@ -516,7 +512,7 @@ describe('budget: replay reads every line as JSON.parse would', () => {
     const text = lines.map((l) => `\n${l}`).join('');
     const want = oracle(text);
     const dir = tmp();
-    const whole = new Ledger(join(dir, 'whole.jsonl'), () => policyWith([]));
+    const whole = new Ledger(join(dir, 'whole.jsonl'), () => policyWithCaps([]));
     appendFileSync(whole.path, text);
     whole.refresh();
     const got = view(whole);
@@ -528,13 +524,13 @@ describe('budget: replay reads every line as JSON.parse would', () => {
       const [y, mo] = m.split('-').map(Number);
       const l = new Ledger(
         whole.path,
-        () => policyWith([{ id: 'm', scope: 'global', period: 'month', usd: 1e9 }]),
+        () => policyWithCaps([{ id: 'm', scope: 'global', period: 'month', usd: 1e9 }]),
         () => new Date(y!, mo! - 1, 15).getTime(),
       );
       assert.equal(l.capUse({ id: 'm', scope: 'global', period: 'month', usd: 1e9 }, null).held, want.heldMonth[m], m);
     }
     // The same file read in pieces cut anywhere (a reservation in one piece, its commit in the next; a line cut in two).
-    const pieces = new Ledger(join(dir, 'pieces.jsonl'), () => policyWith([]));
+    const pieces = new Ledger(join(dir, 'pieces.jsonl'), () => policyWithCaps([]));
     const bytes = Buffer.from(text);
     for (let at = 0; at < bytes.length;) {
       const next = Math.min(bytes.length, at + 5_000 + (at % 7_919));
@@ -574,7 +570,7 @@ describe('budget: the cross-process lock', () => {
   it('a held lock makes reserve wait until it is freed; a lock left by a dead process (older than 5 s) is taken over', async () => {
     const { mkdirSync, rmdirSync, utimesSync, existsSync } = await import('node:fs');
     const l = new Ledger(join(tmp(), 'ledger.jsonl'), () =>
-      policyWith([{ id: 'daily', scope: 'global', period: 'day', usd: 100 }]),
+      policyWithCaps([{ id: 'daily', scope: 'global', period: 'day', usd: 100 }]),
     );
     mkdirSync(l.lockPath);
     let freed = 0;
@@ -599,7 +595,7 @@ describe('budget: a lock that cannot be made', () => {
   it('refuses with an error naming the lock, the cause and SWITCHYARD_LOCK_DIR; nothing is written to the ledger', async () => {
     const { writeFileSync, readFileSync: read, rmSync } = await import('node:fs');
     const l = new Ledger(join(tmp(), 'ledger.jsonl'), () =>
-      policyWith([{ id: 'daily', scope: 'global', period: 'day', usd: 100 }]),
+      policyWithCaps([{ id: 'daily', scope: 'global', period: 'day', usd: 100 }]),
     );
     // A file where the lock's folder should be: mkdir fails with ENOTDIR.
     const blocker = join(tmp(), 'not-a-dir');
@@ -695,7 +691,7 @@ describe('budget: replay under random interleavings', () => {
       };
       const whole = new Ledger(
         join(dir, `w${round}.jsonl`),
-        () => policyWith([month]),
+        () => policyWithCaps([month]),
         () => t0,
       );
       appendFileSync(whole.path, text);
@@ -703,7 +699,7 @@ describe('budget: replay under random interleavings', () => {
       check(whole);
       const pieces = new Ledger(
         join(dir, `p${round}.jsonl`),
-        () => policyWith([month]),
+        () => policyWithCaps([month]),
         () => t0,
       );
       const bytes = Buffer.from(text);
@@ -721,7 +717,7 @@ describe('budget: replay under random interleavings', () => {
 describe('budget: a log replaced under an open ledger', () => {
   it('a shorter log (truncated, or replaced by a restore) is noticed at the next read and read again from its start', async () => {
     const { writeFileSync } = await import('node:fs');
-    const policy = policyWith([{ id: 'monthly', scope: 'global', period: 'month', usd: 1e6 }]);
+    const policy = policyWithCaps([{ id: 'monthly', scope: 'global', period: 'month', usd: 1e6 }]);
     const path = join(tmp(), 'ledger.jsonl');
     const l = new Ledger(path, () => policy);
     for (let i = 0; i < 20; i++) {
