@@ -37,6 +37,21 @@ const SEVERITY: Record<string, vscode.DiagnosticSeverity> = {
   info: vscode.DiagnosticSeverity.Information,
 };
 
+/** A file, or lines of it, as the Judge's evidence. */
+async function fileScope(arg: { uri: string; range?: { start: number; end: number } }): Promise<Run> {
+  const uri = vscode.Uri.parse(arg.uri);
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const rel = vscode.workspace.asRelativePath(uri, false);
+  const r = arg.range;
+  const sel = r && r.end >= r.start ? { start: r.start + 1, end: r.end + 1 } : null;
+  return {
+    scope: sel ? `${rel} lines ${sel.start}-${sel.end}` : rel,
+    files: [{ path: rel, text: doc.getText() }],
+    sections: [],
+    ...(sel ? { instruction: `Audit lines ${sel.start}-${sel.end} of ${rel} (the rest of the file is context).` } : {}),
+  };
+}
+
 export class JudgeService implements vscode.Disposable {
   readonly diagnostics = vscode.languages.createDiagnosticCollection('switchyard-judge');
   private lastArg: JudgeArg | undefined;
@@ -85,7 +100,29 @@ export class JudgeService implements vscode.Disposable {
     );
     if (!r) return undefined;
 
-    // Evidence: the verdict, the bundle it was given, and a manifest (GR-007).
+    const { verdictPath, approvalText } = this.keep(root, run, r, bundle);
+    this.last = { ...r, evidence: verdictPath };
+    this.show(folder.uri, r, verdictPath);
+    const bad = r.findings.filter((f) => !f.verified).length;
+    const msg =
+      `Switchyard Judge (${r.provider}/${r.model}): ${r.verdict.replace('_', ' ')} — ${r.findings.length} ` +
+      `finding${r.findings.length === 1 ? '' : 's'}${bad ? `, ${bad} with an unverified citation` : ''}` +
+      (r.unreliable
+        ? '. UNRELIABLE: its citations do not match the evidence even after a retry; do not rely on it (GR-008)'
+        : '') +
+      `.${bundle.cut.length ? ` Evidence cut to fit: ${bundle.cut.join('; ')}.` : ''}${approvalText}`;
+    this.deps.log.info(msg);
+    const show =
+      r.unreliable || r.verdict === 'reject' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    void show(msg, 'Show Problems', 'Open Verdict').then((pick) => {
+      if (pick === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
+      if (pick === 'Open Verdict') void vscode.window.showTextDocument(vscode.Uri.file(verdictPath));
+    });
+    return r;
+  }
+
+  /** Evidence: the verdict, the bundle it was given, the task's approval, and a manifest (GR-007). */
+  private keep(root: string, run: Run, r: JudgeResult, bundle: ReturnType<typeof buildBundle>) {
     const stamp = compactStamp();
     const ev = run.taskDir ? new TaskEvidence(run.taskDir) : TaskEvidence.forTask(root, `judge-${stamp}`);
     const name = run.taskDir ? `judge-${stamp}.json` : 'verdict.json';
@@ -113,24 +150,7 @@ export class JudgeService implements vscode.Disposable {
       approvalText = a.approved ? ` Task approved: ${a.why}.` : ` Task not approved: ${a.why}.`;
     }
     ev.seal();
-    this.last = { ...r, evidence: verdictPath };
-    this.show(folder.uri, r, verdictPath);
-    const bad = r.findings.filter((f) => !f.verified).length;
-    const msg =
-      `Switchyard Judge (${r.provider}/${r.model}): ${r.verdict.replace('_', ' ')} — ${r.findings.length} ` +
-      `finding${r.findings.length === 1 ? '' : 's'}${bad ? `, ${bad} with an unverified citation` : ''}` +
-      (r.unreliable
-        ? '. UNRELIABLE: its citations do not match the evidence even after a retry; do not rely on it (GR-008)'
-        : '') +
-      `.${bundle.cut.length ? ` Evidence cut to fit: ${bundle.cut.join('; ')}.` : ''}${approvalText}`;
-    this.deps.log.info(msg);
-    const show =
-      r.unreliable || r.verdict === 'reject' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-    void show(msg, 'Show Problems', 'Open Verdict').then((pick) => {
-      if (pick === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
-      if (pick === 'Open Verdict') void vscode.window.showTextDocument(vscode.Uri.file(verdictPath));
-    });
-    return r;
+    return { verdictPath, approvalText };
   }
 
   private show(root: vscode.Uri, r: JudgeResult, verdictPath: string): void {
@@ -163,21 +183,7 @@ export class JudgeService implements vscode.Disposable {
 
   /** What to audit: from the argument, or asked. */
   private async scope(root: string, arg?: JudgeArg): Promise<Run | undefined> {
-    if (arg && 'uri' in arg && arg.uri && !('scope' in arg)) {
-      const uri = vscode.Uri.parse(arg.uri);
-      const doc = await vscode.workspace.openTextDocument(uri);
-      const rel = vscode.workspace.asRelativePath(uri, false);
-      const r = arg.range;
-      const sel = r && r.end >= r.start ? { start: r.start + 1, end: r.end + 1 } : null;
-      return {
-        scope: sel ? `${rel} lines ${sel.start}-${sel.end}` : rel,
-        files: [{ path: rel, text: doc.getText() }],
-        sections: [],
-        ...(sel
-          ? { instruction: `Audit lines ${sel.start}-${sel.end} of ${rel} (the rest of the file is context).` }
-          : {}),
-      };
-    }
+    if (arg && 'uri' in arg && arg.uri && !('scope' in arg)) return fileScope(arg);
     if (arg && 'task' in arg) return this.taskScope(root, arg.task);
     if (arg && 'plan' in arg) {
       const text = readFileSync(arg.plan, 'utf8');
@@ -189,59 +195,67 @@ export class JudgeService implements vscode.Disposable {
         instruction: 'Audit this plan: is it complete, safe, in the right order, and honest about risk and confidence?',
       };
     }
-    let kind = arg && 'scope' in arg ? arg.scope : undefined;
-    if (!kind) {
-      const editor = vscode.window.activeTextEditor;
-      const items: { label: string; detail: string; id: string }[] = [];
-      if (editor && !editor.selection.isEmpty)
-        items.push({
-          label: 'The selection',
-          detail: vscode.workspace.asRelativePath(editor.document.uri),
-          id: 'selection',
-        });
-      if (editor && editor.document.uri.scheme === 'file')
-        items.push({ label: 'This file', detail: vscode.workspace.asRelativePath(editor.document.uri), id: 'file' });
-      items.push(
-        { label: 'The working tree against HEAD', detail: 'every uncommitted change', id: 'working_tree' },
-        { label: 'A branch against its base', detail: 'HEAD against a base branch you name', id: 'branch' },
-        { label: 'An Implementer task', detail: 'its patch, classification, checks and routing', id: 'task' },
-        { label: 'A plan', detail: 'a plan of .switchyard/plans', id: 'plan' },
-      );
-      const pick = await vscode.window.showQuickPick(items, {
-        title: 'Switchyard: Request Judge Audit',
-        placeHolder: 'What should the Judge audit? (cloud-only, budget-gated, must cite evidence)',
-      });
-      if (!pick) return undefined;
-      if (pick.id === 'selection' || pick.id === 'file') {
-        const e = editor!;
-        return this.scope(root, {
-          uri: e.document.uri.toString(),
-          ...(pick.id === 'selection' ? { range: { start: e.selection.start.line, end: e.selection.end.line } } : {}),
-        });
-      }
-      if (pick.id === 'task' || pick.id === 'plan') {
-        const dir = join(root, '.switchyard', pick.id === 'task' ? 'evidence' : 'plans');
-        const entries = existsSync(dir)
-          ? readdirSync(dir)
-              .filter((f) => (pick.id === 'task' ? f.startsWith('impl-') : f.endsWith('.json')))
-              .sort()
-              .reverse()
-          : [];
-        if (entries.length === 0)
-          throw new Error(
-            pick.id === 'task' ? 'no Implementer task in .switchyard/evidence yet' : 'no plan in .switchyard/plans yet',
-          );
-        const e = await vscode.window.showQuickPick(entries, { title: `Switchyard: which ${pick.id}?` });
-        if (!e) return undefined;
-        return this.scope(root, pick.id === 'task' ? { task: join(dir, e) } : { plan: join(dir, e) });
-      }
-      kind = pick.id as 'working_tree' | 'branch';
-    }
+    const kind = arg && 'scope' in arg ? arg.scope : await this.pickScope(root);
+    if (!kind || typeof kind !== 'string') return kind;
     if (kind === 'file') {
       const e = vscode.window.activeTextEditor;
       if (!e) throw new Error('open the file to audit');
       return this.scope(root, { uri: e.document.uri.toString() });
     }
+    return this.gitScope(root, kind);
+  }
+
+  /** The palette's question: what to audit. A run for the selection, file, task or plan; or a git scope. */
+  private async pickScope(root: string): Promise<Run | 'working_tree' | 'branch' | undefined> {
+    const editor = vscode.window.activeTextEditor;
+    const items: { label: string; detail: string; id: string }[] = [];
+    if (editor && !editor.selection.isEmpty)
+      items.push({
+        label: 'The selection',
+        detail: vscode.workspace.asRelativePath(editor.document.uri),
+        id: 'selection',
+      });
+    if (editor && editor.document.uri.scheme === 'file')
+      items.push({ label: 'This file', detail: vscode.workspace.asRelativePath(editor.document.uri), id: 'file' });
+    items.push(
+      { label: 'The working tree against HEAD', detail: 'every uncommitted change', id: 'working_tree' },
+      { label: 'A branch against its base', detail: 'HEAD against a base branch you name', id: 'branch' },
+      { label: 'An Implementer task', detail: 'its patch, classification, checks and routing', id: 'task' },
+      { label: 'A plan', detail: 'a plan of .switchyard/plans', id: 'plan' },
+    );
+    const pick = await vscode.window.showQuickPick(items, {
+      title: 'Switchyard: Request Judge Audit',
+      placeHolder: 'What should the Judge audit? (cloud-only, budget-gated, must cite evidence)',
+    });
+    if (!pick) return undefined;
+    if (pick.id === 'selection' || pick.id === 'file') {
+      const e = editor!;
+      return this.scope(root, {
+        uri: e.document.uri.toString(),
+        ...(pick.id === 'selection' ? { range: { start: e.selection.start.line, end: e.selection.end.line } } : {}),
+      });
+    }
+    if (pick.id === 'task' || pick.id === 'plan') {
+      const dir = join(root, '.switchyard', pick.id === 'task' ? 'evidence' : 'plans');
+      const entries = existsSync(dir)
+        ? readdirSync(dir)
+            .filter((f) => (pick.id === 'task' ? f.startsWith('impl-') : f.endsWith('.json')))
+            .sort()
+            .reverse()
+        : [];
+      if (entries.length === 0)
+        throw new Error(
+          pick.id === 'task' ? 'no Implementer task in .switchyard/evidence yet' : 'no plan in .switchyard/plans yet',
+        );
+      const e = await vscode.window.showQuickPick(entries, { title: `Switchyard: which ${pick.id}?` });
+      if (!e) return undefined;
+      return this.scope(root, pick.id === 'task' ? { task: join(dir, e) } : { plan: join(dir, e) });
+    }
+    return pick.id as 'working_tree' | 'branch';
+  }
+
+  /** The working tree against HEAD, or HEAD against a base branch: the diff, its files and its classification. */
+  private async gitScope(root: string, kind: 'working_tree' | 'branch'): Promise<Run | undefined> {
     if (!vscode.workspace.isTrusted)
       throw new Error(
         'git does not run in an untrusted workspace (GR-010); audit the selection or the file instead, or trust the workspace',

@@ -6,7 +6,7 @@ import { promptTokens } from '../core/budget/tokens.js';
 import type { Policy } from '../core/policy/schema.js';
 import { FromTutorView, type ToTutorView } from '../core/protocol/tutor.js';
 import { route } from '../core/router/route.js';
-import { TutorController } from '../core/tutor/controller.js';
+import { TutorController, type TutorPorts } from '../core/tutor/controller.js';
 import type { RoleDeps } from './roles.js';
 import { PanelHost } from './panelHost.js';
 import { config } from './config.js';
@@ -26,8 +26,7 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
     private readonly memento: vscode.Memento,
     private readonly runtime: () => RuntimeService,
   ) {
-    const { log, calls } = deps;
-    super(deps.extensionUri, log, {
+    super(deps.extensionUri, deps.log, {
       type: 'switchyard.tutor',
       script: 'tutor',
       title: 'Switchyard Tutor',
@@ -46,7 +45,16 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
         if (e.affectsConfiguration('switchyard')) this.controller.postState();
       }),
     );
-    this.controller = new TutorController({
+    this.controller = new TutorController(this.ports(deps));
+    this.controller.restore(this.memento.get(SESSION_KEY));
+    // The header follows the server's state (starting, ready, stopped).
+    this.disposables.push(runtime().onDidChangeState(() => this.controller.postState()));
+  }
+
+  /** What the Tutor's controller needs from the editor: the routed call, the editor's selection, files, links. */
+  private ports(deps: RoleDeps): TutorPorts {
+    const { log, calls } = deps;
+    return {
       call: async ({ messages, signal, onEvent }) => {
         const r = await calls().chat({ role: 'tutor', messages, signal, onEvent, max_tokens: 2048 });
         deps.afterCall(r);
@@ -117,10 +125,7 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
         ['stopped', 'failed'].includes(this.runtime().manager.status().state),
       startServer: () => this.runtime().start(),
       log: { warn: (s) => log.warn(s), info: (s) => log.info(s) },
-    });
-    this.controller.restore(this.memento.get(SESSION_KEY));
-    // The header follows the server's state (starting, ready, stopped).
-    this.disposables.push(runtime().onDidChangeState(() => this.controller.postState()));
+    };
   }
 
   private editor(): vscode.TextEditor | undefined {
