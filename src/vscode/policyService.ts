@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { PolicyState } from '../core/policy/store.js';
 import { PolicyStore, type ParsePolicy } from '../core/policy/store.js';
+import { policySizeProblem, type PolicyProblem } from '../core/policy/bounds.js';
 
 export const WORKSPACE_POLICY_GLOB = '**/.switchyard/policy.json';
 
@@ -49,9 +50,12 @@ export class PolicyService implements vscode.Disposable {
     const uri = this.policyUri();
     this.diagnostics.clear();
     let text: string | undefined;
+    let tooBig: PolicyProblem | null = null;
     if (uri) {
       try {
-        text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+        // The size first: a huge file is refused without being read into the shared extension host.
+        tooBig = policySizeProblem((await vscode.workspace.fs.stat(uri)).size);
+        text = tooBig ? '' : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
       } catch {
         text = undefined;
       }
@@ -62,7 +66,11 @@ export class PolicyService implements vscode.Disposable {
       );
       text = undefined;
     }
-    const load = this.store.applyWorkspaceText(text, uri ? vscode.workspace.asRelativePath(uri) : '');
+    const source = uri ? vscode.workspace.asRelativePath(uri) : '';
+    const load =
+      tooBig && text !== undefined
+        ? this.store.applyWorkspaceLoad({ ok: false, problems: [tooBig], source })
+        : this.store.applyWorkspaceText(text, source);
     if (!load) {
       this.log.info(`policy: ${this.current.source}`);
       return;

@@ -1,14 +1,13 @@
-import { parsePolicyText } from '../../core/policy/load.js';
 import { policyJsonSchema } from '../../core/policy/jsonSchema.js';
-import { EXIT, printJson, readInput, UsageError, io } from '../io.js';
-import { resolvePolicy } from '../policyFile.js';
+import { EXIT, printJson, UsageError, io } from '../io.js';
+import { loadPolicyFile, resolvePolicy } from '../policyFile.js';
 
 export function policyCommand(sub: string | undefined, args: string[], o: { policy?: string }): number {
   switch (sub) {
     case 'validate': {
       const file = args[0] ?? o.policy;
       if (!file) throw new UsageError('policy validate: missing argument F (the policy file to check)');
-      const load = parsePolicyText(readInput(file, 'policy validate'), file);
+      const load = loadPolicyFile(file, 'policy validate');
       if (!load.ok) {
         printJson({ valid: false, source: file, problems: load.problems });
         for (const p of load.problems)

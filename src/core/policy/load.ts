@@ -1,16 +1,18 @@
 // Policy loading: JSON with comments, version gate, schema validation with line numbers.
-import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import {
+  createScanner,
+  findNodeAtLocation,
+  parseTree,
+  printParseErrorCode,
+  type Node,
+  type ParseError,
+} from 'jsonc-parser';
 import { z } from 'zod';
+import { policySizeProblem, wholeFile as whole, type PolicyProblem } from './bounds.js';
 import { SUPPORTED_POLICY_MAJOR } from './constants.js';
 import { PolicySchema, type Policy } from './schema.js';
 
-export interface PolicyProblem {
-  /** JSON path of the field, e.g. "roles.judge.location"; "" for the whole file. */
-  field: string;
-  reason: string;
-  line: number; // 1-based; 0 when unknown
-  column: number; // 1-based; 0 when unknown
-}
+export type { PolicyProblem } from './bounds.js';
 
 export interface PolicyWarning {
   field: string;
@@ -40,8 +42,51 @@ export function formatProblems(source: string, problems: PolicyProblem[]): strin
     .join('\n');
 }
 
+/** The bundled policy nests five levels deep; nothing a policy means needs more than this. */
+export const MAX_POLICY_DEPTH = 64;
+/** Problems listed one by one; the rest are counted ("and N more"). */
+export const MAX_POLICY_PROBLEMS = 20;
+/** Keys that would be object structure, not data, in a JavaScript object: refused wherever they appear. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+// jsonc-parser's SyntaxKind is a const enum, which isolated modules cannot read: its values, as it declares them.
+const TOKEN = { openBrace: 1, closeBrace: 2, openBracket: 3, closeBracket: 4, eof: 17 } as const;
+
+/** Size, encoding and nesting, checked in one linear pass before the parser (which recurses) sees the text. */
+function boundsProblem(text: string): PolicyProblem | null {
+  const size = policySizeProblem(Buffer.byteLength(text, 'utf8'));
+  if (size) return size;
+  if (text.startsWith('\uFFFD\uFFFD') || text.includes('\u0000'))
+    return whole('the file looks like UTF-16 (or another encoding with NUL bytes): save it as UTF-8');
+  const scanner = createScanner(text, false);
+  let depth = 0;
+  for (let k: number = scanner.scan(); k !== TOKEN.eof; k = scanner.scan()) {
+    if (k === TOKEN.openBrace || k === TOKEN.openBracket) {
+      if (++depth > MAX_POLICY_DEPTH) {
+        const at = lineLocator(text)(scanner.getTokenOffset());
+        return {
+          field: '',
+          reason: `nested more than ${MAX_POLICY_DEPTH} levels deep (a policy nests about five)`,
+          ...at,
+        };
+      }
+    } else if (k === TOKEN.closeBrace || k === TOKEN.closeBracket) depth--;
+  }
+  return null;
+}
+
+/** The first problems, then one line that counts the rest. */
+function capped(problems: PolicyProblem[]): PolicyProblem[] {
+  if (problems.length <= MAX_POLICY_PROBLEMS) return problems;
+  const more = problems.length - MAX_POLICY_PROBLEMS;
+  return [...problems.slice(0, MAX_POLICY_PROBLEMS), whole(`and ${more} more problem${more === 1 ? '' : 's'}`)];
+}
+
 /** Parses and validates policy text. Never throws; never returns a half-read policy. */
 export function parsePolicyText(text: string, source: string, today?: string): PolicyLoad {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // UTF-8 with a BOM reads as UTF-8
+  const bounds = boundsProblem(text);
+  if (bounds) return { ok: false, problems: [bounds], source };
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   const lineAt = lineLocator(text);
@@ -53,7 +98,7 @@ export function parsePolicyText(text: string, source: string, today?: string): P
         ...lineAt(e.offset),
       }),
     );
-    return { ok: false, problems, source };
+    return { ok: false, problems: capped(problems), source };
   }
   if (tree.type !== 'object') {
     return {
@@ -62,6 +107,12 @@ export function parsePolicyText(text: string, source: string, today?: string): P
       problems: [{ field: '', reason: 'a policy must be a JSON object', ...lineAt(tree.offset) }],
     };
   }
+  const keys = prototypeKeys(tree).map((k) => ({
+    field: k.path,
+    reason: `"${k.key}" is not allowed as a key (it would change the object's structure, not its data)`,
+    ...lineAt(k.offset),
+  }));
+  if (keys.length) return { ok: false, source, problems: capped(keys) };
   const raw = nodeValue(tree);
   const versionProblem = checkVersion(raw.policy_version);
   if (versionProblem) {
@@ -74,7 +125,7 @@ export function parsePolicyText(text: string, source: string, today?: string): P
   }
   const parsed = PolicySchema.safeParse(raw);
   if (!parsed.success) {
-    return { ok: false, source, problems: issuesToProblems(parsed.error.issues, tree, lineAt) };
+    return { ok: false, source, problems: capped(issuesToProblems(parsed.error.issues, tree, lineAt)) };
   }
   return { ok: true, policy: parsed.data, warnings: lifecycleWarnings(parsed.data, today), source };
 }
@@ -141,13 +192,28 @@ export function lifecycleWarnings(policy: Policy, today = new Date().toISOString
   return out;
 }
 
+/** Every prototype key of the document, with its path (the tree's depth is bounded before this runs). */
+function prototypeKeys(node: Node, path: (string | number)[] = []): { key: string; path: string; offset: number }[] {
+  if (node.type === 'array') return (node.children ?? []).flatMap((c, i) => prototypeKeys(c, [...path, i]));
+  if (node.type !== 'object') return [];
+  return (node.children ?? []).flatMap((prop) => {
+    const [k, v] = prop.children ?? [];
+    if (!k || !v) return [];
+    const key = String(k.value);
+    const here = PROTOTYPE_KEYS.has(key) ? [{ key, path: [...path, key].join('.'), offset: k.offset }] : [];
+    return [...here, ...prototypeKeys(v, [...path, key])];
+  });
+}
+
 function nodeValue(node: Node): any {
   switch (node.type) {
     case 'object': {
       const o: Record<string, unknown> = {};
       for (const prop of node.children ?? []) {
         const [k, v] = prop.children ?? [];
-        if (k && v) o[k.value as string] = nodeValue(v);
+        // Plain data even if a prototype key got this far: defined, never assigned through the prototype chain.
+        if (k && v)
+          Object.defineProperty(o, String(k.value), { value: nodeValue(v), enumerable: true, writable: true });
       }
       return o;
     }

@@ -46,7 +46,12 @@ export class PolicyStore {
       }
       return null;
     }
-    const load = this.parse(text, source);
+    return this.applyWorkspaceLoad(this.parse(text, source));
+  }
+
+  /** Applies a workspace policy already loaded (or refused before it was read, by its size). */
+  applyWorkspaceLoad(load: PolicyLoad): PolicyLoad {
+    const { source } = load;
     if (load.ok) this.set({ policy: load.policy, source, warnings: load.warnings, rejected: null });
     else this.set({ ...this.state, rejected: { source, problems: load.problems } });
     return load;
