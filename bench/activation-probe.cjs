@@ -48,6 +48,7 @@ const vscode = Object.fromEntries(
     'ViewColumn',
     'TabInputWebview',
     'Disposable',
+    'ExtensionMode',
   ].map((k) => [k, fake(`vscode.${k}`)]),
 );
 const load = Module._load;

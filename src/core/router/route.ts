@@ -255,12 +255,22 @@ function resolveLanes(policy: Policy, role: RoleId, lanes: Lane[]): ChainLink[] 
 const sidecarTier = (s: { provider: string }): DecisionTier =>
   s.provider === 'local' ? 'local_reflex' : 'cloud_quality';
 
-/** One model of the policy, resolved for a call: its ref, spec and prices. */
+const links = new WeakMap<Policy, Map<string, ChainLink>>();
+
+/** One model of the policy, resolved for a call: its ref, spec and prices (made once per policy, then shared). */
 export function chainLink(policy: Policy, key: string, tier: DecisionTier): ChainLink {
-  const m = policy.models[key]!;
-  const ref: ModelRef = { provider: m.provider, model: m.id, tier };
-  if (m.reasoning_effort) ref.reasoning_effort = m.reasoning_effort;
-  return { ...ref, key, spec: m, prices: pricesFor(policy, m.provider, m.id) };
+  let cache = links.get(policy);
+  if (!cache) links.set(policy, (cache = new Map()));
+  const id = `${key}\u0000${tier}`;
+  let link = cache.get(id);
+  if (!link) {
+    const m = policy.models[key]!;
+    const ref: ModelRef = { provider: m.provider, model: m.id, tier };
+    if (m.reasoning_effort) ref.reasoning_effort = m.reasoning_effort;
+    link = Object.freeze({ ...ref, key, spec: m, prices: pricesFor(policy, m.provider, m.id) });
+    cache.set(id, link);
+  }
+  return link;
 }
 
 /** The contract's shape of a model (CONTRACTS.md): provider, model, tier and reasoning effort, nothing resolved. */
