@@ -2,11 +2,12 @@
 // reservations in flight, the month-end projection, and a way to edit the caps. DOM APIs only, no HTML from data.
 import { ToBudgetView, type FromBudgetView } from '../../src/core/protocol/budget.js';
 import { el, fromHost, vscodeApi } from './lib/dom.js';
+import { usd } from '../../src/core/util/money.js';
 
 const vscode = vscodeApi<FromBudgetView>();
 const app = document.getElementById('app')!;
 const SVG = 'http://www.w3.org/2000/svg';
-const money = (n: number) => `$${n.toFixed(n !== 0 && n < 0.01 ? 4 : 2)}`;
+const money = usd;
 
 /** Horizontal bars: one row per label, scaled to the largest value (or to `max`). */
 function bars(id: string, title: string, rows: [string, number][], max?: number): HTMLElement {

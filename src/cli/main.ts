@@ -118,8 +118,11 @@ async function run(argv: string[]): Promise<number> {
       io().stderr.write(`switchyard: ${e.message}\n`);
       return EXIT.badInput;
     }
+    const debug = io().env.SWITCHYARD_DEBUG;
     io().stderr.write(
-      `switchyard: internal error: ${(e as Error).message}\n${io().env.SWITCHYARD_DEBUG ? `${(e as Error).stack}\n` : ''}`,
+      `switchyard: internal error: ${(e as Error)?.message ?? String(e)}\n` +
+        'This is a bug in Switchyard, not in your input: please report it with the command you ran' +
+        (debug ? ` and this stack trace:\n${(e as Error)?.stack}\n` : ' (SWITCHYARD_DEBUG=1 adds a stack trace).\n'),
     );
     return 1;
   }

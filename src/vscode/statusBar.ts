@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { Policy } from '../core/policy/schema.js';
 import type { BudgetReport } from '../core/budget/report.js';
+import { usd } from '../core/util/money.js';
 
 export interface BudgetView {
   spentUsd: number;
@@ -14,7 +15,7 @@ export interface RuntimeView {
   localOnly: boolean;
 }
 
-const money = (n: number) => `$${n.toFixed(2)}`;
+const money = usd;
 
 /** The tightest active cap: the one with the least room left (ties: the smaller cap, then the id). */
 export function budgetView(policy: Policy, spentByCap: Record<string, number> = {}): BudgetView {

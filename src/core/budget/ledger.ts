@@ -24,6 +24,7 @@ import { picoToUsd } from './cost.js';
 import { dayOf, monthOf } from './calendar.js';
 import { lockPathFor, tryLock } from './lock.js';
 import { Batch, readLines, type BatchResult, type Settle } from './replay.js';
+import { usd } from '../util/money.js';
 
 const EMPTY = Buffer.alloc(0);
 /** The buffer the usual small reads go to. */
@@ -94,7 +95,7 @@ const books = (): Books => ({ day: {}, month: {}, task: {} });
 
 type Cap = Policy['budget']['caps'][number];
 const PERIOD: Record<Cap['period'], string> = { day: 'daily', month: 'monthly', task: 'per-task' };
-const usd = (pico: number) => `$${picoToUsd(pico).toFixed(2)}`;
+const usdOf = (pico: number) => usd(picoToUsd(pico));
 /** A reservation never committed or released (its process died) stops counting after this long. */
 export const ABANDON_AFTER_MS = 30 * 60_000;
 /** A checkpoint of the sums is written after this many events, so that opening a long ledger stays fast. */
@@ -486,9 +487,9 @@ export class Ledger implements BudgetPort {
           return {
             ok: false,
             message:
-              `GR-011: the ${PERIOD[c.period]}${scope} cap "${c.id}" of ${usd(limit)} would be passed: ${usd(spent)} ` +
-              `spent${held > spent ? ` and ${usd(held - spent)} reserved by calls in flight` : ''}, and this ` +
-              `call to ${r.provider}/${r.model} may cost up to ${usd(r.pico)}. The call is refused, not moved ` +
+              `GR-011: the ${PERIOD[c.period]}${scope} cap "${c.id}" of ${usdOf(limit)} would be passed: ${usdOf(spent)} ` +
+              `spent${held > spent ? ` and ${usdOf(held - spent)} reserved by calls in flight` : ''}, and this ` +
+              `call to ${r.provider}/${r.model} may cost up to ${usdOf(r.pico)}. The call is refused, not moved ` +
               `to a cheaper model. Raise the cap (budget.caps in .switchyard/policy.json, or "Show Budget" ` +
               `> Edit caps), ${c.period === 'task' ? 'start a new task' : `wait for the next ${c.period}`}, ` +
               `lower the maximum output tokens, or use the local lane.`,

@@ -40,7 +40,7 @@ export async function classifyDiff(diffText: string, opts: ClassifyOptions): Pro
   let sharedState = false;
 
   for (const f of parsed.files) {
-    warnings.push(...f.problems);
+    for (const p of f.problems) warnings.push(p);
     const path = (f.newPath ?? f.oldPath)!;
     const kind = kindOf(path);
     const language = languageOf(path);
@@ -75,7 +75,7 @@ export async function classifyDiff(diffText: string, opts: ClassifyOptions): Pro
     if (f.modeOnly) warnings.push(`${path}: file mode changed`);
 
     const found = await analyzeFile(f, path, kind, crate, isTest, opts.repo, warnings);
-    evidence.push(...found.evidence);
+    for (const e of found.evidence) evidence.push(e); // no argument spread: its size grows with the diff
     sharedState ||= found.sharedState;
     if (kind === 'source' && !isTest && crate && found.codeChanged) {
       if (!sourceCrates.has(crate.dir)) sourceCrates.set(crate.dir, path);

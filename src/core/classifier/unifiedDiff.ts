@@ -1,5 +1,6 @@
 // Unified diffs in, one FilePatch per file out. Never throws: what cannot be read is reported.
 import { parsePatch } from 'diff';
+import { relativeInside } from '../util/paths.js';
 
 export interface Hunk {
   oldStart: number;
@@ -40,11 +41,19 @@ export function parseUnifiedDiff(text: string): ParsedDiff {
   // Split at file boundaries first, so one garbled file does not lose the others.
   const sections = splitSections(normalized);
   const files: FilePatch[] = [];
+  let firstLine = 1;
   for (const section of sections) {
+    const unread = unreadableHunks(section, firstLine);
+    firstLine += section.split('\n').length;
     try {
-      for (const p of parsePatch(section)) files.push(fromParsed(p, section));
+      for (const p of parsePatch(section)) {
+        const f = fromParsed(p, section);
+        for (const u of unread) f.problems.push(u);
+        files.push(f);
+      }
     } catch (e) {
       const lenient = lenientParse(section);
+      for (const u of unread) lenient.problems.push(u);
       lenient.problems.push(
         `could not fully parse the diff of ${lenient.newPath ?? lenient.oldPath ?? 'a file'}: ${(e as Error).message.trim()}; ` +
           `counted what could be read`,
@@ -52,9 +61,42 @@ export function parseUnifiedDiff(text: string): ParsedDiff {
       files.push(lenient);
     }
   }
-  const real = files.filter((f) => f.oldPath || f.newPath);
-  if (real.length === 0 && normalized.trim() !== '') problems.push('no file changes found: is this a unified diff?');
+  const real = files.filter((f) => (f.oldPath || f.newPath) && inside(f, problems));
+  if (real.length === 0 && files.length === 0 && normalized.trim() !== '')
+    problems.push('no file changes found: is this a unified diff?');
   return { files: real, problems };
+}
+
+const HUNK_HEADER = /^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@/;
+
+/**
+ * Hunk headers the parsers would skip without a word (`@@@@`, `@ -1,1 +1,2 @@`): each one is reported with its
+ * line and the changed lines under it, so that the classification says it is partial instead of counting nothing.
+ */
+function unreadableHunks(section: string, firstLine: number): string[] {
+  const lines = section.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (!l.startsWith('@') || HUNK_HEADER.test(l)) continue;
+    let changed = 0;
+    for (let k = i + 1; k < lines.length && !lines[k]!.startsWith('@') && !lines[k]!.startsWith('diff --git '); k++)
+      if (/^[+-]/.test(lines[k]!) && !/^(\+\+\+|---) /.test(lines[k]!)) changed++;
+    const shown = l.length > 60 ? `${l.slice(0, 60)}…` : l;
+    out.push(
+      `line ${firstLine + i}: a hunk header that cannot be read (${JSON.stringify(shown)}); ` +
+        (changed === 1 ? 'its 1 changed line was not classified' : `its ${changed} changed lines were not classified`),
+    );
+  }
+  return out;
+}
+
+/** A file whose path leaves the repository (or names .git) is refused: nothing outside is ever opened. */
+function inside(f: FilePatch, problems: string[]): boolean {
+  const bad = [f.oldPath, f.newPath].filter((p): p is string => p !== null && relativeInside(p) === null);
+  if (bad.length === 0) return true;
+  problems.push(`${bad[0]}: the path leaves the repository (or names .git); this file was refused, not classified`);
+  return false;
 }
 
 function splitSections(text: string): string[] {

@@ -1,13 +1,14 @@
 // GR-011 as the router sees it: a snapshot of spend per cap, compared before a cloud route is chosen.
 import type { CapStatus } from '../budget/port.js';
 import type { DecisionTier, RouteRequest, RouterState } from './types.js';
+import { usd } from '../util/money.js';
 
 export interface BudgetBreach {
   reason: string;
   message: (what: string) => string;
 }
 
-const money = (n: number): string => `$${n.toFixed(2)}`;
+const money = usd;
 const PERIOD_WORD: Record<CapStatus['period'], string> = { day: 'daily', month: 'monthly', task: 'per-task' };
 
 /** The first cap (in a fixed order) that a cloud call would pass, or null. */

@@ -244,6 +244,50 @@ describe('Switchyard in the extension host', () => {
     assert.equal(api.effectiveLocalOnly(), false);
   });
 
+  it('a hostile workspace policy (100,000 levels deep, 2 MiB, __proto__ keys) is refused with its reason; the editor keeps working under the bundled policy', async () => {
+    const hostile: [string, string | Uint8Array, RegExp][] = [
+      ['100,000 nested arrays', '['.repeat(100_000) + ']'.repeat(100_000), /nested more than 64 levels deep/],
+      ['2 MiB of tokens', `{"a": ${'1 '.repeat(1024 * 1024)}}`, /a policy file may be at most 1\.0 MiB/],
+      [
+        'a __proto__ key',
+        '{"__proto__": {"local_only": true}, "policy_version": "2.0.0"}',
+        /"__proto__" is not allowed/,
+      ],
+      ['UTF-16', new Uint8Array([0xff, 0xfe, ...Buffer.from('{"policy_version": "2.0.0"}', 'utf16le')]), /UTF-16/],
+    ];
+    for (const [name, text, reason] of hostile) {
+      const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : text;
+      let diags: vscode.Diagnostic[] | undefined;
+      for (let attempt = 0; !diags; attempt++) {
+        await vscode.workspace.fs.writeFile(policyUri(), bytes);
+        diags = await until(
+          `the refusal of ${name} on the policy file`,
+          () => {
+            const d = vscode.languages.getDiagnostics(policyUri());
+            return d.some((x) => reason.test(x.message)) && d;
+          },
+          5_000,
+        ).catch((e) => {
+          if (attempt >= 5) throw e;
+          return undefined;
+        });
+      }
+      assert.equal(diags.length, 1, `${name}: one line says why, not one per token`);
+      assert.ok(api.policySource().startsWith('bundled'), `${name}: the bundled policy stays in force`);
+      assert.equal(api.effectiveLocalOnly(), false, `${name}: nothing of the refused file applies`);
+      // The extension host is alive and its commands work: the effective policy opens, a model call is routed.
+      await vscode.commands.executeCommand('switchyard.policy.open');
+      const shown = await until('the effective policy document', () => {
+        const t = vscode.window.activeTextEditor?.document.getText();
+        return t?.includes('"policy_version"') && t;
+      });
+      assert.match(shown, /was refused and is NOT in force/, `${name}: the refusal is shown with the policy in force`);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    }
+    await vscode.workspace.fs.delete(policyUri());
+    await until('no diagnostic once the file is gone', () => vscode.languages.getDiagnostics(policyUri()).length === 0);
+  });
+
   it('offers "Request Judge Audit" in the light bulb on a selection', async () => {
     const uri = vscode.Uri.joinPath(folder(), 'crates', 'core', 'src', 'lib.rs');
     const doc = await vscode.workspace.openTextDocument(uri);
