@@ -22,6 +22,28 @@ const USAGE = `usage: switchyard <command> [options]
   context search [--repo DIR] [--touched F,F] [--k N] QUERY   Stage 0 retrieval, every score explained (JSON)
 common options: --state DIR, --local-only, --help`;
 
+const OPTIONS = {
+  policy: { type: 'string' },
+  request: { type: 'string' },
+  state: { type: 'string' },
+  repo: { type: 'string' },
+  diff: { type: 'string' },
+  base: { type: 'string' },
+  head: { type: 'string' },
+  since: { type: 'string' },
+  'local-only': { type: 'boolean' },
+  role: { type: 'string' },
+  engine: { type: 'string' },
+  binary: { type: 'string' },
+  'model-path': { type: 'string' },
+  task: { type: 'string' },
+  json: { type: 'boolean' },
+  'max-tokens': { type: 'string' },
+  touched: { type: 'string' },
+  k: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** Runs one command; `streams` (default: the process's) receive its output and give its input. */
 export function main(argv: string[], streams?: CliIo): Promise<number> {
   return streams ? withIo(streams, () => run(argv)) : run(argv);
@@ -34,27 +56,7 @@ async function run(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        policy: { type: 'string' },
-        request: { type: 'string' },
-        state: { type: 'string' },
-        repo: { type: 'string' },
-        diff: { type: 'string' },
-        base: { type: 'string' },
-        head: { type: 'string' },
-        since: { type: 'string' },
-        'local-only': { type: 'boolean' },
-        role: { type: 'string' },
-        engine: { type: 'string' },
-        binary: { type: 'string' },
-        'model-path': { type: 'string' },
-        task: { type: 'string' },
-        json: { type: 'boolean' },
-        'max-tokens': { type: 'string' },
-        touched: { type: 'string' },
-        k: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: OPTIONS,
     });
   } catch (e) {
     io().stderr.write(`switchyard: ${(e as Error).message}\n${USAGE}\n`);
@@ -114,16 +116,21 @@ async function run(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      io().stderr.write(`switchyard: ${e.message}\n`);
-      return EXIT.badInput;
-    }
-    const debug = io().env.SWITCHYARD_DEBUG;
-    io().stderr.write(
-      `switchyard: internal error: ${(e as Error)?.message ?? String(e)}\n` +
-        'This is a bug in Switchyard, not in your input: please report it with the command you ran' +
-        (debug ? ` and this stack trace:\n${(e as Error)?.stack}\n` : ' (SWITCHYARD_DEBUG=1 adds a stack trace).\n'),
-    );
-    return 1;
+    return failed(e);
   }
+}
+
+/** A usage error exits 2 with its message; anything else is a bug, said so, with a way to report it. */
+function failed(e: unknown): number {
+  if (e instanceof UsageError) {
+    io().stderr.write(`switchyard: ${e.message}\n`);
+    return EXIT.badInput;
+  }
+  const debug = io().env.SWITCHYARD_DEBUG;
+  io().stderr.write(
+    `switchyard: internal error: ${(e as Error)?.message ?? String(e)}\n` +
+      'This is a bug in Switchyard, not in your input: please report it with the command you ran' +
+      (debug ? ` and this stack trace:\n${(e as Error)?.stack}\n` : ' (SWITCHYARD_DEBUG=1 adds a stack trace).\n'),
+  );
+  return 1;
 }
