@@ -1,5 +1,5 @@
 // classifyDiff: a unified diff in, a Classification out (size, crates, risk flags with evidence, lane).
-import type { RiskFlag } from '../policy/constants.js';
+import { RISK_FLAGS, type RiskFlag } from '../policy/constants.js';
 import type { Policy } from '../policy/schema.js';
 import { CrateMap, type CrateInfo } from './crates.js';
 import type { Tree } from 'web-tree-sitter';
@@ -19,15 +19,8 @@ export interface ClassifyOptions {
   repo?: RepoReader;
 }
 
-const FLAG_ORDER: RiskFlag[] = [
-  'unsafe_ffi',
-  'public_api',
-  'async_concurrency',
-  'security_sandbox',
-  'persistence_schema',
-  'build_tooling',
-  'cross_crate',
-];
+/** Flags in the order the policy lists them (constants.ts). */
+const FLAG_ORDER: readonly RiskFlag[] = RISK_FLAGS;
 const MAX_EVIDENCE_PER_FLAG = 25;
 
 export async function classifyDiff(diffText: string, opts: ClassifyOptions): Promise<Classification> {

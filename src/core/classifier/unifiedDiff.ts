@@ -61,10 +61,9 @@ export function parseUnifiedDiff(text: string): ParsedDiff {
       files.push(lenient);
     }
   }
-  const real = files.filter((f) => (f.oldPath || f.newPath) && inside(f, problems));
-  if (real.length === 0 && files.length === 0 && normalized.trim() !== '')
-    problems.push('no file changes found: is this a unified diff?');
-  return { files: real, problems };
+  const real = files.filter((f) => f.oldPath || f.newPath);
+  if (real.length === 0 && normalized.trim() !== '') problems.push('no file changes found: is this a unified diff?');
+  return { files: real.filter((f) => inside(f, problems)), problems };
 }
 
 const HUNK_HEADER = /^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@/;
