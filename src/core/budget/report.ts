@@ -39,11 +39,9 @@ export interface BudgetReport {
 
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
 
-export function budgetReport(ledger: Ledger, policy: Policy, taskId: string | null, now = Date.now()): BudgetReport {
-  ledger.refresh();
-  const today = dayOf(now),
-    month = monthOf(now);
-  const caps: CapLine[] = policy.budget.caps.flatMap((c) => {
+/** Each cap in force for this task (task caps only with a task): spent, in flight, and how full. */
+function capLines(ledger: Ledger, policy: Policy, taskId: string | null): CapLine[] {
+  return policy.budget.caps.flatMap((c) => {
     if (c.period === 'task' && !taskId) return [];
     const u = ledger.capUse(c, taskId);
     const spent = picoToUsd(u.spent),
@@ -61,6 +59,25 @@ export function budgetReport(ledger: Ledger, policy: Policy, taskId: string | nu
       },
     ];
   });
+}
+
+/** Month-end: what is spent so far plus the average of the last 7 days (or the days so far) for each day left. */
+function projection(now: number, perDay: Map<string, number>, monthPico: number) {
+  const d = new Date(now);
+  const dayOfMonth = d.getDate();
+  const daysInMonth = new Date(d.getFullYear(), d.getMonth() + 1, 0).getDate();
+  const window = Math.min(7, dayOfMonth);
+  let recent = 0;
+  for (let i = 0; i < window; i++) recent += perDay.get(dayOf(now - i * 86_400_000)) ?? 0;
+  const projected = picoToUsd(monthPico) + (picoToUsd(recent) / window) * (daysInMonth - dayOfMonth);
+  return { projected, window, daysLeft: daysInMonth - dayOfMonth };
+}
+
+export function budgetReport(ledger: Ledger, policy: Policy, taskId: string | null, now = Date.now()): BudgetReport {
+  ledger.refresh();
+  const today = dayOf(now),
+    month = monthOf(now);
+  const caps = capLines(ledger, policy, taskId);
   const tightest = caps.reduce<CapLine | null>((a, c) => (!a || c.ratio > a.ratio ? c : a), null);
   const b = ledger.books();
   const money = (rec: Record<string, number> | undefined) =>
@@ -81,14 +98,7 @@ export function budgetReport(ledger: Ledger, policy: Policy, taskId: string | nu
     reserved_usd: round(picoToUsd(e.pico)),
     age_s: Math.round((now - e.ts) / 1000),
   }));
-  // Month-end: what is spent so far plus the average of the last 7 days (or the days so far) for each day left.
-  const d = new Date(now);
-  const dayOfMonth = d.getDate();
-  const daysInMonth = new Date(d.getFullYear(), d.getMonth() + 1, 0).getDate();
-  const window = Math.min(7, dayOfMonth);
-  let recent = 0;
-  for (let i = 0; i < window; i++) recent += perDay.get(dayOf(now - i * 86_400_000)) ?? 0;
-  const projected = picoToUsd(monthPico) + (picoToUsd(recent) / window) * (daysInMonth - dayOfMonth);
+  const { projected, window, daysLeft } = projection(now, perDay, monthPico);
   const monthlyCap = policy.budget.caps.find((c) => c.scope === 'global' && c.period === 'month')?.usd ?? null;
   return {
     as_of: new Date(now).toISOString(),
@@ -122,7 +132,7 @@ export function budgetReport(ledger: Ledger, policy: Policy, taskId: string | nu
     in_flight: inFlight,
     projection: {
       month_end_usd: round(projected),
-      method: `month to date + mean of the last ${window} day(s) x ${daysInMonth - dayOfMonth} day(s) left`,
+      method: `month to date + mean of the last ${window} day(s) x ${daysLeft} day(s) left`,
       monthly_cap_usd: monthlyCap,
     },
   };

@@ -24,23 +24,37 @@ export interface ToolResult {
   ms: number;
 }
 
+const NOT_RUN: Omit<ToolResult, 'argv'> = {
+  code: null,
+  signal: null,
+  timedOut: false,
+  cancelled: false,
+  stdout: '',
+  stderr: '',
+  truncated: false,
+  ms: 0,
+};
+
+/** SIGTERM to the whole process group, then SIGKILL to what is left after two seconds. */
+function killGroup(pid: number): void {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      /* gone */
+    }
+  };
+  signal('SIGTERM');
+  setTimeout(() => signal('SIGKILL'), 2_000).unref();
+}
+
 export function runTool(r: ToolRun): Promise<ToolResult> {
   const t0 = performance.now();
   const max = r.maxBytes ?? 8 * 1024 * 1024;
   return new Promise((resolve) => {
     const [cmd, ...args] = r.argv;
     if (!cmd) {
-      resolve({
-        argv: r.argv,
-        code: null,
-        signal: null,
-        timedOut: false,
-        cancelled: false,
-        stdout: '',
-        stderr: 'empty command',
-        truncated: false,
-        ms: 0,
-      });
+      resolve({ ...NOT_RUN, argv: r.argv, stderr: 'empty command' });
       return;
     }
     let stdout = '';
@@ -55,20 +69,7 @@ export function runTool(r: ToolRun): Promise<ToolResult> {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: r.env ?? process.env,
     });
-    const kill = () => {
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-      setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }, 2_000).unref();
-    };
+    const kill = () => killGroup(child.pid!);
     const take = (which: 'out' | 'err') => (b: Buffer) => {
       const s = b.toString('utf8');
       r.onOutput?.(s);

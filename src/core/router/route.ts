@@ -49,24 +49,7 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
   const reasons = [...plan.reasons];
   const guardrails = new Set<string>(['GR-004', 'GR-013', ...(plan.guardrails ?? [])]);
 
-  // GR-009: nothing cloud survives under local_only, fallbacks included.
-  if (ctx.localOnly && !plan.refused) {
-    const cloud = refs.filter((r) => r.provider !== 'local');
-    if (refs[0] && refs[0].provider !== 'local') {
-      // A rule must never hand a cloud primary to a local_only request; refuse rather than leak.
-      plan = {
-        ...plan,
-        refused: {
-          guardrail: 'GR-009',
-          message: `local_only forbids the cloud route ${refs[0].provider}/${refs[0].model} (GR-009).`,
-        },
-      };
-      refs = [];
-    } else if (cloud.length) {
-      refs = refs.filter((r) => r.provider === 'local');
-      reasons.push(`local_only=true: cloud fallbacks removed (${cloud.map(refName).join(', ')})`);
-    }
-  }
+  ({ plan, refs } = gr009(ctx, plan, refs, reasons));
   if (ctx.localOnly) guardrails.add('GR-009');
 
   const primary = refs[0];
@@ -75,27 +58,7 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
       ? 'deterministic'
       : (primary?.tier ?? roleSpec.primary?.tier ?? 'deterministic');
 
-  // GR-011: a cloud route over a cap is refused, never moved to a cheaper model.
-  if (!plan.refused && refs.some((r) => r.provider !== 'local')) {
-    const budget = checkBudget(req, state, req.role, tier);
-    if (budget) {
-      guardrails.add('GR-011');
-      if (primary && primary.provider !== 'local') {
-        plan = {
-          ...plan,
-          refused: { guardrail: 'GR-011', message: budget.message(`${req.role} call (${refName(primary)})`) },
-        };
-        reasons.push(budget.reason);
-        refs = [];
-      } else {
-        const dropped = refs.filter((r) => r.provider !== 'local');
-        refs = refs.filter((r) => r.provider === 'local');
-        reasons.push(
-          `${budget.reason}: cloud fallbacks removed (${dropped.map(refName).join(', ')}); local calls are never blocked`,
-        );
-      }
-    }
-  }
+  ({ plan, refs } = gr011(ctx, state, tier, { plan, refs, reasons, guardrails }));
 
   const sidecar = plan.refused ? null : critic(ctx, reasons);
   const degraded = plan.degraded !== undefined && !plan.refused;
@@ -140,6 +103,45 @@ export function route(req: RouteRequest, policy: Policy, state: RouterState = {}
   };
   decision.audit = formatAudit(decision, degraded ? plan.degraded : undefined);
   return decision;
+}
+
+/** GR-009: nothing cloud survives under local_only, fallbacks included. */
+function gr009(ctx: RuleContext, plan: Plan, refs: ChainLink[], reasons: string[]): { plan: Plan; refs: ChainLink[] } {
+  if (!ctx.localOnly || plan.refused) return { plan, refs };
+  const cloud = refs.filter((r) => r.provider !== 'local');
+  if (refs[0] && refs[0].provider !== 'local') {
+    // A rule must never hand a cloud primary to a local_only request; refuse rather than leak.
+    const message = `local_only forbids the cloud route ${refs[0].provider}/${refs[0].model} (GR-009).`;
+    return { plan: { ...plan, refused: { guardrail: 'GR-009', message } }, refs: [] };
+  }
+  if (!cloud.length) return { plan, refs };
+  reasons.push(`local_only=true: cloud fallbacks removed (${cloud.map(refName).join(', ')})`);
+  return { plan, refs: refs.filter((r) => r.provider === 'local') };
+}
+
+/** GR-011: a cloud route over a cap is refused, never moved to a cheaper model; local calls are never blocked. */
+function gr011(
+  ctx: RuleContext,
+  state: RouterState,
+  tier: DecisionTier,
+  d: { plan: Plan; refs: ChainLink[]; reasons: string[]; guardrails: Set<string> },
+): { plan: Plan; refs: ChainLink[] } {
+  const { plan, refs, reasons, guardrails } = d;
+  if (plan.refused || !refs.some((r) => r.provider !== 'local')) return { plan, refs };
+  const budget = checkBudget(ctx.req, state, ctx.role, tier);
+  if (!budget) return { plan, refs };
+  guardrails.add('GR-011');
+  const primary = refs[0];
+  if (primary && primary.provider !== 'local') {
+    reasons.push(budget.reason);
+    const message = budget.message(`${ctx.role} call (${refName(primary)})`);
+    return { plan: { ...plan, refused: { guardrail: 'GR-011', message } }, refs: [] };
+  }
+  const dropped = refs.filter((r) => r.provider !== 'local');
+  reasons.push(
+    `${budget.reason}: cloud fallbacks removed (${dropped.map(refName).join(', ')}); local calls are never blocked`,
+  );
+  return { plan, refs: refs.filter((r) => r.provider === 'local') };
 }
 
 const SIGNAL_KEYS = [
