@@ -24,12 +24,7 @@ export async function askCommand(o: AskOptions): Promise<number> {
     throw new UsageError(`ask: --role: "${o.role}" is not a role (one of ${ROLE_IDS.join(', ')})`);
   const text = o.text.length === 1 && o.text[0] === '-' ? readInput('-', 'ask') : o.text.join(' ');
   if (!text.trim()) throw new UsageError('ask: give the question as TEXT (or - to read it from standard input)');
-  let maxTokens: number | undefined;
-  if (o.maxTokens !== undefined) {
-    maxTokens = Number(o.maxTokens);
-    if (!Number.isInteger(maxTokens) || maxTokens < 1)
-      throw new UsageError(`ask: --max-tokens: "${o.maxTokens}" is not a positive integer`);
-  }
+  const maxTokens = positiveInt(o.maxTokens);
   const { policy, warnings } = resolvePolicy(o.policy);
   for (const w of warnings) io().stderr.write(`warning: ${w.field}: ${w.message}\n`);
   const dir = stateDir(o.state);
@@ -86,33 +81,45 @@ export async function askCommand(o: AskOptions): Promise<number> {
     }
     return EXIT.ok;
   } catch (e) {
-    if (e instanceof CallRefused) {
-      if (o.json)
-        printJson({
-          refused: { guardrail: e.guardrail, message: e.message },
-          decision: e.decision,
-          audit_trail: e.audit,
-        });
-      io().stderr.write(`switchyard: refused${e.guardrail ? ` (${e.guardrail})` : ''}: ${e.message}\n`);
-      return e.guardrail ? EXIT.refused : EXIT.badInput;
-    }
-    if (e instanceof CallFailed) {
-      if (o.json)
-        printJson({
-          error: { kind: e.kind, message: e.message },
-          attempts: e.attempts,
-          decision: e.decision,
-          audit_trail: e.audit,
-        });
-      if (e.kind === 'cancelled') {
-        io().stderr.write('\nswitchyard: cancelled\n');
-        return EXIT.cancelled;
-      }
-      io().stderr.write(`switchyard: ${e.message}\naudit trail:\n${e.audit.map((l) => `  ${l}`).join('\n')}\n`);
-      return EXIT.failed;
-    }
-    throw e;
+    return askFailed(e, o.json === true);
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
+}
+
+/** A refusal exits 3 (2 for a request no guardrail refused), a failure 4, a cancel 130; anything else is a bug. */
+function askFailed(e: unknown, json: boolean): number {
+  if (e instanceof CallRefused) {
+    if (json)
+      printJson({
+        refused: { guardrail: e.guardrail, message: e.message },
+        decision: e.decision,
+        audit_trail: e.audit,
+      });
+    io().stderr.write(`switchyard: refused${e.guardrail ? ` (${e.guardrail})` : ''}: ${e.message}\n`);
+    return e.guardrail ? EXIT.refused : EXIT.badInput;
+  }
+  if (e instanceof CallFailed) {
+    if (json)
+      printJson({
+        error: { kind: e.kind, message: e.message },
+        attempts: e.attempts,
+        decision: e.decision,
+        audit_trail: e.audit,
+      });
+    if (e.kind === 'cancelled') {
+      io().stderr.write('\nswitchyard: cancelled\n');
+      return EXIT.cancelled;
+    }
+    io().stderr.write(`switchyard: ${e.message}\naudit trail:\n${e.audit.map((l) => `  ${l}`).join('\n')}\n`);
+    return EXIT.failed;
+  }
+  throw e;
+}
+
+function positiveInt(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`ask: --max-tokens: "${raw}" is not a positive integer`);
+  return n;
 }
