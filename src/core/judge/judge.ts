@@ -144,20 +144,28 @@ const tooMany = (fs: CheckedFinding[]) => {
   return bad > 0 && bad * 3 > fs.length;
 };
 
+const JUDGE_SYSTEM =
+  'You are the Judge of Switchyard: an auditor of code changes. Decide approve, request_changes ' +
+  'or reject. Every finding must cite the evidence: a FILE path exactly as given, the line numbers ' +
+  'shown at the left of its lines, and a quote of the text on those lines. Cite only what is ' +
+  'in the evidence; never invent files, lines or text. Approve only when nothing blocks the change.';
+
+/** The one retry's question: which citations failed, and to cite only what the evidence holds. */
+const citeAgain = (bad: CheckedFinding[]) => ({
+  role: 'user' as const,
+  content:
+    `These citations do not match the evidence: ` +
+    `${bad.map((f) => `${f.file}:${f.line_start}-${f.line_end} (${f.problem})`).join('; ')}. ` +
+    `Give your verdict again, citing only files, line numbers and text that appear in the evidence.`,
+});
+
 export async function runJudge(
   caller: ModelCaller,
   b: Bundle,
   o: { task_id?: string; signal?: AbortSignal; instruction?: string },
 ): Promise<JudgeResult> {
   const messages = [
-    {
-      role: 'system' as const,
-      content:
-        'You are the Judge of Switchyard: an auditor of code changes. Decide approve, request_changes ' +
-        'or reject. Every finding must cite the evidence: a FILE path exactly as given, the line numbers ' +
-        'shown at the left of its lines, and a quote of the text on those lines. Cite only what is ' +
-        'in the evidence; never invent files, lines or text. Approve only when nothing blocks the change.',
-    },
+    { role: 'system' as const, content: JUDGE_SYSTEM },
     {
       role: 'user' as const,
       content: `${o.instruction ? `What to look for: ${o.instruction}\n\n` : ''}Evidence:\n${renderBundle(b)}`,
@@ -191,17 +199,7 @@ export async function runJudge(
       ...base,
       parent_call: r.call_id,
       prefer: { provider: r.provider, model: r.model },
-      messages: [
-        ...messages,
-        { role: 'assistant', content: JSON.stringify(v) },
-        {
-          role: 'user',
-          content:
-            `These citations do not match the evidence: ` +
-            `${bad.map((f) => `${f.file}:${f.line_start}-${f.line_end} (${f.problem})`).join('; ')}. ` +
-            `Give your verdict again, citing only files, line numbers and text that appear in the evidence.`,
-        },
-      ],
+      messages: [...messages, { role: 'assistant', content: JSON.stringify(v) }, citeAgain(bad)],
     });
     v = again.value;
     r = again.result;

@@ -133,24 +133,8 @@ export class Stage0 {
     }
     this.lexical.prepare();
     const tIndex = performance.now();
-    let embedded = 0;
     const notes: string[] = [...notesBefore];
-    if (this.o.embedder) {
-      if (this.o.embeddingsFile && this.embeddings.size === 0) await this.embeddings.load(this.o.embeddingsFile);
-      texts.sort((a, b) => (a.path < b.path ? -1 : 1));
-      try {
-        embedded = (
-          await this.embeddings.update(texts, this.o.embedder, {
-            signal: o.signal,
-            onProgress: (d, t) => o.onProgress?.({ phase: 'embedding', done: d, total: t }),
-          })
-        ).embedded;
-        if (this.o.embeddingsFile) await this.embeddings.save(this.o.embeddingsFile);
-      } catch (e) {
-        notes.push(`embeddings not built: ${(e as Error).message}; ranking is lexical only`);
-      }
-      notes.push(...this.embeddings.notes.splice(0));
-    }
+    const embedded = await this.embedAll(texts, notes, o);
     this.stats = {
       files: files.length,
       indexed: this.lexical.size,
@@ -168,6 +152,31 @@ export class Stage0 {
       notes,
     };
     return this.stats;
+  }
+
+  /** The embeddings of the texts (only what changed is embedded again); a failure leaves ranking lexical, noted. */
+  private async embedAll(
+    texts: { path: string; text: string }[],
+    notes: string[],
+    o: { onProgress?: (p: Progress) => void; signal?: AbortSignal },
+  ): Promise<number> {
+    if (!this.o.embedder) return 0;
+    let embedded = 0;
+    if (this.o.embeddingsFile && this.embeddings.size === 0) await this.embeddings.load(this.o.embeddingsFile);
+    texts.sort((a, b) => (a.path < b.path ? -1 : 1));
+    try {
+      embedded = (
+        await this.embeddings.update(texts, this.o.embedder, {
+          signal: o.signal,
+          onProgress: (d, t) => o.onProgress?.({ phase: 'embedding', done: d, total: t }),
+        })
+      ).embedded;
+      if (this.o.embeddingsFile) await this.embeddings.save(this.o.embeddingsFile);
+    } catch (e) {
+      notes.push(`embeddings not built: ${(e as Error).message}; ranking is lexical only`);
+    }
+    notes.push(...this.embeddings.notes.splice(0));
+    return embedded;
   }
 
   private async buildInWorkers(

@@ -404,27 +404,7 @@ export class RuntimeManager {
   ): Promise<'ready' | 'port_in_use'> {
     const t = this.o.timeouts ?? {};
     const proc = this.spawn(spec.command, spec.args, spec.env);
-    const run: Running = {
-      spec,
-      proc,
-      modelKey,
-      log: [],
-      lastOutput: Date.now(),
-      exited: false,
-      stopping: false,
-      startedAt: Date.now(),
-      readyAt: null,
-    };
-    this.current = run;
-    proc.onOutput((text) => {
-      run.lastOutput = Date.now();
-      for (const line of text.split('\n'))
-        if (line.trim()) {
-          run.log.push(line.replace(spec.apiKey, '[REDACTED]'));
-          if (run.log.length > 400) run.log.shift();
-          o.onLog?.(line.replace(spec.apiKey, '[REDACTED]'));
-        }
-    });
+    const run = this.watch(spec, proc, modelKey, o.onLog);
     let exit: { code: number | null; signal: string | null } | null = null;
     proc.onExit((code, signal) => {
       run.exited = true;
@@ -445,17 +425,10 @@ export class RuntimeManager {
         throw new RuntimeError('cancelled', 'start cancelled by the user');
       }
       if (exit) {
-        const text = run.log.join('\n');
-        const d = diagnoseLog(text);
         this.current = null;
-        if (d.kind === 'port_in_use') return 'port_in_use';
-        throw new RuntimeError(
-          d.kind,
-          `${spec.engine === 'vllm' ? 'vLLM' : 'llama.cpp'} exited with ` +
-            `${(exit as { code: number | null }).code ?? (exit as { signal: string | null }).signal} ` +
-            `during start: ${d.message}`,
-          run.log.slice(-15),
-        );
+        const failure = startFailure(run, exit);
+        if (failure === 'port_in_use') return failure;
+        throw failure;
       }
       const code = await fetch(url, { signal: AbortSignal.timeout(2000) })
         .then((r) => r.status)
@@ -483,6 +456,33 @@ export class RuntimeManager {
     );
     this.set('ready');
     return 'ready';
+  }
+
+  /** A started process, its log kept (key redacted, the last 400 lines) and watched for progress. */
+  private watch(spec: LaunchSpec, proc: Running['proc'], modelKey: string, onLog?: (line: string) => void): Running {
+    const now = Date.now();
+    const run: Running = {
+      spec,
+      proc,
+      modelKey,
+      log: [],
+      lastOutput: now,
+      exited: false,
+      stopping: false,
+      startedAt: now,
+      readyAt: null,
+    };
+    this.current = run;
+    proc.onOutput((text) => {
+      run.lastOutput = Date.now();
+      for (const line of text.split('\n'))
+        if (line.trim()) {
+          run.log.push(line.replace(spec.apiKey, '[REDACTED]'));
+          if (run.log.length > 400) run.log.shift();
+          onLog?.(line.replace(spec.apiKey, '[REDACTED]'));
+        }
+    });
+    return run;
   }
 
   /** A crash after ready: restart with backoff a bounded number of times, then stop clearly. */
@@ -785,4 +785,18 @@ export function onPath(name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Why a server exited during its start, from its log: a port already taken (the caller retries), or an error. */
+function startFailure(
+  run: Running,
+  exit: { code: number | null; signal: string | null },
+): 'port_in_use' | RuntimeError {
+  const d = diagnoseLog(run.log.join('\n'));
+  if (d.kind === 'port_in_use') return 'port_in_use';
+  return new RuntimeError(
+    d.kind,
+    `${run.spec.engine === 'vllm' ? 'vLLM' : 'llama.cpp'} exited with ${exit.code ?? exit.signal} during start: ${d.message}`,
+    run.log.slice(-15),
+  );
 }

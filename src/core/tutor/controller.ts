@@ -273,6 +273,35 @@ export class TutorController {
     this.inflight = { id: answer.id, ac };
     this.postState();
 
+    const stream = this.streamer(answer);
+    try {
+      await this.p.beforeSend?.();
+      const r = await this.p.call({ messages, signal: ac.signal, onEvent: stream.onEvent });
+      stream.end();
+      answer.text = r.text;
+      answer.status = 'done';
+      answer.served = served(r, this.p.label(r.provider, r.model));
+    } catch (e) {
+      stream.end();
+      const err = e as Error & { kind?: string; guardrail?: string | null };
+      if (err.kind === 'cancelled') {
+        answer.status = 'stopped';
+      } else {
+        answer.status = 'failed';
+        answer.error = `${err.guardrail ? `${err.guardrail}: ` : ''}${err.message}`;
+      }
+    } finally {
+      this.sent.set(answer.id, stream.sent());
+      this.inflight = null;
+      this.postState();
+    }
+  }
+
+  /**
+   * The answer's stream to the view: text batched per frame (`flushMs`), a reset voids what was shown; `end`
+   * flushes the rest, `sent` says what went out (the view's render check compares against it).
+   */
+  private streamer(answer: Turn) {
     let pending = '';
     let seq = 0;
     let chars = 0;
@@ -301,29 +330,11 @@ export class TutorController {
         this.p.post({ type: 'reset', id: answer.id, reason: `${e.reason}; next: ${e.next}` });
       }
     };
-    try {
-      await this.p.beforeSend?.();
-      const r = await this.p.call({ messages, signal: ac.signal, onEvent });
+    const end = () => {
       if (timer) clearTimeout(timer);
       flush();
-      answer.text = r.text;
-      answer.status = 'done';
-      answer.served = served(r, this.p.label(r.provider, r.model));
-    } catch (e) {
-      if (timer) clearTimeout(timer);
-      flush();
-      const err = e as Error & { kind?: string; guardrail?: string | null };
-      if (err.kind === 'cancelled') {
-        answer.status = 'stopped';
-      } else {
-        answer.status = 'failed';
-        answer.error = `${err.guardrail ? `${err.guardrail}: ` : ''}${err.message}`;
-      }
-    } finally {
-      this.sent.set(answer.id, { chars, batches: seq });
-      this.inflight = null;
-      this.postState();
-    }
+    };
+    return { onEvent, end, sent: () => ({ chars, batches: seq }) };
   }
 
   /** What survives a window reload (the host keeps it in the workspace's state). */
