@@ -18,7 +18,6 @@ const LONG_FUNCTIONS_LEFT: Record<string, number> = {
   'src/core/classifier/scripting.ts#analyzeScript': 107,
   'src/core/compliance/specDocs.ts#checkSpec': 141,
   'src/core/implement/task.ts#implement': 245,
-  'src/core/plan/architect.ts#createPlan': 113,
   'src/core/retrieval/rank.ts#rank': 111,
   'media/src/budget.ts#render': 107,
   'media/src/plan.ts#stepCard': 96,

@@ -101,21 +101,16 @@ export interface ArchitectResult {
   critic: Promise<PlanRecord['critic']>;
 }
 
-export async function createPlan(caller: ModelCaller, input: ArchitectInput): Promise<ArchitectResult> {
-  const stage = input.onStage ?? (() => {});
-  const base = {
-    role: 'architect' as const,
-    ...(input.task_id ? { task_id: input.task_id } : {}),
-    ...(input.signal ? { signal: input.signal } : {}),
-    max_tokens: 8_000,
-  };
-  const ask = [
-    { role: 'system' as const, content: architectSystem(input.policy) },
-    { role: 'user' as const, content: `Goal: ${input.goal}\n\nWhat you can see of the workspace:\n${input.context}` },
-  ];
-  let signals: Signals = input.fastDraft ? { fast_draft: true } : {};
+type Ask = {
+  base: { role: 'architect'; task_id?: string; signal?: AbortSignal; max_tokens: number };
+  ask: { role: 'system' | 'user'; content: string }[];
+  signals: Signals;
+};
 
-  stage(input.fastDraft ? 'Architect: local fast draft…' : 'Architect: drafting the plan…');
+/** The draft: cloud-first; when the cloud cannot be reached, the policy's local planner writes a fast draft (§3). */
+async function draftPlan(caller: ModelCaller, input: ArchitectInput, a: Ask, stage: (s: string) => void) {
+  const { base, ask } = a;
+  let signals = a.signals;
   let draft;
   try {
     draft = await callJson(caller, Plan, { ...base, messages: ask, route: { signals }, schemaHint: PLAN_HINT });
@@ -134,12 +129,14 @@ export async function createPlan(caller: ModelCaller, input: ArchitectInput): Pr
     stage('Architect: offline, local fast draft…');
     draft = await callJson(caller, Plan, { ...base, messages: ask, route: { signals }, schemaHint: PLAN_HINT });
   }
-  const local = draft.result.provider === 'local';
-  const d = draft.result.decision;
-  const callIds = [draft.result.call_id];
-  let cost = draft.result.cost_usd;
+  return { ...draft, signals };
+}
 
-  stage('Architect: self-critique…');
+/** One maieutic self-critique by the drafting model; a failure leaves the unreviewed draft, said so (GR-005). */
+async function selfCritique(caller: ModelCaller, input: ArchitectInput, a: Ask, draft: Drafted) {
+  const { base, ask, signals } = a;
+  let callId: string | null = null;
+  let cost = 0;
   let plan = draft.value;
   let self: PlanRecord['self_critique'] = null;
   try {
@@ -156,8 +153,8 @@ export async function createPlan(caller: ModelCaller, input: ArchitectInput): Pr
       ],
     });
     plan = c.value.plan;
-    callIds.push(c.result.call_id);
-    cost += c.result.cost_usd;
+    callId = c.result.call_id;
+    cost = c.result.cost_usd;
     const same = c.result.provider === draft.result.provider && c.result.model === draft.result.model;
     self = {
       provider: c.result.provider,
@@ -182,7 +179,23 @@ export async function createPlan(caller: ModelCaller, input: ArchitectInput): Pr
     );
   }
 
-  const record: PlanRecord = {
+  return { plan, self, callId, cost };
+}
+
+type Drafted = Awaited<ReturnType<typeof draftPlan>>;
+
+/** The plan's record: who wrote it under which rule, its self-critique, and a review that starts as a draft. */
+function planRecord(
+  plan: Drafted['value'],
+  result: Drafted['result'],
+  self: PlanRecord['self_critique'],
+  callIds: string[],
+  cost: number,
+): PlanRecord {
+  const local = result.provider === 'local';
+  const d = result.decision;
+  const draft = { result };
+  return {
     id: newPlanId(),
     created: new Date().toISOString(),
     plan,
@@ -207,6 +220,34 @@ export async function createPlan(caller: ModelCaller, input: ArchitectInput): Pr
       evidence: null,
     },
   };
+}
+
+export async function createPlan(caller: ModelCaller, input: ArchitectInput): Promise<ArchitectResult> {
+  const stage = input.onStage ?? (() => {});
+  const base = {
+    role: 'architect' as const,
+    ...(input.task_id ? { task_id: input.task_id } : {}),
+    ...(input.signal ? { signal: input.signal } : {}),
+    max_tokens: 8_000,
+  };
+  const ask = [
+    { role: 'system' as const, content: architectSystem(input.policy) },
+    { role: 'user' as const, content: `Goal: ${input.goal}\n\nWhat you can see of the workspace:\n${input.context}` },
+  ];
+  let signals: Signals = input.fastDraft ? { fast_draft: true } : {};
+
+  stage(input.fastDraft ? 'Architect: local fast draft…' : 'Architect: drafting the plan…');
+  const draft = await draftPlan(caller, input, { base, ask, signals }, stage);
+  signals = draft.signals;
+  const callIds = [draft.result.call_id];
+  let cost = draft.result.cost_usd;
+
+  stage('Architect: self-critique…');
+  const critique = await selfCritique(caller, input, { base, ask, signals }, draft);
+  const plan = critique.plan;
+  if (critique.callId) callIds.push(critique.callId);
+  cost += critique.cost;
+  const record = planRecord(plan, draft.result, critique.self, callIds, cost);
   if (!input.critic) return { record, critic: Promise.resolve(record.critic) };
   const sidecar = route({ role: 'architect', signals: { ...signals, critic_requested: true } }, input.policy, {
     local_only_setting: false,
