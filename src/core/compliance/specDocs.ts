@@ -32,39 +32,18 @@ const ROLE_LINES = [
 /** Roles that call the cloud by the policy (§1): the Architect (cloud-first), the Judge (cloud-only), NotebookLM. */
 const CLOUD_ROLES = new Set<string>(['Stage0 Tier2 (NotebookLM)', 'Architect/Planner', 'Auditor/Judge']);
 
-export function checkSpec(text: string, policy: Policy): SpecProblem[] {
-  const lines = text.split(/\r?\n/);
-  const heading = policy.spec_compliance.heading.trim();
-  const start = lines.findIndex((l) => l.trim() === heading);
-  if (start < 0) {
-    return [
-      {
-        code: 'spec.missing_section',
-        line: 0,
-        severity: 'warning',
-        message:
-          `This spec has no "${heading.replace(/^#+\s*/, '')}" section (MODEL-POLICY.md §8). Use the ` +
-          `quick fix to insert it, filled from the effective policy ${policy.policy_version}.`,
-      },
-    ];
-  }
-  const level = /^#+/.exec(heading)?.[0].length ?? 2;
-  let end = lines.length;
-  for (let i = start + 1; i < lines.length; i++) {
-    const h = /^(#+)\s/.exec(lines[i]!);
-    if (h && h[1]!.length <= level) {
-      end = i;
-      break;
-    }
-  }
-  const section = lines.slice(start, end);
-  const at = (pred: (l: string) => boolean) => {
-    const k = section.findIndex(pred);
-    return k < 0 ? -1 : start + k;
-  };
-  const out: SpecProblem[] = [];
-  const infra = section.some((l) => /infrastructure-only/i.test(l));
+type At = (pred: (l: string) => boolean) => number;
 
+/** The policy version and every line §8 requires (an infrastructure-only spec has no routing mode). */
+function requiredLines(
+  lines: string[],
+  section: string[],
+  start: number,
+  at: At,
+  policy: Policy,
+  infra: boolean,
+): SpecProblem[] {
+  const out: SpecProblem[] = [];
   const versionLine = at((l) => /^\s*Policy:/.test(l));
   const version = versionLine >= 0 ? /version:\s*([^)\s]+)/.exec(lines[versionLine]!)?.[1] : undefined;
   if (versionLine >= 0 && version && version !== policy.policy_version) {
@@ -93,8 +72,12 @@ export function checkSpec(text: string, policy: Policy): SpecProblem[] {
         message: `The section lacks the line "${req}" (§8).`,
       });
   }
-  if (infra) return out;
+  return out;
+}
 
+/** The author's answers: each role YES or NO, HR, local_only, and the combinations the guardrails forbid. */
+function decisions(lines: string[], at: At): SpecProblem[] {
+  const out: SpecProblem[] = [];
   const answer = (role: string): { line: number; value: 'YES' | 'NO' | null } => {
     const i = at((l) => l.replace(/^\s*-\s*/, '').startsWith(`${role}:`));
     if (i < 0) return { line: -1, value: null };
@@ -171,6 +154,46 @@ export function checkSpec(text: string, policy: Policy): SpecProblem[] {
         });
     }
   }
+  return out;
+}
+
+export function checkSpec(text: string, policy: Policy): SpecProblem[] {
+  const lines = text.split(/\r?\n/);
+  const heading = policy.spec_compliance.heading.trim();
+  const start = lines.findIndex((l) => l.trim() === heading);
+  if (start < 0) {
+    return [
+      {
+        code: 'spec.missing_section',
+        line: 0,
+        severity: 'warning',
+        message:
+          `This spec has no "${heading.replace(/^#+\s*/, '')}" section (MODEL-POLICY.md §8). Use the ` +
+          `quick fix to insert it, filled from the effective policy ${policy.policy_version}.`,
+      },
+    ];
+  }
+  const level = /^#+/.exec(heading)?.[0].length ?? 2;
+  let end = lines.length;
+  for (let i = start + 1; i < lines.length; i++) {
+    const h = /^(#+)\s/.exec(lines[i]!);
+    if (h && h[1]!.length <= level) {
+      end = i;
+      break;
+    }
+  }
+  const section = lines.slice(start, end);
+  const at = (pred: (l: string) => boolean) => {
+    const k = section.findIndex(pred);
+    return k < 0 ? -1 : start + k;
+  };
+  const out: SpecProblem[] = [];
+  const infra = section.some((l) => /infrastructure-only/i.test(l));
+
+  out.push(...requiredLines(lines, section, start, at, policy, infra));
+  if (infra) return out;
+
+  out.push(...decisions(lines, at));
   return out;
 }
 

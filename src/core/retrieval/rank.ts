@@ -57,15 +57,11 @@ export function cosine(a: Float32Array, b: Float32Array): number {
 
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-export function rank(index: LexicalIndex, query: string, o: RankOptions = {}): Ranked[] {
-  const k = o.k ?? 8;
-  const n = o.candidates ?? 50;
-  const lambda = o.lambda ?? 0.7;
-  const w = o.semantic ? WEIGHTS.hybrid : WEIGHTS.lexicalOnly;
-
-  const lexical = new Map(index.search(query, n).map((h) => [h.path, h]));
+/** The `n` files nearest the query by embedding (only files the lexical index holds). */
+function semanticTop(index: LexicalIndex, o: RankOptions, n: number): Map<string, number> {
   const semantic = new Map<string, number>();
-  if (o.semantic) {
+  if (!o.semantic) return semantic;
+  {
     const all: [string, number][] = [];
     for (const p of o.semantic.paths()) {
       const v = o.semantic.vector(p);
@@ -74,37 +70,13 @@ export function rank(index: LexicalIndex, query: string, o: RankOptions = {}): R
     all.sort((x, y) => y[1] - x[1] || byPath(x[0], y[0]));
     for (const [p, c] of all.slice(0, n)) semantic.set(p, c);
   }
-  const cochange = new Map<string, number>();
-  for (const c of o.git?.cochange ?? []) if (index.has(c.path) && cochange.size < n) cochange.set(c.path, c.count);
+  return semantic;
+}
 
-  const pool = [...new Set([...lexical.keys(), ...semantic.keys(), ...cochange.keys()])].sort(byPath);
-  const maxBm25 = Math.max(0, ...[...lexical.values()].map((h) => h.score));
-  const maxCo = Math.max(0, ...cochange.values());
-  const cand = pool
-    .map((path) => {
-      const lx = lexical.get(path);
-      const lexNorm = lx && maxBm25 > 0 ? lx.score / maxBm25 : 0;
-      let cos = semantic.get(path);
-      if (cos === undefined && o.semantic) {
-        const v = o.semantic.vector(path);
-        cos = v ? cosine(o.semantic.query, v) : 0;
-      }
-      const co = cochange.get(path) ?? 0;
-      const coNorm = maxCo > 0 ? co / maxCo : 0;
-      const relevance = w.lexical * lexNorm + w.semantic * Math.max(0, cos ?? 0) + w.git * coNorm;
-      return {
-        path,
-        relevance,
-        lexical: { bm25: lx?.score ?? 0, normalized: round(lexNorm), weight: w.lexical, terms: lx?.terms ?? [] },
-        semantic: o.semantic
-          ? { cosine: round(cos ?? 0), weight: w.semantic, model: o.semantic.model }
-          : { unavailable: o.semanticMissing ?? 'no embeddings index' },
-        git: o.git ? { cochange: co, normalized: round(coNorm), weight: w.git } : null,
-      };
-    })
-    .filter((c) => c.relevance > 0);
+type Candidate = Omit<Ranked['why'], 'redundancy'> & { path: string; relevance: number };
 
-  // MMR over the pool.
+/** Maximal marginal relevance over the pool: each pick trades relevance against similarity to those picked. */
+function mmr(cand: Candidate[], index: LexicalIndex, o: RankOptions, k: number, lambda: number): Ranked[] {
   const chosen: Ranked[] = [];
   const left = cand.sort((a, b) => b.relevance - a.relevance || byPath(a.path, b.path));
   const measure: 'embedding' | 'tfidf' = o.semantic ? 'embedding' : 'tfidf';
@@ -167,6 +139,47 @@ export function rank(index: LexicalIndex, query: string, o: RankOptions = {}): R
     });
   }
   return chosen;
+}
+
+export function rank(index: LexicalIndex, query: string, o: RankOptions = {}): Ranked[] {
+  const k = o.k ?? 8;
+  const n = o.candidates ?? 50;
+  const lambda = o.lambda ?? 0.7;
+  const w = o.semantic ? WEIGHTS.hybrid : WEIGHTS.lexicalOnly;
+
+  const lexical = new Map(index.search(query, n).map((h) => [h.path, h]));
+  const semantic = semanticTop(index, o, n);
+  const cochange = new Map<string, number>();
+  for (const c of o.git?.cochange ?? []) if (index.has(c.path) && cochange.size < n) cochange.set(c.path, c.count);
+
+  const pool = [...new Set([...lexical.keys(), ...semantic.keys(), ...cochange.keys()])].sort(byPath);
+  const maxBm25 = Math.max(0, ...[...lexical.values()].map((h) => h.score));
+  const maxCo = Math.max(0, ...cochange.values());
+  const cand = pool
+    .map((path) => {
+      const lx = lexical.get(path);
+      const lexNorm = lx && maxBm25 > 0 ? lx.score / maxBm25 : 0;
+      let cos = semantic.get(path);
+      if (cos === undefined && o.semantic) {
+        const v = o.semantic.vector(path);
+        cos = v ? cosine(o.semantic.query, v) : 0;
+      }
+      const co = cochange.get(path) ?? 0;
+      const coNorm = maxCo > 0 ? co / maxCo : 0;
+      const relevance = w.lexical * lexNorm + w.semantic * Math.max(0, cos ?? 0) + w.git * coNorm;
+      return {
+        path,
+        relevance,
+        lexical: { bm25: lx?.score ?? 0, normalized: round(lexNorm), weight: w.lexical, terms: lx?.terms ?? [] },
+        semantic: o.semantic
+          ? { cosine: round(cos ?? 0), weight: w.semantic, model: o.semantic.model }
+          : { unavailable: o.semanticMissing ?? 'no embeddings index' },
+        git: o.git ? { cochange: co, normalized: round(coNorm), weight: w.git } : null,
+      };
+    })
+    .filter((c) => c.relevance > 0);
+
+  return mmr(cand, index, o, k, lambda);
 }
 
 /** One line per file: how its place was reached. */
