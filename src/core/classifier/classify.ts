@@ -75,6 +75,22 @@ export async function classifyDiff(diffText: string, opts: ClassifyOptions): Pro
     }
   }
 
+  return conclude({ files, evidence, warnings, sharedState, sourceCrates }, opts.policy);
+}
+
+/** From the files and their evidence: the flags (evidence capped per flag), the size, the lane and its reasons. */
+function conclude(
+  m: {
+    files: FileSummary[];
+    evidence: Evidence[];
+    warnings: string[];
+    sharedState: boolean;
+    sourceCrates: Map<string, string>;
+  },
+  policy: Policy,
+): Classification {
+  const { files, evidence, warnings, sharedState, sourceCrates } = m;
+  const opts = { policy };
   if (sourceCrates.size >= 2) {
     const dirs = [...sourceCrates.keys()].sort();
     evidence.push({
@@ -174,18 +190,8 @@ async function analyzeFile(
   const isPackageJson = /(^|\/)package\.json$/.test(path);
   const script = scriptLanguage(path);
   if (f.hunks.length === 0) {
-    if (f.rename && crate?.isLib && kind === 'source' && !isTest && path.endsWith('.rs')) {
-      evidence.push({
-        flag: 'public_api',
-        path,
-        line: 0,
-        node: 'file',
-        text: `${f.oldPath} -> ${path}`,
-        why: 'module file of a library renamed',
-        side: 'after',
-      });
-    }
-    return { evidence, sharedState, codeChanged: f.rename };
+    const renamedModule = f.rename && crate?.isLib && kind === 'source' && !isTest && path.endsWith('.rs');
+    return { evidence: renamedModule ? [moduleRenamed(f, path)] : [], sharedState, codeChanged: f.rename };
   }
   const sides = await sidesOf(f, repo, warnings);
   let codeChanged = false;
@@ -207,21 +213,6 @@ async function analyzeFile(
       sharedState ||= found.sharedState === true;
     }
   };
-  /** Parses a side with a grammar, hands the tree to a detector, and frees it. */
-  const parsed = async <T>(
-    grammar: GrammarName,
-    side: SideText,
-    detect: (tree: Tree, lines: string[]) => T,
-  ): Promise<T | { evidence: Evidence[] }> => {
-    const tree = (await parserFor(grammar)).parse(side.text);
-    if (!tree) return { evidence: [] };
-    try {
-      return detect(tree, side.text.split('\n'));
-    } finally {
-      tree.delete();
-    }
-  };
-
   if (path.endsWith('.rs')) {
     const isLib = !!crate?.isLib && !/(^|\/)(src\/main\.rs|src\/bin\/|build\.rs$)/.test(path);
     const reach = isLib && repo && crate ? await moduleReach(crate.dir, path, repo.readCurrent) : 'unknown';
@@ -250,15 +241,46 @@ async function analyzeFile(
   } else {
     codeChanged = changedCodeLines(f, path).length > 0;
   }
-  if (kind === 'build' && codeChanged && !isCargo && !isPackageJson)
-    evidence.push(fileEvidence('build_tooling', 'build, toolchain or CI configuration changed'));
-  if (codeChanged && !isTest && (kind === 'source' || kind === 'build' || kind === 'manifest' || kind === 'other')) {
-    if (SECURITY_PATH.test(path) && kind === 'source')
-      evidence.push(fileEvidence('security_sandbox', 'code in a security, auth or sandbox module changed'));
-    if (PERSISTENCE_PATH.test(path))
-      evidence.push(fileEvidence('persistence_schema', 'migration, schema or wire-format file changed'));
-  }
+  if (codeChanged)
+    for (const e of pathFlags(path, kind, isTest, isCargo || isPackageJson)) evidence.push(fileEvidence(...e));
   return { evidence, sharedState, codeChanged };
+}
+
+/** A library's module file renamed: its public path changed. */
+const moduleRenamed = (f: FilePatch, path: string): Evidence => ({
+  flag: 'public_api',
+  path,
+  line: 0,
+  node: 'file',
+  text: `${f.oldPath} -> ${path}`,
+  why: 'module file of a library renamed',
+  side: 'after',
+});
+
+/** Parses a side with a grammar, hands the tree to a detector, and frees it. */
+async function parsed<T>(
+  grammar: GrammarName,
+  side: SideText,
+  detect: (tree: Tree, lines: string[]) => T,
+): Promise<T | { evidence: Evidence[] }> {
+  const tree = (await parserFor(grammar)).parse(side.text);
+  if (!tree) return { evidence: [] };
+  try {
+    return detect(tree, side.text.split('\n'));
+  } finally {
+    tree.delete();
+  }
+}
+
+/** Flags a changed file earns by what it is: build configuration, a security module, a schema or migration. */
+function pathFlags(path: string, kind: string, isTest: boolean, manifest: boolean): [RiskFlag, string][] {
+  const out: [RiskFlag, string][] = [];
+  if (kind === 'build' && !manifest) out.push(['build_tooling', 'build, toolchain or CI configuration changed']);
+  if (isTest || !(kind === 'source' || kind === 'build' || kind === 'manifest' || kind === 'other')) return out;
+  if (SECURITY_PATH.test(path) && kind === 'source')
+    out.push(['security_sandbox', 'code in a security, auth or sandbox module changed']);
+  if (PERSISTENCE_PATH.test(path)) out.push(['persistence_schema', 'migration, schema or wire-format file changed']);
+  return out;
 }
 
 async function sidesOf(f: FilePatch, repo: RepoReader | undefined, warnings: string[]) {
