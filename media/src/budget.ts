@@ -49,7 +49,10 @@ function bars(id: string, title: string, rows: [string, number][], max?: number)
   return fig;
 }
 
-function render(s: Extract<ToBudgetView, { type: 'state' }>): void {
+type BudgetState = Extract<ToBudgetView, { type: 'state' }>;
+
+/** The header: the tightest cap, today and the month, the projection, and the actions. */
+function header(s: BudgetState): HTMLElement {
   const r = s.report;
   const edit = el('button', { id: 'edit-caps', type: 'button' }, 'Edit caps');
   edit.addEventListener('click', () => vscode.postMessage({ type: 'editCaps' }));
@@ -84,6 +87,11 @@ function render(s: Extract<ToBudgetView, { type: 'state' }>): void {
     ),
     el('div', { class: 'actions' }, edit, refresh),
   );
+  return head;
+}
+
+/** One row per cap in force: spent, in flight, the cap and how full it is. */
+function capsTable(r: BudgetState['report']): HTMLElement {
   const caps = el(
     'table',
     { id: 'caps' },
@@ -111,6 +119,11 @@ function render(s: Extract<ToBudgetView, { type: 'state' }>): void {
     );
   }
   caps.append(body);
+  return caps;
+}
+
+/** The charts, the costliest tasks and the reservations in flight. */
+function details(r: BudgetState['report']): HTMLElement[] {
   const charts = el(
     'section',
     { class: 'charts' },
@@ -154,7 +167,11 @@ function render(s: Extract<ToBudgetView, { type: 'state' }>): void {
         )
       : el('p', { class: 'muted' }, 'None.'),
   );
-  app.replaceChildren(head, caps, charts, tasks, flight);
+  return [charts, tasks, flight];
+}
+
+function render(s: BudgetState): void {
+  app.replaceChildren(header(s), capsTable(s.report), ...details(s.report));
 }
 
 function onHostMessage(data: unknown): void {

@@ -24,7 +24,6 @@ function list(title: string, items: string[], id: string): HTMLElement | '' {
 function stepCard(s: State, step: Step, index: number): HTMLElement {
   const status = s.record.review.steps[step.id] ?? 'pending';
   const lane = s.lanes[step.id];
-  const decided = s.record.review.status !== 'draft';
   const card = el('li', { class: `step ${status}`, 'data-step': step.id, 'data-status': status });
   const badge = el(
     'span',
@@ -69,6 +68,13 @@ function stepCard(s: State, step: Step, index: number): HTMLElement {
   if (step.files.length) card.append(files);
   if (step.acceptance.length)
     card.append(el('ul', { class: 'acceptance' }, ...step.acceptance.map((a) => el('li', {}, icon('pass'), ` ${a}`))));
+  card.append(stepActions(s, step, index, status));
+  return card;
+}
+
+/** A step's buttons: reorder and edit while the plan is a draft; approve, reject, undo and implement. */
+function stepActions(s: State, step: Step, index: number, status: string): HTMLElement {
+  const decided = s.record.review.status !== 'draft';
   const act = el('div', { class: 'actions' });
   if (!decided) {
     act.append(
@@ -114,8 +120,7 @@ function stepCard(s: State, step: Step, index: number): HTMLElement {
         ),
       );
   }
-  card.append(act);
-  return card;
+  return act;
 }
 
 function editor(step: Step): HTMLElement {
@@ -165,9 +170,8 @@ function editor(step: Step): HTMLElement {
 
 let current: State | null = null;
 
-function render(s: State): void {
-  current = s;
-  vscode.setState({ path: s.path });
+/** The header: the goal, who wrote the plan, its confidence and status, the plan's actions and the notice. */
+function planHeader(s: State): HTMLElement {
   const r = s.record;
   const p = r.plan;
   const conf = Math.round(p.confidence * 100);
@@ -231,7 +235,12 @@ function render(s: State): void {
       el('p', { id: 'notice', class: s.notice.level === 'error' ? 'error' : 'muted', role: 'alert' }, s.notice.text),
     );
 
-  const critique = r.self_critique
+  return head;
+}
+
+/** The self-critique's questions and answers, or why there is none. */
+function selfCritique(r: State['record']): HTMLElement {
+  return r.self_critique
     ? el(
         'details',
         { id: 'self-critique' },
@@ -250,6 +259,10 @@ function render(s: State): void {
         { id: 'self-critique', class: 'warning' },
         'No self-critique: the pass failed, so this is the unreviewed draft (see the audit log).',
       );
+}
+
+/** The critic sidecar's notes (non-authoritative), or its state. */
+function criticNotes(r: State['record']): HTMLElement {
   const c = r.critic;
   const critic = el('section', { id: 'critic' }, el('h2', {}, 'Critic sidecar (non-authoritative)'));
   if (c.status === 'done') {
@@ -283,15 +296,22 @@ function render(s: State): void {
       ),
     );
 
+  return critic;
+}
+
+function render(s: State): void {
+  current = s;
+  vscode.setState({ path: s.path });
+  const p = s.record.plan;
   const steps = el('ol', { id: 'steps', class: 'steps' }, ...p.steps.map((st, i) => stepCard(s, st, i)));
   app.replaceChildren(
-    head,
+    planHeader(s),
     list('Assumptions', p.assumptions, 'assumptions'),
     el('h2', {}, `Steps (${p.steps.length})`),
     steps,
     list('Acceptance checks', p.acceptance_checks, 'acceptance'),
-    critique,
-    critic,
+    selfCritique(s.record),
+    criticNotes(s.record),
   );
 }
 

@@ -15,9 +15,6 @@ const LONG_FUNCTIONS_LEFT: Record<string, number> = {
   'src/core/classifier/rust.ts#publicApiChange': 95,
   'src/core/classifier/scripting.ts#analyzeScript': 107,
   'src/core/implement/task.ts#implement': 245,
-  'media/src/budget.ts#render': 107,
-  'media/src/plan.ts#stepCard': 96,
-  'media/src/plan.ts#render': 129,
 };
 
 describe('architecture', () => {
