@@ -7,7 +7,6 @@ import { usd } from '../../src/core/util/money.js';
 const vscode = vscodeApi<FromBudgetView>();
 const app = document.getElementById('app')!;
 const SVG = 'http://www.w3.org/2000/svg';
-const money = usd;
 
 /** Horizontal bars: one row per label, scaled to the largest value (or to `max`). */
 function bars(id: string, title: string, rows: [string, number][], max?: number): HTMLElement {
@@ -42,7 +41,7 @@ function bars(id: string, title: string, rows: [string, number][], max?: number)
     n.setAttribute('x', String(labelW + barW + 6));
     n.setAttribute('y', String(y + 14));
     n.setAttribute('class', 'value');
-    n.textContent = money(v);
+    n.textContent = usd(v);
     svg.append(t, r, n);
   });
   fig.append(svg);
@@ -67,16 +66,16 @@ function header(s: BudgetState): HTMLElement {
       'p',
       { id: 'tightest' },
       t
-        ? `Tightest cap "${t.id}" (${t.period}${t.target ? `, ${t.scope} ${t.target}` : ''}): ${money(t.spent_usd)} ` +
-            `spent${t.reserved_usd ? ` + ${money(t.reserved_usd)} in flight` : ''} of ${money(t.cap_usd)}`
+        ? `Tightest cap "${t.id}" (${t.period}${t.target ? `, ${t.scope} ${t.target}` : ''}): ${usd(t.spent_usd)} ` +
+            `spent${t.reserved_usd ? ` + ${usd(t.reserved_usd)} in flight` : ''} of ${usd(t.cap_usd)}`
         : 'No cap applies.',
     ),
     el(
       'p',
       { id: 'summary' },
-      `Today ${money(r.today.spent_usd)} · ${r.month.month} ${money(r.month.spent_usd)} · month-end ` +
-        `projection ${money(r.projection.month_end_usd)}` +
-        (r.projection.monthly_cap_usd !== null ? ` of ${money(r.projection.monthly_cap_usd)}` : ''),
+      `Today ${usd(r.today.spent_usd)} · ${r.month.month} ${usd(r.month.spent_usd)} · month-end ` +
+        `projection ${usd(r.projection.month_end_usd)}` +
+        (r.projection.monthly_cap_usd !== null ? ` of ${usd(r.projection.monthly_cap_usd)}` : ''),
     ),
     el(
       'p',
@@ -111,9 +110,9 @@ function capsTable(r: BudgetState['report']): HTMLElement {
         el('td', {}, el('code', {}, c.id)),
         el('td', {}, c.period),
         el('td', {}, c.target ? `${c.scope} ${c.target}` : 'all cloud calls'),
-        el('td', {}, money(c.spent_usd)),
-        el('td', {}, money(c.reserved_usd)),
-        el('td', {}, money(c.cap_usd)),
+        el('td', {}, usd(c.spent_usd)),
+        el('td', {}, usd(c.reserved_usd)),
+        el('td', {}, usd(c.cap_usd)),
         el('td', {}, `${pct} %`),
       ),
     );
@@ -149,9 +148,7 @@ function details(r: BudgetState['report']): HTMLElement[] {
       ? el(
           'ol',
           {},
-          ...r.top_tasks.map((x) =>
-            el('li', {}, el('code', {}, x.task), ` ${money(x.spent_usd)} in ${x.calls} call(s)`),
-          ),
+          ...r.top_tasks.map((x) => el('li', {}, el('code', {}, x.task), ` ${usd(x.spent_usd)} in ${x.calls} call(s)`)),
         )
       : el('p', { class: 'muted' }, 'No task has spent anything yet.'),
   );
@@ -162,7 +159,7 @@ function details(r: BudgetState['report']): HTMLElement[] {
           'ul',
           {},
           ...r.in_flight.map((x) =>
-            el('li', {}, `${x.role} → ${x.provider}/${x.model}: ${money(x.reserved_usd)} reserved ${x.age_s} s ago`),
+            el('li', {}, `${x.role} → ${x.provider}/${x.model}: ${usd(x.reserved_usd)} reserved ${x.age_s} s ago`),
           ),
         )
       : el('p', { class: 'muted' }, 'None.'),

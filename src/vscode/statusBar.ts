@@ -15,8 +15,6 @@ export interface RuntimeView {
   localOnly: boolean;
 }
 
-const money = usd;
-
 /** The tightest active cap: the one with the least room left (ties: the smaller cap, then the id). */
 export function budgetView(policy: Policy, spentByCap: Record<string, number> = {}): BudgetView {
   const caps = policy.budget.caps.filter((c) => c.scope === 'global' && c.period !== 'task');
@@ -43,7 +41,7 @@ export function renderBudget(
   const used = t ? t.spent_usd + t.reserved_usd : v.spentUsd;
   const capUsd = t ? t.cap_usd : v.cap?.usd;
   const ratio = capUsd && capUsd > 0 ? used / capUsd : 0;
-  item.text = `$(credit-card) ${money(used)} / ${capUsd !== undefined ? money(capUsd) : '—'}`;
+  item.text = `$(credit-card) ${usd(used)} / ${capUsd !== undefined ? usd(capUsd) : '—'}`;
   item.backgroundColor =
     ratio >= 1
       ? new vscode.ThemeColor('statusBarItem.errorBackground')
@@ -54,32 +52,30 @@ export function renderBudget(
   md.appendMarkdown(`**Switchyard budget** (GR-011)\n\n`);
   if (t)
     md.appendMarkdown(
-      `Tightest cap: \`${t.id}\` (${t.period}${t.target ? `, ${t.scope} ${t.target}` : ''}): ${money(t.spent_usd)} ` +
-        `spent${t.reserved_usd > 0 ? ` + ${money(t.reserved_usd)} in flight` : ''} of ${money(t.cap_usd)} ` +
+      `Tightest cap: \`${t.id}\` (${t.period}${t.target ? `, ${t.scope} ${t.target}` : ''}): ${usd(t.spent_usd)} ` +
+        `spent${t.reserved_usd > 0 ? ` + ${usd(t.reserved_usd)} in flight` : ''} of ${usd(t.cap_usd)} ` +
         `(${Math.round(ratio * 100)} %)\n\n`,
     );
   else
     md.appendMarkdown(
       v.cap
-        ? `Tightest cap: \`${v.cap.id}\` (${v.cap.period}): ${money(v.spentUsd)} of ${money(v.cap.usd)}\n\n`
+        ? `Tightest cap: \`${v.cap.id}\` (${v.cap.period}): ${usd(v.spentUsd)} of ${usd(v.cap.usd)}\n\n`
         : 'No global cap in the policy.\n\n',
     );
   if (report) {
     md.appendMarkdown(
-      `Today: ${money(report.today.spent_usd)} · This month: ${money(report.month.spent_usd)}` +
-        (report.task ? ` · Task \`${report.task.id}\`: ${money(report.task.spent_usd)}` : '') +
+      `Today: ${usd(report.today.spent_usd)} · This month: ${usd(report.month.spent_usd)}` +
+        (report.task ? ` · Task \`${report.task.id}\`: ${usd(report.task.spent_usd)}` : '') +
         '\n\n',
     );
     const roles = Object.entries(report.month.by_role).sort((a, b) => b[1] - a[1]);
     if (roles.length)
-      md.appendMarkdown(`Per role this month: ${roles.map(([r, usd]) => `${r} ${money(usd)}`).join(', ')}\n\n`);
+      md.appendMarkdown(`Per role this month: ${roles.map(([r, spent]) => `${r} ${usd(spent)}`).join(', ')}\n\n`);
     if (report.in_flight.length) md.appendMarkdown(`${report.in_flight.length} reservation(s) in flight\n\n`);
-    md.appendMarkdown(`Month-end projection: ${money(report.projection.month_end_usd)}\n\n`);
+    md.appendMarkdown(`Month-end projection: ${usd(report.projection.month_end_usd)}\n\n`);
   } else {
     for (const c of policy.budget.caps)
-      md.appendMarkdown(
-        `- \`${c.id}\`: ${money(c.usd)} per ${c.period}${c.target ? ` (${c.scope} ${c.target})` : ''}\n`,
-      );
+      md.appendMarkdown(`- \`${c.id}\`: ${usd(c.usd)} per ${c.period}${c.target ? ` (${c.scope} ${c.target})` : ''}\n`);
   }
   md.appendMarkdown('\nLocal calls are never blocked by a budget. Click for the Budget view.');
   item.tooltip = md;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { main } from '../../src/cli/main.js';
+import { runCli } from './helpers/cli.js';
 import { rawPolicy } from './helpers/policy.js';
 
 // The CLI as scripts use it: JSON on stdout, messages on stderr, exit codes. main() runs in this process with
@@ -13,18 +13,7 @@ import { rawPolicy } from './helpers/policy.js';
 // only a process shows (the bin's exit code).
 const ROOT = process.cwd();
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-const cli = async (args: string[], input?: string, cwd = ROOT) => {
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    stdin: () => input ?? '',
-    env: { ...process.env },
-    cwd,
-  });
-  return { code, out, err };
-};
+const cli = (args: string[], input?: string, cwd = ROOT) => runCli(args, { input, cwd });
 const cliProcess = (args: string[], input?: string, cwd = ROOT) => {
   const res = spawnSync(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/bin.ts'), ...args], {
     input,

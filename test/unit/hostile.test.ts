@@ -9,27 +9,17 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { main } from '../../src/cli/main.js';
 import { classifyDiff } from '../../src/core/classifier/classify.js';
 import { MAX_POLICY_PROBLEMS, parsePolicyText } from '../../src/core/policy/load.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import { route } from '../../src/core/router/route.js';
 import { usd } from '../../src/core/util/money.js';
+import { runCli } from './helpers/cli.js';
 import { BUNDLED_TEXT } from './helpers/policy.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sy-hostile-'));
-const cli = async (args: string[], input = '') => {
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    stdin: () => input,
-    env: { ...process.env, SWITCHYARD_STATE_DIR: tmp() },
-    cwd: tmp(),
-  });
-  return { code, out, err };
-};
+const cli = (args: string[], input = '') =>
+  runCli(args, { input, cwd: tmp(), env: { ...process.env, SWITCHYARD_STATE_DIR: tmp() } });
 const noTrace = (s: string) => assert.doesNotMatch(s, /\n\s+at |internal error/);
 /** A policy file through the three commands that read one: each exits 2 with the reason, nothing routed. */
 async function refusedEverywhere(file: string, reason: RegExp) {

@@ -8,7 +8,6 @@ export interface BudgetBreach {
   message: (what: string) => string;
 }
 
-const money = usd;
 const PERIOD_WORD: Record<CapStatus['period'], string> = { day: 'daily', month: 'monthly', task: 'per-task' };
 
 /** The first cap (in a fixed order) that a cloud call would pass, or null. */
@@ -40,11 +39,11 @@ export function checkBudget(
       const scope = cap.scope === 'global' ? '' : ` ${cap.target}`;
       const label =
         req.budget && !req.budget.cap_id ? 'budget cap' : `${PERIOD_WORD[cap.period]}${scope} cloud budget "${cap.id}"`;
-      const tail = estimate > 0 ? ` plus this call's worst case ${money(estimate)}` : '';
+      const tail = estimate > 0 ? ` plus this call's worst case ${usd(estimate)}` : '';
       return {
-        reason: `GR-011: ${label} ${money(cap.cap_usd)}: spent ${money(cap.spent_usd)}${tail}`,
+        reason: `GR-011: ${label} ${usd(cap.cap_usd)}: spent ${usd(cap.spent_usd)}${tail}`,
         message: (what) =>
-          `GR-011: ${label} of ${money(cap.cap_usd)} reached (${money(cap.spent_usd)} spent${tail}). ` +
+          `GR-011: ${label} of ${usd(cap.cap_usd)} reached (${usd(cap.spent_usd)} spent${tail}). ` +
           `The ${what} is refused, not moved to a cheaper model. Raise the cap in .switchyard/policy.json ` +
           `(budget.caps), wait for the next ${cap.period === 'task' ? 'task' : cap.period}, or use the ` +
           `local lane.`,
