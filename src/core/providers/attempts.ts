@@ -36,9 +36,8 @@ export interface Job<V, R> {
   readonly signal: AbortSignal;
   /** Why this model cannot serve the job before any key or budget is looked at (no adapter), or null. */
   unavailable(link: ChainLink): CallError | null;
-  /** Whether Switchyard pays for this model (a reservation is made first and settled after). */
+  /** Whether Switchyard pays for this model: it needs an API key, and its worst case is reserved, then settled. */
   billed(link: ChainLink): boolean;
-  needsKey(link: ChainLink): boolean;
   /** The worst-case cost of one call on this model, in pico-dollars. */
   worstCase(link: ChainLink): number;
   /** One try; throws a CallError (or anything, which counts as a server error). */
@@ -91,7 +90,7 @@ async function guard<V, R>(p: LoopPorts, job: Job<V, R>, link: ChainLink): Promi
   if (missing) return { ok: false, why: missing.message, error: missing };
   const apiKey = await p.key(link.provider);
   p.redactor.add(apiKey);
-  if (job.needsKey(link) && !apiKey) {
+  if (job.billed(link) && !apiKey) {
     const error = new CallError(
       'no_key',
       `${link.provider}: no API key (run "Switchyard: Set API Key", or set ` +

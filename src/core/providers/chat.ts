@@ -68,7 +68,6 @@ export class ChatJob implements Job<Answer, CallResult> {
   }
 
   billed = (link: ChainLink) => !free(link);
-  needsKey = (link: ChainLink) => !free(link);
 
   private maxTokens(link: ChainLink): number {
     return Math.min(this.o.max_tokens ?? DEFAULT_MAX_TOKENS, link.spec.max_output_tokens ?? Number.MAX_SAFE_INTEGER);

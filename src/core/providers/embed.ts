@@ -38,7 +38,6 @@ export class EmbedJob implements Job<Vectors, EmbedResult> {
   }
 
   billed = (link: ChainLink) => link.provider !== 'local';
-  needsKey = (link: ChainLink) => link.provider !== 'local';
 
   worstCase(link: ChainLink): number {
     return worstCasePico(promptTokens(this.text, link.provider), 0, link.prices!);
