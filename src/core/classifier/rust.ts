@@ -116,27 +116,56 @@ function once<T>(kind: string, node: Node, f: () => T): T {
 
 export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
   memo = new Map();
-  const out: Evidence[] = [];
-  let sharedState = false;
-  const seen = new Set<string>();
-  const add = (flag: RiskFlag, row: number, node: Node | string, why: string) => {
-    const line = side.lineOf(row);
+  if (ctx.isTestFile || side.changed.size === 0) return { evidence: [], sharedState: false };
+  const a = new RustAnalysis(side, ctx);
+  a.walk();
+  for (const [row, path] of a.anchors) {
+    a.enclosingUnsafe(row, path);
+    a.enclosingItem(row, path);
+  }
+  return { evidence: a.out, sharedState: a.sharedState };
+}
+
+/** One analysis of one side: the walk's state and the evidence it finds. */
+class RustAnalysis {
+  readonly out: Evidence[] = [];
+  sharedState = false;
+  /** changed code row -> the path to its first token */
+  readonly anchors = new Map<number, Frame[]>();
+  private readonly seen = new Set<string>();
+  private readonly sorted: number[];
+  private readonly text: string;
+  /** Where each row starts (tree-sitter's indices are JS string indices here): no Point objects in the walk. */
+  private readonly starts: number[] = [0];
+  private readonly frames: Frame[] = [];
+
+  constructor(
+    private readonly side: RustSide,
+    private readonly ctx: RustContext,
+  ) {
+    this.sorted = [...side.changed].sort((a, b) => a - b);
+    this.text = side.lines.join('\n');
+    for (let i = 0; i < this.text.length; i++) if (this.text.charCodeAt(i) === 10) this.starts.push(i + 1);
+  }
+
+  add(flag: RiskFlag, row: number, node: Node | string, why: string): void {
+    const line = this.side.lineOf(row);
     const key = `${flag}:${line}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.push({
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.out.push({
       flag,
-      path: ctx.path,
+      path: this.ctx.path,
       line,
       node: typeof node === 'string' ? node : node.type,
-      text: (side.lines[row] ?? '').trim().slice(0, 160),
+      text: (this.side.lines[row] ?? '').trim().slice(0, 160),
       why,
     });
-  };
-  if (ctx.isTestFile || side.changed.size === 0) return { evidence: out, sharedState };
-  const sorted = [...side.changed].sort((a, b) => a - b);
-  const touches = (a: number, b: number) => {
-    // any changed row in [a, b]? (binary search)
+  }
+
+  /** Any changed row in [a, b]? (binary search) */
+  private touches(a: number, b: number): boolean {
+    const sorted = this.sorted;
     let lo = 0,
       hi = sorted.length;
     while (lo < hi) {
@@ -145,12 +174,10 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
       else hi = mid;
     }
     return lo < sorted.length && sorted[lo]! <= b;
-  };
-  // Rows from string indices (tree-sitter's indices are JS string indices here): no Point objects in the walk.
-  const text = side.lines.join('\n');
-  const starts: number[] = [0];
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-  const rowOf = (idx: number) => {
+  }
+
+  private rowOf(idx: number): number {
+    const starts = this.starts;
     let lo = 0,
       hi = starts.length - 1;
     while (lo < hi) {
@@ -159,227 +186,193 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
       else hi = mid - 1;
     }
     return lo;
-  };
-  const textOf = (f: Frame) => text.slice(f.si, f.ei);
+  }
 
-  // 1. One walk over the parts of the tree that touch changed rows (a cursor: no Node objects for the rest).
-  const frames: Frame[] = [];
-  const anchors = new Map<number, Frame[]>(); // changed code row -> the path to its first token
-  const cursor = side.tree.walk();
-  for (;;) {
-    const type = cursor.nodeType;
-    const si = cursor.startIndex,
-      ei = cursor.endIndex;
-    const sr = rowOf(si),
-      er = ei > si ? rowOf(ei - 1) : sr;
-    let descend = false;
-    if (touches(sr, er) && !COMMENTS.has(type)) {
-      const node = NEED_NODE.has(type) ? cursor.currentNode : undefined;
-      if (!(node && inTestItem(node))) {
-        const frame: Frame = { type, sr, er, si, ei, node };
-        if (side.changed.has(sr)) token(frame);
-        if (type === 'await_expression' && side.changed.has(er)) add('async_concurrency', er, type, '.await changed');
-        frames.push(frame);
-        descend = cursor.gotoFirstChild();
-        if (!descend) {
-          if (side.changed.has(sr) && !anchors.has(sr)) anchors.set(sr, [...frames]);
-          frames.pop();
+  private textOf(f: Frame): string {
+    return this.text.slice(f.si, f.ei);
+  }
+
+  /** One walk over the parts of the tree that touch changed rows (a cursor: no Node objects for the rest). */
+  walk(): void {
+    const { side, frames } = this;
+    const cursor = side.tree.walk();
+    for (;;) {
+      const type = cursor.nodeType;
+      const si = cursor.startIndex,
+        ei = cursor.endIndex;
+      const sr = this.rowOf(si),
+        er = ei > si ? this.rowOf(ei - 1) : sr;
+      let descend = false;
+      if (this.touches(sr, er) && !COMMENTS.has(type)) {
+        const node = NEED_NODE.has(type) ? cursor.currentNode : undefined;
+        if (!(node && inTestItem(node))) {
+          const frame: Frame = { type, sr, er, si, ei, node };
+          if (side.changed.has(sr)) this.token(frame);
+          if (type === 'await_expression' && side.changed.has(er))
+            this.add('async_concurrency', er, type, '.await changed');
+          frames.push(frame);
+          descend = cursor.gotoFirstChild();
+          if (!descend) {
+            if (side.changed.has(sr) && !this.anchors.has(sr)) this.anchors.set(sr, [...frames]);
+            frames.pop();
+          }
         }
       }
-    }
-    if (descend) continue;
-    let done = false;
-    while (!cursor.gotoNextSibling()) {
-      if (!cursor.gotoParent()) {
-        done = true;
-        break;
+      if (descend) continue;
+      let done = false;
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent()) {
+          done = true;
+          break;
+        }
+        frames.pop();
       }
-      frames.pop();
+      if (done) break;
     }
-    if (done) break;
+    cursor.delete();
   }
-  cursor.delete();
 
-  // 2. What encloses each changed code row.
-  for (const [row, path] of anchors) {
+  /** Unsafe code, extern blocks and hand-written serde impls around a changed code row. */
+  enclosingUnsafe(row: number, path: Frame[]): void {
     for (let i = path.length - 1; i >= 0; i--) {
       const f = path[i]!;
-      if (f.type === 'unsafe_block') add('unsafe_ffi', row, f.type, 'change inside an unsafe block');
-      else if (f.type === 'foreign_mod_item') add('unsafe_ffi', row, f.type, 'change inside an extern block');
-      else if (
-        f.node &&
-        (f.type === 'function_item' || f.type === 'function_signature_item') &&
-        hasModifier(f.node, 'unsafe')
-      )
-        add('unsafe_ffi', row, f.node, 'change inside an unsafe fn');
-      else if (f.node && f.type === 'function_item' && hasExternAbi(f.node))
-        add('unsafe_ffi', row, f.node, 'change inside an extern "ABI" fn');
-      else if (f.node && (f.type === 'impl_item' || f.type === 'trait_item') && hasChildToken(f.node, 'unsafe'))
-        add('unsafe_ffi', row, f.node, `change inside an unsafe ${f.type === 'impl_item' ? 'impl' : 'trait'}`);
-      if (f.node && f.type === 'impl_item') {
+      const n = f.node;
+      if (f.type === 'unsafe_block') this.add('unsafe_ffi', row, f.type, 'change inside an unsafe block');
+      else if (f.type === 'foreign_mod_item') this.add('unsafe_ffi', row, f.type, 'change inside an extern block');
+      else if (n && (f.type === 'function_item' || f.type === 'function_signature_item') && hasModifier(n, 'unsafe'))
+        this.add('unsafe_ffi', row, n, 'change inside an unsafe fn');
+      else if (n && f.type === 'function_item' && hasExternAbi(n))
+        this.add('unsafe_ffi', row, n, 'change inside an extern "ABI" fn');
+      else if (n && (f.type === 'impl_item' || f.type === 'trait_item') && hasChildToken(n, 'unsafe'))
+        this.add('unsafe_ffi', row, n, `change inside an unsafe ${f.type === 'impl_item' ? 'impl' : 'trait'}`);
+      if (n && f.type === 'impl_item') {
         const trait = once(
           'implTrait',
-          f.node,
-          () => f.node!.childForFieldName('trait')?.text.split('::').pop()?.replace(/<.*$/s, '') ?? '',
+          n,
+          () => n.childForFieldName('trait')?.text.split('::').pop()?.replace(/<.*$/s, '') ?? '',
         );
         if (trait === 'Serialize' || trait === 'Deserialize' || trait === 'Visitor')
-          add('persistence_schema', row, f.node, `hand-written serde ${trait} impl changed`);
+          this.add('persistence_schema', row, n, `hand-written serde ${trait} impl changed`);
       }
     }
+  }
+
+  /** Public API and serde types: the innermost item (a node on the path) around a changed code row. */
+  enclosingItem(row: number, path: Frame[]): void {
     let ai = path.length - 1;
     while (ai >= 0 && !path[ai]!.node) ai--;
-    if (ai < 0) continue;
-    const anchor = path[ai]!.node!;
+    if (ai < 0) return;
+    const af = path[ai]!;
+    const anchor = af.node!;
     // Rows strictly inside the anchor's body (after its opening row) all get the same answer: ask once.
     const inBody = path.slice(ai + 1).some((f) => BODIES.has(f.type) && f.sr < row);
-    const rowClass = row === path[ai]!.sr ? 'head' : inBody ? 'body' : 'other';
+    const rowClass = row === af.sr ? 'head' : inBody ? 'body' : 'other';
     // Fast path: an item whose text does not start with `pub` (and is not a trait's) cannot be API.
-    const af = path[ai]!;
     const plainPrivate =
-      PRIVATE_CHECKABLE.has(af.type) && !text.startsWith('pub', af.si) && !path.some((f) => f.type === 'trait_item');
+      PRIVATE_CHECKABLE.has(af.type) &&
+      !this.text.startsWith('pub', af.si) &&
+      !path.some((f) => f.type === 'trait_item');
     const api = plainPrivate
       ? null
       : rowClass === 'body'
-        ? once('apiBody', anchor, () => publicApiChange(anchor, row, ctx))
-        : publicApiChange(anchor, row, ctx);
-    if (api) add('public_api', row, api.node, api.why);
-    const schema = once('serde', anchor, () => serdeTypeChange(anchor, ctx));
+        ? once('apiBody', anchor, () => publicApiChange(anchor, row, this.ctx))
+        : publicApiChange(anchor, row, this.ctx);
+    if (api) this.add('public_api', row, api.node, api.why);
+    const schema = once('serde', anchor, () => serdeTypeChange(anchor, this.ctx));
     if (schema) {
-      add('persistence_schema', row, schema.node, schema.why);
-      if (schema.config) add('public_api', row, schema.node, `config schema: ${schema.why}`);
+      this.add('persistence_schema', row, schema.node, schema.why);
+      if (schema.config) this.add('public_api', row, schema.node, `config schema: ${schema.why}`);
     }
   }
-  return { evidence: out, sharedState };
 
   /** Rules for a node that starts on a changed row. */
-  function token(f: Frame): void {
+  private token(f: Frame): void {
     const row = f.sr;
+    const frames = this.frames;
     const parent = frames[frames.length - 1]?.type ?? '';
     switch (f.type) {
       case 'unsafe':
-        add('unsafe_ffi', row, parent || f.type, '`unsafe` written or removed');
-        return;
+        return this.add('unsafe_ffi', row, parent || f.type, '`unsafe` written or removed');
       case 'pointer_type':
-        add('unsafe_ffi', row, f.type, 'raw pointer type');
-        return;
+        return this.add('unsafe_ffi', row, f.type, 'raw pointer type');
       case 'extern_modifier':
-        add('unsafe_ffi', row, f.type, 'extern ABI');
-        return;
+        return this.add('unsafe_ffi', row, f.type, 'extern ABI');
       case 'foreign_mod_item':
-        add('unsafe_ffi', row, f.type, 'extern block');
-        return;
+        return this.add('unsafe_ffi', row, f.type, 'extern block');
       case 'extern_crate_declaration':
         if (FFI_PATH_ROOTS.has(f.node?.childForFieldName('name')?.text ?? ''))
-          add('unsafe_ffi', row, f.type, 'FFI crate');
+          this.add('unsafe_ffi', row, f.type, 'FFI crate');
         return;
       case 'async':
-        add('async_concurrency', row, parent || f.type, '`async` changed');
-        return;
+        return this.add('async_concurrency', row, parent || f.type, '`async` changed');
       case 'attribute_item':
-        if (f.node) attribute(f.node, row);
+        if (f.node) this.attribute(f.node, row);
         return;
-      case 'macro_invocation': {
-        const name = f.node?.childForFieldName('macro')?.text ?? '';
-        if (/^(tokio::|futures::)?(select|join|try_join|pin)$/.test(name))
-          add('async_concurrency', row, f.type, `${name}! changed`);
-        if (/^(lazy_static|thread_local)$/.test(name)) {
-          add('async_concurrency', row, f.type, `${name}! shared state`);
-          sharedState = true;
-        }
-        return;
-      }
+      case 'macro_invocation':
+        return this.macro(f, row);
       case 'scoped_identifier':
       case 'scoped_type_identifier':
-      case 'scoped_use_list': {
-        const text = textOf(f);
-        const root = text.split('::')[0]!.replace(/^::/, '').trim();
-        if (FFI_PATH_ROOTS.has(root) || /^(std|core)::(ffi|os::raw)\b/.test(text))
-          add('unsafe_ffi', row, f.type, `${root}:: path (FFI)`);
-        // Spawning processes is what sandboxing and exec policy govern.
-        if (
-          /^(std::|tokio::|async_process::)?process::Command\b|^Command::new$|^(std::)?os::unix::process\b/.test(text)
-        )
-          add('security_sandbox', row, f.type, `process execution: ${text}`);
-        return;
-      }
+      case 'scoped_use_list':
+        return this.scopedPath(f, row);
       case 'static_item':
-        if (/\bstatic\s+mut\b/.test(textOf(f).slice(0, 60))) {
-          add('async_concurrency', row, f.type, 'static mut: shared state');
-          sharedState = true;
+        if (/\bstatic\s+mut\b/.test(this.textOf(f).slice(0, 60))) {
+          this.add('async_concurrency', row, f.type, 'static mut: shared state');
+          this.sharedState = true;
         }
         return;
       case 'identifier':
       case 'type_identifier':
       case 'field_identifier':
-        identifier(f, parent, frames[frames.length - 2]?.type ?? '');
-        return;
+        return this.identifier(f, parent, frames[frames.length - 2]?.type ?? '');
     }
   }
 
-  function identifier(f: Frame, parent: string, grandparent: string): void {
+  private macro(f: Frame, row: number): void {
+    const name = f.node?.childForFieldName('macro')?.text ?? '';
+    if (/^(tokio::|futures::)?(select|join|try_join|pin)$/.test(name))
+      this.add('async_concurrency', row, f.type, `${name}! changed`);
+    if (/^(lazy_static|thread_local)$/.test(name)) {
+      this.add('async_concurrency', row, f.type, `${name}! shared state`);
+      this.sharedState = true;
+    }
+  }
+
+  private scopedPath(f: Frame, row: number): void {
+    const text = this.textOf(f);
+    const root = text.split('::')[0]!.replace(/^::/, '').trim();
+    if (FFI_PATH_ROOTS.has(root) || /^(std|core)::(ffi|os::raw)\b/.test(text))
+      this.add('unsafe_ffi', row, f.type, `${root}:: path (FFI)`);
+    // Spawning processes is what sandboxing and exec policy govern.
+    if (/^(std::|tokio::|async_process::)?process::Command\b|^Command::new$|^(std::)?os::unix::process\b/.test(text))
+      this.add('security_sandbox', row, f.type, `process execution: ${text}`);
+  }
+
+  private identifier(f: Frame, parent: string, grandparent: string): void {
     const row = f.sr;
-    const text = textOf(f);
+    const text = this.textOf(f);
     const ws = words(text);
     const joined = ws.join('_');
-    const scoped = parent === 'scoped_identifier' || parent === 'scoped_type_identifier';
-    const methodCall = parent === 'field_expression' && grandparent === 'call_expression';
-    // Concurrency: a type or call that means threads, tasks, channels, locks or atomics.
-    const conc =
-      CONCURRENCY_WORDS.has(joined) ||
-      ws.some((w) =>
-        [
-          'mutex',
-          'rwlock',
-          'atomic',
-          'semaphore',
-          'condvar',
-          'mpsc',
-          'oneshot',
-          'crossbeam',
-          'rayon',
-          'joinhandle',
-          'joinset',
-        ].includes(w),
-      ) ||
-      text === 'Arc' ||
-      text === 'spawn' ||
-      text === 'spawn_blocking' ||
-      text === 'spawn_local' ||
-      text === 'JoinHandle' ||
-      text === 'JoinSet' ||
-      (f.type === 'field_identifier' &&
-        methodCall &&
-        /^(lock|try_lock|read_lock|write_lock|lock_exclusive|lock_shared|fetch_add|fetch_sub|compare_exchange|swap|store|load)$/.test(
-          text,
-        )) ||
-      (f.type === 'type_identifier' &&
-        (text === 'Send' || text === 'Sync') &&
-        (parent === 'trait_bounds' || parent === 'impl_item'));
-    const generic =
-      /^(join|select|send|sync|watch|notify|cancel|abort|thread|timeout|barrier|channel|broadcast)$/.test(joined) &&
-      !scoped &&
-      f.type !== 'type_identifier';
-    if (conc && !generic) {
-      add('async_concurrency', row, f.type, text);
+    if (isConcurrencyIdentifier(f.type, text, ws, parent, grandparent)) {
+      this.add('async_concurrency', row, f.type, text);
       if (
         SHARED_STATE_WORDS.has(joined) ||
         ws.some((w) => SHARED_STATE_WORDS.has(w)) ||
         text === 'Arc' ||
         /^(lock|try_lock|fetch_add|fetch_sub|compare_exchange|store|load|swap)$/.test(text)
       )
-        sharedState = true;
+        this.sharedState = true;
     }
     // Security: identifiers that name credentials, crypto, sandboxing or permission logic.
-    if (isSecurityIdentifier(ws, f.type, parent)) add('security_sandbox', row, f.type, `identifier ${text}`);
+    if (isSecurityIdentifier(ws, f.type, parent)) this.add('security_sandbox', row, f.type, `identifier ${text}`);
     // Persistence: identifiers that name formats and migrations.
     if (
       PERSISTENCE_WORDS.has(joined) ||
       ws.some((w) => w === 'migration' || w === 'migrations' || w === 'lockfile' || w === 'receipt')
     )
-      add('persistence_schema', row, f.type, `identifier ${text}`);
+      this.add('persistence_schema', row, f.type, `identifier ${text}`);
   }
 
-  function attribute(n: Node, row: number): void {
+  private attribute(n: Node, row: number): void {
     const attr = n.namedChildren.find((c) => c?.type === 'attribute');
     const name = attr?.namedChildren[0]?.text ?? '';
     const args =
@@ -388,19 +381,54 @@ export function analyzeRust(side: RustSide, ctx: RustContext): RustFindings {
         .map((c) => c?.text ?? '')
         .join(' ') ?? '';
     if (/^(no_mangle|export_name|link|link_name|link_section|unsafe)$/.test(name))
-      add('unsafe_ffi', row, n, `#[${name}]`);
+      this.add('unsafe_ffi', row, n, `#[${name}]`);
     if (name === 'derive') {
       const derived = args
         .replace(/[()\s]/g, '')
         .split(',')
         .map((d) => d.split('::').pop()!);
       if (derived.some((d) => d === 'Serialize' || d === 'Deserialize'))
-        add('persistence_schema', row, n, 'serde derive changed');
-      if (derived.some((d) => CLI_DERIVES.has(d))) add('public_api', row, n, 'CLI surface: clap derive changed');
+        this.add('persistence_schema', row, n, 'serde derive changed');
+      if (derived.some((d) => CLI_DERIVES.has(d))) this.add('public_api', row, n, 'CLI surface: clap derive changed');
     }
-    if (name === 'serde') add('persistence_schema', row, n, '#[serde(...)] changed');
-    if (CLI_ATTRS.has(name)) add('public_api', row, n, `CLI surface: #[${name}(...)] changed`);
+    if (name === 'serde') this.add('persistence_schema', row, n, '#[serde(...)] changed');
+    if (CLI_ATTRS.has(name)) this.add('public_api', row, n, `CLI surface: #[${name}(...)] changed`);
   }
+}
+
+const CONCURRENCY_PARTS = [
+  'mutex',
+  'rwlock',
+  'atomic',
+  'semaphore',
+  'condvar',
+  'mpsc',
+  'oneshot',
+  'crossbeam',
+  'rayon',
+  'joinhandle',
+  'joinset',
+];
+const CONCURRENCY_NAMES = new Set(['Arc', 'spawn', 'spawn_blocking', 'spawn_local', 'JoinHandle', 'JoinSet']);
+const LOCK_METHOD =
+  /^(lock|try_lock|read_lock|write_lock|lock_exclusive|lock_shared|fetch_add|fetch_sub|compare_exchange|swap|store|load)$/;
+const GENERIC_WORD = /^(join|select|send|sync|watch|notify|cancel|abort|thread|timeout|barrier|channel|broadcast)$/;
+
+/** A type or call that means threads, tasks, channels, locks or atomics (and not a generic word). */
+function isConcurrencyIdentifier(type: string, text: string, ws: string[], parent: string, gp: string): boolean {
+  const joined = ws.join('_');
+  const scoped = parent === 'scoped_identifier' || parent === 'scoped_type_identifier';
+  const methodCall = parent === 'field_expression' && gp === 'call_expression';
+  const conc =
+    CONCURRENCY_WORDS.has(joined) ||
+    ws.some((w) => CONCURRENCY_PARTS.includes(w)) ||
+    CONCURRENCY_NAMES.has(text) ||
+    (type === 'field_identifier' && methodCall && LOCK_METHOD.test(text)) ||
+    (type === 'type_identifier' &&
+      (text === 'Send' || text === 'Sync') &&
+      (parent === 'trait_bounds' || parent === 'impl_item'));
+  const generic = GENERIC_WORD.test(joined) && !scoped && type !== 'type_identifier';
+  return conc && !generic;
 }
 
 function attributesOf(n: Node): string[] {
@@ -450,100 +478,107 @@ function isExportedUncached(item: Node): boolean {
   return true;
 }
 
-function publicApiChange(anchor: Node, row: number, ctx: RustContext): { node: Node; why: string } | null {
+type ApiChange = { node: Node; why: string } | null;
+
+const isPubExactly = (c: Node | null) => c?.type === 'visibility_modifier' && c.text.replace(/\s/g, '') === 'pub';
+
+function publicApiChange(anchor: Node, row: number, ctx: RustContext): ApiChange {
   if (!ctx.isLib || ctx.moduleExported === false) return null;
   // The innermost item around the change, and whether the change is in its signature or only its body.
   // An attribute line belongs to the item after it; only attributes that change what users get count.
   const attr = anchor.type === 'attribute_item' ? anchor : ancestorOfType(anchor, ['attribute_item']);
-  if (attr) {
-    const name = attr.namedChildren.find((c) => c?.type === 'attribute')?.namedChildren[0]?.text ?? '';
-    if (!API_ATTRS.has(name)) return null;
-    let next = attr.nextNamedSibling;
-    while (next && (next.type === 'attribute_item' || COMMENTS.has(next.type))) next = next.nextNamedSibling;
-    if (!next) return null;
-    if (next.type === 'field_declaration' || next.type === 'enum_variant') {
-      const owner = ancestorOfType(next, ['struct_item', 'union_item', 'enum_item']);
-      const pubField =
-        next.type === 'enum_variant' ||
-        next.children.some((c) => c?.type === 'visibility_modifier' && c.text.replace(/\s/g, '') === 'pub');
-      return owner && isExported(owner) && pubField
-        ? {
-            node: next,
-            why: `#[${name}] on a public ${next.type === 'enum_variant' ? 'variant' : 'field'} of ${nameOf(owner)} changed`,
-          }
-        : null;
-    }
-    if (ITEMS.has(next.type) && isExported(next))
-      return { node: next, why: `#[${name}] of pub ${kindWord(next)} ${nameOf(next)} changed` };
-    return null;
-  }
+  if (attr) return attributeApiChange(attr);
   let item: Node | null = anchor;
   while (item && !ITEMS.has(item.type) && item.type !== 'field_declaration' && item.type !== 'enum_variant')
     item = item.parent;
   if (!item) return null;
   if (item.type === 'field_declaration') {
     const owner = ancestorOfType(item, ['struct_item', 'union_item', 'enum_item']);
-    if (
-      owner &&
-      isExported(owner) &&
-      item.children.some((c) => c?.type === 'visibility_modifier' && c.text.replace(/\s/g, '') === 'pub')
-    ) {
-      return { node: item, why: `pub field of pub ${kindWord(owner)} ${nameOf(owner)} changed` };
-    }
-    return null;
+    return owner && isExported(owner) && item.children.some(isPubExactly)
+      ? { node: item, why: `pub field of pub ${kindWord(owner)} ${nameOf(owner)} changed` }
+      : null;
   }
   if (item.type === 'enum_variant') {
     const owner = ancestor(item, 'enum_item');
     return owner && isExported(owner) ? { node: item, why: `variant of pub enum ${nameOf(owner)} changed` } : null;
   }
-  const body = once('body', item, () => item!.childForFieldName('body'));
+  return itemApiChange(item, row);
+}
+
+/** An attribute line: it belongs to the item (or field, or variant) after it. */
+function attributeApiChange(attr: Node): ApiChange {
+  const name = attr.namedChildren.find((c) => c?.type === 'attribute')?.namedChildren[0]?.text ?? '';
+  if (!API_ATTRS.has(name)) return null;
+  let next = attr.nextNamedSibling;
+  while (next && (next.type === 'attribute_item' || COMMENTS.has(next.type))) next = next.nextNamedSibling;
+  if (!next) return null;
+  if (next.type === 'field_declaration' || next.type === 'enum_variant') {
+    const owner = ancestorOfType(next, ['struct_item', 'union_item', 'enum_item']);
+    const variant = next.type === 'enum_variant';
+    const pubField = variant || next.children.some(isPubExactly);
+    return owner && isExported(owner) && pubField
+      ? { node: next, why: `#[${name}] on a public ${variant ? 'variant' : 'field'} of ${nameOf(owner)} changed` }
+      : null;
+  }
+  if (ITEMS.has(next.type) && isExported(next))
+    return { node: next, why: `#[${name}] of pub ${kindWord(next)} ${nameOf(next)} changed` };
+  return null;
+}
+
+/** A change on `row` of an item: its signature (or head) is API when the item is exported. */
+function itemApiChange(item: Node, row: number): ApiChange {
+  const body = once('body', item, () => item.childForFieldName('body'));
   const inSignature =
     !body ||
     row < body.startPosition.row ||
     (row === body.startPosition.row && row === item.startPosition.row) ||
     item.type === 'trait_item' ||
     item.type === 'impl_item';
-  if (item.type === 'function_item' || item.type === 'function_signature_item') {
-    const trait = ancestor(item, 'trait_item');
-    if (trait) {
-      if (!isExported(trait)) return null;
-      return inSignature || item.type === 'function_signature_item'
-        ? { node: item, why: `trait item of pub trait ${nameOf(trait)} changed` }
+  const head = row === item.startPosition.row;
+  switch (item.type) {
+    case 'function_item':
+    case 'function_signature_item':
+      return fnApiChange(item, inSignature);
+    case 'impl_item': {
+      // Adding or removing a trait impl for a type is API; editing inside it is handled per method above.
+      const trait = item.childForFieldName('trait');
+      return head && trait
+        ? { node: item, why: `impl ${trait.text} for ${item.childForFieldName('type')?.text ?? '?'} changed` }
         : null;
     }
-    const impl = ancestor(item, 'impl_item');
-    if (impl && impl.childForFieldName('trait')) return null; // a trait impl's method signatures are fixed by the trait
-    if (!isExported(item) || !inSignature) return null;
-    if (impl && privateTypeInFile(impl)) return null; // methods of a type the crate does not export
-    return { node: item, why: `pub fn ${nameOf(item)} signature changed` };
+    case 'mod_item':
+      return head && isExported(item) ? { node: item, why: `pub mod ${nameOf(item)} changed` } : null;
+    case 'struct_item':
+    case 'union_item':
+    case 'enum_item': {
+      if (!isExported(item)) return null;
+      const fields = item.childForFieldName('body');
+      const tuple = fields?.type === 'ordered_field_declaration_list';
+      if (fields && row > fields.startPosition.row && !tuple && item.type !== 'enum_item') return null; // private field
+      return { node: item, why: `pub ${kindWord(item)} ${nameOf(item)} changed` };
+    }
+    case 'macro_definition':
+      return attributesOf(item).some((a) => /macro_export/.test(a))
+        ? { node: item, why: `exported macro ${nameOf(item)} changed` }
+        : null;
   }
-  if (item.type === 'impl_item') {
-    // Adding or removing a trait impl for a type is API; editing inside it is handled per method above.
-    if (row === item.startPosition.row && item.childForFieldName('trait'))
-      return {
-        node: item,
-        why: `impl ${item.childForFieldName('trait')!.text} for ${item.childForFieldName('type')?.text ?? '?'} changed`,
-      };
-    return null;
-  }
-  if (item.type === 'mod_item')
-    return row === item.startPosition.row && isExported(item)
-      ? { node: item, why: `pub mod ${nameOf(item)} changed` }
-      : null;
-  if (item.type === 'trait_item' && !isExported(item)) return null;
-  if (item.type === 'struct_item' || item.type === 'union_item' || item.type === 'enum_item') {
-    if (!isExported(item)) return null;
-    const fields = item.childForFieldName('body');
-    const tuple = fields?.type === 'ordered_field_declaration_list';
-    if (fields && row > fields.startPosition.row && !tuple && item.type !== 'enum_item') return null; // private field
-    return { node: item, why: `pub ${kindWord(item)} ${nameOf(item)} changed` };
-  }
-  if (item.type === 'macro_definition')
-    return attributesOf(item).some((a) => /macro_export/.test(a))
-      ? { node: item, why: `exported macro ${nameOf(item)} changed` }
-      : null;
   if (!isExported(item)) return null;
   return { node: item, why: `pub ${kindWord(item)} ${nameOf(item)} changed` };
+}
+
+function fnApiChange(item: Node, inSignature: boolean): ApiChange {
+  const trait = ancestor(item, 'trait_item');
+  if (trait) {
+    if (!isExported(trait)) return null;
+    return inSignature || item.type === 'function_signature_item'
+      ? { node: item, why: `trait item of pub trait ${nameOf(trait)} changed` }
+      : null;
+  }
+  const impl = ancestor(item, 'impl_item');
+  if (impl && impl.childForFieldName('trait')) return null; // a trait impl's method signatures are fixed by the trait
+  if (!isExported(item) || !inSignature) return null;
+  if (impl && privateTypeInFile(impl)) return null; // methods of a type the crate does not export
+  return { node: item, why: `pub fn ${nameOf(item)} signature changed` };
 }
 
 function serdeTypeChange(anchor: Node, ctx: RustContext): { node: Node; why: string; config: boolean } | null {

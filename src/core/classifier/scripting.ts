@@ -80,111 +80,109 @@ const DYNAMIC_CODE = /^(eval|exec|compile|Function|__import__)$/;
 const EXEC_WORDS = new Set(['child_process', 'exec_sync', 'exec_file', 'spawn_sync', 'subprocess', 'popen', 'shell']);
 
 export function analyzeScript(side: ScriptSide, ctx: ScriptContext): { evidence: Evidence[]; sharedState: boolean } {
-  const out: Evidence[] = [];
-  let sharedState = false;
-  const seen = new Set<string>();
-  const add = (flag: RiskFlag, row: number, node: string, why: string) => {
-    const line = side.lineOf(row);
-    if (seen.has(`${flag}:${line}`)) return;
-    seen.add(`${flag}:${line}`);
-    out.push({ flag, path: ctx.path, line, node, text: (side.lines[row] ?? '').trim().slice(0, 160), why });
-  };
-  if (ctx.isTestFile || side.changed.size === 0) return { evidence: out, sharedState };
-
+  const f = new ScriptFindings(side, ctx);
+  if (ctx.isTestFile || side.changed.size === 0) return { evidence: f.out, sharedState: false };
   const visit = (n: Node, parents: Node[]): void => {
     const sr = n.startPosition.row,
       er = n.endPosition.row;
     let touched = false;
     for (let r = sr; r <= er && !touched; r++) touched = side.changed.has(r);
     if (!touched || COMMENTS.has(n.type)) return;
-    const row = sr;
-    if (side.changed.has(row)) onChangedNode(n, row, parents);
+    if (side.changed.has(sr)) onChangedNode(f, n, sr, parents);
     if (n.type === 'await_expression' || n.type === 'await')
-      add('async_concurrency', n.endPosition.row, n.type, 'await changed');
+      f.add('async_concurrency', n.endPosition.row, n.type, 'await changed');
     const next = [...parents, n];
     for (const c of n.children) if (c) visit(c, next);
   };
-
-  const onChangedNode = (n: Node, row: number, parents: Node[]) => {
-    const t = n.type;
-    if (t === 'async') add('async_concurrency', row, parents[parents.length - 1]?.type ?? t, '`async` changed');
-    if (
-      t === 'identifier' ||
-      t === 'property_identifier' ||
-      t === 'type_identifier' ||
-      t === 'shorthand_property_identifier'
-    ) {
-      const text = n.text;
-      const ws = words(text);
-      const joined = ws.join('_');
-      if (
-        ws.some((w) => SECURITY_WORDS.has(w)) ||
-        /(api_key|private_key|client_secret|access_token|refresh_token|auth_token|id_token|exec_policy)/.test(joined)
-      )
-        add('security_sandbox', row, t, `identifier ${text}`);
-      if (EXEC_WORDS.has(joined) || ws.includes('subprocess') || ws.includes('popen'))
-        add('security_sandbox', row, t, `process execution: ${text}`);
-      if (
-        CONC_WORDS.has(joined) ||
-        ws.some(
-          (w) =>
-            w === 'mutex' ||
-            w === 'semaphore' ||
-            w === 'asyncio' ||
-            w === 'threading' ||
-            w === 'multiprocessing' ||
-            w === 'atomics',
-        )
-      ) {
-        add('async_concurrency', row, t, text);
-        if (ws.some((w) => SHARED_STATE_WORDS.has(w) || w === 'lock' || w === 'shared')) sharedState = true;
-      }
-      if (FFI_WORDS.has(joined) || ws.some((w) => FFI_WORDS.has(w))) add('unsafe_ffi', row, t, `FFI: ${text}`);
-      if (
-        DYNAMIC_CODE.test(text) &&
-        (parents[parents.length - 1]?.type === 'call_expression' ||
-          parents[parents.length - 1]?.type === 'call' ||
-          parents[parents.length - 1]?.type === 'new_expression')
-      )
-        add('unsafe_ffi', row, t, `dynamic code: ${text}()`);
-      if (
-        PERSISTENCE_WORDS.has(joined) ||
-        ws.some((w) => w === 'migration' || w === 'migrations' || w === 'pickle' || w === 'shelve')
-      )
-        add('persistence_schema', row, t, `identifier ${text}`);
-    }
-    if ((t === 'member_expression' || t === 'attribute') && ASYNC_CALLS.test(n.text))
-      add('async_concurrency', row, t, n.text);
-    if (
-      t === 'string' &&
-      (parents[parents.length - 1]?.type === 'import_statement' ||
-        /^(require|import)$/.test(parents[parents.length - 2]?.child(0)?.text ?? ''))
-    ) {
-      const mod = n.text.replace(/^['"`]|['"`]$/g, '');
-      if (/^(node:)?(child_process|worker_threads|cluster)$/.test(mod))
-        add(mod.includes('child') ? 'security_sandbox' : 'async_concurrency', row, t, `import ${mod}`);
-      if (/^(ffi-napi|koffi|node-ffi|bindings|node-addon-api)$/.test(mod) || mod.endsWith('.node'))
-        add('unsafe_ffi', row, t, `import ${mod}`);
-      if (/(crypto|jsonwebtoken|bcrypt|argon2|passport|oauth|keytar|tls|https)$/.test(mod))
-        add('security_sandbox', row, t, `import ${mod}`);
-    }
-  };
-
   visit(side.tree.rootNode, []);
+  if (ctx.isPackage) exportedApi(f, side, ctx);
+  return { evidence: f.out, sharedState: f.sharedState };
+}
 
-  // Exported API: per changed code row, the declaration around it.
-  if (ctx.isPackage) {
-    for (const row of [...side.changed].sort((a, b) => a - b)) {
-      const line = side.lines[row] ?? '';
-      const col = line.search(/\S/);
-      if (col < 0) continue;
-      const n = side.tree.rootNode.descendantForPosition({ row, column: col });
-      if (!n || hasAncestor(n, COMMENTS)) continue;
-      const api = ctx.language === 'python' ? pythonApi(n, row) : tsApi(n, row);
-      if (api) add('public_api', row, api.node, api.why);
-    }
+/** The evidence of one side, one per flag and line. */
+class ScriptFindings {
+  readonly out: Evidence[] = [];
+  sharedState = false;
+  private readonly seen = new Set<string>();
+  constructor(
+    private readonly side: ScriptSide,
+    private readonly ctx: ScriptContext,
+  ) {}
+  add(flag: RiskFlag, row: number, node: string, why: string): void {
+    const line = this.side.lineOf(row);
+    if (this.seen.has(`${flag}:${line}`)) return;
+    this.seen.add(`${flag}:${line}`);
+    const text = (this.side.lines[row] ?? '').trim().slice(0, 160);
+    this.out.push({ flag, path: this.ctx.path, line, node, text, why });
   }
-  return { evidence: out, sharedState };
+}
+
+const IDENTIFIERS = new Set(['identifier', 'property_identifier', 'type_identifier', 'shorthand_property_identifier']);
+const CONC_PARTS = new Set(['mutex', 'semaphore', 'asyncio', 'threading', 'multiprocessing', 'atomics']);
+const CALLS = new Set(['call_expression', 'call', 'new_expression']);
+
+function onChangedNode(f: ScriptFindings, n: Node, row: number, parents: Node[]): void {
+  const t = n.type;
+  const parent = parents[parents.length - 1];
+  if (t === 'async') f.add('async_concurrency', row, parent?.type ?? t, '`async` changed');
+  if (IDENTIFIERS.has(t)) identifier(f, n, row, parent);
+  if ((t === 'member_expression' || t === 'attribute') && ASYNC_CALLS.test(n.text))
+    f.add('async_concurrency', row, t, n.text);
+  if (
+    t === 'string' &&
+    (parent?.type === 'import_statement' ||
+      /^(require|import)$/.test(parents[parents.length - 2]?.child(0)?.text ?? ''))
+  )
+    importedModule(f, n, row);
+}
+
+function identifier(f: ScriptFindings, n: Node, row: number, parent: Node | undefined): void {
+  const t = n.type;
+  const text = n.text;
+  const ws = words(text);
+  const joined = ws.join('_');
+  if (
+    ws.some((w) => SECURITY_WORDS.has(w)) ||
+    /(api_key|private_key|client_secret|access_token|refresh_token|auth_token|id_token|exec_policy)/.test(joined)
+  )
+    f.add('security_sandbox', row, t, `identifier ${text}`);
+  if (EXEC_WORDS.has(joined) || ws.includes('subprocess') || ws.includes('popen'))
+    f.add('security_sandbox', row, t, `process execution: ${text}`);
+  if (CONC_WORDS.has(joined) || ws.some((w) => CONC_PARTS.has(w))) {
+    f.add('async_concurrency', row, t, text);
+    if (ws.some((w) => SHARED_STATE_WORDS.has(w) || w === 'lock' || w === 'shared')) f.sharedState = true;
+  }
+  if (FFI_WORDS.has(joined) || ws.some((w) => FFI_WORDS.has(w))) f.add('unsafe_ffi', row, t, `FFI: ${text}`);
+  if (DYNAMIC_CODE.test(text) && CALLS.has(parent?.type ?? '')) f.add('unsafe_ffi', row, t, `dynamic code: ${text}()`);
+  if (
+    PERSISTENCE_WORDS.has(joined) ||
+    ws.some((w) => w === 'migration' || w === 'migrations' || w === 'pickle' || w === 'shelve')
+  )
+    f.add('persistence_schema', row, t, `identifier ${text}`);
+}
+
+function importedModule(f: ScriptFindings, n: Node, row: number): void {
+  const t = n.type;
+  const mod = n.text.replace(/^['"`]|['"`]$/g, '');
+  if (/^(node:)?(child_process|worker_threads|cluster)$/.test(mod))
+    f.add(mod.includes('child') ? 'security_sandbox' : 'async_concurrency', row, t, `import ${mod}`);
+  if (/^(ffi-napi|koffi|node-ffi|bindings|node-addon-api)$/.test(mod) || mod.endsWith('.node'))
+    f.add('unsafe_ffi', row, t, `import ${mod}`);
+  if (/(crypto|jsonwebtoken|bcrypt|argon2|passport|oauth|keytar|tls|https)$/.test(mod))
+    f.add('security_sandbox', row, t, `import ${mod}`);
+}
+
+/** Exported API: per changed code row, the declaration around it. */
+function exportedApi(f: ScriptFindings, side: ScriptSide, ctx: ScriptContext): void {
+  for (const row of [...side.changed].sort((a, b) => a - b)) {
+    const line = side.lines[row] ?? '';
+    const col = line.search(/\S/);
+    if (col < 0) continue;
+    const n = side.tree.rootNode.descendantForPosition({ row, column: col });
+    if (!n || hasAncestor(n, COMMENTS)) continue;
+    const api = ctx.language === 'python' ? pythonApi(n, row) : tsApi(n, row);
+    if (api) f.add('public_api', row, api.node, api.why);
+  }
 }
 
 function hasAncestor(n: Node, types: Set<string>): boolean {
