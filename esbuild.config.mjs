@@ -2,7 +2,7 @@
 // Usage: node esbuild.config.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { nodeShim as shim, treeSitterNodeModule } from './scripts/esbuild-shims.mjs';
+import { nodeShim as shim, treeSitterNodeModule, vscodeOnce } from './scripts/esbuild-shims.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -20,6 +20,7 @@ const base = {
 
 // ESM-only dependencies (web-tree-sitter's loader) read import.meta.url and import Node's `module`: see scripts/esbuild-shims.mjs.
 const nodeShim = { ...shim, plugins: [treeSitterNodeModule] };
+const extensionShim = { ...shim, plugins: [treeSitterNodeModule, vscodeOnce] };
 
 const targets = [
   // The extension: Node, CommonJS, `vscode` provided by the host.
@@ -36,7 +37,7 @@ const targets = [
     format: 'cjs',
     target: 'node20',
     external: ['vscode', './lazy.js'],
-    ...nodeShim,
+    ...extensionShim,
   },
   // The CLI: the same core, no editor.
   {

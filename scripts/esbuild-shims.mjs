@@ -25,3 +25,23 @@ export const treeSitterNodeModule = {
     });
   },
 };
+
+/**
+ * Every module of the extension imports `vscode`; esbuild would wrap the host's API object once per importing module
+ * (an ESM namespace copy with a getter per property), each on load. One ESM module re-exports it instead, so it
+ * is wrapped once and the modules share it.
+ */
+export const vscodeOnce = {
+  name: 'vscode-once',
+  setup(build) {
+    build.onResolve({ filter: /^vscode$/ }, (args) =>
+      args.namespace === 'vscode-once'
+        ? { path: 'vscode', external: true }
+        : { path: 'vscode', namespace: 'vscode-once' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'vscode-once' }, () => ({
+      contents: "export * from 'vscode';",
+      loader: 'js',
+    }));
+  },
+};
