@@ -18,6 +18,8 @@ export type Behaviour =
       model?: string;
       repeat?: number;
       /** chunks per second, paced by the wall clock */ rate?: number;
+      /** Native tool calls after the text: streamed as the provider does (OpenAI deltas, Anthropic tool_use blocks). */
+      tools?: ScriptedToolCall[];
     }
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'cut'; afterChunks: number }
@@ -25,6 +27,17 @@ export type Behaviour =
   | { kind: 'error_event'; afterChunks: number; type: string; message?: string }
   | { kind: 'end_early'; afterChunks: number }
   | { kind: 'hang' };
+
+export interface ScriptedToolCall {
+  id?: string;
+  name: string;
+  /** An object is sent as its JSON; a string is sent as written (to script malformed arguments). */
+  arguments: Record<string, unknown> | string;
+}
+
+const argText = (c: ScriptedToolCall) => (typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments));
+/** Argument JSON in pieces of at most 7 characters, as models stream it. */
+const argPieces = (c: ScriptedToolCall) => argText(c).match(/.{1,7}/gs) ?? [''];
 
 export interface SeenRequest {
   path: string;
@@ -253,7 +266,17 @@ export function openAiServer(flavour: 'openai' | 'deepseek' | 'moonshot' = 'open
         sse(res, chunk({ content: parts[i] }));
         if (ok.chunkMs) await sleep(ok.chunkMs);
       }
-      sse(res, chunk({}, 'stop'));
+      (ok.tools ?? []).forEach((c, index) => {
+        const first = {
+          index,
+          id: c.id ?? `call_${index}`,
+          type: 'function',
+          function: { name: c.name, arguments: '' },
+        };
+        sse(res, chunk({ tool_calls: [first] }));
+        for (const a of argPieces(c)) sse(res, chunk({ tool_calls: [{ index, function: { arguments: a } }] }));
+      });
+      sse(res, chunk({}, ok.tools?.length ? 'tool_calls' : 'stop'));
       const opts = body.stream_options as { include_usage?: boolean } | undefined;
       if (opts?.include_usage && !ok.noUsage)
         sse(res, { id, object: 'chat.completion.chunk', created: 1760000000, model, choices: [], usage });
@@ -377,6 +400,18 @@ export function anthropicServer(): Promise<WireServer> {
         if (ok.chunkMs) await sleep(ok.chunkMs);
       }
       sse(res, { type: 'content_block_stop', index: 0 }, 'content_block_stop');
+      (ok.tools ?? []).forEach((c, k) => {
+        const index = k + 1;
+        const block = { type: 'tool_use', id: c.id ?? `toolu_${index}`, name: c.name, input: {} };
+        sse(res, { type: 'content_block_start', index, content_block: block }, 'content_block_start');
+        for (const a of argPieces(c))
+          sse(
+            res,
+            { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: a } },
+            'content_block_delta',
+          );
+        sse(res, { type: 'content_block_stop', index }, 'content_block_stop');
+      });
       // message_delta usage is cumulative; send two to prove the client keeps the latest, not the sum.
       const mid = { output_tokens: Math.max(1, Math.floor(parts.length / 2)) };
       sse(
@@ -388,7 +423,7 @@ export function anthropicServer(): Promise<WireServer> {
         res,
         {
           type: 'message_delta',
-          delta: { stop_reason: 'end_turn', stop_sequence: null },
+          delta: { stop_reason: ok.tools?.length ? 'tool_use' : 'end_turn', stop_sequence: null },
           usage: ok.usage?.final ?? {
             input_tokens: input,
             cache_creation_input_tokens: 0,

@@ -197,6 +197,18 @@ export const LifecycleSchema = z.strictObject({
   replacement: z.string(),
 });
 
+/** The Implementer agent's loop (extension of the policy): which commands run without asking, how long it may go. */
+export const AgentSchema = z.strictObject({
+  command_allowlist: z
+    .array(z.array(z.string().min(1)).min(1))
+    .describe(
+      'Commands (argv prefixes) the agent may run without asking; anything else waits for approval (GR-010). ' +
+        'Never a shell: each entry is a program and its first arguments.',
+    ),
+  max_turns: z.int().min(1).max(500).describe('Model turns per task before the agent gives up.'),
+});
+export type AgentSettings = z.infer<typeof AgentSchema>;
+
 export const PolicySchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -227,6 +239,7 @@ export const PolicySchema = z
       vision: RoleSchema,
     }),
     escalation: EscalationSchema,
+    agent: AgentSchema.optional(),
     consensus: ConsensusSchema,
     guardrails: z.array(GuardrailSchema).length(13),
     high_risk: HighRiskSchema,

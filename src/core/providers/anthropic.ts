@@ -6,7 +6,15 @@ import { toCallError } from './errors.js';
 import type { FetchLike } from './transport.js';
 import { SdkClients } from './sdkClients.js';
 import { CallError } from './types.js';
-import type { ChatRequest, ProviderAdapter, ProviderTarget, StreamResult, StreamSink } from './types.js';
+import type {
+  ChatMessage,
+  ChatRequest,
+  ProviderAdapter,
+  ProviderTarget,
+  StreamResult,
+  StreamSink,
+  ToolCall,
+} from './types.js';
 
 interface RawUsage {
   input_tokens?: number | null;
@@ -33,6 +41,41 @@ export function anthropicUsage(start: RawUsage, last: RawUsage): Usage {
   };
 }
 
+type Block =
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown }
+  | { type: 'tool_result'; tool_use_id: string; content: string };
+
+/** Our messages as Anthropic's: tool calls are `tool_use` blocks, results `tool_result` blocks of a user turn. */
+function anthropicMessages(all: ChatMessage[]): { role: 'user' | 'assistant'; content: string | Block[] }[] {
+  const out: { role: 'user' | 'assistant'; content: string | Block[] }[] = [];
+  for (const m of all) {
+    if (m.role === 'system') continue;
+    if (m.role === 'tool') {
+      const block: Block = { type: 'tool_result', tool_use_id: m.tool_call_id, content: m.content };
+      const prev = out[out.length - 1];
+      if (prev?.role === 'user' && Array.isArray(prev.content) && prev.content[0]?.type === 'tool_result')
+        prev.content.push(block);
+      else out.push({ role: 'user', content: [block] });
+    } else if (m.role === 'assistant' && m.tool_calls?.length) {
+      const text: Block[] = m.content ? [{ type: 'text', text: m.content }] : [];
+      const uses = m.tool_calls.map((c): Block => ({ type: 'tool_use', id: c.id, name: c.name, input: parsed(c) }));
+      out.push({ role: 'assistant', content: [...text, ...uses] });
+    } else out.push({ role: m.role, content: m.content });
+  }
+  return out;
+}
+
+/** Anthropic takes a tool call's input as an object: the arguments as written, or an empty object when unparseable. */
+function parsed(c: ToolCall): unknown {
+  try {
+    const v: unknown = JSON.parse(c.arguments || '{}');
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+  } catch {
+    return {};
+  }
+}
+
 export class AnthropicAdapter implements ProviderAdapter {
   private readonly clients: SdkClients<Anthropic>;
   constructor(fetch: FetchLike, timeoutMs = 600_000) {
@@ -54,9 +97,9 @@ export class AnthropicAdapter implements ProviderAdapter {
       .filter((m) => m.role === 'system')
       .map((m) => m.content)
       .join('\n\n');
-    const messages = req.messages
-      .filter((m) => m.role !== 'system')
-      .map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content }));
+    const messages = anthropicMessages(req.messages);
+    const tools = req.tools?.map((x) => ({ name: x.name, description: x.description, input_schema: x.parameters }));
+    const blocks = new Map<number, ToolCall>();
     let start: RawUsage = {};
     let last: RawUsage = {};
     let finish: string | null = null;
@@ -70,6 +113,7 @@ export class AnthropicAdapter implements ProviderAdapter {
           messages,
           stream: true,
           ...(system ? { system } : {}),
+          ...(tools?.length ? { tools: tools as never } : {}),
           ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
         },
         { signal },
@@ -80,8 +124,15 @@ export class AnthropicAdapter implements ProviderAdapter {
             start = ev.message.usage as RawUsage;
             model = ev.message.model;
             break;
+          case 'content_block_start':
+            if (ev.content_block.type === 'tool_use')
+              blocks.set(ev.index, { id: ev.content_block.id, name: ev.content_block.name, arguments: '' });
+            break;
           case 'content_block_delta':
-            if (ev.delta.type === 'text_delta') onEvent({ type: 'text', text: ev.delta.text });
+            if (ev.delta.type === 'input_json_delta') {
+              const b = blocks.get(ev.index);
+              if (b) b.arguments += ev.delta.partial_json;
+            } else if (ev.delta.type === 'text_delta') onEvent({ type: 'text', text: ev.delta.text });
             else if (ev.delta.type === 'thinking_delta') onEvent({ type: 'reasoning', text: ev.delta.thinking });
             break;
           case 'message_delta':
@@ -100,6 +151,9 @@ export class AnthropicAdapter implements ProviderAdapter {
     }
     if (signal.aborted) throw new CallError('cancelled', `${where}: cancelled`);
     if (!stopped) throw new CallError('stream_cut', `${where}: the stream ended before message_stop`);
-    return { usage: anthropicUsage(start, last), finish_reason: finish, model };
+    const tool_calls = [...blocks.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, c]) => ({ ...c, arguments: c.arguments || '{}' }));
+    return { usage: anthropicUsage(start, last), finish_reason: finish, model, tool_calls };
   }
 }

@@ -123,13 +123,12 @@ export class ModelCaller {
 
   private async chat(o: CallOptions): Promise<CallResult> {
     const policy = this.p.policy();
-    const promptText = o.messages.map((m) => m.content).join('\n');
+    const promptText = promptOf(o);
     const context_estimate = o.route?.context_estimate ?? estimateTokens(promptText);
     let request = validRequest({ ...o.route, role: o.role, task_id: o.task_id, context_estimate });
     const { messages, max_tokens, temperature, json } = o;
-    const requestSha = sha256(
-      canonicalJson({ messages, max_tokens: max_tokens ?? null, temperature: temperature ?? null, json: !!json }),
-    );
+    const shaOf = { messages, max_tokens: max_tokens ?? null, temperature: temperature ?? null, json: !!json };
+    const requestSha = sha256(canonicalJson(o.tools?.length ? { ...shaOf, tools: o.tools } : shaOf));
     const record = this.record({
       role: o.role,
       taskId: o.task_id ?? null,
@@ -168,4 +167,15 @@ export class ModelCaller {
     }
     return runChain(this.loopPorts(d), new EmbedJob(record, o, text, this.p.adapters), d.chain);
   }
+}
+
+/** What a chat request sends, as text for the estimates: the messages, their tool calls and the tools' schemas. */
+function promptOf(o: CallOptions): string {
+  const parts = o.messages.map((m) =>
+    m.role === 'assistant' && m.tool_calls?.length
+      ? `${m.content}\n${m.tool_calls.map((c) => `${c.name}(${c.arguments})`).join('\n')}`
+      : m.content,
+  );
+  if (o.tools?.length) parts.push(JSON.stringify(o.tools));
+  return parts.join('\n');
 }

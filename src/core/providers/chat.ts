@@ -9,7 +9,15 @@ import type { Job } from './attempts.js';
 import { linkName as name, type CallRecord } from './callRecord.js';
 import type { CallResult } from './outcomes.js';
 import { CallError } from './types.js';
-import type { ChatMessage, ChatRequest, ProviderAdapter, ProviderTarget, StreamEvent, StreamResult } from './types.js';
+import type {
+  ChatMessage,
+  ChatRequest,
+  ProviderAdapter,
+  ProviderTarget,
+  StreamEvent,
+  StreamResult,
+  ToolSpec,
+} from './types.js';
 
 export interface CallOptions {
   role: RoleId;
@@ -19,6 +27,8 @@ export interface CallOptions {
   max_tokens?: number;
   temperature?: number;
   json?: boolean;
+  /** Native tool calling: the tools the model may call (the answer's calls are in `tool_calls`). */
+  tools?: ToolSpec[];
   /** The rest of the RouteRequest (change, signals, failed_loops...). */
   route?: Partial<Omit<RouteRequest, 'role' | 'task_id'>>;
   signal?: AbortSignal;
@@ -82,6 +92,7 @@ export class ChatJob implements Job<Answer, CallResult> {
     const req: ChatRequest = { messages: o.messages, max_tokens: this.maxTokens(link) };
     if (o.temperature !== undefined) req.temperature = o.temperature;
     if (o.json) req.json = true;
+    if (o.tools?.length) req.tools = o.tools;
     if (link.reasoning_effort) req.reasoning_effort = link.reasoning_effort;
     const keep = o.keepText !== false;
     const answer = { text: '', chars: 0, ttft: null as number | null };
@@ -129,6 +140,7 @@ export class ChatJob implements Job<Answer, CallResult> {
       ...record.served(link, line, { usage, cost, timings }),
       served_model: a.res.model,
       text: a.text,
+      tool_calls: a.res.tool_calls,
       chars: a.chars,
       finish_reason: a.res.finish_reason,
       cost_pico: cost,

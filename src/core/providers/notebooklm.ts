@@ -153,7 +153,7 @@ export class McpNotebookAdapter implements ProviderAdapter {
       );
     const parsed = parseToolResult(r);
     onEvent({ type: 'text', text: JSON.stringify(parsed) });
-    return { usage: { ...ZERO_USAGE }, finish_reason: 'stop', model: 'notebooklm' };
+    return { usage: { ...ZERO_USAGE }, finish_reason: 'stop', model: 'notebooklm', tool_calls: [] };
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,15 @@ import { toCallError } from './errors.js';
 import { SdkClients } from './sdkClients.js';
 import type { FetchLike } from './transport.js';
 import { CallError } from './types.js';
-import type { ChatRequest, ProviderAdapter, ProviderTarget, StreamResult, StreamSink } from './types.js';
+import type {
+  ChatMessage,
+  ChatRequest,
+  ProviderAdapter,
+  ProviderTarget,
+  StreamResult,
+  StreamSink,
+  ToolCall,
+} from './types.js';
 
 export const DEFAULT_BASE_URL: Partial<Record<ProviderId, string>> = {
   openai: 'https://api.openai.com/v1',
@@ -49,6 +57,47 @@ export function openAiUsage(provider: ProviderId, u: RawUsage): Usage {
   };
 }
 
+type Delta = {
+  content?: string | null;
+  reasoning_content?: string | null;
+  tool_calls?: { index?: number; id?: string; function?: { name?: string; arguments?: string } }[];
+};
+
+/** Streamed tool calls: the first delta of each index carries its id and name, the rest pieces of its arguments. */
+class ToolCallDeltas {
+  private readonly byIndex = new Map<number, ToolCall>();
+  add(d: NonNullable<Delta['tool_calls']>[number]): void {
+    const k = d.index ?? this.byIndex.size;
+    let c = this.byIndex.get(k);
+    if (!c) {
+      c = { id: '', name: '', arguments: '' };
+      this.byIndex.set(k, c);
+    }
+    if (d.id) c.id = d.id;
+    if (d.function?.name) c.name += d.function.name;
+    if (d.function?.arguments) c.arguments += d.function.arguments;
+  }
+  done(): ToolCall[] {
+    return [...this.byIndex.entries()].sort(([a], [b]) => a - b).map(([k, c]) => ({ ...c, id: c.id || `call_${k}` }));
+  }
+}
+
+/** Our message shape to Chat Completions': tool calls as `function` calls, tool results as `tool` messages. */
+function wireMessage(m: ChatMessage): Record<string, unknown> {
+  if (m.role === 'tool') return { role: 'tool', tool_call_id: m.tool_call_id, content: m.content };
+  if (m.role === 'assistant' && m.tool_calls?.length)
+    return {
+      role: 'assistant',
+      content: m.content || null,
+      tool_calls: m.tool_calls.map((c) => ({
+        id: c.id,
+        type: 'function',
+        function: { name: c.name, arguments: c.arguments },
+      })),
+    };
+  return { role: m.role, content: m.content };
+}
+
 export class OpenAiCompatAdapter implements ProviderAdapter {
   private readonly clients: SdkClients<OpenAI>;
   constructor(fetch: FetchLike, timeoutMs = 600_000) {
@@ -69,7 +118,7 @@ export class OpenAiCompatAdapter implements ProviderAdapter {
     const where = `${t.provider}/${t.model}`;
     const body: Record<string, unknown> = {
       model: t.model,
-      messages: req.messages,
+      messages: req.messages.map(wireMessage),
       stream: true,
       stream_options: { include_usage: true },
       ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
@@ -79,6 +128,12 @@ export class OpenAiCompatAdapter implements ProviderAdapter {
     if (t.provider === 'openai') body.max_completion_tokens = req.max_tokens;
     else body.max_tokens = req.max_tokens;
     if (req.reasoning_effort && t.provider === 'openai') body.reasoning_effort = req.reasoning_effort;
+    if (req.tools?.length)
+      body.tools = req.tools.map((x) => ({
+        type: 'function',
+        function: { name: x.name, description: x.description, parameters: x.parameters },
+      }));
+    const calls = new ToolCallDeltas();
     let usage: Usage | null = null;
     let finish: string | null = null;
     let model = t.model;
@@ -88,16 +143,14 @@ export class OpenAiCompatAdapter implements ProviderAdapter {
       })) as unknown as AsyncIterable<Record<string, unknown>>;
       for await (const chunk of stream) {
         if (typeof chunk.model === 'string') model = chunk.model;
-        const choices = chunk.choices as
-          | { delta?: { content?: string | null; reasoning_content?: string | null }; finish_reason?: string | null }[]
-          | null
-          | undefined;
+        const choices = chunk.choices as { delta?: Delta; finish_reason?: string | null }[] | null | undefined;
         const c = choices?.[0];
         if (c) {
           const r = c.delta?.reasoning_content;
           if (r) onEvent({ type: 'reasoning', text: r });
           const text = c.delta?.content;
           if (text) onEvent({ type: 'text', text });
+          for (const d of c.delta?.tool_calls ?? []) calls.add(d);
           if (c.finish_reason) finish = c.finish_reason;
         }
         if (chunk.usage) usage = openAiUsage(t.provider, chunk.usage as RawUsage);
@@ -109,7 +162,7 @@ export class OpenAiCompatAdapter implements ProviderAdapter {
     if (signal.aborted) throw new CallError('cancelled', `${where}: cancelled`);
     if (!finish)
       throw new CallError('stream_cut', `${where}: the stream ended before the answer was complete (no finish_reason)`);
-    return { usage: usage ?? { ...ZERO_USAGE }, finish_reason: finish, model };
+    return { usage: usage ?? { ...ZERO_USAGE }, finish_reason: finish, model, tool_calls: calls.done() };
   }
 
   async embed(

@@ -3,7 +3,7 @@
 import type { Usage } from '../budget/port.js';
 import type { ProviderId, RoleId } from '../policy/schema.js';
 import type { RouteDecision } from '../router/types.js';
-import type { CallError } from './types.js';
+import type { CallError, ToolCall } from './types.js';
 
 export interface Attempt {
   provider: ProviderId;
@@ -49,6 +49,8 @@ export interface CallResult {
   model: string;
   served_model: string;
   text: string;
+  /** The answer's native tool calls (empty when the model answered in text). */
+  tool_calls: ToolCall[];
   chars: number;
   finish_reason: string | null;
   usage: Usage;

@@ -2,10 +2,25 @@
 import type { Usage } from '../budget/port.js';
 import type { ProviderId } from '../policy/schema.js';
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+/** A tool call as the model made it: `arguments` is the JSON text it wrote (parsed, and refused if bad, by the tool). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
 }
+
+/** A tool the model may call: its JSON Schema parameters (OpenAI `tools[].function`, Anthropic `tools[]`). */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+export type ChatMessage =
+  | { role: 'system' | 'user'; content: string }
+  | { role: 'assistant'; content: string; tool_calls?: ToolCall[] }
+  /** The result of one tool call, for the model (errors included: a failed tool call is an answer). */
+  | { role: 'tool'; tool_call_id: string; name: string; content: string };
 
 export interface ChatRequest {
   messages: ChatMessage[];
@@ -14,6 +29,8 @@ export interface ChatRequest {
   /** Ask for a JSON object (GR-012); adapters use the provider's JSON mode where it has one. */
   json?: boolean;
   reasoning_effort?: 'none' | 'low' | 'medium' | 'high';
+  /** Native tool calling: the tools the model may call this turn. */
+  tools?: ToolSpec[];
 }
 
 export type StreamEvent =
@@ -36,6 +53,8 @@ export interface StreamResult {
   usage: Usage;
   finish_reason: string | null;
   model: string;
+  /** The tool calls of the answer, whole (streamed deltas joined), in the order the model made them. */
+  tool_calls: ToolCall[];
 }
 
 /** One adapter: streams a chat completion, calling `onEvent` per piece; throws CallError. */

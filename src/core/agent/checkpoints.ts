@@ -1,0 +1,102 @@
+// Checkpoints of a task, outside the user's git history: a shadow repository (its own git dir in the extension's
+// storage, the workspace as its work tree, the workspace's .gitignore respected). A checkpoint is a commit of the
+// whole work tree; restoring one first checkpoints the present (so a restore can itself be undone), then makes the
+// work tree match it: changed files put back, files created since removed. git's index keeps later checkpoints
+// cheap on a large workspace (only what changed is hashed again).
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface Checkpoint {
+  id: string;
+  label: string;
+  at: string;
+}
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+const EXCLUDES = ['.git/', 'node_modules/', 'target/', '.switchyard/evidence/', '.switchyard/checkpoints/'];
+
+export class ShadowCheckpoints {
+  private readonly list: Checkpoint[] = [];
+
+  /** `gitDir`: the shadow repository, one per workspace (created on first use); `root`: the workspace. */
+  constructor(
+    private readonly gitDir: string,
+    private readonly root: string,
+  ) {}
+
+  all(): Checkpoint[] {
+    return [...this.list];
+  }
+
+  private git(args: string[], input?: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = execFile(
+        'git',
+        [`--git-dir=${this.gitDir}`, `--work-tree=${this.root}`, '-c', 'core.autocrlf=false', ...args],
+        {
+          cwd: this.root,
+          maxBuffer: 256 * 1024 * 1024,
+          env: {
+            ...process.env,
+            GIT_AUTHOR_NAME: 'Switchyard',
+            GIT_AUTHOR_EMAIL: 'checkpoints@switchyard.invalid',
+            GIT_COMMITTER_NAME: 'Switchyard',
+            GIT_COMMITTER_EMAIL: 'checkpoints@switchyard.invalid',
+            GIT_CONFIG_NOSYSTEM: '1',
+            GIT_TERMINAL_PROMPT: '0',
+          },
+        },
+        (err, stdout, stderr) => {
+          if (err) reject(new CheckpointError(`git ${args[0]}: ${(stderr || err.message).trim().slice(0, 500)}`));
+          else resolve(stdout);
+        },
+      );
+      if (input !== undefined) child.stdin?.end(input);
+    });
+  }
+
+  private async init(): Promise<void> {
+    if (existsSync(join(this.gitDir, 'HEAD'))) return;
+    mkdirSync(this.gitDir, { recursive: true });
+    await this.git(['init', '-q']);
+    // The shadow repository never runs the user's hooks or filters, and keeps what the user's repo ignores out.
+    await this.git(['config', 'core.hooksPath', '/dev/null']);
+    await this.git(['config', 'commit.gpgsign', 'false']);
+    mkdirSync(join(this.gitDir, 'info'), { recursive: true });
+    writeFileSync(join(this.gitDir, 'info', 'exclude'), EXCLUDES.join('\n') + '\n');
+  }
+
+  /** A commit of the work tree as it is now. */
+  async create(label: string): Promise<Checkpoint> {
+    await this.init();
+    await this.git(['add', '-A', '--', '.']);
+    const tree = (await this.git(['write-tree'])).trim();
+    const parent = this.list.length ? ['-p', this.list[this.list.length - 1]!.id] : [];
+    const id = (await this.git(['commit-tree', tree, ...parent, '-m', label])).trim();
+    const cp = { id, label, at: new Date().toISOString() };
+    this.list.push(cp);
+    return cp;
+  }
+
+  /** The work tree made to match `id`; returns the checkpoint of what was there before. */
+  async restore(id: string): Promise<Checkpoint> {
+    const target = this.list.find((c) => c.id === id || c.id.startsWith(id));
+    if (!target) throw new CheckpointError(`no checkpoint ${id} in this task`);
+    const before = await this.create(`before restoring "${target.label}"`);
+    // The index holds `before`: read-tree -u moves the work tree from it to the target (removing what is new).
+    await this.git(['read-tree', '-u', '--reset', target.id]);
+    return before;
+  }
+
+  /** The diff between two checkpoints (or a checkpoint and the work tree now). */
+  async diff(from: string, to?: string): Promise<string> {
+    await this.init();
+    if (to) return this.git(['diff', '--no-color', '--no-ext-diff', from, to]);
+    await this.git(['add', '-A', '--', '.']);
+    return this.git(['diff', '--no-color', '--no-ext-diff', '--cached', from]);
+  }
+}

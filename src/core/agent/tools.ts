@@ -1,0 +1,246 @@
+// The agent's tools, run against the workspace. A tool call with bad arguments, a refused path or a failed match is
+// an answer for the model (what went wrong, what to do), never a crash. Reads run at once; an edit is computed
+// here and written only when the loop's approval says so; commands and checks go through the loop's ports.
+import picomatch from 'picomatch';
+import { z } from 'zod';
+import { applyEdit } from './editMatch.js';
+import { parsePatchFiles } from './patchFiles.js';
+import { ToolRefusal, Workspace } from './workspace.js';
+
+/** A change a tool wants to make: the whole file before and after (null: absent). */
+export interface ProposedChange {
+  path: string;
+  before: string | null;
+  after: string | null;
+  /** How the edit matched (exact, or which tolerance). */
+  how: string;
+}
+
+export type ToolOutcome =
+  | { kind: 'answer'; content: string; ok: boolean }
+  | { kind: 'edit'; changes: ProposedChange[]; summary: string }
+  | { kind: 'port'; name: 'run_checks' | 'run_command' | 'ask_user' | 'finish'; args: PortArgs };
+
+export type PortArgs =
+  | { name: 'run_checks' }
+  | { name: 'run_command'; argv: string[]; cwd: string; timeout_s: number }
+  | { name: 'ask_user'; question: string }
+  | { name: 'finish'; summary: string; confidence: number };
+
+/** What a single tool result may hold for the model before it is cut (the loop cuts again to fit the context). */
+export const READ_MAX_LINES = 400;
+export const READ_MAX_CHARS = 40_000;
+
+const path = z.string().min(1);
+const ARGS = {
+  read_file: z.strictObject({ path, start_line: z.int().min(1).optional(), end_line: z.int().min(1).optional() }),
+  list_files: z.strictObject({
+    path: path.optional(),
+    glob: z.string().min(1).optional(),
+    max: z.int().min(1).max(5000).optional(),
+  }),
+  search: z.strictObject({
+    query: z.string().min(1),
+    mode: z.enum(['text', 'regex', 'context']).optional(),
+    glob: z.string().min(1).optional(),
+    max: z.int().min(1).max(1000).optional(),
+  }),
+  edit_file: z.strictObject({ path, old_text: z.string(), new_text: z.string(), replace_all: z.boolean().optional() }),
+  write_file: z.strictObject({ path, content: z.string() }),
+  apply_patch: z.strictObject({ patch: z.string().min(1) }),
+  run_checks: z.strictObject({}),
+  run_command: z.strictObject({
+    argv: z.array(z.string().min(1)).min(1),
+    cwd: path.optional(),
+    timeout_s: z.int().min(1).max(3600).optional(),
+  }),
+  ask_user: z.strictObject({ question: z.string().min(1) }),
+  finish: z.strictObject({ summary: z.string(), confidence: z.number().min(0).max(1) }),
+};
+export type ToolName = keyof typeof ARGS;
+export const TOOL_NAMES = Object.keys(ARGS) as ToolName[];
+
+export interface ToolEnv {
+  ws: Workspace;
+  /** Stage 0's ranked files for a query (search mode "context"); absent where no index is at hand. */
+  context?: (query: string, max: number) => Promise<string>;
+}
+
+const answer = (content: string, ok = true): ToolOutcome => ({ kind: 'answer', content, ok });
+
+/** Parses and runs one tool call. */
+export async function runTool(env: ToolEnv, name: string, argsText: string): Promise<ToolOutcome> {
+  if (!(name in ARGS)) return answer(`unknown tool "${name}"; the tools are ${TOOL_NAMES.join(', ')}`, false);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(argsText || '{}');
+  } catch (e) {
+    return answer(`${name}: the arguments are not valid JSON (${(e as Error).message}); send a JSON object`, false);
+  }
+  const parsed = ARGS[name as ToolName].safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');
+    return answer(`${name}: bad arguments: ${issues}`, false);
+  }
+  try {
+    return await dispatch(env, name as ToolName, parsed.data as never);
+  } catch (e) {
+    if (e instanceof ToolRefusal) return answer(`${name}: ${e.message}`, false);
+    throw e;
+  }
+}
+
+async function dispatch(env: ToolEnv, name: ToolName, a: Record<string, unknown>): Promise<ToolOutcome> {
+  const { ws } = env;
+  switch (name) {
+    case 'read_file':
+      return answer(readFile(ws, a as z.infer<typeof ARGS.read_file>));
+    case 'list_files':
+      return answer(listFiles(ws, a as z.infer<typeof ARGS.list_files>));
+    case 'search':
+      return search(env, a as z.infer<typeof ARGS.search>);
+    case 'edit_file':
+      return editFile(ws, a as z.infer<typeof ARGS.edit_file>);
+    case 'write_file': {
+      const p = ws.rel(a.path);
+      const before = ws.exists(p) ? ws.read(p) : null;
+      const how = before === null ? 'new file' : 'whole file';
+      const changes = [{ path: p, before, after: a.content as string, how }];
+      return { kind: 'edit', changes, summary: `${how} ${p}` };
+    }
+    case 'apply_patch':
+      return applyPatch(ws, a.patch as string);
+    case 'run_checks':
+      return { kind: 'port', name, args: { name } };
+    case 'run_command': {
+      const cwd = a.cwd ? ws.rel(a.cwd) : '.';
+      const args = { name, argv: a.argv as string[], cwd, timeout_s: (a.timeout_s as number | undefined) ?? 120 };
+      return { kind: 'port', name, args };
+    }
+    case 'ask_user':
+      return { kind: 'port', name, args: { name, question: a.question as string } };
+    case 'finish':
+      return { kind: 'port', name, args: { name, summary: a.summary as string, confidence: a.confidence as number } };
+  }
+}
+
+function readFile(ws: Workspace, a: z.infer<typeof ARGS.read_file>): string {
+  const p = ws.rel(a.path);
+  const lines = ws.read(p).split('\n');
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  const start = Math.min(a.start_line ?? 1, Math.max(1, lines.length));
+  let end = Math.min(a.end_line ?? lines.length, lines.length, start + READ_MAX_LINES - 1);
+  const out: string[] = [];
+  let chars = 0;
+  for (let i = start; i <= end; i++) {
+    const l = `${i}\t${lines[i - 1]}`;
+    if (chars + l.length > READ_MAX_CHARS && out.length > 0) {
+      end = i - 1;
+      break;
+    }
+    out.push(l);
+    chars += l.length + 1;
+  }
+  const head = `${p} (lines ${start}-${end} of ${lines.length})`;
+  const more = end < lines.length ? `\n[cut at line ${end}: call read_file with start_line=${end + 1} for more]` : '';
+  return `${head}\n${out.join('\n')}${more}`;
+}
+
+function listFiles(ws: Workspace, a: z.infer<typeof ARGS.list_files>): string {
+  const dir = ws.rel(a.path ?? '.');
+  const match = a.glob ? picomatch(a.glob, { dot: true }) : null;
+  const all = ws.files(dir).filter((f) => !match || match(f) || match(f.split('/').pop()!));
+  const max = a.max ?? 200;
+  const shown = all.slice(0, max);
+  const more = all.length > max ? `\n[${all.length - max} more: narrow with path or glob]` : '';
+  return shown.length ? `${shown.join('\n')}${more}` : `no files under ${dir}${a.glob ? ` matching ${a.glob}` : ''}`;
+}
+
+async function search(env: ToolEnv, a: z.infer<typeof ARGS.search>): Promise<ToolOutcome> {
+  const max = a.max ?? 50;
+  if (a.mode === 'context') {
+    if (!env.context) return answer('search: context mode needs the Stage 0 index, which is not available here', false);
+    return answer(await env.context(a.query, Math.min(max, 20)));
+  }
+  let test: (line: string) => boolean;
+  if (a.mode === 'regex') {
+    let re: RegExp;
+    try {
+      re = new RegExp(a.query);
+    } catch (e) {
+      return answer(`search: not a valid regular expression: ${(e as Error).message}`, false);
+    }
+    test = (l) => re.test(l);
+  } else {
+    // Smart case: a query in lower case matches any case.
+    const q = a.query;
+    const lower = q === q.toLowerCase();
+    test = lower ? (l) => l.toLowerCase().includes(q) : (l) => l.includes(q);
+  }
+  const match = a.glob ? picomatch(a.glob, { dot: true }) : null;
+  const hits: string[] = [];
+  let total = 0;
+  for (const f of env.ws.files()) {
+    if (match && !match(f) && !match(f.split('/').pop()!)) continue;
+    let text: string;
+    try {
+      text = env.ws.read(f);
+    } catch {
+      continue; // binary or too large
+    }
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (!test(lines[i]!)) continue;
+      total++;
+      if (hits.length < max) hits.push(`${f}:${i + 1}: ${lines[i]!.trim().slice(0, 200)}`);
+    }
+  }
+  if (total === 0) return answer(`no line matches ${JSON.stringify(a.query)}`);
+  const more = total > max ? `\n[${total - max} more matches: narrow with glob or a longer query]` : '';
+  return answer(`${hits.join('\n')}${more}`);
+}
+
+function editFile(ws: Workspace, a: z.infer<typeof ARGS.edit_file>): ToolOutcome {
+  const p = ws.rel(a.path);
+  if (!ws.exists(p)) return answer(`edit_file: ${p} does not exist; use write_file to create it`, false);
+  const before = ws.read(p);
+  const r = applyEdit(before, a.old_text, a.new_text, a.replace_all === true);
+  if (!r.ok) return answer(`edit_file ${p}: ${r.message}`, false);
+  if (r.text === before) return answer(`edit_file ${p}: new_text equals old_text; nothing would change`, false);
+  const how = r.how === 'exact' ? 'exact match' : `matched with ${r.how}`;
+  const changes = [{ path: p, before, after: r.text, how }];
+  return {
+    kind: 'edit',
+    changes,
+    summary: `edit ${p} at line ${r.line} (${how}${r.count > 1 ? `, ${r.count}×` : ''})`,
+  };
+}
+
+function applyPatch(ws: Workspace, patch: string): ToolOutcome {
+  const files = parsePatchFiles(patch);
+  if (!files.ok) return answer(`apply_patch: ${files.message}`, false);
+  const changes: ProposedChange[] = [];
+  for (const f of files.files) {
+    const p = ws.rel(f.path);
+    const exists = ws.exists(p);
+    if (f.kind === 'create') {
+      if (exists) return answer(`apply_patch: ${p} already exists; patch it, or use write_file`, false);
+      changes.push({ path: p, before: null, after: f.added, how: 'new file' });
+      continue;
+    }
+    if (!exists) return answer(`apply_patch: ${p} does not exist`, false);
+    const before = ws.read(p);
+    if (f.kind === 'delete') {
+      changes.push({ path: p, before, after: null, how: 'deleted' });
+      continue;
+    }
+    let text = before;
+    for (const [k, h] of f.hunks.entries()) {
+      const r = applyEdit(text, h.old, h.new);
+      if (!r.ok) return answer(`apply_patch: ${p} hunk ${k + 1} (@@ -${h.oldStart}): ${r.message}`, false);
+      text = r.text;
+    }
+    changes.push({ path: p, before, after: text, how: `${f.hunks.length} hunk(s)` });
+  }
+  return { kind: 'edit', changes, summary: `patch ${changes.map((c) => c.path).join(', ')}` };
+}

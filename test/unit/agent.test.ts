@@ -1,0 +1,295 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { diskPorts } from '../../src/core/agent/diskPorts.js';
+import { runAgent, type AgentEvent, type AgentInput, type AgentPorts } from '../../src/core/agent/loop.js';
+import { bundledPolicy } from '../../src/core/policy/store.js';
+import { testCaller } from './helpers/caller.js';
+import {
+  anthropicServer,
+  openAiServer,
+  type Behaviour,
+  type ScriptedToolCall,
+  type WireServer,
+} from '../support/wireServers.js';
+
+// The agent against the demo Cargo workspace with the real `cargo check` and `cargo test`. Test servers speak the
+// real tool-calling wire formats: OpenAI streamed tool_call deltas (the local lane and DeepSeek) and Anthropic
+// tool_use blocks (Sonnet); the model's turns are scripted, everything else is the real path.
+const ROOT = process.cwd();
+const LIB = 'crates/core/src/lib.rs';
+const MAIN = 'crates/cli/src/main.rs';
+const TESTS = 'crates/core/tests/words.rs';
+const SPLIT = '    assert_eq!(demo_core::tokenize("a b"), vec!["a", "b"]);';
+const LONG = '    assert!(demo_core::tokenize(&"x".repeat(65)).is_empty());';
+const TARGET = mkdtempSync(join(tmpdir(), 'sy-agent-target-'));
+
+const call = (name: string, args: Record<string, unknown> | string, id?: string): ScriptedToolCall => ({
+  name,
+  arguments: args,
+  ...(id ? { id } : {}),
+});
+const turn = (...tools: ScriptedToolCall[]): Behaviour => ({ kind: 'ok', text: '', tools });
+const FILTER = '        .filter(|w| !w.is_empty())';
+const GOOD_FILTER = '        .filter(|w| !w.is_empty() && w.len() <= 64)';
+const BROKEN_FILTER = '        .filter(|w| !w.is_empty() && w.len() <= max_len)';
+const finish = (confidence = 0.9) => turn(call('finish', { summary: 'long words are ignored', confidence }));
+
+let local: WireServer, ds: WireServer, claude: WireServer;
+before(async () => {
+  [local, ds, claude] = await Promise.all([openAiServer(), openAiServer('deepseek'), anthropicServer()]);
+});
+after(async () => {
+  await Promise.all([local.close(), ds.close(), claude.close()]);
+  rmSync(TARGET, { recursive: true, force: true });
+});
+beforeEach(() => {
+  for (const s of [local, ds, claude]) {
+    s.queue.length = 0;
+    s.requests.length = 0;
+    s.fallback = { kind: 'ok', text: 'I am done.' };
+  }
+});
+
+function setup(o: { urls?: Record<string, string | undefined>; input?: Partial<AgentInput>; reject?: boolean } = {}) {
+  const root = mkdtempSync(join(tmpdir(), 'sy-agent-ws-'));
+  cpSync(join(ROOT, 'demo'), root, { recursive: true });
+  const state = mkdtempSync(join(tmpdir(), 'sy-agent-state-'));
+  const policy = bundledPolicy();
+  const urls = o.urls ?? { local: local.url, deepseek: ds.url };
+  const t = testCaller({ policy, urls, source: 'cli', stateDir: state });
+  const events: AgentEvent[] = [];
+  const ac = new AbortController();
+  const disk = diskPorts({
+    root,
+    taskId: 'T-agent',
+    policy,
+    caller: t.caller,
+    stateDir: state,
+    env: { ...process.env, CARGO_TARGET_DIR: TARGET },
+  });
+  const ports: AgentPorts = {
+    ...disk,
+    approveEdits: async () => (o.reject ? 'reject' : 'approve'),
+    approveCommand: async () => false,
+    askUser: async () => 'keep it simple',
+    emit: (e) => events.push(e),
+  };
+  const input: AgentInput = {
+    task_id: 'T-agent',
+    instruction: 'ignore words longer than 64 characters, and print the top 20 words',
+    policy,
+    localOnly: false,
+    signal: ac.signal,
+    ...o.input,
+  };
+  const read = (p: string) => readFileSync(join(root, p), 'utf8');
+  return { root, ports, input, events, ac, read, audit: t.auditLines, original: { lib: read(LIB), main: read(MAIN) } };
+}
+
+/** The tool results the model was sent in its last request (OpenAI wire: role "tool" messages). */
+function toolResults(s: WireServer): string[] {
+  const last = s.requests[s.requests.length - 1]!.body.messages as { role: string; content: string }[];
+  return last.filter((m) => m.role === 'tool').map((m) => m.content);
+}
+
+describe('the agent over the OpenAI tool-calling wire (local lane), real cargo', () => {
+  it('reads two files, edits both, passes cargo check and cargo test, and can be undone by a checkpoint', async () => {
+    const s = setup();
+    mkdirSync(join(s.root, 'crates/core/tests'));
+    writeFileSync(join(s.root, TESTS), `#[test]\nfn splits_words() {\n${SPLIT}\n}\n`);
+    local.queue.push(
+      turn(call('read_file', { path: LIB }, 'c1'), call('read_file', { path: TESTS }, 'c2')),
+      turn(
+        call('edit_file', { path: LIB, old_text: FILTER, new_text: GOOD_FILTER }),
+        call('edit_file', { path: TESTS, old_text: SPLIT, new_text: `${SPLIT}\n${LONG}` }),
+      ),
+      turn(call('run_checks', {})),
+      finish(),
+    );
+    const r = await runAgent(s.ports, s.input);
+    assert.equal(r.status, 'passed', r.message);
+    assert.ok(s.read(LIB).includes('w.len() <= 64') && s.read(TESTS).includes(LONG));
+    assert.deepEqual(r.changed, [LIB, TESTS]);
+    // The wire: tools offered, two streamed calls answered with their ids, the file's lines numbered.
+    const first = local.requests[0]!.body;
+    assert.ok((first.tools as { function: { name: string } }[]).some((t) => t.function.name === 'apply_patch'));
+    const second = local.requests[1]!.body.messages as { role: string; tool_call_id?: string; content: string }[];
+    assert.deepEqual(
+      second.filter((m) => m.role === 'tool').map((m) => m.tool_call_id),
+      ['c1', 'c2'],
+    );
+    assert.match(
+      second.find((m) => m.tool_call_id === 'c1')!.content,
+      /^crates\/core\/src\/lib\.rs \(lines 1-\d+ of \d+\)\n1\t\/\/!/,
+    );
+    const checks = s.events.filter((e) => e.type === 'check');
+    assert.ok(checks.length >= 1 && checks.every((c) => c.type === 'check' && c.ok));
+    assert.ok(checks.some((c) => c.type === 'check' && c.steps.some((n) => n.startsWith('cargo test'))));
+    assert.ok(s.events.every((e) => e.type !== 'turn' || e.location === 'local'));
+    // Evidence: the instruction, every turn, tool calls, the diff, the classification, the check log, sealed.
+    const ev = r.evidence;
+    for (const f of [
+      'instruction.md',
+      'turns/001-request.json',
+      'turns/004-answer.json',
+      'tools.jsonl',
+      'result.json',
+      'manifest.sha256',
+    ])
+      assert.ok(readFileSync(join(ev, f)), f);
+    // Restore the checkpoint taken before the edits: both files are back.
+    assert.equal(r.checkpoints.length, 1);
+    await s.ports.checkpoints.restore(r.checkpoints[0]!.id);
+    assert.equal(s.read(LIB), s.original.lib);
+    assert.equal(s.read(TESTS).includes(LONG), false);
+    // The restore kept what it replaced as a checkpoint of its own: the diff between the two is the task's change.
+    const diff = await s.ports.checkpoints.diff(r.checkpoints[0]!.id, s.ports.checkpoints.all()[1]!.id);
+    assert.match(diff, /repeat\(65\)/);
+    assert.doesNotMatch(diff, /\.switchyard\/evidence/);
+  });
+
+  it('edits fail the checks twice: the third turn is routed to the cloud, which fixes it (audited)', async () => {
+    const s = setup();
+    local.queue.push(
+      turn(call('edit_file', { path: LIB, old_text: FILTER, new_text: BROKEN_FILTER })),
+      turn(call('run_checks', {})),
+      turn(call('run_checks', {})),
+    );
+    ds.queue.push(turn(call('edit_file', { path: LIB, old_text: BROKEN_FILTER, new_text: GOOD_FILTER })), finish());
+    const r = await runAgent(s.ports, s.input);
+    assert.equal(r.status, 'passed', r.message);
+    assert.ok(s.read(LIB).includes('w.len() <= 64'));
+    assert.equal(local.requests.length, 3);
+    assert.equal(ds.requests.length, 2);
+    // The cloud model got the transcript so far: the failed checks' compiler errors are in it.
+    const seen = JSON.stringify(ds.requests[0]!.body.messages);
+    assert.match(seen, /max_len/);
+    assert.match(seen, /checks failed/);
+    const lines = s.audit();
+    assert.ok(
+      lines.some((l) => /2 failed compile\/test loops.*escalating by implementer\.failed_loops/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(lines.some((l) => /GR-005: implementer: turn 4 moves from local local\/.* to cloud deepseek\//.test(l)));
+    const route = s.events.find((e) => e.type === 'route' && e.from !== null);
+    assert.ok(route && route.type === 'route' && /implementer\.failed_loops/.test(route.why));
+  });
+
+  it('the running diff crosses into high risk (an unsafe block): the next turn goes to the cloud (Anthropic tool_use)', async () => {
+    // No DeepSeek endpoint: the implementer's cloud chain goes on to Sonnet, over Anthropic's wire.
+    const s = setup({ urls: { local: local.url, anthropic: claude.url } });
+    const unsafe = '    let _first = unsafe { text.as_bytes().get_unchecked(0) };\n';
+    const SAFE = '    let _first = text.as_bytes().first();\n';
+    local.queue.push(
+      turn(call('edit_file', { path: LIB, old_text: '    text.split(', new_text: `${unsafe}    text.split(` })),
+    );
+    claude.queue.push(
+      turn(call('read_file', { path: LIB }, 'toolu_r1')),
+      turn(call('edit_file', { path: LIB, old_text: unsafe, new_text: SAFE }, 'toolu_e1')),
+      turn(call('finish', { summary: 'the first byte, read safely', confidence: 0.95 }, 'toolu_f1')),
+    );
+    const r = await runAgent(s.ports, { ...s.input, instruction: 'read the first byte' });
+    assert.equal(local.requests.length, 1);
+    assert.ok(claude.requests.length >= 2);
+    // Anthropic's form: tool_use blocks in the assistant turn, tool_result blocks in the next user turn.
+    const msgs = claude.requests[1]!.body.messages as { role: string; content: unknown }[];
+    const blocks = msgs.flatMap((m) =>
+      Array.isArray(m.content) ? (m.content as { type: string; tool_use_id?: string }[]) : [],
+    );
+    assert.ok(blocks.some((b) => b.type === 'tool_use'));
+    assert.ok(blocks.some((b) => b.type === 'tool_result' && b.tool_use_id === 'toolu_r1'));
+    assert.ok(
+      s.audit().some((l) => /moves from local .* to cloud anthropic\/.*implementer\.high_risk.*unsafe_ffi/.test(l)),
+    );
+    // The final change has no unsafe code left: it passed the checks and needs no Judge; the lane stayed cloud.
+    assert.equal(r.status, 'passed', r.message);
+    assert.ok(s.read(LIB).includes(SAFE));
+    assert.equal(local.requests.length, 1);
+  });
+
+  it('starts at the cloud when the instruction names two crates (cross-crate scope before any edit)', async () => {
+    const s = setup({ input: { scope: { cross_crate: true, why: ['the instruction names crates core and cli'] } } });
+    ds.queue.push(turn(call('edit_file', { path: MAIN, old_text: '.take(10)', new_text: '.take(20)' })), finish());
+    const r = await runAgent(s.ports, s.input);
+    assert.equal(local.requests.length, 0);
+    assert.ok(ds.requests.length >= 1);
+    const first = s.events.find((e) => e.type === 'turn');
+    assert.ok(first && first.type === 'turn' && first.location === 'cloud' && first.rule === 'implementer.high_risk');
+    assert.ok(['passed', 'awaiting_judge'].includes(r.status), r.message);
+  });
+});
+
+describe('the agent: bad tool calls are answers for the model', () => {
+  it('missing and ambiguous old_text, a path outside the workspace, a symlink out, .git, bad JSON', async () => {
+    const s = setup();
+    symlinkSync('/etc', join(s.root, 'etc-link'));
+    writeFileSync(join(s.root, 'twice.txt'), 'x = 1\ny = 2\nx = 1\n');
+    local.queue.push(
+      turn(
+        call('edit_file', { path: LIB, old_text: '.filter(|w| w.len() > 0)', new_text: 'x' }),
+        call('edit_file', { path: 'twice.txt', old_text: 'x = 1', new_text: 'x = 3' }),
+        call('read_file', { path: '../../etc/passwd' }),
+        call('read_file', { path: 'etc-link/passwd' }),
+        call('write_file', { path: '.git/config', content: 'x' }),
+        call('edit_file', '{"path": "crates/core/src/lib.rs", "old_text": '),
+        call('read_file', { file: LIB }),
+      ),
+      finish(),
+    );
+    await runAgent(s.ports, s.input);
+    const results = toolResults(local);
+    assert.match(
+      results[0]!,
+      /old_text was not found\. The nearest lines to its first line are line 6: \.filter\(\|w\| !w\.is_empty\(\)\)/,
+    );
+    assert.match(results[1]!, /occurs 2 times \(lines 1, 3\)/);
+    assert.match(results[2]!, /outside the workspace/);
+    assert.match(results[3]!, /resolves \(through a symlink\) outside the workspace/);
+    assert.match(results[4]!, /\.git\/ is not for the agent/);
+    assert.match(results[5]!, /not valid JSON/);
+    assert.match(results[6]!, /bad arguments: .*path/);
+    assert.equal(s.read(LIB), s.original.lib);
+    assert.equal(readFileSync(join(s.root, 'twice.txt'), 'utf8'), 'x = 1\ny = 2\nx = 1\n');
+  });
+
+  it('a rejected edit writes nothing and says so to the model', async () => {
+    const s = setup({ reject: true });
+    local.queue.push(turn(call('edit_file', { path: LIB, old_text: FILTER, new_text: GOOD_FILTER })), finish());
+    const r = await runAgent(s.ports, s.input);
+    assert.match(toolResults(local)[0]!, /the user rejected this edit/);
+    assert.equal(s.read(LIB), s.original.lib);
+    assert.equal(r.status, 'failed');
+  });
+});
+
+describe('the agent: Stop, and a small context window', () => {
+  it('Stop mid-turn cancels the call in flight', async () => {
+    const s = setup();
+    local.queue.push({ kind: 'hang' });
+    setTimeout(() => s.ac.abort(), 300);
+    const t0 = Date.now();
+    const r = await runAgent(s.ports, s.input);
+    assert.equal(r.status, 'cancelled');
+    assert.ok(Date.now() - t0 < 5_000);
+    assert.equal(s.events[s.events.length - 1]!.type, 'result');
+  });
+
+  it('tool results outgrow a 6,000-token window: older ones are condensed, the instruction is sent whole, the task finishes', async () => {
+    const s = setup({ input: { contextWindow: () => 6_000 } });
+    const big = Array.from({ length: 3_000 }, (_, k) => `line ${k} of a large generated file`).join('\n');
+    writeFileSync(join(s.root, 'big.txt'), big);
+    for (let k = 0; k < 4; k++) local.queue.push(turn(call('read_file', { path: 'big.txt', start_line: 1 + k * 400 })));
+    local.queue.push(turn(call('edit_file', { path: LIB, old_text: FILTER, new_text: GOOD_FILTER })), finish());
+    const r = await runAgent(s.ports, s.input);
+    assert.equal(r.status, 'passed', r.message);
+    const last = local.requests[local.requests.length - 1]!.body.messages as { role: string; content: string }[];
+    assert.equal(last[1]!.content.startsWith(`Task: ${s.input.instruction}`), true);
+    assert.ok(last.some((m) => m.role === 'tool' && m.content.startsWith('[condensed earlier read_file result')));
+    assert.ok(JSON.stringify(last).length / 3 < 6_000, 'the request fits the window');
+    const turns = s.events.filter((e) => e.type === 'turn');
+    assert.ok(turns.every((e) => e.type === 'turn' && e.context_window === 6_000 && e.context_tokens <= 4_500));
+  });
+});
