@@ -42,6 +42,11 @@ export function printJson(value: unknown): void {
   io().stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** One JSON value on one line (JSON lines: a stream of events). */
+export function printJsonLine(value: unknown): void {
+  io().stdout.write(`${JSON.stringify(value)}\n`);
+}
+
 export function readInput(file: string, what: string): string {
   try {
     return file === '-' ? io().stdin() : readFileSync(file, 'utf8');

@@ -6,6 +6,7 @@ import { auditCommand } from './commands/audit.js';
 import { budgetCommand } from './commands/budget.js';
 import { classifyCommand } from './commands/classify.js';
 import { contextCommand } from './commands/context.js';
+import { implementCommand } from './commands/implement.js';
 import { policyCommand } from './commands/policy.js';
 import { routeCommand } from './commands/route.js';
 import { runtimeCommand } from './commands/runtime.js';
@@ -20,6 +21,8 @@ const USAGE = `usage: switchyard <command> [options]
   budget [--task ID]                                   spend per cap, in flight, month-end projection (JSON)
   runtime start [MODEL] | stop | status | switch MODEL  the local model server (--engine, --binary, --model-path)
   context search [--repo DIR] [--touched F,F] [--k N] QUERY   Stage 0 retrieval, every score explained (JSON)
+  implement [--repo DIR] [--task ID] [--yes] [--json] [--cloud] [--allow-cloud-fallback] INSTRUCTION
+                                                       the agent without the editor (--json: JSON lines of events)
 common options: --state DIR, --local-only, --help`;
 
 const OPTIONS = {
@@ -41,6 +44,9 @@ const OPTIONS = {
   'max-tokens': { type: 'string' },
   touched: { type: 'string' },
   k: { type: 'string' },
+  yes: { type: 'boolean' },
+  cloud: { type: 'boolean' },
+  'allow-cloud-fallback': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -111,6 +117,11 @@ async function run(argv: string[]): Promise<number> {
           state: v.state,
           maxTokens: v['max-tokens'],
           text: rest,
+        });
+      case 'implement':
+        return await implementCommand({
+          ...{ repo: v.repo, task: v.task, yes: v.yes, json: v.json, policy: v.policy, state: v.state },
+          ...{ localOnly: v['local-only'], cloud: v.cloud, allowCloudFallback: v['allow-cloud-fallback'], text: rest },
         });
       default:
         throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -7,6 +7,7 @@ import { diskPorts } from '../../src/core/agent/diskPorts.js';
 import { runAgent, type AgentEvent, type AgentInput, type AgentPorts } from '../../src/core/agent/loop.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import { testCaller } from './helpers/caller.js';
+import { runCli } from './helpers/cli.js';
 import {
   anthropicServer,
   openAiServer,
@@ -291,5 +292,88 @@ describe('the agent: Stop, and a small context window', () => {
     assert.ok(JSON.stringify(last).length / 3 < 6_000, 'the request fits the window');
     const turns = s.events.filter((e) => e.type === 'turn');
     assert.ok(turns.every((e) => e.type === 'turn' && e.context_window === 6_000 && e.context_tokens <= 4_500));
+  });
+});
+
+describe('switchyard implement (headless)', () => {
+  function cliEnv(localUrl: string, state: string): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      CARGO_TARGET_DIR: TARGET,
+      SWITCHYARD_LOCAL_BASE_URL: localUrl,
+      DEEPSEEK_BASE_URL: ds.url,
+      DEEPSEEK_API_KEY: 'sk-TESTKEYdeepseek0123456789abcd',
+      SWITCHYARD_STATE_DIR: state,
+    };
+  }
+  const fresh = () => {
+    const root = mkdtempSync(join(tmpdir(), 'sy-agent-cli-'));
+    cpSync(join(ROOT, 'demo'), root, { recursive: true });
+    return { root, state: mkdtempSync(join(tmpdir(), 'sy-agent-cli-state-')) };
+  };
+  const lines = (out: string) =>
+    out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AgentEvent);
+
+  it('--yes --json: JSON lines of events, the edit applied, the checks passed, exit 0', async () => {
+    const { root, state } = fresh();
+    local.queue.push(turn(call('edit_file', { path: LIB, old_text: FILTER, new_text: GOOD_FILTER })), finish());
+    const r = await runCli(['implement', '--repo', root, '--yes', '--json', '--task', 'T-cli', 'ignore long words'], {
+      env: cliEnv(local.url, state),
+    });
+    assert.equal(r.code, 0, r.err);
+    const ev = lines(r.out);
+    for (const t of ['turn', 'tool', 'route', 'checkpoint', 'check', 'result'])
+      assert.ok(
+        ev.some((e) => e.type === t),
+        t,
+      );
+    const result = ev[ev.length - 1]!;
+    assert.ok(result.type === 'result' && result.status === 'passed');
+    assert.ok(readFileSync(join(root, LIB), 'utf8').includes('w.len() <= 64'));
+    assert.ok(readFileSync(join(root, '.switchyard/evidence/T-cli/manifest.sha256'), 'utf8').includes('tools.jsonl'));
+  });
+
+  it('without --yes no edit is applied (exit 4); commands outside the allowlist never run headless', async () => {
+    const { root, state } = fresh();
+    local.queue.push(
+      turn(
+        call('edit_file', { path: LIB, old_text: FILTER, new_text: GOOD_FILTER }),
+        call('run_command', { argv: ['touch', 'pwned'] }),
+      ),
+      finish(),
+    );
+    const r = await runCli(['implement', '--repo', root, 'ignore long words'], { env: cliEnv(local.url, state) });
+    assert.equal(r.code, 4);
+    assert.match(r.err, /not applied without --yes/);
+    assert.match(r.err, /not run headless .*touch pwned/);
+    assert.equal(readFileSync(join(root, LIB), 'utf8').includes('w.len() <= 64'), false);
+    assert.equal(existsSync(join(root, 'pwned')), false);
+  });
+
+  it('the local server is down: no paid call unless --allow-cloud-fallback, and either way the audit log says so', async () => {
+    const dead = await openAiServer();
+    const deadUrl = dead.url;
+    await dead.close();
+    const a = fresh();
+    const refused = await runCli(['implement', '--repo', a.root, '--yes', 'ignore long words'], {
+      env: cliEnv(deadUrl, a.state),
+    });
+    assert.equal(refused.code, 3, refused.err);
+    assert.equal(ds.requests.length, 0);
+    assert.match(readFileSync(join(a.state, 'audit.jsonl'), 'utf8'), /the user declined a paid cloud call/);
+    const b = fresh();
+    ds.queue.push(turn(call('edit_file', { path: LIB, old_text: FILTER, new_text: GOOD_FILTER })), finish());
+    const allowed = await runCli(
+      ['implement', '--repo', b.root, '--yes', '--allow-cloud-fallback', 'ignore long words'],
+      {
+        env: cliEnv(deadUrl, b.state),
+      },
+    );
+    assert.equal(allowed.code, 0, allowed.err);
+    assert.ok(ds.requests.length >= 1);
+    assert.match(readFileSync(join(b.state, 'audit.jsonl'), 'utf8'), /the user allowed the paid cloud fallback/);
   });
 });

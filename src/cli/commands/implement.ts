@@ -1,0 +1,130 @@
+// switchyard implement: the same agent as "Implement with Reflex Lane", without the editor. Events go to stderr as
+// lines for a person, or to stdout as JSON lines with --json. --yes approves edits; commands outside the policy's
+// allowlist never run headless. Exit 0: the checks passed (a high-risk change then awaits the Judge), 3: refused,
+// 4: gave up or nothing could verify the change, 130: stopped.
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { diskPorts } from '../../core/agent/diskPorts.js';
+import { runAgent, type AgentEvent, type AgentStatus } from '../../core/agent/loop.js';
+import { newTaskId } from '../../core/evidence/taskEvidence.js';
+import { composeCaller, envPorts } from '../../core/providers/compose.js';
+import { EXIT, io, printJsonLine, UsageError } from '../io.js';
+import { resolvePolicy } from '../policyFile.js';
+import { stateDir } from '../state.js';
+
+export interface ImplementOptions {
+  repo?: string;
+  task?: string;
+  yes?: boolean;
+  json?: boolean;
+  policy?: string;
+  state?: string;
+  localOnly?: boolean;
+  cloud?: boolean;
+  allowCloudFallback?: boolean;
+  text: string[];
+}
+
+const EXIT_OF: Record<AgentStatus, number> = {
+  passed: EXIT.ok,
+  awaiting_judge: EXIT.ok,
+  unverified: EXIT.failed,
+  failed: EXIT.failed,
+  refused: EXIT.refused,
+  cancelled: EXIT.cancelled,
+};
+
+export async function implementCommand(o: ImplementOptions): Promise<number> {
+  const instruction = o.text.join(' ').trim();
+  if (instruction.length < 3) throw new UsageError('implement: say what should change (INSTRUCTION)');
+  const root = resolve(o.repo ?? '.');
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    throw new UsageError(`implement: --repo ${root} is not a folder`);
+  const { policy, warnings } = resolvePolicy(o.policy);
+  for (const w of warnings) io().stderr.write(`warning: ${w.field}: ${w.message}\n`);
+  const dir = stateDir(o.state);
+  const env = envPorts(io().env, () => policy, dir);
+  const caller = composeCaller({
+    policy: () => policy,
+    source: 'cli',
+    stateDir: dir,
+    localOnlySetting: () => o.localOnly === true,
+    ...env,
+  });
+  const taskId = o.task ?? newTaskId('impl');
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const r = await runAgent(
+      {
+        ...diskPorts({ root, taskId, policy, caller, stateDir: dir, env: io().env }),
+        approveEdits: async (_changes, summary) => {
+          if (o.yes) return 'approve';
+          io().stderr.write(`[switchyard] not applied without --yes: ${summary}\n`);
+          return 'reject';
+        },
+        approveCommand: async (argv) => {
+          io().stderr.write(`[switchyard] not run headless (outside the policy's allowlist): ${argv.join(' ')}\n`);
+          return false;
+        },
+        askUser: async (q) => {
+          io().stderr.write(`[switchyard] the agent asked (no one to answer headless): ${q}\n`);
+          return null;
+        },
+        ensureLocal: async () => localAnswers(await env.baseUrl('local'), await env.key('local')),
+        confirmPaidFallback: async (why) => {
+          if (!o.allowCloudFallback)
+            io().stderr.write(`[switchyard] ${why}; --allow-cloud-fallback allows the paid cloud\n`);
+          return o.allowCloudFallback === true;
+        },
+        emit: (e) => (o.json ? printJsonLine(e) : io().stderr.write(humanLine(e))),
+      },
+      {
+        task_id: taskId,
+        instruction,
+        policy,
+        localOnly: o.localOnly === true,
+        signal: ac.signal,
+        userRequestsCloud: () => o.cloud === true,
+      },
+    );
+    if (!o.json) io().stdout.write(`${r.status}: ${r.message}\nevidence: ${r.evidence}\n`);
+    return EXIT_OF[r.status];
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+/** The local server answers its model list (a stopped or absent server does not). */
+async function localAnswers(base: string | undefined, key: string | undefined): Promise<boolean> {
+  if (!base) return false;
+  try {
+    const res = await fetch(`${base.replace(/\/$/, '')}/models`, {
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+      signal: AbortSignal.timeout(3_000),
+    });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+function humanLine(e: AgentEvent): string {
+  switch (e.type) {
+    case 'turn':
+      return `[turn ${e.turn}] ${e.location} ${e.provider}/${e.model} (${e.rule}) ${e.tokens_in} in, ${e.tokens_out} out, $${e.cost_usd.toFixed(4)}\n`;
+    case 'tool':
+      return `[turn ${e.turn}] ${e.ok ? '✓' : '✗'} ${e.name} ${e.arguments.slice(0, 120)}\n`;
+    case 'route':
+      return `[turn ${e.turn}] route: ${e.from ?? 'start'} -> ${e.to}: ${e.why}\n`;
+    case 'check':
+      return `[turn ${e.turn}] checks ${e.unverified ? 'none configured (unverified)' : e.ok ? 'passed' : 'failed'}: ${e.steps.join(', ')}\n`;
+    case 'checkpoint':
+      return `[turn ${e.turn}] checkpoint ${e.id.slice(0, 10)}: ${e.label}\n`;
+    case 'text':
+      return '';
+    case 'result':
+      return `[result] ${e.status} after ${e.turns} turn(s)\n`;
+  }
+}
