@@ -8,6 +8,7 @@ import { runAgent, type AgentEvent, type AgentInput, type AgentPorts } from '../
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import { testCaller } from './helpers/caller.js';
 import { runCli } from './helpers/cli.js';
+import { llamaServerMissing, startLlama } from '../support/llamaServer.js';
 import {
   anthropicServer,
   openAiServer,
@@ -54,13 +55,20 @@ beforeEach(() => {
   }
 });
 
-function setup(o: { urls?: Record<string, string | undefined>; input?: Partial<AgentInput>; reject?: boolean } = {}) {
+function setup(
+  o: {
+    urls?: Record<string, string | undefined>;
+    input?: Partial<AgentInput>;
+    reject?: boolean;
+    localOnly?: boolean;
+  } = {},
+) {
   const root = mkdtempSync(join(tmpdir(), 'sy-agent-ws-'));
   cpSync(join(ROOT, 'demo'), root, { recursive: true });
   const state = mkdtempSync(join(tmpdir(), 'sy-agent-state-'));
   const policy = bundledPolicy();
   const urls = o.urls ?? { local: local.url, deepseek: ds.url };
-  const t = testCaller({ policy, urls, source: 'cli', stateDir: state });
+  const t = testCaller({ policy, urls, source: 'cli', stateDir: state, localOnly: o.localOnly });
   const events: AgentEvent[] = [];
   const ac = new AbortController();
   const disk = diskPorts({
@@ -375,5 +383,26 @@ describe('switchyard implement (headless)', () => {
     assert.equal(allowed.code, 0, allowed.err);
     assert.ok(ds.requests.length >= 1);
     assert.match(readFileSync(join(b.state, 'audit.jsonl'), 'utf8'), /the user allowed the paid cloud fallback/);
+  });
+});
+
+describe('the agent over the real llama-server', () => {
+  it('the tools travel the real transport; the tiny model answers prose, is nudged once, and the task ends failed (local_only)', async () => {
+    const missing = llamaServerMissing();
+    if (missing) throw new Error(missing);
+    const llama = await startLlama({ ctx: 4096, extraArgs: ['--jinja'] });
+    try {
+      const s = setup({ urls: { local: llama.url, deepseek: ds.url }, localOnly: true });
+      const policy = { ...s.input.policy, agent: { command_allowlist: [], max_turns: 3 } };
+      const r = await runAgent(s.ports, { ...s.input, policy, localOnly: true, maxTokens: 48 });
+      const turns = s.events.filter((e) => e.type === 'turn');
+      assert.ok(turns.length >= 1, r.message);
+      assert.ok(turns.every((e) => e.type === 'turn' && e.provider === 'local'));
+      assert.equal(r.status, 'failed', r.message);
+      assert.equal(ds.requests.length, 0);
+      assert.equal(s.read(LIB), s.original.lib);
+    } finally {
+      await llama.stop();
+    }
   });
 });

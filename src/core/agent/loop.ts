@@ -56,6 +56,8 @@ export interface AgentInput extends TaskText {
   scope?: Scope;
   /** The user's "use cloud" (asked before every turn: the task view's button can change it mid-task). */
   userRequestsCloud?: () => boolean;
+  /** Output tokens per turn (default 8,000). */
+  maxTokens?: number;
   /** The serving model's real context window, where the runtime knows it better than the policy (local servers). */
   contextWindow?: (d: RouteDecision) => number | undefined;
 }
@@ -190,7 +192,7 @@ class Agent {
         task_id: i.task_id,
         messages: fit.messages,
         tools: AGENT_TOOLS,
-        max_tokens: 8_000,
+        max_tokens: i.maxTokens ?? 8_000,
         route: routeRequest(this.state),
         signal: this.signal,
         onEvent: (e) => e.type === 'text' && p.emit({ type: 'text', turn: this.turn, text: e.text }),

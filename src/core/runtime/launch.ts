@@ -42,6 +42,8 @@ export function vllmSpec(policy: Policy, o: LaunchOptions): LaunchSpec {
     String(v.gpu_memory_utilization),
   ];
   if (v.quantization) args.push('--quantization', v.quantization);
+  // The agent calls tools natively: vLLM parses the Qwen3-Coder tool-call format into OpenAI tool_calls.
+  args.push('--enable-auto-tool-choice', '--tool-call-parser', 'qwen3_coder');
   if (v.enable_sleep_mode) args.push('--enable-sleep-mode');
   // The key goes through the environment (VLLM_API_KEY), not the command line that `ps` shows everyone.
   return {
@@ -77,6 +79,8 @@ export function llamaSpec(policy: Policy, o: LaunchOptions): LaunchSpec {
     String(l.ctx_size),
     '-ngl',
     String(l.n_gpu_layers),
+    // The model's own chat template (Jinja): what makes llama-server accept `tools` and return tool_calls.
+    '--jinja',
   ];
   if (o.threads) args.push('-t', String(o.threads));
   return {
