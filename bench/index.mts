@@ -1,4 +1,5 @@
 // npm run bench: the figures the issues ask for, printed as one table.
+import { benchAgent } from './agent.js';
 import { benchCalls } from './calls.js';
 import { benchClassifier } from './classifier.js';
 import { benchLedger } from './ledger.js';
@@ -18,6 +19,7 @@ const sections: [string, () => Figure[] | Promise<Figure[]>][] = [
   ['local runtime (issue 7)', () => benchRuntime()],
   ['webviews (issue 8, measured by the UI tests)', () => benchWebviews()],
   ['stage 0 retrieval (issue 11)', () => benchRetrieval()],
+  ['agent (issue 21)', () => benchAgent()],
 ];
 
 for (const [title, run] of sections) {

@@ -1,7 +1,8 @@
 // edit_file's matcher: `old_text` exactly, else one unique match under growing tolerance (line endings and
 // trailing spaces, then indentation, then blank lines, then runs of inner spaces, then one elided line). A match
 // that is not unique is never applied: the model gets the candidates' line numbers instead. The replacement keeps
-// the file's line endings and moves `new_text` to the indentation the matched lines really have.
+// the file's line endings and the file's own text of the lines the edit does not change.
+import { diffArrays } from 'diff';
 
 export type EditOutcome =
   | { ok: true; text: string; how: string; line: number; count: number }
@@ -53,13 +54,21 @@ export function applyEdit(content: string, oldText: string, newText: string, rep
   for (const pass of PASSES) {
     const found = matches(fileLines, oldLines, pass);
     if (found.length === 1) {
-      const [start, end] = found[0]!;
-      const replaced = reindent(newLines, oldLines, fileLines.slice(start, end));
-      const out = [...fileLines.slice(0, start), ...replaced, ...fileLines.slice(end)];
-      return { ok: true, text: out.join(eol), how: pass.name, line: start + 1, count: 1 };
+      const m = found[0]!;
+      const spliced = splice(fileLines, m, oldLines, newLines, pass);
+      if (!spliced)
+        return {
+          ok: false,
+          kind: 'ambiguous',
+          message:
+            `old_text matches at line ${m.start + 1} only without a line of the file that it leaves out, next to ` +
+            'the lines it adds: copy old_text from the file again, every line',
+        };
+      const out = [...fileLines.slice(0, m.start), ...spliced, ...fileLines.slice(m.end)];
+      return { ok: true, text: out.join(eol), how: pass.name, line: m.start + 1, count: 1 };
     }
     if (found.length > 1) {
-      const where = found.map(([s]) => s + 1).join(', ');
+      const where = found.map((f) => f.start + 1).join(', ');
       return {
         ok: false,
         kind: 'ambiguous',
@@ -98,69 +107,159 @@ function trimLike(lines: string[], rawOld: string[], oldLines: string[]): string
   return lines.slice(a, b);
 }
 
-/** Every [start, end) range of file lines that old_text's lines match under `pass`. */
-function matches(file: string[], old: string[], pass: Pass): [number, number][] {
-  const want = old.map(pass.norm).filter((l) => !pass.skipBlank || l !== '');
+interface Match {
+  start: number;
+  end: number;
+  /** For each old_text line, the file line it matched (-1: a blank line left out of the comparison). */
+  at: number[];
+}
+
+/** Every range of file lines that old_text's lines match under `pass`. */
+function matches(file: string[], old: string[], pass: Pass): Match[] {
   const norm = file.map(pass.norm);
-  const out: [number, number][] = [];
-  for (let s = 0; s < file.length; s++) {
-    if (norm[s] !== want[0]) continue;
-    const end = matchFrom(norm, want, s, pass);
-    if (end !== null) out.push([s, end]);
-    if (out.length > 5) break;
+  const want = old.map(pass.norm);
+  const first = want.findIndex((l) => !pass.skipBlank || l !== '');
+  const out: Match[] = [];
+  for (let s = 0; s < file.length && out.length <= 5; s++) {
+    if (norm[s] !== want[first]) continue;
+    const m = matchFrom(norm, want, s, pass);
+    if (m) out.push(m);
   }
   return out;
 }
 
-function matchFrom(norm: string[], want: string[], s: number, pass: Pass): number | null {
+function matchFrom(norm: string[], want: string[], s: number, pass: Pass): Match | null {
+  const at: number[] = [];
   let i = s,
-    k = 0,
     elided = false;
-  while (k < want.length) {
-    if (i >= norm.length) return null;
-    if (pass.skipBlank && norm[i] === '') {
-      i++;
+  for (let k = 0; k < want.length; k++) {
+    if (pass.skipBlank && want[k] === '') {
+      at.push(-1);
       continue;
     }
-    if (norm[i] === want[k]) {
-      i++;
-      k++;
-    } else if (pass.elide && !elided && k > 0 && norm[i + 1] === want[k]) {
+    while (pass.skipBlank && i < norm.length && norm[i] === '' && k > 0) i++;
+    if (i >= norm.length) return null;
+    if (norm[i] === want[k]) at.push(i++);
+    else if (pass.elide && !elided && k > 0 && norm[i + 1] === want[k]) {
       elided = true;
+      at.push(i + 1);
       i += 2;
-      k++;
     } else return null;
   }
-  return i;
+  return { start: s, end: i, at };
+}
+
+/**
+ * The matched file lines with the edit's own change applied: the lines old_text and new_text share stay as the
+ * file has them (its indentation, its blank lines, a line the model left out); removed lines go; added lines come
+ * in at their place, moved to the file's indentation.
+ */
+function splice(file: string[], m: Match, old: string[], neu: string[], pass: Pass): string[] | null {
+  const ops = diffArrays(old.map(pass.norm), neu.map(pass.norm));
+  const pairs = m.at.flatMap((f, k) => (f >= 0 ? [{ model: old[k]!, file: file[f]! }] : []));
+  const indent = new IndentMap(pairs);
+  const out: string[] = [];
+  let cursor = m.start;
+  let k = 0,
+    b = 0,
+    lastKept = false;
+  // File lines before the one old line k matched: blank lines the comparison skipped, or a line the model left out.
+  const keepUpTo = (f: number, blankOnly: boolean) => {
+    while (cursor < f && (!blankOnly || file[cursor]!.trim() === '')) out.push(file[cursor++]!);
+  };
+  // A line the model left out is kept only between two lines the edit keeps: next to a change, its side is a guess.
+  const elidedBefore = (f: number) => file.slice(cursor, f).some((l) => l.trim() !== '');
+  const nextAligned = () => m.at.slice(k).find((f) => f >= 0) ?? m.end;
+  for (const op of ops) {
+    const n = op.count ?? op.value.length;
+    for (let j = 0; j < n; j++) {
+      if (op.added) {
+        // A block inserted after a kept line, ending in a blank line: the file's blank lines there come first.
+        if (j === 0 && lastKept && op.value[n - 1] === '') keepUpTo(nextAligned(), true);
+        // A line the model left out, in the gap where it adds lines: which side it goes is not known.
+        if (elidedBefore(nextAligned())) return null;
+        out.push(indent.line(neu[b++]!));
+        continue;
+      }
+      const f = m.at[k++]!;
+      if (f >= 0 && elidedBefore(f) && (op.removed || !lastKept)) return null;
+      lastKept = !op.removed;
+      if (op.removed) {
+        if (f >= 0) {
+          keepUpTo(f, false);
+          cursor = f + 1;
+        }
+        continue;
+      }
+      // A line the edit keeps: the file's own text, unless the edit changes it in what the pass ignores (indentation).
+      const changed = old[k - 1] !== neu[b];
+      const kept = neu[b++]!;
+      if (f >= 0) {
+        keepUpTo(f, false);
+        out.push(changed ? indent.line(kept) : file[cursor]!);
+        cursor++;
+      } else if (changed && kept.trim() !== '') out.push(indent.line(kept));
+    }
+  }
+  keepUpTo(m.end, false);
+  return out;
+}
+
+/**
+ * How the model's indentation maps to the file's, learnt from the lines they share: the most common difference in
+ * columns (a model's tab counts as one of the file's indentation steps; a file's tab as one of the model's).
+ */
+class IndentMap {
+  private readonly fileTabs: boolean;
+  private readonly modelTabs: boolean;
+  private readonly fileStep: number;
+  private readonly modelStep: number;
+  private readonly delta: number;
+
+  constructor(pairs: { model: string; file: string }[]) {
+    const code = pairs.filter((p) => p.model.trim() !== '' && !/^\s*\*/.test(p.file));
+    this.fileTabs = code.some((p) => indentOf(p.file).includes('\t'));
+    this.modelTabs = code.some((p) => indentOf(p.model).includes('\t'));
+    this.fileStep = this.fileTabs ? 1 : step(code.map((p) => indentOf(p.file).length));
+    this.modelStep = this.modelTabs ? 1 : step(code.map((p) => indentOf(p.model).length));
+    const diffs = new Map<number, number>();
+    for (const p of code) {
+      const d = this.fileCols(indentOf(p.file)) - this.modelCols(indentOf(p.model));
+      diffs.set(d, (diffs.get(d) ?? 0) + 1);
+    }
+    this.delta = [...diffs].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? 0;
+  }
+
+  /** Columns in the file's unit (tabs: levels; spaces: columns). */
+  private fileCols(ind: string): number {
+    return this.fileTabs ? tabs(ind) + spaces(ind) / 4 : spaces(ind) + tabs(ind) * this.fileStep;
+  }
+
+  /** The model's indentation in the file's unit. */
+  private modelCols(ind: string): number {
+    if (this.fileTabs) return this.modelTabs ? tabs(ind) + spaces(ind) / 4 : spaces(ind) / this.modelStep;
+    return spaces(ind) + tabs(ind) * this.fileStep;
+  }
+
+  line(l: string): string {
+    if (l.trim() === '') return l;
+    const cols = Math.max(0, this.modelCols(indentOf(l)) + this.delta);
+    const ind = this.fileTabs
+      ? '\t'.repeat(Math.floor(cols)) + ' '.repeat(Math.round((cols % 1) * 4))
+      : ' '.repeat(Math.round(cols));
+    return ind + l.trimStart();
+  }
 }
 
 const indentOf = (l: string) => /^[ \t]*/.exec(l)![0];
+const tabs = (ind: string) => (ind.match(/\t/g) ?? []).length;
+const spaces = (ind: string) => (ind.match(/ /g) ?? []).length;
 
-/** new_text moved from old_text's indentation to the file's (the first non-blank line of each says which). */
-function reindent(lines: string[], oldLines: string[], matched: string[]): string[] {
-  const oldFirst = oldLines.find((l) => l.trim() !== '');
-  const fileFirst = matched.find((l) => l.trim() !== '');
-  if (oldFirst === undefined || fileFirst === undefined) return lines;
-  const from = indentOf(oldFirst),
-    to = indentOf(fileFirst);
-  if (from === to) return lines;
-  const unit =
-    to.includes('\t') && !from.includes('\t')
-      ? { from: ' '.repeat(Math.max(1, guessWidth(oldLines))), to: '\t' }
-      : null;
-  return lines.map((l) => {
-    if (l.trim() === '') return l;
-    let ind = indentOf(l);
-    if (ind.startsWith(from)) ind = to + ind.slice(from.length);
-    else if (from.startsWith(ind)) ind = to.slice(0, Math.max(0, to.length - (from.length - ind.length)));
-    if (unit) ind = ind.split(unit.from).join(unit.to);
-    return ind + l.trimStart();
-  });
-}
-
-function guessWidth(lines: string[]): number {
-  const widths = lines.map((l) => indentOf(l).length).filter((w) => w > 0);
-  return widths.length ? Math.min(...widths) : 4;
+/** The indentation step of a set of widths: their greatest common divisor (2 when it says 1, 4 when none). */
+function step(widths: number[]): number {
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  const g = widths.filter((w) => w > 0).reduce(gcd, 0);
+  return g === 0 ? 4 : g === 1 ? 2 : g;
 }
 
 /** The file lines most like old_text's first lines, for the model's next try. */
