@@ -69,6 +69,11 @@ export const commandTable = (classify: ClassifyChanges): CommandSpec[] => [
     needs: [NEEDS.implementFolder, NEEDS.implementTrust],
     run: (s, arg) => s.implementer().run(arg),
   },
+  {
+    id: 'switchyard.agent.run',
+    needs: [NEEDS.implementFolder, NEEDS.implementTrust],
+    run: (s, arg) => s.agent().run(arg),
+  },
   { id: 'switchyard.judge.audit', run: (s, arg) => s.judge().run(arg) },
   {
     id: 'switchyard.classify.changes',

@@ -44,5 +44,7 @@ export const config = {
   planCritic: (): boolean => section().get<boolean>('plan.critic', false) === true,
   implementCheckCommands: (): string[][] => section().get<string[][]>('implement.checkCommands', []),
   implementCheckTimeoutSeconds: (): number => section().get<number>('implement.checkTimeoutSeconds', 600),
+  agentAutoApprove: (): boolean => section().get<boolean>('agent.autoApprove', false) === true,
+  agentAllowPaidFallback: (): boolean => section().get<boolean>('agent.allowPaidFallback', false) === true,
   affects: (e: vscode.ConfigurationChangeEvent, key: string) => e.affectsConfiguration(`switchyard.${key}`),
 };

@@ -81,6 +81,7 @@ function registerViews(s: Services): vscode.Disposable[] {
     'switchyard.budget': (panel) => s.budget().attach(panel),
     'switchyard.tutor': (panel) => s.tutor().attach(panel),
     'switchyard.plan': (panel, state) => s.plans().review().restore(panel, state),
+    'switchyard.task': (panel) => s.agent().attach(panel),
   };
   return Object.entries(views).map(([type, restore]) =>
     vscode.window.registerWebviewPanelSerializer(type, {

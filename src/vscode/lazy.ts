@@ -9,6 +9,7 @@ export { BudgetService } from './budget.js';
 export { RuntimeService } from './runtime.js';
 export { TutorPanel } from './tutor.js';
 export { PlanService } from './plan.js';
+export { AgentService } from './agent.js';
 export { ImplementService } from './implement.js';
 export { JudgeService } from './judge.js';
 export { SpecCompliance } from './specCompliance.js';

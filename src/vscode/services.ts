@@ -37,6 +37,7 @@ export class Services {
   readonly tutor: Lazy<import('./tutor.js').TutorPanel>;
   readonly plans: Lazy<import('./plan.js').PlanService>;
   readonly implementer: Lazy<import('./implement.js').ImplementService>;
+  readonly agent: Lazy<import('./agent.js').AgentService>;
   readonly judge: Lazy<import('./judge.js').JudgeService>;
 
   constructor(
@@ -90,6 +91,7 @@ export class Services {
     this.tutor = this.lazy(() => new (m().TutorPanel)(this.deps, context.workspaceState, this.runtime));
     this.plans = this.lazy(() => new (m().PlanService)(this.deps));
     this.implementer = this.lazy(() => new (m().ImplementService)(this.deps, this.classifyProposed()));
+    this.agent = this.lazy(() => new (m().AgentService)(this.deps, this.stateDir, this.runtime));
     this.judge = this.lazy(() => new (m().JudgeService)(this.deps));
   }
 

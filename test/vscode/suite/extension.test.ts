@@ -40,6 +40,7 @@ const OWN_COMMANDS = [
   'switchyard.context.search',
   'switchyard.context.rebuild',
   'switchyard.context.ask',
+  'switchyard.agent.run',
 ];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(
@@ -668,6 +669,61 @@ describe('model calls from the editor', () => {
       local.fallback = saved.local;
       anth.fallback = saved.anth;
       await vscode.workspace.fs.delete(playbook).then(undefined, () => undefined);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
+  it('Run the Agent: tool calls over the wire, the edit approved (autoApprove), the task view open, the file changed, a checkpoint taken', async () => {
+    const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const lib = join(root, 'crates', 'core', 'src', 'lib.rs');
+    const before = readFileSync(lib, 'utf8');
+    await cfg().update('agent.autoApprove', true, vscode.ConfigurationTarget.Global);
+    // A trivial real check keeps this suite within its time; cargo's checks of the agent run in the unit tests.
+    await cfg().update('implement.checkCommands', [['git', '--version']], vscode.ConfigurationTarget.Global);
+    local.queue.length = 0;
+    local.requests.length = 0;
+    local.queue.push(
+      { kind: 'ok', text: '', tools: [{ name: 'read_file', arguments: { path: 'crates/core/src/lib.rs' } }] },
+      {
+        kind: 'ok',
+        text: '',
+        tools: [
+          {
+            name: 'edit_file',
+            arguments: {
+              path: 'crates/core/src/lib.rs',
+              old_text: '.filter(|w| !w.is_empty())',
+              new_text: '.filter(|w| !w.is_empty() && w.len() <= 64)',
+            },
+          },
+        ],
+      },
+      {
+        kind: 'ok',
+        text: '',
+        tools: [{ name: 'finish', arguments: { summary: 'long words ignored', confidence: 0.9 } }],
+      },
+    );
+    try {
+      const r = await vscode.commands.executeCommand<{ status: string; checkpoints: unknown[]; changed: string[] }>(
+        'switchyard.agent.run',
+        { instruction: 'ignore words longer than 64 characters' },
+      );
+      assert.equal(r?.status, 'passed', JSON.stringify(r));
+      assert.deepEqual(r.changed, ['crates/core/src/lib.rs']);
+      assert.equal(r.checkpoints.length, 1);
+      assert.match(readFileSync(lib, 'utf8'), /w\.len\(\) <= 64/);
+      const body = local.requests[0]!.body as { tools?: { function: { name: string } }[] };
+      assert.ok(body.tools?.some((t) => t.function.name === 'edit_file'));
+      const tab = await until('the task view tab', () =>
+        vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Switchyard: Task'),
+      );
+      assert.ok(tab.input instanceof vscode.TabInputWebview);
+      assert.equal(api.lastAgent()?.status, 'passed');
+    } finally {
+      writeFileSync(lib, before);
+      await cfg().update('agent.autoApprove', undefined, vscode.ConfigurationTarget.Global);
+      await cfg().update('implement.checkCommands', undefined, vscode.ConfigurationTarget.Global);
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
   });

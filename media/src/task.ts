@@ -1,0 +1,143 @@
+// The agent's task view: each model turn with its lane badge, model, tokens and cost; each tool call and its
+// result (collapsed); routing changes and why; checks; checkpoints to restore; the edit waiting for approval with
+// its diff; how full the context is; Stop, "use cloud", approve / reject.
+import type { FromTaskView, TaskState, ToTaskView } from '../../src/core/protocol/task.js';
+import { usd } from '../../src/core/util/money.js';
+import { button, el, fromHost, icon, loadCodicons, markPainted, vscodeApi } from './lib/dom.js';
+
+const vscode = vscodeApi<FromTaskView>();
+const app = document.getElementById('app')!;
+const RUNNING = 'running';
+
+function header(s: TaskState): HTMLElement {
+  const last = s.turns[s.turns.length - 1];
+  const fill = last ? Math.round((100 * last.context_tokens) / Math.max(1, last.context_window)) : 0;
+  const cost = s.turns.reduce((n, t) => n + t.cost_usd, 0);
+  const controls = el('div', { class: 'actions' });
+  if (s.status === RUNNING) {
+    controls.append(button('Stop', { id: 'stop', class: 'secondary' }, () => vscode.postMessage({ type: 'stop' })));
+    const cloud = el('label', { class: 'toggle' });
+    const box = el('input', { type: 'checkbox', id: 'use-cloud' });
+    box.checked = s.use_cloud;
+    box.addEventListener('change', () => vscode.postMessage({ type: 'useCloud', on: box.checked }));
+    cloud.append(box, ' use cloud');
+    controls.append(cloud);
+  }
+  return el(
+    'header',
+    { class: 'task-head' },
+    el('h1', {}, s.instruction),
+    el(
+      'p',
+      { id: 'status', class: `pill ${s.status}`, 'data-status': s.status },
+      s.status === 'awaiting_judge' ? 'awaiting Judge' : s.status,
+    ),
+    el('p', { id: 'message', class: 'muted' }, s.message),
+    el(
+      'p',
+      { id: 'figures', class: 'muted nowrap' },
+      `${s.turns.length} turn(s) · ${usd(cost)} · context ${last ? `${last.context_tokens}/${last.context_window} tokens (${fill} %)` : '—'}`,
+    ),
+    controls,
+  );
+}
+
+function pendingEdit(s: TaskState): HTMLElement | '' {
+  const p = s.pending;
+  if (!p) return '';
+  return el(
+    'section',
+    { id: 'pending', class: 'pending' },
+    el('h2', {}, `Edit waiting for you: ${p.summary}`),
+    ...p.files.map((f) =>
+      el('details', { open: '' }, el('summary', {}, `${f.path} (${f.how})`), el('pre', { class: 'diff' }, f.diff)),
+    ),
+    el(
+      'div',
+      { class: 'actions' },
+      button('Approve', { id: 'approve' }, () => vscode.postMessage({ type: 'approve', id: p.id, all: false })),
+      button('Approve edits for this task', { id: 'approve-all', class: 'secondary' }, () =>
+        vscode.postMessage({ type: 'approve', id: p.id, all: true }),
+      ),
+      button('Reject', { id: 'reject', class: 'secondary' }, () => vscode.postMessage({ type: 'reject', id: p.id })),
+    ),
+  );
+}
+
+function turnCard(s: TaskState, n: number): HTMLElement {
+  const t = s.turns.find((x) => x.turn === n);
+  const badge = t
+    ? el(
+        'span',
+        { class: `badge lane-${t.location}`, title: t.rule },
+        icon(t.location === 'cloud' ? 'cloud' : 'server-process'),
+        ` ${t.location} · ${t.provider}/${t.model}`,
+      )
+    : el('span', { class: 'badge' }, 'waiting for the model…');
+  const figures = t
+    ? el('span', { class: 'muted nowrap' }, ` ${t.tokens_in} in · ${t.tokens_out} out · ${usd(t.cost_usd)}`)
+    : '';
+  const card = el(
+    'li',
+    { class: 'turn', 'data-turn': String(n) },
+    el('div', { class: 'turn-head' }, el('strong', {}, `Turn ${n}`), badge, figures),
+  );
+  for (const r of s.routes.filter((x) => x.turn === n && x.from !== null))
+    card.append(el('p', { class: 'route' }, icon('arrow-swap'), ` lane change: ${r.from} → ${r.to} (${r.why})`));
+  if (t?.text) card.append(el('p', { class: 'answer' }, t.text.slice(0, 2_000)));
+  for (const c of s.tools.filter((x) => x.turn === n))
+    card.append(
+      el(
+        'details',
+        { class: `tool ${c.ok ? 'ok' : 'failed'}`, 'data-tool': c.name },
+        el('summary', {}, `${c.ok ? '✓' : '✗'} ${c.name} ${c.arguments.slice(0, 160)}`),
+        el('pre', {}, c.result),
+      ),
+    );
+  for (const c of s.checks.filter((x) => x.turn === n))
+    card.append(
+      el(
+        'p',
+        { class: `check ${c.ok ? 'ok' : 'failed'}` },
+        c.unverified
+          ? 'no check configured: unverified'
+          : `${c.ok ? 'checks passed' : 'checks failed'}: ${c.steps.join(', ')}`,
+      ),
+    );
+  for (const cp of s.checkpoints.filter((x) => x.turn === n))
+    card.append(
+      el(
+        'p',
+        { class: 'checkpoint' },
+        icon('history'),
+        ` checkpoint: ${cp.label} `,
+        button('Restore', { class: 'secondary restore', 'data-checkpoint': cp.id }, () =>
+          vscode.postMessage({ type: 'restore', checkpoint: cp.id }),
+        ),
+      ),
+    );
+  return card;
+}
+
+function render(s: TaskState): void {
+  const numbers = [...new Set([...s.turns.map((t) => t.turn), ...s.tools.map((t) => t.turn)])].sort((a, b) => a - b);
+  if (s.status === RUNNING && !s.turns.some((t) => t.turn === (numbers[numbers.length - 1] ?? 0) + 1))
+    numbers.push((numbers[numbers.length - 1] ?? 0) + 1);
+  const turns = el('ol', { id: 'turns', class: 'turns' }, ...numbers.map((n) => turnCard(s, n)));
+  const streaming = s.streaming ? el('pre', { id: 'streaming', class: 'muted' }, s.streaming.slice(-2_000)) : '';
+  const diff = s.diff
+    ? el('details', { id: 'diff' }, el('summary', {}, 'The change so far'), el('pre', { class: 'diff' }, s.diff))
+    : '';
+  const evidence = s.evidence ? el('p', { class: 'muted', id: 'evidence' }, `Evidence: ${s.evidence}`) : '';
+  app.replaceChildren(header(s), pendingEdit(s), turns, streaming, diff, evidence);
+}
+
+function onHostMessage(m: ToTaskView): void {
+  if (!m || typeof m !== 'object') return;
+  if (m.type === 'state') render(m.state);
+  else if (m.type === 'empty') app.replaceChildren(el('p', { class: 'muted', id: 'empty' }, m.text));
+  else return;
+  markPainted(loadCodicons);
+}
+fromHost(onHostMessage);
+vscode.postMessage({ type: 'ready', ms: performance.now() });

@@ -1,0 +1,78 @@
+// The agent's task view: its message table, shared by the host and media/. The host sends the whole task state
+// (the view is a pure function of it); the view sends the user's actions, validated before anything is done.
+import { z } from 'zod';
+
+const Turn = z.object({
+  turn: z.number(),
+  location: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  rule: z.string(),
+  tokens_in: z.number(),
+  tokens_out: z.number(),
+  cost_usd: z.number(),
+  context_tokens: z.number(),
+  context_window: z.number(),
+  text: z.string(),
+});
+const Tool = z.object({
+  turn: z.number(),
+  name: z.string(),
+  arguments: z.string(),
+  ok: z.boolean(),
+  result: z.string(),
+});
+const Route = z.object({ turn: z.number(), from: z.string().nullable(), to: z.string(), why: z.string() });
+const Check = z.object({
+  turn: z.number(),
+  ok: z.boolean(),
+  steps: z.array(z.string()),
+  errors: z.array(z.string()),
+  unverified: z.boolean(),
+});
+const CheckpointView = z.object({ turn: z.number(), id: z.string(), label: z.string() });
+const PendingEdit = z.object({
+  id: z.string(),
+  summary: z.string(),
+  files: z.array(z.object({ path: z.string(), diff: z.string(), how: z.string() })),
+});
+
+export const TaskState = z.object({
+  task_id: z.string(),
+  instruction: z.string(),
+  status: z.enum(['running', 'passed', 'unverified', 'awaiting_judge', 'failed', 'refused', 'cancelled']),
+  message: z.string(),
+  use_cloud: z.boolean(),
+  auto_approve: z.boolean(),
+  turns: z.array(Turn),
+  tools: z.array(Tool),
+  routes: z.array(Route),
+  checks: z.array(Check),
+  checkpoints: z.array(CheckpointView),
+  pending: PendingEdit.nullable(),
+  streaming: z.string(),
+  diff: z.string(),
+  evidence: z.string(),
+});
+export type TaskState = z.infer<typeof TaskState>;
+
+/** Host -> webview. */
+export const ToTaskView = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('state'), state: TaskState }),
+  z.object({ type: z.literal('empty'), text: z.string() }),
+]);
+export type ToTaskView = z.infer<typeof ToTaskView>;
+
+const id = z.string().min(1).max(80);
+
+/** Webview -> host. */
+export const FromTaskView = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('ready'), ms: z.number().nonnegative().max(600_000).optional() }),
+  z.strictObject({ type: z.literal('stop') }),
+  z.strictObject({ type: z.literal('useCloud'), on: z.boolean() }),
+  z.strictObject({ type: z.literal('approve'), id, all: z.boolean() }),
+  z.strictObject({ type: z.literal('reject'), id }),
+  z.strictObject({ type: z.literal('restore'), checkpoint: id }),
+  z.strictObject({ type: z.literal('openFile'), path: z.string().min(1).max(400) }),
+]);
+export type FromTaskView = z.infer<typeof FromTaskView>;

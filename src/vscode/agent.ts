@@ -1,0 +1,311 @@
+// "Run the Agent": the tool-using Implementer (src/core/agent) in the editor, with its task view. Reads run at once;
+// each edit waits in the view for Approve / "Approve edits for this task" / Reject (or switchyard.agent.autoApprove);
+// a command outside the policy's allowlist asks in a modal; the local server is started when the local lane is
+// chosen and it is stopped; a paid fallback is asked for (or switchyard.agent.allowPaidFallback). Stop cancels the
+// turn in flight; a checkpoint restores the workspace.
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { diskPorts, type DiskPorts } from '../core/agent/diskPorts.js';
+import { diffOf, runAgent, type AgentEvent, type AgentResult, type EditDecision } from '../core/agent/loop.js';
+import type { ProposedChange } from '../core/agent/tools.js';
+import { newTaskId } from '../core/evidence/taskEvidence.js';
+import { FromTaskView, type TaskState, type ToTaskView } from '../core/protocol/task.js';
+import { config } from './config.js';
+import { PanelHost } from './panelHost.js';
+import type { RoleDeps } from './roles.js';
+import type { RuntimeService } from './runtime.js';
+
+/** The command's argument from scripts: `{instruction, path?, cloud?}`. */
+export interface AgentArg {
+  instruction?: string;
+  path?: string;
+  cloud?: boolean;
+}
+
+interface Running {
+  ac: AbortController;
+  ports: DiskPorts;
+  pending: { id: string; resolve: (d: EditDecision) => void } | null;
+  approveAll: boolean;
+}
+
+export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
+  private task: TaskState | null = null;
+  private running: Running | null = null;
+  /** The last result in this window (tests read it). */
+  last: AgentResult | null = null;
+
+  constructor(
+    private readonly deps: RoleDeps,
+    private readonly stateDir: string,
+    private readonly runtime: () => RuntimeService,
+  ) {
+    super(deps.extensionUri, deps.log, {
+      type: 'switchyard.task',
+      script: 'task',
+      title: 'Switchyard: Task',
+      incoming: FromTaskView,
+      retain: true,
+    });
+  }
+
+  protected state(): ToTaskView | null {
+    return this.task ? { type: 'state', state: this.task } : { type: 'empty', text: 'No task yet: run the agent.' };
+  }
+
+  async run(arg?: AgentArg): Promise<AgentResult | undefined> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) return undefined;
+    if (this.running) {
+      this.show();
+      void vscode.window.showWarningMessage('Switchyard: a task is running; stop it before starting another.');
+      return undefined;
+    }
+    const editor = vscode.window.activeTextEditor;
+    const instruction = arg?.instruction ?? (await askInstruction(editor));
+    if (!instruction) return undefined;
+    const root = folder.uri.fsPath;
+    const taskId = newTaskId('impl');
+    const policy = this.deps.policy();
+    const caller = this.deps.calls().core;
+    const ports = diskPorts({
+      root,
+      taskId,
+      policy,
+      caller,
+      stateDir: this.stateDir,
+      checks: config.implementCheckCommands(),
+    });
+    const ac = new AbortController();
+    this.running = { ac, ports, pending: null, approveAll: config.agentAutoApprove() };
+    this.task = emptyTask(taskId, instruction, this.running.approveAll, arg?.cloud === true);
+    this.show(vscode.ViewColumn.Beside);
+    const focus = focusOf(editor, root);
+    try {
+      const r = await runAgent(
+        {
+          ...ports,
+          approveEdits: (changes, summary) => this.approve(changes, summary),
+          approveCommand: (argv, cwd) => approveCommand(argv, cwd),
+          askUser: async (question) =>
+            (await vscode.window.showInputBox({
+              title: 'Switchyard: the agent asks',
+              prompt: question,
+              ignoreFocusOut: true,
+            })) ?? null,
+          ensureLocal: () => this.ensureLocal(),
+          confirmPaidFallback: (why) => confirmPaidFallback(why),
+          emit: (e) => this.onEvent(e),
+        },
+        {
+          task_id: taskId,
+          instruction,
+          policy,
+          localOnly: this.deps.localOnly(),
+          signal: ac.signal,
+          userRequestsCloud: () => this.task?.use_cloud === true,
+          ...(focus ? { focus } : {}),
+        },
+      );
+      this.last = r;
+      return r;
+    } finally {
+      this.running = null;
+      this.deps.afterCall();
+      this.post();
+    }
+  }
+
+  protected async onMessage(msg: FromTaskView): Promise<void> {
+    const run = this.running;
+    switch (msg.type) {
+      case 'ready':
+        return;
+      case 'stop':
+        run?.ac.abort();
+        run?.pending?.resolve('reject');
+        return;
+      case 'useCloud':
+        if (this.task) this.task.use_cloud = msg.on;
+        return this.post();
+      case 'approve':
+      case 'reject':
+        if (!run?.pending || run.pending.id !== msg.id) return;
+        if (msg.type === 'approve' && msg.all) run.approveAll = true;
+        run.pending.resolve(msg.type === 'approve' ? 'approve' : 'reject');
+        return;
+      case 'restore':
+        return this.restore(msg.checkpoint);
+      case 'openFile': {
+        const folder = vscode.workspace.workspaceFolders?.[0];
+        if (folder) await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, msg.path));
+        return;
+      }
+    }
+  }
+
+  /** An edit waits in the view (unless edits are approved for this task). */
+  private approve(changes: ProposedChange[], summary: string): Promise<EditDecision> {
+    const run = this.running!;
+    if (run.approveAll) return Promise.resolve('approve');
+    const id = `edit-${Date.now().toString(36)}`;
+    const files = changes.map((c) => ({ path: c.path, diff: diffOf([c]), how: c.how }));
+    this.task!.pending = { id, summary, files };
+    this.post();
+    return new Promise<EditDecision>((resolve) => {
+      run.pending = {
+        id,
+        resolve: (d) => {
+          run.pending = null;
+          if (this.task) this.task.pending = null;
+          this.post();
+          resolve(d);
+        },
+      };
+    });
+  }
+
+  private async ensureLocal(): Promise<boolean> {
+    if (config.runtimeEndpoint() || this.deps.policy().runtime.endpoint) return true; // a team's server: not ours to start
+    const rt = this.runtime();
+    if (rt.manager.status().state === 'ready') return true;
+    if (!vscode.workspace.isTrusted) return false;
+    await rt.start();
+    return rt.manager.status().state === 'ready';
+  }
+
+  private async restore(id: string): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder || this.running) {
+      if (this.running)
+        void vscode.window.showWarningMessage('Switchyard: stop the task before restoring a checkpoint.');
+      return;
+    }
+    const ports = this.lastPorts;
+    if (!ports) return;
+    const pick = await vscode.window.showWarningMessage(
+      'Restore the workspace to this checkpoint? What is there now is kept as a checkpoint of its own.',
+      { modal: true },
+      'Restore',
+    );
+    if (pick !== 'Restore') return;
+    await ports.checkpoints.restore(id);
+    this.task?.checkpoints.push(
+      ...ports.checkpoints
+        .all()
+        .slice(-1)
+        .map((c) => ({ turn: -1, id: c.id, label: c.label })),
+    );
+    void vscode.window.showInformationMessage('Switchyard: the workspace is back at the checkpoint.');
+    this.post();
+  }
+
+  private lastPorts: DiskPorts | null = null;
+
+  private onEvent(e: AgentEvent): void {
+    const t = this.task;
+    if (!t) return;
+    if (this.running) this.lastPorts = this.running.ports;
+    switch (e.type) {
+      case 'text':
+        t.streaming += e.text;
+        break;
+      case 'turn':
+        t.streaming = '';
+        t.turns.push(e);
+        break;
+      case 'tool':
+        t.tools.push(e);
+        t.diff = this.lastPorts ? diffOf(this.lastPorts.ws.changes()) : '';
+        break;
+      case 'route':
+        t.routes.push(e);
+        break;
+      case 'check':
+        t.checks.push(e);
+        break;
+      case 'checkpoint':
+        t.checkpoints.push(e);
+        break;
+      case 'result':
+        t.status = e.status;
+        t.message = e.message;
+        t.evidence = e.evidence;
+        void vscode.window.showInformationMessage(`Switchyard: ${e.status.replace('_', ' ')}: ${e.message}`);
+        break;
+    }
+    if (e.type !== 'text' || t.streaming.length % 200 < e.text.length) this.post();
+  }
+
+  override dispose(): void {
+    this.running?.ac.abort();
+    super.dispose();
+  }
+}
+
+function emptyTask(taskId: string, instruction: string, autoApprove: boolean, cloud: boolean): TaskState {
+  return {
+    task_id: taskId,
+    instruction,
+    status: 'running',
+    message: 'The agent is working.',
+    use_cloud: cloud,
+    auto_approve: autoApprove,
+    turns: [],
+    tools: [],
+    routes: [],
+    checks: [],
+    checkpoints: [],
+    pending: null,
+    streaming: '',
+    diff: '',
+    evidence: '',
+  };
+}
+
+function focusOf(editor: vscode.TextEditor | undefined, root: string) {
+  if (!editor || editor.document.uri.scheme !== 'file' || !editor.document.uri.fsPath.startsWith(join(root, '/')))
+    return undefined;
+  const path = vscode.workspace.asRelativePath(editor.document.uri, false);
+  const sel = editor.selection;
+  if (sel.isEmpty) return { path };
+  return {
+    path,
+    selection: {
+      startLine: sel.start.line + 1,
+      endLine: sel.end.line + 1,
+      text: editor.document.getText(sel).slice(0, 8_000),
+    },
+  };
+}
+
+async function askInstruction(editor: vscode.TextEditor | undefined): Promise<string | undefined> {
+  const where = editor ? ` (starting from ${vscode.workspace.asRelativePath(editor.document.uri)})` : '';
+  const v = await vscode.window.showInputBox({
+    title: 'Switchyard: Run the Agent',
+    ignoreFocusOut: true,
+    prompt: `What should the agent do${where}? It reads and searches freely; edits and commands wait for you.`,
+    validateInput: (x) =>
+      x.trim().length < 3 ? 'Say what should change.' : x.length > 4_000 ? 'Keep it under 4000 characters.' : null,
+  });
+  return v?.trim() || undefined;
+}
+
+async function approveCommand(argv: string[], cwd: string): Promise<boolean> {
+  const pick = await vscode.window.showWarningMessage(
+    `The agent wants to run: ${argv.join(' ')} (in ${cwd}). It is not in the policy's command allowlist.`,
+    { modal: true },
+    'Run it',
+  );
+  return pick === 'Run it';
+}
+
+async function confirmPaidFallback(why: string): Promise<boolean> {
+  if (config.agentAllowPaidFallback()) return true;
+  const pick = await vscode.window.showWarningMessage(
+    `Switchyard: ${why}. Use the policy's paid cloud fallback for this task?`,
+    { modal: true },
+    'Use the cloud',
+  );
+  return pick === 'Use the cloud';
+}
