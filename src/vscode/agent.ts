@@ -22,6 +22,9 @@ export interface AgentArg {
   cloud?: boolean;
 }
 
+/** How long the agent waits for the local server it started (a large model on vLLM takes minutes). */
+const START_WAIT_MS = 5 * 60_000;
+
 interface Running {
   ac: AbortController;
   ports: DiskPorts;
@@ -170,7 +173,23 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
     const rt = this.runtime();
     if (rt.manager.status().state === 'ready') return true;
     if (!vscode.workspace.isTrusted) return false;
-    await rt.start();
+    // Started as the Tutor starts it (its progress and errors are the runtime's own); the agent waits for the
+    // server to be ready or to have failed, not for the notification to close.
+    const settled = new Promise<void>((resolve) => {
+      const timer = setTimeout(done, START_WAIT_MS);
+      const sub = rt.onDidChangeState(() => {
+        if (['ready', 'failed', 'stopped'].includes(rt.manager.status().state)) done();
+      });
+      function done() {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve();
+      }
+    });
+    rt.start().catch((e: unknown) =>
+      this.deps.log.warn(`agent: the local model server did not start: ${(e as Error).message}`),
+    );
+    await settled;
     return rt.manager.status().state === 'ready';
   }
 

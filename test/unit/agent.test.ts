@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { ShadowCheckpoints } from '../../src/core/agent/checkpoints.js';
 import { diskPorts } from '../../src/core/agent/diskPorts.js';
+import { applyEdit } from '../../src/core/agent/editMatch.js';
 import { runAgent, type AgentEvent, type AgentInput, type AgentPorts } from '../../src/core/agent/loop.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import { testCaller } from './helpers/caller.js';
@@ -404,5 +407,65 @@ describe('the agent over the real llama-server', () => {
     } finally {
       await llama.stop();
     }
+  });
+});
+
+describe('the edit matcher and the checkpoints', () => {
+  const FILE = 'fn a() {\n    let x = 1;\n\n    let y = 2;\n    x + y\n}\n';
+  const ok = (old: string, neu: string) => {
+    const r = applyEdit(FILE, old, neu);
+    assert.ok(r.ok, r.ok ? '' : r.message);
+    return r.text;
+  };
+  it('tolerates line endings, indentation, tabs, blank lines and one elided line; keeps the file as it is elsewhere', () => {
+    assert.equal(ok('    let y = 2;', '    let y = 3;'), FILE.replace('y = 2', 'y = 3'));
+    assert.equal(ok('  let x = 1;\n\n  let y = 2;', '  let x = 1;\n\n  let y = 5;'), FILE.replace('y = 2', 'y = 5'));
+    assert.equal(
+      ok('\tlet x = 1;\n\n\tlet y = 2;', '\tlet x = 1;\n\n\tlet y = 5;\n\tlet z = 0;'),
+      FILE.replace('    let y = 2;', '    let y = 5;\n    let z = 0;'),
+    );
+    assert.equal(
+      ok('    let x = 1;\r\n\r\n    let y = 2;', '    let x = 1;\r\n\r\n    let y = 7;'),
+      FILE.replace('y = 2', 'y = 7'),
+    );
+    assert.equal(
+      ok('    let x = 1;\n    let y = 2;', '    let x = 1;\n    let y = 8;'),
+      FILE.replace('y = 2', 'y = 8'),
+    );
+    assert.equal(ok('    let x = 1;\n    x + y\n}', '    let x = 1;\n    x - y\n}'), FILE.replace('x + y', 'x - y'));
+    const crlf = applyEdit(FILE.replace(/\n/g, '\r\n'), '    let y = 2;\n', '    let y = 9;\n');
+    assert.ok(crlf.ok && crlf.text === FILE.replace('y = 2', 'y = 9').replace(/\n/g, '\r\n'));
+  });
+  it('never guesses: an elided line beside a change, a missing text and a repeated one are refused', () => {
+    const elided = applyEdit(FILE, '    let x = 1;\n    x + y', '    let x = 1;\n    let w = 0;\n    x + y');
+    assert.ok(!elided.ok && elided.kind === 'ambiguous');
+    const missing = applyEdit(FILE, '    let q = 1;', 'x');
+    assert.ok(!missing.ok && /nearest lines to its first line are line 2/.test(missing.message));
+    const twice = applyEdit('a\nb\na\n', 'a', 'c');
+    assert.ok(!twice.ok && twice.kind === 'ambiguous');
+  });
+  it("a checkpoint in a git workspace borrows the user's index and objects and leaves the user's repository as it was", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sy-agent-git-'));
+    cpSync(join(ROOT, 'demo'), root, { recursive: true });
+    const git = (...a: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: root, encoding: 'utf8' });
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-qm', 'demo');
+    const index = readFileSync(join(root, '.git', 'index'));
+    const head = git('rev-parse', 'HEAD');
+    writeFileSync(join(root, 'new.txt'), 'untracked\n');
+    const cps = new ShadowCheckpoints(mkdtempSync(join(tmpdir(), 'sy-agent-shadow-')), root);
+    const first = await cps.create('before');
+    writeFileSync(join(root, LIB), 'changed\n');
+    rmSync(join(root, 'new.txt'));
+    writeFileSync(join(root, 'added.txt'), 'added\n');
+    await cps.restore(first.id);
+    assert.equal(readFileSync(join(root, LIB), 'utf8').startsWith('//!'), true);
+    assert.equal(readFileSync(join(root, 'new.txt'), 'utf8'), 'untracked\n');
+    assert.equal(existsSync(join(root, 'added.txt')), false);
+    assert.deepEqual(readFileSync(join(root, '.git', 'index')), index);
+    assert.equal(git('rev-parse', 'HEAD'), head);
+    assert.equal(git('status', '--porcelain'), '?? new.txt\n');
   });
 });

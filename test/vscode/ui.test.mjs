@@ -537,6 +537,87 @@ try {
     await page.screenshot({ path: join(OUTPUT, 'implement-passed.png') });
   });
 
+  await test('right-click "Run the Agent": no local server can start, so the paid fallback is asked first; the task view shows the turns and tool calls; the edit is approved in the view; cargo checks it; the file changed; a checkpoint restores it', async () => {
+    const ws = join(dir, 'ws');
+    const LIB = 'crates/core/src/lib.rs';
+    execFileSync('git', ['-C', ws, 'checkout', '--', LIB]); // undo the Implementer test's edit
+    const original = readFileSync(join(ws, LIB), 'utf8');
+    // A local server that cannot start (its binary is gone): the agent must ask before a paid cloud call.
+    const broken = { ...settings, 'switchyard.runtime.binaryPath': join(dir, 'no-such-llama-server') };
+    writeFileSync(settingsPath, JSON.stringify(broken, null, 2));
+    writeFileSync(join(dir, 'ud', 'Machine', 'settings.json'), JSON.stringify(broken, null, 2));
+    await page.waitForTimeout(1_500);
+    const filter = '        .filter(|w| !w.is_empty())';
+    deepseek.queue.push(
+      { kind: 'ok', text: '', tools: [{ name: 'read_file', arguments: { path: LIB } }] },
+      {
+        kind: 'ok',
+        text: 'Narrowing the filter.',
+        tools: [
+          {
+            name: 'edit_file',
+            arguments: { path: LIB, old_text: filter, new_text: '        .filter(|w| !w.is_empty() && w.len() <= 64)' },
+          },
+        ],
+      },
+      { kind: 'ok', text: '', tools: [{ name: 'run_checks', arguments: {} }] },
+      {
+        kind: 'ok',
+        text: '',
+        tools: [{ name: 'finish', arguments: { summary: 'long words are ignored', confidence: 0.9 } }],
+      },
+    );
+    try {
+      await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().click();
+      await (
+        await contextMenuItem(
+          page.locator('.monaco-editor .view-lines', { hasText: 'pub fn tokenize' }).first(),
+          'Run the Agent (tool-using Implementer)',
+        )
+      ).click();
+      await page
+        .locator('.quick-input-widget .quick-input-title', { hasText: 'Run the Agent' })
+        .waitFor({ timeout: 10_000 });
+      await palette.fill('ignore words longer than 64 characters in tokenize');
+      await page.keyboard.press('Enter');
+      const dialog = page.locator('.monaco-dialog-box', { hasText: 'paid cloud fallback' });
+      await dialog.waitFor({ timeout: 60_000 });
+      await dialog.locator('.monaco-button', { hasText: 'Use the cloud' }).click();
+      const view = await frameWith('#turns', 30_000);
+      await view.locator('#pending').waitFor({ timeout: 60_000 });
+      const badge = await view.locator('li[data-turn="1"] .badge').innerText();
+      if (!/cloud · deepseek\//.test(badge)) throw new Error(`turn 1 badge: ${badge}`);
+      if ((await view.locator('details.tool[data-tool="read_file"]').count()) !== 1)
+        throw new Error('no read_file call shown');
+      await page.screenshot({ path: join(OUTPUT, 'agent-approve.png') });
+      await view.locator('#approve').click();
+      await view.locator('#status[data-status="passed"]').waitFor({ timeout: 180_000 });
+      if (!/w\.len\(\) <= 64/.test(readFileSync(join(ws, LIB), 'utf8')))
+        throw new Error('the file on disk did not change');
+      if ((await view.locator('.check.ok').count()) < 1) throw new Error('no passed check shown');
+      await page.screenshot({ path: join(OUTPUT, 'agent-passed.png') });
+      await view.locator('button.restore').first().click();
+      const confirm = page.locator('.monaco-dialog-box', { hasText: 'Restore the workspace' });
+      await confirm.waitFor({ timeout: 15_000 });
+      await confirm.locator('.monaco-button', { hasText: 'Restore' }).first().click();
+      const end = Date.now() + 15_000;
+      while (readFileSync(join(ws, LIB), 'utf8') !== original) {
+        if (Date.now() > end) throw new Error('the checkpoint did not restore lib.rs');
+        await page.waitForTimeout(200);
+      }
+    } finally {
+      writeFileSync(settingsPath, JSON.stringify(settings, null, 2));
+      writeFileSync(join(dir, 'ud', 'Machine', 'settings.json'), JSON.stringify(settings, null, 2));
+      // Whatever happened above, no task or dialog of this test is left for the next ones.
+      for (const f of page.frames())
+        await f
+          .locator('#stop')
+          .click({ timeout: 1_000 })
+          .catch(() => {});
+      await page.keyboard.press('Escape');
+    }
+  });
+
   await test("Request Judge Audit from the palette: the cloud Judge's findings appear in the Problems panel", async () => {
     oai.queue.push({
       kind: 'ok',

@@ -4,7 +4,7 @@
 // work tree match it: changed files put back, files created since removed. git's index keeps later checkpoints
 // cheap on a large workspace (only what changed is hashed again).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Checkpoint {
@@ -68,12 +68,41 @@ export class ShadowCheckpoints {
     await this.git(['config', 'commit.gpgsign', 'false']);
     mkdirSync(join(this.gitDir, 'info'), { recursive: true });
     writeFileSync(join(this.gitDir, 'info', 'exclude'), EXCLUDES.join('\n') + '\n');
+    this.seedFromUserRepo();
+  }
+
+  /**
+   * A workspace that is a git repository already has every file hashed, in its index and object store: the shadow
+   * repository borrows both (objects as an alternate, read-only; a copy of the index), so its first checkpoint
+   * hashes only what differs from the user's index instead of the whole tree. The user's repository is not written.
+   */
+  private seedFromUserRepo(): void {
+    const userGit = join(this.root, '.git');
+    try {
+      if (!statSync(userGit).isDirectory() || !existsSync(join(userGit, 'index'))) return;
+      mkdirSync(join(this.gitDir, 'objects', 'info'), { recursive: true });
+      writeFileSync(join(this.gitDir, 'objects', 'info', 'alternates'), `${join(userGit, 'objects')}\n`);
+      copyFileSync(join(userGit, 'index'), join(this.gitDir, 'index'));
+    } catch {
+      /* no seed: the first checkpoint hashes the tree */
+    }
+  }
+
+  /** `git add -A`; a seeded index git cannot use (a split or sparse index of the user's) is dropped, then retried. */
+  private async addAll(): Promise<void> {
+    try {
+      await this.git(['add', '-A', '--', '.']);
+    } catch (e) {
+      if (!existsSync(join(this.gitDir, 'index'))) throw e;
+      rmSync(join(this.gitDir, 'index'), { force: true });
+      await this.git(['add', '-A', '--', '.']);
+    }
   }
 
   /** A commit of the work tree as it is now. */
   async create(label: string): Promise<Checkpoint> {
     await this.init();
-    await this.git(['add', '-A', '--', '.']);
+    await this.addAll();
     const tree = (await this.git(['write-tree'])).trim();
     const parent = this.list.length ? ['-p', this.list[this.list.length - 1]!.id] : [];
     const id = (await this.git(['commit-tree', tree, ...parent, '-m', label])).trim();
@@ -96,7 +125,7 @@ export class ShadowCheckpoints {
   async diff(from: string, to?: string): Promise<string> {
     await this.init();
     if (to) return this.git(['diff', '--no-color', '--no-ext-diff', from, to]);
-    await this.git(['add', '-A', '--', '.']);
+    await this.addAll();
     return this.git(['diff', '--no-color', '--no-ext-diff', '--cached', from]);
   }
 }

@@ -167,7 +167,7 @@ function splice(file: string[], m: Match, old: string[], neu: string[], pass: Pa
   const keepUpTo = (f: number, blankOnly: boolean) => {
     while (cursor < f && (!blankOnly || file[cursor]!.trim() === '')) out.push(file[cursor++]!);
   };
-  // A line the model left out is kept only between two lines the edit keeps: next to a change, its side is a guess.
+  // A line the model left out is kept when a line the edit keeps comes before it; after a change its side is a guess.
   const elidedBefore = (f: number) => file.slice(cursor, f).some((l) => l.trim() !== '');
   const nextAligned = () => m.at.slice(k).find((f) => f >= 0) ?? m.end;
   for (const op of ops) {
@@ -182,7 +182,7 @@ function splice(file: string[], m: Match, old: string[], neu: string[], pass: Pa
         continue;
       }
       const f = m.at[k++]!;
-      if (f >= 0 && elidedBefore(f) && (op.removed || !lastKept)) return null;
+      if (f >= 0 && elidedBefore(f) && !lastKept) return null;
       lastKept = !op.removed;
       if (op.removed) {
         if (f >= 0) {
