@@ -48,7 +48,13 @@ function largeRepo(): string {
   return dir;
 }
 
-/** One turn's overhead, `turns` times: an edit of lib.rs, the checkpoint before it, the re-measure, the route. */
+/** A model that answers in 50 ms (real ones take longer): the time the agent's snapshot has to finish in. */
+const MODEL_MS = 50;
+
+/**
+ * One turn's overhead, `turns` times: an edit of lib.rs, the checkpoint before it, the re-measure, the route. Serial:
+ * all of it after the answer. Critical path: as the agent runs it, the checkpoint taken while the model answers.
+ */
 async function turnOverhead(root: string, label: string, turns = 30): Promise<Figure[]> {
   const policy = bundledPolicy();
   const ws = new Workspace(root);
@@ -65,36 +71,43 @@ async function turnOverhead(root: string, label: string, turns = 30): Promise<Fi
     ambiguous: false,
     localUnavailable: false,
   };
-  const total: number[] = [];
-  const floor: number[] = [];
-  for (let t = 0; t < turns; t++) {
-    const t0 = performance.now();
-    await cps.create(`turn ${t}`);
+  const afterCheckpoint = async (t: number) => {
     ws.write(lib, base.replace('!w.is_empty()', `!w.is_empty() && w.len() <= ${64 + t}`));
     const changes = ws.changes();
     const diff = diffOf(changes);
     const asFile = changes.map((c) => ({ path: c.path, before: c.before, after: c.after ?? '' }));
-    state.measured = await classifyDiff(diff, {
-      policy,
-      repo: {
-        readBase: async (p) => asFile.find((c) => c.path === p)?.before ?? undefined,
-        readCurrent: async (p) => ws.current(p),
-      },
-    });
+    const readBase = async (p: string) => asFile.find((c) => c.path === p)?.before ?? undefined;
+    state.measured = await classifyDiff(diff, { policy, repo: { readBase, readCurrent: async (p) => ws.current(p) } });
     route({ role: 'implementer', ...routeRequest(state) }, policy, {});
-    total.push(performance.now() - t0);
+  };
+  const serial: number[] = [];
+  const critical: number[] = [];
+  const floor: number[] = [];
+  for (let t = 0; t < turns; t++) {
+    const t0 = performance.now();
+    await cps.create(`turn ${t}`);
+    await afterCheckpoint(t);
+    serial.push(performance.now() - t0);
+    const snap = cps.snapshot('snapshot');
+    await new Promise((r) => setTimeout(r, MODEL_MS));
+    const t1 = performance.now();
+    cps.keep(await snap, `turn ${t}b`);
+    await afterCheckpoint(t + 1000);
+    critical.push(performance.now() - t1);
     const f0 = performance.now();
     git(root, 'diff');
     floor.push(performance.now() - f0);
   }
   const goal = label.includes('20,000') ? 150 : 30;
+  const p = (xs: number[]) => `${ms(pct(xs, 0.5))} / ${ms(pct(xs, 0.95))}`;
   return [
     {
-      name: `per-turn overhead, ${label} (p50 / p95 of ${turns})`,
-      value: `${ms(pct(total, 0.5))} / ${ms(pct(total, 0.95))} | git diff ${ms(pct(floor, 0.5))} / ${ms(pct(floor, 0.95))}`,
+      name: `per-turn overhead, ${label}, on the turn's path (p50 / p95 of ${turns})`,
+      value: `${p(critical)} | git diff ${p(floor)}`,
       goal: `p95 < ${goal} ms`,
-      ok: pct(total, 0.95) < goal,
+      ok: pct(critical, 0.95) < goal,
     },
+    { name: `  the same with the checkpoint after the answer (serial)`, value: p(serial) },
   ];
 }
 

@@ -432,13 +432,19 @@ describe('the edit matcher and the checkpoints', () => {
       ok('    let x = 1;\n    let y = 2;', '    let x = 1;\n    let y = 8;'),
       FILE.replace('y = 2', 'y = 8'),
     );
-    assert.equal(ok('    let x = 1;\n    x + y\n}', '    let x = 1;\n    x - y\n}'), FILE.replace('x + y', 'x - y'));
+    // "let y = 2;" left out between two unchanged lines: kept where it is.
+    assert.equal(
+      ok('fn a() {\n    let x = 1;\n    x + y\n}', 'fn b() {\n    let x = 1;\n    x + y\n}'),
+      FILE.replace('fn a', 'fn b'),
+    );
     const crlf = applyEdit(FILE.replace(/\n/g, '\r\n'), '    let y = 2;\n', '    let y = 9;\n');
     assert.ok(crlf.ok && crlf.text === FILE.replace('y = 2', 'y = 9').replace(/\n/g, '\r\n'));
   });
   it('never guesses: an elided line beside a change, a missing text and a repeated one are refused', () => {
     const elided = applyEdit(FILE, '    let x = 1;\n    x + y', '    let x = 1;\n    let w = 0;\n    x + y');
     assert.ok(!elided.ok && elided.kind === 'ambiguous');
+    const beside = applyEdit(FILE, '    let x = 1;\n    x + y\n}', '    let x = 1;\n    x - y\n}');
+    assert.ok(!beside.ok && beside.kind === 'ambiguous');
     const missing = applyEdit(FILE, '    let q = 1;', 'x');
     assert.ok(!missing.ok && /nearest lines to its first line are line 2/.test(missing.message));
     const twice = applyEdit('a\nb\na\n', 'a', 'c');

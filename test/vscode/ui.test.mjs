@@ -615,6 +615,15 @@ try {
           .click({ timeout: 1_000 })
           .catch(() => {});
       await page.keyboard.press('Escape');
+      // The editors as the next tests expect them: the task view closed, lib.rs at its top.
+      const taskTab = page.locator('.tabs-container .tab', { hasText: 'Switchyard: Task' }).first();
+      await taskTab.click({ button: 'middle', timeout: 5_000 }).catch(() => {});
+      await page
+        .locator('.tabs-container .tab', { hasText: 'lib.rs' })
+        .first()
+        .click({ timeout: 5_000 })
+        .catch(() => {});
+      await page.keyboard.press('Control+Home');
     }
   });
 

@@ -99,16 +99,28 @@ export class ShadowCheckpoints {
     }
   }
 
-  /** A commit of the work tree as it is now. */
+  /** A commit of the work tree as it is now, listed as one of the task's checkpoints. */
   async create(label: string): Promise<Checkpoint> {
+    return this.keep(await this.snapshot(label));
+  }
+
+  /**
+   * A commit of the work tree as it is now, not listed yet: the agent takes one while the model is answering and
+   * keeps it (`keep`) only when the answer edits, so the checkpoint costs the turn nothing.
+   */
+  async snapshot(label: string): Promise<Checkpoint> {
     await this.init();
     await this.addAll();
     const tree = (await this.git(['write-tree'])).trim();
     const parent = this.list.length ? ['-p', this.list[this.list.length - 1]!.id] : [];
     const id = (await this.git(['commit-tree', tree, ...parent, '-m', label])).trim();
-    const cp = { id, label, at: new Date().toISOString() };
-    this.list.push(cp);
-    return cp;
+    return { id, label, at: new Date().toISOString() };
+  }
+
+  keep(cp: Checkpoint, label?: string): Checkpoint {
+    const kept = label ? { ...cp, label } : cp;
+    this.list.push(kept);
+    return kept;
   }
 
   /** The work tree made to match `id`; returns the checkpoint of what was there before. */

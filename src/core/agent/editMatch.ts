@@ -2,7 +2,7 @@
 // trailing spaces, then indentation, then blank lines, then runs of inner spaces, then one elided line). A match
 // that is not unique is never applied: the model gets the candidates' line numbers instead. The replacement keeps
 // the file's line endings and the file's own text of the lines the edit does not change.
-import { diffArrays } from 'diff';
+import { diffArrays, type ArrayChange } from 'diff';
 
 export type EditOutcome =
   | { ok: true; text: string; how: string; line: number; count: number }
@@ -167,8 +167,16 @@ function splice(file: string[], m: Match, old: string[], neu: string[], pass: Pa
   const keepUpTo = (f: number, blankOnly: boolean) => {
     while (cursor < f && (!blankOnly || file[cursor]!.trim() === '')) out.push(file[cursor++]!);
   };
-  // A line the model left out is kept when a line the edit keeps comes before it; after a change its side is a guess.
+  // A line the model left out is kept only between two lines the edit keeps, with nothing added between them:
+  // next to a change, which side of it the line goes is a guess.
   const elidedBefore = (f: number) => file.slice(cursor, f).some((l) => l.trim() !== '');
+  const { kept: keptAt, addsBefore } = opsByOldLine(ops, old.length);
+  const quietGap = (k: number) => {
+    let prev = k - 1;
+    while (prev >= 0 && m.at[prev]! < 0) prev--;
+    const adds = addsBefore.slice(prev + 1, k + 1).some((x) => x > 0);
+    return prev >= 0 && keptAt[prev]! && keptAt[k]! && !adds;
+  };
   const nextAligned = () => m.at.slice(k).find((f) => f >= 0) ?? m.end;
   for (const op of ops) {
     const n = op.count ?? op.value.length;
@@ -181,8 +189,8 @@ function splice(file: string[], m: Match, old: string[], neu: string[], pass: Pa
         out.push(indent.line(neu[b++]!));
         continue;
       }
+      if (m.at[k]! >= 0 && elidedBefore(m.at[k]!) && !quietGap(k)) return null;
       const f = m.at[k++]!;
-      if (f >= 0 && elidedBefore(f) && !lastKept) return null;
       lastKept = !op.removed;
       if (op.removed) {
         if (f >= 0) {
@@ -203,6 +211,18 @@ function splice(file: string[], m: Match, old: string[], neu: string[], pass: Pa
   }
   keepUpTo(m.end, false);
   return out;
+}
+
+/** Per old_text line: whether the edit keeps it, and how many lines the edit adds just before it. */
+function opsByOldLine(ops: ArrayChange<string>[], n: number): { kept: boolean[]; addsBefore: number[] } {
+  const kept: boolean[] = [];
+  const addsBefore = new Array<number>(n + 1).fill(0);
+  for (const op of ops) {
+    const count = op.count ?? op.value.length;
+    if (op.added) addsBefore[kept.length] = (addsBefore[kept.length] ?? 0) + count;
+    else for (let j = 0; j < count; j++) kept.push(!op.removed);
+  }
+  return { kept, addsBefore };
 }
 
 /**

@@ -123,6 +123,8 @@ class Agent {
   private editedSinceCheck = false;
   private lastCheck: { ok: boolean; unverified: boolean } | null = null;
   private checkpointedTurn = -1;
+  /** A snapshot taken while the model answers; valid until the workspace changes (an edit, a command). */
+  private snapshot: Promise<Checkpoint> | null = null;
   private nudged = false;
   private requiresJudge = false;
 
@@ -185,6 +187,8 @@ class Agent {
       route: routeRequest(this.state),
       messages: fit.messages,
     });
+    this.snapshot ??= p.checkpoints.snapshot('snapshot');
+    this.snapshot.catch(() => {}); // a failed snapshot is retried at the edit, where its error is reported
     let r: CallResult;
     try {
       r = await p.caller.call({
@@ -352,10 +356,13 @@ class Agent {
         ok: false,
       };
     if (this.checkpointedTurn !== this.turn) {
-      const cp = await p.checkpoints.create(`before turn ${this.turn}: ${summary}`);
+      const label = `before turn ${this.turn}: ${summary}`;
+      const ready = await this.snapshot?.catch(() => null);
+      const cp = ready ? p.checkpoints.keep(ready, label) : await p.checkpoints.create(label);
       this.checkpointedTurn = this.turn;
       p.emit({ type: 'checkpoint', turn: this.turn, id: cp.id, label: cp.label });
     }
+    this.snapshot = null; // the workspace changes now
     for (const ch of changes) {
       if (ch.after === null) p.ws.remove(ch.path);
       else p.ws.write(ch.path, ch.after);
@@ -412,6 +419,7 @@ class Agent {
   }
 
   private async checks(): Promise<{ content: string; ok: boolean }> {
+    this.snapshot = null; // the checks may write files (reports, generated code)
     const r = await this.p.runChecks(this.state.measured, this.signal);
     if (r.cancelled) throw CANCELLED();
     const unverified = r.steps.length === 0;
@@ -463,6 +471,7 @@ class Agent {
     const allowed = allow.some((prefix) => prefix.every((a, k) => argv[k] === a));
     if (!allowed && !(await this.p.approveCommand(argv, cwd)))
       return { content: `the user did not approve running ${argv.join(' ')}; it did not run`, ok: false };
+    this.snapshot = null; // a command may change the workspace
     const r = await this.p.runCommand(argv, cwd, timeoutS * 1000, this.signal);
     if (r.cancelled) throw CANCELLED();
     this.p.evidence.append('commands.jsonl', {
