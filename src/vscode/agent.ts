@@ -9,17 +9,20 @@ import { diskPorts, type DiskPorts } from '../core/agent/diskPorts.js';
 import { diffOf, runAgent, type AgentEvent, type AgentResult, type EditDecision } from '../core/agent/loop.js';
 import type { ProposedChange } from '../core/agent/tools.js';
 import { newTaskId } from '../core/evidence/taskEvidence.js';
+import type { PlanStep } from '../core/protocol/planRecord.js';
 import { FromTaskView, type TaskState, type ToTaskView } from '../core/protocol/task.js';
+import { taskScope } from '../core/agent/scope.js';
 import { config } from './config.js';
 import { PanelHost } from './panelHost.js';
 import type { RoleDeps } from './roles.js';
 import type { RuntimeService } from './runtime.js';
 
-/** The command's argument from scripts: `{instruction, path?, cloud?}`. */
+/** The command's argument: from scripts `{instruction, cloud?}`; from a plan, its step (estimate and flags route it). */
 export interface AgentArg {
   instruction?: string;
-  path?: string;
   cloud?: boolean;
+  plan?: string;
+  step?: PlanStep;
 }
 
 /** How long the agent waits for the local server it started (a large model on vLLM takes minutes). */
@@ -65,7 +68,10 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
       return undefined;
     }
     const editor = vscode.window.activeTextEditor;
-    const instruction = arg?.instruction ?? (await askInstruction(editor));
+    const fromStep = arg?.step
+      ? `${arg.step.title}${arg.step.description ? `: ${arg.step.description}` : ''}`
+      : undefined;
+    const instruction = arg?.instruction ?? fromStep ?? (await askInstruction(editor));
     if (!instruction) return undefined;
     const root = folder.uri.fsPath;
     const taskId = newTaskId('impl');
@@ -107,6 +113,7 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
           localOnly: this.deps.localOnly(),
           signal: ac.signal,
           userRequestsCloud: () => this.task?.use_cloud === true,
+          scope: taskScope(ports.ws, { instruction, selection: focus?.selection?.text, step: arg?.step }),
           ...(focus ? { focus } : {}),
         },
       );

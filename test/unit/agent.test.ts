@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -231,6 +241,70 @@ describe('the agent over the OpenAI tool-calling wire (local lane), real cargo',
     const first = s.events.find((e) => e.type === 'turn');
     assert.ok(first && first.type === 'turn' && first.location === 'cloud' && first.rule === 'implementer.high_risk');
     assert.ok(['passed', 'awaiting_judge'].includes(r.status), r.message);
+  });
+});
+
+describe('the agent: scope before any edit, and a public API change mid-task', () => {
+  it('an instruction naming two crates of the workspace starts at the cloud (switchyard implement)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sy-agent-scope-'));
+    cpSync(join(ROOT, 'demo'), root, { recursive: true });
+    const state = mkdtempSync(join(tmpdir(), 'sy-agent-scope-state-'));
+    ds.queue.push(turn(call('edit_file', { path: MAIN, old_text: '.take(10)', new_text: '.take(20)' })), finish());
+    const r = await runCli(
+      ['implement', '--repo', root, '--yes', '--json', 'move the top-10 limit from demo-cli into demo-core'],
+      {
+        env: {
+          ...process.env,
+          CARGO_TARGET_DIR: TARGET,
+          SWITCHYARD_LOCAL_BASE_URL: local.url,
+          DEEPSEEK_BASE_URL: ds.url,
+          DEEPSEEK_API_KEY: 'sk-TESTKEYdeepseek0123456789abcd',
+          SWITCHYARD_STATE_DIR: state,
+        },
+      },
+    );
+    const events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AgentEvent);
+    const first = events.find((e) => e.type === 'turn');
+    assert.ok(
+      first && first.type === 'turn' && first.location === 'cloud' && first.rule === 'implementer.high_risk',
+      r.out,
+    );
+    assert.equal(local.requests.length, 0);
+    assert.match(
+      readFileSync(
+        join(root, '.switchyard/evidence', readdirSync(join(root, '.switchyard/evidence'))[0]!, 'scope.json'),
+        'utf8',
+      ),
+      /names 2 crates \(demo-cli, demo-core\)/,
+    );
+  });
+
+  it('a public API change mid-task sends the next turn to the cloud (audited)', async () => {
+    const s = setup();
+    const sig = 'pub fn tokenize(text: &str) -> Vec<String> {';
+    local.queue.push(
+      turn(
+        call('edit_file', {
+          path: LIB,
+          old_text: sig,
+          new_text: 'pub fn tokenize(text: &str, max: usize) -> Vec<String> {',
+        }),
+      ),
+    );
+    ds.queue.push(
+      turn(call('edit_file', { path: LIB, old_text: 'text: &str, max: usize', new_text: 'text: &str' })),
+      finish(),
+    );
+    await runAgent(s.ports, s.input);
+    assert.equal(local.requests.length, 1);
+    assert.ok(ds.requests.length >= 1);
+    assert.ok(
+      s.audit().some((l) => /moves from local .* to cloud deepseek\/.*implementer\.high_risk.*public_api/.test(l)),
+      s.audit().join('\n'),
+    );
   });
 });
 

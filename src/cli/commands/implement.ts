@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { diskPorts } from '../../core/agent/diskPorts.js';
 import { runAgent, type AgentEvent, type AgentStatus } from '../../core/agent/loop.js';
+import { taskScope } from '../../core/agent/scope.js';
 import { newTaskId } from '../../core/evidence/taskEvidence.js';
 import { composeCaller, envPorts } from '../../core/providers/compose.js';
 import { EXIT, io, printJsonLine, UsageError } from '../io.js';
@@ -56,9 +57,10 @@ export async function implementCommand(o: ImplementOptions): Promise<number> {
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
   try {
+    const disk = diskPorts({ root, taskId, policy, caller, stateDir: dir, env: io().env });
     const r = await runAgent(
       {
-        ...diskPorts({ root, taskId, policy, caller, stateDir: dir, env: io().env }),
+        ...disk,
         approveEdits: async (_changes, summary) => {
           if (o.yes) return 'approve';
           io().stderr.write(`[switchyard] not applied without --yes: ${summary}\n`);
@@ -87,6 +89,7 @@ export async function implementCommand(o: ImplementOptions): Promise<number> {
         localOnly: o.localOnly === true,
         signal: ac.signal,
         userRequestsCloud: () => o.cloud === true,
+        scope: taskScope(disk.ws, { instruction }),
       },
     );
     if (!o.json) io().stdout.write(`${r.status}: ${r.message}\nevidence: ${r.evidence}\n`);

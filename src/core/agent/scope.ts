@@ -1,0 +1,47 @@
+// What the work measures before any edit (MODEL-POLICY.md §3 "Direct to cloud"): a plan step's estimate and risk
+// flags, the crates an instruction names (two or more: cross-crate), a selection in unsafe or FFI code.
+import { parse as parseToml } from 'smol-toml';
+import type { RiskFlag } from '../policy/constants.js';
+import { cratesNamed, selectionFlags, type Scope } from './state.js';
+import type { Workspace } from './workspace.js';
+
+export interface ScopeInput {
+  instruction: string;
+  selection?: string;
+  step?: { estimated_lines?: number; risk_flags?: RiskFlag[]; title?: string };
+}
+
+/** The workspace's Cargo package names (from each Cargo.toml's [package].name). */
+export function crateNamesOf(ws: Workspace): string[] {
+  const names: string[] = [];
+  for (const f of ws.files().filter((p) => p === 'Cargo.toml' || p.endsWith('/Cargo.toml'))) {
+    try {
+      const t = parseToml(ws.read(f)) as { package?: { name?: unknown } };
+      if (typeof t.package?.name === 'string') names.push(t.package.name);
+    } catch {
+      /* not a manifest we can read: it names no crate */
+    }
+  }
+  return [...new Set(names)].sort();
+}
+
+export function taskScope(ws: Workspace, s: ScopeInput): Scope {
+  const scope: Scope = { why: [] };
+  const named = cratesNamed(s.instruction, crateNamesOf(ws));
+  if (named.length >= 2) {
+    scope.cross_crate = true;
+    scope.why.push(`the instruction names ${named.length} crates (${named.join(', ')})`);
+  }
+  const flags = new Set<RiskFlag>(s.selection ? selectionFlags(s.selection) : []);
+  if (flags.size) scope.why.push('the selection is in unsafe or FFI code');
+  if (s.step) {
+    for (const f of s.step.risk_flags ?? []) flags.add(f);
+    if (s.step.estimated_lines !== undefined) scope.estimate_lines = s.step.estimated_lines;
+    scope.why.push(
+      `the plan step "${s.step.title ?? ''}" estimates ${s.step.estimated_lines ?? '?'} lines` +
+        (s.step.risk_flags?.length ? ` with ${s.step.risk_flags.join(', ')}` : ''),
+    );
+  }
+  if (flags.size) scope.flags = [...flags].sort();
+  return scope;
+}
