@@ -244,6 +244,29 @@ describe('the agent over the OpenAI tool-calling wire (local lane), real cargo',
   });
 });
 
+describe('the agent: a turn that does not fit the local window', () => {
+  it('the server says the context is exceeded: the policy moves the turn to a larger-context model, audited, nothing cut', async () => {
+    const s = setup();
+    const body = {
+      error: {
+        message: "This model's maximum context length is 4096 tokens. However, you requested 9000 tokens.",
+        type: 'invalid_request_error',
+        code: 'context_length_exceeded',
+      },
+    };
+    local.queue.push({ kind: 'status', status: 400, body });
+    ds.queue.push(turn(call('edit_file', { path: LIB, old_text: FILTER, new_text: GOOD_FILTER })), finish());
+    const r = await runAgent(s.ports, s.input);
+    assert.equal(r.status, 'passed', r.message);
+    const sent = ds.requests[0]!.body.messages as { role: string; content: string }[];
+    assert.equal(sent[1]!.content, `Task: ${s.input.instruction}`);
+    assert.ok(
+      s.audit().some((l) => /context length exceeded on local\/.*nothing was truncated/.test(l)),
+      s.audit().join('\n'),
+    );
+  });
+});
+
 describe('the agent: scope before any edit, and a public API change mid-task', () => {
   it('an instruction naming two crates of the workspace starts at the cloud (switchyard implement)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'sy-agent-scope-'));
