@@ -9,6 +9,9 @@ const vscode = vscodeApi<FromTaskView>();
 const app = document.getElementById('app')!;
 const RUNNING = 'running';
 
+const contextText = (t: TaskState['turns'][number], fill: number) =>
+  `${t.context_tokens}/${t.context_window} tokens (${fill} %)`;
+
 function header(s: TaskState): HTMLElement {
   const last = s.turns[s.turns.length - 1];
   const fill = last ? Math.round((100 * last.context_tokens) / Math.max(1, last.context_window)) : 0;
@@ -36,7 +39,7 @@ function header(s: TaskState): HTMLElement {
     el(
       'p',
       { id: 'figures', class: 'muted nowrap' },
-      `${s.turns.length} turn(s) · ${usd(cost)} · context ${last ? `${last.context_tokens}/${last.context_window} tokens (${fill} %)` : '—'}`,
+      `${s.turns.length} turn(s) · ${usd(cost)} · context ${last ? contextText(last, fill) : '—'}`,
     ),
     controls,
   );

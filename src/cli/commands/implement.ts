@@ -116,13 +116,16 @@ async function localAnswers(base: string | undefined, key: string | undefined): 
 function humanLine(e: AgentEvent): string {
   switch (e.type) {
     case 'turn':
-      return `[turn ${e.turn}] ${e.location} ${e.provider}/${e.model} (${e.rule}) ${e.tokens_in} in, ${e.tokens_out} out, $${e.cost_usd.toFixed(4)}\n`;
+      return (
+        `[turn ${e.turn}] ${e.location} ${e.provider}/${e.model} (${e.rule}) ` +
+        `${e.tokens_in} in, ${e.tokens_out} out, $${e.cost_usd.toFixed(4)}\n`
+      );
     case 'tool':
       return `[turn ${e.turn}] ${e.ok ? '✓' : '✗'} ${e.name} ${e.arguments.slice(0, 120)}\n`;
     case 'route':
       return `[turn ${e.turn}] route: ${e.from ?? 'start'} -> ${e.to}: ${e.why}\n`;
     case 'check':
-      return `[turn ${e.turn}] checks ${e.unverified ? 'none configured (unverified)' : e.ok ? 'passed' : 'failed'}: ${e.steps.join(', ')}\n`;
+      return `[turn ${e.turn}] checks ${checkWord(e)}: ${e.steps.join(', ')}\n`;
     case 'checkpoint':
       return `[turn ${e.turn}] checkpoint ${e.id.slice(0, 10)}: ${e.label}\n`;
     case 'text':
@@ -131,3 +134,6 @@ function humanLine(e: AgentEvent): string {
       return `[result] ${e.status} after ${e.turns} turn(s)\n`;
   }
 }
+
+const checkWord = (e: { ok: boolean; unverified: boolean }) =>
+  e.unverified ? 'none configured (unverified)' : e.ok ? 'passed' : 'failed';
