@@ -1,8 +1,9 @@
-// "Run the Agent": the tool-using Implementer (src/core/agent) in the editor, with its task view. Reads run at once;
+// "Implement with Reflex Lane": the tool-using Implementer (src/core/agent) in the editor, with its task view. Reads run at once;
 // each edit waits in the view for Approve / "Approve edits for this task" / Reject (or switchyard.agent.autoApprove);
 // a command outside the policy's allowlist asks in a modal; the local server is started when the local lane is
 // chosen and it is stopped; a paid fallback is asked for (or switchyard.agent.allowPaidFallback). Stop cancels the
 // turn in flight; a checkpoint restores the workspace.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { diskPorts, type DiskPorts } from '../core/agent/diskPorts.js';
@@ -12,14 +13,21 @@ import { newTaskId } from '../core/evidence/taskEvidence.js';
 import type { PlanStep } from '../core/protocol/planRecord.js';
 import { FromTaskView, type TaskState, type ToTaskView } from '../core/protocol/task.js';
 import { taskScope } from '../core/agent/scope.js';
+import type { ReflectResult } from '../core/reflector/reflector.js';
+import { relativeInside } from '../core/util/paths.js';
 import { config } from './config.js';
+import { reflectOnFailure } from './reflection.js';
 import { PanelHost } from './panelHost.js';
 import type { RoleDeps } from './roles.js';
 import type { RuntimeService } from './runtime.js';
 
-/** The command's argument: from scripts `{instruction, cloud?}`; from a plan, its step (estimate and flags route it). */
+/**
+ * The command's argument (CONTRACTS.md): none (the editor and its selection); from scripts `{instruction, path?,
+ * cloud?}`; from a plan review, its step (the step's estimate and flags route the first turn).
+ */
 export interface AgentArg {
   instruction?: string;
+  path?: string;
   cloud?: boolean;
   plan?: string;
   step?: PlanStep;
@@ -38,8 +46,9 @@ interface Running {
 export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
   private task: TaskState | null = null;
   private running: Running | null = null;
-  /** The last result in this window (tests read it). */
+  /** The last result in this window, and the reflector's work after it failed (tests read them). */
   last: AgentResult | null = null;
+  lastReflection: Promise<ReflectResult | null> | null = null;
 
   constructor(
     private readonly deps: RoleDeps,
@@ -56,12 +65,18 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
   }
 
   protected state(): ToTaskView | null {
-    return this.task ? { type: 'state', state: this.task } : { type: 'empty', text: 'No task yet: run the agent.' };
+    return this.task
+      ? { type: 'state', state: this.task }
+      : { type: 'empty', text: 'No task yet: right-click in a file, "Implement with Reflex Lane".' };
   }
 
-  async run(arg?: AgentArg): Promise<AgentResult | undefined> {
+  async run(given?: AgentArg | vscode.Uri): Promise<AgentResult | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) return undefined;
+    const arg = given instanceof vscode.Uri ? undefined : given;
+    const path = typeof arg?.path === 'string' ? relativeInside(arg.path) : (arg?.step?.files[0] ?? null);
+    if (path && existsSync(join(folder.uri.fsPath, path)))
+      await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, path), { preview: false });
     if (this.running) {
       this.show();
       void vscode.window.showWarningMessage('Switchyard: a task is running; stop it before starting another.');
@@ -84,6 +99,7 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
       caller,
       stateDir: this.stateDir,
       checks: config.implementCheckCommands(),
+      checkTimeoutMs: config.implementCheckTimeoutSeconds() * 1000,
     });
     const ac = new AbortController();
     this.running = { ac, ports, pending: null, approveAll: config.agentAutoApprove() };
@@ -118,6 +134,15 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
         },
       );
       this.last = r;
+      if (r.status === 'failed')
+        this.lastReflection = reflectOnFailure(this.deps, root, {
+          task_id: taskId,
+          instruction,
+          attempts: r.attempts,
+          high_risk: r.requires_judge,
+          evidence: vscode.workspace.asRelativePath(r.evidence, false),
+          files: r.changed.length ? r.changed : focus ? [focus.path] : [],
+        });
       return r;
     } finally {
       this.running = null;
@@ -308,7 +333,7 @@ function focusOf(editor: vscode.TextEditor | undefined, root: string) {
 async function askInstruction(editor: vscode.TextEditor | undefined): Promise<string | undefined> {
   const where = editor ? ` (starting from ${vscode.workspace.asRelativePath(editor.document.uri)})` : '';
   const v = await vscode.window.showInputBox({
-    title: 'Switchyard: Run the Agent',
+    title: 'Switchyard: Implement with Reflex Lane',
     ignoreFocusOut: true,
     prompt: `What should the agent do${where}? It reads and searches freely; edits and commands wait for you.`,
     validateInput: (x) =>

@@ -67,11 +67,6 @@ export const commandTable = (classify: ClassifyChanges): CommandSpec[] => [
   {
     id: 'switchyard.implement.reflex',
     needs: [NEEDS.implementFolder, NEEDS.implementTrust],
-    run: (s, arg) => s.implementer().run(arg),
-  },
-  {
-    id: 'switchyard.agent.run',
-    needs: [NEEDS.implementFolder, NEEDS.implementTrust],
     run: (s, arg) => s.agent().run(arg),
   },
   { id: 'switchyard.judge.audit', run: (s, arg) => s.judge().run(arg) },

@@ -10,7 +10,6 @@ export { RuntimeService } from './runtime.js';
 export { TutorPanel } from './tutor.js';
 export { PlanService } from './plan.js';
 export { AgentService } from './agent.js';
-export { ImplementService } from './implement.js';
 export { JudgeService } from './judge.js';
 export { SpecCompliance } from './specCompliance.js';
 export { Stage0Service } from './context.js';

@@ -1,13 +1,11 @@
 // The adapter's services, each built on its first use by one helper (`lazy`) and disposed with the extension.
 // The modules behind them (zod, tree-sitter, the views) live in dist/lazy.js, required on first use too, so
 // that loading and activating the extension stays light.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { AuditLog } from '../core/evidence/auditLog.js';
 import type { CallResult } from '../core/providers/call.js';
 import { config } from './config.js';
-import type { ClassifyProposed } from './implement.js';
 import { PolicyService } from './policyService.js';
 import type { RoleDeps } from './roles.js';
 import { StatusBar } from './statusBar.js';
@@ -36,7 +34,6 @@ export class Services {
   readonly librarian: Lazy<import('./librarian.js').LibrarianService>;
   readonly tutor: Lazy<import('./tutor.js').TutorPanel>;
   readonly plans: Lazy<import('./plan.js').PlanService>;
-  readonly implementer: Lazy<import('./implement.js').ImplementService>;
   readonly agent: Lazy<import('./agent.js').AgentService>;
   readonly judge: Lazy<import('./judge.js').JudgeService>;
 
@@ -90,7 +87,6 @@ export class Services {
     this.librarian = this.lazy(() => new (m().LibrarianService)(this.deps));
     this.tutor = this.lazy(() => new (m().TutorPanel)(this.deps, context.workspaceState, this.runtime));
     this.plans = this.lazy(() => new (m().PlanService)(this.deps));
-    this.implementer = this.lazy(() => new (m().ImplementService)(this.deps, this.classifyProposed()));
     this.agent = this.lazy(() => new (m().AgentService)(this.deps, this.stateDir, this.runtime));
     this.judge = this.lazy(() => new (m().JudgeService)(this.deps));
   }
@@ -116,24 +112,5 @@ export class Services {
     if (speed)
       this.runtime.peek()?.noteSpeed(r.usage.output_tokens / ((r.timings.total_ms - r.timings.ttft_ms!) / 1000));
     this.budget.peek()?.refresh();
-  }
-
-  /** The Implementer's patches classified against the files as they were before the task touched them. */
-  private classifyProposed(): ClassifyProposed {
-    const { classifyDiff } = lazyModules();
-    return (diff, root, changes) => {
-      const disk = (p: string) => {
-        const f = join(root, p);
-        return existsSync(f) ? readFileSync(f, 'utf8') : undefined;
-      };
-      const readBase = async (p: string) => {
-        const c = changes.find((x) => x.path === p);
-        return c ? (c.before ?? undefined) : disk(p);
-      };
-      return classifyDiff(diff, {
-        policy: this.policy.current.policy,
-        repo: { readBase, readCurrent: async (p) => disk(p) },
-      });
-    };
   }
 }

@@ -19,8 +19,6 @@ export interface SwitchyardTesting {
     renders: { sentChars: number; sentBatches: number; chars: number; batches: number; frames: number }[];
   };
   planOpenMs(): number | null;
-  /** The last "Implement with Reflex Lane" result in this window. */
-  lastImplementation(): import('../core/implement/task.js').ImplementResult | null;
   /** The last agent task in this window. */
   lastAgent(): import('../core/agent/loop.js').AgentResult | null;
   /** Stage 0's last index build in this window. */
@@ -53,11 +51,10 @@ export function testingProbes(s: Services, activationMs: number): SwitchyardTest
       };
     },
     planOpenMs: () => s.plans.peek()?.review().openMs ?? null,
-    lastImplementation: () => s.implementer.peek()?.last ?? null,
     lastAgent: () => s.agent.peek()?.last ?? null,
     lastVerdict: () => s.judge.peek()?.last ?? null,
     stage0Stats: () => s.stage0.peek()?.last ?? null,
     lastLibrarian: () => s.librarian.peek()?.last ?? null,
-    lastReflection: () => s.implementer.peek()?.lastReflection ?? null,
+    lastReflection: () => s.agent.peek()?.lastReflection ?? null,
   };
 }

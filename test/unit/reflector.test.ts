@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AuditLog } from '../../src/core/evidence/auditLog.js';
-import type { AttemptRecord } from '../../src/core/implement/task.js';
+import type { AttemptRecord } from '../../src/core/reflector/reflector.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import { CallFailed } from '../../src/core/providers/call.js';
 import { interestingFailure, reflect, signature, type FailedTask } from '../../src/core/reflector/reflector.js';

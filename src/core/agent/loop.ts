@@ -12,6 +12,7 @@ import type { CheckResult } from '../implement/checks.js';
 import { applyAnswer, PatchError, type FileChange } from '../implement/patch.js';
 import type { ToolResult } from '../implement/tools.js';
 import type { Policy } from '../policy/schema.js';
+import type { AttemptRecord } from '../reflector/reflector.js';
 import { CallFailed, CallRefused, type CallResult, type ModelCaller } from '../providers/call.js';
 import type { ChatMessage, ToolCall } from '../providers/types.js';
 import { route } from '../router/route.js';
@@ -94,6 +95,8 @@ export interface AgentResult {
   requires_judge: boolean;
   evidence: string;
   classification: Classification | null;
+  /** Each check run, text answer, rejected edit and failed call, as the reflector reads a task. */
+  attempts: AttemptRecord[];
 }
 
 const DEFAULT_MAX_TURNS = 40;
@@ -127,6 +130,8 @@ class Agent {
   private snapshot: Promise<Checkpoint> | null = null;
   private nudged = false;
   private requiresJudge = false;
+  private readonly attempts: AttemptRecord[] = [];
+  private served: { provider: string; model: string; rule: string } | null = null;
 
   constructor(
     private readonly p: AgentPorts,
@@ -205,8 +210,10 @@ class Agent {
       if (isCancel(e)) throw e;
       const refused = e instanceof CallRefused;
       const prefix = refused && e.guardrail ? `${e.guardrail}: ` : '';
+      this.attempt('failed_call', (e as Error).message, null);
       return new Done(refused ? 'refused' : 'failed', `${prefix}${(e as Error).message}`);
     }
+    this.served = { provider: r.provider, model: r.model, rule: r.decision.rule };
     await this.noteLane(r.decision, `${r.provider}/${r.model}`);
     this.recordTurn(r, fit.tokens, window);
     this.messages.push({
@@ -350,6 +357,7 @@ class Agent {
   private async edit(changes: ProposedChange[], summary: string): Promise<{ content: string; ok: boolean }> {
     const { p } = this;
     const decision = await p.approveEdits(changes, summary);
+    if (decision === 'reject') this.attempt('rejected', summary);
     if (decision === 'reject')
       return {
         content: `the user rejected this edit (${summary}); nothing was written. Ask or try another way.`,
@@ -437,7 +445,17 @@ class Agent {
     });
     if (unverified)
       return { content: 'no check is configured for this workspace: the change is unverified', ok: false };
-    if (r.ok) return { content: `checks passed: ${r.steps.map((s) => s.name).join(', ')}`, ok: true };
+    if (r.ok) {
+      this.attempt('passed', r.steps.map((s) => s.name).join(', '));
+      return { content: `checks passed: ${r.steps.map((s) => s.name).join(', ')}`, ok: true };
+    }
+    this.attempt(
+      'check_failed',
+      r.errors
+        .map((e) => e.message)
+        .slice(0, 5)
+        .join('; ') || r.log.slice(-500),
+    );
     this.state.failedLoops++;
     await this.noteFailedLoop();
     const timed = r.timedOut ? ' (timed out)' : '';
@@ -550,6 +568,7 @@ class Agent {
       this.messages.push({ role: 'user', content: `${r.content}\n${checked.content}` });
       return null;
     }
+    this.attempt('no_patch', `answered without an edit: ${text.slice(0, 200)}`);
     if (!this.nudged) {
       this.nudged = true;
       this.messages.push({
@@ -564,6 +583,21 @@ class Agent {
     return null;
   }
 
+  /** One record for the reflector, by the model that served this turn. */
+  private attempt(outcome: AttemptRecord['outcome'], detail: string, who = this.served): void {
+    const m = this.state.measured;
+    this.attempts.push({
+      attempt: this.turn,
+      provider: who?.provider ?? null,
+      model: who?.model ?? null,
+      rule: who?.rule ?? null,
+      outcome,
+      detail,
+      lines: m?.lines_changed ?? null,
+      flags: m?.risk_flags ?? [],
+    });
+  }
+
   private finish(end: Done): AgentResult {
     const { p } = this;
     const changed = p.ws.changes().map((c) => c.path);
@@ -576,6 +610,7 @@ class Agent {
       requires_judge: this.requiresJudge,
       evidence: p.evidence.dir,
       classification: this.state.measured,
+      attempts: this.attempts,
     };
     p.evidence.write('result.json', {
       ...r,

@@ -1,7 +1,7 @@
 // The Implementer's patches: search/replace blocks (the format local coders follow most reliably) or a
 // unified diff, applied in memory against the workspace's files. A patch that does not apply is a
 // PatchError that says which block and why: a failed attempt, never a crash and never a partial write.
-import { applyPatch, createTwoFilesPatch, parsePatch, structuredPatch } from 'diff';
+import { applyPatch, parsePatch } from 'diff';
 import { relativeInside } from '../util/paths.js';
 
 export interface FileChange {
@@ -141,69 +141,4 @@ async function applyUnified(text: string, read: (path: string) => Promise<string
     out.push({ path, before, after });
   }
   return out.filter((f) => f.after !== f.before);
-}
-
-/** A git-style unified diff of the changes, for the classifier and the evidence. */
-export function unifiedDiff(changes: FileChange[]): string {
-  return changes
-    .map((c) => {
-      const body = createTwoFilesPatch(
-        c.before === null ? '/dev/null' : `a/${c.path}`,
-        `b/${c.path}`,
-        c.before ?? '',
-        c.after,
-        '',
-        '',
-        { context: 3 },
-      );
-      const lines = body.split('\n').filter((l) => !/^={10,}$/.test(l) && !l.startsWith('Index: '));
-      return `diff --git a/${c.path} b/${c.path}\n${c.before === null ? 'new file mode 100644\n' : ''}${lines.join('\n')}`;
-    })
-    .join('');
-}
-
-export interface Hunk {
-  path: string;
-  index: number;
-  header: string;
-  added: number;
-  removed: number;
-  preview: string;
-}
-
-export function hunks(changes: FileChange[]): Hunk[] {
-  const out: Hunk[] = [];
-  for (const c of changes) {
-    const p = structuredPatch(c.path, c.path, c.before ?? '', c.after, '', '', { context: 3 });
-    p.hunks.forEach((h, index) => {
-      const first = h.lines.find((l) => l.startsWith('+') || l.startsWith('-')) ?? '';
-      out.push({
-        path: c.path,
-        index,
-        header: `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`,
-        added: h.lines.filter((l) => l.startsWith('+')).length,
-        removed: h.lines.filter((l) => l.startsWith('-')).length,
-        preview: first.slice(0, 100),
-      });
-    });
-  }
-  return out;
-}
-
-/** The changes with only the chosen hunks of each file (by `path#index`). */
-export function selectHunks(changes: FileChange[], chosen: Set<string>): FileChange[] {
-  const out: FileChange[] = [];
-  for (const c of changes) {
-    const p = structuredPatch(c.path, c.path, c.before ?? '', c.after, '', '', { context: 3 });
-    const keep = p.hunks.filter((_, i) => chosen.has(`${c.path}#${i}`));
-    if (keep.length === 0) continue;
-    if (keep.length === p.hunks.length) {
-      out.push(c);
-      continue;
-    }
-    const after = applyPatch(c.before ?? '', { ...p, hunks: keep });
-    if (after === false) throw new PatchError(`${c.path}: the chosen hunks do not apply on their own`);
-    out.push({ ...c, after });
-  }
-  return out;
 }

@@ -3,11 +3,22 @@
 // called only for an "interesting failure" (the policy's predicate, decided here deterministically); a failure
 // the playbook already knows costs no model call: its entry's count goes up.
 import { z } from 'zod';
-import type { AttemptRecord } from '../implement/task.js';
 import type { CallResult, ModelCaller } from '../providers/call.js';
 import { callJson } from '../providers/structured.js';
 
 export const PLAYBOOK_PATH = '.switchyard/playbook.md';
+
+/** One step of an Implementer task as the reflector reads it: who served it, and how it ended. */
+export interface AttemptRecord {
+  attempt: number;
+  provider: string | null;
+  model: string | null;
+  rule: string | null;
+  outcome: 'no_patch' | 'rerouted' | 'rejected' | 'check_failed' | 'passed' | 'failed_call';
+  detail: string;
+  lines: number | null;
+  flags: string[];
+}
 
 export interface FailedTask {
   task_id: string;

@@ -40,7 +40,6 @@ const OWN_COMMANDS = [
   'switchyard.context.search',
   'switchyard.context.rebuild',
   'switchyard.context.ask',
-  'switchyard.agent.run',
 ];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(
@@ -627,7 +626,7 @@ describe('model calls from the editor', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  it('a failed Implementer task: the reflector writes a lesson into .switchyard/playbook.md (Kimi out of reach: the local model)', async () => {
+  it('a failed Implementer task: the reflector writes a lesson into .switchyard/playbook.md (a routine failure: the local model)', async () => {
     const root = vscode.workspace.workspaceFolders![0]!.uri;
     const playbook = vscode.Uri.joinPath(root, '.switchyard', 'playbook.md');
     await vscode.workspace.fs.delete(playbook).then(undefined, () => undefined);
@@ -640,7 +639,7 @@ describe('model calls from the editor', () => {
     const saved = { local: local.fallback, anth: anth.fallback };
     local.queue.length = 0;
     anth.queue.length = 0;
-    local.fallback = { kind: 'ok', text: JSON.stringify(lesson) }; // not a patch: every Implementer attempt fails to apply
+    local.fallback = { kind: 'ok', text: JSON.stringify(lesson) }; // prose, never an edit: the agent's task fails
     anth.fallback = { kind: 'ok', text: 'I would rather explain than patch.' };
     try {
       const r = await vscode.commands.executeCommand<{
@@ -651,9 +650,12 @@ describe('model calls from the editor', () => {
         path: 'crates/core/src/lib.rs',
       });
       assert.equal(r.status, 'failed', JSON.stringify(r));
-      assert.ok(r.attempts.every((a) => a.outcome === 'no_patch'));
       assert.ok(
-        r.attempts.some((a) => a.provider === 'local') && r.attempts.some((a) => a.provider === 'anthropic'),
+        r.attempts.length >= 2 && r.attempts.every((a) => a.outcome === 'no_patch'),
+        JSON.stringify(r.attempts),
+      );
+      assert.ok(
+        r.attempts.every((a) => a.provider === 'local'),
         JSON.stringify(r.attempts),
       );
       const refl = await api.lastReflection();
@@ -661,10 +663,7 @@ describe('model calls from the editor', () => {
       const text = readFileSync(playbook.fsPath, 'utf8');
       assert.match(text, /^# Switchyard playbook\n/);
       assert.match(text, /## \d{4}-\d\d-\d\d · Answer with a patch\n\n- Failure: `[^`]+`\n- Task: impl-/);
-      assert.match(
-        text,
-        /- Written by: local\/.* \(interesting failure \(the cloud model failed too\), Kimi unreachable\)/,
-      );
+      assert.match(text, /- Written by: local\/.* \(routine curation\)/);
     } finally {
       local.fallback = saved.local;
       anth.fallback = saved.anth;
@@ -673,7 +672,7 @@ describe('model calls from the editor', () => {
     }
   });
 
-  it('Run the Agent: tool calls over the wire, the edit approved (autoApprove), the task view open, the file changed, a checkpoint taken', async () => {
+  it('Implement with Reflex Lane runs the agent: tool calls over the wire, the edit approved (autoApprove), the task view open, the file changed, a checkpoint taken', async () => {
     const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
     const lib = join(root, 'crates', 'core', 'src', 'lib.rs');
     const before = readFileSync(lib, 'utf8');
@@ -706,8 +705,8 @@ describe('model calls from the editor', () => {
     );
     try {
       const r = await vscode.commands.executeCommand<{ status: string; checkpoints: unknown[]; changed: string[] }>(
-        'switchyard.agent.run',
-        { instruction: 'ignore words longer than 64 characters' },
+        'switchyard.implement.reflex',
+        { instruction: 'ignore words longer than 64 characters', path: 'crates/core/src/lib.rs' },
       );
       assert.equal(r?.status, 'passed', JSON.stringify(r));
       assert.deepEqual(r.changed, ['crates/core/src/lib.rs']);
