@@ -529,8 +529,9 @@ try {
       await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().click();
       await (
         await contextMenuItem(
-          page.locator('.monaco-editor .view-lines', { hasText: 'pub fn tokenize' }).first(),
+          page.locator('.monaco-editor .view-lines', { hasText: 'pub fn tokenize' }).last(),
           'Implement with Reflex Lane',
+          'implement-menu.png',
         )
       ).click();
       await page
