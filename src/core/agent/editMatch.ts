@@ -191,10 +191,12 @@ function splice(file: string[], m: Match, old: string[], neu: string[], pass: Pa
       }
       if (m.at[k]! >= 0 && elidedBefore(m.at[k]!) && !quietGap(k)) return null;
       const f = m.at[k++]!;
+      const wasKept = lastKept || k === 1;
       lastKept = !op.removed;
       if (op.removed) {
         if (f >= 0) {
-          keepUpTo(f, false);
+          // Blank lines between two removed lines go with them; before the first, they stay.
+          if (wasKept) keepUpTo(f, false);
           cursor = f + 1;
         }
         continue;
