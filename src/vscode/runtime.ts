@@ -206,14 +206,18 @@ export class RuntimeService implements vscode.Disposable {
           }
           const tail = e instanceof RuntimeError ? e.logTail : [];
           for (const l of tail) this.log.error(`[server] ${l}`);
-          const pick = await vscode.window.showErrorMessage(
-            `Switchyard: the local model server could not start: ${(e as Error).message}` +
-              (this.localOnly()
-                ? ' local_only is on, so the local lanes are unavailable until it runs.'
-                : ' Cloud fallbacks of the policy apply meanwhile (each one audited).'),
-            'Show Log',
-          );
-          if (pick) this.log.show(true);
+          // Not awaited: the progress notification ends now, not when the user dismisses the error.
+          void vscode.window
+            .showErrorMessage(
+              `Switchyard: the local model server could not start: ${(e as Error).message}` +
+                (this.localOnly()
+                  ? ' local_only is on, so the local lanes are unavailable until it runs.'
+                  : ' Cloud fallbacks of the policy apply meanwhile (each one audited).'),
+              'Show Log',
+            )
+            .then((pick) => {
+              if (pick) this.log.show(true);
+            });
         }
       },
     );
