@@ -7,8 +7,8 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ShadowCheckpoints } from '../src/core/agent/checkpoints.js';
-import { diffOf } from '../src/core/agent/loop.js';
-import { routeRequest, type RunningState } from '../src/core/agent/state.js';
+import { unifiedDiff } from '../src/core/implement/patch.js';
+import { initialState, routeRequest } from '../src/core/agent/state.js';
 import { Workspace } from '../src/core/agent/workspace.js';
 import { classifyDiff } from '../src/core/classifier/classify.js';
 import { bundledPolicy } from '../src/core/policy/store.js';
@@ -62,19 +62,11 @@ async function turnOverhead(root: string, label: string, turns = 30): Promise<Fi
   await cps.create('baseline'); // the task's first checkpoint (its cost is the checkpoint figure below)
   const lib = 'crates/core/src/lib.rs';
   const base = ws.read(lib);
-  const state: RunningState = {
-    scope: { why: [] },
-    measured: null,
-    failedLoops: 0,
-    userCloud: false,
-    lowConfidence: null,
-    ambiguous: false,
-    localUnavailable: false,
-  };
+  const state = initialState();
   const afterCheckpoint = async (t: number) => {
     ws.write(lib, base.replace('!w.is_empty()', `!w.is_empty() && w.len() <= ${64 + t}`));
     const changes = ws.changes();
-    const diff = diffOf(changes);
+    const diff = unifiedDiff(changes);
     const asFile = changes.map((c) => ({ path: c.path, before: c.before, after: c.after ?? '' }));
     const readBase = async (p: string) => asFile.find((c) => c.path === p)?.before ?? undefined;
     state.measured = await classifyDiff(diff, { policy, repo: { readBase, readCurrent: async (p) => ws.current(p) } });

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { diskPorts, type DiskPorts } from '../core/agent/diskPorts.js';
-import { diffOf, runAgent, type AgentEvent, type AgentResult, type EditDecision } from '../core/agent/loop.js';
+import { runAgent, type AgentEvent, type AgentPorts, type AgentResult, type EditDecision } from '../core/agent/loop.js';
+import { unifiedDiff } from '../core/implement/patch.js';
 import type { ProposedChange } from '../core/agent/tools.js';
 import { newTaskId } from '../core/evidence/taskEvidence.js';
 import type { PlanStep } from '../core/protocol/planRecord.js';
@@ -73,15 +74,15 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
   async run(given?: AgentArg | vscode.Uri): Promise<AgentResult | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) return undefined;
-    const arg = given instanceof vscode.Uri ? undefined : given;
-    const path = typeof arg?.path === 'string' ? relativeInside(arg.path) : (arg?.step?.files[0] ?? null);
-    if (path && existsSync(join(folder.uri.fsPath, path)))
-      await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, path), { preview: false });
     if (this.running) {
       this.show();
       void vscode.window.showWarningMessage('Switchyard: a task is running; stop it before starting another.');
       return undefined;
     }
+    const arg = given instanceof vscode.Uri ? undefined : given;
+    const path = typeof arg?.path === 'string' ? relativeInside(arg.path) : (arg?.step?.files[0] ?? null);
+    if (path && existsSync(join(folder.uri.fsPath, path)))
+      await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, path), { preview: false });
     const editor = vscode.window.activeTextEditor;
     const fromStep = arg?.step
       ? `${arg.step.title}${arg.step.description ? `: ${arg.step.description}` : ''}`
@@ -103,43 +104,25 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
     });
     const ac = new AbortController();
     this.running = { ac, ports, pending: null, approveAll: config.agentAutoApprove() };
+    this.lastPorts = ports;
     this.task = emptyTask(taskId, instruction, this.running.approveAll, arg?.cloud === true);
     this.show(vscode.ViewColumn.Beside);
     const focus = focusOf(editor, root);
     try {
-      const r = await runAgent(
-        {
-          ...ports,
-          approveEdits: (changes, summary) => this.approve(changes, summary),
-          approveCommand: (argv, cwd) => approveCommand(argv, cwd),
-          askUser: async (question) =>
-            (await vscode.window.showInputBox({
-              title: 'Switchyard: the agent asks',
-              prompt: question,
-              ignoreFocusOut: true,
-            })) ?? null,
-          ensureLocal: () => this.ensureLocal(),
-          confirmPaidFallback: (why) => confirmPaidFallback(why),
-          emit: (e) => this.onEvent(e),
-        },
-        {
-          task_id: taskId,
-          instruction,
-          policy,
-          localOnly: this.deps.localOnly(),
-          signal: ac.signal,
-          userRequestsCloud: () => this.task?.use_cloud === true,
-          scope: taskScope(ports.ws, { instruction, selection: focus?.selection?.text, step: arg?.step }),
-          ...(focus ? { focus } : {}),
-        },
-      );
+      const r = await runAgent(this.editorPorts(ports), {
+        task_id: taskId,
+        instruction,
+        policy,
+        localOnly: this.deps.localOnly(),
+        signal: ac.signal,
+        userRequestsCloud: () => this.task?.use_cloud === true,
+        scope: taskScope(ports.ws, { instruction, selection: focus?.selection?.text, step: arg?.step }),
+        ...(focus ? { focus } : {}),
+      });
       this.last = r;
       if (r.status === 'failed')
         this.lastReflection = reflectOnFailure(this.deps, root, {
-          task_id: taskId,
-          instruction,
-          attempts: r.attempts,
-          high_risk: r.requires_judge,
+          ...{ task_id: taskId, instruction, attempts: r.attempts, high_risk: r.requires_judge },
           evidence: vscode.workspace.asRelativePath(r.evidence, false),
           files: r.changed.length ? r.changed : focus ? [focus.path] : [],
         });
@@ -149,6 +132,24 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
       this.deps.afterCall();
       this.post();
     }
+  }
+
+  /** What the agent asks of the editor: approvals in the task view, modal questions, the local server. */
+  private editorPorts(ports: DiskPorts): AgentPorts {
+    return {
+      ...ports,
+      approveEdits: (changes, summary) => this.approve(changes, summary),
+      approveCommand: (argv, cwd) => approveCommand(argv, cwd),
+      askUser: async (question) =>
+        (await vscode.window.showInputBox({
+          title: 'Switchyard: the agent asks',
+          prompt: question,
+          ignoreFocusOut: true,
+        })) ?? null,
+      ensureLocal: () => this.ensureLocal(),
+      confirmPaidFallback: (why) => confirmPaidFallback(why),
+      emit: (e) => this.onEvent(e),
+    };
   }
 
   protected async onMessage(msg: FromTaskView): Promise<void> {
@@ -184,7 +185,7 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
     const run = this.running!;
     if (run.approveAll) return Promise.resolve('approve');
     const id = `edit-${Date.now().toString(36)}`;
-    const files = changes.map((c) => ({ path: c.path, diff: diffOf([c]), how: c.how }));
+    const files = changes.map((c) => ({ path: c.path, diff: unifiedDiff([c]), how: c.how }));
     this.task!.pending = { id, summary, files };
     this.post();
     return new Promise<EditDecision>((resolve) => {
@@ -225,38 +226,33 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
     return rt.manager.status().state === 'ready';
   }
 
+  /** Restores a checkpoint of the last task; what was there is kept as a checkpoint, shown in the last turn. */
   private async restore(id: string): Promise<void> {
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder || this.running) {
-      if (this.running)
-        void vscode.window.showWarningMessage('Switchyard: stop the task before restoring a checkpoint.');
+    if (this.running) {
+      void vscode.window.showWarningMessage('Switchyard: stop the task before restoring a checkpoint.');
       return;
     }
     const ports = this.lastPorts;
-    if (!ports) return;
+    if (!ports || !this.task) return;
     const pick = await vscode.window.showWarningMessage(
       'Restore the workspace to this checkpoint? What is there now is kept as a checkpoint of its own.',
       { modal: true },
       'Restore',
     );
     if (pick !== 'Restore') return;
-    await ports.checkpoints.restore(id);
-    this.task?.checkpoints.push(
-      ...ports.checkpoints
-        .all()
-        .slice(-1)
-        .map((c) => ({ turn: -1, id: c.id, label: c.label })),
-    );
+    const kept = await ports.checkpoints.restore(id);
+    const turn = Math.max(1, ...this.task.turns.map((t) => t.turn));
+    this.task.checkpoints.push({ turn, id: kept.id, label: kept.label });
     void vscode.window.showInformationMessage('Switchyard: the workspace is back at the checkpoint.');
     this.post();
   }
 
+  /** The ports of the last task (its checkpoints stay restorable after it ended). */
   private lastPorts: DiskPorts | null = null;
 
   private onEvent(e: AgentEvent): void {
     const t = this.task;
     if (!t) return;
-    if (this.running) this.lastPorts = this.running.ports;
     switch (e.type) {
       case 'text':
         t.streaming += e.text;
@@ -267,7 +263,7 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
         break;
       case 'tool':
         t.tools.push(e);
-        t.diff = this.lastPorts ? diffOf(this.lastPorts.ws.changes()) : '';
+        t.diff = this.lastPorts ? unifiedDiff(this.lastPorts.ws.changes()) : '';
         break;
       case 'route':
         t.routes.push(e);

@@ -17,6 +17,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { ShadowCheckpoints } from '../../src/core/agent/checkpoints.js';
 import { diskPorts } from '../../src/core/agent/diskPorts.js';
 import { applyEdit } from '../../src/core/agent/editMatch.js';
+import { Workspace } from '../../src/core/agent/workspace.js';
 import { runAgent, type AgentEvent, type AgentInput, type AgentPorts } from '../../src/core/agent/loop.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import { testCaller } from './helpers/caller.js';
@@ -364,6 +365,34 @@ describe('the agent: bad tool calls are answers for the model', () => {
     assert.equal(readFileSync(join(s.root, 'twice.txt'), 'utf8'), 'x = 1\ny = 2\nx = 1\n');
   });
 
+  it('apply_patch: a unified diff over two files (line numbers drifted, one new file) is applied; a bad one is an answer', async () => {
+    const s = setup();
+    const patch = [
+      '--- a/crates/core/src/lib.rs',
+      '+++ b/crates/core/src/lib.rs',
+      '@@ -40,3 +40,3 @@ pub fn tokenize(text: &str) -> Vec<String> {',
+      '     text.split(|c: char| !c.is_alphanumeric())',
+      '-        .filter(|w| !w.is_empty())',
+      '+        .filter(|w| !w.is_empty() && w.len() <= 64)',
+      '         .map(|w| w.to_lowercase())',
+      '--- /dev/null',
+      '+++ b/crates/core/tests/long.rs',
+      '@@ -0,0 +1,4 @@',
+      '+#[test]',
+      '+fn long_words_are_dropped() {',
+      '+    assert!(demo_core::tokenize(&"x".repeat(65)).is_empty());',
+      '+}',
+      '',
+    ].join('\n');
+    local.queue.push(turn(call('apply_patch', { patch: 'not a diff' }), call('apply_patch', { patch })), finish());
+    const r = await runAgent(s.ports, s.input);
+    assert.match(toolResults(local)[0]!, /apply_patch: no file in the patch/);
+    assert.match(toolResults(local)[1]!, /^applied: patch crates\/core\/src\/lib\.rs, crates\/core\/tests\/long\.rs/);
+    assert.equal(r.status, 'passed', r.message);
+    assert.ok(s.read(LIB).includes('w.len() <= 64'));
+    assert.match(s.read('crates/core/tests/long.rs'), /fn long_words_are_dropped/);
+  });
+
   it('a rejected edit writes nothing and says so to the model', async () => {
     const s = setup({ reject: true });
     local.queue.push(turn(call('edit_file', { path: LIB, old_text: FILTER, new_text: GOOD_FILTER })), finish());
@@ -547,6 +576,16 @@ describe('the edit matcher and the checkpoints', () => {
     const twice = applyEdit('a\nb\na\n', 'a', 'c');
     assert.ok(!twice.ok && twice.kind === 'ambiguous');
   });
+  it("outside git, list_files respects each folder's .gitignore relative to that folder", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sy-agent-walk-'));
+    mkdirSync(join(root, 'a', 'gen'), { recursive: true });
+    mkdirSync(join(root, 'b', 'gen'), { recursive: true });
+    writeFileSync(join(root, 'a', '.gitignore'), '/gen/\n'); // anchored: a/gen, relative to its folder
+    for (const f of ['a/gen/x.rs', 'a/keep.rs', 'b/gen/y.rs']) writeFileSync(join(root, f), '//\n');
+    const ws = new Workspace(root);
+    assert.deepEqual(ws.files(), ['a/.gitignore', 'a/keep.rs', 'b/gen/y.rs']);
+  });
+
   it("a checkpoint in a git workspace borrows the user's index and objects and leaves the user's repository as it was", async () => {
     const root = mkdtempSync(join(tmpdir(), 'sy-agent-git-'));
     cpSync(join(ROOT, 'demo'), root, { recursive: true });

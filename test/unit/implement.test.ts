@@ -3,8 +3,7 @@ import { describe, it } from 'node:test';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diffOf } from '../../src/core/agent/loop.js';
-import { applyAnswer, PatchError } from '../../src/core/implement/patch.js';
+import { applyAnswer, PatchError, unifiedDiff } from '../../src/core/implement/patch.js';
 import { runTool } from '../../src/core/implement/tools.js';
 
 // The text edit format (search/replace blocks, unified diffs) that models without tool calls answer in, and the
@@ -27,7 +26,7 @@ describe('patches: applied in memory, or a clear error', () => {
       ],
     );
     assert.equal(ch[2]!.before, null);
-    const diff = diffOf(ch);
+    const diff = unifiedDiff(ch);
     assert.match(diff, /^diff --git a\/a\.rs b\/a\.rs\n--- a\/a\.rs\n\+\+\+ b\/a\.rs\n@@/);
     assert.match(diff, /new file mode 100644\n--- \/dev\/null\n\+\+\+ b\/c\.rs/);
   });

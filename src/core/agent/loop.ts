@@ -5,11 +5,10 @@
 // allowlist. After every edit the whole change so far is measured again; a lane change is audited and the new
 // model gets the transcript so far. The task ends when the model finishes and the checks pass (or nothing could
 // check it: "unverified"; or a high-risk change: "awaiting_judge"), when it gives up, is refused or is stopped.
-import { createTwoFilesPatch } from 'diff';
 import type { Classification } from '../classifier/types.js';
 import type { TaskEvidence } from '../evidence/taskEvidence.js';
 import type { CheckResult } from '../implement/checks.js';
-import { applyAnswer, PatchError, type FileChange } from '../implement/patch.js';
+import { applyAnswer, PatchError, unifiedDiff, type FileChange } from '../implement/patch.js';
 import type { ToolResult } from '../implement/tools.js';
 import type { Policy } from '../policy/schema.js';
 import type { AttemptRecord } from '../reflector/reflector.js';
@@ -19,9 +18,9 @@ import { route } from '../router/route.js';
 import type { RouteDecision } from '../router/types.js';
 import type { ShadowCheckpoints, Checkpoint } from './checkpoints.js';
 import { projectRules, systemPrompt, taskPrompt, type TaskText } from './prompt.js';
-import { laneOf, routeRequest, type RunningState, type Scope } from './state.js';
+import { initialState, laneOf, routeRequest, type RunningState, type Scope } from './state.js';
 import { AGENT_TOOLS } from './toolSpecs.js';
-import { runTool, type PortArgs, type ProposedChange, type ToolOutcome } from './tools.js';
+import { runAgentTool, type PortArgs, type ProposedChange, type ToolOutcome } from './tools.js';
 import { cutResult, fitToWindow } from './transcript.js';
 import { ToolRefusal, type Workspace } from './workspace.js';
 
@@ -138,20 +137,12 @@ class Agent {
     private readonly i: AgentInput,
   ) {
     this.signal = i.signal ?? new AbortController().signal;
-    this.state = {
-      scope: i.scope ?? { why: [] },
-      measured: null,
-      failedLoops: 0,
-      userCloud: false,
-      lowConfidence: null,
-      ambiguous: false,
-      localUnavailable: false,
-    };
+    this.state = initialState(i.scope);
   }
 
   async run(): Promise<AgentResult> {
     const { p, i } = this;
-    const rules = projectRules(p.ws.root);
+    const rules = projectRules(p.ws);
     p.evidence.write('instruction.md', `# ${i.task_id}\n\n${i.instruction}\n`);
     for (const r of rules) p.evidence.write(`rules/${r.path.replace(/\//g, '_')}`, r.text);
     if (i.scope?.why.length) p.evidence.write('scope.json', i.scope);
@@ -214,7 +205,7 @@ class Agent {
       return new Done(refused ? 'refused' : 'failed', `${prefix}${(e as Error).message}`);
     }
     this.served = { provider: r.provider, model: r.model, rule: r.decision.rule };
-    await this.noteLane(r.decision, `${r.provider}/${r.model}`);
+    await this.noteLane(r.decision, r.provider, r.model);
     this.recordTurn(r, fit.tokens, window);
     this.messages.push({
       role: 'assistant',
@@ -257,8 +248,8 @@ class Agent {
   }
 
   /** A decision that moves the task to another lane is said in the transcript and the audit log (GR-005). */
-  private async noteLane(d: RouteDecision, served: string): Promise<void> {
-    const lane = `${d.location} ${served}`;
+  private async noteLane(d: RouteDecision, provider: string, model: string): Promise<void> {
+    const lane = `${d.location} ${provider}/${model}`;
     if (lane === this.lastLane) return;
     const from = this.lastLane;
     this.lastLane = lane;
@@ -267,7 +258,7 @@ class Agent {
       type: 'route',
       turn: this.turn,
       from,
-      to: laneOf({ ...d, provider: served.split('/')[0] as never, model: served.split('/').slice(1).join('/') }),
+      to: laneOf({ location: d.location, provider, model, rule: d.rule }),
       why,
     });
     this.p.evidence.append('routing.jsonl', { turn: this.turn, from, to: lane, rule: d.rule, reasons: d.reasons });
@@ -343,7 +334,7 @@ class Agent {
   }
 
   private async oneTool(c: ToolCall): Promise<{ content: string; ok: boolean } | Done> {
-    const out: ToolOutcome = await runTool(
+    const out: ToolOutcome = await runAgentTool(
       { ws: this.p.ws, context: this.p.context?.bind(this.p) },
       c.name,
       c.arguments,
@@ -357,12 +348,11 @@ class Agent {
   private async edit(changes: ProposedChange[], summary: string): Promise<{ content: string; ok: boolean }> {
     const { p } = this;
     const decision = await p.approveEdits(changes, summary);
-    if (decision === 'reject') this.attempt('rejected', summary);
-    if (decision === 'reject')
-      return {
-        content: `the user rejected this edit (${summary}); nothing was written. Ask or try another way.`,
-        ok: false,
-      };
+    if (decision === 'reject') {
+      this.attempt('rejected', summary);
+      const content = `the user rejected this edit (${summary}); nothing was written. Ask or try another way.`;
+      return { content, ok: false };
+    }
     if (this.checkpointedTurn !== this.turn) {
       const label = `before turn ${this.turn}: ${summary}`;
       const ready = await this.snapshot?.catch(() => null);
@@ -393,7 +383,7 @@ class Agent {
       this.requiresJudge = false;
       return null;
     }
-    const diff = diffOf(changes);
+    const diff = unifiedDiff(changes);
     const asFile = changes.map((c) => ({ path: c.path, before: c.before, after: c.after ?? '' }));
     const c = await this.p.classify(diff, asFile);
     this.state.measured = c;
@@ -629,23 +619,3 @@ class Agent {
 }
 
 const pad = (n: number) => String(n).padStart(3, '0');
-
-/** One unified diff of the task's changes (each file against its text before the task), as git writes it. */
-export function diffOf(changes: { path: string; before: string | null; after: string | null }[]): string {
-  return changes
-    .map((c) => {
-      const body = createTwoFilesPatch(
-        c.before === null ? '/dev/null' : `a/${c.path}`,
-        c.after === null ? '/dev/null' : `b/${c.path}`,
-        c.before ?? '',
-        c.after ?? '',
-        '',
-        '',
-        { context: 3 },
-      );
-      const lines = body.split('\n').filter((l) => !/^={10,}$/.test(l) && !l.startsWith('Index: '));
-      const mode = c.before === null ? 'new file mode 100644\n' : c.after === null ? 'deleted file mode 100644\n' : '';
-      return `diff --git a/${c.path} b/${c.path}\n${mode}${lines.join('\n')}`;
-    })
-    .join('');
-}

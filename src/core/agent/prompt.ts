@@ -1,9 +1,8 @@
 // What the agent is told: its role and tools, the policy's limits, the project's own conventions (AGENTS.md and
 // .switchyard/rules.md, bounded), and the task.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Policy } from '../policy/schema.js';
 import { PATCH_FORMAT } from '../implement/patch.js';
+import type { Workspace } from './workspace.js';
 
 /** How much of each project instruction file the agent is given. */
 export const RULES_MAX_CHARS = 16_000;
@@ -15,11 +14,15 @@ export interface ProjectRules {
   cut: boolean;
 }
 
-export function projectRules(root: string): ProjectRules[] {
+/** The project's instruction files, read through the workspace guard (a symlink out of it is not followed). */
+export function projectRules(ws: Workspace): ProjectRules[] {
   return RULE_FILES.flatMap((p) => {
-    const f = join(root, p);
-    if (!existsSync(f)) return [];
-    const all = readFileSync(f, 'utf8');
+    let all: string;
+    try {
+      all = ws.read(ws.rel(p));
+    } catch {
+      return []; // absent, binary, too large, or outside the workspace
+    }
     return [{ path: p, text: all.slice(0, RULES_MAX_CHARS), cut: all.length > RULES_MAX_CHARS }];
   });
 }

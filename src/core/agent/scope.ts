@@ -1,6 +1,6 @@
 // What the work measures before any edit (MODEL-POLICY.md §3 "Direct to cloud"): a plan step's estimate and risk
 // flags, the crates an instruction names (two or more: cross-crate), a selection in unsafe or FFI code.
-import { parse as parseToml } from 'smol-toml';
+import { crateNames } from '../implement/checks.js';
 import type { RiskFlag } from '../policy/constants.js';
 import { cratesNamed, selectionFlags, type Scope } from './state.js';
 import type { Workspace } from './workspace.js';
@@ -11,18 +11,13 @@ export interface ScopeInput {
   step?: { estimated_lines?: number; risk_flags?: RiskFlag[]; title?: string };
 }
 
-/** The workspace's Cargo package names (from each Cargo.toml's [package].name). */
+/** The workspace's Cargo package names (each Cargo.toml's [package].name). */
 export function crateNamesOf(ws: Workspace): string[] {
-  const names: string[] = [];
-  for (const f of ws.files().filter((p) => p === 'Cargo.toml' || p.endsWith('/Cargo.toml'))) {
-    try {
-      const t = parseToml(ws.read(f)) as { package?: { name?: unknown } };
-      if (typeof t.package?.name === 'string') names.push(t.package.name);
-    } catch {
-      /* not a manifest we can read: it names no crate */
-    }
-  }
-  return [...new Set(names)].sort();
+  const manifests = ws.files().filter((p) => p === 'Cargo.toml' || p.endsWith('/Cargo.toml'));
+  return crateNames(
+    ws.root,
+    manifests.map((m) => (m === 'Cargo.toml' ? '.' : m.slice(0, -'/Cargo.toml'.length))),
+  );
 }
 
 export function taskScope(ws: Workspace, s: ScopeInput): Scope {

@@ -3,7 +3,7 @@
 // selection in unsafe code), failed check loops, the user's "use cloud", a low-confidence finish, an ask_user.
 import type { Classification } from '../classifier/types.js';
 import type { RiskFlag } from '../policy/constants.js';
-import type { RouteDecision, RouteRequest } from '../router/types.js';
+import type { RouteRequest } from '../router/types.js';
 
 /** What is known of the work before any edit. */
 export interface Scope {
@@ -24,6 +24,17 @@ export interface RunningState {
   ambiguous: boolean;
   localUnavailable: boolean;
 }
+
+/** A task's state before its first turn. */
+export const initialState = (scope: Scope = { why: [] }): RunningState => ({
+  scope,
+  measured: null,
+  failedLoops: 0,
+  userCloud: false,
+  lowConfidence: null,
+  ambiguous: false,
+  localUnavailable: false,
+});
 
 export function routeRequest(s: RunningState): Omit<RouteRequest, 'role'> {
   const m = s.measured;
@@ -49,7 +60,7 @@ export function routeRequest(s: RunningState): Omit<RouteRequest, 'role'> {
 }
 
 /** The lane of a decision as the task view shows it. */
-export const laneOf = (d: Pick<RouteDecision, 'location' | 'provider' | 'model' | 'rule'>) =>
+export const laneOf = (d: { location: string; provider: string; model: string | null; rule: string }) =>
   `${d.location} ${d.provider}/${d.model ?? '-'} (${d.rule})`;
 
 /** Crates of the workspace that an instruction names (two or more: a cross-crate change before any edit). */

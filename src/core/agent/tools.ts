@@ -2,7 +2,8 @@
 // an answer for the model (what went wrong, what to do), never a crash. Reads run at once; an edit is computed
 // here and written only when the loop's approval says so; commands and checks go through the loop's ports.
 import picomatch from 'picomatch';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { TOOL_ARGS, TOOL_NAMES, type ToolName } from './toolSpecs.js';
 import { applyEdit } from './editMatch.js';
 import { parsePatchFiles } from './patchFiles.js';
 import { ToolRefusal, Workspace } from './workspace.js';
@@ -19,7 +20,7 @@ export interface ProposedChange {
 export type ToolOutcome =
   | { kind: 'answer'; content: string; ok: boolean }
   | { kind: 'edit'; changes: ProposedChange[]; summary: string }
-  | { kind: 'port'; name: 'run_checks' | 'run_command' | 'ask_user' | 'finish'; args: PortArgs };
+  | { kind: 'port'; args: PortArgs };
 
 export type PortArgs =
   | { name: 'run_checks' }
@@ -31,35 +32,6 @@ export type PortArgs =
 export const READ_MAX_LINES = 400;
 export const READ_MAX_CHARS = 40_000;
 
-const path = z.string().min(1);
-const ARGS = {
-  read_file: z.strictObject({ path, start_line: z.int().min(1).optional(), end_line: z.int().min(1).optional() }),
-  list_files: z.strictObject({
-    path: path.optional(),
-    glob: z.string().min(1).optional(),
-    max: z.int().min(1).max(5000).optional(),
-  }),
-  search: z.strictObject({
-    query: z.string().min(1),
-    mode: z.enum(['text', 'regex', 'context']).optional(),
-    glob: z.string().min(1).optional(),
-    max: z.int().min(1).max(1000).optional(),
-  }),
-  edit_file: z.strictObject({ path, old_text: z.string(), new_text: z.string(), replace_all: z.boolean().optional() }),
-  write_file: z.strictObject({ path, content: z.string() }),
-  apply_patch: z.strictObject({ patch: z.string().min(1) }),
-  run_checks: z.strictObject({}),
-  run_command: z.strictObject({
-    argv: z.array(z.string().min(1)).min(1),
-    cwd: path.optional(),
-    timeout_s: z.int().min(1).max(3600).optional(),
-  }),
-  ask_user: z.strictObject({ question: z.string().min(1) }),
-  finish: z.strictObject({ summary: z.string(), confidence: z.number().min(0).max(1) }),
-};
-export type ToolName = keyof typeof ARGS;
-export const TOOL_NAMES = Object.keys(ARGS) as ToolName[];
-
 export interface ToolEnv {
   ws: Workspace;
   /** Stage 0's ranked files for a query (search mode "context"); absent where no index is at hand. */
@@ -69,15 +41,15 @@ export interface ToolEnv {
 const answer = (content: string, ok = true): ToolOutcome => ({ kind: 'answer', content, ok });
 
 /** Parses and runs one tool call. */
-export async function runTool(env: ToolEnv, name: string, argsText: string): Promise<ToolOutcome> {
-  if (!(name in ARGS)) return answer(`unknown tool "${name}"; the tools are ${TOOL_NAMES.join(', ')}`, false);
+export async function runAgentTool(env: ToolEnv, name: string, argsText: string): Promise<ToolOutcome> {
+  if (!(name in TOOL_ARGS)) return answer(`unknown tool "${name}"; the tools are ${TOOL_NAMES.join(', ')}`, false);
   let raw: unknown;
   try {
     raw = JSON.parse(argsText || '{}');
   } catch (e) {
     return answer(`${name}: the arguments are not valid JSON (${(e as Error).message}); send a JSON object`, false);
   }
-  const parsed = ARGS[name as ToolName].safeParse(raw);
+  const parsed = TOOL_ARGS[name as ToolName].safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');
     return answer(`${name}: bad arguments: ${issues}`, false);
@@ -94,13 +66,13 @@ async function dispatch(env: ToolEnv, name: ToolName, a: Record<string, unknown>
   const { ws } = env;
   switch (name) {
     case 'read_file':
-      return answer(readFile(ws, a as z.infer<typeof ARGS.read_file>));
+      return answer(readFile(ws, a as z.infer<typeof TOOL_ARGS.read_file>));
     case 'list_files':
-      return answer(listFiles(ws, a as z.infer<typeof ARGS.list_files>));
+      return answer(listFiles(ws, a as z.infer<typeof TOOL_ARGS.list_files>));
     case 'search':
-      return search(env, a as z.infer<typeof ARGS.search>);
+      return search(env, a as z.infer<typeof TOOL_ARGS.search>);
     case 'edit_file':
-      return editFile(ws, a as z.infer<typeof ARGS.edit_file>);
+      return editFile(ws, a as z.infer<typeof TOOL_ARGS.edit_file>);
     case 'write_file': {
       const p = ws.rel(a.path);
       const before = ws.exists(p) ? ws.read(p) : null;
@@ -111,20 +83,20 @@ async function dispatch(env: ToolEnv, name: ToolName, a: Record<string, unknown>
     case 'apply_patch':
       return applyPatch(ws, a.patch as string);
     case 'run_checks':
-      return { kind: 'port', name, args: { name } };
+      return { kind: 'port', args: { name } };
     case 'run_command': {
       const cwd = a.cwd ? ws.rel(a.cwd) : '.';
       const args = { name, argv: a.argv as string[], cwd, timeout_s: (a.timeout_s as number | undefined) ?? 120 };
-      return { kind: 'port', name, args };
+      return { kind: 'port', args };
     }
     case 'ask_user':
-      return { kind: 'port', name, args: { name, question: a.question as string } };
+      return { kind: 'port', args: { name, question: a.question as string } };
     case 'finish':
-      return { kind: 'port', name, args: { name, summary: a.summary as string, confidence: a.confidence as number } };
+      return { kind: 'port', args: { name, summary: a.summary as string, confidence: a.confidence as number } };
   }
 }
 
-function readFile(ws: Workspace, a: z.infer<typeof ARGS.read_file>): string {
+function readFile(ws: Workspace, a: z.infer<typeof TOOL_ARGS.read_file>): string {
   const p = ws.rel(a.path);
   const lines = ws.read(p).split('\n');
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
@@ -146,7 +118,7 @@ function readFile(ws: Workspace, a: z.infer<typeof ARGS.read_file>): string {
   return `${head}\n${out.join('\n')}${more}`;
 }
 
-function listFiles(ws: Workspace, a: z.infer<typeof ARGS.list_files>): string {
+function listFiles(ws: Workspace, a: z.infer<typeof TOOL_ARGS.list_files>): string {
   const dir = ws.rel(a.path ?? '.');
   const match = a.glob ? picomatch(a.glob, { dot: true }) : null;
   const all = ws.files(dir).filter((f) => !match || match(f) || match(f.split('/').pop()!));
@@ -156,7 +128,7 @@ function listFiles(ws: Workspace, a: z.infer<typeof ARGS.list_files>): string {
   return shown.length ? `${shown.join('\n')}${more}` : `no files under ${dir}${a.glob ? ` matching ${a.glob}` : ''}`;
 }
 
-async function search(env: ToolEnv, a: z.infer<typeof ARGS.search>): Promise<ToolOutcome> {
+async function search(env: ToolEnv, a: z.infer<typeof TOOL_ARGS.search>): Promise<ToolOutcome> {
   const max = a.max ?? 50;
   if (a.mode === 'context') {
     if (!env.context) return answer('search: context mode needs the Stage 0 index, which is not available here', false);
@@ -200,7 +172,7 @@ async function search(env: ToolEnv, a: z.infer<typeof ARGS.search>): Promise<Too
   return answer(`${hits.join('\n')}${more}`);
 }
 
-function editFile(ws: Workspace, a: z.infer<typeof ARGS.edit_file>): ToolOutcome {
+function editFile(ws: Workspace, a: z.infer<typeof TOOL_ARGS.edit_file>): ToolOutcome {
   const p = ws.rel(a.path);
   if (!ws.exists(p)) return answer(`edit_file: ${p} does not exist; use write_file to create it`, false);
   const before = ws.read(p);

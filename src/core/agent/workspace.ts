@@ -147,16 +147,20 @@ export class Workspace {
     }
   }
 
+  /** Without git: a walk, each folder's .gitignore applied to the paths below it (relative to that folder). */
   private walk(): string[] {
     const out: string[] = [];
-    const visit = (dir: string, rules: Ignore[]) => {
+    const visit = (dir: string, rules: { base: string; ig: Ignore }[]) => {
       const gi = join(this.abs(dir), '.gitignore');
-      const here = existsSync(gi) ? [...rules, ignore().add(readFileSync(gi, 'utf8'))] : rules;
+      const here = existsSync(gi) ? [...rules, { base: dir, ig: ignore().add(readFileSync(gi, 'utf8')) }] : rules;
       for (const e of readdirSync(this.abs(dir), { withFileTypes: true })) {
         if (ALWAYS_SKIPPED.has(e.name)) continue;
         const rel = dir === '.' ? e.name : `${dir}/${e.name}`;
-        const probe = e.isDirectory() ? `${rel}/` : rel;
-        if (here.some((r) => r.ignores(probe))) continue;
+        const ignored = here.some(({ base, ig }) => {
+          const under = base === '.' ? rel : rel.slice(base.length + 1);
+          return ig.ignores(e.isDirectory() ? `${under}/` : under);
+        });
+        if (ignored) continue;
         if (e.isDirectory()) visit(rel, here);
         else if (e.isFile()) out.push(rel);
       }

@@ -1,7 +1,7 @@
 // The Implementer's patches: search/replace blocks (the format local coders follow most reliably) or a
 // unified diff, applied in memory against the workspace's files. A patch that does not apply is a
 // PatchError that says which block and why: a failed attempt, never a crash and never a partial write.
-import { applyPatch, parsePatch } from 'diff';
+import { applyPatch, createTwoFilesPatch, parsePatch } from 'diff';
 import { relativeInside } from '../util/paths.js';
 
 export interface FileChange {
@@ -141,4 +141,25 @@ async function applyUnified(text: string, read: (path: string) => Promise<string
     out.push({ path, before, after });
   }
   return out.filter((f) => f.after !== f.before);
+}
+
+/** One git-style unified diff of file changes (each against its text before; null: absent), for the classifier,
+ * the evidence and the task view. */
+export function unifiedDiff(changes: { path: string; before: string | null; after: string | null }[]): string {
+  return changes
+    .map((c) => {
+      const body = createTwoFilesPatch(
+        c.before === null ? '/dev/null' : `a/${c.path}`,
+        c.after === null ? '/dev/null' : `b/${c.path}`,
+        c.before ?? '',
+        c.after ?? '',
+        '',
+        '',
+        { context: 3 },
+      );
+      const lines = body.split('\n').filter((l) => !/^={10,}$/.test(l) && !l.startsWith('Index: '));
+      const mode = c.before === null ? 'new file mode 100644\n' : c.after === null ? 'deleted file mode 100644\n' : '';
+      return `diff --git a/${c.path} b/${c.path}\n${mode}${lines.join('\n')}`;
+    })
+    .join('');
 }
