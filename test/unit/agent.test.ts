@@ -538,8 +538,8 @@ describe('the agent over the real llama-server', () => {
 
 describe('the edit matcher and the checkpoints', () => {
   const FILE = 'fn a() {\n    let x = 1;\n\n    let y = 2;\n    x + y\n}\n';
-  const ok = (old: string, neu: string) => {
-    const r = applyEdit(FILE, old, neu);
+  const ok = (old: string, neu: string, file = FILE) => {
+    const r = applyEdit(file, old, neu);
     assert.ok(r.ok, r.ok ? '' : r.message);
     return r.text;
   };
@@ -562,6 +562,16 @@ describe('the edit matcher and the checkpoints', () => {
     assert.equal(
       ok('fn a() {\n    let x = 1;\n    x + y\n}', 'fn b() {\n    let x = 1;\n    x + y\n}'),
       FILE.replace('fn a', 'fn b'),
+    );
+    // The left-out line is the one before a blank line: it stays above the blank, whatever comes after it.
+    const doc = 'const a = 1;\nconst b = 2;\n\n/** doc */\nconst c = {};\n\nrun();\n';
+    assert.equal(
+      ok('const a = 1;\n\n/** doc */\nconst c = {};\n\nrun();', 'const a = 1;\n\nrun();', doc),
+      'const a = 1;\nconst b = 2;\n\nrun();\n',
+    );
+    assert.equal(
+      ok('const a = 1;\n\n/** doc */', 'const a = 1;\n\nconst z = 0;\n\n/** doc */', doc),
+      'const a = 1;\nconst b = 2;\n\nconst z = 0;\n\n/** doc */\nconst c = {};\n\nrun();\n',
     );
     const crlf = applyEdit(FILE.replace(/\n/g, '\r\n'), '    let y = 2;\n', '    let y = 9;\n');
     assert.ok(crlf.ok && crlf.text === FILE.replace('y = 2', 'y = 9').replace(/\n/g, '\r\n'));

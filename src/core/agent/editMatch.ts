@@ -129,21 +129,36 @@ function matches(file: string[], old: string[], pass: Pass): Match[] {
 }
 
 function matchFrom(norm: string[], want: string[], s: number, pass: Pass): Match | null {
+  return (pass.elide ? tryMatchFrom(norm, want, s, pass, true) : null) ?? tryMatchFrom(norm, want, s, pass, false);
+}
+
+/** `elideBeforeBlank`: the left-out line may be the one just before a blank line of old_text. */
+function tryMatchFrom(norm: string[], want: string[], s: number, pass: Pass, elideBeforeBlank: boolean): Match | null {
   const at: number[] = [];
   let i = s,
     elided = false;
   for (let k = 0; k < want.length; k++) {
     if (pass.skipBlank && want[k] === '') {
-      at.push(-1);
+      // A blank line of old_text goes with the file's blank line where there is one (else it is left out).
+      if (norm[i] === '') at.push(i++);
+      else if (elideBeforeBlank && !elided && k > 0 && norm[i + 1] === '') {
+        elided = true;
+        at.push(i + 1);
+        i += 2;
+      } else at.push(-1);
       continue;
     }
     while (pass.skipBlank && i < norm.length && norm[i] === '' && k > 0) i++;
     if (i >= norm.length) return null;
     if (norm[i] === want[k]) at.push(i++);
-    else if (pass.elide && !elided && k > 0 && norm[i + 1] === want[k]) {
+    else if (pass.elide && !elided && k > 0) {
+      // The left-out line, then the blank lines after it that the comparison skips.
+      let j = i + 1;
+      while (pass.skipBlank && j < norm.length && norm[j] === '') j++;
+      if (norm[j] !== want[k]) return null;
       elided = true;
-      at.push(i + 1);
-      i += 2;
+      at.push(j);
+      i = j + 1;
     } else return null;
   }
   return { start: s, end: i, at };
@@ -155,7 +170,7 @@ function matchFrom(norm: string[], want: string[], s: number, pass: Pass): Match
  * in at their place, moved to the file's indentation.
  */
 function splice(file: string[], m: Match, old: string[], neu: string[], pass: Pass): string[] | null {
-  const ops = diffArrays(old.map(pass.norm), neu.map(pass.norm));
+  const ops = slideInsertions(diffArrays(old.map(pass.norm), neu.map(pass.norm)));
   const pairs = m.at.flatMap((f, k) => (f >= 0 ? [{ model: old[k]!, file: file[f]! }] : []));
   const indent = new IndentMap(pairs);
   const out: string[] = [];
@@ -212,6 +227,36 @@ function splice(file: string[], m: Match, old: string[], neu: string[], pass: Pa
     }
   }
   keepUpTo(m.end, false);
+  return out;
+}
+
+/**
+ * The same change with each inserted or removed block moved down past kept lines equal to its first line
+ * (`A, +'', +X, ''` reads `A, '', +X, +''`): kept lines come first, so that a line the model left out before them
+ * keeps its place.
+ */
+function slideInsertions(ops: ArrayChange<string>[]): ArrayChange<string>[] {
+  const flat = ops.flatMap((op) => op.value.map((v) => ({ v, added: !!op.added, removed: !!op.removed })));
+  const kind = (l: { added: boolean; removed: boolean }) => (l.added ? 'a' : l.removed ? 'r' : 'k');
+  for (let i = 0; i < flat.length; i++) {
+    const k = kind(flat[i]!);
+    if (k === 'k' || (i > 0 && kind(flat[i - 1]!) === k)) continue;
+    let j = i;
+    while (j < flat.length && kind(flat[j]!) === k) j++;
+    const next = flat[j];
+    if (next && kind(next) === 'k' && next.v === flat[i]!.v) {
+      flat.splice(j, 1);
+      flat.splice(i, 0, next);
+    }
+  }
+  const out: ArrayChange<string>[] = [];
+  for (const l of flat) {
+    const last = out[out.length - 1];
+    if (last && !!last.added === l.added && !!last.removed === l.removed) {
+      last.value.push(l.v);
+      last.count = last.value.length;
+    } else out.push({ value: [l.v], count: 1, added: l.added, removed: l.removed });
+  }
   return out;
 }
 
