@@ -29,7 +29,7 @@ export const io = (): CliIo => current.getStore() ?? PROCESS_IO;
 
 export const withIo = <T>(streams: CliIo, run: () => Promise<T>): Promise<T> => current.run(streams, run);
 
-export const EXIT = { ok: 0, badInput: 2, refused: 3, failed: 4, cancelled: 130 } as const;
+export const EXIT = { ok: 0, badInput: 2, refused: 3, failed: 4, changesRequested: 5, cancelled: 130 } as const;
 
 export class UsageError extends Error {
   constructor(message: string) {

@@ -7,6 +7,7 @@ import { budgetCommand } from './commands/budget.js';
 import { classifyCommand } from './commands/classify.js';
 import { contextCommand } from './commands/context.js';
 import { implementCommand } from './commands/implement.js';
+import { judgeCommand } from './commands/judge.js';
 import { policyCommand } from './commands/policy.js';
 import { routeCommand } from './commands/route.js';
 import { runtimeCommand } from './commands/runtime.js';
@@ -23,6 +24,7 @@ const USAGE = `usage: switchyard <command> [options]
   context search [--repo DIR] [--touched F,F] [--k N] QUERY   Stage 0 retrieval, every score explained (JSON)
   implement [--repo DIR] [--task ID] [--yes] [--json] [--cloud] [--allow-cloud-fallback] INSTRUCTION
                                                        the agent without the editor (--json: JSON lines of events)
+  judge --task ID [--repo DIR]                         the cloud Judge's audit of a task: exit 0 approved, 5 not
 common options: --state DIR, --local-only, --help`;
 
 const OPTIONS = {
@@ -77,57 +79,73 @@ async function run(argv: string[]): Promise<number> {
     return cmd || v.help ? EXIT.ok : EXIT.badInput;
   }
   try {
-    switch (cmd) {
-      case 'route':
-        if (rest.length)
-          throw new UsageError(
-            `route: unexpected argument "${rest[0]}" (give the request with --request F or on stdin)`,
-          );
-        return routeCommand({ policy: v.policy, request: v.request, localOnly: v['local-only'] });
-      case 'policy':
-        return policyCommand(rest[0], rest.slice(1), { policy: v.policy });
-      case 'audit':
-        if (rest.length) throw new UsageError(`audit: unexpected argument "${rest[0]}"`);
-        return auditCommand({ state: v.state, since: v.since });
-      case 'classify':
-        if (rest.length) throw new UsageError(`classify: unexpected argument "${rest[0]}"`);
-        return await classifyCommand({ repo: v.repo, diff: v.diff, base: v.base, head: v.head, policy: v.policy });
-      case 'budget':
-        if (rest.length) throw new UsageError(`budget: unexpected argument "${rest[0]}"`);
-        return budgetCommand({ state: v.state, policy: v.policy, task: v.task });
-      case 'runtime':
-        return await runtimeCommand({
-          sub: rest[0],
-          args: rest.slice(1),
-          state: v.state,
-          policy: v.policy,
-          engine: v.engine,
-          binary: v.binary,
-          modelPath: v['model-path'],
-        });
-      case 'context':
-        return await contextCommand({ sub: rest[0], args: rest.slice(1), repo: v.repo, touched: v.touched, k: v.k });
-      case 'ask':
-        return await askCommand({
-          role: v.role,
-          policy: v.policy,
-          task: v.task,
-          json: v.json,
-          localOnly: v['local-only'],
-          state: v.state,
-          maxTokens: v['max-tokens'],
-          text: rest,
-        });
-      case 'implement':
-        return await implementCommand({
-          ...{ repo: v.repo, task: v.task, yes: v.yes, json: v.json, policy: v.policy, state: v.state },
-          ...{ localOnly: v['local-only'], cloud: v.cloud, allowCloudFallback: v['allow-cloud-fallback'], text: rest },
-        });
-      default:
-        throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
-    }
+    return await dispatch(cmd, rest, v);
   } catch (e) {
     return failed(e);
+  }
+}
+
+type Values = ReturnType<
+  typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof OPTIONS }>
+>['values'];
+
+/** One command, by name. */
+async function dispatch(cmd: string, rest: string[], v: Values): Promise<number> {
+  switch (cmd) {
+    case 'route':
+      if (rest.length)
+        throw new UsageError(`route: unexpected argument "${rest[0]}" (give the request with --request F or on stdin)`);
+      return routeCommand({ policy: v.policy, request: v.request, localOnly: v['local-only'] });
+    case 'policy':
+      return policyCommand(rest[0], rest.slice(1), { policy: v.policy });
+    case 'audit':
+      if (rest.length) throw new UsageError(`audit: unexpected argument "${rest[0]}"`);
+      return auditCommand({ state: v.state, since: v.since });
+    case 'classify':
+      if (rest.length) throw new UsageError(`classify: unexpected argument "${rest[0]}"`);
+      return await classifyCommand({ repo: v.repo, diff: v.diff, base: v.base, head: v.head, policy: v.policy });
+    case 'budget':
+      if (rest.length) throw new UsageError(`budget: unexpected argument "${rest[0]}"`);
+      return budgetCommand({ state: v.state, policy: v.policy, task: v.task });
+    case 'runtime':
+      return await runtimeCommand({
+        sub: rest[0],
+        args: rest.slice(1),
+        state: v.state,
+        policy: v.policy,
+        engine: v.engine,
+        binary: v.binary,
+        modelPath: v['model-path'],
+      });
+    case 'context':
+      return await contextCommand({ sub: rest[0], args: rest.slice(1), repo: v.repo, touched: v.touched, k: v.k });
+    case 'ask':
+      return await askCommand({
+        role: v.role,
+        policy: v.policy,
+        task: v.task,
+        json: v.json,
+        localOnly: v['local-only'],
+        state: v.state,
+        maxTokens: v['max-tokens'],
+        text: rest,
+      });
+    case 'implement':
+      return await implementCommand({
+        ...{ repo: v.repo, task: v.task, yes: v.yes, json: v.json, policy: v.policy, state: v.state },
+        ...{ localOnly: v['local-only'], cloud: v.cloud, allowCloudFallback: v['allow-cloud-fallback'], text: rest },
+      });
+    case 'judge':
+      if (rest.length) throw new UsageError(`judge: unexpected argument "${rest[0]}"`);
+      return await judgeCommand({
+        repo: v.repo,
+        task: v.task,
+        policy: v.policy,
+        state: v.state,
+        localOnly: v['local-only'],
+      });
+    default:
+      throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
   }
 }
 

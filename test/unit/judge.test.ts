@@ -178,24 +178,24 @@ describe('the Judge', () => {
   });
 
   it('a high-risk task is approved only by a cloud approve verdict with citations that hold (GR-002, GR-003)', () => {
+    const cited = [{ verified: true }];
+    const v = (verdict: Verdict['verdict'], provider: string, findings: { verified: boolean }[] = cited) => ({
+      verdict,
+      unreliable: false,
+      provider,
+      model: 'm',
+      findings,
+    });
     assert.equal(approval({ requires_judge: true }, []).approved, false);
-    assert.equal(
-      approval({ requires_judge: true }, [{ verdict: 'approve', unreliable: false, provider: 'local', model: 'q' }])
-        .approved,
-      false,
-    );
-    assert.equal(
-      approval({ requires_judge: true }, [
-        { verdict: 'request_changes', unreliable: false, provider: 'openai', model: 'g' },
-      ]).approved,
-      false,
-    );
-    assert.equal(
-      approval({ requires_judge: true }, [
-        { verdict: 'approve', unreliable: false, provider: 'openai', model: 'gpt-5.1' },
-      ]).approved,
-      true,
-    );
+    assert.match(approval({ requires_judge: true }, [v('approve', 'local')]).why, /local model, which never approves/);
+    assert.equal(approval({ requires_judge: true }, [v('request_changes', 'openai')]).approved, false);
+    const bare = approval({ requires_judge: true }, [v('approve', 'openai', [])]);
+    assert.ok(!bare.approved && /without citing any evidence/.test(bare.why), bare.why);
+    const half = approval({ requires_judge: true }, [
+      v('approve', 'openai', [{ verified: true }, { verified: false }]),
+    ]);
+    assert.ok(!half.approved && /1 of 2 citations not found/.test(half.why), half.why);
+    assert.equal(approval({ requires_judge: true }, [v('approve', 'openai')]).approved, true);
     assert.equal(approval({ requires_judge: false }, []).approved, true);
   });
 });

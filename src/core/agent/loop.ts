@@ -60,6 +60,8 @@ export interface AgentInput extends TaskText {
   maxTokens?: number;
   /** The serving model's real context window, where the runtime knows it better than the policy (local servers). */
   contextWindow?: (d: RouteDecision) => number | undefined;
+  /** The plan step this task does (kept as evidence: plan-step.json). */
+  planStep?: { plan_id: string; step: unknown };
 }
 
 export type EditDecision = 'approve' | 'reject';
@@ -146,6 +148,7 @@ class Agent {
     p.evidence.write('instruction.md', `# ${i.task_id}\n\n${i.instruction}\n`);
     for (const r of rules) p.evidence.write(`rules/${r.path.replace(/\//g, '_')}`, r.text);
     if (i.scope?.why.length) p.evidence.write('scope.json', i.scope);
+    if (i.planStep) p.evidence.write('plan-step.json', i.planStep);
     this.messages.push(
       { role: 'system', content: systemPrompt(i.policy, rules) },
       { role: 'user', content: taskPrompt(i) },

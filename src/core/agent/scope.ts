@@ -8,7 +8,13 @@ import type { Workspace } from './workspace.js';
 export interface ScopeInput {
   instruction: string;
   selection?: string;
-  step?: { estimated_lines?: number; risk_flags?: RiskFlag[]; title?: string };
+  step?: {
+    estimated_lines?: number;
+    risk_flags?: RiskFlag[];
+    title?: string;
+    files?: string[];
+    suggested_lane?: 'local_reflex' | 'local' | 'cloud';
+  };
 }
 
 /** The workspace's Cargo package names (each Cargo.toml's [package].name). */
@@ -36,6 +42,11 @@ export function taskScope(ws: Workspace, s: ScopeInput): Scope {
       `the plan step "${s.step.title ?? ''}" estimates ${s.step.estimated_lines ?? '?'} lines` +
         (s.step.risk_flags?.length ? ` with ${s.step.risk_flags.join(', ')}` : ''),
     );
+    // §3 "multi-file architectural refactor": the Architect sends a step that spans files to the cloud.
+    if (s.step.suggested_lane === 'cloud' && (s.step.files?.length ?? 0) > 1) {
+      scope.architectural = true;
+      scope.why.push(`the Architect suggests the cloud for this step across ${s.step.files!.length} files`);
+    }
   }
   if (flags.size) scope.flags = [...flags].sort();
   return scope;

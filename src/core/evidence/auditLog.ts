@@ -14,7 +14,9 @@ export type AuditKind =
   | 'failure'
   | 'cancelled'
   | 'repair'
-  | 'runtime';
+  | 'runtime'
+  /** The user went past what a guardrail advises (a plan run without its cloud review, a step accepted unverified). */
+  | 'override';
 
 export interface AuditEntry {
   ts: string;

@@ -1,7 +1,7 @@
-// GR-006 "compiler/tests are truth": which checks prove an Implementer's patch, and what the compiler said.
-// Rust: `cargo check` then `cargo test`, limited to the crates the patch touches; npm: the project's test
-// script. A workspace may set its own (argv arrays, never a shell line).
-import { existsSync, readFileSync } from 'node:fs';
+// GR-006 "compiler/tests are truth": which checks prove an Implementer's change, and what the compiler said.
+// Rust: `cargo check` then `cargo test`, limited to the crates the change touches; package.json scripts; Go; pytest;
+// a Makefile's test target. A workspace may set its own (argv arrays, never a shell line).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { runTool, type ToolResult } from './tools.js';
@@ -40,27 +40,93 @@ export function crateNames(root: string, crateDirs: string[]): string[] {
   return [...new Set(names)].sort();
 }
 
+/**
+ * The checks of a workspace (GR-006), from what its root holds, every ecosystem found: Cargo (check and test of the
+ * touched crates), package.json scripts (typecheck, test; with the lockfile's package manager), Go (build and test),
+ * Python (pytest, reading the project's own configuration), a Makefile `test` target. `custom` (the workspace
+ * setting) replaces them. None found: an empty plan, and the change is "unverified".
+ */
 export function checkPlan(root: string, crateDirs: string[], custom?: string[][]): CheckStep[] {
   if (custom && custom.length)
     return custom.filter((a) => a.length > 0).map((argv) => ({ name: argv.join(' '), argv }));
-  if (existsSync(join(root, 'Cargo.toml'))) {
-    const p = crateNames(root, crateDirs).flatMap((n) => ['-p', n]);
-    return [
-      {
-        name: `cargo check${p.length ? ` ${p.join(' ')}` : ''}`,
-        argv: ['cargo', 'check', '--message-format=json', '--quiet', ...p],
-      },
-      { name: `cargo test${p.length ? ` ${p.join(' ')}` : ''}`, argv: ['cargo', 'test', '--quiet', ...p] },
-    ];
+  return [
+    ...cargoSteps(root, crateDirs),
+    ...packageSteps(root),
+    ...goSteps(root),
+    ...pytestSteps(root),
+    ...makeSteps(root),
+  ];
+}
+
+const has = (root: string, f: string) => existsSync(join(root, f));
+const readText = (root: string, f: string) => {
+  try {
+    return readFileSync(join(root, f), 'utf8');
+  } catch {
+    return '';
   }
-  if (existsSync(join(root, 'package.json'))) {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
-    const steps: CheckStep[] = [];
-    if (pkg.scripts?.typecheck) steps.push({ name: 'npm run typecheck', argv: ['npm', 'run', 'typecheck'] });
-    if (pkg.scripts?.test) steps.push({ name: 'npm test', argv: ['npm', 'test'] });
-    return steps;
+};
+const step = (argv: string[]): CheckStep => ({ name: argv.join(' '), argv });
+
+function cargoSteps(root: string, crateDirs: string[]): CheckStep[] {
+  if (!has(root, 'Cargo.toml')) return [];
+  const p = crateNames(root, crateDirs).flatMap((n) => ['-p', n]);
+  return [
+    {
+      name: `cargo check${p.length ? ` ${p.join(' ')}` : ''}`,
+      argv: ['cargo', 'check', '--message-format=json', '--quiet', ...p],
+    },
+    { name: `cargo test${p.length ? ` ${p.join(' ')}` : ''}`, argv: ['cargo', 'test', '--quiet', ...p] },
+  ];
+}
+
+/** npm's placeholder test script checks nothing. */
+const PLACEHOLDER_TEST = /no test specified/;
+
+function packageSteps(root: string): CheckStep[] {
+  if (!has(root, 'package.json')) return [];
+  let scripts: Record<string, string> = {};
+  try {
+    scripts = (JSON.parse(readText(root, 'package.json')) as { scripts?: Record<string, string> }).scripts ?? {};
+  } catch {
+    return []; // an unreadable package.json names no script
   }
-  return [];
+  const pm = has(root, 'pnpm-lock.yaml') ? 'pnpm' : has(root, 'yarn.lock') ? 'yarn' : 'npm';
+  const out: CheckStep[] = [];
+  if (scripts.typecheck) out.push(step([pm, 'run', 'typecheck']));
+  if (scripts.test && !PLACEHOLDER_TEST.test(scripts.test)) out.push(step([pm, 'test']));
+  return out;
+}
+
+function goSteps(root: string): CheckStep[] {
+  return has(root, 'go.mod') ? [step(['go', 'build', './...']), step(['go', 'test', './...'])] : [];
+}
+
+/** pytest where the project configures it (pytest.ini, pyproject, setup.cfg, tox.ini, conftest.py) or has tests. */
+export function usesPytest(root: string): boolean {
+  if (has(root, 'pytest.ini') || has(root, 'conftest.py')) return true;
+  if (/^\[tool\.pytest\.ini_options\]/m.test(readText(root, 'pyproject.toml'))) return true;
+  if (/^\[tool:pytest\]/m.test(readText(root, 'setup.cfg'))) return true;
+  if (/^\[pytest\]/m.test(readText(root, 'tox.ini'))) return true;
+  const isPython = has(root, 'pyproject.toml') || has(root, 'setup.py') || has(root, 'setup.cfg');
+  if (!isPython) return false;
+  for (const dir of ['tests', 'test', '.']) {
+    try {
+      if (readdirSync(join(root, dir)).some((f) => /^test_.*\.py$|_test\.py$/.test(f))) return true;
+    } catch {
+      /* no such folder */
+    }
+  }
+  return false;
+}
+
+function pytestSteps(root: string): CheckStep[] {
+  return usesPytest(root) ? [{ name: 'pytest', argv: ['python3', '-m', 'pytest', '-q'] }] : [];
+}
+
+function makeSteps(root: string): CheckStep[] {
+  const f = ['GNUmakefile', 'makefile', 'Makefile'].find((m) => has(root, m));
+  return f && /^test\s*:/m.test(readText(root, f)) ? [step(['make', 'test'])] : [];
 }
 
 /** Errors from cargo's JSON messages (`--message-format=json`), with the compiler's own rendering. */

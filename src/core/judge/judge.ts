@@ -230,27 +230,43 @@ export async function runJudge(
 }
 
 /**
- * GR-002/GR-003: whether a task may be marked approved. High-risk work needs a cloud Judge's approve
- * verdict whose citations hold; anything else (a local model, request_changes, an unreliable verdict) does not do.
+ * GR-002/GR-003/GR-008: whether a task may be marked approved. High-risk work needs a cloud Judge's approve verdict
+ * that cites the evidence (at least one citation, every citation verified against it); anything else (a local
+ * model, request_changes, an unreliable verdict, an approve that cites nothing or cites what is not there) does not.
  */
 export function approval(
   task: { requires_judge: boolean },
-  verdicts: Pick<JudgeResult, 'verdict' | 'unreliable' | 'provider' | 'model'>[],
+  verdicts: (Pick<JudgeResult, 'verdict' | 'unreliable' | 'provider' | 'model'> & {
+    findings: Pick<CheckedFinding, 'verified'>[];
+  })[],
 ): { approved: boolean; why: string } {
-  const ok = verdicts.filter((v) => v.provider !== 'local' && v.verdict === 'approve' && !v.unreliable);
   if (!task.requires_judge) return { approved: true, why: 'not high risk: the checks passing is enough' };
+  const ok = verdicts.filter((v) => verdictApproves(v) === null);
   if (ok.length > 0)
     return {
       approved: true,
-      why: `high risk, approved by the cloud Judge ${ok.at(-1)!.provider}/${ok.at(-1)!.model} (GR-002)`,
+      why: `high risk, approved by the cloud Judge ${ok.at(-1)!.provider}/${ok.at(-1)!.model} with verified citations (GR-002)`,
     };
   const last = verdicts.at(-1);
   return {
     approved: false,
     why:
-      `high risk: needs a cloud Judge's approve verdict with verified citations (GR-002, GR-003)` +
+      "high risk: needs a cloud Judge's approve verdict whose citations of the evidence are verified (GR-002, GR-003, GR-008)" +
       (last
-        ? `; the last verdict was ${last.verdict}${last.unreliable ? ' and unreliable' : ''} by ${last.provider}/${last.model}`
+        ? `; the last verdict, by ${last.provider}/${last.model}, ${verdictApproves(last)}`
         : '; no Judge has audited it'),
   };
+}
+
+/** Null when the verdict approves; else why it does not, in words. */
+export function verdictApproves(
+  v: Pick<JudgeResult, 'verdict' | 'unreliable' | 'provider'> & { findings: Pick<CheckedFinding, 'verified'>[] },
+): string | null {
+  if (v.provider === 'local') return 'came from a local model, which never approves (GR-003)';
+  if (v.verdict !== 'approve') return `was ${v.verdict.replace('_', ' ')}`;
+  if (v.unreliable) return 'was unreliable (its citations do not match the evidence)';
+  if (v.findings.length === 0) return 'approved without citing any evidence, which is not an approval (GR-008)';
+  const bad = v.findings.filter((f) => !f.verified).length;
+  if (bad > 0) return `approved with ${bad} of ${v.findings.length} citations not found in the evidence (GR-008)`;
+  return null;
 }

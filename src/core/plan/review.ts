@@ -75,7 +75,8 @@ export function applyReview(record: PlanRecord, op: ReviewOp, policy: Policy): R
           error: `step ${op.id}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
         };
       r.plan.steps[idx] = parsed.data;
-      r.review.steps[op.id] = 'pending'; // an edited step is reviewed again
+      r.review.steps[op.id] = 'pending'; // an edited step is reviewed again, and runs again
+      if (r.progress?.[op.id] && r.progress[op.id]!.state !== 'done') delete r.progress[op.id];
       return { ok: true, record: r };
     }
     case 'moveStep': {

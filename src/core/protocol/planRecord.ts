@@ -70,6 +70,19 @@ export const CRITIC_HINT =
 
 export type StepStatus = 'pending' | 'approved' | 'rejected';
 
+/** What running a step did: the agent's task, its evidence, and where the step stands now. */
+export const StepRun = z.object({
+  state: z.enum(['running', 'done', 'failed', 'skipped', 'awaiting_judge', 'unverified']),
+  task_id: z.string().nullable(),
+  evidence: z.string().nullable(),
+  message: z.string(),
+  at: z.string(),
+  tries: z.int().nonnegative(),
+});
+export type StepRun = z.infer<typeof StepRun>;
+/** A step's state as the plan shows it: its run's, else its review's. */
+export type StepState = StepStatus | StepRun['state'];
+
 /** The file Switchyard keeps for a plan under review: the plan, who wrote it and how, and the review so far. */
 export const PlanRecord = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
@@ -107,5 +120,13 @@ export const PlanRecord = z.object({
     decided: z.string().nullable(),
     evidence: z.object({ path: z.string(), sha256: z.string() }).nullable(),
   }),
+  /** Each step's run (absent: never run). */
+  progress: z.record(z.string(), StepRun).optional(),
+  /** A cloud review of a plan that needs one (a local fast draft, a confidence below the policy's threshold). */
+  cloud_review: z
+    .object({ provider: z.string(), model: z.string(), verdict: z.string(), evidence: z.string(), at: z.string() })
+    .optional(),
+  /** The user ran the plan without the cloud review it needed (GR-005: audited). */
+  review_overridden: z.string().optional(),
 });
 export type PlanRecord = z.infer<typeof PlanRecord>;
