@@ -12,6 +12,7 @@ step() { echo; echo "== $*"; }
 
 step "dependencies"
 bash scripts/ensure-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+bash scripts/ensure-langs.sh   # Go, pytest and make for the checks tests (Debian packages; skipped with a reason if not)
 
 step "formatting (prettier --check, 120 columns: npm run format fixes it)"
 if npx prettier --check . >test-output/format.log 2>&1; then count 1 0; echo "formatting ok"; else count 0 1; cat test-output/format.log; fi

@@ -1,5 +1,6 @@
 // The plan review view: the Architect's plan with its confidence, self-critique and critic notes; each step
-// with the router's lane badge and the size/risk estimate; edit, reorder, approve or reject, implement.
+// with the router's lane badge and the size/risk estimate; edit, reorder, approve or reject; Run plan and each
+// step's run (running, done, failed, skipped, awaiting the Judge, unverified) with its task; retry, skip, the Judge.
 import type { FromPlanView, ToPlanView } from '../../src/core/protocol/plan.js';
 import { button, el, fromHost, icon, loadCodicons, markPainted, vscodeApi } from './lib/dom.js';
 
@@ -21,8 +22,14 @@ function list(title: string, items: string[], id: string): HTMLElement | '' {
   return el('section', { id }, el('h2', {}, title), el('ul', {}, ...items.map((i) => el('li', {}, i))));
 }
 
+const STATE_TEXT: Record<string, string> = {
+  awaiting_judge: 'awaiting Judge',
+  unverified: 'unverified (nothing checked it)',
+};
+
 function stepCard(s: State, step: Step, index: number): HTMLElement {
-  const status = s.record.review.steps[step.id] ?? 'pending';
+  const run = s.record.progress?.[step.id];
+  const status = run?.state ?? s.record.review.steps[step.id] ?? 'pending';
   const lane = s.lanes[step.id];
   const card = el('li', { class: `step ${status}`, 'data-step': step.id, 'data-status': status });
   const badge = el(
@@ -37,7 +44,7 @@ function stepCard(s: State, step: Step, index: number): HTMLElement {
     el('span', { class: 'step-n' }, `${index + 1}.`),
     el('strong', { class: 'step-title' }, step.title),
     badge,
-    el('span', { class: `pill ${status}` }, status),
+    el('span', { class: `pill ${status}`, 'data-state': status }, STATE_TEXT[status] ?? status),
   );
   const estimate = el(
     'p',
@@ -68,8 +75,38 @@ function stepCard(s: State, step: Step, index: number): HTMLElement {
   if (step.files.length) card.append(files);
   if (step.acceptance.length)
     card.append(el('ul', { class: 'acceptance' }, ...step.acceptance.map((a) => el('li', {}, icon('pass'), ` ${a}`))));
-  card.append(stepActions(s, step, index, status));
+  if (run)
+    card.append(
+      el(
+        'p',
+        { class: `run ${run.state}`, 'data-run': step.id },
+        `${run.task_id ? `Task ${run.task_id}` : 'Running'}${run.tries > 1 ? ` (try ${run.tries})` : ''}: ${run.message}`,
+      ),
+    );
+  card.append(run ? runActions(s, step, run.state) : stepActions(s, step, index, status));
   return card;
+}
+
+/** A step that has run: retry, skip, accept it unverified, or ask the Judge, as its state allows. */
+function runActions(s: State, step: Step, state: string): HTMLElement {
+  const act = el('div', { class: 'actions' });
+  const post = (m: FromPlanView) => () => vscode.postMessage(m);
+  if (s.running) return act;
+  if (state === 'failed' || state === 'unverified')
+    act.append(button('Retry', { 'data-act': 'retry' }, post({ type: 'implementStep', id: step.id })));
+  if (state === 'unverified')
+    act.append(
+      button(
+        'Accept unverified',
+        { class: 'secondary', 'data-act': 'accept' },
+        post({ type: 'acceptStep', id: step.id }),
+      ),
+    );
+  if (state === 'awaiting_judge')
+    act.append(button('Ask the Judge', { 'data-act': 'judge' }, post({ type: 'judgeStep', id: step.id })));
+  if (state !== 'done' && state !== 'skipped' && state !== 'running')
+    act.append(button('Skip', { class: 'secondary', 'data-act': 'skip' }, post({ type: 'skipStep', id: step.id })));
+  return act;
 }
 
 /** A step's buttons: reorder and edit while the plan is a draft; approve, reject, undo and implement. */
@@ -113,9 +150,9 @@ function stepActions(s: State, step: Step, index: number, status: string): HTMLE
           vscode.postMessage({ type: 'setStep', id: step.id, status: 'pending' }),
         ),
       );
-    if (status === 'approved')
+    if (status === 'approved' && s.record.review.status === 'approved' && !s.running)
       act.append(
-        button('Implement step', { 'data-act': 'implement' }, () =>
+        button('Run step', { 'data-act': 'implement' }, () =>
           vscode.postMessage({ type: 'implementStep', id: step.id }),
         ),
       );
@@ -215,6 +252,18 @@ function planHeader(s: State): HTMLElement {
           : ''),
     ),
   );
+  head.append(planActions(s), ...reviewBanner(s));
+  if (s.notice)
+    head.append(
+      el('p', { id: 'notice', class: s.notice.level === 'error' ? 'error' : 'muted', role: 'alert' }, s.notice.text),
+    );
+
+  return head;
+}
+
+/** The plan's own buttons: approve or reject a draft; Run plan and back to draft once decided. */
+function planActions(s: State): HTMLElement {
+  const r = s.record;
   const actions = el('div', { class: 'actions' });
   if (r.review.status === 'draft') {
     actions.append(
@@ -223,19 +272,48 @@ function planHeader(s: State): HTMLElement {
         vscode.postMessage({ type: 'setPlan', status: 'rejected' }),
       ),
     );
-  } else
+  } else {
+    if (r.review.status === 'approved' && !s.running)
+      actions.append(button('Run plan', { id: 'run-plan' }, () => vscode.postMessage({ type: 'runPlan' })));
+    if (s.running) actions.append(el('span', { id: 'plan-running', class: 'pill running' }, 'running…'));
     actions.append(
       button('Back to draft', { id: 'reopen-plan', class: 'secondary' }, () =>
         vscode.postMessage({ type: 'setPlan', status: 'draft' }),
       ),
     );
-  head.append(actions);
-  if (s.notice)
-    head.append(
-      el('p', { id: 'notice', class: s.notice.level === 'error' ? 'error' : 'muted', role: 'alert' }, s.notice.text),
-    );
+  }
+  return actions;
+}
 
-  return head;
+/** A plan that needs a cloud review before it runs says so, with the review and the audited override. */
+function reviewBanner(s: State): HTMLElement[] {
+  const r = s.record;
+  if (s.review_needed && !r.review_overridden)
+    return [
+      el(
+        'div',
+        { id: 'review-needed', class: 'warning' },
+        el('p', {}, icon('warning'), ` Before it runs, this plan needs a cloud review: ${s.review_needed}.`),
+        el(
+          'div',
+          { class: 'actions' },
+          button('Ask for a cloud review', { id: 'review-plan' }, () => vscode.postMessage({ type: 'reviewPlan' })),
+          button('Run anyway (audited)', { id: 'override-review', class: 'secondary' }, () =>
+            vscode.postMessage({ type: 'overrideReview' }),
+          ),
+        ),
+      ),
+    ];
+  if (r.cloud_review)
+    return [
+      el(
+        'p',
+        { id: 'cloud-review', class: 'muted' },
+        icon('pass'),
+        ` Reviewed by ${r.cloud_review.provider}/${r.cloud_review.model}`,
+      ),
+    ];
+  return [];
 }
 
 /** The self-critique's questions and answers, or why there is none. */

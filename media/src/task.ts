@@ -33,9 +33,14 @@ function header(s: TaskState): HTMLElement {
     el(
       'p',
       { id: 'status', class: `pill ${s.status}`, 'data-status': s.status },
-      s.status === 'awaiting_judge' ? 'awaiting Judge' : s.status,
+      s.status !== 'awaiting_judge'
+        ? s.status
+        : s.gate?.status === 'approved'
+          ? 'approved by the Judge'
+          : 'awaiting Judge',
     ),
     el('p', { id: 'message', class: 'muted' }, s.message),
+    gateLine(s),
     el(
       'p',
       { id: 'figures', class: 'muted nowrap' },
@@ -43,6 +48,21 @@ function header(s: TaskState): HTMLElement {
     ),
     controls,
   );
+}
+
+/** The Judge gate of a high-risk task: waiting (with the button that asks the Judge), or closed. */
+function gateLine(s: TaskState): HTMLElement | '' {
+  const g = s.gate;
+  if (!g || g.status === 'not_required') return '';
+  const line = el(
+    'p',
+    { id: 'gate', class: `gate ${g.status}`, 'data-gate': g.status },
+    icon(g.status === 'approved' ? 'pass' : 'shield'),
+    g.status === 'approved' ? ` Judge gate closed: ${g.why}` : ` Judge gate: ${g.why} `,
+  );
+  if (g.status === 'awaiting_judge')
+    line.append(button('Ask the Judge', { id: 'ask-judge' }, () => vscode.postMessage({ type: 'judge' })));
+  return line;
 }
 
 function pendingEdit(s: TaskState): HTMLElement | '' {

@@ -11,7 +11,8 @@ import { runAgent, type AgentEvent, type AgentPorts, type AgentResult, type Edit
 import { unifiedDiff } from '../core/implement/patch.js';
 import type { ProposedChange } from '../core/agent/tools.js';
 import { newTaskId } from '../core/evidence/taskEvidence.js';
-import type { PlanStep } from '../core/protocol/planRecord.js';
+import { stepInstruction, stepTask } from '../core/pipeline/planRun.js';
+import type { PlanRecord, PlanStep } from '../core/protocol/planRecord.js';
 import { FromTaskView, type TaskState, type ToTaskView } from '../core/protocol/task.js';
 import { taskScope } from '../core/agent/scope.js';
 import type { ReflectResult } from '../core/reflector/reflector.js';
@@ -32,6 +33,8 @@ export interface AgentArg {
   cloud?: boolean;
   plan?: string;
   step?: PlanStep;
+  /** The plan the step is of (a plan run): the step's instruction, scope and evidence come from it. */
+  record?: PlanRecord;
 }
 
 /** How long the agent waits for the local server it started (a large model on vLLM takes minutes). */
@@ -85,7 +88,9 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
       await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, path), { preview: false });
     const editor = vscode.window.activeTextEditor;
     const fromStep = arg?.step
-      ? `${arg.step.title}${arg.step.description ? `: ${arg.step.description}` : ''}`
+      ? arg.record
+        ? stepInstruction(arg.record, arg.step)
+        : `${arg.step.title}${arg.step.description ? `: ${arg.step.description}` : ''}`
       : undefined;
     const instruction = arg?.instruction ?? fromStep ?? (await askInstruction(editor));
     if (!instruction) return undefined;
@@ -111,12 +116,16 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
     try {
       const r = await runAgent(this.editorPorts(ports), {
         task_id: taskId,
-        instruction,
         policy,
         localOnly: this.deps.localOnly(),
         signal: ac.signal,
         userRequestsCloud: () => this.task?.use_cloud === true,
-        scope: taskScope(ports.ws, { instruction, selection: focus?.selection?.text, step: arg?.step }),
+        ...(arg?.step && arg.record
+          ? stepTask(arg.record, arg.step, ports.ws)
+          : {
+              instruction,
+              scope: taskScope(ports.ws, { instruction, selection: focus?.selection?.text, step: arg?.step }),
+            }),
         ...(focus ? { focus } : {}),
       });
       this.last = r;
@@ -172,6 +181,8 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
         return;
       case 'restore':
         return this.restore(msg.checkpoint);
+      case 'judge':
+        return this.askJudge();
       case 'openFile': {
         const folder = vscode.workspace.workspaceFolders?.[0];
         if (folder) await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, msg.path));
@@ -278,10 +289,27 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
         t.status = e.status;
         t.message = e.message;
         t.evidence = e.evidence;
-        void vscode.window.showInformationMessage(`Switchyard: ${e.status.replace('_', ' ')}: ${e.message}`);
+        if (e.status === 'awaiting_judge') {
+          t.gate = { status: 'awaiting_judge', why: 'the change is high risk: a cloud Judge must approve it (GR-002)' };
+          void vscode.window
+            .showWarningMessage(`Switchyard: awaiting the Judge: ${e.message}`, 'Ask the Judge')
+            .then((pick) => pick && this.askJudge());
+        } else void vscode.window.showInformationMessage(`Switchyard: ${e.status.replace('_', ' ')}: ${e.message}`);
         break;
     }
     if (e.type !== 'text' || t.streaming.length % 200 < e.text.length) this.post();
+  }
+
+  /** The task view's "Ask the Judge": the cloud Judge on this task; the gate as it then stands. */
+  private async askJudge(): Promise<void> {
+    const t = this.task;
+    if (!t || t.status !== 'awaiting_judge' || t.gate?.status === 'approved') return;
+    const r = await vscode.commands.executeCommand<{ gate?: TaskState['gate'] } | undefined>('switchyard.judge.audit', {
+      task: t.task_id,
+    });
+    if (!r?.gate || this.task !== t) return;
+    t.gate = { status: r.gate.status, why: r.gate.why };
+    this.post();
   }
 
   override dispose(): void {

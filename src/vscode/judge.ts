@@ -8,7 +8,8 @@ import * as vscode from 'vscode';
 import { classifyDiff } from '../core/classifier/classify.js';
 import { gitDiff, gitRepoReader } from '../core/classifier/gitRepo.js';
 import { compactStamp, TaskEvidence } from '../core/evidence/taskEvidence.js';
-import { approval, buildBundle, runJudge, type BundleFile, type JudgeResult } from '../core/judge/judge.js';
+import { buildBundle, runJudge, type BundleFile, type JudgeResult } from '../core/judge/judge.js';
+import { judgeTask, type Gate } from '../core/pipeline/gate.js';
 import { relativeInside } from '../core/util/paths.js';
 import { config } from './config.js';
 import { runRole, type RoleDeps } from './roles.js';
@@ -25,7 +26,6 @@ interface Run {
   files: BundleFile[];
   sections: { title: string; body: string }[];
   instruction?: string;
-  taskDir?: string;
   requiresJudge?: boolean;
 }
 
@@ -61,7 +61,7 @@ export class JudgeService implements vscode.Disposable {
 
   constructor(private readonly deps: RoleDeps) {}
 
-  async run(arg?: JudgeArg): Promise<JudgeResult | undefined> {
+  async run(arg?: JudgeArg): Promise<(JudgeResult & { evidence?: string; gate?: Gate }) | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) {
       void vscode.window.showErrorMessage(
@@ -71,14 +71,20 @@ export class JudgeService implements vscode.Disposable {
     }
     if (arg && 'again' in arg) arg = this.lastArg;
     const root = folder.uri.fsPath;
-    let run: Run | undefined;
+    if (arg && 'task' in arg) {
+      this.lastArg = arg;
+      return this.runTask(folder.uri, basename(arg.task));
+    }
+    let picked: Run | { task: string } | undefined;
     try {
-      run = await this.scope(root, arg);
+      picked = await this.scope(root, arg);
     } catch (e) {
       void vscode.window.showErrorMessage(`Switchyard: ${(e as Error).message}`);
       return undefined;
     }
-    if (!run) return undefined;
+    if (!picked) return undefined;
+    if ('task' in picked) return this.runTask(folder.uri, picked.task);
+    const run: Run = picked;
     this.lastArg = arg ?? this.lastArg;
     const cap = config.judgeMaxEvidenceChars();
     // Stage 0: the files related to what is audited, as context (citations must still point into the evidence).
@@ -95,12 +101,12 @@ export class JudgeService implements vscode.Disposable {
     const r = await runRole(this.deps, `Switchyard Judge: auditing ${run.scope}…`, (_report, signal) =>
       runJudge(this.deps.calls().core, bundle, {
         signal,
-        ...(run!.instruction ? { instruction: run!.instruction } : {}),
+        ...(run.instruction ? { instruction: run.instruction } : {}),
       }),
     );
     if (!r) return undefined;
 
-    const { verdictPath, approvalText } = this.keep(root, run, r, bundle);
+    const verdictPath = this.keep(root, run, r, bundle);
     this.last = { ...r, evidence: verdictPath };
     this.show(folder.uri, r, verdictPath);
     const bad = r.findings.filter((f) => !f.verified).length;
@@ -110,7 +116,7 @@ export class JudgeService implements vscode.Disposable {
       (r.unreliable
         ? '. UNRELIABLE: its citations do not match the evidence even after a retry; do not rely on it (GR-008)'
         : '') +
-      `.${bundle.cut.length ? ` Evidence cut to fit: ${bundle.cut.join('; ')}.` : ''}${approvalText}`;
+      `.${bundle.cut.length ? ` Evidence cut to fit: ${bundle.cut.join('; ')}.` : ''}`;
     this.deps.log.info(msg);
     const show =
       r.unreliable || r.verdict === 'reject' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
@@ -118,39 +124,26 @@ export class JudgeService implements vscode.Disposable {
       if (pick === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
       if (pick === 'Open Verdict') void vscode.window.showTextDocument(vscode.Uri.file(verdictPath));
     });
-    return r;
+    return { ...r, evidence: verdictPath };
   }
 
-  /** Evidence: the verdict, the bundle it was given, the task's approval, and a manifest (GR-007). */
-  private keep(root: string, run: Run, r: JudgeResult, bundle: ReturnType<typeof buildBundle>) {
-    const stamp = compactStamp();
-    const ev = run.taskDir ? new TaskEvidence(run.taskDir) : TaskEvidence.forTask(root, `judge-${stamp}`);
-    const name = run.taskDir ? `judge-${stamp}.json` : 'verdict.json';
-    const verdictPath = ev.write(name, {
+  /** Evidence: the verdict, the bundle it was given, and a manifest (GR-007). Tasks: runTask and their gate. */
+  private keep(root: string, run: Run, r: JudgeResult, bundle: ReturnType<typeof buildBundle>): string {
+    const ev = TaskEvidence.forTask(root, `judge-${compactStamp()}`);
+    const verdictPath = ev.write('verdict.json', {
       scope: run.scope,
       ...r,
       decision: { rule: r.decision.rule, audit: r.decision.audit },
       cut: bundle.cut,
     });
-    if (!run.taskDir)
-      ev.write(
-        'bundle.txt',
-        bundle.files.map((f) => `=== ${f.path}\n${f.text}`).join('\n\n') +
-          '\n\n' +
-          bundle.sections.map((s) => `=== ${s.title}\n${s.body}`).join('\n\n'),
-      );
-    let approvalText = '';
-    if (run.taskDir) {
-      const verdicts = readdirSync(run.taskDir)
-        .filter((f) => /^judge-.*\.json$/.test(f))
-        .sort()
-        .map((f) => JSON.parse(readFileSync(join(run!.taskDir!, f), 'utf8')) as JudgeResult);
-      const a = approval({ requires_judge: run.requiresJudge === true }, verdicts);
-      ev.write('approval.json', { ...a, at: new Date().toISOString(), verdicts: verdicts.length });
-      approvalText = a.approved ? ` Task approved: ${a.why}.` : ` Task not approved: ${a.why}.`;
-    }
+    ev.write(
+      'bundle.txt',
+      bundle.files.map((f) => `=== ${f.path}\n${f.text}`).join('\n\n') +
+        '\n\n' +
+        bundle.sections.map((s) => `=== ${s.title}\n${s.body}`).join('\n\n'),
+    );
     ev.seal();
-    return { verdictPath, approvalText };
+    return verdictPath;
   }
 
   private show(root: vscode.Uri, r: JudgeResult, verdictPath: string): void {
@@ -182,9 +175,8 @@ export class JudgeService implements vscode.Disposable {
   }
 
   /** What to audit: from the argument, or asked. */
-  private async scope(root: string, arg?: JudgeArg): Promise<Run | undefined> {
+  private async scope(root: string, arg?: JudgeArg): Promise<Run | { task: string } | undefined> {
     if (arg && 'uri' in arg && arg.uri && !('scope' in arg)) return fileScope(arg);
-    if (arg && 'task' in arg) return this.taskScope(root, arg.task);
     if (arg && 'plan' in arg) {
       const text = readFileSync(arg.plan, 'utf8');
       const rel = vscode.workspace.asRelativePath(arg.plan, false);
@@ -206,7 +198,7 @@ export class JudgeService implements vscode.Disposable {
   }
 
   /** The palette's question: what to audit. A run for the selection, file, task or plan; or a git scope. */
-  private async pickScope(root: string): Promise<Run | 'working_tree' | 'branch' | undefined> {
+  private async pickScope(root: string): Promise<Run | { task: string } | 'working_tree' | 'branch' | undefined> {
     const editor = vscode.window.activeTextEditor;
     const items: { label: string; detail: string; id: string }[] = [];
     if (editor && !editor.selection.isEmpty)
@@ -239,7 +231,7 @@ export class JudgeService implements vscode.Disposable {
       const dir = join(root, '.switchyard', pick.id === 'task' ? 'evidence' : 'plans');
       const entries = existsSync(dir)
         ? readdirSync(dir)
-            .filter((f) => (pick.id === 'task' ? f.startsWith('impl-') : f.endsWith('.json')))
+            .filter((f) => (pick.id === 'task' ? existsSync(join(dir, f, 'result.json')) : f.endsWith('.json')))
             .sort()
             .reverse()
         : [];
@@ -249,7 +241,8 @@ export class JudgeService implements vscode.Disposable {
         );
       const e = await vscode.window.showQuickPick(entries, { title: `Switchyard: which ${pick.id}?` });
       if (!e) return undefined;
-      return this.scope(root, pick.id === 'task' ? { task: join(dir, e) } : { plan: join(dir, e) });
+      if (pick.id === 'task') return { task: e };
+      return this.scope(root, { plan: join(dir, e) });
     }
     return pick.id as 'working_tree' | 'branch';
   }
@@ -311,39 +304,31 @@ export class JudgeService implements vscode.Disposable {
     };
   }
 
-  private taskScope(root: string, dir: string): Run {
-    const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : null);
-    const result = JSON.parse(read('result.json') ?? '{}') as {
-      status?: string;
-      requires_judge?: boolean;
-      applied?: string[] | null;
-      attempts?: { attempt: number; outcome: string }[];
-    };
-    const passed =
-      [...(result.attempts ?? [])].reverse().find((a) => a.outcome === 'passed') ?? result.attempts?.at(-1);
-    const n = passed?.attempt ?? 1;
-    const sections = [
-      ['INSTRUCTION', read('instruction.md')],
-      ['PATCH', read(`attempt-${n}/patch.diff`)],
-      ['CLASSIFICATION', read(`attempt-${n}/classification.json`)],
-      ['CHECKS', read(`attempt-${n}/check.log`)],
-      ['ROUTING DECISIONS', read('routing.jsonl')],
-      ['PLAN STEP', read('plan-step.json')],
-      ['RESULT', read('result.json')],
-    ]
-      .filter((x): x is [string, string] => x[1] !== null)
-      .map(([title, body]) => ({ title, body }));
-    const files = (result.applied ?? []).map((p) => ({
-      path: p,
-      text: existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : '',
-    }));
-    return {
-      scope: `Implementer task ${basename(dir)} (${result.status ?? 'unknown'})`,
-      files,
-      sections,
-      taskDir: dir,
-      requiresJudge: result.requires_judge === true,
-    };
+  /**
+   * The Judge gate of an agent task (src/core/pipeline/gate.ts): its whole diff, check log and changed files audited;
+   * the verdict and the gate kept in its evidence; the result says whether the gate closed.
+   */
+  async runTask(root: vscode.Uri, taskId: string): Promise<(JudgeResult & { gate: Gate }) | undefined> {
+    const r = await runRole(this.deps, `Switchyard Judge: auditing task ${taskId}…`, (_report, signal) =>
+      judgeTask(this.deps.calls().core, root.fsPath, taskId, { capChars: config.judgeMaxEvidenceChars(), signal }),
+    );
+    if (!r) return undefined;
+    this.last = { ...r.result, evidence: r.verdictPath };
+    this.show(root, r.result, r.verdictPath);
+    const closed = r.gate.status === 'approved';
+    const msg =
+      `Switchyard Judge (${r.result.provider}/${r.result.model}) on task ${taskId}: ` +
+      `${r.result.verdict.replace('_', ' ')}. ${closed ? 'The gate is closed: ' : 'The task still awaits the Judge: '}${r.gate.why}.`;
+    this.deps.log.info(msg);
+    void (closed ? vscode.window.showInformationMessage : vscode.window.showWarningMessage)(
+      msg,
+      'Show Problems',
+      'Open Verdict',
+    ).then((pick) => {
+      if (pick === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
+      if (pick === 'Open Verdict') void vscode.window.showTextDocument(vscode.Uri.file(r.verdictPath));
+    });
+    return { ...r.result, gate: r.gate };
   }
 
   dispose(): void {

@@ -2,7 +2,7 @@
 // Architect route; "Open Plan Review" shows it (PlanController in src/core/plan/controller.ts) for editing,
 // reordering, approving and rejecting; an approved plan becomes evidence in .switchyard/evidence/.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { createPlan } from '../core/plan/architect.js';
 import { PlanController } from '../core/plan/controller.js';
@@ -11,6 +11,9 @@ import type { PlanRecord } from '../core/protocol/planRecord.js';
 import type { Policy } from '../core/policy/schema.js';
 import { FromPlanView, type ToPlanView } from '../core/protocol/plan.js';
 import { evidenceRoot } from '../core/evidence/taskEvidence.js';
+import type { AgentResult } from '../core/agent/loop.js';
+import { verdictApproves, type JudgeResult } from '../core/judge/judge.js';
+import { readGate, taskDir, type Gate } from '../core/pipeline/gate.js';
 import { config } from './config.js';
 import { PanelHost } from './panelHost.js';
 import { runRole, type RoleDeps } from './roles.js';
@@ -21,7 +24,13 @@ const plansDir = (r: vscode.Uri) => join(r.fsPath, '.switchyard', 'plans');
 export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
   readonly controller: PlanController;
 
-  constructor(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, policy: () => Policy, localOnly: () => boolean) {
+  constructor(
+    extensionUri: vscode.Uri,
+    log: vscode.LogOutputChannel,
+    policy: () => Policy,
+    localOnly: () => boolean,
+    note: (line: string) => Promise<void>,
+  ) {
     super(extensionUri, log, {
       type: 'switchyard.plan',
       script: 'plan',
@@ -41,13 +50,32 @@ export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
         if (dir) storePlan(r, plansDir(dir));
       },
       evidenceRoot: () => evidenceRoot(root()!.fsPath),
-      handoff: async (r, step, evidence) => {
-        void vscode.window.showInformationMessage(
-          `Switchyard: step ${step.id} of plan ${r.id} handed to the Implementer ` +
-            `(evidence ${vscode.workspace.asRelativePath(evidence.path)}, ` +
-            `sha256 ${evidence.sha256.slice(0, 12)}…).`,
+      // The steps run in the task view, by the same agent as "Implement with Reflex Lane".
+      runStep: async (r, step) => {
+        const res = await vscode.commands.executeCommand<AgentResult | undefined>('switchyard.implement.reflex', {
+          plan: r.id,
+          record: r,
+          step,
+        });
+        if (!res) return { status: 'cancelled', task_id: '', evidence: '', message: 'the step did not start' };
+        return { status: res.status, task_id: basename(res.evidence), evidence: res.evidence, message: res.message };
+      },
+      gate: (id) => readGate(taskDir(root()!.fsPath, id)).status,
+      note: (line) => note(line),
+      judgeTask: async (id) =>
+        (await vscode.commands.executeCommand<{ gate: Gate } | undefined>('switchyard.judge.audit', { task: id }))
+          ?.gate,
+      reviewPlan: async (_r, path) => {
+        const v = await vscode.commands.executeCommand<(JudgeResult & { evidence?: string }) | undefined>(
+          'switchyard.judge.audit',
+          { plan: path },
         );
-        await vscode.commands.executeCommand('switchyard.implement.reflex', { plan: r.id, step, evidence });
+        if (!v) return undefined;
+        const no = verdictApproves(v);
+        return {
+          ...{ approved: no === null, provider: v.provider, model: v.model, verdict: v.verdict },
+          ...{ evidence: v.evidence ?? '', why: no ?? 'approved with verified citations' },
+        };
       },
       openFile: async (rel) => {
         const dir = root();
@@ -103,7 +131,8 @@ export class PlanService implements vscode.Disposable {
 
   review(): PlanPanel {
     const { extensionUri, log, policy, localOnly } = this.deps;
-    return (this.panel ??= new PlanPanel(extensionUri, log, policy, localOnly));
+    const note = (line: string) => this.deps.calls().core.note('override', line, { role: 'architect' });
+    return (this.panel ??= new PlanPanel(extensionUri, log, policy, localOnly, note));
   }
 
   /** Switchyard: Plan a Change (Architect). Arguments (optional, for scripts): { goal, fastDraft }. */

@@ -342,9 +342,19 @@ describe('plan review controller', () => {
       localOnly: () => false,
       save: (x) => saved.push(x),
       evidenceRoot: () => join(dir, 'evidence'),
-      handoff: async (_r, step, ev) => {
-        handoffs.push(`${step.id}:${ev.sha256}`);
+      runStep: async (rec, step) => {
+        handoffs.push(`${step.id}:${rec.review.evidence?.sha256}`);
+        return {
+          status: 'passed',
+          task_id: `T-${step.id}`,
+          evidence: join(dir, 'evidence', `T-${step.id}`),
+          message: 'ok',
+        };
       },
+      gate: () => 'not_required',
+      note: async () => {},
+      judgeTask: async () => undefined,
+      reviewPlan: async () => undefined,
       openFile: async (p) => {
         opened.push(p);
       },
@@ -360,20 +370,26 @@ describe('plan review controller', () => {
     return { c, receive, dir, posts, saved, handoffs, opened, warns };
   }
 
-  it('approving the plan writes the evidence and shows where; a step is handed to the Implementer only once approved', async () => {
+  it('approving the plan writes the evidence and shows where; a step runs only once it and its plan are approved', async () => {
     const t = controller();
     await t.receive({ type: 'implementStep', id: 's2' });
     assert.equal(t.handoffs.length, 0);
     assert.match(JSON.stringify(t.posts.at(-1)), /not approved/);
     await t.receive({ type: 'setStep', id: 's2', status: 'approved' });
     await t.receive({ type: 'implementStep', id: 's2' });
-    assert.equal(t.handoffs.length, 1);
-    assert.ok(readFileSync(join(t.dir, 'evidence', 'plan-test-1', 'handoff-s2.json'), 'utf8').includes('"s2"'));
+    assert.equal(t.handoffs.length, 0, 'a step of a draft plan does not run');
+    assert.match(JSON.stringify(t.posts.at(-1)), /The plan is a draft/);
     await t.receive({ type: 'setPlan', status: 'approved' });
     const last = t.posts.at(-1) as Extract<ToPlanView, { type: 'state' }>;
     assert.equal(last.record.review.status, 'approved');
     assert.equal(last.record.review.evidence?.path, join(t.dir, 'evidence', 'plan-test-1', 'plan.json'));
     assert.equal(t.saved.at(-1)?.review.status, 'approved', 'the review is saved');
+    await t.receive({ type: 'implementStep', id: 's2' });
+    assert.deepEqual(t.handoffs, [`s2:${last.record.review.evidence!.sha256}`], 'run under the approved evidence');
+    const done = t.posts.at(-1) as Extract<ToPlanView, { type: 'state' }>;
+    assert.equal(done.record.progress?.s2?.state, 'done');
+    assert.equal(done.record.progress?.s2?.task_id, 'T-s2');
+    assert.equal(t.saved.at(-1)?.progress?.s2?.state, 'done', 'the step state is kept in the plan file');
   });
 
   it('opens only files inside the workspace', async () => {

@@ -514,6 +514,12 @@ describe('both hosts fuzzed with random and hostile messages: nothing executes',
           'setStep',
           'setPlan',
           'implementStep',
+          'runPlan',
+          'skipStep',
+          'acceptStep',
+          'judgeStep',
+          'reviewPlan',
+          'overrideReview',
           'openFile',
           'evil',
         ),
@@ -569,10 +575,16 @@ describe('both hosts fuzzed with random and hostile messages: nothing executes',
       localOnly: () => false,
       save: () => {},
       evidenceRoot: () => join(dir, 'evidence'),
-      handoff: async (r, step) => {
+      runStep: async (r, step) => {
         handed.push(step.id);
         assert.equal(r.review.steps[step.id], 'approved');
+        assert.equal(r.review.status, 'approved');
+        return { status: 'failed', task_id: 'T', evidence: '', message: 'scripted' };
       },
+      gate: () => 'awaiting_judge',
+      note: async () => {},
+      judgeTask: async () => ({ status: 'awaiting_judge', why: 'scripted' }),
+      reviewPlan: async () => undefined,
       openFile: async (p) => {
         opened.push(p);
       },

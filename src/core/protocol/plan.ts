@@ -18,6 +18,10 @@ export const ToPlanView = z.discriminatedUnion('type', [
     lanes: z.record(z.string(), StepLaneView),
     path: z.string(),
     notice: z.object({ level: z.enum(['info', 'error']), text: z.string() }).nullable(),
+    /** A step of the plan is running now. */
+    running: z.boolean().optional(),
+    /** Why the plan needs a cloud review before it runs (null: it does not, or it has one). */
+    review_needed: z.string().nullable().optional(),
   }),
   z.object({ type: z.literal('empty'), text: z.string() }),
 ]);
@@ -38,7 +42,14 @@ export const FromPlanView = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('moveStep'), id, direction: z.enum(['up', 'down']) }),
   z.strictObject({ type: z.literal('setStep'), id, status: z.enum(['pending', 'approved', 'rejected']) }),
   z.strictObject({ type: z.literal('setPlan'), status: z.enum(['approved', 'rejected', 'draft']) }),
+  /** "Run step" (the Implementer on one approved step). */
   z.strictObject({ type: z.literal('implementStep'), id }),
+  z.strictObject({ type: z.literal('runPlan') }),
+  z.strictObject({ type: z.literal('skipStep'), id }),
+  z.strictObject({ type: z.literal('acceptStep'), id }),
+  z.strictObject({ type: z.literal('judgeStep'), id }),
+  z.strictObject({ type: z.literal('reviewPlan') }),
+  z.strictObject({ type: z.literal('overrideReview') }),
   z.strictObject({ type: z.literal('openFile'), path: z.string().min(1).max(400) }),
 ]);
 export type FromPlanView = z.infer<typeof FromPlanView>;

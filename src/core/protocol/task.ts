@@ -53,6 +53,11 @@ export const TaskState = z.object({
   streaming: z.string(),
   diff: z.string(),
   evidence: z.string(),
+  /** The Judge gate of a high-risk task (GR-002): waiting, or closed by a cloud approve with verified citations. */
+  gate: z
+    .object({ status: z.enum(['not_required', 'awaiting_judge', 'approved']), why: z.string() })
+    .nullable()
+    .optional(),
 });
 export type TaskState = z.infer<typeof TaskState>;
 
@@ -69,6 +74,7 @@ const id = z.string().min(1).max(80);
 export const FromTaskView = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ready'), ms: z.number().nonnegative().max(600_000).optional() }),
   z.strictObject({ type: z.literal('stop') }),
+  z.strictObject({ type: z.literal('judge') }),
   z.strictObject({ type: z.literal('useCloud'), on: z.boolean() }),
   z.strictObject({ type: z.literal('approve'), id, all: z.boolean() }),
   z.strictObject({ type: z.literal('reject'), id }),
