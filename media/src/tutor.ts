@@ -60,6 +60,9 @@ const composer = el(
     ),
     button('Attach file…', { id: 'attach-file', class: 'secondary' }, () => vscode.postMessage({ type: 'attachFile' })),
     button('New session', { id: 'new-session', class: 'secondary' }, () => vscode.postMessage({ type: 'newSession' })),
+    button('Start a Task', { id: 'start-task', class: 'secondary', title: 'Plan, implement and judge a change' }, () =>
+      vscode.postMessage({ type: 'startTask' }),
+    ),
   ),
   input,
   el('div', { class: 'actions' }, send, stop),

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { ClassifyChanges } from './commands/classifyChanges.js';
 import { setApiKey } from './commands/keysSet.js';
 import { openEffectivePolicy } from './commands/policyOpen.js';
-import type { Services } from './services.js';
+import { lazyModules, type Services } from './services.js';
 
 /** A condition a command needs; `message` says what to do when it does not hold. */
 interface Need {
@@ -70,6 +70,11 @@ export const commandTable = (classify: ClassifyChanges): CommandSpec[] => [
     run: (s, arg) => s.agent().run(arg),
   },
   { id: 'switchyard.judge.audit', run: (s, arg) => s.judge().run(arg) },
+  {
+    id: 'switchyard.task.start',
+    needs: [NEEDS.implementFolder],
+    run: (s, arg) => lazyModules().startTask(s.deps, arg),
+  },
   {
     id: 'switchyard.classify.changes',
     needs: [NEEDS.classifyFolder, NEEDS.classifyTrust],

@@ -14,3 +14,4 @@ export { JudgeService } from './judge.js';
 export { SpecCompliance } from './specCompliance.js';
 export { Stage0Service } from './context.js';
 export { LibrarianService } from './librarian.js';
+export { startTask } from './startTask.js';

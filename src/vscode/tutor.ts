@@ -7,6 +7,10 @@ import type { Policy } from '../core/policy/schema.js';
 import { FromTutorView, type ToTutorView } from '../core/protocol/tutor.js';
 import { route } from '../core/router/route.js';
 import { TutorController, type TutorPorts } from '../core/tutor/controller.js';
+import { answerWithEyes, EYES_HINT } from '../core/tutor/eyes.js';
+import { Workspace } from '../core/agent/workspace.js';
+import type { ChatMessage, ToolSpec } from '../core/providers/types.js';
+import type { CallResult } from '../core/providers/call.js';
 import type { RoleDeps } from './roles.js';
 import { PanelHost } from './panelHost.js';
 import { config } from './config.js';
@@ -51,16 +55,34 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
     this.disposables.push(runtime().onDidChangeState(() => this.controller.postState()));
   }
 
+  /** One answer, with the Tutor's eyes: the agent's read-only tools over the open folder (src/core/tutor/eyes.ts). */
+  private async callWithEyes(deps: RoleDeps, o: Parameters<TutorPorts['call']>[0]): Promise<CallResult> {
+    const { messages, signal, onEvent } = o;
+    const once = async (m: ChatMessage[], tools?: ToolSpec[]) => {
+      const r = await deps
+        .calls()
+        .chat({ role: 'tutor', messages: m, signal, onEvent, max_tokens: 2048, ...(tools ? { tools } : {}) });
+      deps.afterCall(r);
+      return r;
+    };
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) return once(messages);
+    const [system, ...rest] = messages;
+    const seeing: ChatMessage[] = [{ role: 'system', content: `${system!.content}\n${EYES_HINT}` }, ...rest];
+    return answerWithEyes(once, seeing, { ws: new Workspace(folder.uri.fsPath) }, (what) =>
+      deps.log.info(`tutor looked: ${what}`),
+    );
+  }
+
   /** What the Tutor's controller needs from the editor: the routed call, the editor's selection, files, links. */
   private ports(deps: RoleDeps): TutorPorts {
-    const { log, calls } = deps;
+    const { log } = deps;
     return {
-      call: async ({ messages, signal, onEvent }) => {
-        const r = await calls().chat({ role: 'tutor', messages, signal, onEvent, max_tokens: 2048 });
-        deps.afterCall(r);
-        return r;
-      },
+      call: (o) => this.callWithEyes(deps, o),
       post: (m) => this.send(m),
+      startTask: async () => {
+        await vscode.commands.executeCommand('switchyard.task.start');
+      },
       selection: () => {
         const e = this.editor();
         if (!e || e.selection.isEmpty) return null;

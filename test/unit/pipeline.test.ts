@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { diskPorts } from '../../src/core/agent/diskPorts.js';
+import { Workspace } from '../../src/core/agent/workspace.js';
+import { answerWithEyes, EYES_HINT } from '../../src/core/tutor/eyes.js';
 import { runAgent, type AgentPorts } from '../../src/core/agent/loop.js';
 import { checkPlan, runChecks } from '../../src/core/implement/checks.js';
 import type { JudgeResult } from '../../src/core/judge/judge.js';
@@ -403,5 +405,43 @@ describe('checks for every workspace (GR-006)', () => {
     assert.match(r.message, /unverified \(GR-006\)/);
     assert.deepEqual(events, ['unverified']);
     assert.equal(readFileSync(join(root, 'notes.txt'), 'utf8'), 'hello world\n');
+  });
+});
+
+describe('the Tutor gets eyes: the read-only tools of the agent', () => {
+  it('reads the learner code before it asks; a write tool is refused; the answer is the local model', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sy-tutor-eyes-'));
+    cpSync(join(ROOT, 'demo'), root, { recursive: true });
+    const t = testCaller({ policy, urls: { local: local.url }, source: 'cli' });
+    local.queue.push(
+      turn(
+        call('read_file', { path: LIB, start_line: 4, end_line: 8 }),
+        call('write_file', { path: LIB, content: 'x' }),
+      ),
+      { kind: 'ok', text: 'What does line 6 do with an empty word?' },
+    );
+    const looks: string[] = [];
+    const r = await answerWithEyes(
+      (messages, tools) => t.caller.call({ role: 'tutor', messages, max_tokens: 500, ...(tools ? { tools } : {}) }),
+      [
+        { role: 'system', content: `coach\n${EYES_HINT}` },
+        { role: 'user', content: 'why does tokenize skip some words?' },
+      ],
+      { ws: new Workspace(root) },
+      (w) => looks.push(w),
+    );
+    assert.equal(r.text, 'What does line 6 do with an empty word?');
+    assert.equal(r.provider, 'local');
+    assert.deepEqual(
+      (local.requests[0]!.body.tools as { function: { name: string } }[]).map((x) => x.function.name),
+      ['read_file', 'list_files', 'search'],
+    );
+    const results = (local.requests[1]!.body.messages as { role: string; content: string }[]).filter(
+      (m) => m.role === 'tool',
+    );
+    assert.match(results[0]!.content, /6\s*\|?\s*\.filter\(\|w\| !w\.is_empty\(\)\)/);
+    assert.match(results[1]!.content, /the Tutor may only read/);
+    assert.equal(readFileSync(join(root, LIB), 'utf8').includes('pub fn tokenize'), true, 'nothing was written');
+    assert.equal(looks.length, 2);
   });
 });

@@ -64,6 +64,8 @@ export const FromTutorView = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('stop') }),
   z.strictObject({ type: z.literal('startServer') }),
   z.strictObject({ type: z.literal('newSession') }),
+  /** "Start a Task": the pipeline from a sentence (the host runs the command). */
+  z.strictObject({ type: z.literal('startTask') }),
   z.strictObject({ type: z.literal('attachSelection') }),
   z.strictObject({ type: z.literal('attachFile') }),
   z.strictObject({ type: z.literal('removeAttachment'), id: z.string().max(64) }),

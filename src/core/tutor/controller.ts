@@ -44,6 +44,8 @@ export interface TutorPorts {
   /** Whether the local server is stopped or failed and may be started from here; and starting it. */
   canStart?(): boolean;
   startServer?(): Promise<void>;
+  /** "Start a Task" from the Tutor: the pipeline's command. */
+  startTask?(): Promise<void>;
   log: { warn(s: string): void; info(s: string): void };
   /** How often streamed text is sent to the view (ms); the view batches its DOM updates per animation frame. */
   flushMs?: number;
@@ -99,14 +101,11 @@ export class TutorController {
         await this.p.startServer?.();
         this.postState();
         return;
-      case 'newSession':
-        this.inflight?.ac.abort();
-        this.turns = [];
-        this.attachments = [];
-        this.notice = null;
-        this.full.clear();
-        this.postState();
+      case 'startTask':
+        await this.p.startTask?.();
         return;
+      case 'newSession':
+        return this.newSession();
       case 'attachSelection': {
         const s = this.p.selection();
         if (!s || !s.text.trim()) {
@@ -160,6 +159,15 @@ export class TutorController {
         return;
       }
     }
+  }
+
+  private newSession(): void {
+    this.inflight?.ac.abort();
+    this.turns = [];
+    this.attachments = [];
+    this.notice = null;
+    this.full.clear();
+    this.postState();
   }
 
   private say(text: string): void {
