@@ -84,7 +84,8 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
     }
     const arg = given instanceof vscode.Uri ? undefined : given;
     const path = typeof arg?.path === 'string' ? relativeInside(arg.path) : (arg?.step?.files[0] ?? null);
-    if (path && existsSync(join(folder.uri.fsPath, path)))
+    // A plan's step leaves the plan review where it is (the task view opens beside it and shows the diffs).
+    if (path && !arg?.record && existsSync(join(folder.uri.fsPath, path)))
       await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, path), { preview: false });
     const editor = vscode.window.activeTextEditor;
     const fromStep = arg?.step

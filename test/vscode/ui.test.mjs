@@ -634,6 +634,97 @@ try {
     await page.keyboard.press('Escape');
   });
 
+  await test('Start a Task: the plan appears, Run plan, the steps turn done, the high-risk step waits for the Judge, whose cited approval closes it', async () => {
+    const ws = join(dir, 'ws');
+    const [LIB, MAIN] = ['crates/core/src/lib.rs', 'crates/cli/src/main.rs'];
+    execFileSync('git', ['-C', ws, 'checkout', '--', LIB, MAIN]);
+    const goal = 'print the top 20 words and read the first byte unchecked';
+    const step = (id, title, files, flags) => ({
+      ...{ id, title, description: '', files, estimated_lines: 5, risk_flags: flags, suggested_lane: 'cloud' },
+      acceptance: ['cargo test passes'],
+    });
+    const plan = {
+      goal,
+      assumptions: [],
+      steps: [
+        step('s1', 'print the top 20 words', [MAIN, LIB], []),
+        step('s2', 'read the first byte', [LIB], ['unsafe_ffi']),
+      ],
+      acceptance_checks: ['cargo test'],
+      confidence: 0.8,
+    };
+    anth.queue.push(
+      { kind: 'ok', text: JSON.stringify(plan) },
+      {
+        kind: 'ok',
+        text: JSON.stringify({ questions: [{ question: 'Order?', answer: 'Safe step first.' }], changes: '', plan }),
+      },
+    );
+    const unsafe = '    let _first = unsafe { text.as_bytes().get_unchecked(0) };\n';
+    const call = (name, args) => ({ kind: 'ok', text: '', tools: [{ name, arguments: args }] });
+    deepseek.queue.push(
+      call('edit_file', { path: MAIN, old_text: '.take(10)', new_text: '.take(20)' }),
+      call('finish', { summary: 'the top 20 words', confidence: 0.9 }),
+      call('edit_file', { path: LIB, old_text: '    text.split(', new_text: `${unsafe}    text.split(` }),
+      call('finish', { summary: 'the first byte, unchecked', confidence: 0.9 }),
+    );
+    const auto = { ...settings, 'switchyard.agent.autoApprove': true };
+    writeFileSync(settingsPath, JSON.stringify(auto, null, 2));
+    await page.waitForTimeout(1_500);
+    try {
+      await runCommand('Switchyard: Start a Task');
+      await page
+        .locator('.quick-input-widget .quick-input-title', { hasText: 'Start a Task' })
+        .waitFor({ timeout: 10_000 });
+      await palette.fill(goal);
+      await page.keyboard.press('Enter');
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Plan it first' }).first().click();
+      const view = await frameWith('#goal');
+      await view.locator('#goal', { hasText: goal }).waitFor({ timeout: 60_000 });
+      await view.locator('#approve-plan').click();
+      await view.locator('#run-plan').click();
+      await view.locator('li[data-step="s1"][data-status="done"]').waitFor({ timeout: 300_000 });
+      await view.locator('li[data-step="s2"][data-status="awaiting_judge"]').waitFor({ timeout: 300_000 });
+      if (!/waits for the cloud Judge/.test(await view.locator('#notice').innerText()))
+        throw new Error(`notice: ${await view.locator('#notice').innerText()}`);
+      await page.screenshot({ path: join(OUTPUT, 'plan-awaiting-judge.png') });
+      // The Judge approves citing the task's own diff (the line with the unchecked read), as GR-008 wants.
+      const plans = join(ws, '.switchyard', 'plans');
+      const rec = readdirSync(plans)
+        .map((f) => JSON.parse(readFileSync(join(plans, f), 'utf8')))
+        .find((r) => r.plan.goal === goal);
+      const task = join(ws, '.switchyard', 'evidence', rec.progress.s2.task_id);
+      const diffs = readdirSync(join(task, 'diffs')).sort();
+      const diff = readFileSync(join(task, 'diffs', diffs.at(-1)), 'utf8').split('\n');
+      const line = diff.findIndex((l) => l.includes('get_unchecked')) + 1;
+      oai.queue.push({
+        kind: 'ok',
+        text: JSON.stringify({
+          verdict: 'approve',
+          summary: 'the caller guarantees a non-empty text',
+          findings: [
+            {
+              ...{ severity: 'info', file: 'task.diff', line_start: line, line_end: line },
+              ...{ quote: 'get_unchecked(0)', rationale: 'bounded by the non-empty check' },
+            },
+          ],
+        }),
+      });
+      await view.locator('li[data-step="s2"] button[data-act="judge"]').click();
+      await view.locator('li[data-step="s2"][data-status="done"]').waitFor({ timeout: 60_000 });
+      const gate = JSON.parse(readFileSync(join(task, 'gate.json'), 'utf8'));
+      if (gate.status !== 'approved') throw new Error(`gate: ${JSON.stringify(gate)}`);
+      if (!readFileSync(join(ws, MAIN), 'utf8').includes('.take(20)')) throw new Error('main.rs did not change');
+      await page.screenshot({ path: join(OUTPUT, 'plan-run-done.png') });
+    } finally {
+      writeFileSync(settingsPath, JSON.stringify(settings, null, 2));
+      execFileSync('git', ['-C', ws, 'checkout', '--', LIB, MAIN]);
+      await page.keyboard.press('Escape');
+      const taskTab = page.locator('.tabs-container .tab', { hasText: 'Switchyard: Task' }).first();
+      await taskTab.click({ button: 'middle', timeout: 5_000 }).catch(() => {});
+    }
+  });
+
   await test('a spec without the Model & Runtime section is flagged, and the quick fix inserts it from the policy', async () => {
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'docs' }).first().click();
     await page

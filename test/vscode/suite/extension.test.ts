@@ -40,6 +40,7 @@ const OWN_COMMANDS = [
   'switchyard.context.search',
   'switchyard.context.rebuild',
   'switchyard.context.ask',
+  'switchyard.task.start',
 ];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(
