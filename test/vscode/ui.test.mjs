@@ -668,9 +668,6 @@ try {
       call('edit_file', { path: LIB, old_text: '    text.split(', new_text: `${unsafe}    text.split(` }),
       call('finish', { summary: 'the first byte, unchecked', confidence: 0.9 }),
     );
-    const auto = { ...settings, 'switchyard.agent.autoApprove': true };
-    writeFileSync(settingsPath, JSON.stringify(auto, null, 2));
-    await page.waitForTimeout(1_500);
     try {
       await runCommand('Switchyard: Start a Task');
       await page
@@ -683,7 +680,16 @@ try {
       await view.locator('#goal', { hasText: goal }).waitFor({ timeout: 60_000 });
       await view.locator('#approve-plan').click();
       await view.locator('#run-plan').click();
-      await view.locator('li[data-step="s1"][data-status="done"]').waitFor({ timeout: 300_000 });
+      // Each step is a task in the task view: its first edit waits there; "Approve edits for this task".
+      for (const id of ['s1', 's2']) {
+        await view.locator(`li[data-step="${id}"][data-status="running"]`).waitFor({ timeout: 60_000 });
+        const task = await frameWith('#pending', 120_000);
+        if (id === 's2' && !/unsafe/.test(await task.locator('#pending').innerText()))
+          throw new Error('the second task shows another edit');
+        await task.locator('#approve-all').click();
+        await view.locator(`li[data-step="${id}"]:not([data-status="running"])`).waitFor({ timeout: 300_000 });
+      }
+      await view.locator('li[data-step="s1"][data-status="done"]').waitFor({ timeout: 10_000 });
       await view.locator('li[data-step="s2"][data-status="awaiting_judge"]').waitFor({ timeout: 300_000 });
       if (!/waits for the cloud Judge/.test(await view.locator('#notice').innerText()))
         throw new Error(`notice: ${await view.locator('#notice').innerText()}`);
@@ -717,7 +723,6 @@ try {
       if (!readFileSync(join(ws, MAIN), 'utf8').includes('.take(20)')) throw new Error('main.rs did not change');
       await page.screenshot({ path: join(OUTPUT, 'plan-run-done.png') });
     } finally {
-      writeFileSync(settingsPath, JSON.stringify(settings, null, 2));
       execFileSync('git', ['-C', ws, 'checkout', '--', LIB, MAIN]);
       await page.keyboard.press('Escape');
       const taskTab = page.locator('.tabs-container .tab', { hasText: 'Switchyard: Task' }).first();

@@ -36,18 +36,30 @@ export function taskScope(ws: Workspace, s: ScopeInput): Scope {
   const flags = new Set<RiskFlag>(s.selection ? selectionFlags(s.selection) : []);
   if (flags.size) scope.why.push('the selection is in unsafe or FFI code');
   if (s.step) {
-    for (const f of s.step.risk_flags ?? []) flags.add(f);
-    if (s.step.estimated_lines !== undefined) scope.estimate_lines = s.step.estimated_lines;
-    scope.why.push(
-      `the plan step "${s.step.title ?? ''}" estimates ${s.step.estimated_lines ?? '?'} lines` +
-        (s.step.risk_flags?.length ? ` with ${s.step.risk_flags.join(', ')}` : ''),
-    );
-    // §3 "multi-file architectural refactor": the Architect sends a step that spans files to the cloud.
-    if (s.step.suggested_lane === 'cloud' && (s.step.files?.length ?? 0) > 1) {
-      scope.architectural = true;
-      scope.why.push(`the Architect suggests the cloud for this step across ${s.step.files!.length} files`);
-    }
+    const step = stepScope(s.step);
+    for (const f of step.flags ?? []) flags.add(f);
+    if (step.estimate_lines !== undefined) scope.estimate_lines = step.estimate_lines;
+    if (step.architectural) scope.architectural = true;
+    scope.why.push(...step.why);
   }
   if (flags.size) scope.flags = [...flags].sort();
+  return scope;
+}
+
+/** What a plan step says of its work before any edit: its estimate, its flags, and (§3) a multi-file step the
+ * Architect sends to the cloud, an architectural refactor. The plan review's lane badges read the same. */
+export function stepScope(step: NonNullable<ScopeInput['step']>): Scope {
+  const scope: Scope = {
+    why: [
+      `the plan step "${step.title ?? ''}" estimates ${step.estimated_lines ?? '?'} lines` +
+        (step.risk_flags?.length ? ` with ${step.risk_flags.join(', ')}` : ''),
+    ],
+  };
+  if (step.risk_flags?.length) scope.flags = [...step.risk_flags].sort();
+  if (step.estimated_lines !== undefined) scope.estimate_lines = step.estimated_lines;
+  if (step.suggested_lane === 'cloud' && (step.files?.length ?? 0) > 1) {
+    scope.architectural = true;
+    scope.why.push(`the Architect suggests the cloud for this step across ${step.files!.length} files`);
+  }
   return scope;
 }

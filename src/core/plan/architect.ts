@@ -6,6 +6,8 @@ import { compactStamp } from '../evidence/taskEvidence.js';
 import type { Policy } from '../policy/schema.js';
 import { CallFailed, CallRefused, type ModelCaller } from '../providers/call.js';
 import { callJson } from '../providers/structured.js';
+import { stepScope } from '../agent/scope.js';
+import { initialState, routeRequest } from '../agent/state.js';
 import { route } from '../router/route.js';
 import type { RouteDecision, Signals } from '../router/types.js';
 import {
@@ -78,21 +80,10 @@ export function cloudUnreachable(e: unknown): boolean {
 
 /** The lane the router would give a step (the Implementer's rules, §1/§3/§7), for the review's badges. */
 export function stepRoute(step: PlanStep, policy: Policy, localOnly: boolean): RouteDecision {
-  const high = step.risk_flags.filter((f) => policy.high_risk.flags.includes(f));
-  return route(
-    {
-      role: 'implementer',
-      scope_estimate_lines: step.estimated_lines,
-      change: {
-        lines_changed: step.estimated_lines,
-        risk_flags: step.risk_flags,
-        high_risk: high.length > 0,
-        cross_crate: step.risk_flags.includes('cross_crate'),
-      },
-    },
-    policy,
-    { local_only_setting: localOnly },
-  );
+  // The request the agent's first turn on this step sends (agent/state.ts), so that the badge is the lane taken.
+  return route({ role: 'implementer', ...routeRequest(initialState(stepScope(step))) }, policy, {
+    local_only_setting: localOnly,
+  });
 }
 
 export interface ArchitectResult {
