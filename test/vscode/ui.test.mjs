@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import {
   CODE_SERVER,
   freePort,
@@ -724,6 +724,10 @@ try {
       await page.screenshot({ path: join(OUTPUT, 'plan-run-done.png') });
     } finally {
       execFileSync('git', ['-C', ws, 'checkout', '--', LIB, MAIN]);
+      // The later tests open "the" plan of the workspace: this test's plan goes, as its edits did.
+      const plans = join(ws, '.switchyard', 'plans');
+      for (const f of readdirSync(plans))
+        if (JSON.parse(readFileSync(join(plans, f), 'utf8')).plan.goal === goal) rmSync(join(plans, f));
       await page.keyboard.press('Escape');
       const taskTab = page.locator('.tabs-container .tab', { hasText: 'Switchyard: Task' }).first();
       await taskTab.click({ button: 'middle', timeout: 5_000 }).catch(() => {});
