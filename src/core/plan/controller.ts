@@ -158,7 +158,7 @@ export class PlanController {
       const rep = await runPlan(this.runPorts(), this.record!, this.p.policy(), only ? { only } : {});
       this.p.log.info(`plan ${r.id}: ran ${rep.ran.join(', ') || 'nothing'}; ${rep.stopped ?? 'every step is done'}`);
       this.running = false;
-      if (rep.stopped) this.say('error', `The run stopped: ${rep.stopped}.`);
+      if (rep.stopped) this.say('error', `The run stopped: ${rep.stopped.replace(/\.+$/, '')}.`);
       else this.say('info', only ? `Step ${only} is done.` : 'Every step of the plan is done.');
     } finally {
       this.running = false;
