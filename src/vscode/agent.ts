@@ -18,6 +18,7 @@ import { taskScope } from '../core/agent/scope.js';
 import type { ReflectResult } from '../core/reflector/reflector.js';
 import { relativeInside } from '../core/util/paths.js';
 import { config } from './config.js';
+import { taskJudged } from './judge.js';
 import { reflectOnFailure } from './reflection.js';
 import { PanelHost } from './panelHost.js';
 import type { RoleDeps } from './roles.js';
@@ -66,7 +67,14 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
       incoming: FromTaskView,
       retain: true,
     });
+    // The gate closed from anywhere (the plan review, the palette) shows here too.
+    this.judged = taskJudged.event(({ task_id, gate }) => {
+      if (this.task?.task_id !== task_id) return;
+      this.task.gate = { status: gate.status, why: gate.why };
+      this.post();
+    });
   }
+  private readonly judged: vscode.Disposable;
 
   protected state(): ToTaskView | null {
     return this.task
@@ -308,12 +316,11 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
     const r = await vscode.commands.executeCommand<{ gate?: TaskState['gate'] } | undefined>('switchyard.judge.audit', {
       task: t.task_id,
     });
-    if (!r?.gate || this.task !== t) return;
-    t.gate = { status: r.gate.status, why: r.gate.why };
-    this.post();
+    if (r?.gate && this.task === t) this.post(); // taskJudged has set the gate
   }
 
   override dispose(): void {
+    this.judged.dispose();
     this.running?.ac.abort();
     super.dispose();
   }

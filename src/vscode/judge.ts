@@ -52,6 +52,9 @@ async function fileScope(arg: { uri: string; range?: { start: number; end: numbe
   };
 }
 
+/** A task's gate after the Judge audited it (the task view showing that task follows it). */
+export const taskJudged = new vscode.EventEmitter<{ task_id: string; gate: Gate }>();
+
 export class JudgeService implements vscode.Disposable {
   readonly diagnostics = vscode.languages.createDiagnosticCollection('switchyard-judge');
   private lastArg: JudgeArg | undefined;
@@ -315,6 +318,7 @@ export class JudgeService implements vscode.Disposable {
     if (!r) return undefined;
     this.last = { ...r.result, evidence: r.verdictPath };
     this.show(root, r.result, r.verdictPath);
+    taskJudged.fire({ task_id: taskId, gate: r.gate });
     const closed = r.gate.status === 'approved';
     const msg =
       `Switchyard Judge (${r.result.provider}/${r.result.model}) on task ${taskId}: ` +

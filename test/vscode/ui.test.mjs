@@ -718,6 +718,9 @@ try {
       });
       await view.locator('li[data-step="s2"] button[data-act="judge"]').click();
       await view.locator('li[data-step="s2"][data-status="done"]').waitFor({ timeout: 60_000 });
+      // The task view of that task follows the gate it did not close itself.
+      const taskView = await frameWith('#gate', 10_000);
+      await taskView.locator('#gate[data-gate="approved"]').waitFor({ timeout: 10_000 });
       const gate = JSON.parse(readFileSync(join(task, 'gate.json'), 'utf8'));
       if (gate.status !== 'approved') throw new Error(`gate: ${JSON.stringify(gate)}`);
       if (!readFileSync(join(ws, MAIN), 'utf8').includes('.take(20)')) throw new Error('main.rs did not change');
