@@ -1,11 +1,10 @@
 // switchyard ask: one real routed model call, streamed to stdout (or, with --json, the final record).
 import { CallFailed, CallRefused } from '../../core/providers/call.js';
-import { composeCaller, envPorts } from '../../core/providers/compose.js';
 import { ROLE_IDS } from '../../core/policy/constants.js';
 import type { RoleId } from '../../core/policy/schema.js';
 import { EXIT, printJson, readInput, UsageError, io } from '../io.js';
+import { cliCaller } from '../caller.js';
 import { resolvePolicy } from '../policyFile.js';
-import { stateDir } from '../state.js';
 
 export interface AskOptions {
   role?: string;
@@ -27,14 +26,7 @@ export async function askCommand(o: AskOptions): Promise<number> {
   const maxTokens = positiveInt(o.maxTokens);
   const { policy, warnings } = resolvePolicy(o.policy);
   for (const w of warnings) io().stderr.write(`warning: ${w.field}: ${w.message}\n`);
-  const dir = stateDir(o.state);
-  const caller = composeCaller({
-    policy: () => policy,
-    source: 'cli',
-    stateDir: dir,
-    localOnlySetting: () => o.localOnly === true,
-    ...envPorts(io().env, () => policy, dir),
-  });
+  const { caller } = cliCaller(policy, o);
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);

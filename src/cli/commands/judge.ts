@@ -5,10 +5,9 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { judgeTask } from '../../core/pipeline/gate.js';
 import { CallFailed, CallRefused } from '../../core/providers/call.js';
-import { composeCaller, envPorts } from '../../core/providers/compose.js';
 import { EXIT, io, printJson, UsageError } from '../io.js';
+import { cliCaller } from '../caller.js';
 import { resolvePolicy } from '../policyFile.js';
-import { stateDir } from '../state.js';
 
 export interface JudgeOptions {
   repo?: string;
@@ -23,14 +22,7 @@ export async function judgeCommand(o: JudgeOptions): Promise<number> {
   const root = resolve(o.repo ?? '.');
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`judge: --repo ${root} is not a folder`);
   const { policy } = resolvePolicy(o.policy);
-  const dir = stateDir(o.state);
-  const caller = composeCaller({
-    policy: () => policy,
-    source: 'cli',
-    stateDir: dir,
-    localOnlySetting: () => o.localOnly === true,
-    ...envPorts(io().env, () => policy, dir),
-  });
+  const { caller } = cliCaller(policy, o);
   let judged;
   try {
     judged = await judgeTask(caller, root, o.task);
