@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -293,5 +294,57 @@ describe('switchyard runtime (CLI)', () => {
     const none = await cli('runtime', 'start', '--binary', '/nonexistent/llama-server', '--model-path', tinyModel);
     assert.equal(none.code, 4);
     assert.match(none.err, /could not start/);
+  });
+});
+
+/** The pids of a process group (from /proc). */
+function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .split(' ');
+      if (Number(stat[2]) === pgid && stat[0] !== 'Z') out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+describe('runtime: nothing left running', () => {
+  it('kill -9 of the process that started the server (an extension host) ends the server within 10 s', async () => {
+    const host = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/support/runtimeHost.ts', LLAMA_SERVER, tinyModel, tmp()],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    host.stdout!.on('data', (d) => (out += d));
+    await until('the host says the server is ready', () => out.includes('\n'), 60_000);
+    const status = JSON.parse(out.split('\n')[0]!) as { state: string; pid: number; port: number };
+    assert.equal(status.state, 'ready');
+    const members = groupMembers(status.pid);
+    const server = members.find((p) => /llama-server/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')));
+    assert.ok(server, `a llama-server in the server's group (members ${members.join(', ')})`);
+    const health = await fetch(`http://127.0.0.1:${status.port}/health`).then((r) => r.status);
+    assert.equal(health, 200);
+    host.kill('SIGKILL');
+    const t0 = Date.now();
+    await until('no process of the server group is left', () => groupMembers(status.pid).length === 0, 10_000);
+    // Gone, or a zombie waiting for a reaper (PID 1 of a container may never reap it): not running either way.
+    const state = (() => {
+      try {
+        return readFileSync(`/proc/${server}/stat`, 'utf8')
+          .replace(/^.*\) /s, '')
+          .split(' ')[0];
+      } catch {
+        return 'gone';
+      }
+    })();
+    assert.ok(state === 'gone' || state === 'Z', `llama-server ${server} is ${state}`);
+    assert.ok(Date.now() - t0 < 10_000);
   });
 });

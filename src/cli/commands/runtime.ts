@@ -5,7 +5,6 @@ import { AuditLog } from '../../core/evidence/auditLog.js';
 import type { Policy } from '../../core/policy/schema.js';
 import type { Engine } from '../../core/runtime/launch.js';
 import {
-  fileLogSpawn,
   nvidiaSmiProbe,
   onPath,
   recordedServer,
@@ -13,6 +12,7 @@ import {
   RuntimeManager,
   stopRecorded,
 } from '../../core/runtime/manager.js';
+import { fileLogSpawn } from '../../core/runtime/spawn.js';
 import { EXIT, printJson, UsageError, io } from '../io.js';
 import { resolvePolicy } from '../policyFile.js';
 import { stateDir } from '../state.js';

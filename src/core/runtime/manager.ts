@@ -3,33 +3,18 @@
 // tests drive real servers and stand-ins alike; every fallback, restart and failure leaves an audit line.
 import { spawn as nodeSpawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Policy } from '../policy/schema.js';
 import { diagnoseLog, llamaSpec, vllmSpec, type Engine, type LaunchSpec } from './launch.js';
+import { defaultSpawn, type ServerProcess, type SpawnPort } from './spawn.js';
+
+export type { ServerProcess, SpawnPort } from './spawn.js';
 
 export type RuntimeState =
   'stopped' | 'starting' | 'ready' | 'sleeping' | 'swapping' | 'restarting' | 'failed' | 'external';
 
-export interface ServerProcess {
-  pid: number;
-  onOutput(cb: (text: string) => void): void;
-  onExit(cb: (code: number | null, signal: string | null) => void): void;
-  killGroup(signal: NodeJS.Signals): void;
-}
-export type SpawnPort = (command: string, args: string[], env: Record<string, string>) => ServerProcess;
 /** GPU memory in use by these pids (nvidia-smi where present); null when there is no way to know. */
 export type GpuProbe = (pids: number[]) => Promise<number | null>;
 
@@ -86,54 +71,6 @@ export interface ManagerOptions {
   restart?: { max: number; baseMs: number };
   externalEndpoint?: () => string | undefined;
 }
-
-export const defaultSpawn: SpawnPort = (command, args, env) => {
-  const child = nodeSpawn(command, args, {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  const outs: ((t: string) => void)[] = [];
-  const exits: ((c: number | null, s: string | null) => void)[] = [];
-  child.stdout!.on('data', (d) => {
-    for (const f of outs) f(String(d));
-  });
-  child.stderr!.on('data', (d) => {
-    for (const f of outs) f(String(d));
-  });
-  let done = false;
-  child.on('exit', (c, s) => {
-    done = true;
-    for (const f of exits) f(c, s);
-  });
-  child.on('error', (e) => {
-    for (const f of outs) f(`spawn error: ${e.message}\n`);
-    if (!done) {
-      done = true;
-      for (const f of exits) f(127, null);
-    }
-  });
-  child.unref();
-  return {
-    pid: child.pid ?? -1,
-    onOutput: (cb) => outs.push(cb),
-    onExit: (cb) => {
-      if (done || child.exitCode !== null || child.signalCode !== null) cb(child.exitCode ?? 127, child.signalCode);
-      else exits.push(cb);
-    },
-    killGroup: (sig) => {
-      try {
-        process.kill(-(child.pid ?? 0), sig);
-      } catch {
-        try {
-          child.kill(sig);
-        } catch {
-          /* gone */
-        }
-      }
-    },
-  };
-};
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -655,74 +592,6 @@ export function nvidiaSmiProbe(): GpuProbe | undefined {
         resolve(used);
       });
     });
-}
-
-/**
- * For a server that must outlive the process that started it (the CLI): output goes to a log file in the state
- * folder (a pipe would break when the CLI exits), and is followed from there.
- */
-export function fileLogSpawn(logPath: string): SpawnPort {
-  return (command, args, env) => {
-    mkdirSync(join(logPath, '..'), { recursive: true });
-    const fd = openSync(logPath, 'a');
-    const start = statSync(logPath).size;
-    const child = nodeSpawn(command, args, {
-      detached: true,
-      stdio: ['ignore', fd, fd],
-      env: { ...process.env, ...env },
-    });
-    closeSync(fd);
-    child.unref();
-    const outs: ((t: string) => void)[] = [];
-    let offset = start;
-    const timer = setInterval(() => {
-      try {
-        const size = statSync(logPath).size;
-        if (size <= offset) return;
-        const rfd = openSync(logPath, 'r');
-        const buf = Buffer.alloc(size - offset);
-        readSync(rfd, buf, 0, buf.length, offset);
-        closeSync(rfd);
-        offset = size;
-        for (const f of outs) f(buf.toString('utf8'));
-      } catch {
-        /* the log was rotated or removed */
-      }
-    }, 50);
-    timer.unref();
-    let exited: [number | null, string | null] | null = null;
-    const exits: ((c: number | null, s: string | null) => void)[] = [];
-    child.on('exit', (c, s) => {
-      exited = [c, s];
-      clearInterval(timer);
-      for (const f of exits) f(c, s);
-    });
-    child.on('error', (e) => {
-      for (const f of outs) f(`spawn error: ${e.message}\n`);
-      if (!exited) {
-        exited = [127, null];
-        clearInterval(timer);
-        for (const f of exits) f(127, null);
-      }
-    });
-    return {
-      pid: child.pid ?? -1,
-      onOutput: (cb) => outs.push(cb),
-      onExit: (cb) => {
-        if (exited) cb(exited[0], exited[1]);
-        else exits.push(cb);
-      },
-      killGroup: (sig) => {
-        try {
-          process.kill(-(child.pid ?? 0), sig);
-        } catch {
-          /* gone */
-        }
-      },
-      /** Stop following the log (the server keeps running). */
-      detach: () => clearInterval(timer),
-    } as ServerProcess & { detach(): void };
-  };
 }
 
 /** Stops the server a runtime record names (another process started it): its whole group, then the record. */
