@@ -94,16 +94,24 @@ function turnCard(s: TaskState, n: number): HTMLElement {
         'span',
         { class: `badge lane-${t.location}`, title: t.rule },
         icon(t.location === 'cloud' ? 'cloud' : 'server-process'),
-        ` ${t.location} · ${t.provider}/${t.model}`,
+        ` ${t.location} · ${t.served ?? `${t.provider}/${t.model}`}`,
       )
     : el('span', { class: 'badge' }, 'waiting for the model…');
+  const warning = t?.warning
+    ? el(
+        'span',
+        { class: 'warning served-warning', title: `answering as ${t.provider}/${t.model}` },
+        icon('warning'),
+        ` ${t.warning}`,
+      )
+    : '';
   const figures = t
     ? el('span', { class: 'muted nowrap' }, ` ${t.tokens_in} in · ${t.tokens_out} out · ${usd(t.cost_usd)}`)
     : '';
   const card = el(
     'li',
     { class: 'turn', 'data-turn': String(n) },
-    el('div', { class: 'turn-head' }, el('strong', {}, `Turn ${n}`), badge, figures),
+    el('div', { class: 'turn-head' }, el('strong', {}, `Turn ${n}`), badge, warning, figures),
   );
   for (const r of s.routes.filter((x) => x.turn === n && x.from !== null))
     card.append(el('p', { class: 'route' }, icon('arrow-swap'), ` lane change: ${r.from} → ${r.to} (${r.why})`));

@@ -140,6 +140,7 @@ function servedLine(t: Turn): HTMLElement {
     icon(s.lane === 'local' ? 'server-process' : 'cloud'),
     ` ${s.label} · ${s.lane} lane${s.fallback ? ' (fallback)' : ''} · ${s.output_tokens} tokens · ${(s.ms / 1000).toFixed(1)} s${cost}`,
   );
+  if (s.warning) line.append(el('span', { class: 'warning' }, ' — ', icon('warning'), ` ${s.warning}`));
   if (s.fallback && s.why) line.append(el('span', { class: 'why' }, ` — ${s.why}`));
   return line;
 }
@@ -176,6 +177,10 @@ function renderState(s: State): void {
   const m = s.meter;
   const pct = Math.min(100, Math.round((m.used / m.short) * 100));
   const lane = el('div', { id: 'lane', class: 'lane' }, icon('mortar-board'), ` Tutor · ${s.lane} `);
+  if (s.laneWarning)
+    lane.append(
+      el('span', { id: 'lane-warning', class: 'warning', role: 'status' }, icon('warning'), ` ${s.laneWarning} `),
+    );
   if (s.canStart)
     lane.append(
       button('Start local server', { id: 'start-server', class: 'secondary' }, () =>

@@ -14,6 +14,7 @@ import {
 } from '../core/providers/call.js';
 import { composeCaller } from '../core/providers/compose.js';
 import { McpNotebookAdapter } from '../core/providers/notebooklm.js';
+import { servedRecord, type ServedModel } from '../core/runtime/served.js';
 import type { StreamEvent } from '../core/providers/types.js';
 import { secretKey } from './commands/keysSet.js';
 import { config } from './config.js';
@@ -50,7 +51,11 @@ export class EditorModelCalls implements vscode.Disposable {
     localOnly: () => boolean,
     private readonly log: vscode.LogOutputChannel,
     budget?: BudgetPort,
-    runtime?: { endpoint(): Promise<string | undefined>; apiKey(): string | undefined },
+    runtime?: {
+      endpoint(): Promise<string | undefined>;
+      apiKey(): Promise<string | undefined>;
+      served(): ServedModel | null;
+    },
   ) {
     this.caller = composeCaller({
       policy,
@@ -59,6 +64,10 @@ export class EditorModelCalls implements vscode.Disposable {
       localOnlySetting: localOnly,
       ...(budget ? { budget } : {}),
       notebooklm: this.notebook,
+      servedModel: () => {
+        const s = runtime?.served();
+        return s ? servedRecord(s) : null;
+      },
       key: async (p: ProviderId) =>
         p === 'local' ? runtime?.apiKey() : ((await secrets.get(secretKey(p))) ?? undefined),
       baseUrl: async (p: ProviderId) => {

@@ -12,7 +12,10 @@ import {
   stopRecorded,
   type RuntimeStatus,
 } from '../core/runtime/manager.js';
+import { MismatchNotice, servedLabel, type ServedModel } from '../core/runtime/served.js';
+import { secretKey } from './commands/keysSet.js';
 import { config } from './config.js';
+import { renderServer } from './runtimeItem.js';
 
 export class RuntimeService implements vscode.Disposable {
   manager: RuntimeManager;
@@ -20,7 +23,11 @@ export class RuntimeService implements vscode.Disposable {
   private gpuMiB: number | null = null;
   private readonly gpu = nvidiaSmiProbe();
 
+  /** Mismatched models are audited once per window, whichever manager serves them. */
+  private readonly notice: MismatchNotice;
+
   constructor(
+    private readonly secrets: vscode.SecretStorage,
     private readonly stateDir: string,
     private readonly policy: () => Policy,
     private readonly item: vscode.StatusBarItem,
@@ -28,8 +35,40 @@ export class RuntimeService implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly localOnly: () => boolean,
   ) {
+    this.notice = new MismatchNotice((text) => this.note('mismatch', text));
     this.manager = this.build();
     this.render(this.manager.status());
+    void this.identifyExternal();
+  }
+
+  /** An external endpoint says what it serves through its /v1/models; asked once per endpoint. */
+  async identifyExternal(): Promise<void> {
+    if (this.manager.status().state !== 'external') return;
+    const before = this.manager.status().model;
+    await this.manager.identifyExternal();
+    if (this.manager.status().model !== before) this.render();
+  }
+
+  private note(kind: string, text: string): void {
+    this.log.info(text);
+    try {
+      this.audit.append({
+        ts: new Date().toISOString(),
+        kind:
+          kind === 'fallback'
+            ? 'fallback'
+            : kind === 'failure'
+              ? 'failure'
+              : kind === 'mismatch'
+                ? 'mismatch'
+                : 'runtime',
+        source: 'extension',
+        audit: text,
+        role: 'runtime',
+      });
+    } catch {
+      /* the audit log is best effort here */
+    }
   }
 
   /** A manager for the current settings (binary, model file, endpoint); rebuilt at each start from stopped. */
@@ -48,20 +87,9 @@ export class RuntimeService implements vscode.Disposable {
       modelPath: config.runtimeModelPath() ?? policy().runtime.llama_cpp.model_path ?? undefined,
       externalEndpoint: () => config.runtimeEndpoint() ?? policy().runtime.endpoint ?? undefined,
       ...(gpu ? { gpu } : {}),
-      audit: (kind, text) => {
-        this.log.info(text);
-        try {
-          this.audit.append({
-            ts: new Date().toISOString(),
-            kind: kind === 'fallback' ? 'fallback' : kind === 'failure' ? 'failure' : 'runtime',
-            source: 'extension',
-            audit: text,
-            role: 'runtime',
-          });
-        } catch {
-          /* the audit log is best effort here */
-        }
-      },
+      notice: this.notice,
+      externalKey: async () => (await this.secrets.get(secretKey('local'))) ?? undefined,
+      audit: (kind, text) => this.note(kind, text),
     });
     m.onDidChange((s) => {
       this.render(s);
@@ -88,62 +116,27 @@ export class RuntimeService implements vscode.Disposable {
 
   render(s: RuntimeStatus = this.manager.status()): void {
     this.changed.fire(s);
-    const model = s.modelKey
-      ? (this.policy().models[s.modelKey]?.label ?? s.served)
-      : (this.policy().models[this.policy().runtime.model]?.label ?? '');
-    const lo = this.localOnly() ? 'Local only · ' : '';
-    const short = (s.served ?? '').split('/').pop();
-    switch (s.state) {
-      case 'ready':
-        this.item.text =
-          `$(server-process) ${lo}Local: ready · ${short}` +
-          (this.tokensPerSecond ? ` · ${Math.round(this.tokensPerSecond)} tok/s` : '');
-        break;
-      case 'starting':
-      case 'swapping':
-      case 'restarting':
-        this.item.text = `$(loading~spin) ${lo}Local: ${s.state}`;
-        break;
-      case 'external':
-        this.item.text = `$(server-environment) ${lo}Local: external`;
-        break;
-      case 'failed':
-        this.item.text = `$(error) ${lo}Local: failed`;
-        break;
-      default:
-        this.item.text = `$(server) ${lo}Local: ${s.state}`;
-    }
-    this.item.backgroundColor =
-      s.state === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
-    this.item.command =
-      s.state === 'ready' || s.state === 'external' ? 'switchyard.runtime.switchModel' : 'switchyard.runtime.start';
-    const lines = [
-      `Switchyard local model server: ${s.state}`,
-      `Model: ${model}${s.served ? ` (served as ${s.served})` : ''}`,
-    ];
-    if (s.engine)
-      lines.push(
-        `Runtime: ${s.engine === 'llama_cpp' ? 'llama.cpp' : s.engine}${s.endpoint ? ` at ${s.endpoint}` : ''}`,
-      );
-    if (s.loadMs) lines.push(`Loaded in ${(s.loadMs / 1000).toFixed(1)} s`);
-    if (this.gpuMiB !== null) lines.push(`GPU memory (nvidia-smi): ${this.gpuMiB} MiB`);
-    else if (s.state === 'ready')
-      lines.push(
-        this.gpu
-          ? 'GPU memory: not reported by nvidia-smi for this server'
-          : 'GPU: none found (no nvidia-smi); running on the CPU',
-      );
-    if (s.sleeping.length) lines.push(`Sleeping (vLLM sleep mode): ${s.sleeping.join(', ')}`);
-    if (s.message && s.state !== 'ready') lines.push(s.message.split('\n')[0]!);
-    if (this.localOnly()) lines.push('local_only is on: no cloud calls (GR-009)');
-    lines.push(s.state === 'ready' ? 'Click to switch the model.' : 'Click to start it.');
-    this.item.tooltip = lines.join('\n');
+    if (s.state === 'external') void this.identifyExternal(); // once per endpoint: the manager keeps the answer
+    renderServer(this.item, s, {
+      policy: this.policy(),
+      localOnly: this.localOnly(),
+      tokensPerSecond: this.tokensPerSecond,
+      gpuMiB: this.gpuMiB,
+      gpuProbe: !!this.gpu,
+    });
+  }
+
+  /** What the local lane serves now (the managed server, or the external endpoint), read from the model. */
+  served(): ServedModel | null {
+    return this.manager.status().model;
   }
 
   async endpoint(): Promise<string | undefined> {
     return this.manager.endpoint();
   }
-  apiKey(): string | undefined {
+  /** The key for the local lane: the managed server's own, or the team endpoint's from SecretStorage. */
+  async apiKey(): Promise<string | undefined> {
+    if (this.manager.status().state === 'external') return (await this.secrets.get(secretKey('local'))) ?? undefined;
     return this.manager.apiKey();
   }
 
@@ -192,10 +185,12 @@ export class RuntimeService implements vscode.Disposable {
                 `with ${config.runtimeModelPath() ?? this.policy().runtime.llama_cpp.model_path ?? 'its model'}, ` +
                 `served as ${s.served}`
               : `vLLM with ${s.served}`;
-          const toy = /tiny-random-weights|tiny\.gguf/.test(config.runtimeModelPath() ?? '')
-            ? ' This is a tiny random-weight model for trying the lifecycle and routing: its answers are ' +
-              'gibberish; point switchyard.runtime.modelPath at a real GGUF for real answers.'
-            : '';
+          const toy = s.model?.testModel
+            ? ' This is a test model with random weights: its answers are gibberish; point ' +
+              'switchyard.runtime.modelPath at a real GGUF for real answers.'
+            : s.model && !s.model.matchesPolicy
+              ? ` It serves ${servedLabel(s.model)}, not the policy's model (${s.model.expected.label}).`
+              : '';
           void vscode.window.showInformationMessage(
             `Switchyard: local model server ready in ${((s.loadMs ?? 0) / 1000).toFixed(1)} s: ${what}.${toy}`,
           );

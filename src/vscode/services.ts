@@ -56,6 +56,7 @@ export class Services {
     );
     this.runtime = this.lazy(() => {
       const r = new (m().RuntimeService)(
+        context.secrets,
         this.stateDir,
         policy,
         this.statusBar.runtime,
@@ -69,7 +70,8 @@ export class Services {
     this.calls = this.lazy(() => {
       const runtime = {
         endpoint: () => this.runtime.peek()?.endpoint() ?? Promise.resolve(undefined),
-        apiKey: () => this.runtime.peek()?.apiKey(),
+        apiKey: () => this.runtime.peek()?.apiKey() ?? Promise.resolve(undefined),
+        served: () => this.runtime.peek()?.served() ?? null,
       };
       const ledger = this.budget().ledger;
       return new (m().EditorModelCalls)(context.secrets, this.stateDir, policy, config.localOnly, log, ledger, runtime);

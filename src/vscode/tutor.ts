@@ -13,6 +13,7 @@ import type { ChatMessage, ToolSpec } from '../core/providers/types.js';
 import type { CallResult } from '../core/providers/call.js';
 import type { RoleDeps } from './roles.js';
 import { PanelHost } from './panelHost.js';
+import { servedLabel, servedWarning } from '../core/runtime/served.js';
 import { config } from './config.js';
 import type { RuntimeService } from './runtime.js';
 
@@ -133,6 +134,11 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
       },
       countTokens: (t) => promptTokens(t, 'local'),
       lane: () => this.laneText(),
+      laneWarning: () => {
+        const m = this.runtime().manager.status().model;
+        const d = route({ role: 'tutor' }, this.policy(), { local_only_setting: this.localOnly() });
+        return m && d.provider === 'local' ? servedWarning(m) : null;
+      },
       label: (provider, model) =>
         Object.values(this.policy().models).find((m) => m.provider === provider && m.id === model)?.label ??
         `${provider}/${model}`,
@@ -159,8 +165,12 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
   private laneText(): string {
     const d = route({ role: 'tutor' }, this.policy(), { local_only_setting: this.localOnly() });
     if (d.refused) return `refused: ${d.refused.message}`;
-    const label = d.chain[0]?.spec.label ?? `${d.provider}/${d.model}`;
     const st = this.runtime().manager.status();
+    // The local lane is named by what its server really serves, once that is known (read from the model).
+    const label =
+      d.provider === 'local' && st.model
+        ? servedLabel(st.model)
+        : (d.chain[0]?.spec.label ?? `${d.provider}/${d.model}`);
     const external = config.runtimeEndpoint() ?? this.policy().runtime.endpoint;
     const server = external
       ? `external endpoint ${external}`

@@ -172,7 +172,13 @@ void (async () => {
       return;
     } // a request sent to a sleeping server hangs or dies: never do it
     if (url.pathname === '/v1/models') {
-      json(200, { object: 'list', data: [{ id: served, object: 'model' }] });
+      // As vLLM answers: the served name in `id`, what it loaded (path or Hugging Face id) in `root`.
+      const created = Math.floor(Date.now() / 1000);
+      const entry = { id: served, object: 'model', created, owned_by: 'vllm', root: model, parent: null };
+      json(200, {
+        object: 'list',
+        data: [{ ...entry, max_model_len: Number(a['max-model-len'] ?? 0) || null, permission: [] }],
+      });
       return;
     }
     if (url.pathname === '/v1/chat/completions') {

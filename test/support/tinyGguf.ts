@@ -9,6 +9,7 @@ export interface TinyModelOptions {
   heads?: number;
   ctx?: number;
   name?: string;
+  description?: string;
 }
 
 const T = { U32: 4, I32: 5, F32: 6, BOOL: 7, STRING: 8, ARRAY: 9 } as const;
@@ -44,6 +45,11 @@ export function writeTinyGguf(path: string, o: TinyModelOptions = {}): number {
   const kvs: Kv[] = [
     { key: 'general.architecture', type: T.STRING, value: 'llama' },
     { key: 'general.name', type: T.STRING, value: o.name ?? 'switchyard-tiny' },
+    {
+      key: 'general.description',
+      type: T.STRING,
+      value: o.description ?? 'A tiny model with random weights for testing the local lane: its answers are gibberish.',
+    },
     { key: 'general.file_type', type: T.U32, value: 0 },
     { key: 'llama.context_length', type: T.U32, value: ctx },
     { key: 'llama.embedding_length', type: T.U32, value: embd },

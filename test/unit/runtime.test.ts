@@ -9,6 +9,16 @@ import OpenAI from 'openai';
 import type { Policy } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
 import { RuntimeError, RuntimeManager, type GpuProbe, type ManagerOptions } from '../../src/core/runtime/manager.js';
+import { readGguf } from '../../src/core/runtime/gguf.js';
+import {
+  fromGguf,
+  fromModelsList,
+  MismatchNotice,
+  servedLabel,
+  servedRecord,
+  servedWarning,
+} from '../../src/core/runtime/served.js';
+import { testCaller } from './helpers/caller.js';
 import { LLAMA_SERVER, llamaServerMissing } from '../support/llamaServer.js';
 import { writeTinyGguf } from '../support/tinyGguf.js';
 
@@ -102,6 +112,22 @@ describe('runtime: a real llama-server', () => {
     assert.equal(s.engine, 'llama_cpp');
     assert.ok(s.loadMs !== null && s.loadMs < 30_000);
     assert.ok(existsSync(m.recordPath));
+    // What it serves, read from the file (not the alias it answers to): the tiny test model, not the policy's.
+    assert.equal(s.served, 'Qwen/Qwen3-Coder-30B-A3B-Instruct-AWQ');
+    assert.equal(s.model?.source, 'gguf');
+    assert.equal(s.model?.name, 'switchyard-tiny');
+    assert.equal(s.model?.architecture, 'llama');
+    assert.equal(s.model?.quantization, 'F32');
+    assert.equal(s.model?.contextLength, 2048);
+    assert.equal(s.model?.testModel, true);
+    assert.equal(s.model?.matchesPolicy, false);
+    assert.equal(servedLabel(s.model!), 'switchyard-tiny (test model, random weights)');
+    const mismatch = audit.filter((l) => l.startsWith('mismatch: GR-005'));
+    assert.equal(mismatch.length, 1, audit.join('\n'));
+    assert.match(
+      mismatch[0]!,
+      /serves switchyard-tiny \(a test model with random weights\).*not the policy's model Qwen3-Coder-30B-A3B/,
+    );
     const client = new OpenAI({ baseURL: (await m.endpoint())!, apiKey: m.apiKey()!, maxRetries: 0 });
     const r = await client.chat.completions.create({
       model: s.served!,
@@ -346,5 +372,91 @@ describe('runtime: nothing left running', () => {
     })();
     assert.ok(state === 'gone' || state === 'Z', `llama-server ${server} is ${state}`);
     assert.ok(Date.now() - t0 < 10_000);
+  });
+});
+
+describe('runtime: what is served', () => {
+  it("reads a GGUF file's own metadata and parameter count, and knows the policy's model by its name", () => {
+    const dir = tmp();
+    const tiny = join(dir, 'tiny.gguf');
+    writeTinyGguf(tiny, { embd: 64, layers: 2, ctx: 1024 });
+    const meta = readGguf(tiny);
+    // 356 tokens; embeddings and output (64 x 356 each), the output norm, and per layer two norms, four 64 x 64
+    // attention matrices and three 64 x 128 feed-forward ones.
+    const vocab = 356;
+    assert.equal(meta.parameters, 2 * 64 * vocab + 64 + 2 * (2 * 64 + 4 * 64 * 64 + 3 * 64 * 128));
+    assert.equal(meta.contextLength, 1024);
+    assert.equal(meta.architecture, 'llama');
+    const policy = bundledPolicy();
+    assert.equal(fromGguf(meta, tiny, policy, null).testModel, true);
+    const qwen = join(dir, 'Qwen3-Coder-30B-A3B-Instruct-Q4_K_M.gguf');
+    writeTinyGguf(qwen, { name: 'Qwen3 Coder 30B A3B Instruct', description: '' });
+    const real = fromGguf(readGguf(qwen), qwen, policy, null);
+    assert.equal(real.matchesPolicy, true);
+    assert.equal(real.testModel, false);
+    assert.equal(servedWarning(real), null);
+    // The alternative is expected after a switch to it; the MoE file is then a mismatch.
+    assert.equal(fromGguf(readGguf(qwen), qwen, policy, 'local_alt').matchesPolicy, false);
+    const notGguf = join(dir, 'x.gguf');
+    writeFileSync(notGguf, 'not a model');
+    assert.throws(() => readGguf(notGguf), /not a GGUF file/);
+  });
+
+  it("reads vLLM's /v1/models (root, max_model_len) and audits a mismatch once per session", async () => {
+    const policy = bundledPolicy();
+    const body = (root: string) => ({
+      object: 'list',
+      data: [{ id: 'Qwen/Qwen3-Coder-30B-A3B-Instruct-AWQ', object: 'model', root, max_model_len: 65536 }],
+    });
+    const same = fromModelsList(body('Qwen/Qwen3-Coder-30B-A3B-Instruct-AWQ'), 'vllm', policy, null)!;
+    assert.equal(same.matchesPolicy, true);
+    assert.equal(same.contextLength, 65536);
+    const other = fromModelsList(body('/models/Meta-Llama-3-8B-Instruct'), 'vllm', policy, null)!;
+    assert.equal(other.matchesPolicy, false);
+    assert.equal(servedLabel(other), 'Meta-Llama-3-8B-Instruct');
+    assert.equal(fromModelsList({ data: [] }, 'endpoint', policy, null), null);
+    const lines: string[] = [];
+    const notice = new MismatchNotice((t) => lines.push(t));
+    notice.note(other, 'Qwen/Qwen3-Coder-30B-A3B-Instruct-AWQ');
+    notice.note(other, 'Qwen/Qwen3-Coder-30B-A3B-Instruct-AWQ');
+    notice.note(same, null);
+    assert.equal(lines.length, 1);
+    assert.match(
+      lines[0]!,
+      /serves \/models\/Meta-Llama-3-8B-Instruct .*answering as "Qwen\/Qwen3-Coder-30B-A3B-Instruct-AWQ"/,
+    );
+  });
+
+  it('a local call through the real path names the served model in its provenance and audit line', async () => {
+    const { m } = manager();
+    const s = await m.start({ engine: 'llama_cpp' });
+    const t = testCaller({
+      policy: bundledPolicy(),
+      urls: { local: (await m.endpoint())! },
+      keys: { local: m.apiKey()! },
+      servedModel: () => (m.status().model ? servedRecord(m.status().model!) : null),
+    });
+    const r = await t.caller.call({ role: 'tutor', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 });
+    assert.equal(r.provider, 'local');
+    assert.equal(r.served_model, s.served); // what the server answers as: the alias
+    assert.equal(r.served?.name, 'switchyard-tiny'); // what it is
+    const prov = t.provenance().at(-1)!;
+    assert.equal(prov.served_model?.name, 'switchyard-tiny');
+    assert.equal(prov.served_model?.test_model, true);
+    assert.equal(prov.served_model?.matches_policy, false);
+    assert.equal(prov.served_model?.policy_model, 'Qwen/Qwen3-Coder-30B-A3B-Instruct-AWQ');
+    assert.ok(
+      t.auditLines().some((l) => /answered .*the server serves switchyard-tiny, not the policy's model/.test(l)),
+    );
+    await m.stop();
+  });
+
+  it('the vLLM stand-in: the identity comes from /v1/models with the server key', async () => {
+    const { m } = manager();
+    const s = await m.start({ engine: 'vllm' });
+    assert.equal(s.model?.source, 'vllm');
+    assert.equal(s.model?.name, tinyModel);
+    assert.equal(s.model?.contextLength, 65536);
+    await m.stop();
   });
 });

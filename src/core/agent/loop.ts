@@ -23,6 +23,7 @@ import { AGENT_TOOLS } from './toolSpecs.js';
 import { runAgentTool, type PortArgs, type ProposedChange, type ToolOutcome } from './tools.js';
 import { cutResult, fitToWindow } from './transcript.js';
 import { ToolRefusal, type Workspace } from './workspace.js';
+import { recordLabel } from '../runtime/served.js';
 
 export type AgentStatus = 'passed' | 'unverified' | 'awaiting_judge' | 'failed' | 'refused' | 'cancelled';
 
@@ -40,6 +41,8 @@ export type AgentEvent =
       context_tokens: number;
       context_window: number;
       text: string;
+      served: string | null;
+      warning: string | null;
     }
   | { type: 'tool'; turn: number; name: string; arguments: string; ok: boolean; result: string }
   | { type: 'route'; turn: number; from: string | null; to: string; why: string }
@@ -282,6 +285,7 @@ class Agent {
       provider: r.provider,
       model: r.model,
       served_model: r.served_model,
+      served: r.served,
       rule: r.decision.rule,
       text: r.text,
       tool_calls: r.tool_calls,
@@ -301,6 +305,8 @@ class Agent {
       context_tokens: tokens,
       context_window: window,
       text: r.text,
+      served: r.served ? recordLabel(r.served) : null,
+      warning: r.served && !r.served.matches_policy ? `not the policy's model (${r.served.policy_model})` : null,
     });
   }
 

@@ -15,6 +15,8 @@ export type AuditKind =
   | 'cancelled'
   | 'repair'
   | 'runtime'
+  /** The local server serves another model than the policy names (GR-005), once per session and model. */
+  | 'mismatch'
   /** The user went past what a guardrail advises (a plan run without its cloud review, a step accepted unverified). */
   | 'override';
 

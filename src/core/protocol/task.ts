@@ -14,6 +14,9 @@ const Turn = z.object({
   context_tokens: z.number(),
   context_window: z.number(),
   text: z.string(),
+  /** A local turn: the model the server really served (read from the model), and why it is not the policy's. */
+  served: z.string().nullable().optional(),
+  warning: z.string().nullable().optional(),
 });
 const Tool = z.object({
   turn: z.number(),

@@ -11,6 +11,8 @@ export const Served = z.object({
   cost_usd: z.number(),
   ms: z.number(),
   output_tokens: z.number(),
+  /** The local server served another model than the policy names (GR-005). */
+  warning: z.string().nullable().optional(),
 });
 export type Served = z.infer<typeof Served>;
 
@@ -42,6 +44,8 @@ export const ToTutorView = z.discriminatedUnion('type', [
     meter: Meter,
     busy: z.boolean(),
     lane: z.string(),
+    /** The local lane serves another model than the policy names: shown as a warning in the header. */
+    laneWarning: z.string().nullable().optional(),
     notice: z.string().nullable(),
     /** The local server is stopped or failed and this window may start it. */
     canStart: z.boolean(),

@@ -79,6 +79,16 @@ const NO_LOCAL_SERVER =
   'local: no local model server is running and no endpoint is configured (start it with "Switchyard: Start Local ' +
   'Model Server" or set switchyard.runtime.endpoint / SWITCHYARD_LOCAL_BASE_URL)';
 
+/** What a 401/403 of the local lane's endpoint means, and which key fixes it. */
+export function localKeyRefused(t: ProviderTarget, status: number | undefined): string {
+  const sent = t.apiKey ? 'refused the key it was sent' : 'wants an API key and none is set';
+  return (
+    `local: the endpoint ${t.baseURL} ${sent} (${status ?? 'auth'}). Set the team endpoint's key with ` +
+    `"Switchyard: Set API Key" > "Team endpoint (local lane)", or SWITCHYARD_LOCAL_API_KEY for the CLI. ` +
+    `No cloud model was tried instead.`
+  );
+}
+
 type Guarded = { ok: true; target: ProviderTarget } | { ok: false; why: string; error: CallError | null };
 
 /** Whether a model may be tried at all, and with which endpoint and key. */
@@ -250,6 +260,9 @@ export async function runChain<V, R>(p: LoopPorts, job: Job<V, R>, first: ChainL
     const tried = await attempt(p, job, { link, next, step: i, target: guarded.target, reservation });
     if (tried.ok) return tried.result;
     last = tried.err;
+    // A local endpoint that refuses its key is a setting to fix, not a reason to pay for the cloud.
+    if (link.provider === 'local' && tried.err.kind === 'auth')
+      throw record.failed('auth', localKeyRefused(guarded.target, tried.err.opts.status));
     const instead = tried.err.kind === 'context_length' ? job.escalate?.(link, tried.err, chain.slice(i + 1)) : null;
     if (instead) {
       chain = [...chain.slice(0, i + 1), ...instead];

@@ -17,6 +17,7 @@ import { ChatJob, chatChain, contextEscalation, type CallOptions } from './chat.
 import { EmbedJob, type EmbedOptions } from './embed.js';
 import { CallRefused, type CallResult, type EmbedResult, type ProvenanceRecord } from './outcomes.js';
 import type { CallError, ProviderAdapter } from './types.js';
+import type { ServedRecord } from '../runtime/served.js';
 
 export type { CallOptions } from './chat.js';
 export type { EmbedOptions } from './embed.js';
@@ -41,6 +42,8 @@ export interface CallPorts {
   random?: () => number;
   now?: () => number;
   redactor?: Redactor;
+  /** What the local server really serves (the runtime reads it from the model); named in local calls' provenance. */
+  servedModel?: () => ServedRecord | null;
 }
 
 /** The routing request, validated at the door: a caller's mistake is a refusal before anything is called. */
@@ -117,8 +120,9 @@ export class ModelCaller {
   private readonly now = () => (this.p.now ?? performance.now.bind(performance))();
 
   private record(call: ConstructorParameters<typeof CallRecord>[1]): CallRecord {
-    const { source, audit, provenance } = this.p;
-    return new CallRecord({ source, audit, provenance, redactor: this.redactor, now: this.now }, call);
+    const { source, audit, provenance, servedModel } = this.p;
+    const ports = { source, audit, provenance, redactor: this.redactor, now: this.now };
+    return new CallRecord(servedModel ? { ...ports, servedModel } : ports, call);
   }
 
   private async chat(o: CallOptions): Promise<CallResult> {

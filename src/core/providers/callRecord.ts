@@ -7,6 +7,7 @@ import type { AuditEntry, AuditKind } from '../evidence/auditLog.js';
 import type { Redactor } from '../evidence/redact.js';
 import type { RoleId } from '../policy/schema.js';
 import { auditedDecision } from '../router/audit.js';
+import type { ServedRecord } from '../runtime/served.js';
 import type { ChainLink, RouteDecision } from '../router/types.js';
 import { CallFailed, CallRefused, type Attempt, type ProvenanceRecord, type Timings } from './outcomes.js';
 
@@ -16,6 +17,8 @@ export interface RecordPorts {
   provenance: { append(r: ProvenanceRecord): void };
   redactor: Redactor;
   now: () => number;
+  /** What the local server really serves (read from the model), for the provenance of a local call. */
+  servedModel?: () => ServedRecord | null;
 }
 
 export const linkName = (r: { provider: string; model: string | null }) => `${r.provider}/${r.model}`;
@@ -103,9 +106,19 @@ export class CallRecord {
   served(link: ChainLink, line: string, o: { usage: Usage; cost: number; timings: Timings }) {
     const { provider, model } = link;
     const { usage, cost, timings } = o;
-    this.audit('call', line, { from: linkName(link) });
-    this.provenance('ok', { provider, model, usage, cost_pico: cost, cost_usd: picoToUsd(cost), timings });
-    return { call_id: this.id, decision: this.decision, provider, model, usage, cost_usd: picoToUsd(cost) };
+    const served = provider === 'local' ? (this.p.servedModel?.() ?? null) : null;
+    const unlike = served && !served.matches_policy ? `; the server serves ${served.name}, not the policy's model` : '';
+    this.audit('call', line + unlike, { from: linkName(link) });
+    this.provenance('ok', {
+      provider,
+      model,
+      usage,
+      cost_pico: cost,
+      cost_usd: picoToUsd(cost),
+      timings,
+      ...(served ? { served_model: served } : {}),
+    });
+    return { call_id: this.id, decision: this.decision, provider, model, usage, cost_usd: picoToUsd(cost), served };
   }
 
   /** A refusal: provenance written, the error to throw returned. */

@@ -10,6 +10,7 @@ import type { BudgetPort } from '../budget/port.js';
 import { ModelCaller, type CallPorts, type ProvenanceRecord } from './call.js';
 import { OpenAiCompatAdapter } from './openaiCompat.js';
 import type { ProviderAdapter } from './types.js';
+import type { ServedRecord } from '../runtime/served.js';
 import { guardedFetch, type FetchLike } from './transport.js';
 
 export interface ComposeOptions {
@@ -25,6 +26,7 @@ export interface ComposeOptions {
   sleep?: CallPorts['sleep'];
   /** The NotebookLM bridge (a user-configured MCP server), when there is one. */
   notebooklm?: ProviderAdapter;
+  servedModel?: CallPorts['servedModel'];
 }
 
 export function composeCaller(o: ComposeOptions): ModelCaller {
@@ -52,6 +54,7 @@ export function composeCaller(o: ComposeOptions): ModelCaller {
     budget: o.budget ?? new Ledger(join(o.stateDir, 'ledger.jsonl'), o.policy),
     ...(o.retry ? { retry: o.retry } : {}),
     ...(o.sleep ? { sleep: o.sleep } : {}),
+    ...(o.servedModel ? { servedModel: o.servedModel } : {}),
   });
 }
 
@@ -77,16 +80,19 @@ export function envPorts(
   env: NodeJS.ProcessEnv,
   policy: () => Policy,
   stateDir?: string,
-): Pick<ComposeOptions, 'key' | 'baseUrl'> {
-  const recorded = (): { port: number; apiKey: string } | null => {
+): Pick<ComposeOptions, 'key' | 'baseUrl' | 'servedModel'> {
+  type Recorded = { port: number; apiKey: string; model?: ServedRecord | null };
+  const recorded = (): Recorded | null => {
     if (!stateDir || env.SWITCHYARD_LOCAL_BASE_URL || policy().runtime.endpoint) return null;
     try {
-      return JSON.parse(readFileSync(join(stateDir, 'runtime.json'), 'utf8')) as { port: number; apiKey: string };
+      return JSON.parse(readFileSync(join(stateDir, 'runtime.json'), 'utf8')) as Recorded;
     } catch {
       return null;
     }
   };
   return {
+    // The server `switchyard runtime start` left running says what it serves (read from the model at its start).
+    servedModel: () => recorded()?.model ?? null,
     key: (p) =>
       (p === 'local'
         ? env.SWITCHYARD_LOCAL_API_KEY || recorded()?.apiKey

@@ -3,6 +3,7 @@
 import type { Usage } from '../budget/port.js';
 import type { ProviderId, RoleId } from '../policy/schema.js';
 import type { RouteDecision } from '../router/types.js';
+import type { ServedRecord } from '../runtime/served.js';
 import type { CallError, ToolCall } from './types.js';
 
 export interface Attempt {
@@ -40,6 +41,8 @@ export interface ProvenanceRecord {
   cost_pico: number;
   timings: Timings;
   error?: string;
+  /** A local call: what the server really served, read from the model (GR-013), and whether it is the policy's. */
+  served_model?: ServedRecord;
 }
 
 export interface CallResult {
@@ -48,6 +51,8 @@ export interface CallResult {
   provider: ProviderId;
   model: string;
   served_model: string;
+  /** A local call: the served model's own identity (null for the cloud, or when the runtime could not tell). */
+  served: ServedRecord | null;
   text: string;
   /** The answer's native tool calls (empty when the model answered in text). */
   tool_calls: ToolCall[];

@@ -9,6 +9,8 @@ export interface LaunchSpec {
   args: string[];
   env: Record<string, string>;
   served: string;
+  /** The model it loads: the GGUF file (llama.cpp), or the path or Hugging Face id (vLLM). */
+  model: string;
   port: number;
   apiKey: string;
 }
@@ -27,9 +29,10 @@ export function vllmSpec(policy: Policy, o: LaunchOptions): LaunchSpec {
   const v = policy.runtime.vllm;
   const model = policy.models[o.modelKey ?? policy.runtime.model]!;
   const served = o.modelKey && o.modelKey !== policy.runtime.model ? model.id : v.served_model_name;
+  const loads = o.modelPath ?? model.id;
   const args = [
     'serve',
-    o.modelPath ?? model.id,
+    loads,
     '--host',
     '127.0.0.1',
     '--port',
@@ -52,6 +55,7 @@ export function vllmSpec(policy: Policy, o: LaunchOptions): LaunchSpec {
     args,
     env: { VLLM_API_KEY: o.apiKey, ...(v.enable_sleep_mode ? { VLLM_SERVER_DEV_MODE: '1' } : {}) },
     served,
+    model: loads,
     port: o.port,
     apiKey: o.apiKey,
   };
@@ -89,6 +93,7 @@ export function llamaSpec(policy: Policy, o: LaunchOptions): LaunchSpec {
     args,
     env: { LLAMA_API_KEY: o.apiKey },
     served,
+    model: path,
     port: o.port,
     apiKey: o.apiKey,
   };

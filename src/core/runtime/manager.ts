@@ -8,6 +8,15 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Policy } from '../policy/schema.js';
 import { diagnoseLog, llamaSpec, vllmSpec, type Engine, type LaunchSpec } from './launch.js';
+import { readGguf } from './gguf.js';
+import {
+  fromGguf,
+  fromModelsList,
+  MismatchNotice,
+  servedRecord,
+  type ServedModel,
+  type ServedRecord,
+} from './served.js';
 import { defaultSpawn, type ServerProcess, type SpawnPort } from './spawn.js';
 
 export type { ServerProcess, SpawnPort } from './spawn.js';
@@ -32,6 +41,8 @@ export interface RuntimeStatus {
   sleeping: string[];
   /** When the manager saw the server ready (epoch ms). */
   readyAt: number | null;
+  /** What the server really serves, read from the model (GGUF metadata or /v1/models); null until known. */
+  model: ServedModel | null;
 }
 
 interface Running {
@@ -44,6 +55,7 @@ interface Running {
   stopping: boolean;
   startedAt: number;
   readyAt: number | null;
+  model: ServedModel | null;
 }
 
 export interface RuntimeRecord {
@@ -55,6 +67,8 @@ export interface RuntimeRecord {
   apiKey: string;
   started_at: string;
   last_load_ms: number | null;
+  /** What it serves, read from the model at start (the CLI names it in provenance). */
+  model?: ServedRecord | null;
 }
 
 export interface ManagerOptions {
@@ -65,11 +79,18 @@ export interface ManagerOptions {
   threads?: number;
   spawn?: SpawnPort;
   gpu?: GpuProbe;
-  audit?: (kind: 'fallback' | 'restart' | 'failure' | 'refusal' | 'start' | 'stop' | 'swap', text: string) => void;
+  audit?: (
+    kind: 'fallback' | 'restart' | 'failure' | 'refusal' | 'start' | 'stop' | 'swap' | 'mismatch',
+    text: string,
+  ) => void;
   /** Base load timeouts; they grow with the longest load seen before, and a load whose log moves is never killed. */
   timeouts?: { vllmMs?: number; llamaMs?: number; stallMs?: number; pollMs?: number };
   restart?: { max: number; baseMs: number };
   externalEndpoint?: () => string | undefined;
+  /** The key the external endpoint wants (a team's vLLM or gateway), for reading its /v1/models. */
+  externalKey?: () => Promise<string | undefined> | string | undefined;
+  /** Audits a served model that is not the policy's, once per session (shared by the managers of a window). */
+  notice?: MismatchNotice;
 }
 
 export async function freePort(): Promise<number> {
@@ -113,9 +134,12 @@ export class RuntimeManager {
   private readonly listeners: ((s: RuntimeStatus) => void)[] = [];
   private restarts = 0;
   private readonly spawn: SpawnPort;
+  private readonly notice: MismatchNotice;
+  private external: { url: string; model: ServedModel | null } | null = null;
 
   constructor(private readonly o: ManagerOptions) {
     this.spawn = o.spawn ?? defaultSpawn;
+    this.notice = o.notice ?? new MismatchNotice((t) => o.audit?.('mismatch', t));
   }
 
   get recordPath(): string {
@@ -148,6 +172,7 @@ export class RuntimeManager {
         logTail: [],
         sleeping: [],
         readyAt: null,
+        model: this.external?.url === ext ? this.external.model : null,
       };
     const c = this.current;
     return {
@@ -163,6 +188,7 @@ export class RuntimeManager {
       logTail: c?.log.slice(-20) ?? [],
       sleeping: [...this.asleep.keys()],
       readyAt: c?.readyAt ?? null,
+      model: c?.model ?? null,
     };
   }
 
@@ -202,6 +228,7 @@ export class RuntimeManager {
       apiKey: r.spec.apiKey,
       started_at: new Date(r.startedAt).toISOString(),
       last_load_ms: r.readyAt ? r.readyAt - r.startedAt : null,
+      model: r.model ? servedRecord(r.model) : null,
     };
     writeFileSync(this.recordPath, JSON.stringify(rec, null, 2), { mode: 0o600 });
     chmodSync(this.recordPath, 0o600);
@@ -385,14 +412,50 @@ export class RuntimeManager {
       await sleep(poll);
     }
     run.readyAt = Date.now();
+    run.model = await this.identify(run);
     this.writeRecord(run);
     this.o.audit?.(
       'start',
-      `runtime: ${spec.engine === 'vllm' ? 'vLLM' : 'llama.cpp'} ready with ${spec.served} on 127.0.0.1:${spec.port} ` +
-        `after ${run.readyAt - run.startedAt} ms`,
+      `runtime: ${spec.engine === 'vllm' ? 'vLLM' : 'llama.cpp'} ready with ${run.model?.name ?? 'an unidentified model'} ` +
+        `(served as ${spec.served}) on 127.0.0.1:${spec.port} after ${run.readyAt - run.startedAt} ms`,
     );
+    this.notice.note(run.model, spec.served);
     this.set('ready');
     return 'ready';
+  }
+
+  /** What a started server serves: the GGUF file's own metadata (llama.cpp), or vLLM's /v1/models. */
+  private async identify(run: Running): Promise<ServedModel | null> {
+    const { spec, modelKey } = run;
+    const policy = this.o.policy();
+    try {
+      if (spec.engine === 'llama_cpp') return fromGguf(readGguf(spec.model), spec.model, policy, modelKey);
+      const res = await fetch(`http://127.0.0.1:${spec.port}/v1/models`, {
+        headers: { authorization: `Bearer ${spec.apiKey}` },
+        signal: AbortSignal.timeout(5000),
+      });
+      return fromModelsList(await res.json(), 'vllm', policy, modelKey);
+    } catch (e) {
+      run.log.push(`could not read what the server serves: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  /** What an external endpoint serves, from its /v1/models (with its key); null when it does not say. */
+  async identifyExternal(): Promise<ServedModel | null> {
+    const url = this.o.externalEndpoint?.();
+    if (!url) return null;
+    if (this.external?.url === url) return this.external.model;
+    const key = await this.o.externalKey?.();
+    const model = await fetch(`${url.replace(/\/+$/, '')}/models`, {
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+      signal: AbortSignal.timeout(5000),
+    })
+      .then(async (r) => (r.ok ? fromModelsList(await r.json(), 'endpoint', this.o.policy(), null) : null))
+      .catch(() => null);
+    this.external = { url, model };
+    this.notice.note(model, null);
+    return model;
   }
 
   /** A started process, its log kept (key redacted, the last 400 lines) and watched for progress. */
@@ -408,6 +471,7 @@ export class RuntimeManager {
       stopping: false,
       startedAt: now,
       readyAt: null,
+      model: null,
     };
     this.current = run;
     proc.onOutput((text) => {

@@ -6,6 +6,7 @@ import type { CallResult } from '../providers/call.js';
 import type { ChatMessage, StreamEvent } from '../providers/types.js';
 import { z } from 'zod';
 import { FromTutorView, Turn, type Meter, type Served, type ToTutorView } from '../protocol/tutor.js';
+import { recordLabel } from '../runtime/served.js';
 
 export const TUTOR_SYSTEM = [
   'You are the Tutor in Switchyard, a maieutic coach for a programmer working in their editor.',
@@ -36,6 +37,8 @@ export interface TutorPorts {
   countTokens(text: string): number;
   /** The model that would serve now, for the header ("local: Qwen3-Coder… via llama.cpp"). */
   lane(): string;
+  /** Why the model serving the local lane is not the policy's, or null. */
+  laneWarning?(): string | null;
   label(provider: string, model: string): string;
   /** The policy's "keep sessions short" as tokens, and the serving model's context window. */
   limits(): { short: number; window: number };
@@ -236,6 +239,7 @@ export class TutorController {
       meter: this.meter(),
       busy: this.inflight !== null,
       lane: this.p.lane(),
+      laneWarning: this.p.laneWarning?.() ?? null,
       notice: this.notice,
       canStart: this.p.canStart?.() ?? false,
     };
@@ -288,7 +292,7 @@ export class TutorController {
       stream.end();
       answer.text = r.text;
       answer.status = 'done';
-      answer.served = served(r, this.p.label(r.provider, r.model));
+      answer.served = served(r, r.served ? recordLabel(r.served) : this.p.label(r.provider, r.model));
     } catch (e) {
       stream.end();
       const err = e as Error & { kind?: string; guardrail?: string | null };
@@ -387,5 +391,6 @@ function served(r: CallResult, label: string): Served {
     cost_usd: r.cost_usd,
     ms: r.timings.total_ms,
     output_tokens: r.usage.output_tokens,
+    warning: r.served && !r.served.matches_policy ? `not the policy's model (${r.served.policy_model})` : null,
   };
 }

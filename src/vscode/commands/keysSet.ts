@@ -6,6 +6,8 @@ export const KEY_PROVIDERS = [
   { id: 'openai', label: 'OpenAI', env: 'OPENAI_API_KEY' },
   { id: 'deepseek', label: 'DeepSeek', env: 'DEEPSEEK_API_KEY' },
   { id: 'moonshot', label: 'Moonshot (Kimi)', env: 'MOONSHOT_API_KEY' },
+  // The key a team's own endpoint wants (switchyard.runtime.endpoint: a vLLM server or a LiteLLM gateway).
+  { id: 'local', label: 'Team endpoint (local lane)', env: 'SWITCHYARD_LOCAL_API_KEY' },
 ] as const;
 
 export const secretKey = (provider: string) => `switchyard.apiKey.${provider}`;

@@ -30,6 +30,7 @@ export interface TestCallerOptions {
   sleep?: ComposeOptions['sleep'];
   budget?: ComposeOptions['budget'];
   notebooklm?: ComposeOptions['notebooklm'];
+  servedModel?: ComposeOptions['servedModel'];
 }
 
 export function testCaller(o: TestCallerOptions) {
@@ -52,6 +53,7 @@ export function testCaller(o: TestCallerOptions) {
     sleep: o.sleep ?? (async () => {}),
     ...(o.budget ? { budget: o.budget } : {}),
     ...(o.notebooklm ? { notebooklm: o.notebooklm } : {}),
+    ...(o.servedModel ? { servedModel: o.servedModel } : {}),
   });
   return {
     caller,
