@@ -9,6 +9,8 @@ import { bundledPolicy } from '../../src/core/policy/store.js';
 import { CallFailed } from '../../src/core/providers/call.js';
 import type { StreamEvent } from '../../src/core/providers/types.js';
 import { llamaServerMissing, startLlama, type RunningLlama } from '../support/llamaServer.js';
+import { anthropicServer } from '../support/wireServers.js';
+import { runCli } from './helpers/cli.js';
 
 // The local lane against a real llama.cpp server (built from source by the test setup, tiny model made here).
 describe('the local lane against a real llama-server', () => {
@@ -98,20 +100,54 @@ describe('the local lane against a real llama-server', () => {
     assert.ok(audit().some((e) => e.kind === 'escalation' && /nothing was truncated/.test(e.audit)));
   });
 
-  it('a wrong local key is an auth failure, reported as such', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sy-llama-call-'));
-    const policy = bundledPolicy();
-    const c = testCaller({
-      policy,
-      urls: { local: `${llama.url}/v1` },
-      keys: () => 'wrong-key-000000',
-      localOnly: true,
-      stateDir: dir,
-    }).caller;
-    await assert.rejects(
-      c.call({ role: 'tutor', messages: [{ role: 'user', content: 'x' }], max_tokens: 4 }),
-      (e: unknown) => e instanceof CallFailed && e.kind === 'auth',
-    );
+  it('a keyed team endpoint gets its key; a wrong or missing key is a clear 401 and never a silent cloud fallback', async () => {
+    const cloud = await anthropicServer();
+    try {
+      const policy = bundledPolicy();
+      const withKey = (key: string | undefined) =>
+        testCaller({
+          policy,
+          urls: { local: `${llama.url}/v1`, anthropic: cloud.url },
+          keys: (p) =>
+            p === 'local' ? key : p === 'anthropic' ? 'sk-ant-api03-TESTKEYanthropic0123456789' : undefined,
+        });
+      const ok = withKey('local-key-0123456789');
+      const r = await ok.caller.call({ role: 'tutor', messages: [{ role: 'user', content: 'x' }], max_tokens: 4 });
+      assert.equal(r.provider, 'local');
+      for (const [key, words] of [
+        ['wrong-key-000000', /refused the key it was sent \(401\)/],
+        [undefined, /wants an API key and none is set \(401\)/],
+      ] as const) {
+        const t = withKey(key);
+        await assert.rejects(
+          t.caller.call({ role: 'tutor', messages: [{ role: 'user', content: 'x' }], max_tokens: 4 }),
+          (e: unknown) =>
+            e instanceof CallFailed &&
+            e.kind === 'auth' &&
+            words.test(e.message) &&
+            /Set API Key" > "Team endpoint \(local lane\)", or SWITCHYARD_LOCAL_API_KEY/.test(e.message),
+        );
+        assert.ok(t.auditLines().some((l) => /GR-005: local: the endpoint .* \(401\)/.test(l)));
+      }
+      assert.equal(cloud.requests.length, 0, 'the Tutor fell to the cloud (Haiku) on a key problem');
+      // The CLI: SWITCHYARD_LOCAL_BASE_URL and SWITCHYARD_LOCAL_API_KEY.
+      const env = (key: string) => ({
+        ...process.env,
+        SWITCHYARD_STATE_DIR: mkdtempSync(join(tmpdir(), 'sy-llama-cli-')),
+        SWITCHYARD_LOCAL_BASE_URL: `${llama.url}/v1`,
+        SWITCHYARD_LOCAL_API_KEY: key,
+        ANTHROPIC_API_KEY: '',
+      });
+      const good = await runCli(['ask', '--role', 'tutor', '--max-tokens', '4', 'hi'], {
+        env: env('local-key-0123456789'),
+      });
+      assert.equal(good.code, 0, good.err);
+      const bad = await runCli(['ask', '--role', 'tutor', '--max-tokens', '4', 'hi'], { env: env('nope-000000') });
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.err, /refused the key it was sent \(401\).*SWITCHYARD_LOCAL_API_KEY/s);
+    } finally {
+      await cloud.close();
+    }
   });
 });
 

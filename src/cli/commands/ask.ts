@@ -57,6 +57,7 @@ export async function askCommand(o: AskOptions): Promise<number> {
         provider: r.provider,
         model: r.model,
         served_model: r.served_model,
+        served: r.served,
         text: r.text,
         finish_reason: r.finish_reason,
         usage: r.usage,
