@@ -18,6 +18,7 @@ interface Need {
 
 const folderOnDisk = () => vscode.workspace.workspaceFolders?.[0]?.uri.scheme === 'file';
 const trusted = () => vscode.workspace.isTrusted;
+const OPEN_FOLDER = { label: 'Open Folder', command: 'workbench.action.files.openFolder' };
 const TRUST = { label: 'Manage Workspace Trust', command: 'workbench.trust.manage' };
 
 const NEEDS = {
@@ -25,6 +26,7 @@ const NEEDS = {
     holds: folderOnDisk,
     level: 'error',
     message: 'Switchyard: open a folder first: the Implementer patches, builds and tests a workspace.',
+    fix: OPEN_FOLDER,
   },
   implementTrust: {
     holds: trusted,
@@ -38,6 +40,7 @@ const NEEDS = {
     holds: folderOnDisk,
     level: 'warning',
     message: 'Switchyard: Classify Current Changes needs a folder on disk that is a git repository.',
+    fix: OPEN_FOLDER,
   },
   // git reads the repository's own config, which can name programs to run: not in an untrusted folder (GR-010).
   classifyTrust: {

@@ -12,6 +12,7 @@ import { buildBundle, runJudge, type BundleFile, type JudgeResult } from '../cor
 import { judgeTask, type Gate } from '../core/pipeline/gate.js';
 import { relativeInside } from '../core/util/paths.js';
 import { config } from './config.js';
+import { OPEN_FOLDER, showError } from './fixes.js';
 import { runRole, type RoleDeps } from './roles.js';
 
 export type JudgeArg =
@@ -67,8 +68,9 @@ export class JudgeService implements vscode.Disposable {
   async run(arg?: JudgeArg): Promise<(JudgeResult & { evidence?: string; gate?: Gate }) | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) {
-      void vscode.window.showErrorMessage(
+      void showError(
         'Switchyard: open a folder first: the Judge audits a workspace and keeps its verdicts there.',
+        OPEN_FOLDER,
       );
       return undefined;
     }

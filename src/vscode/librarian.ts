@@ -15,6 +15,7 @@ import { listFiles, loadText } from '../core/retrieval/walk.js';
 import { sha256 } from '../core/util/hash.js';
 import { relativeInside } from '../core/util/paths.js';
 import { runRole, type RoleDeps } from './roles.js';
+import { OPEN_FOLDER, showError } from './fixes.js';
 
 const DOC_EXT = /\.(md|markdown|mdx|txt|rst|adoc)$/i;
 const MAX_DOCS = 400;
@@ -72,7 +73,7 @@ export class LibrarianService implements vscode.Disposable {
   async run(clicked?: vscode.Uri | LibrarianArgs, selected?: vscode.Uri[]): Promise<LibrarianResult | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) {
-      void vscode.window.showErrorMessage('Switchyard Librarian: open a folder first.');
+      void showError('Switchyard Librarian: open a folder first.', OPEN_FOLDER);
       return undefined;
     }
     const root = folder.uri.fsPath;

@@ -18,6 +18,7 @@ import { servedRecord, type ServedModel } from '../core/runtime/served.js';
 import type { StreamEvent } from '../core/providers/types.js';
 import { secretKey } from './commands/keysSet.js';
 import { config } from './config.js';
+import { fixForCall, showError } from './fixes.js';
 
 export interface EditorCallOptions {
   role: RoleId;
@@ -127,7 +128,8 @@ export class EditorModelCalls implements vscode.Disposable {
         : e instanceof CallFailed
           ? `Switchyard: ${e.message}`
           : `Switchyard: ${(e as Error).message}`;
-    const pick = await vscode.window.showErrorMessage(this.caller.redactor.redact(text), 'Show Audit Trail');
-    if (pick) this.log.show(true);
+    await showError(this.caller.redactor.redact(text), fixForCall(e), [
+      { label: 'Show Audit Trail', run: () => this.log.show(true) },
+    ]);
   }
 }

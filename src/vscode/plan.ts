@@ -15,6 +15,7 @@ import type { AgentResult } from '../core/agent/loop.js';
 import { verdictApproves, type JudgeResult } from '../core/judge/judge.js';
 import { readGate, taskDir, type Gate } from '../core/pipeline/gate.js';
 import { config } from './config.js';
+import { OPEN_FOLDER, showError } from './fixes.js';
 import { PanelHost } from './panelHost.js';
 import { runRole, type RoleDeps } from './roles.js';
 
@@ -139,8 +140,9 @@ export class PlanService implements vscode.Disposable {
   async create(args?: { goal?: string; fastDraft?: boolean }): Promise<PlanRecord | undefined> {
     const dir = root();
     if (!dir) {
-      void vscode.window.showErrorMessage(
+      void showError(
         'Switchyard: open a folder first: plans and their evidence live in its .switchyard/ folder.',
+        OPEN_FOLDER,
       );
       return undefined;
     }
@@ -210,9 +212,7 @@ export class PlanService implements vscode.Disposable {
   async open(arg?: string | vscode.Uri): Promise<void> {
     const dir = root();
     if (!dir) {
-      void vscode.window.showErrorMessage(
-        'Switchyard: open a folder first: plans live in its .switchyard/plans folder.',
-      );
+      void showError('Switchyard: open a folder first: plans live in its .switchyard/plans folder.', OPEN_FOLDER);
       return;
     }
     const pd = plansDir(dir);

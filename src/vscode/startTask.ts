@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { Workspace } from '../core/agent/workspace.js';
 import { taskScope } from '../core/agent/scope.js';
 import type { RoleDeps } from './roles.js';
+import { OPEN_FOLDER, showError } from './fixes.js';
 
 /** For scripts and the Tutor's button: `{goal, direct}` (direct: skip the plan, when the policy allows it). */
 export interface StartArg {
@@ -20,7 +21,7 @@ const DIRECT = 'Implement directly';
 export async function startTask(deps: RoleDeps, arg?: StartArg): Promise<unknown> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) {
-    void vscode.window.showErrorMessage('Switchyard: open a folder first: a task works on a workspace.');
+    void showError('Switchyard: open a folder first: a task works on a workspace.', OPEN_FOLDER);
     return undefined;
   }
   const goal =

@@ -8,7 +8,7 @@ import { AuditLog } from '../../src/core/evidence/auditLog.js';
 import { approval, buildBundle, checkCitations, runJudge, type Verdict } from '../../src/core/judge/judge.js';
 import type { Policy } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
-import { CallRefused } from '../../src/core/providers/call.js';
+import { CallFailed, CallRefused } from '../../src/core/providers/call.js';
 import { anthropicServer, openAiServer, type WireServer } from '../support/wireServers.js';
 
 // The Judge against the cloud test servers: citations checked against the evidence (GR-008), the retry
@@ -75,7 +75,7 @@ beforeEach(() => {
   }
 });
 
-function setup(o: { policy?: Policy; localOnly?: boolean } = {}) {
+function setup(o: { policy?: Policy; localOnly?: boolean; noKeys?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-judge-'));
   const policy = o.policy ?? bundledPolicy();
   const caller = testCaller({
@@ -83,6 +83,7 @@ function setup(o: { policy?: Policy; localOnly?: boolean } = {}) {
     urls: { openai: oai.url, anthropic: anth.url },
     localOnly: o.localOnly,
     stateDir: dir,
+    ...(o.noKeys ? { keys: () => undefined } : {}),
   }).caller;
   return { caller, audit: () => new AuditLog(join(dir, 'audit.jsonl')).read() };
 }
@@ -142,6 +143,20 @@ describe('the Judge', () => {
     await assert.rejects(
       runJudge(s.caller, bundle(), {}),
       (e: unknown) => e instanceof CallRefused && e.guardrail === 'GR-011' && /judge\.daily/.test(e.message),
+    );
+    assert.equal(oai.requests.length + anth.requests.length, 0);
+  });
+
+  it('with no API key for any of its cloud models: a failure that names the keys and the command that sets one', async () => {
+    const s = setup({ noKeys: true });
+    await assert.rejects(
+      runJudge(s.caller, bundle(), {}),
+      (e: unknown) =>
+        e instanceof CallFailed &&
+        e.kind === 'no_key' &&
+        /^no API key for any cloud model the policy allows for judge \(openai\/.*anthropic\/.*\): run "Switchyard: Set API Key" for one of them \(or set OPENAI_API_KEY or ANTHROPIC_API_KEY/.test(
+          e.message,
+        ),
     );
     assert.equal(oai.requests.length + anth.requests.length, 0);
   });

@@ -89,7 +89,7 @@ beforeEach(() => {
   }
 });
 
-function setup(o: { policy?: Policy; localOnly?: boolean; cloudUrl?: string } = {}) {
+function setup(o: { policy?: Policy; localOnly?: boolean; cloudUrl?: string; noKeys?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-plan-'));
   const policy = o.policy ?? bundledPolicy();
   const urls: Record<string, string | undefined> = {
@@ -98,7 +98,8 @@ function setup(o: { policy?: Policy; localOnly?: boolean; cloudUrl?: string } = 
     openai: o.cloudUrl ?? oai.url,
     deepseek: o.cloudUrl ?? ds.url,
   };
-  const caller = testCaller({ policy, urls, keys: (p) => KEYS[p], localOnly: o.localOnly, stateDir: dir }).caller;
+  const keys = (p: string) => (o.noKeys ? undefined : KEYS[p]);
+  const caller = testCaller({ policy, urls, keys, localOnly: o.localOnly, stateDir: dir }).caller;
   return { caller, dir, policy, audit: () => new AuditLog(join(dir, 'audit.jsonl')).read() };
 }
 const json = (v: unknown) => ({ kind: 'ok' as const, text: JSON.stringify(v) });
@@ -153,6 +154,24 @@ describe('the Architect writes plan.json', () => {
     assert.ok(
       lines.some((l) =>
         /GR-005: architect: the cloud could not be reached .*local planner writes a fast draft/.test(l),
+      ),
+      lines.join('\n'),
+    );
+  });
+
+  it('no API key for any cloud model: that is "the cloud cannot be reached"; a local fast draft, said why', async () => {
+    const s = setup({ noKeys: true });
+    local.queue.push(json(PLAN), json(CRITIQUE));
+    const { record } = await createPlan(s.caller, { goal: PLAN.goal, context: '', policy: s.policy });
+    assert.equal(record.author.kind, 'local_fast_draft');
+    assert.equal(record.author.rule, 'architect.offline');
+    assert.equal(anth.requests.length + oai.requests.length + ds.requests.length, 0);
+    const lines = s.audit().map((e) => e.audit);
+    assert.ok(
+      lines.some((l) =>
+        /GR-005: architect: the cloud could not be reached \(no API key for any of its cloud models: anthropic\/.*openai\/.*deepseek\/.*\); the local planner writes a fast draft/.test(
+          l,
+        ),
       ),
       lines.join('\n'),
     );

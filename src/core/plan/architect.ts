@@ -71,11 +71,22 @@ export function newPlanId(now = new Date()): string {
   return `plan-${d}-${randomBytes(3).toString('hex')}`;
 }
 
-/** True when every cloud attempt of a failed call could not reach its server (no network, DNS, timeouts). */
+/**
+ * True when no cloud model of a failed call could be reached: every cloud attempt failed to reach its server (no
+ * network, DNS, timeouts), or none could be made because no cloud model of the chain has an API key.
+ */
 export function cloudUnreachable(e: unknown): boolean {
   if (!(e instanceof CallFailed)) return false;
   const cloud = e.attempts.filter((a) => a.provider !== 'local');
-  return cloud.length > 0 && cloud.every((a) => CLOUD_UNREACHABLE.has(a.outcome));
+  if (cloud.length === 0) return e.kind === 'no_key';
+  return cloud.every((a) => CLOUD_UNREACHABLE.has(a.outcome));
+}
+
+/** Why the cloud could not be reached, for the audit line: the attempts, or the keys that are missing. */
+function unreachableWhy(e: CallFailed): string {
+  if (e.attempts.length) return e.attempts.map((a) => `${a.provider}/${a.model} ${a.outcome}`).join(', ');
+  const cloud = (e.decision?.chain ?? []).filter((l) => l.provider !== 'local');
+  return `no API key for any of its cloud models: ${cloud.map((l) => `${l.provider}/${l.model}`).join(', ')}`;
 }
 
 /** The lane the router would give a step (the Implementer's rules, §1/§3/§7), for the review's badges. */
@@ -110,8 +121,7 @@ async function draftPlan(caller: ModelCaller, input: ArchitectInput, a: Ask, sta
     // Offline: the policy's local planner writes a fast draft (§3), and says so (GR-005).
     await caller.note(
       'fallback',
-      `GR-005: architect: the cloud could not be reached ` +
-        `(${(e as CallFailed).attempts.map((a) => `${a.provider}/${a.model} ${a.outcome}`).join(', ')}); ` +
+      `GR-005: architect: the cloud could not be reached (${unreachableWhy(e as CallFailed)}); ` +
         `the local planner writes a fast draft instead, marked as such; review it in the cloud before ` +
         `implementing high-risk work`,
       { role: 'architect', task_id: input.task_id ?? null },

@@ -152,7 +152,18 @@ export class ChatJob implements Job<Answer, CallResult> {
   }
 
   exhausted(last: CallError | null): string {
-    return `every model the policy allows for ${this.o.role} failed; last error: ${last?.message ?? 'none available'}`;
+    const { record, o } = this;
+    const cloud = record.decision.chain.filter((l) => l.provider !== 'local' && l.provider !== 'notebooklm');
+    if (last?.kind === 'no_key' && record.attempts.length === 0 && cloud.length > 0) {
+      // No model could even be tried: say which keys would let one be, not the last of them.
+      const envs = [...new Set(cloud.map((l) => `${l.provider.toUpperCase()}_API_KEY`))];
+      return (
+        `no API key for any cloud model the policy allows for ${o.role} ` +
+        `(${cloud.map((l) => name(l)).join(', ')}): run "Switchyard: Set API Key" for one of them ` +
+        `(or set ${envs.join(' or ')} for the CLI)`
+      );
+    }
+    return `every model the policy allows for ${o.role} failed; last error: ${last?.message ?? 'none available'}`;
   }
 }
 
