@@ -22,6 +22,7 @@ import { taskJudged } from './judge.js';
 import { reflectOnFailure } from './reflection.js';
 import { PanelHost } from './panelHost.js';
 import type { RoleDeps } from './roles.js';
+import { stepDone } from './walkthrough.js';
 import type { RuntimeService } from './runtime.js';
 
 /**
@@ -295,6 +296,7 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
         t.checkpoints.push(e);
         break;
       case 'result':
+        stepDone('agent');
         t.status = e.status;
         t.message = e.message;
         t.evidence = e.evidence;

@@ -6,6 +6,7 @@ import type { ClassifyChanges } from './commands/classifyChanges.js';
 import { setApiKey } from './commands/keysSet.js';
 import { openEffectivePolicy } from './commands/policyOpen.js';
 import { lazyModules, type Services } from './services.js';
+import { WALKTHROUGH_ID } from './walkthrough.js';
 
 /** A condition a command needs; `message` says what to do when it does not hold. */
 interface Need {
@@ -88,6 +89,10 @@ export const commandTable = (classify: ClassifyChanges): CommandSpec[] => [
   { id: 'switchyard.runtime.stop', run: (s) => s.runtime().stop() },
   { id: 'switchyard.runtime.switchModel', run: (s) => s.runtime().switchModel() },
   { id: 'switchyard.route.explain', run: (s) => s.explain().show() },
+  {
+    id: 'switchyard.walkthrough.open',
+    run: () => vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false),
+  },
   { id: 'switchyard.keys.set', run: (s, provider?: string) => setApiKey(s.secrets, s.log, provider) },
   { id: 'switchyard.policy.open', run: () => openEffectivePolicy() },
   {

@@ -13,6 +13,7 @@ import { judgeTask, type Gate } from '../core/pipeline/gate.js';
 import { relativeInside } from '../core/util/paths.js';
 import { config } from './config.js';
 import { OPEN_FOLDER, showError } from './fixes.js';
+import { stepDone } from './walkthrough.js';
 import { runRole, type RoleDeps } from './roles.js';
 
 export type JudgeArg =
@@ -113,6 +114,7 @@ export class JudgeService implements vscode.Disposable {
 
     const verdictPath = this.keep(root, run, r, bundle);
     this.last = { ...r, evidence: verdictPath };
+    stepDone('audit');
     this.show(folder.uri, r, verdictPath);
     const bad = r.findings.filter((f) => !f.verified).length;
     const msg =
@@ -319,6 +321,7 @@ export class JudgeService implements vscode.Disposable {
     );
     if (!r) return undefined;
     this.last = { ...r.result, evidence: r.verdictPath };
+    stepDone('audit');
     this.show(root, r.result, r.verdictPath);
     taskJudged.fire({ task_id: taskId, gate: r.gate });
     const closed = r.gate.status === 'approved';

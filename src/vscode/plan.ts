@@ -18,6 +18,7 @@ import { config } from './config.js';
 import { OPEN_FOLDER, showError } from './fixes.js';
 import { PanelHost } from './panelHost.js';
 import { runRole, type RoleDeps } from './roles.js';
+import { stepDone } from './walkthrough.js';
 
 const root = (): vscode.Uri | undefined => vscode.workspace.workspaceFolders?.[0]?.uri;
 const plansDir = (r: vscode.Uri) => join(r.fsPath, '.switchyard', 'plans');
@@ -191,6 +192,7 @@ export class PlanService implements vscode.Disposable {
     if (!result) return undefined;
     const { record } = result;
     const path = storePlan(record, plansDir(dir));
+    stepDone('plan');
     this.deps.log.info(
       `architect: plan ${record.id} by ${record.author.provider}/${record.author.model} (${record.author.kind}), ` +
         `confidence ${record.plan.confidence}, ${record.plan.steps.length} steps; saved to ${path}`,

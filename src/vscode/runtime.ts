@@ -15,6 +15,7 @@ import {
 import { MismatchNotice, servedLabel, type ServedModel } from '../core/runtime/served.js';
 import { secretKey } from './commands/keysSet.js';
 import { config } from './config.js';
+import { stepDone } from './walkthrough.js';
 import { renderServer } from './runtimeItem.js';
 
 export class RuntimeService implements vscode.Disposable {
@@ -116,6 +117,7 @@ export class RuntimeService implements vscode.Disposable {
 
   render(s: RuntimeStatus = this.manager.status()): void {
     this.changed.fire(s);
+    if (s.state === 'ready' || s.state === 'external') stepDone('server');
     if (s.state === 'external') void this.identifyExternal(); // once per endpoint: the manager keeps the answer
     renderServer(this.item, s, {
       policy: this.policy(),

@@ -15,6 +15,7 @@ import type { RoleDeps } from './roles.js';
 import { PanelHost } from './panelHost.js';
 import { servedLabel, servedWarning } from '../core/runtime/served.js';
 import { config } from './config.js';
+import { stepDone } from './walkthrough.js';
 import type { RuntimeService } from './runtime.js';
 
 const SESSION_KEY = 'switchyard.tutor.session';
@@ -64,6 +65,7 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
         .calls()
         .chat({ role: 'tutor', messages: m, signal, onEvent, max_tokens: 2048, ...(tools ? { tools } : {}) });
       deps.afterCall(r);
+      stepDone('tutor');
       return r;
     };
     const folder = vscode.workspace.workspaceFolders?.[0];

@@ -7,6 +7,7 @@ import type { Policy } from '../../core/policy/schema.js';
 import { auditedDecision } from '../../core/router/audit.js';
 import { route } from '../../core/router/route.js';
 import type { RouteDecision } from '../../core/router/types.js';
+import { stepDone } from '../walkthrough.js';
 
 type Lazy = typeof import('../lazy.js');
 
@@ -70,6 +71,7 @@ export class ClassifyChanges implements vscode.Disposable {
     }
     this.log.info(decision.audit);
     this.showDiagnostics(root, result.evidence);
+    stepDone('classify');
     void this.pick(root, result, decision);
     return result;
   }

@@ -1,5 +1,6 @@
 // "Switchyard: Set API Key": keys go to SecretStorage and nowhere else.
 import * as vscode from 'vscode';
+import { stepDone } from '../walkthrough.js';
 
 export const KEY_PROVIDERS = [
   { id: 'anthropic', label: 'Anthropic', env: 'ANTHROPIC_API_KEY' },
@@ -41,6 +42,7 @@ export async function setApiKey(
     return;
   }
   await secrets.store(secretKey(provider.id), key.trim());
+  stepDone('key');
   log.info(`API key for ${provider.id} stored in SecretStorage`);
   void vscode.window.showInformationMessage(`Switchyard: ${provider.label} API key saved in SecretStorage.`);
 }

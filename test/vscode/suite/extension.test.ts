@@ -41,6 +41,7 @@ const OWN_COMMANDS = [
   'switchyard.context.rebuild',
   'switchyard.context.ask',
   'switchyard.task.start',
+  'switchyard.walkthrough.open',
 ];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(
