@@ -1,7 +1,7 @@
 // The Budget view: spend per day and per role and provider as bar charts (inline SVG), the costliest tasks,
 // reservations in flight, the month-end projection, and a way to edit the caps. DOM APIs only, no HTML from data.
 import { ToBudgetView, type FromBudgetView } from '../../src/core/protocol/budget.js';
-import { el, fromHost, vscodeApi } from './lib/dom.js';
+import { el, fromHost, table, vscodeApi } from './lib/dom.js';
 import { usd } from '../../src/core/util/money.js';
 
 const vscode = vscodeApi<FromBudgetView>();
@@ -20,8 +20,9 @@ function bars(id: string, title: string, rows: [string, number][], max?: number)
     labelW = 140,
     barW = 260;
   const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('width', String(labelW + barW + 90));
-  svg.setAttribute('height', String(rows.length * rowH + 4));
+  // Drawn in its own units and scaled to the width it gets (CSS: .chart svg), so it never overflows a narrow view.
+  svg.setAttribute('viewBox', `0 0 ${labelW + barW + 90} ${rows.length * rowH + 4}`);
+  svg.setAttribute('preserveAspectRatio', 'xMinYMin meet');
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', title);
   rows.forEach(([label, v], i) => {
@@ -91,34 +92,31 @@ function header(s: BudgetState): HTMLElement {
 
 /** One row per cap in force: spent, in flight, the cap and how full it is. */
 function capsTable(r: BudgetState['report']): HTMLElement {
-  const caps = el(
-    'table',
-    { id: 'caps' },
-    el(
-      'thead',
-      {},
-      el('tr', {}, ...['Cap', 'Period', 'Applies to', 'Spent', 'In flight', 'Cap', 'Used'].map((h) => el('th', {}, h))),
-    ),
+  const cols = [
+    { label: 'Cap' },
+    { label: 'Period' },
+    { label: 'Applies to' },
+    { label: 'Spent', num: true },
+    { label: 'In flight', num: true },
+    { label: 'Limit', num: true },
+    { label: 'Used', num: true },
+  ];
+  return table(
+    { id: 'caps', class: 'caps' },
+    cols,
+    r.caps.map((c) => ({
+      attrs: { class: c.ratio >= 1 ? 'error' : c.ratio >= 0.8 ? 'warning' : '' },
+      cells: [
+        el('code', {}, c.id),
+        c.period,
+        c.target ? `${c.scope} ${c.target}` : 'all cloud calls',
+        usd(c.spent_usd),
+        usd(c.reserved_usd),
+        usd(c.cap_usd),
+        `${Math.round(c.ratio * 100)} %`,
+      ],
+    })),
   );
-  const body = el('tbody');
-  for (const c of r.caps) {
-    const pct = Math.round(c.ratio * 100);
-    body.append(
-      el(
-        'tr',
-        { class: c.ratio >= 1 ? 'error' : c.ratio >= 0.8 ? 'warning' : '' },
-        el('td', {}, el('code', {}, c.id)),
-        el('td', {}, c.period),
-        el('td', {}, c.target ? `${c.scope} ${c.target}` : 'all cloud calls'),
-        el('td', {}, usd(c.spent_usd)),
-        el('td', {}, usd(c.reserved_usd)),
-        el('td', {}, usd(c.cap_usd)),
-        el('td', {}, `${pct} %`),
-      ),
-    );
-  }
-  caps.append(body);
-  return caps;
 }
 
 /** The charts, the costliest tasks and the reservations in flight. */

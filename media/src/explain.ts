@@ -1,6 +1,6 @@
 // The Explain Routing Decisions view. Renders with DOM APIs only (textContent): no HTML from data.
 import { ToExplainView, type FromExplainView } from '../../src/core/protocol/explain.js';
-import { el, fromHost, vscodeApi } from './lib/dom.js';
+import { el, fromHost, table, vscodeApi } from './lib/dom.js';
 
 const vscode = vscodeApi<FromExplainView>();
 const app = document.getElementById('app')!;
@@ -23,32 +23,21 @@ function render(s: Extract<ToExplainView, { type: 'state' }>): void {
   );
   if (s.rejected)
     head.append(el('p', { class: 'error', id: 'rejected' }, `Refused policy file (not in force): ${s.rejected}`));
-  const table = el(
-    'table',
-    { id: 'roles' },
-    el(
-      'thead',
-      {},
-      el('tr', {}, ...['Role', 'Route', 'Fallbacks', 'Rule', 'Why', 'Guardrails'].map((h) => el('th', {}, h))),
-    ),
+  const roles = table(
+    { id: 'roles', class: 'routing' },
+    ['Role', 'Route', 'Fallbacks', 'Rule', 'Why', 'Guardrails'].map((label) => ({ label })),
+    s.roles.map((r) => ({
+      attrs: { 'data-role': r.role, title: r.audit },
+      cells: [
+        el('strong', {}, r.title),
+        { node: r.refused ? `refused — ${r.refused}` : r.route, class: r.refused ? 'refused' : '' },
+        r.fallbacks,
+        el('code', {}, r.rule),
+        r.reasons,
+        r.guardrails,
+      ],
+    })),
   );
-  const body = el('tbody');
-  for (const r of s.roles) {
-    const route = el('td', { class: r.refused ? 'refused' : '' }, r.refused ? `refused — ${r.refused}` : r.route);
-    body.append(
-      el(
-        'tr',
-        { 'data-role': r.role, title: r.audit },
-        el('td', {}, el('strong', {}, r.title)),
-        route,
-        el('td', {}, r.fallbacks),
-        el('td', {}, el('code', {}, r.rule)),
-        el('td', {}, r.reasons),
-        el('td', {}, r.guardrails),
-      ),
-    );
-  }
-  table.append(body);
   const recent = el('section', { id: 'recent' }, el('h2', {}, 'Recent decisions (audit log)'));
   if (s.recent.length === 0)
     recent.append(
@@ -66,7 +55,7 @@ function render(s: Extract<ToExplainView, { type: 'state' }>): void {
         ...s.recent.map((r) => el('li', {}, el('time', {}, r.ts), ' ', el('code', {}, r.rule), ' ', r.audit)),
       ),
     );
-  app.replaceChildren(head, table, recent);
+  app.replaceChildren(head, roles, recent);
 }
 
 function onHostMessage(data: unknown): void {

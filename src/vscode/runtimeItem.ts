@@ -17,17 +17,16 @@ function text(s: RuntimeStatus, v: ServerView, warning: string | null): string {
   const lo = v.localOnly ? 'Local only · ' : '';
   const model = s.model ? servedLabel(s.model) : (s.served ?? '').split('/').pop();
   const tps = v.tokensPerSecond ? ` · ${Math.round(v.tokensPerSecond)} tok/s` : '';
+  const warn = warning ? ` · ${warning.replace(/ \(.*$/, '')}` : ''; // the policy's model is in the tooltip
   switch (s.state) {
     case 'ready':
-      return warning
-        ? `$(warning) ${lo}Local: ready · ${model} · ${warning.replace(/ \(.*$/, '')}${tps}`
-        : `$(server-process) ${lo}Local: ready · ${model}${tps}`;
+      return `${warning ? '$(warning)' : '$(server-process)'} ${lo}Local: ready · ${model}${warn}${tps}`;
     case 'starting':
     case 'swapping':
     case 'restarting':
       return `$(loading~spin) ${lo}Local: ${s.state}`;
     case 'external':
-      return `${warning ? '$(warning)' : '$(server-environment)'} ${lo}Local: external${s.model ? ` · ${model}` : ''}${warning ? ` · ${warning.replace(/ \(.*$/, '')}` : ''}`;
+      return `${warning ? '$(warning)' : '$(server-environment)'} ${lo}Local: external${s.model ? ` · ${model}` : ''}${warn}`;
     case 'failed':
       return `$(error) ${lo}Local: failed`;
     default:

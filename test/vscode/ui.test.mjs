@@ -287,6 +287,17 @@ try {
       .locator('.notifications-toasts .notification-toast', { hasText: 'local model server ready' })
       .first()
       .waitFor({ timeout: 15_000 });
+    // The model really served, read from the GGUF file (not the policy's alias it answers to), as a warning.
+    const ready = statusItem('Local: ready');
+    const text = await ready.innerText();
+    if (!/switchyard-tiny \(test model, random weights\)/.test(text) || !/not the policy's model/.test(text))
+      throw new Error(`status bar: ${text}`);
+    if (!/warning-kind/.test((await ready.getAttribute('class')) ?? ''))
+      throw new Error(`the status bar item is not shown as a warning: ${await ready.getAttribute('class')}`);
+    await page
+      .locator('.notifications-toasts .notification-toast', { hasText: 'test model with random weights' })
+      .first()
+      .waitFor({ timeout: 5_000 });
     await page.screenshot({ path: join(OUTPUT, 'runtime-ready.png') });
     await runCommand('Switchyard: Stop Local Model Server');
     await statusItem('Local: stopped').waitFor({ state: 'visible', timeout: 20_000 });
@@ -332,6 +343,28 @@ try {
     }
     throw new Error(`no webview shows ${selector}`);
   }
+
+  await test('with no API key, Request Judge Audit says which keys it needs and its "Set API Key" opens the key picker', async () => {
+    await page.locator('.tabs-container .tab', { hasText: 'lib.rs' }).first().click();
+    await runCommand('Switchyard: Request Judge Audit');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'This file' }).first().click();
+    const toast = page
+      .locator('.notifications-toasts .notification-toast', { hasText: 'no API key for any cloud model' })
+      .first();
+    await toast.waitFor({ timeout: 30_000 });
+    const said = await toast.innerText();
+    if (!/for judge \(openai\/gpt-5\.1/.test(said) || !/OPENAI_API_KEY/.test(said)) throw new Error(`toast: ${said}`);
+    await page.screenshot({ path: join(OUTPUT, 'judge-no-key.png') });
+    await toast.locator('.monaco-button', { hasText: 'Set API Key' }).click();
+    await page
+      .locator('.quick-input-widget .quick-input-title', { hasText: 'Set API Key' })
+      .waitFor({ timeout: 10_000 });
+    await page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: 'Team endpoint (local lane)' })
+      .first()
+      .waitFor();
+    await page.keyboard.press('Escape');
+  });
 
   await test('Set API Key stores the Anthropic key from the palette', async () => {
     await setApiKey('Anthropic', 'sk-ant-api03-UITESTKEY0123456789');
@@ -428,7 +461,16 @@ try {
     const served = view.locator('article.assistant[data-status="done"] .served').last();
     await served.waitFor({ timeout: 60_000 });
     const line = await served.innerText();
-    if (!/local lane/.test(line) || !/Qwen3-Coder/.test(line)) throw new Error(`served line: ${line}`);
+    if (
+      !/switchyard-tiny \(test model, random weights\) · local lane/.test(line) ||
+      !/not the policy's model/.test(line)
+    )
+      throw new Error(`served line: ${line}`);
+    const lane = await view.locator('#lane').innerText();
+    if (!/local lane · switchyard-tiny \(test model, random weights\)/.test(lane))
+      throw new Error(`Tutor header: ${lane}`);
+    const warn = await view.locator('#lane-warning').innerText();
+    if (!/not the policy's model \(Qwen3-Coder-30B-A3B/.test(warn)) throw new Error(`Tutor header warning: ${warn}`);
     await page.screenshot({ path: join(OUTPUT, 'tutor-local.png') });
   });
 
@@ -979,6 +1021,122 @@ try {
       figures[`${p.key}_reveal_ms`] = median(reveals);
     }
     await page.screenshot({ path: join(OUTPUT, 'plan-review-revealed.png') });
+  });
+
+  await test('Get Started opens the walkthrough; the steps done in this window are checked off', async () => {
+    await runCommand('Switchyard: Get Started');
+    const page1 = page.locator('.gettingStartedContainer');
+    await page1.getByText('Get Started with Switchyard').first().waitFor({ timeout: 20_000 });
+    const step = (title) => page1.locator('.getting-started-step', { hasText: title }).first();
+    await step('Start the local model server').waitFor({ timeout: 10_000 });
+    // Done in the tests above: the server started, the changes classified, a key stored, a plan written, an audit.
+    for (const title of ['Start the local model server', 'Classify your changes', 'Add an API key', 'Plan a change'])
+      if (!/complete/.test((await step(title).getAttribute('class')) ?? ''))
+        throw new Error(`"${title}" is not checked off: ${await step(title).getAttribute('class')}`);
+    await page.screenshot({ path: join(OUTPUT, 'walkthrough.png') });
+  });
+
+  await test('the budget and routing views read at 600 and 1,400 px, light and dark: no figure wraps, nothing is cut', async () => {
+    await runCommand('View: Close All Editors');
+    await runCommand('View: Close Primary Side Bar');
+    await runCommand('View: Hide Panel');
+    const theme = async (name) => {
+      await runCommand('Preferences: Color Theme');
+      await palette.fill(name);
+      await page
+        .locator('.quick-input-widget .monaco-list-row', { hasText: name })
+        .first()
+        .waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      await page.waitForTimeout(800);
+    };
+    const views = [
+      { command: 'Switchyard: Show Budget', ready: '#caps', key: 'budget' },
+      { command: 'Switchyard: Explain Routing Decisions', ready: '#roles', key: 'routing' },
+    ];
+    for (const [themeName, key] of [
+      ['Light Modern', 'light'],
+      ['Dark Modern', 'dark'],
+    ]) {
+      await theme(themeName);
+      for (const v of views) {
+        await runCommand(v.command);
+        const frame = await frameWith(v.ready, 30_000);
+        for (const width of [600, 1400]) {
+          // The window is the view's width plus the activity bar (48 px): the view itself is `width` wide.
+          await page.setViewportSize({ width: width + 48, height: 900 });
+          await page.waitForTimeout(600);
+          const m = await frame.evaluate(() => {
+            const body = document.body;
+            const lineH = parseFloat(getComputedStyle(body).lineHeight) || 18;
+            const wrapped = [...document.querySelectorAll('td.num, th.num')]
+              .filter((c) => c.getClientRects().length && c.getBoundingClientRect().height > lineH * 2.2)
+              .map((c) => c.textContent);
+            const scroller = document.querySelector('.table-scroll');
+            return {
+              width: window.innerWidth,
+              overflow: document.documentElement.scrollWidth - window.innerWidth,
+              wrapped,
+              stacked: getComputedStyle(document.querySelector('thead')).display === 'none',
+              cut: scroller
+                ? scroller.scrollWidth > scroller.clientWidth + 1 && getComputedStyle(scroller).overflowX !== 'auto'
+                : false,
+              bg: getComputedStyle(body).backgroundColor,
+            };
+          });
+          figures[`${v.key}_${key}_${width}`] = { width: m.width, stacked: m.stacked, bg: m.bg };
+          if (m.wrapped.length) throw new Error(`${v.key} at ${width} px: figures wrap: ${m.wrapped.join(', ')}`);
+          if (m.overflow > 1) throw new Error(`${v.key} at ${width} px: the page scrolls sideways by ${m.overflow} px`);
+          if (m.cut) throw new Error(`${v.key} at ${width} px: a table is cut off`);
+          if (width === 600 && !m.stacked) throw new Error(`${v.key} at 600 px: the table did not collapse`);
+          await page.screenshot({ path: join(OUTPUT, `${v.key}-${width}-${key}.png`) });
+        }
+        await page.setViewportSize({ width: 1400, height: 900 });
+      }
+    }
+    const light = figures.budget_light_600.bg;
+    const dark = figures.budget_dark_600.bg;
+    if (light === dark) throw new Error(`the views ignore the theme: ${light} in both`);
+    await theme('Dark Modern');
+  });
+
+  await test('kill -9 of the extension host: the llama-server it started is gone within 10 s', async () => {
+    await runCommand('Switchyard: Start Local Model Server');
+    await statusItem('Local: ready').waitFor({ state: 'visible', timeout: 90_000 });
+    const ps = () =>
+      execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => f.length >= 3)
+        .map(([pid, ppid, ...args]) => ({ pid: Number(pid), ppid: Number(ppid), args: args.join(' ') }));
+    const all = ps();
+    const llama = all.filter((p) => p.args.includes(tinyModel) && /llama-server/.test(p.args));
+    if (llama.length !== 1) throw new Error(`llama-servers with the test model: ${llama.length}`);
+    // The extension hosts are code-server's descendants whose command line says so.
+    const mine = new Set([server.pid]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const p of all)
+        if (mine.has(p.ppid) && !mine.has(p.pid)) {
+          mine.add(p.pid);
+          grew = true;
+        }
+    }
+    const hosts = all.filter((p) => mine.has(p.pid) && /extensionHost/.test(p.args));
+    if (hosts.length === 0) throw new Error('no extension host process found under code-server');
+    for (const h of hosts) process.kill(h.pid, 'SIGKILL');
+    const pid = llama[0].pid;
+    const t = Date.now();
+    const running = () => {
+      try {
+        return !/^Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, ''));
+      } catch {
+        return false;
+      }
+    };
+    while (running() && Date.now() - t < 10_000) await page.waitForTimeout(100);
+    if (running()) throw new Error(`llama-server ${pid} still runs 10 s after the extension host was killed`);
+    figures.llama_gone_after_host_kill_ms = Date.now() - t;
   });
 } finally {
   const logs = join(dir, 'ud', 'logs');

@@ -16,6 +16,45 @@ export function button(label: string, attrs: Record<string, string>, onClick: ()
   return b;
 }
 
+export interface Column {
+  label: string;
+  /** A figure: right-aligned, never wrapped inside. */
+  num?: boolean;
+}
+
+/**
+ * A table that reads at any width: inside a horizontal scroller, each cell labelled with its column (narrow views
+ * stack the rows as cards, see webview.css `table.stack`), figures never wrapped.
+ */
+export function table(
+  attrs: Record<string, string>,
+  columns: Column[],
+  rows: { attrs?: Record<string, string>; cells: (Node | string | { node: Node | string; class: string })[] }[],
+): HTMLElement {
+  const head = el(
+    'tr',
+    {},
+    ...columns.map((c) => el('th', c.num ? { class: 'num', scope: 'col' } : { scope: 'col' }, c.label)),
+  );
+  const body = el('tbody');
+  for (const r of rows)
+    body.append(
+      el(
+        'tr',
+        r.attrs ?? {},
+        ...r.cells.map((cell, i) => {
+          const col = columns[i]!;
+          const extra = typeof cell === 'object' && 'node' in cell ? cell.class : '';
+          const cls = [col.num ? 'num' : '', extra].filter(Boolean).join(' ');
+          const content = typeof cell === 'object' && 'node' in cell ? cell.node : cell;
+          return el('td', { 'data-label': col.label, ...(cls ? { class: cls } : {}) }, content);
+        }),
+      ),
+    );
+  const t = el('table', { ...attrs, class: `stack ${attrs.class ?? ''}`.trim() }, el('thead', {}, head), body);
+  return el('div', { class: 'table-scroll' }, t);
+}
+
 export const icon = (name: string) => el('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
 
 export interface VsCodeApi<T> {
