@@ -126,7 +126,7 @@ describe('runtime: a real llama-server', () => {
     assert.equal(mismatch.length, 1, audit.join('\n'));
     assert.match(
       mismatch[0]!,
-      /serves switchyard-tiny \(a test model with random weights\).*not the policy's model Qwen3-Coder-30B-A3B/,
+      /serves "switchyard-tiny", a test model with random weights \(llama · \d+K parameters · F32 · context 2,048 · read from the GGUF file\).*it is not the policy's model, Qwen3-Coder-30B-A3B/,
     );
     const client = new OpenAI({ baseURL: (await m.endpoint())!, apiKey: m.apiKey()!, maxRetries: 0 });
     const r = await client.chat.completions.create({
@@ -308,8 +308,18 @@ describe('switchyard runtime (CLI)', () => {
     const ask = await cli('ask', '--role', 'tutor', '--local-only', '--max-tokens', '6', '--json', 'hello');
     assert.equal(ask.code, 0, ask.err);
     assert.equal(JSON.parse(ask.out).usage.output_tokens, 6);
+    // What is served, read from the model at start, in start, status, ask and the CLI's provenance.
+    assert.equal(s.served.name, 'switchyard-tiny');
+    assert.equal(s.served.matches_policy, false);
+    assert.equal(JSON.parse(ask.out).served.test_model, true);
+    const prov = readFileSync(join(state, 'provenance.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(prov.at(-1).served_model.name, 'switchyard-tiny');
     const status = JSON.parse((await cli('runtime', 'status')).out);
     assert.equal(status.state, 'ready');
+    assert.equal(status.served.name, 'switchyard-tiny');
     assert.equal(status.pid, s.pid);
     const again = JSON.parse((await cli('runtime', 'start')).out);
     assert.equal(again.adopted, true);
@@ -423,7 +433,7 @@ describe('runtime: what is served', () => {
     assert.equal(lines.length, 1);
     assert.match(
       lines[0]!,
-      /serves \/models\/Meta-Llama-3-8B-Instruct .*answering as "Qwen\/Qwen3-Coder-30B-A3B-Instruct-AWQ"/,
+      /serves "\/models\/Meta-Llama-3-8B-Instruct" .*answering as "Qwen\/Qwen3-Coder-30B-A3B-Instruct-AWQ"/,
     );
   });
 

@@ -1031,8 +1031,16 @@ try {
     await step('Start the local model server').waitFor({ timeout: 10_000 });
     // Done in the tests above: the server started, the changes classified, a key stored, a plan written, an audit.
     for (const title of ['Start the local model server', 'Classify your changes', 'Add an API key', 'Plan a change'])
-      if (!/complete/.test((await step(title).getAttribute('class')) ?? ''))
-        throw new Error(`"${title}" is not checked off: ${await step(title).getAttribute('class')}`);
+      await step(title)
+        .and(page.locator('[aria-checked="true"]'))
+        .waitFor({ timeout: 10_000 })
+        .catch(async () => {
+          throw new Error(
+            `"${title}" is not checked off: aria-checked=${await step(title).getAttribute('aria-checked')}`,
+          );
+        });
+    const open = await step('Request a Judge audit').getAttribute('aria-checked');
+    if (open !== 'false' && open !== 'true') throw new Error(`the audit step has no checked state: ${open}`);
     await page.screenshot({ path: join(OUTPUT, 'walkthrough.png') });
   });
 
@@ -1040,25 +1048,22 @@ try {
     await runCommand('View: Close All Editors');
     await runCommand('View: Close Primary Side Bar');
     await runCommand('View: Hide Panel');
-    const theme = async (name) => {
-      await runCommand('Preferences: Color Theme');
-      await palette.fill(name);
-      await page
-        .locator('.quick-input-widget .monaco-list-row', { hasText: name })
-        .first()
-        .waitFor({ timeout: 10_000 });
-      await page.keyboard.press('Enter');
-      await page.waitForTimeout(800);
+    // The theme as a user sets it in settings.json; the workbench follows the file.
+    const theme = async (id, kind) => {
+      const user = JSON.parse(readFileSync(settingsPath, 'utf8'));
+      writeFileSync(settingsPath, JSON.stringify({ ...user, 'workbench.colorTheme': id }, null, 2));
+      await page.locator(`.monaco-workbench.${kind}`).waitFor({ timeout: 20_000 });
+      await page.waitForTimeout(500);
     };
     const views = [
       { command: 'Switchyard: Show Budget', ready: '#caps', key: 'budget' },
       { command: 'Switchyard: Explain Routing Decisions', ready: '#roles', key: 'routing' },
     ];
-    for (const [themeName, key] of [
-      ['Light Modern', 'light'],
-      ['Dark Modern', 'dark'],
+    for (const [themeId, kind, key] of [
+      ['Default Light Modern', 'vs', 'light'],
+      ['Default Dark Modern', 'vs-dark', 'dark'],
     ]) {
-      await theme(themeName);
+      await theme(themeId, kind);
       for (const v of views) {
         await runCommand(v.command);
         const frame = await frameWith(v.ready, 30_000);
@@ -1097,7 +1102,7 @@ try {
     const light = figures.budget_light_600.bg;
     const dark = figures.budget_dark_600.bg;
     if (light === dark) throw new Error(`the views ignore the theme: ${light} in both`);
-    await theme('Dark Modern');
+    await theme('Default Dark Modern', 'vs-dark');
   });
 
   await test('kill -9 of the extension host: the llama-server it started is gone within 10 s', async () => {
@@ -1110,7 +1115,8 @@ try {
         .filter((f) => f.length >= 3)
         .map(([pid, ppid, ...args]) => ({ pid: Number(pid), ppid: Number(ppid), args: args.join(' ') }));
     const all = ps();
-    const llama = all.filter((p) => p.args.includes(tinyModel) && /llama-server/.test(p.args));
+    // The server itself (its supervisor's command line names it too, after `node -e`).
+    const llama = all.filter((p) => p.args.includes(tinyModel) && /llama-server$/.test(p.args.split(' ')[0]));
     if (llama.length !== 1) throw new Error(`llama-servers with the test model: ${llama.length}`);
     // The extension hosts are code-server's descendants whose command line says so.
     const mine = new Set([server.pid]);

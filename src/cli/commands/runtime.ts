@@ -12,6 +12,7 @@ import {
   RuntimeManager,
   stopRecorded,
 } from '../../core/runtime/manager.js';
+import { servedRecord, type ServedRecord } from '../../core/runtime/served.js';
 import { fileLogSpawn } from '../../core/runtime/spawn.js';
 import { EXIT, printJson, UsageError, io } from '../io.js';
 import { resolvePolicy } from '../policyFile.js';
@@ -35,6 +36,7 @@ type Recorded = {
   served: string;
   started_at: string;
   last_load_ms: number | null;
+  model?: ServedRecord | null;
 };
 
 /** What `status` and an adopted `start` print of a recorded server. */
@@ -43,6 +45,7 @@ const publicView = (r: Recorded, state: string, dir: string) => ({
   engine: r.engine,
   model: r.modelKey,
   served_model: r.served,
+  served: r.model ?? null,
   pid: r.pid,
   endpoint: `http://127.0.0.1:${r.port}/v1`,
   started_at: r.started_at,
@@ -104,6 +107,7 @@ async function startCommand(o: RuntimeOptions, c: StartContext): Promise<number>
       engine: s.engine,
       model: s.modelKey,
       served_model: s.served,
+      served: s.model ? servedRecord(s.model) : null,
       pid: s.pid,
       endpoint: s.endpoint,
       load_ms: s.loadMs,

@@ -155,9 +155,9 @@ export function servedDetails(s: ServedModel): string {
 /** The GR-005 audit line of a mismatch (once per session and model). */
 export function mismatchAudit(s: ServedModel, servedAs: string | null): string {
   return (
-    `GR-005: runtime: the local server serves ${s.name}${s.testModel ? ' (a test model with random weights)' : ''}` +
-    ` (${servedDetails(s)})${servedAs ? `, answering as "${servedAs}"` : ''}, not the policy's model ` +
-    `${s.expected.label} (${s.expected.id}); local answers come from it`
+    `GR-005: runtime: the local server serves "${s.name}"${s.testModel ? ', a test model with random weights' : ''}` +
+    ` (${servedDetails(s)})${servedAs ? `, answering as "${servedAs}"` : ''}; it is not the policy's model, ` +
+    `${s.expected.label} (${s.expected.id}), and local answers come from it`
   );
 }
 
