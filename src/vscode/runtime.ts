@@ -17,6 +17,19 @@ import { secretKey } from './commands/keysSet.js';
 import { config } from './config.js';
 import { stepDone } from './walkthrough.js';
 import { renderServer } from './runtimeItem.js';
+import { showError, type Fix } from './fixes.js';
+
+/** The setting that fixes a failed start: the program (not found, not executable) or the model file. */
+function startFix(e: unknown): Fix | null {
+  const kind = e instanceof RuntimeError ? e.kind : '';
+  const setting =
+    kind === 'model_missing'
+      ? 'switchyard.runtime.modelPath'
+      : kind === 'not_installed' || /runtime program could not be run/.test((e as Error).message)
+        ? 'switchyard.runtime.binaryPath'
+        : null;
+  return setting ? { label: 'Open Settings', command: 'workbench.action.openSettings', args: [setting] } : null;
+}
 
 export class RuntimeService implements vscode.Disposable {
   manager: RuntimeManager;
@@ -204,17 +217,14 @@ export class RuntimeService implements vscode.Disposable {
           const tail = e instanceof RuntimeError ? e.logTail : [];
           for (const l of tail) this.log.error(`[server] ${l}`);
           // Not awaited: the progress notification ends now, not when the user dismisses the error.
-          void vscode.window
-            .showErrorMessage(
-              `Switchyard: the local model server could not start: ${(e as Error).message}` +
-                (this.localOnly()
-                  ? ' local_only is on, so the local lanes are unavailable until it runs.'
-                  : ' Cloud fallbacks of the policy apply meanwhile (each one audited).'),
-              'Show Log',
-            )
-            .then((pick) => {
-              if (pick) this.log.show(true);
-            });
+          void showError(
+            `Switchyard: the local model server could not start: ${(e as Error).message}` +
+              (this.localOnly()
+                ? ' local_only is on, so the local lanes are unavailable until it runs.'
+                : ' Cloud fallbacks of the policy apply meanwhile (each one audited).'),
+            startFix(e),
+            [{ label: 'Show Log', run: () => this.log.show(true) }],
+          );
         }
       },
     );

@@ -1045,8 +1045,10 @@ try {
   });
 
   await test('the budget and routing views read at 600 and 1,400 px, light and dark: no figure wraps, nothing is cut', async () => {
-    await runCommand('View: Close All Editors');
+    // The views alone in the window: one editor group, no side bars, no panel.
+    await runCommand('View: Close All Editor Groups');
     await runCommand('View: Close Primary Side Bar');
+    await runCommand('View: Close Secondary Side Bar');
     await runCommand('View: Hide Panel');
     // The theme as a user sets it in settings.json; the workbench follows the file.
     const theme = async (id, kind) => {
@@ -1098,6 +1100,20 @@ try {
         }
         await page.setViewportSize({ width: 1400, height: 900 });
       }
+    }
+    // The Tutor and the plan review at 600 px too (dark): nothing makes the page scroll sideways.
+    for (const v of [
+      { command: 'Switchyard: Open Tutor Chat', ready: '#prompt', key: 'tutor' },
+      { command: 'Switchyard: Open Plan Review', ready: '#goal', key: 'plan' },
+    ]) {
+      await runCommand(v.command);
+      const frame = await frameWith(v.ready, 30_000);
+      await page.setViewportSize({ width: 648, height: 900 });
+      await page.waitForTimeout(600);
+      const overflow = await frame.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (overflow > 1) throw new Error(`${v.key} at 600 px: the page scrolls sideways by ${overflow} px`);
+      await page.screenshot({ path: join(OUTPUT, `${v.key}-600-dark.png`) });
+      await page.setViewportSize({ width: 1400, height: 900 });
     }
     const light = figures.budget_light_600.bg;
     const dark = figures.budget_dark_600.bg;
