@@ -780,11 +780,13 @@ try {
   });
 
   await test('a spec without the Model & Runtime section is flagged, and the quick fix inserts it from the policy', async () => {
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'docs' }).first().click();
-    await page
-      .locator('.explorer-folders-view .monaco-list-row', { hasText: 'word-filter-spec.md' })
-      .first()
-      .dblclick();
+    // A click on the folder expands it, or collapses it when an earlier test left it open: until the file shows.
+    const spec = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'word-filter-spec.md' }).first();
+    for (let i = 0; i < 3 && !(await spec.isVisible()); i++) {
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'docs' }).first().click();
+      await page.waitForTimeout(700);
+    }
+    await spec.dblclick();
     await page.locator('.tabs-container .tab', { hasText: 'word-filter-spec.md' }).first().waitFor({ timeout: 15_000 });
     await runCommand('View: Focus Problems');
     await page
@@ -1048,7 +1050,7 @@ try {
     // The views alone in the window: one editor group, no side bars, no panel.
     await runCommand('View: Close All Editor Groups');
     await runCommand('View: Close Primary Side Bar');
-    await runCommand('View: Close Secondary Side Bar');
+    await runCommand('View: Hide Secondary Side Bar');
     await runCommand('View: Hide Panel');
     // The theme as a user sets it in settings.json; the workbench follows the file.
     const theme = async (id, kind) => {
