@@ -354,6 +354,7 @@ try {
     await toast.waitFor({ timeout: 30_000 });
     const said = await toast.innerText();
     if (!/for judge \(openai\/gpt-5\.1/.test(said) || !/OPENAI_API_KEY/.test(said)) throw new Error(`toast: ${said}`);
+    await page.waitForTimeout(700); // the toast has faded in
     await page.screenshot({ path: join(OUTPUT, 'judge-no-key.png') });
     await toast.locator('.monaco-button', { hasText: 'Set API Key' }).click();
     await page
