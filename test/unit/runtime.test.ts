@@ -19,7 +19,7 @@ import {
   servedWarning,
 } from '../../src/core/runtime/served.js';
 import { testCaller } from './helpers/caller.js';
-import { LLAMA_SERVER, llamaServerMissing } from '../support/llamaServer.js';
+import { LLAMA_SERVER, llamaServerMissing, startLlama } from '../support/llamaServer.js';
 import { writeTinyGguf } from '../support/tinyGguf.js';
 
 // The local server's lifecycle against a real llama-server and a vLLM stand-in that behaves as vLLM does.
@@ -459,6 +459,39 @@ describe('runtime: what is served', () => {
       t.auditLines().some((l) => /answered .*the server serves switchyard-tiny, not the policy's model/.test(l)),
     );
     await m.stop();
+  });
+
+  it("an external endpoint (a team's server) says what it serves through /v1/models, asked with its key", async () => {
+    const llama = await startLlama({ apiKey: 'team-key-0123456789', alias: 'team-coder' });
+    try {
+      const audit: string[] = [];
+      const external = (key: string) =>
+        new RuntimeManager({
+          policy: () => bundledPolicy(),
+          stateDir: tmp(),
+          binaries: {},
+          externalEndpoint: () => `${llama.url}/v1`,
+          externalKey: () => key,
+          audit: (kind, text) => audit.push(`${kind}: ${text}`),
+        });
+      const m = external('team-key-0123456789');
+      assert.equal(m.status().state, 'external');
+      assert.equal(m.status().model, null, 'not known before it is asked');
+      const model = await m.identifyExternal();
+      // llama-server lists the name it answers to (no `root`) and its own figures (meta).
+      assert.equal(model?.source, 'endpoint');
+      assert.equal(model?.name, 'team-coder');
+      assert.equal(model?.contextLength, 2048);
+      assert.ok((model?.parameters ?? 0) > 100_000, `parameters ${model?.parameters}`);
+      assert.equal(model?.matchesPolicy, false);
+      assert.equal(m.status().model, model);
+      await m.identifyExternal();
+      assert.equal(audit.filter((l) => l.startsWith('mismatch: GR-005')).length, 1, audit.join('\n'));
+      // A wrong key: the endpoint refuses, and nothing is claimed about what it serves.
+      assert.equal(await external('wrong-key-000000').identifyExternal(), null);
+    } finally {
+      await llama.stop();
+    }
   });
 
   it('the vLLM stand-in: the identity comes from /v1/models with the server key', async () => {
