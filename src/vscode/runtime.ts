@@ -265,7 +265,9 @@ export class RuntimeService implements vscode.Disposable {
         () => this.manager.switchModel(pick.key),
       );
     } catch (e) {
-      void vscode.window.showErrorMessage(`Switchyard: could not switch the local model: ${(e as Error).message}`);
+      void showError(`Switchyard: could not switch the local model: ${(e as Error).message}`, startFix(e), [
+        { label: 'Show Log', run: () => this.log.show(true) },
+      ]);
     }
   }
 
