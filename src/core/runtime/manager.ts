@@ -136,6 +136,7 @@ export class RuntimeManager {
   private readonly spawn: SpawnPort;
   private readonly notice: MismatchNotice;
   private external: { url: string; model: ServedModel | null } | null = null;
+  private asking: { url: string; answer: Promise<ServedModel | null> } | null = null;
 
   constructor(private readonly o: ManagerOptions) {
     this.spawn = o.spawn ?? defaultSpawn;
@@ -442,20 +443,24 @@ export class RuntimeManager {
   }
 
   /** What an external endpoint serves, from its /v1/models (with its key); null when it does not say. */
-  async identifyExternal(): Promise<ServedModel | null> {
+  identifyExternal(): Promise<ServedModel | null> {
     const url = this.o.externalEndpoint?.();
-    if (!url) return null;
-    if (this.external?.url === url) return this.external.model;
-    const key = await this.o.externalKey?.();
-    const model = await fetch(`${url.replace(/\/+$/, '')}/models`, {
-      headers: key ? { authorization: `Bearer ${key}` } : {},
-      signal: AbortSignal.timeout(5000),
-    })
-      .then(async (r) => (r.ok ? fromModelsList(await r.json(), 'endpoint', this.o.policy(), null) : null))
-      .catch(() => null);
-    this.external = { url, model };
-    this.notice.note(model, null);
-    return model;
+    if (!url) return Promise.resolve(null);
+    if (this.asking?.url === url) return this.asking.answer; // asked once per endpoint, even while in flight
+    const answer = (async () => {
+      const key = await this.o.externalKey?.();
+      const model = await fetch(`${url.replace(/\/+$/, '')}/models`, {
+        headers: key ? { authorization: `Bearer ${key}` } : {},
+        signal: AbortSignal.timeout(5000),
+      })
+        .then(async (r) => (r.ok ? fromModelsList(await r.json(), 'endpoint', this.o.policy(), null) : null))
+        .catch(() => null);
+      this.external = { url, model };
+      this.notice.note(model, null);
+      return model;
+    })();
+    this.asking = { url, answer };
+    return answer;
   }
 
   /** A started process, its log kept (key redacted, the last 400 lines) and watched for progress. */
