@@ -17,7 +17,7 @@ export type SpawnPort = (command: string, args: string[], env: Record<string, st
  * group and ends that group when its stdin closes (the host is gone) or when it is sent SIGTERM: SIGTERM to the
  * group, SIGKILL 5 s later if anything is left. The server's exit code or signal is passed on as its own.
  */
-export const SUPERVISOR = `
+export const SUPERVISOR = `/* switchyard: the local model server's supervisor */
 const { spawn } = require('node:child_process');
 const [command, ...args] = process.argv.slice(1);
 const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
