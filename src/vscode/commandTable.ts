@@ -6,6 +6,7 @@ import type { ClassifyChanges } from './commands/classifyChanges.js';
 import { setApiKey } from './commands/keysSet.js';
 import { openEffectivePolicy } from './commands/policyOpen.js';
 import { lazyModules, type Services } from './services.js';
+import { OPEN_FOLDER } from './fixes.js';
 import { WALKTHROUGH_ID } from './walkthrough.js';
 
 /** A condition a command needs; `message` says what to do when it does not hold. */
@@ -19,7 +20,6 @@ interface Need {
 
 const folderOnDisk = () => vscode.workspace.workspaceFolders?.[0]?.uri.scheme === 'file';
 const trusted = () => vscode.workspace.isTrusted;
-const OPEN_FOLDER = { label: 'Open Folder', command: 'workbench.action.files.openFolder' };
 const TRUST = { label: 'Manage Workspace Trust', command: 'workbench.trust.manage' };
 
 const NEEDS = {
