@@ -9,6 +9,7 @@ import { config } from './config.js';
 import type { EditorCallOptions } from './modelCalls.js';
 import { lazyModules, Services } from './services.js';
 import { testingEnabled, testingProbes, type SwitchyardTesting } from './testing.js';
+import type { ServedRecord } from '../core/runtime/served.js';
 
 export interface SwitchyardApi {
   policySource(): string;
@@ -18,9 +19,15 @@ export interface SwitchyardApi {
    * keys from SecretStorage, every fallback audited. Rejects with the refusal or failure; set
    * `showError` to have Switchyard show it to the user.
    */
-  callModel(
-    o: EditorCallOptions & { showError?: boolean },
-  ): Promise<{ text: string; provider: string; model: string; audit: string[]; cost_usd: number }>;
+  callModel(o: EditorCallOptions & { showError?: boolean }): Promise<{
+    text: string;
+    provider: string;
+    model: string;
+    /** A local call: the model the server really served (read from the model), and whether it is the policy's. */
+    served: ServedRecord | null;
+    audit: string[];
+    cost_usd: number;
+  }>;
   /** Only under test or development (or SWITCHYARD_TESTING=1): probes for Switchyard's own tests. */
   testing?: SwitchyardTesting;
 }
@@ -63,7 +70,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       try {
         const r = await s.calls().call(o);
         s.deps.afterCall(r);
-        return { text: r.text, provider: r.provider, model: r.model, audit: r.audit, cost_usd: r.cost_usd };
+        const { text, provider, model, served, audit, cost_usd } = r;
+        return { text, provider, model, served, audit, cost_usd };
       } catch (e) {
         if (o.showError) void s.calls().showFailure(e);
         throw e;

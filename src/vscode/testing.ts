@@ -7,7 +7,7 @@ import type { Services } from './services.js';
 export interface SwitchyardTesting {
   /** activate() duration in ms, measured inside the extension host. */
   activationMs: number;
-  statusBarText(): { budget: string; runtime: string };
+  statusBarText(): { budget: string; runtime: string; runtimeTooltip: string; runtimeWarning: boolean };
   /** The local model server's state (stopped, starting, ready, ...). */
   runtimeState(): string;
   /** Where this window's audit log lives (JSON lines). */
@@ -39,7 +39,14 @@ export function testingEnabled(context: vscode.ExtensionContext): boolean {
 export function testingProbes(s: Services, activationMs: number): SwitchyardTesting {
   return {
     activationMs,
-    statusBarText: () => ({ budget: s.statusBar.budget.text, runtime: s.statusBar.runtime.text }),
+    statusBarText: () => ({
+      budget: s.statusBar.budget.text,
+      runtime: s.statusBar.runtime.text,
+      runtimeTooltip: String(s.statusBar.runtime.tooltip ?? ''),
+      runtimeWarning:
+        (s.statusBar.runtime.backgroundColor as vscode.ThemeColor | undefined)?.id ===
+        'statusBarItem.warningBackground',
+    }),
     runtimeState: () => s.runtime.peek()?.manager.status().state ?? 'stopped',
     auditPath: () => s.audit.path,
     tutorStats: () => {

@@ -1047,7 +1047,7 @@ try {
     await page.screenshot({ path: join(OUTPUT, 'walkthrough.png') });
   });
 
-  await test('the budget and routing views read at 600 and 1,400 px, light and dark: no figure wraps, nothing is cut', async () => {
+  await test('the budget and routing views read at 600 and 1,400 px, light, dark and high contrast: no figure wraps, nothing is cut', async () => {
     // The views alone in the window: one editor group (the others joined into it), no side bars, no panel. Each
     // command's own row is clicked (Enter would take the palette's first row, which may be another command).
     for (const title of [
@@ -1076,6 +1076,7 @@ try {
     for (const [themeId, kind, key] of [
       ['Light Modern', 'vs', 'light'],
       ['Dark Modern', 'vs-dark', 'dark'],
+      ['Dark High Contrast', 'hc-black', 'hc'],
     ]) {
       await theme(themeId, kind);
       for (const v of views) {

@@ -763,10 +763,27 @@ describe('the local model server from the editor', () => {
   it('Start Local Model Server runs llama.cpp (no vLLM here), the status bar says ready, the tutor is served by it, Stop ends it', async () => {
     await vscode.commands.executeCommand('switchyard.runtime.start');
     await until('the server to be ready', () => api.runtimeState() === 'ready', 60_000);
-    assert.match(api.statusBarText().runtime, /Local: ready/);
+    const bar = api.statusBarText();
+    assert.match(bar.runtime, /Local: ready · switchyard-tiny \(test model, random weights\) · not the policy's model/);
+    assert.equal(bar.runtimeWarning, true, 'the item is shown as a warning');
+    assert.match(
+      bar.runtimeTooltip,
+      /Serving: switchyard-tiny \(test model, random weights\)\n {2}llama · \d+K parameters · F32/,
+    );
+    assert.match(bar.runtimeTooltip, /Warning \(GR-005\): this is not the policy's model/);
+    assert.match(
+      bar.runtimeTooltip,
+      /Policy's model: Qwen3-Coder-30B-A3B .*\(Qwen\/Qwen3-Coder-30B-A3B-Instruct-AWQ\)/,
+    );
     const r = await api.callModel({ role: 'tutor', prompt: 'hello', max_tokens: 8 });
     assert.equal(r.provider, 'local');
     assert.ok(r.text.length > 0);
+    assert.equal(r.served?.name, 'switchyard-tiny');
+    assert.equal(r.served?.matches_policy, false);
+    const mismatch = readFileSync(api.auditPath(), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"kind":"mismatch"') && l.includes('switchyard-tiny'));
+    assert.equal(mismatch.length, 1, `one GR-005 mismatch line per session and model: ${mismatch.join('\n')}`);
     await vscode.commands.executeCommand('switchyard.runtime.stop');
     await until('the server to stop', () => api.runtimeState() === 'stopped');
     assert.match(api.statusBarText().runtime, /Local: stopped/);
