@@ -14,6 +14,7 @@ import {
   fromGguf,
   fromModelsList,
   MismatchNotice,
+  modelStem,
   servedLabel,
   servedRecord,
   servedWarning,
@@ -407,6 +408,19 @@ describe('runtime: what is served', () => {
     assert.equal(servedWarning(real), null);
     // The alternative is expected after a switch to it; the MoE file is then a mismatch.
     assert.equal(fromGguf(readGguf(qwen), qwen, policy, 'local_alt').matchesPolicy, false);
+    // The names a model goes by reduce to one stem: organisation, case, punctuation and quantization tags dropped.
+    const stem = modelStem('Qwen/Qwen3-Coder-30B-A3B-Instruct-AWQ');
+    for (const n of [
+      'Qwen3 Coder 30B A3B Instruct',
+      'Qwen3-Coder-30B-A3B-Instruct-Q4_K_M.gguf',
+      'unsloth/Qwen3-Coder-30B-A3B-Instruct-UD-Q4_K_XL.gguf',
+      'Qwen3-Coder-30B-A3B-Instruct-IQ3_XXS',
+      'qwen3-coder-30b-a3b-instruct-q8_0',
+      'Qwen3-Coder-30B-A3B-Instruct-FP8',
+    ])
+      assert.equal(modelStem(n), stem, n);
+    assert.notEqual(modelStem('Qwen3-Coder-480B-A35B-Instruct'), stem);
+    assert.notEqual(modelStem('Qwen3-30B-A3B-Instruct-2507'), stem);
     const notGguf = join(dir, 'x.gguf');
     writeFileSync(notGguf, 'not a model');
     assert.throws(() => readGguf(notGguf), /not a GGUF file/);

@@ -33,8 +33,10 @@ export interface ServedRecord {
 }
 
 const RANDOM = /random[ -_]?weights?|tiny[-_ ]random|random[-_ ]init/i;
+// Quantization and packaging tags at the end of a model name: AWQ, GPTQ, FP8, 4bit, GGUF file types (Q4_K_M,
+// UD-Q4_K_XL, IQ3_XXS, Q8_0, F16, BF16, MXFP4_MOE).
 const QUANT_SUFFIX =
-  /(-|_|\.)?(awq|gptq|gguf|fp8|fp16|bf16|int4|int8|w4a16|4bit|8bit|mlx|q\d(_k)?(_[sml])?|iq\d_\w+|f16|f32)$/;
+  /(-|_|\.)?(awq|gptq|gguf|fp8|fp16|bf16|int4|int8|w4a16|4bit|8bit|mlx|ud|mxfp4(_moe)?|i?q\d(_k|_\d)?(_[a-z]{1,3})?|f16|f32)$/;
 
 /** A model name reduced to what identifies it: no organisation, no case, no punctuation, no quantization tag. */
 export function modelStem(name: string): string {
