@@ -18,6 +18,7 @@ import { config } from './config.js';
 import { OPEN_FOLDER, showError } from './fixes.js';
 import { PanelHost } from './panelHost.js';
 import { runRole, type RoleDeps } from './roles.js';
+import { askGoal } from './askGoal.js';
 import { stepDone } from './walkthrough.js';
 
 const root = (): vscode.Uri | undefined => vscode.workspace.workspaceFolders?.[0]?.uri;
@@ -149,23 +150,13 @@ export class PlanService implements vscode.Disposable {
     }
     const editor = vscode.window.activeTextEditor;
     const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : '';
-    const goal =
-      typeof args?.goal === 'string' && args.goal.trim()
-        ? args.goal.trim()
-        : await vscode.window.showInputBox({
-            title: 'Switchyard: Plan a Change (Architect)',
-            prompt:
-              'What should change? The Architect writes a plan (plan.json with a confidence) for you to ' +
-              'review before anything is implemented.',
-            placeHolder: 'e.g. add a --json flag to the cli that prints the word counts as JSON',
-            ignoreFocusOut: true,
-            validateInput: (v) =>
-              v.trim().length < 5
-                ? 'Say in a few words what should change.'
-                : v.length > 2000
-                  ? 'Keep the goal under 2000 characters; attach detail as a selection.'
-                  : null,
-          });
+    const goal = await askGoal(args?.goal, {
+      title: 'Switchyard: Plan a Change (Architect)',
+      prompt:
+        'What should change? The Architect writes a plan (plan.json with a confidence) for you to ' +
+        'review before anything is implemented.',
+      placeHolder: 'e.g. add a --json flag to the cli that prints the word counts as JSON',
+    });
     if (!goal) return undefined;
     const stage0 = await this.deps
       .stage0()

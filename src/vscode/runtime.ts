@@ -19,6 +19,9 @@ import { stepDone } from './walkthrough.js';
 import { renderServer } from './runtimeItem.js';
 import { showError, type Fix } from './fixes.js';
 
+/** The runtime's audit kinds that keep their own name in the audit log; the others are 'runtime' lines. */
+const KINDS = ['fallback', 'failure', 'mismatch'] as const;
+
 /** The setting that fixes a failed start: the program (not found, not executable) or the model file. */
 function startFix(e: unknown): Fix | null {
   const kind = e instanceof RuntimeError ? e.kind : '';
@@ -68,14 +71,7 @@ export class RuntimeService implements vscode.Disposable {
     try {
       this.audit.append({
         ts: new Date().toISOString(),
-        kind:
-          kind === 'fallback'
-            ? 'fallback'
-            : kind === 'failure'
-              ? 'failure'
-              : kind === 'mismatch'
-                ? 'mismatch'
-                : 'runtime',
+        kind: KINDS.find((k) => k === kind) ?? 'runtime',
         source: 'extension',
         audit: text,
         role: 'runtime',

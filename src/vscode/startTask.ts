@@ -8,6 +8,7 @@ import { Workspace } from '../core/agent/workspace.js';
 import { taskScope } from '../core/agent/scope.js';
 import type { RoleDeps } from './roles.js';
 import { OPEN_FOLDER, showError } from './fixes.js';
+import { askGoal } from './askGoal.js';
 
 /** For scripts and the Tutor's button: `{goal, direct}` (direct: skip the plan, when the policy allows it). */
 export interface StartArg {
@@ -24,18 +25,13 @@ export async function startTask(deps: RoleDeps, arg?: StartArg): Promise<unknown
     void showError('Switchyard: open a folder first: a task works on a workspace.', OPEN_FOLDER);
     return undefined;
   }
-  const goal =
-    typeof arg?.goal === 'string' && arg.goal.trim().length >= 5
-      ? arg.goal.trim()
-      : await vscode.window.showInputBox({
-          title: 'Switchyard: Start a Task',
-          prompt:
-            'One sentence: what should change? Stage 0 finds the code, the Architect plans, you review, the agent ' +
-            'implements, the Judge audits high-risk work.',
-          placeHolder: 'e.g. make the cli print the top 20 words',
-          ignoreFocusOut: true,
-          validateInput: (v) => (v.trim().length < 5 ? 'Say in a few words what should change.' : null),
-        });
+  const goal = await askGoal(arg?.goal, {
+    title: 'Switchyard: Start a Task',
+    prompt:
+      'One sentence: what should change? Stage 0 finds the code, the Architect plans, you review, the agent ' +
+      'implements, the Judge audits high-risk work.',
+    placeHolder: 'e.g. make the cli print the top 20 words',
+  });
   if (!goal) return undefined;
   const small = deps.policy().escalation.implementer.small_diff_max_lines;
   const scope = taskScope(new Workspace(folder.uri.fsPath), { instruction: goal });

@@ -8,10 +8,9 @@ import { diskPorts } from '../../core/agent/diskPorts.js';
 import { runAgent, type AgentEvent, type AgentStatus } from '../../core/agent/loop.js';
 import { taskScope } from '../../core/agent/scope.js';
 import { newTaskId } from '../../core/evidence/taskEvidence.js';
-import { composeCaller, envPorts } from '../../core/providers/compose.js';
 import { EXIT, io, printJsonLine, UsageError } from '../io.js';
 import { resolvePolicy } from '../policyFile.js';
-import { stateDir } from '../state.js';
+import { cliCaller } from '../caller.js';
 
 export interface ImplementOptions {
   repo?: string;
@@ -43,15 +42,7 @@ export async function implementCommand(o: ImplementOptions): Promise<number> {
     throw new UsageError(`implement: --repo ${root} is not a folder`);
   const { policy, warnings } = resolvePolicy(o.policy);
   for (const w of warnings) io().stderr.write(`warning: ${w.field}: ${w.message}\n`);
-  const dir = stateDir(o.state);
-  const env = envPorts(io().env, () => policy, dir);
-  const caller = composeCaller({
-    policy: () => policy,
-    source: 'cli',
-    stateDir: dir,
-    localOnlySetting: () => o.localOnly === true,
-    ...env,
-  });
+  const { caller, dir, env } = cliCaller(policy, o);
   const taskId = o.task ?? newTaskId('impl');
   const ac = new AbortController();
   const onSigint = () => ac.abort();

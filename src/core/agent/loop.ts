@@ -23,7 +23,7 @@ import { AGENT_TOOLS } from './toolSpecs.js';
 import { runAgentTool, type PortArgs, type ProposedChange, type ToolOutcome } from './tools.js';
 import { cutResult, fitToWindow } from './transcript.js';
 import { ToolRefusal, type Workspace } from './workspace.js';
-import { recordLabel } from '../runtime/served.js';
+import { recordLabel, recordWarning } from '../runtime/served.js';
 
 export type AgentStatus = 'passed' | 'unverified' | 'awaiting_judge' | 'failed' | 'refused' | 'cancelled';
 
@@ -306,7 +306,7 @@ class Agent {
       context_window: window,
       text: r.text,
       served: r.served ? recordLabel(r.served) : null,
-      warning: r.served && !r.served.matches_policy ? `not the policy's model (${r.served.policy_model})` : null,
+      warning: recordWarning(r.served),
     });
   }
 

@@ -53,8 +53,21 @@ const FILE_TYPES: Record<number, string> = {
   38: 'MXFP4_MOE',
 };
 
-// Sizes of the fixed-size value types (GGUF v2/v3): U8 I8 U16 I16 U32 I32 F32 BOOL, (STRING, ARRAY), U64 I64 F64.
-const SIZES: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
+// The fixed-size value types (GGUF v2/v3), each with its size and how it reads: U8 I8 U16 I16 U32 I32 F32 BOOL,
+// (8 STRING and 9 ARRAY are read apart), U64 I64 F64.
+const FIXED: Record<number, [number, (b: Buffer) => number | boolean]> = {
+  0: [1, (b) => b.readUInt8(0)],
+  1: [1, (b) => b.readInt8(0)],
+  2: [2, (b) => b.readUInt16LE(0)],
+  3: [2, (b) => b.readInt16LE(0)],
+  4: [4, (b) => b.readUInt32LE(0)],
+  5: [4, (b) => b.readInt32LE(0)],
+  6: [4, (b) => b.readFloatLE(0)],
+  7: [1, (b) => b.readUInt8(0) !== 0],
+  10: [8, (b) => Number(b.readBigUInt64LE(0))],
+  11: [8, (b) => Number(b.readBigInt64LE(0))],
+  12: [8, (b) => b.readDoubleLE(0)],
+};
 const STRING = 8;
 const ARRAY = 9;
 
@@ -92,35 +105,13 @@ class Cursor {
       const sub = this.u32();
       const count = this.u64();
       if (sub === STRING) for (let i = 0; i < count; i++) this.skip(this.u64());
-      else if (SIZES[sub]) this.skip(SIZES[sub] * count);
+      else if (FIXED[sub]) this.skip(FIXED[sub][0] * count);
       else for (let i = 0; i < count; i++) this.value(sub);
       return null; // arrays (the vocabulary) are not needed
     }
-    const size = SIZES[type];
-    if (!size) throw new Error(`unknown GGUF value type ${type}`);
-    const b = this.take(size);
-    switch (type) {
-      case 0:
-        return b.readUInt8(0);
-      case 1:
-        return b.readInt8(0);
-      case 2:
-        return b.readUInt16LE(0);
-      case 3:
-        return b.readInt16LE(0);
-      case 4:
-        return b.readUInt32LE(0);
-      case 5:
-        return b.readInt32LE(0);
-      case 6:
-        return b.readFloatLE(0);
-      case 7:
-        return b.readUInt8(0) !== 0;
-      case 12:
-        return b.readDoubleLE(0);
-      default:
-        return Number(b.readBigUInt64LE(0));
-    }
+    const fixed = FIXED[type];
+    if (!fixed) throw new Error(`unknown GGUF value type ${type}`);
+    return fixed[1](this.take(fixed[0]));
   }
 }
 

@@ -115,11 +115,7 @@ export function fromModelsList(
 
 /** The name to show: the model's own, shortened, with "test model, random weights" where it is one. */
 export function servedLabel(s: ServedModel): string {
-  const short = s.name
-    .split('/')
-    .pop()!
-    .replace(/\s*\(.*\)\s*$/, '');
-  return s.testModel ? `${short} (test model, random weights)` : short;
+  return recordLabel(servedRecord(s));
 }
 
 /** The same name from a provenance record (a call's `served`). */
@@ -129,6 +125,11 @@ export function recordLabel(r: ServedRecord): string {
     .pop()!
     .replace(/\s*\(.*\)\s*$/, '');
   return r.test_model ? `${short} (test model, random weights)` : short;
+}
+
+/** The warning of a call's served model (its record names the policy's model by id), or null. */
+export function recordWarning(r: ServedRecord | null): string | null {
+  return r && !r.matches_policy ? `not the policy's model (${r.policy_model})` : null;
 }
 
 /** Null when the policy's model is served; else what to warn about, in words. */

@@ -6,7 +6,7 @@ import type { CallResult } from '../providers/call.js';
 import type { ChatMessage, StreamEvent } from '../providers/types.js';
 import { z } from 'zod';
 import { FromTutorView, Turn, type Meter, type Served, type ToTutorView } from '../protocol/tutor.js';
-import { recordLabel } from '../runtime/served.js';
+import { recordLabel, recordWarning } from '../runtime/served.js';
 
 export const TUTOR_SYSTEM = [
   'You are the Tutor in Switchyard, a maieutic coach for a programmer working in their editor.',
@@ -391,6 +391,6 @@ function served(r: CallResult, label: string): Served {
     cost_usd: r.cost_usd,
     ms: r.timings.total_ms,
     output_tokens: r.usage.output_tokens,
-    warning: r.served && !r.served.matches_policy ? `not the policy's model (${r.served.policy_model})` : null,
+    warning: recordWarning(r.served),
   };
 }
