@@ -1115,6 +1115,7 @@ try {
       }
     }
     // The Tutor and the plan review at 600 px too (dark): nothing makes the page scroll sideways.
+    await theme('Dark Modern', 'vs-dark');
     for (const v of [
       { command: 'Switchyard: Open Tutor Chat', ready: '#prompt', key: 'tutor' },
       { command: 'Switchyard: Open Plan Review', ready: '#goal', key: 'plan' },
@@ -1131,7 +1132,6 @@ try {
     const light = figures.budget_light_600.bg;
     const dark = figures.budget_dark_600.bg;
     if (light === dark) throw new Error(`the views ignore the theme: ${light} in both`);
-    await theme('Dark Modern', 'vs-dark');
   });
 
   await test('kill -9 of the extension host: the llama-server it started is gone within 10 s', async () => {
