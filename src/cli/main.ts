@@ -17,6 +17,7 @@ const USAGE = `usage: switchyard <command> [options]
   route [--policy F] [--request F|-] [--local-only]    one routing decision (JSON)
   classify [--repo DIR] (--diff F|- | --base REV [--head REV])   size and risk of a change (JSON)
   policy validate F | policy show [--policy F] | policy schema
+  policy trust [--repo DIR]                            approve the command rules that come with the repository
   audit [--since ISO]                                  the audit log of --state, JSON lines
   ask --role ROLE [--task ID] [--json] [--max-tokens N] TEXT|-   one routed model call, streamed
   budget [--task ID]                                   spend per cap, in flight, month-end projection (JSON)
@@ -24,6 +25,8 @@ const USAGE = `usage: switchyard <command> [options]
   context search [--repo DIR] [--touched F,F] [--k N] QUERY   Stage 0 retrieval, every score explained (JSON)
   implement [--repo DIR] [--task ID] [--yes] [--json] [--cloud] [--allow-cloud-fallback] INSTRUCTION
                                                        the agent without the editor (--json: JSON lines of events)
+            [--allow-build-edits] [--no-sandbox]       --yes approves the policy and check files too; commands
+                                                       may run without an OS sandbox where none is available
   judge --task ID [--repo DIR]                         the cloud Judge's audit of a task: exit 0 approved, 5 not
 common options: --state DIR, --local-only, --help`;
 
@@ -49,6 +52,8 @@ const OPTIONS = {
   yes: { type: 'boolean' },
   cloud: { type: 'boolean' },
   'allow-cloud-fallback': { type: 'boolean' },
+  'allow-build-edits': { type: 'boolean' },
+  'no-sandbox': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -97,7 +102,7 @@ async function dispatch(cmd: string, rest: string[], v: Values): Promise<number>
         throw new UsageError(`route: unexpected argument "${rest[0]}" (give the request with --request F or on stdin)`);
       return routeCommand({ policy: v.policy, request: v.request, localOnly: v['local-only'] });
     case 'policy':
-      return policyCommand(rest[0], rest.slice(1), { policy: v.policy });
+      return policyCommand(rest[0], rest.slice(1), { policy: v.policy, repo: v.repo, state: v.state });
     case 'audit':
       if (rest.length) throw new UsageError(`audit: unexpected argument "${rest[0]}"`);
       return auditCommand({ state: v.state, since: v.since });
@@ -134,6 +139,7 @@ async function dispatch(cmd: string, rest: string[], v: Values): Promise<number>
       return await implementCommand({
         ...{ repo: v.repo, task: v.task, yes: v.yes, json: v.json, policy: v.policy, state: v.state },
         ...{ localOnly: v['local-only'], cloud: v.cloud, allowCloudFallback: v['allow-cloud-fallback'], text: rest },
+        ...{ allowBuildEdits: v['allow-build-edits'], noSandbox: v['no-sandbox'] },
       });
     case 'judge':
       if (rest.length) throw new UsageError(`judge: unexpected argument "${rest[0]}"`);

@@ -1,6 +1,7 @@
 // "Implement with Reflex Lane": the tool-using Implementer (src/core/agent) in the editor, with its task view. Reads run at once;
 // each edit waits in the view for Approve / "Approve edits for this task" / Reject (or switchyard.agent.autoApprove);
-// a command outside the policy's allowlist asks in a modal; the local server is started when the local lane is
+// an edit of a file that governs the agent or its checks always asks in a modal; a command the rules do not allow
+// (or any command, without an OS sandbox) asks in a modal; the local server is started when the local lane is
 // chosen and it is stopped; a paid fallback is asked for (or switchyard.agent.allowPaidFallback). Stop cancels the
 // turn in flight; a checkpoint restores the workspace.
 import { existsSync } from 'node:fs';
@@ -18,6 +19,9 @@ import { taskScope } from '../core/agent/scope.js';
 import type { ReflectResult } from '../core/reflector/reflector.js';
 import { relativeInside } from '../core/util/paths.js';
 import { config } from './config.js';
+import { editorCommandRules, sayNoSandboxOnce } from './commandRules.js';
+import { bundledPolicy } from '../core/policy/store.js';
+import { Workspace } from '../core/agent/workspace.js';
 import { taskJudged } from './judge.js';
 import { reflectOnFailure } from './reflection.js';
 import { PanelHost } from './panelHost.js';
@@ -116,7 +120,11 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
       stateDir: this.stateDir,
       checks: config.implementCheckCommands(),
       checkTimeoutMs: config.implementCheckTimeoutSeconds() * 1000,
+      secrets: await this.deps.calls().knownSecrets(),
     });
+    if (!ports.support.available) sayNoSandboxOnce(ports.support.why);
+    const fromWorkspace = JSON.stringify(policy) !== JSON.stringify(bundledPolicy());
+    const commandRules = await editorCommandRules(root, policy, fromWorkspace, this.stateDir, this.deps.log);
     const ac = new AbortController();
     this.running = { ac, ports, pending: null, approveAll: config.agentAutoApprove() };
     this.lastPorts = ports;
@@ -129,6 +137,7 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
         policy,
         localOnly: this.deps.localOnly(),
         signal: ac.signal,
+        commandRules,
         userRequestsCloud: () => this.task?.use_cloud === true,
         ...(arg?.step && arg.record
           ? stepTask(arg.record, arg.step, ports.ws)
@@ -158,7 +167,8 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
     return {
       ...ports,
       approveEdits: (changes, summary) => this.approve(changes, summary),
-      approveCommand: (argv, cwd) => approveCommand(argv, cwd),
+      approveCommand: (argv, cwd, ask) => approveCommand(argv, cwd, ask.why),
+      approveGoverningEdit: (changes, reasons) => approveGoverningEdit(changes, reasons),
       askUser: async (question) =>
         (await vscode.window.showInputBox({
           title: 'Switchyard: the agent asks',
@@ -194,8 +204,18 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
       case 'judge':
         return this.askJudge();
       case 'openFile': {
+        // A webview message is untrusted: the path goes through the agent's workspace guard (no `..`, no absolute
+        // path, no link out of the workspace, no .git).
         const folder = vscode.workspace.workspaceFolders?.[0];
-        if (folder) await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, msg.path));
+        if (!folder) return;
+        let rel: string;
+        try {
+          rel = new Workspace(folder.uri.fsPath).rel(msg.path);
+        } catch (e) {
+          this.deps.log.warn(`task view: refused to open ${JSON.stringify(msg.path).slice(0, 200)}: ${(e as Error).message}`);
+          return;
+        }
+        await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, rel));
         return;
       }
     }
@@ -376,13 +396,28 @@ async function askInstruction(editor: vscode.TextEditor | undefined): Promise<st
   return v?.trim() || undefined;
 }
 
-async function approveCommand(argv: string[], cwd: string): Promise<boolean> {
+async function approveCommand(argv: string[], cwd: string, why: string): Promise<boolean> {
   const pick = await vscode.window.showWarningMessage(
-    `The agent wants to run: ${argv.join(' ')} (in ${cwd}). It is not in the policy's command allowlist.`,
-    { modal: true },
+    `The agent wants to run: ${argv.join(' ').slice(0, 500)} (in ${cwd}).`,
+    { modal: true, detail: `It asks because ${why}.` },
     'Run it',
   );
   return pick === 'Run it';
+}
+
+/** An edit of the policy, the editor settings or a file that defines the checks: the user's call, every time. */
+async function approveGoverningEdit(changes: ProposedChange[], reasons: string[]): Promise<boolean> {
+  const pick = await vscode.window.showWarningMessage(
+    `The agent wants to change ${changes.map((c) => c.path).join(', ')}`,
+    {
+      modal: true,
+      detail:
+        `${reasons.join('\n')}\n\nThese files govern the agent (its policy and rules, the editor's settings) or ` +
+        'define what the checks run. Approve only an edit you asked for.',
+    },
+    'Allow this edit',
+  );
+  return pick === 'Allow this edit';
 }
 
 async function confirmPaidFallback(why: string): Promise<boolean> {

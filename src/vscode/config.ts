@@ -7,6 +7,35 @@ const str = (key: string): string | undefined => {
   return v === '' ? undefined : v;
 };
 
+/** Settings a cloned repository must not set: what widens what the agent may do or spend. Read from the user only. */
+export const USER_ONLY_SETTINGS = ['agent.autoApprove', 'agent.allowPaidFallback', 'judge.maxEvidenceChars'] as const;
+const warnedWorkspaceValue = new Set<string>();
+/** Called once per setting when a workspace value was ignored (the extension logs it and says it once). */
+let onIgnored: (key: string) => void = () => {};
+export const setIgnoredSettingListener = (fn: (key: string) => void) => {
+  onIgnored = fn;
+};
+
+/** The user's own value of a setting (user settings or the default); a workspace's value is ignored, said once. */
+function userValue<T>(key: (typeof USER_ONLY_SETTINGS)[number], fallback: T): T {
+  const i = section().inspect<T>(key);
+  if ((i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined) && !warnedWorkspaceValue.has(key)) {
+    warnedWorkspaceValue.add(key);
+    onIgnored(key);
+  }
+  return i?.globalValue ?? i?.defaultValue ?? fallback;
+}
+
+/** argv prefixes of switchyard.commands.allow / deny at one level (user or workspace). */
+function argvSetting(key: 'commands.allow' | 'commands.deny', level: 'user' | 'workspace'): string[][] {
+  const i = section().inspect<unknown>(key);
+  const v = level === 'user' ? i?.globalValue : (i?.workspaceFolderValue ?? i?.workspaceValue);
+  if (!Array.isArray(v)) return [];
+  return v.filter(
+    (a): a is string[] => Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'string' && x.length > 0),
+  );
+}
+
 export const config = {
   localOnly: (): boolean => section().get<boolean>('localOnly', false) === true,
   runtimeBinaryPath: () => str('runtime.binaryPath'),
@@ -40,11 +69,13 @@ export const config = {
     };
   },
   tutorSessionTokens: (): number => section().get<number>('tutor.sessionTokens', 16_000),
-  judgeMaxEvidenceChars: (): number => section().get<number>('judge.maxEvidenceChars', 120_000),
+  judgeMaxEvidenceChars: (): number => userValue<number>('judge.maxEvidenceChars', 120_000),
   planCritic: (): boolean => section().get<boolean>('plan.critic', false) === true,
   implementCheckCommands: (): string[][] => section().get<string[][]>('implement.checkCommands', []),
   implementCheckTimeoutSeconds: (): number => section().get<number>('implement.checkTimeoutSeconds', 600),
-  agentAutoApprove: (): boolean => section().get<boolean>('agent.autoApprove', false) === true,
-  agentAllowPaidFallback: (): boolean => section().get<boolean>('agent.allowPaidFallback', false) === true,
+  agentAutoApprove: (): boolean => userValue<boolean>('agent.autoApprove', false) === true,
+  agentAllowPaidFallback: (): boolean => userValue<boolean>('agent.allowPaidFallback', false) === true,
+  commandsAllow: (level: 'user' | 'workspace') => argvSetting('commands.allow', level),
+  commandsDeny: (level: 'user' | 'workspace') => argvSetting('commands.deny', level),
   affects: (e: vscode.ConfigurationChangeEvent, key: string) => e.affectsConfiguration(`switchyard.${key}`),
 };

@@ -64,7 +64,11 @@ export class JudgeService implements vscode.Disposable {
   readonly verdictOf = new Map<string, string>();
   last: (JudgeResult & { evidence: string }) | null = null;
 
-  constructor(private readonly deps: RoleDeps) {}
+  /** `stateDir`: the state folder the agent's tasks keep their records in (the gate reads only those). */
+  constructor(
+    private readonly deps: RoleDeps,
+    private readonly stateDir: string,
+  ) {}
 
   async run(arg?: JudgeArg): Promise<(JudgeResult & { evidence?: string; gate?: Gate }) | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0];
@@ -313,11 +317,16 @@ export class JudgeService implements vscode.Disposable {
 
   /**
    * The Judge gate of an agent task (src/core/pipeline/gate.ts): its whole diff, check log and changed files audited;
-   * the verdict and the gate kept in its evidence; the result says whether the gate closed.
+   * the verdict and the gate kept in its record in the state folder (a copy in its evidence); the result says whether
+   * the gate closed. A task whose evidence was tampered with is refused, the Judge not asked: the error says which file.
    */
   async runTask(root: vscode.Uri, taskId: string): Promise<(JudgeResult & { gate: Gate }) | undefined> {
     const r = await runRole(this.deps, `Switchyard Judge: auditing task ${taskId}…`, (_report, signal) =>
-      judgeTask(this.deps.calls().core, root.fsPath, taskId, { capChars: config.judgeMaxEvidenceChars(), signal }),
+      judgeTask(this.deps.calls().core, root.fsPath, taskId, {
+        stateDir: this.stateDir,
+        capChars: config.judgeMaxEvidenceChars(),
+        signal,
+      }),
     );
     if (!r) return undefined;
     this.last = { ...r.result, evidence: r.verdictPath };

@@ -3,6 +3,7 @@
 // failures shown as a clear error with the audit trail one click away.
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
+import { PROVIDER_IDS } from '../core/policy/constants.js';
 import type { BudgetPort } from '../core/budget/port.js';
 import type { Policy, ProviderId, RoleId } from '../core/policy/schema.js';
 import {
@@ -46,13 +47,13 @@ export class EditorModelCalls implements vscode.Disposable {
   );
 
   constructor(
-    secrets: vscode.SecretStorage,
+    private readonly secrets: vscode.SecretStorage,
     stateDir: string,
     policy: () => Policy,
     localOnly: () => boolean,
     private readonly log: vscode.LogOutputChannel,
     budget?: BudgetPort,
-    runtime?: {
+    private readonly runtime?: {
       endpoint(): Promise<string | undefined>;
       apiKey(): Promise<string | undefined>;
       served(): ServedModel | null;
@@ -78,6 +79,16 @@ export class EditorModelCalls implements vscode.Disposable {
         return config.providerBaseUrl(p);
       },
     });
+  }
+
+  /** Every key the key store holds (for the redactor of what commands print: a build script can print any of them). */
+  async knownSecrets(): Promise<string[]> {
+    const all = await Promise.all(
+      PROVIDER_IDS.map((p) =>
+        Promise.resolve(p === 'local' ? this.runtime?.apiKey() : this.secrets.get(secretKey(p))).catch(() => undefined),
+      ),
+    );
+    return all.filter((k): k is string => typeof k === 'string' && k.length >= 8);
   }
 
   async call(o: EditorCallOptions): Promise<CallResult> {

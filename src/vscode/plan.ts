@@ -13,7 +13,7 @@ import { FromPlanView, type ToPlanView } from '../core/protocol/plan.js';
 import { evidenceRoot } from '../core/evidence/taskEvidence.js';
 import type { AgentResult } from '../core/agent/loop.js';
 import { verdictApproves, type JudgeResult } from '../core/judge/judge.js';
-import { readGate, taskDir, type Gate } from '../core/pipeline/gate.js';
+import { readGate, type Gate } from '../core/pipeline/gate.js';
 import { config } from './config.js';
 import { OPEN_FOLDER, showError } from './fixes.js';
 import { PanelHost } from './panelHost.js';
@@ -33,6 +33,7 @@ export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
     policy: () => Policy,
     localOnly: () => boolean,
     note: (line: string) => Promise<void>,
+    stateDir: string,
   ) {
     super(extensionUri, log, {
       type: 'switchyard.plan',
@@ -63,7 +64,8 @@ export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
         if (!res) return { status: 'cancelled', task_id: '', evidence: '', message: 'the step did not start' };
         return { status: res.status, task_id: basename(res.evidence), evidence: res.evidence, message: res.message };
       },
-      gate: (id) => readGate(taskDir(root()!.fsPath, id)).status,
+      // The gate from the task's record in the state folder, never from the workspace's evidence folder.
+      gate: (id) => readGate(stateDir, root()!.fsPath, id).status,
       note: (line) => note(line),
       judgeTask: async (id) =>
         (await vscode.commands.executeCommand<{ gate: Gate } | undefined>('switchyard.judge.audit', { task: id }))
@@ -130,12 +132,16 @@ export class PlanPanel extends PanelHost<FromPlanView, ToPlanView> {
 export class PlanService implements vscode.Disposable {
   private panel: PlanPanel | undefined;
 
-  constructor(private readonly deps: RoleDeps) {}
+  /** `stateDir`: where the agent's tasks keep their records (the Judge gate of a plan's steps reads them). */
+  constructor(
+    private readonly deps: RoleDeps,
+    private readonly stateDir: string,
+  ) {}
 
   review(): PlanPanel {
     const { extensionUri, log, policy, localOnly } = this.deps;
     const note = (line: string) => this.deps.calls().core.note('override', line, { role: 'architect' });
-    return (this.panel ??= new PlanPanel(extensionUri, log, policy, localOnly, note));
+    return (this.panel ??= new PlanPanel(extensionUri, log, policy, localOnly, note, this.stateDir));
   }
 
   /** Switchyard: Plan a Change (Architect). Arguments (optional, for scripts): { goal, fastDraft }. */

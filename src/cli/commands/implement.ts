@@ -1,7 +1,9 @@
 // switchyard implement: the same agent as "Implement with Reflex Lane", without the editor. Events go to stderr as
-// lines for a person, or to stdout as JSON lines with --json. --yes approves edits; commands outside the policy's
-// allowlist never run headless. Exit 0: the checks passed (a high-risk change then awaits the Judge), 3: refused,
-// 4: gave up or nothing could verify the change, 130: stopped.
+// lines for a person, or to stdout as JSON lines with --json. --yes approves edits, but not edits of the files that
+// govern the agent or define its checks (--allow-build-edits does, and says so); a command the rules do not allow
+// never runs headless; without an OS sandbox nothing runs unless --no-sandbox is given (named and audited).
+// The policy is the one of --repo (or --policy F). Exit 0: the checks passed (a high-risk change then awaits the
+// Judge), 3: refused, 4: gave up or nothing could verify the change, 130: stopped.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { diskPorts } from '../../core/agent/diskPorts.js';
@@ -11,6 +13,8 @@ import { newTaskId } from '../../core/evidence/taskEvidence.js';
 import { EXIT, io, printJsonLine, UsageError } from '../io.js';
 import { resolvePolicy } from '../policyFile.js';
 import { cliCaller } from '../caller.js';
+import { cliCommandRules } from '../commandRules.js';
+import { BUNDLED_SOURCE } from '../../core/policy/store.js';
 
 export interface ImplementOptions {
   repo?: string;
@@ -22,6 +26,8 @@ export interface ImplementOptions {
   localOnly?: boolean;
   cloud?: boolean;
   allowCloudFallback?: boolean;
+  allowBuildEdits?: boolean;
+  noSandbox?: boolean;
   text: string[];
 }
 
@@ -40,15 +46,26 @@ export async function implementCommand(o: ImplementOptions): Promise<number> {
   const root = resolve(o.repo ?? '.');
   if (!existsSync(root) || !statSync(root).isDirectory())
     throw new UsageError(`implement: --repo ${root} is not a folder`);
-  const { policy, warnings } = resolvePolicy(o.policy);
+  const { policy, warnings, source } = resolvePolicy(o.policy, root);
   for (const w of warnings) io().stderr.write(`warning: ${w.field}: ${w.message}\n`);
   const { caller, dir, env } = cliCaller(policy, o);
+  const fromWorkspace = o.policy === undefined && source !== BUNDLED_SOURCE;
+  const commandRules = cliCommandRules(root, policy, fromWorkspace, dir);
+  for (const w of commandRules.warnings) io().stderr.write(`warning: ${w}\n`);
+  if (o.yes && o.allowBuildEdits)
+    io().stderr.write(
+      '[switchyard] --allow-build-edits: edits of the policy, the editor settings and the files that define the checks are approved too\n',
+    );
   const taskId = o.task ?? newTaskId('impl');
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
   try {
     const disk = diskPorts({ root, taskId, policy, caller, stateDir: dir, env: io().env });
+    if (!disk.support.available)
+      io().stderr.write(
+        `[switchyard] no OS sandbox: ${disk.support.why}; ${o.noSandbox ? 'commands the rules allow run unconfined (--no-sandbox)' : 'no command or check runs (give --no-sandbox to run them unconfined)'}\n`,
+      );
     const r = await runAgent(
       {
         ...disk,
@@ -57,9 +74,29 @@ export async function implementCommand(o: ImplementOptions): Promise<number> {
           io().stderr.write(`[switchyard] not applied without --yes: ${summary}\n`);
           return 'reject';
         },
-        approveCommand: async (argv) => {
-          io().stderr.write(`[switchyard] not run headless (outside the policy's allowlist): ${argv.join(' ')}\n`);
+        approveCommand: async (argv, _cwd, ask) => {
+          // Headless, "asks" means refused; --no-sandbox lets what the rules allow run without a sandbox, audited.
+          if (ask.rules === 'allow' && !ask.sandboxed && o.noSandbox) {
+            io().stderr.write(`[switchyard] runs without a sandbox (--no-sandbox): ${argv.join(' ')}\n`);
+            await caller.note(
+              'sandbox',
+              `GR-010: implementer: ${argv.join(' ').slice(0, 200)} ran without an OS sandbox (--no-sandbox)`,
+              { role: 'implementer', task_id: taskId },
+            );
+            return true;
+          }
+          const why = ask.sandboxed || ask.rules === 'ask' ? ask.why : `no sandbox: ${ask.why}`;
+          io().stderr.write(`[switchyard] not run headless: ${argv.join(' ')}: ${why}\n`);
           return false;
+        },
+        approveGoverningEdit: async (_changes, reasons) => {
+          const ok = o.yes === true && o.allowBuildEdits === true;
+          io().stderr.write(
+            ok
+              ? `[switchyard] applied with --allow-build-edits: ${reasons.join('; ')}\n`
+              : `[switchyard] not applied (${reasons.join('; ')}): --yes does not approve these; --allow-build-edits does\n`,
+          );
+          return ok;
         },
         askUser: async (q) => {
           io().stderr.write(`[switchyard] the agent asked (no one to answer headless): ${q}\n`);
@@ -81,6 +118,7 @@ export async function implementCommand(o: ImplementOptions): Promise<number> {
         signal: ac.signal,
         userRequestsCloud: () => o.cloud === true,
         scope: taskScope(disk.ws, { instruction }),
+        commandRules: commandRules.rules,
       },
     );
     if (!o.json) io().stdout.write(`${r.status}: ${r.message}\nevidence: ${r.evidence}\n`);

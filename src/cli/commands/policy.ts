@@ -1,8 +1,18 @@
 import { policyJsonSchema } from '../../core/policy/jsonSchema.js';
 import { EXIT, printJson, UsageError, io } from '../io.js';
 import { loadPolicyFile, resolvePolicy } from '../policyFile.js';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CommandTrustStore } from '../../core/policy/commandTrust.js';
+import { BUNDLED_SOURCE } from '../../core/policy/store.js';
+import { cliCommandRules } from '../commandRules.js';
+import { stateDir } from '../state.js';
 
-export function policyCommand(sub: string | undefined, args: string[], o: { policy?: string }): number {
+export function policyCommand(
+  sub: string | undefined,
+  args: string[],
+  o: { policy?: string; repo?: string; state?: string },
+): number {
   switch (sub) {
     case 'validate': {
       const file = args[0] ?? o.policy;
@@ -27,9 +37,31 @@ export function policyCommand(sub: string | undefined, args: string[], o: { poli
     case 'schema':
       printJson(policyJsonSchema());
       return EXIT.ok;
+    case 'trust':
+      return trustCommand(o);
     default:
       throw new UsageError(
-        `policy: unknown subcommand ${sub ? `"${sub}"` : '(none)'}; expected validate F, show or schema`,
+        `policy: unknown subcommand ${sub ? `"${sub}"` : '(none)'}; expected validate F, show, schema or trust`,
       );
   }
+}
+
+/** Approves the command rules that come with the repository (its policy's allowlist, its workspace settings). */
+function trustCommand(o: { repo?: string; state?: string }): number {
+  const root = resolve(o.repo ?? io().cwd);
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    throw new UsageError(`policy trust: --repo ${root} is not a folder`);
+  const { policy, source } = resolvePolicy(undefined, root);
+  const dir = stateDir(o.state);
+  const { repo } = cliCommandRules(root, policy, source !== BUNDLED_SOURCE, dir);
+  if (repo.widening.length === 0) {
+    printJson({ repo: root, policy: source, widening: [], hash: null, trusted: true });
+    io().stderr.write("the workspace's command rules allow nothing beyond yours: there is nothing to approve\n");
+    return EXIT.ok;
+  }
+  const hash = new CommandTrustStore(dir).trust(root, repo.widening);
+  printJson({ repo: root, policy: source, widening: repo.widening, hash, trusted: true });
+  for (const a of repo.widening) io().stderr.write(`approved: ${a.join(' ')}\n`);
+  io().stderr.write('these run unattended (inside the OS sandbox) while the list stays exactly this; a change asks again\n');
+  return EXIT.ok;
 }

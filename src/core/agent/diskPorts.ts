@@ -1,13 +1,25 @@
 // The agent's ports for a workspace on disk, without the editor (the CLI's `switchyard implement`, evaluations,
 // tests): the classifier over the task's own before/after texts, the workspace's checks, commands through the tool
-// executor (argv, no shell, bounded output, the whole process group stopped on timeout or Stop), checkpoints in a
-// shadow repository under the state folder. Approvals and questions are the caller's.
+// executor (argv, no shell, bounded output, the whole process group stopped on timeout or Stop) inside the OS
+// sandbox where there is one, with a clean environment, everything they print redacted before anyone sees it;
+// checkpoints in a shadow repository under the state folder. Approvals and questions are the caller's.
 import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { classifyDiff } from '../classifier/classify.js';
 import { TaskEvidence } from '../evidence/taskEvidence.js';
 import { checkPlan, runChecks } from '../implement/checks.js';
-import { runTool } from '../implement/tools.js';
+import { runTool, type ToolResult, type ToolRun } from '../implement/tools.js';
+import { Redactor } from '../evidence/redact.js';
+import {
+  cleanEnv,
+  detectSandbox,
+  runSandboxed,
+  sandboxHint,
+  secretValues,
+  type SandboxProfile,
+  type SandboxSupport,
+} from '../sandbox/index.js';
 import type { Policy } from '../policy/schema.js';
 import type { ModelCaller } from '../providers/call.js';
 import { ShadowCheckpoints } from './checkpoints.js';
@@ -24,7 +36,14 @@ export interface DiskPortsOptions {
   /** Custom checks (argv arrays) instead of the detected ones. */
   checks?: string[][];
   checkTimeoutMs?: number;
+  /** The environment commands start from (cleaned: no key or SWITCHYARD_ secret passes). */
   env?: NodeJS.ProcessEnv;
+  /** Secrets this host holds (its key store): masked in everything a command prints. */
+  secrets?: string[];
+  /** The sandbox, detected when absent (SWITCHYARD_SANDBOX=off forces it off). */
+  sandbox?: SandboxSupport;
+  /** More state folders to hide from commands (the editor's storage). */
+  hiddenDirs?: string[];
 }
 
 /** The shadow repository of a workspace: one per workspace path, under the state folder. */
@@ -33,11 +52,44 @@ export const shadowDir = (stateDir: string, root: string) =>
 
 export type DiskPorts = Pick<
   AgentPorts,
-  'caller' | 'ws' | 'evidence' | 'checkpoints' | 'classify' | 'runChecks' | 'runCommand'
->;
+  'caller' | 'ws' | 'evidence' | 'checkpoints' | 'classify' | 'runChecks' | 'runCommand' | 'sandbox'
+> & { redactor: Redactor; support: SandboxSupport };
 
 export function diskPorts(o: DiskPortsOptions): DiskPorts {
   const ws = new Workspace(o.root);
+  const source = o.env ?? process.env;
+  const redactor = new Redactor();
+  for (const v of [...secretValues(source), ...secretValues(process.env), ...(o.secrets ?? [])]) redactor.add(v);
+  const support = o.sandbox ?? detectSandbox(source);
+  const sb = o.policy.agent?.sandbox;
+  const profile: SandboxProfile = {
+    root: ws.root,
+    home: source.HOME ?? homedir(),
+    stateDirs: [o.stateDir, ...(o.hiddenDirs ?? [])],
+    denyRead: sb?.deny_read ?? [],
+    writable: sb?.writable ?? [],
+    network: null,
+  };
+  const passEnv = sb?.env ?? [];
+  /** One command, sandboxed where possible, its output redacted; the sandbox's reason added when it refused. */
+  const run = async (r: ToolRun): Promise<ToolResult> => {
+    const hosts = (sb?.network ?? []).filter((n) => n.command.every((a, k) => r.argv[k] === a)).flatMap((n) => n.hosts);
+    const out = support.available
+      ? await runSandboxed({
+          ...r,
+          env: source,
+          profile: { ...profile, network: hosts.length ? { hosts } : null },
+          support,
+          passEnv,
+        })
+      : await runTool({ ...r, env: cleanEnv(source, passEnv) });
+    const hint = support.available ? sandboxHint(out) : null;
+    return {
+      ...out,
+      stdout: redactor.redact(out.stdout),
+      stderr: redactor.redact(out.stderr) + (hint ? `\n[${hint}]` : ''),
+    };
+  };
   const readCurrent = async (p: string) => {
     try {
       return ws.current(p);
@@ -48,7 +100,7 @@ export function diskPorts(o: DiskPortsOptions): DiskPorts {
   return {
     caller: o.caller,
     ws,
-    evidence: TaskEvidence.forTask(ws.root, o.taskId),
+    evidence: TaskEvidence.forTask(ws.root, o.taskId, { stateDir: o.stateDir }),
     checkpoints: new ShadowCheckpoints(shadowDir(o.stateDir, ws.root), ws.root),
     classify: (diff, changes) =>
       classifyDiff(diff, {
@@ -61,13 +113,22 @@ export function diskPorts(o: DiskPortsOptions): DiskPorts {
           readCurrent,
         },
       }),
-    runChecks: (c, signal) =>
-      runChecks(ws.root, checkPlan(ws.root, c?.crates_touched ?? [], o.checks), {
+    runChecks: async (c, signal) => {
+      const r = await runChecks(ws.root, checkPlan(ws.root, c?.crates_touched ?? [], o.checks), {
         timeoutMs: o.checkTimeoutMs ?? 600_000,
         signal,
-        env: o.env,
-      }),
-    runCommand: (argv, cwd, timeoutMs, signal) =>
-      runTool({ argv, cwd: ws.abs(cwd), timeoutMs, signal, maxBytes: 1024 * 1024, env: o.env }),
+        run,
+      });
+      // What a check printed is redacted before it is recorded, shown or sent (a build script can print any key).
+      return {
+        ...r,
+        log: redactor.redact(r.log),
+        errors: r.errors.map((e) => ({ ...e, message: redactor.redact(e.message), rendered: redactor.redact(e.rendered) })),
+      };
+    },
+    runCommand: (argv, cwd, timeoutMs, signal) => run({ argv, cwd: ws.abs(cwd), timeoutMs, signal, maxBytes: 1024 * 1024 }),
+    sandbox: support.available ? { available: true } : { available: false, why: support.why },
+    redactor,
+    support,
   };
 }

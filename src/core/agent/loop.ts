@@ -17,13 +17,17 @@ import type { ChatMessage, ToolCall } from '../providers/types.js';
 import { route } from '../router/route.js';
 import type { RouteDecision } from '../router/types.js';
 import type { ShadowCheckpoints, Checkpoint } from './checkpoints.js';
-import { projectRules, systemPrompt, taskPrompt, type TaskText } from './prompt.js';
+import { projectRules, rulesMessage, systemPrompt, taskPrompt, type TaskText } from './prompt.js';
 import { initialState, laneOf, routeRequest, type RunningState, type Scope } from './state.js';
 import { AGENT_TOOLS } from './toolSpecs.js';
 import { runAgentTool, type PortArgs, type ProposedChange, type ToolOutcome } from './tools.js';
 import { cutResult, fitToWindow } from './transcript.js';
 import { ToolRefusal, type Workspace } from './workspace.js';
 import { recordLabel, recordWarning } from '../runtime/served.js';
+import type { CommandRules } from '../policy/commandTrust.js';
+import { decideCommand } from './commands/decide.js';
+import { createHash } from 'node:crypto';
+import { folderBytes } from '../util/du.js';
 
 export type AgentStatus = 'passed' | 'unverified' | 'awaiting_judge' | 'failed' | 'refused' | 'cancelled';
 
@@ -65,6 +69,17 @@ export interface AgentInput extends TaskText {
   contextWindow?: (d: RouteDecision) => number | undefined;
   /** The plan step this task does (kept as evidence: plan-step.json). */
   planStep?: { plan_id: string; step: unknown };
+  /** Whose command rules count (commandTrust.ts); absent: the policy's allowlist, as the user's own. */
+  commandRules?: CommandRules;
+}
+
+/** Why a command (or the checks) waits for the user: the rules ask, or nothing would contain it. */
+export interface CommandAsk {
+  why: string;
+  /** What the argument rules said on their own. */
+  rules: 'allow' | 'ask';
+  /** Whether it would run inside the OS sandbox. */
+  sandboxed: boolean;
 }
 
 export type EditDecision = 'approve' | 'reject';
@@ -76,8 +91,12 @@ export interface AgentPorts {
   checkpoints: ShadowCheckpoints;
   classify(diff: string, changes: FileChange[]): Promise<Classification>;
   approveEdits(changes: ProposedChange[], summary: string): Promise<EditDecision>;
-  /** A command outside the policy's allowlist: run it? */
-  approveCommand(argv: string[], cwd: string): Promise<boolean>;
+  /** A command the rules do not let run unattended, or any command without a sandbox: run it? */
+  approveCommand(argv: string[], cwd: string, ask: CommandAsk): Promise<boolean>;
+  /** An edit of a file that governs the agent or its checks (`governs`): only the user approves it, never auto-approve. */
+  approveGoverningEdit?(changes: ProposedChange[], reasons: string[]): Promise<boolean>;
+  /** The OS sandbox commands and checks run in; absent or unavailable: every command asks first. */
+  sandbox?: { available: boolean; why?: string };
   runChecks(c: Classification | null, signal: AbortSignal): Promise<CheckResult>;
   runCommand(argv: string[], cwd: string, timeoutMs: number, signal: AbortSignal): Promise<ToolResult>;
   askUser(question: string): Promise<string | null>;
@@ -104,6 +123,9 @@ export interface AgentResult {
 }
 
 const DEFAULT_MAX_TURNS = 40;
+const DEFAULT_MAX_CALLS_PER_TURN = 32;
+export const DEFAULT_MAX_WRITE_BYTES = 2 * 1024 * 1024;
+const DEFAULT_MAX_EVIDENCE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_WINDOW = 32_768;
 const CANCELLED = () => new CallFailed('cancelled', 'cancelled', [], [], null);
 const isCancel = (e: unknown) =>
@@ -152,12 +174,12 @@ class Agent {
     for (const r of rules) p.evidence.write(`rules/${r.path.replace(/\//g, '_')}`, r.text);
     if (i.scope?.why.length) p.evidence.write('scope.json', i.scope);
     if (i.planStep) p.evidence.write('plan-step.json', i.planStep);
-    this.messages.push(
-      { role: 'system', content: systemPrompt(i.policy, rules) },
-      { role: 'user', content: taskPrompt(i) },
-    );
+    // The project's files are data in the user's role, delimited and labelled, never the system's instructions.
+    const task = rules.length ? `${rulesMessage(rules)}\n\n${taskPrompt(i)}` : taskPrompt(i);
+    this.messages.push({ role: 'system', content: systemPrompt(i.policy) }, { role: 'user', content: task });
     let end: Done;
     try {
+      await this.noteSandbox();
       end = await this.loop();
     } catch (e) {
       if (!isCancel(e)) throw e;
@@ -185,10 +207,7 @@ class Agent {
     if (pre instanceof Done) return pre;
     const window = i.contextWindow?.(pre) ?? pre.chain[0]?.spec.context_tokens ?? DEFAULT_WINDOW;
     const fit = fitToWindow(this.messages, window);
-    p.evidence.write(`turns/${pad(this.turn)}-request.json`, {
-      route: routeRequest(this.state),
-      messages: fit.messages,
-    });
+    this.keepRequest(fit.messages);
     this.snapshot ??= p.checkpoints.snapshot('snapshot');
     this.snapshot.catch(() => {}); // a failed snapshot is retried at the edit, where its error is reported
     let r: CallResult;
@@ -312,12 +331,20 @@ class Agent {
 
   private async toolCalls(calls: ToolCall[]): Promise<Done | null> {
     let end: Done | null = null;
-    for (const c of calls) {
+    const cap = this.i.policy.agent?.max_tool_calls_per_turn ?? DEFAULT_MAX_CALLS_PER_TURN;
+    for (const [k, c] of calls.entries()) {
       if (this.signal.aborted) throw CANCELLED();
-      // After a finish, the remaining calls of the turn are answered without running.
-      const result: { content: string; ok: boolean } | Done = end
-        ? { content: 'not run: the task finished', ok: false }
-        : await this.oneTool(c);
+      // After a finish, the remaining calls of the turn are answered without running; past the cap, every call
+      // (finish too) is answered "not run".
+      const result: { content: string; ok: boolean } | Done =
+        k >= cap
+          ? {
+              content: `not run: too many calls in one turn (the policy allows ${cap}); send the rest in the next turn`,
+              ok: false,
+            }
+          : end
+            ? { content: 'not run: the task finished', ok: false }
+            : await this.oneTool(c);
       if (result instanceof Done) {
         end = result;
         this.toolMessage(c, `finished: ${result.message}`, true);
@@ -343,19 +370,45 @@ class Agent {
   }
 
   private async oneTool(c: ToolCall): Promise<{ content: string; ok: boolean } | Done> {
-    const out: ToolOutcome = await runAgentTool(
-      { ws: this.p.ws, context: this.p.context?.bind(this.p) },
-      c.name,
-      c.arguments,
-    );
-    if (out.kind === 'answer') return out;
-    if (out.kind === 'edit') return this.edit(out.changes, out.summary);
-    return this.port(out.args);
+    try {
+      const out: ToolOutcome = await runAgentTool(
+        {
+          ws: this.p.ws,
+          context: this.p.context?.bind(this.p),
+          maxWriteBytes: this.i.policy.agent?.max_write_bytes ?? DEFAULT_MAX_WRITE_BYTES,
+        },
+        c.name,
+        c.arguments,
+      );
+      if (out.kind === 'answer') return out;
+      if (out.kind === 'edit') return await this.edit(out.changes, out.summary);
+      return await this.port(out.args);
+    } catch (e) {
+      // A tool call is untrusted input: whatever it makes fail is the model's answer, never the end of the task.
+      if (isCancel(e) || e instanceof CallFailed || e instanceof CallRefused) throw e;
+      const why = e instanceof ToolRefusal ? e.message : `failed: ${(e as Error)?.message ?? String(e)}`;
+      return { content: `${String(c.name).slice(0, 80)}: ${why}`, ok: false };
+    }
   }
 
   /** Edits: a checkpoint before the turn's first, approval, the write, and the whole change measured again. */
   private async edit(changes: ProposedChange[], summary: string): Promise<{ content: string; ok: boolean }> {
     const { p } = this;
+    const governing = changes.filter((c) => c.governs);
+    if (governing.length) {
+      const reasons = governing.map((c) => `${c.path}: ${c.governs}`);
+      const ok = (await p.approveGoverningEdit?.(governing, reasons)) ?? false;
+      if (!ok) {
+        this.attempt('rejected', summary);
+        return {
+          content:
+            `not written: ${reasons.join('; ')}. These files govern the agent or define the checks; only the user ` +
+            'can approve such an edit (in the editor, or headless with --allow-build-edits). Leave them as they are ' +
+            'or ask the user.',
+          ok: false,
+        };
+      }
+    }
     const decision = await p.approveEdits(changes, summary);
     if (decision === 'reject') {
       this.attempt('rejected', summary);
@@ -426,6 +479,17 @@ class Agent {
   }
 
   private async checks(): Promise<{ content: string; ok: boolean }> {
+    if (!this.sandboxed()) {
+      // The checks run the workspace's code (tests, build scripts the model may have written): without a sandbox,
+      // like any command, they wait for the user.
+      const why = `no OS sandbox (${this.p.sandbox?.why ?? 'none is available'}): the checks would run the workspace's code unconfined`;
+      if (!(await this.p.approveCommand(['run_checks'], '.', { why, rules: 'allow', sandboxed: false }))) {
+        this.lastCheck = { ok: false, unverified: true };
+        this.editedSinceCheck = false;
+        this.p.evidence.write(`checks/turn-${pad(this.turn)}.log`, `[not run: ${why}; the user did not approve]\n`);
+        return { content: `the checks did not run: ${why}, and the user did not approve running them`, ok: false };
+      }
+    }
     this.snapshot = null; // the checks may write files (reports, generated code)
     const r = await this.p.runChecks(this.state.measured, this.signal);
     if (r.cancelled) throw CANCELLED();
@@ -484,10 +548,27 @@ class Agent {
   }
 
   private async command(argv: string[], cwd: string, timeoutS: number): Promise<{ content: string; ok: boolean }> {
-    const allow = this.i.policy.agent?.command_allowlist ?? [];
-    const allowed = allow.some((prefix) => prefix.every((a, k) => argv[k] === a));
-    if (!allowed && !(await this.p.approveCommand(argv, cwd)))
-      return { content: `the user did not approve running ${argv.join(' ')}; it did not run`, ok: false };
+    const rules = this.i.commandRules ?? {
+      userAllow: this.i.policy.agent?.command_allowlist ?? [],
+      repoAllow: [],
+      deny: [],
+    };
+    const v = decideCommand(argv, { root: this.p.ws.root, cwd: this.p.ws.abs(cwd) }, rules);
+    const shown = argv.join(' ').slice(0, 300);
+    if (v.verdict === 'deny') return { content: `not run: ${shown}: ${v.why}`, ok: false };
+    const sandboxed = this.sandboxed();
+    if (v.verdict !== 'allow' || !sandboxed) {
+      const why =
+        v.verdict !== 'allow'
+          ? v.why
+          : `no OS sandbox (${this.p.sandbox?.why ?? 'none is available'}): no command runs unattended without one`;
+      const ask: CommandAsk = { why, rules: v.verdict === 'allow' ? 'allow' : 'ask', sandboxed };
+      if (!(await this.p.approveCommand(argv, cwd, ask)))
+        return {
+          content: `not run: ${shown}: ${why}. It needs the user's approval, and the user did not give it.`,
+          ok: false,
+        };
+    }
     this.snapshot = null; // a command may change the workspace
     const r = await this.p.runCommand(argv, cwd, timeoutS * 1000, this.signal);
     if (r.cancelled) throw CANCELLED();
@@ -580,6 +661,39 @@ class Agent {
     if (r instanceof Done) return r;
     this.messages.push({ role: 'user', content: r.content });
     return null;
+  }
+
+  private sandboxed(): boolean {
+    return this.p.sandbox?.available === true;
+  }
+
+  /** Without a sandbox, said once per task in the audit log (GR-005): everything that runs asks first. */
+  private async noteSandbox(): Promise<void> {
+    if (this.sandboxed()) return;
+    this.p.evidence.write('sandbox.json', { available: false, why: this.p.sandbox?.why ?? 'no sandbox port' });
+    await this.p.caller.note(
+      'sandbox',
+      `GR-010: implementer: no OS sandbox (${this.p.sandbox?.why ?? 'none is available'}); every command and check asks the user first`,
+      { role: 'implementer', task_id: this.i.task_id },
+    );
+  }
+
+  /** The turn's request as evidence; past the evidence bound, only its hash (diffs and check logs are always kept). */
+  private keepRequest(messages: ChatMessage[]): void {
+    const name = `turns/${pad(this.turn)}-request.json`;
+    const body = { route: routeRequest(this.state), messages };
+    const max = this.i.policy.agent?.max_evidence_bytes ?? DEFAULT_MAX_EVIDENCE_BYTES;
+    const text = JSON.stringify(body);
+    if (folderBytes(this.p.evidence.dir) + text.length <= max) {
+      this.p.evidence.write(name, body);
+      return;
+    }
+    this.p.evidence.write(name, {
+      kept_as_hash: true,
+      sha256: createHash('sha256').update(text).digest('hex'),
+      bytes: text.length,
+      why: `the evidence folder reached its bound (${max} bytes, policy agent.max_evidence_bytes): turn requests are kept as hashes from here on`,
+    });
   }
 
   /** One record for the reflector, by the model that served this turn. */

@@ -1,12 +1,15 @@
-// The agent's tools, run against the workspace. A tool call with bad arguments, a refused path or a failed match is
-// an answer for the model (what went wrong, what to do), never a crash. Reads run at once; an edit is computed
-// here and written only when the loop's approval says so; commands and checks go through the loop's ports.
+// The agent's tools, run against the workspace. A tool call is untrusted input (a hostile file in the repository can
+// steer the model): one with bad arguments, a refused path, a failed match or a file system error is an answer for
+// the model (what went wrong, what to do), never a crash. Reads run at once; an edit is computed here, bounded,
+// marked when it touches a file that governs the agent or the checks, and written only when the loop's approval
+// says so; commands and checks go through the loop's ports.
 import picomatch from 'picomatch';
 import type { z } from 'zod';
 import { TOOL_ARGS, TOOL_NAMES, type ToolName } from './toolSpecs.js';
 import { applyEdit } from './editMatch.js';
+import { forbiddenReason, governingReason } from './governing.js';
 import { parsePatchFiles } from './patchFiles.js';
-import { ToolRefusal, Workspace } from './workspace.js';
+import { MAX_FILE_BYTES, ToolRefusal, Workspace } from './workspace.js';
 
 /** A change a tool wants to make: the whole file before and after (null: absent). */
 export interface ProposedChange {
@@ -15,6 +18,11 @@ export interface ProposedChange {
   after: string | null;
   /** How the edit matched (exact, or which tolerance). */
   how: string;
+  /**
+   * Why this file governs the agent or the checks (governing.ts): set, the write needs the user's explicit
+   * approval (a headless `--yes` does not give it).
+   */
+  governs?: string;
 }
 
 export type ToolOutcome =
@@ -36,13 +44,44 @@ export interface ToolEnv {
   ws: Workspace;
   /** Stage 0's ranked files for a query (search mode "context"); absent where no index is at hand. */
   context?: (query: string, max: number) => Promise<string>;
+  /** The largest file an edit may leave (write_file's content, edit_file's and apply_patch's result); default 2 MiB. */
+  maxWriteBytes?: number;
 }
 
 const answer = (content: string, ok = true): ToolOutcome => ({ kind: 'answer', content, ok });
+const shortName = (n: string) => JSON.stringify(n.length > 64 ? `${n.slice(0, 64)}…` : n);
+
+/**
+ * The changes as the loop gets them: a forbidden path (the evidence, `.git`) or a file over the write limit is a
+ * refusal; each other change is marked with why it governs, if it does. The loop runs its text-answer edits (search
+ * and replace blocks) through this too.
+ */
+export function reviewChanges(
+  changes: readonly Omit<ProposedChange, 'governs'>[],
+  maxWriteBytes = MAX_FILE_BYTES,
+): { ok: true; changes: ProposedChange[] } | { ok: false; message: string } {
+  const out: ProposedChange[] = [];
+  for (const c of changes) {
+    const forbidden = forbiddenReason(c.path);
+    if (forbidden) return { ok: false, message: `${c.path}: ${forbidden}` };
+    const bytes = c.after === null ? 0 : Buffer.byteLength(c.after, 'utf8');
+    if (bytes > maxWriteBytes) return { ok: false, message: tooLarge(c.path, bytes, maxWriteBytes) };
+    const governs = governingReason(c.path, c.before, c.after);
+    out.push(governs ? { ...c, governs } : { ...c });
+  }
+  return { ok: true, changes: out };
+}
+
+const tooLarge = (path: string, bytes: number, max: number) =>
+  `${path} would be ${bytes} bytes, over the agent's write limit of ${max} bytes (${mib(max)}); ` +
+  'write a smaller file, or ask the user to raise agent.max_write_bytes in .switchyard/policy.json';
+const mib = (n: number) => `${Math.round((n / 1024 / 1024) * 100) / 100} MiB`;
 
 /** Parses and runs one tool call. */
 export async function runAgentTool(env: ToolEnv, name: string, argsText: string): Promise<ToolOutcome> {
-  if (!(name in TOOL_ARGS)) return answer(`unknown tool "${name}"; the tools are ${TOOL_NAMES.join(', ')}`, false);
+  // Own properties only: `__proto__`, `constructor`, `toString` are names in every object's prototype chain.
+  if (typeof name !== 'string' || !Object.hasOwn(TOOL_ARGS, name))
+    return answer(`unknown tool ${shortName(String(name))}; the tools are ${TOOL_NAMES.join(', ')}`, false);
   let raw: unknown;
   try {
     raw = JSON.parse(argsText || '{}');
@@ -55,10 +94,14 @@ export async function runAgentTool(env: ToolEnv, name: string, argsText: string)
     return answer(`${name}: bad arguments: ${issues}`, false);
   }
   try {
-    return await dispatch(env, name as ToolName, parsed.data as never);
+    const out = await dispatch(env, name as ToolName, parsed.data as never);
+    if (out.kind !== 'edit') return out;
+    const reviewed = reviewChanges(out.changes, env.maxWriteBytes);
+    return reviewed.ok ? { ...out, changes: reviewed.changes } : answer(`${name}: ${reviewed.message}`, false);
   } catch (e) {
     if (e instanceof ToolRefusal) return answer(`${name}: ${e.message}`, false);
-    throw e;
+    // Anything else is still the tool's answer: the model's input reached a case the tools did not foresee.
+    return answer(`${name}: failed: ${(e as Error)?.message ?? String(e)}`, false);
   }
 }
 
@@ -72,16 +115,20 @@ async function dispatch(env: ToolEnv, name: ToolName, a: Record<string, unknown>
     case 'search':
       return search(env, a as z.infer<typeof TOOL_ARGS.search>);
     case 'edit_file':
-      return editFile(ws, a as z.infer<typeof TOOL_ARGS.edit_file>);
+      return editFile(ws, a as z.infer<typeof TOOL_ARGS.edit_file>, env.maxWriteBytes ?? MAX_FILE_BYTES);
     case 'write_file': {
-      const p = ws.rel(a.path);
+      const p = ws.writable(a.path as string);
+      // Before reading the old text: a 50 MB content is refused without more work.
+      const bytes = Buffer.byteLength(a.content as string, 'utf8');
+      const max = env.maxWriteBytes ?? MAX_FILE_BYTES;
+      if (bytes > max) return answer(`write_file: ${tooLarge(p, bytes, max)}`, false);
       const before = ws.exists(p) ? ws.read(p) : null;
       const how = before === null ? 'new file' : 'whole file';
       const changes = [{ path: p, before, after: a.content as string, how }];
       return { kind: 'edit', changes, summary: `${how} ${p}` };
     }
     case 'apply_patch':
-      return applyPatch(ws, a.patch as string);
+      return applyPatch(ws, a.patch as string, env.maxWriteBytes ?? MAX_FILE_BYTES);
     case 'run_checks':
       return { kind: 'port', args: { name } };
     case 'run_command': {

@@ -6,7 +6,7 @@ import type { Tree } from 'web-tree-sitter';
 import { parserFor, type GrammarName } from './grammar.js';
 import { analyzeCargoToml, analyzePackageJson } from './manifest.js';
 import { moduleReach } from './modules.js';
-import { countsTowardSize, kindOf, languageOf } from './paths.js';
+import { countsTowardSize, kindOf, languageOf, SWITCHYARD_FILES } from './paths.js';
 import { analyzeRust } from './rust.js';
 import { analyzeScript, type ScriptLanguage } from './scripting.js';
 import { fragmentSides, fullSides, type SideText } from './sides.js';
@@ -241,7 +241,9 @@ async function analyzeFile(
   } else {
     codeChanged = changedCodeLines(f, path).length > 0;
   }
-  if (codeChanged)
+  // Switchyard's own files govern the agent (its routing, its command rules): any change to them counts, comments too.
+  if (SWITCHYARD_FILES.test(path)) evidence.push(fileEvidence('build_tooling', 'policy file changed'));
+  else if (codeChanged)
     for (const e of pathFlags(path, kind, isTest, isCargo || isPackageJson)) evidence.push(fileEvidence(...e));
   return { evidence, sharedState, codeChanged };
 }

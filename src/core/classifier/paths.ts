@@ -12,10 +12,14 @@ const BUILD = new RegExp(
     String.raw`rollup|babel|jest|eslint|prettier|tsup|turbo)\.config\.[cm]?[jt]s|\.eslintrc[\w.]*|` +
     String.raw`\.npmrc|\.nvmrc|pnpm-workspace\.yaml|setup\.py|setup\.cfg|requirements[\w.-]*\.txt|` +
     String.raw`tox\.ini|noxfile\.py|Pipfile|\.pre-commit-config\.yaml|build\.rs|rust-toolchain(\.toml)?|` +
-    String.raw`clippy\.toml|\.clippy\.toml|rustfmt\.toml|\.rustfmt\.toml|deny\.toml|Makefile|` +
+    String.raw`clippy\.toml|\.clippy\.toml|rustfmt\.toml|\.rustfmt\.toml|deny\.toml|Makefile|makefile|GNUmakefile|` +
+    String.raw`conftest\.py|pytest\.ini|\.envrc|` +
     String.raw`justfile|Dockerfile|\.config\/nextest\.toml|\.cargo\/config(\.toml)?)$|` +
-    String.raw`(^|\/)\.github\/workflows\/|(^|\/)\.gitlab-ci\.yml$|(^|\/)\.circleci\/`,
+    String.raw`(^|\/)\.github\/workflows\/|(^|\/)\.gitlab-ci\.yml$|(^|\/)\.circleci\/|(^|\/)\.devcontainer\/|` +
+    String.raw`^\.vscode\/|^\.switchyard\/`,
 );
+/** Switchyard's own files (the policy, rules, plans): a change to them changes what governs the agent. */
+export const SWITCHYARD_FILES = /^\.switchyard\//;
 const TEST_DIRS = new RegExp(
   String.raw`(^|\/)(tests|test|benches|examples|fuzz|testdata|test-support|test_support|` +
     String.raw`test-utils|test_utils|fixtures)\/`,

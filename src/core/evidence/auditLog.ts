@@ -18,7 +18,9 @@ export type AuditKind =
   /** The local server serves another model than the policy names (GR-005), once per session and model. */
   | 'mismatch'
   /** The user went past what a guardrail advises (a plan run without its cloud review, a step accepted unverified). */
-  | 'override';
+  | 'override'
+  /** What ran without an OS sandbox, or was refused for want of one (GR-010). */
+  | 'sandbox';
 
 export interface AuditEntry {
   ts: string;

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { runTool, type ToolResult } from './tools.js';
+import { runTool, type ToolResult, type ToolRun } from './tools.js';
 
 export interface CheckStep {
   name: string;
@@ -163,7 +163,14 @@ export function cargoErrors(stdout: string): CompilerError[] {
 export async function runChecks(
   root: string,
   steps: CheckStep[],
-  o: { timeoutMs: number; signal?: AbortSignal; onOutput?: (s: string) => void; env?: NodeJS.ProcessEnv },
+  o: {
+    timeoutMs: number;
+    signal?: AbortSignal;
+    onOutput?: (s: string) => void;
+    env?: NodeJS.ProcessEnv;
+    /** How a step runs (the OS sandbox); default: the plain executor. */
+    run?: (r: ToolRun) => Promise<ToolResult>;
+  },
 ): Promise<CheckResult> {
   const done: CheckResult['steps'] = [];
   const errors: CompilerError[] = [];
@@ -171,7 +178,7 @@ export async function runChecks(
   for (const s of steps) {
     o.onOutput?.(`$ ${s.name}\n`);
     log += `$ ${s.name}\n`;
-    const r = await runTool({
+    const r = await (o.run ?? runTool)({
       argv: s.argv,
       cwd: root,
       timeoutMs: o.timeoutMs,

@@ -1,11 +1,28 @@
 // The Judge gate of a task (MODEL-POLICY.md GR-002, GR-003, GR-008): a task whose change is high risk ends
 // "awaiting Judge"; the cloud Judge audits the task's whole diff with its evidence (the changed files, the diff and
 // the check log are citable, by file and line); only an approve whose citations are all verified closes the gate.
-// The gate's state is `gate.json` in the task's evidence folder, next to every verdict (`judge-*.json`).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// Nothing the gate trusts is read from the workspace's evidence folder, which the agent, a check's build script or a
+// hostile repository can write: the folder is verified against the seal kept in the task's record in the state
+// folder (src/core/evidence/taskRecord.ts), the diff is rebuilt from git (the shadow checkpoints' base commit against
+// the files now), the check log and the result are the record's, and the verdicts (each with the hash of the exact
+// bundle it judged) and gate.json live in the record. The latest verdict on the bundle as it is now decides.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { shadowDir } from '../agent/diskPorts.js';
 import { compactStamp, evidenceRoot, TaskEvidence } from '../evidence/taskEvidence.js';
-import { approval, buildBundle, runJudge, type Bundle, type BundleFile, type JudgeResult } from '../judge/judge.js';
+import { checkTaskId, realRoot, TaskRecord } from '../evidence/taskRecord.js';
+import { unifiedDiff } from '../implement/patch.js';
+import {
+  approval,
+  buildBundle,
+  renderBundle,
+  runJudge,
+  type Bundle,
+  type BundleFile,
+  type JudgeResult,
+} from '../judge/judge.js';
 import type { ModelCaller } from '../providers/call.js';
 import { relativeInside } from '../util/paths.js';
 
@@ -15,90 +32,141 @@ export interface Gate {
   task_id: string;
   status: GateStatus;
   why: string;
-  /** Verdicts so far (file names in the evidence folder), oldest first. */
+  /** Verdicts so far (file names in the task's record), oldest first. */
   verdicts: string[];
+  /** The hash of the bundle the gate was decided on (null: none could be built). */
+  bundle_sha256: string | null;
   at: string;
 }
 
 /** The citable names of the diff and the check log inside the bundle (they are not workspace files). */
 export const DIFF_FILE = 'task.diff';
 export const CHECKS_FILE = 'checks.log';
+export const DEFAULT_CAP = 120_000;
+
+/** The evidence folder was changed after it was sealed: the task is not judged. */
+export class EvidenceTampered extends Error {
+  override name = 'EvidenceTampered';
+  constructor(
+    readonly taskId: string,
+    readonly file: string,
+    readonly why: string,
+  ) {
+    super(
+      `task ${taskId}: its evidence is not what was sealed: ${file} ${why}. The Judge is not asked about a tampered ` +
+        `task; run it again to make fresh evidence`,
+    );
+  }
+}
 
 interface TaskResultFile {
   status?: string;
   requires_judge?: boolean;
   changed?: string[];
-  message?: string;
+  checkpoints?: { id?: string }[];
 }
 
-/** A task's evidence folder by id (ids are names, never paths). */
+/** A verdict as the record keeps it. */
+type StoredVerdict = JudgeResult & { bundle_sha256?: string; cap_chars?: number };
+
+/** A bundle with the hash of its rendered text (exactly what the Judge is shown) and the cap it was cut at. */
+export interface TaskBundle extends Bundle {
+  sha256: string;
+  cap_chars: number;
+}
+
+/** A task's evidence folder by id (ids are names, never paths); it is for people, the gate reads the record. */
 export function taskDir(root: string, taskId: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,120}$/.test(taskId) || taskId.startsWith('.'))
-    throw new Error(`"${taskId.slice(0, 80)}" is not a task id (letters, digits, _ . -)`);
-  const dir = join(evidenceRoot(root), taskId);
-  if (!existsSync(join(dir, 'result.json')))
-    throw new Error(`no finished task ${taskId} in ${evidenceRoot(root)} (its result.json is missing)`);
-  return dir;
+  return join(evidenceRoot(root), checkTaskId(taskId));
 }
 
-const readJson = <T>(p: string): T | null => {
+/** The task's record and its result; an Error naming what is missing when the task is not one the gate knows. */
+function taskRecord(stateDir: string, root: string, taskId: string): { record: TaskRecord; result: TaskResultFile } {
+  const record = TaskRecord.of(stateDir, root, taskId);
+  const result = record.readJson<TaskResultFile>('result.json');
+  if (!result)
+    throw new Error(
+      `no finished task ${taskId} in the state folder ${stateDir} (its record ${record.dir} has no result.json): ` +
+        'only a task the agent ran with this state folder can be judged',
+    );
+  return { record, result };
+}
+
+const git = (gitDir: string, args: string[]): string =>
+  execFileSync('git', [`--git-dir=${gitDir}`, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' },
+  });
+
+const gitOk = (gitDir: string, args: string[]): boolean => {
   try {
-    return JSON.parse(readFileSync(p, 'utf8')) as T;
+    git(gitDir, args);
+    return true;
   } catch {
-    return null;
+    return false;
   }
 };
 
-/** The last file of an evidence sub-folder (turn-numbered names sort in order). */
-function lastOf(dir: string, sub: string): string | null {
-  const d = join(dir, sub);
-  if (!existsSync(d)) return null;
-  const f = readdirSync(d).sort().at(-1);
-  return f ? readFileSync(join(d, f), 'utf8') : null;
+/**
+ * The task's whole change, rebuilt: each changed file at the base checkpoint (the work tree before the task's first
+ * edit, in the shadow repository) against the file on disk now. Never a diff file from the evidence folder.
+ */
+export function taskDiff(stateDir: string, root: string, taskId: string, r: TaskResultFile): string {
+  const paths = [...new Set((r.changed ?? []).map(relativeInside).filter((p): p is string => p !== null))].sort();
+  if (paths.length === 0) return '';
+  const real = realRoot(root);
+  const gitDir = shadowDir(stateDir, real);
+  const base = r.checkpoints?.[0]?.id ?? '';
+  const refuse = (why: string) =>
+    new Error(`task ${taskId}: its change cannot be rebuilt from git (${why}), so it cannot be judged`);
+  if (!/^[0-9a-f]{40,64}$/.test(base)) throw refuse('its result names no base checkpoint');
+  if (!existsSync(join(gitDir, 'HEAD'))) throw refuse(`the shadow repository ${gitDir} is missing`);
+  if (!gitOk(gitDir, ['cat-file', '-e', `${base}^{commit}`]))
+    throw refuse(`the base checkpoint ${base.slice(0, 12)} is not in ${gitDir}`);
+  const changes = paths.map((path) => {
+    const before = gitOk(gitDir, ['cat-file', '-e', `${base}:${path}`])
+      ? git(gitDir, ['cat-file', 'blob', `${base}:${path}`])
+      : null;
+    const abs = join(real, path);
+    const after = existsSync(abs) ? readFileSync(abs, 'utf8') : null;
+    return { path, before, after };
+  });
+  return unifiedDiff(changes.filter((c) => c.before !== c.after));
 }
 
-/** The gate as it stands: gate.json, else what the task's result says. */
-export function readGate(dir: string): Gate {
-  const g = readJson<Gate>(join(dir, 'gate.json'));
-  if (g) return g;
-  const r = readJson<TaskResultFile>(join(dir, 'result.json')) ?? {};
-  const id = dir.split(/[\\/]/).at(-1)!;
-  const waiting = r.requires_judge === true;
-  return {
-    task_id: id,
-    status: waiting ? 'awaiting_judge' : 'not_required',
-    why: waiting ? 'the change is high risk: a cloud Judge must approve it (GR-002)' : 'not high risk',
-    verdicts: [],
-    at: new Date().toISOString(),
-  };
-}
-
-/** What the Judge is given for a task: the changed files, the whole diff and the last check log (citable), and the rest. */
-export function taskBundle(root: string, dir: string, capChars: number): Bundle {
-  const r = readJson<TaskResultFile>(join(dir, 'result.json')) ?? {};
-  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : null);
+/** What the Judge is given for a task: the diff (from git), the executor's last check log and the changed files. */
+export function taskBundle(stateDir: string, root: string, taskId: string, capChars = DEFAULT_CAP): TaskBundle {
+  const { record, result: r } = taskRecord(stateDir, root, taskId);
   const files: BundleFile[] = [];
-  const diff = lastOf(dir, 'diffs');
+  const diff = taskDiff(stateDir, root, taskId, r);
   if (diff) files.push({ path: DIFF_FILE, text: diff, note: "the task's whole diff" });
-  const checks = lastOf(dir, 'checks');
+  const lastOf = (sub: string) => {
+    const f = record.list(sub).at(-1);
+    return f ? record.read(`${sub}/${f}`) : null;
+  };
+  const checks = lastOf('checks');
   if (checks) files.push({ path: CHECKS_FILE, text: checks, note: 'the last checks the task ran' });
+  const real = realRoot(root);
   for (const p of r.changed ?? []) {
     const rel = relativeInside(p);
-    if (rel && existsSync(join(root, rel))) files.push({ path: rel, text: readFileSync(join(root, rel), 'utf8') });
+    if (rel && existsSync(join(real, rel))) files.push({ path: rel, text: readFileSync(join(real, rel), 'utf8') });
   }
-  const classification = lastOf(dir, 'classifications');
+  const classification = lastOf('classifications');
   const sections = (
     [
-      ['INSTRUCTION', read('instruction.md')],
-      ['PLAN STEP', read('plan-step.json')],
+      ['INSTRUCTION', record.read('instruction.md')],
+      ['PLAN STEP', record.read('plan-step.json')],
       ['CLASSIFICATION', classification ? summary(classification) : null],
-      ['ROUTING DECISIONS', read('routing.jsonl')],
-      ['RESULT', read('result.json')],
+      ['ROUTING DECISIONS', record.read('routing.jsonl')],
+      ['RESULT', record.read('result.json')],
     ] as [string, string | null][]
   )
     .filter((x): x is [string, string] => x[1] !== null)
     .map(([title, body]) => ({ title, body }));
-  return buildBundle(`task ${dir.split(/[\\/]/).at(-1)} (${r.status ?? 'unknown'})`, files, sections, capChars);
+  const bundle = buildBundle(`task ${taskId} (${r.status ?? 'unknown'})`, files, sections, capChars);
+  return { ...bundle, sha256: createHash('sha256').update(renderBundle(bundle)).digest('hex'), cap_chars: capChars };
 }
 
 function summary(classificationJson: string): string {
@@ -112,6 +180,59 @@ function summary(classificationJson: string): string {
   }
 }
 
+const verdictNames = (record: TaskRecord) => record.list().filter((f) => /^judge-.*\.json$/.test(f));
+
+/**
+ * The gate from the record's verdicts: the latest one on the bundle as it is now (rebuilt at that verdict's own cap)
+ * decides, so a later request_changes reopens an approved gate and a verdict on an older change does not count.
+ */
+function decide(stateDir: string, root: string, taskId: string): Gate {
+  const { record, result: r } = taskRecord(stateDir, root, taskId);
+  const names = verdictNames(record);
+  const gate = (status: GateStatus, why: string, sha: string | null = null): Gate => ({
+    ...{ task_id: taskId, status, why, verdicts: names, bundle_sha256: sha },
+    at: new Date().toISOString(),
+  });
+  if (r.requires_judge !== true) return gate('not_required', 'not high risk');
+  const sealed = TaskEvidence.forTask(root, taskId, record).verify();
+  if (!sealed.ok) return gate('awaiting_judge', new EvidenceTampered(taskId, sealed.file, sealed.why).message);
+  const bundles = new Map<number, TaskBundle>();
+  const at = (cap: number) => bundles.get(cap) ?? bundles.set(cap, taskBundle(stateDir, root, taskId, cap)).get(cap)!;
+  let current: string;
+  try {
+    current = at(DEFAULT_CAP).sha256;
+  } catch (e) {
+    return gate('awaiting_judge', (e as Error).message);
+  }
+  for (const name of [...names].reverse()) {
+    const v = record.readJson<StoredVerdict>(name);
+    if (!v || typeof v.bundle_sha256 !== 'string') continue;
+    const sha = at(typeof v.cap_chars === 'number' && v.cap_chars > 0 ? v.cap_chars : DEFAULT_CAP).sha256;
+    if (v.bundle_sha256 !== sha) continue;
+    const a = approval({ requires_judge: true }, [v]);
+    return gate(a.approved ? 'approved' : 'awaiting_judge', `${a.why} (verdict ${name})`, sha);
+  }
+  const why = names.length
+    ? `high risk: no verdict is on the change as it is now (the ${names.length} so far judged another bundle: ` +
+      "the files or the evidence changed since); a cloud Judge's approve with verified citations is needed (GR-002)"
+    : "high risk: needs a cloud Judge's approve verdict whose citations of the evidence are verified " +
+      '(GR-002, GR-003, GR-008); no Judge has audited it';
+  return gate('awaiting_judge', why, current);
+}
+
+/** The gate as it stands now, decided from the record (never from the workspace's evidence folder). */
+export function readGate(stateDir: string, root: string, taskId: string): Gate {
+  try {
+    return decide(stateDir, root, taskId);
+  } catch (e) {
+    // An unknown task or one without a record is never approved (a plan's step stays where it is).
+    return {
+      ...{ task_id: taskId, status: 'awaiting_judge', why: (e as Error).message, verdicts: [] },
+      ...{ bundle_sha256: null, at: new Date().toISOString() },
+    };
+  }
+}
+
 const AUDIT_TASK =
   "Audit this task's change for the instruction it was given. The diff is the file task.diff and the checks " +
   'are the file checks.log: cite them by their line numbers as for any file. An approve must cite the evidence ' +
@@ -121,52 +242,75 @@ const AUDIT_TASK =
 export interface JudgedTask {
   result: JudgeResult;
   gate: Gate;
+  /** The verdict in the task's record (what the gate reads). */
   verdictPath: string;
-  bundle: Bundle;
+  /** Its copy in the evidence folder, for people (never read back). */
+  copyPath: string;
+  bundle: TaskBundle;
 }
 
-/** Runs the cloud Judge on a task and records the verdict and the gate (a sealed evidence folder again). */
+export interface JudgeTaskOptions {
+  /** The state folder the task was run with (its record and its shadow checkpoints are there). */
+  stateDir: string;
+  capChars?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs the cloud Judge on a task and records the verdict and the gate. Refused (an Error, the Judge not called) when
+ * the task has no record, its evidence folder is not what was sealed (EvidenceTampered) or its diff cannot be rebuilt.
+ */
 export async function judgeTask(
   caller: ModelCaller,
   root: string,
   taskId: string,
-  o: { capChars?: number; signal?: AbortSignal } = {},
+  o: JudgeTaskOptions,
 ): Promise<JudgedTask> {
-  const dir = taskDir(root, taskId);
-  const bundle = taskBundle(root, dir, o.capChars ?? 120_000);
+  const { record } = taskRecord(o.stateDir, root, taskId);
+  const sealed = TaskEvidence.forTask(root, taskId, record).verify();
+  if (!sealed.ok) throw new EvidenceTampered(taskId, sealed.file, sealed.why);
+  const bundle = taskBundle(o.stateDir, root, taskId, o.capChars ?? DEFAULT_CAP);
   const result = await runJudge(caller, bundle, {
     task_id: taskId,
     instruction: AUDIT_TASK,
     ...(o.signal ? { signal: o.signal } : {}),
   });
-  return recordVerdict(root, taskId, result, bundle);
+  return recordVerdict(o.stateDir, root, taskId, result, bundle);
 }
 
-/** Keeps a verdict as the task's evidence and decides the gate from every verdict so far. */
-export function recordVerdict(root: string, taskId: string, result: JudgeResult, bundle: Bundle): JudgedTask {
-  const dir = taskDir(root, taskId);
-  const ev = new TaskEvidence(dir);
-  const name = `judge-${compactStamp()}-${String(readdirSync(dir).length).padStart(3, '0')}.json`;
-  const verdictPath = ev.write(name, {
+/**
+ * Keeps a verdict in the task's record with the hash of the bundle it judged, decides the gate, and leaves copies of
+ * both in the evidence folder for people, whose seal is amended for those two files only.
+ */
+export function recordVerdict(
+  stateDir: string,
+  root: string,
+  taskId: string,
+  result: JudgeResult,
+  bundle: TaskBundle,
+): JudgedTask {
+  const { record } = taskRecord(stateDir, root, taskId);
+  const name = `judge-${String(verdictNames(record).length + 1).padStart(4, '0')}-${compactStamp()}.json`;
+  const verdict = {
+    task_id: taskId,
     scope: bundle.scope,
     ...result,
     decision: { rule: result.decision.rule, audit: result.decision.audit },
     cut: bundle.cut,
-  });
-  const names = readdirSync(dir)
-    .filter((f) => /^judge-.*\.json$/.test(f))
-    .sort();
-  const verdicts = names.map((f) => readJson<JudgeResult>(join(dir, f))).filter((v): v is JudgeResult => v !== null);
-  const r = readJson<TaskResultFile>(join(dir, 'result.json')) ?? {};
-  const a = approval({ requires_judge: r.requires_judge === true }, verdicts);
-  const gate: Gate = {
-    task_id: taskId,
-    status: r.requires_judge !== true ? 'not_required' : a.approved ? 'approved' : 'awaiting_judge',
-    why: a.why,
-    verdicts: names,
-    at: new Date().toISOString(),
+    bundle_sha256: bundle.sha256,
+    cap_chars: bundle.cap_chars,
   };
-  ev.write('gate.json', gate);
-  ev.seal();
-  return { result, gate, verdictPath, bundle };
+  const verdictPath = record.write(name, verdict);
+  const gate = readGate(stateDir, root, taskId);
+  record.write('gate.json', gate);
+  const ev = TaskEvidence.forTask(root, taskId, record);
+  const copy = (file: string, body: object) => ({
+    copy_of: join(record.dir, file),
+    note: "a copy for people to read: the gate reads only the task's record in the state folder",
+    ...body,
+  });
+  const copyPath = ev.write(name, copy(name, verdict));
+  ev.write('gate.json', copy('gate.json', gate));
+  ev.amend([name, 'gate.json']);
+  return { result, gate, verdictPath, copyPath, bundle };
 }

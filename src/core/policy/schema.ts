@@ -197,6 +197,26 @@ export const LifecycleSchema = z.strictObject({
   replacement: z.string(),
 });
 
+/** What commands and checks may reach from inside the OS sandbox, beyond the workspace. */
+export const SandboxSchema = z.strictObject({
+  writable: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('More folders commands may write (build output, caches); never HOME, a config or a bin folder.'),
+  deny_read: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('More paths hidden from commands (absolute, or ~/ for the home folder), beside the built-in secrets.'),
+  env: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
+    .optional()
+    .describe('More environment variables passed to commands (a secret-looking name is never passed).'),
+  network: z
+    .array(z.strictObject({ command: z.array(z.string().min(1)).min(1), hosts: z.array(z.string().min(1)).min(1) }))
+    .optional()
+    .describe('Hosts a command (an argv prefix) may reach through the sandbox proxy; everything else has no network.'),
+});
+
 /** The Implementer agent's loop (extension of the policy): which commands run without asking, how long it may go. */
 export const AgentSchema = z.strictObject({
   command_allowlist: z
@@ -206,6 +226,26 @@ export const AgentSchema = z.strictObject({
         'Never a shell: each entry is a program and its first arguments.',
     ),
   max_turns: z.int().min(1).max(500).describe('Model turns per task before the agent gives up.'),
+  max_tool_calls_per_turn: z
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe('Tool calls run from one model answer (default 32); the rest are answered "not run".'),
+  max_write_bytes: z
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .optional()
+    .describe('The largest file an edit may leave (default 2 MiB, the read limit).'),
+  max_evidence_bytes: z
+    .int()
+    .min(1024 * 1024)
+    .optional()
+    .describe(
+      "A task's evidence folder at most (default 64 MiB): past it turn requests are kept as hashes; diffs and check logs are always kept.",
+    ),
+  sandbox: SandboxSchema.optional(),
 });
 export type AgentSettings = z.infer<typeof AgentSchema>;
 
