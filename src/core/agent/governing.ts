@@ -145,11 +145,13 @@ function manifest(before: string | null, after: string | null, keys: Keys, whose
 
 /** JSON with object keys sorted, so a reordering is not a change. */
 function stable(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([p], [q]) => p.localeCompare(q)))
-      : x,
-  ) ?? 'undefined';
+  return (
+    JSON.stringify(v, (_k, x: unknown) =>
+      x && typeof x === 'object' && !Array.isArray(x)
+        ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([p], [q]) => p.localeCompare(q)))
+        : x,
+    ) ?? 'undefined'
+  );
 }
 
 const pick = (o: unknown, ks: string[]): Record<string, unknown> => {
@@ -171,7 +173,10 @@ const packageKeys: Keys = (text) => {
 const pyprojectKeys: Keys = (text) => {
   const t = parseToml(text) as Record<string, unknown>;
   const tool = pick(t.tool, ['pytest', 'tox', 'nox', 'hatch', 'pdm', 'poe', 'coverage']);
-  return { ...pick(t, ['build-system']), ...Object.fromEntries(Object.entries(tool).map(([k, v]) => [`tool.${k}`, v])) };
+  return {
+    ...pick(t, ['build-system']),
+    ...Object.fromEntries(Object.entries(tool).map(([k, v]) => [`tool.${k}`, v])),
+  };
 };
 
 // `build` names the build script (it runs at every build); `links` ties it to a native library; the targets'

@@ -219,13 +219,16 @@ async function search(env: ToolEnv, a: z.infer<typeof TOOL_ARGS.search>): Promis
   return answer(`${hits.join('\n')}${more}`);
 }
 
-function editFile(ws: Workspace, a: z.infer<typeof TOOL_ARGS.edit_file>): ToolOutcome {
-  const p = ws.rel(a.path);
+function editFile(ws: Workspace, a: z.infer<typeof TOOL_ARGS.edit_file>, maxBytes: number): ToolOutcome {
+  const p = ws.writable(a.path);
   if (!ws.exists(p)) return answer(`edit_file: ${p} does not exist; use write_file to create it`, false);
   const before = ws.read(p);
   const r = applyEdit(before, a.old_text, a.new_text, a.replace_all === true);
   if (!r.ok) return answer(`edit_file ${p}: ${r.message}`, false);
   if (r.text === before) return answer(`edit_file ${p}: new_text equals old_text; nothing would change`, false);
+  // The result, not the arguments: a short new_text with replace_all can multiply a file past the limit.
+  const bytes = Buffer.byteLength(r.text, 'utf8');
+  if (bytes > maxBytes) return answer(`edit_file: ${tooLarge(p, bytes, maxBytes)}`, false);
   const how = r.how === 'exact' ? 'exact match' : `matched with ${r.how}`;
   const changes = [{ path: p, before, after: r.text, how }];
   return {
@@ -235,16 +238,44 @@ function editFile(ws: Workspace, a: z.infer<typeof TOOL_ARGS.edit_file>): ToolOu
   };
 }
 
-function applyPatch(ws: Workspace, patch: string): ToolOutcome {
+function applyPatch(ws: Workspace, patch: string, maxBytes: number): ToolOutcome {
   const files = parsePatchFiles(patch);
   if (!files.ok) return answer(`apply_patch: ${files.message}`, false);
+  // Every path the headers name passes the write guard, even one the parsed files do not use: a rename's target
+  // that leaves the workspace refuses the whole patch.
+  for (const h of files.headerPaths) ws.writable(h);
   const changes: ProposedChange[] = [];
+  const hunksOver = (p: string, before: string, hunks: { old: string; new: string; oldStart: number }[]) => {
+    let text = before;
+    for (const [k, h] of hunks.entries()) {
+      const r = applyEdit(text, h.old, h.new);
+      if (!r.ok) return { ok: false as const, message: `${p} hunk ${k + 1} (@@ -${h.oldStart}): ${r.message}` };
+      text = r.text;
+    }
+    return { ok: true as const, text };
+  };
   for (const f of files.files) {
-    const p = ws.rel(f.path);
+    const p = ws.writable(f.path);
     const exists = ws.exists(p);
     if (f.kind === 'create') {
       if (exists) return answer(`apply_patch: ${p} already exists; patch it, or use write_file`, false);
       changes.push({ path: p, before: null, after: f.added, how: 'new file' });
+      continue;
+    }
+    if (f.kind === 'rename' || f.kind === 'copy') {
+      const from = ws.writable(f.from);
+      if (!ws.exists(from)) return answer(`apply_patch: ${from} does not exist`, false);
+      if (exists) return answer(`apply_patch: ${p} already exists; the ${f.kind} would overwrite it`, false);
+      const source = ws.read(from);
+      const r = hunksOver(p, source, f.hunks);
+      if (!r.ok) return answer(`apply_patch: ${r.message}`, false);
+      if (f.kind === 'rename') changes.push({ path: from, before: source, after: null, how: `renamed to ${p}` });
+      changes.push({
+        path: p,
+        before: null,
+        after: r.text,
+        how: `${f.kind === 'rename' ? 'renamed' : 'copied'} from ${from}`,
+      });
       continue;
     }
     if (!exists) return answer(`apply_patch: ${p} does not exist`, false);
@@ -253,13 +284,13 @@ function applyPatch(ws: Workspace, patch: string): ToolOutcome {
       changes.push({ path: p, before, after: null, how: 'deleted' });
       continue;
     }
-    let text = before;
-    for (const [k, h] of f.hunks.entries()) {
-      const r = applyEdit(text, h.old, h.new);
-      if (!r.ok) return answer(`apply_patch: ${p} hunk ${k + 1} (@@ -${h.oldStart}): ${r.message}`, false);
-      text = r.text;
-    }
-    changes.push({ path: p, before, after: text, how: `${f.hunks.length} hunk(s)` });
+    const r = hunksOver(p, before, f.hunks);
+    if (!r.ok) return answer(`apply_patch: ${r.message}`, false);
+    changes.push({ path: p, before, after: r.text, how: `${f.hunks.length} hunk(s)` });
+  }
+  for (const c of changes) {
+    const bytes = c.after === null ? 0 : Buffer.byteLength(c.after, 'utf8');
+    if (bytes > maxBytes) return answer(`apply_patch: ${tooLarge(c.path, bytes, maxBytes)}`, false);
   }
   return { kind: 'edit', changes, summary: `patch ${changes.map((c) => c.path).join(', ')}` };
 }

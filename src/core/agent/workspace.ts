@@ -268,7 +268,7 @@ export class Workspace {
     }
     try {
       const buf = Buffer.from(text, 'utf8');
-      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+      for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
     } catch (e) {
       throw fsRefusal(e, p);
     } finally {

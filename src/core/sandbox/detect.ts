@@ -33,20 +33,31 @@ export function resetSandboxDetection(): void {
 export function detectSandbox(env: NodeJS.ProcessEnv = process.env): SandboxSupport {
   // Read before the cache, so switching it off takes effect at once.
   if (env.SWITCHYARD_SANDBOX === 'off') return { available: false, why: 'forced off by SWITCHYARD_SANDBOX=off' };
-  if (process.platform !== 'linux') return { available: false, why: `no OS sandbox on ${process.platform} in this build` };
+  if (process.platform !== 'linux')
+    return { available: false, why: `no OS sandbox on ${process.platform} in this build` };
   const bwrap = findOnPath('bwrap', env);
-  if (!bwrap) return { available: false, why: 'bubblewrap (bwrap) is not on PATH; install it (e.g. apt-get install bubblewrap)' };
+  if (!bwrap)
+    return { available: false, why: 'bubblewrap (bwrap) is not on PATH; install it (e.g. apt-get install bubblewrap)' };
   const known = proven.get(bwrap);
   if (known) return known;
   const probe = spawnSync(
     bwrap,
     [
-      '--ro-bind', '/', '/',
-      '--dev', '/dev',
-      '--proc', '/proc',
-      '--tmpfs', '/tmp',
-      '--unshare-net', '--unshare-pid', '--unshare-ipc', '--unshare-uts',
-      '--new-session', '--die-with-parent',
+      '--ro-bind',
+      '/',
+      '/',
+      '--dev',
+      '/dev',
+      '--proc',
+      '/proc',
+      '--tmpfs',
+      '/tmp',
+      '--unshare-net',
+      '--unshare-pid',
+      '--unshare-ipc',
+      '--unshare-uts',
+      '--new-session',
+      '--die-with-parent',
       'true',
     ],
     { env: { PATH: env.PATH ?? '/usr/bin:/bin' }, timeout: 10_000, encoding: 'utf8' },
@@ -54,7 +65,8 @@ export function detectSandbox(env: NodeJS.ProcessEnv = process.env): SandboxSupp
   let support: SandboxSupport;
   if (probe.status === 0) support = { available: true, kind: 'bubblewrap', bwrap };
   else {
-    const said = (probe.error?.message ?? probe.stderr ?? '').trim().split('\n')[0] || `exit ${probe.status ?? probe.signal}`;
+    const said =
+      (probe.error?.message ?? probe.stderr ?? '').trim().split('\n')[0] || `exit ${probe.status ?? probe.signal}`;
     support = { available: false, why: `bubblewrap at ${bwrap} cannot create a sandbox here: ${said}` };
   }
   proven.set(bwrap, support);
