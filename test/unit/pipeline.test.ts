@@ -4,11 +4,13 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { diskPorts } from '../../src/core/agent/diskPorts.js';
+import { ShadowCheckpoints } from '../../src/core/agent/checkpoints.js';
+import { diskPorts, shadowDir } from '../../src/core/agent/diskPorts.js';
 import { Workspace } from '../../src/core/agent/workspace.js';
 import { answerWithEyes, EYES_HINT } from '../../src/core/tutor/eyes.js';
 import { runAgent, type AgentPorts } from '../../src/core/agent/loop.js';
 import { checkPlan, runChecks } from '../../src/core/implement/checks.js';
+import { TaskEvidence } from '../../src/core/evidence/taskEvidence.js';
 import type { JudgeResult } from '../../src/core/judge/judge.js';
 import { judgeTask, readGate, recordVerdict, taskBundle, DIFF_FILE } from '../../src/core/pipeline/gate.js';
 import {
@@ -99,6 +101,23 @@ function plan(): PlanRecord {
   };
 }
 
+/**
+ * A finished high-risk task made by hand through the executor's own APIs: the base checkpoint in the shadow
+ * repository, `line` added at the top of `path`, a check log, the result and the seal (the folder and its record).
+ */
+async function handTask(root: string, state: string, taskId: string, path: string, line: string) {
+  const ws = new Workspace(root);
+  const base = await new ShadowCheckpoints(shadowDir(state, ws.root), ws.root).create('before turn 1');
+  writeFileSync(join(ws.root, path), line + readFileSync(join(ws.root, path), 'utf8'));
+  const ev = TaskEvidence.forTask(ws.root, taskId, { stateDir: state });
+  ev.write('checks/turn-001.log', 'test result: ok. 2 passed\n');
+  ev.write('result.json', {
+    ...{ status: 'awaiting_judge', requires_judge: true, changed: [path] },
+    checkpoints: [base],
+  });
+  ev.seal();
+}
+
 function workspace() {
   const root = mkdtempSync(join(tmpdir(), 'sy-pipe-ws-'));
   cpSync(join(ROOT, 'demo'), root, { recursive: true });
@@ -118,7 +137,7 @@ function workspace() {
       notes.push(line);
       await t.caller.note('override', line, { role: 'implementer' });
     },
-    gate: (id: string) => readGate(join(root, '.switchyard', 'evidence', id)).status,
+    gate: (id: string) => readGate(state, root, id).status,
     runStep: async (r: PlanRecord, step: PlanRecord['plan']['steps'][number]) => {
       const taskId = `T-${step.id}-${++n}`;
       const disk = diskPorts({
@@ -190,7 +209,7 @@ describe('a plan runs end to end: Stage 0 → Architect → Implementer → Judg
     assert.equal(local.requests.length - before, 2, "s2's two turns; s3 never went to the local model");
     assert.equal(ds.requests.length, 2);
     const s3 = rep.record.progress!.s3!.task_id!;
-    assert.equal(readGate(join(w.root, '.switchyard', 'evidence', s3)).status, 'awaiting_judge');
+    assert.equal(readGate(w.state, w.root, s3).status, 'awaiting_judge');
 
     // Running again does not pass the gate by itself.
     rep = await runPlan(w.ports, rep.record, policy);
@@ -199,24 +218,24 @@ describe('a plan runs end to end: Stage 0 → Architect → Implementer → Judg
 
     // The Judge: an approve that cites nothing is not an approval; one whose citation is not in the evidence
     // neither; one that cites the diff's own lines closes the gate.
-    const dir = join(w.root, '.switchyard', 'evidence', s3);
-    const diff = taskBundle(w.root, dir, 100_000).files.find((f) => f.path === DIFF_FILE)!;
+    const diff = taskBundle(w.state, w.root, s3, 100_000).files.find((f) => f.path === DIFF_FILE)!;
     const at = diff.text.split('\n').findIndex((l) => l.includes('get_unchecked')) + 1;
     const finding = (quote: string, line = at) => ({
       ...{ severity: 'info', file: DIFF_FILE, line_start: line, line_end: line, quote },
       rationale: 'the index is checked non-empty by the caller',
     });
     judge.queue.push(json({ verdict: 'approve', summary: 'fine', findings: [] }));
-    let j = await judgeTask(w.t.caller, w.root, s3);
+    const o = { stateDir: w.state };
+    let j = await judgeTask(w.t.caller, w.root, s3, o);
     assert.equal(j.result.provider, 'openai');
     assert.equal(j.gate.status, 'awaiting_judge');
     assert.match(j.gate.why, /without citing any evidence/);
     judge.queue.push(json({ verdict: 'approve', summary: 'fine', findings: [finding('a line that is not there', 1)] }));
     judge.queue.push(json({ verdict: 'approve', summary: 'fine', findings: [finding('a line that is not there', 1)] }));
-    j = await judgeTask(w.t.caller, w.root, s3);
+    j = await judgeTask(w.t.caller, w.root, s3, o);
     assert.equal(j.gate.status, 'awaiting_judge', j.gate.why);
     judge.queue.push(json({ verdict: 'approve', summary: 'sound', findings: [finding('get_unchecked(0)')] }));
-    j = await judgeTask(w.t.caller, w.root, s3);
+    j = await judgeTask(w.t.caller, w.root, s3, o);
     assert.equal(j.gate.status, 'approved', j.gate.why);
     assert.ok(j.result.findings.every((f) => f.verified));
     // The Judge was shown the diff and the check log as citable files.
@@ -228,14 +247,9 @@ describe('a plan runs end to end: Stage 0 → Architect → Implementer → Judg
     assert.match(rep.record.progress!.s3!.message, /approved by the cloud Judge/);
   });
 
-  it('a local model never approves; the gate keeps each verdict as evidence (GR-003)', () => {
+  it('a local model never approves; the gate keeps each verdict as evidence (GR-003)', async () => {
     const w = workspace();
-    const dir = join(w.root, '.switchyard', 'evidence', 'T-hr');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      join(dir, 'result.json'),
-      JSON.stringify({ status: 'awaiting_judge', requires_judge: true, changed: [] }),
-    );
+    await handTask(w.root, w.state, 'T-hr', LIB, '    let x = unsafe { f() };\n');
     const verdict = {
       ...{ verdict: 'approve', summary: 'ok', unreliable: false, provider: 'local', model: 'q', calls: 1, cost_usd: 0 },
       findings: [
@@ -243,10 +257,10 @@ describe('a plan runs end to end: Stage 0 → Architect → Implementer → Judg
       ],
       decision: { rule: 'judge.cloud_only', audit: 'x' },
     } as unknown as JudgeResult;
-    const g = recordVerdict(w.root, 'T-hr', verdict, taskBundle(w.root, dir, 10_000));
+    const g = recordVerdict(w.state, w.root, 'T-hr', verdict, taskBundle(w.state, w.root, 'T-hr', 10_000));
     assert.equal(g.gate.status, 'awaiting_judge');
     assert.match(g.gate.why, /local model, which never approves/);
-    assert.equal(readGate(dir).verdicts.length, 1);
+    assert.equal(readGate(w.state, w.root, 'T-hr').verdicts.length, 1);
   });
 
   it('a draft cannot run; a low-confidence plan needs a cloud review or an audited override; skip and accept', async () => {
@@ -266,13 +280,11 @@ describe('a plan runs end to end: Stage 0 → Architect → Implementer → Judg
 
   it('switchyard judge --task: exit 5 while the approve does not hold, 0 once it does; a bad id is exit 2', async () => {
     const w = workspace();
-    const dir = join(w.root, '.switchyard', 'evidence', 'T-cli');
-    mkdirSync(join(dir, 'diffs'), { recursive: true });
-    writeFileSync(join(dir, 'diffs', 'turn-001.diff'), '+    let x = unsafe { f() };\n');
-    writeFileSync(
-      join(dir, 'result.json'),
-      JSON.stringify({ status: 'awaiting_judge', requires_judge: true, changed: [] }),
-    );
+    await handTask(w.root, w.state, 'T-cli', LIB, '    let x = unsafe { f() };\n');
+    const line = taskBundle(w.state, w.root, 'T-cli')
+      .files.find((f) => f.path === DIFF_FILE)!
+      .text.split('\n')
+      .findIndex((l) => l.includes('unsafe { f() }'));
     const env = { OPENAI_API_KEY: 'sk-proj-TESTKEYopenai0123456789abcd', OPENAI_BASE_URL: judge.url };
     const args = ['judge', '--task', 'T-cli', '--repo', w.root, '--state', w.state];
     judge.queue.push(json({ verdict: 'approve', summary: 'ok', findings: [] }));
@@ -282,8 +294,8 @@ describe('a plan runs end to end: Stage 0 → Architect → Implementer → Judg
     const cite = {
       severity: 'info',
       file: DIFF_FILE,
-      line_start: 1,
-      line_end: 1,
+      line_start: line + 1,
+      line_end: line + 1,
       quote: 'unsafe { f() }',
       rationale: 'ok',
     };

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { homedir } from 'node:os';
@@ -126,7 +135,11 @@ describe('sandbox: commands and checks run in bubblewrap', { skip }, () => {
   });
 
   it("(b) the user's secrets and Switchyard's state are hidden; the rest of HOME is readable", async () => {
-    const out = await run(['sh', '-c', 'cat ~/.ssh/id_rsa; cat ~/.aws/credentials; cat .state/verdict-key; cat ~/notes.txt']);
+    const out = await run([
+      'sh',
+      '-c',
+      'cat ~/.ssh/id_rsa; cat ~/.aws/credentials; cat .state/verdict-key; cat ~/notes.txt',
+    ]);
     const all = out.stdout + out.stderr;
     assert.doesNotMatch(all, /SECRET-KEY-CONTENT|AWS-SECRET-CONTENT|STATE-KEY-CONTENT/);
     assert.match(out.stdout, /VISIBLE-NOTES/, 'HOME itself stays visible, so the hiding is selective');
@@ -338,7 +351,10 @@ if (mode === 'get') {
     assert.ok(at('--tmpfs', join(home, '.ssh')) > 0);
     assert.ok(at('--bind', outOfTree, outOfTree) > wsBind, 'an out-of-tree folder is made writable');
     const bound = a.filter((_, i) => a[i - 1] === '--bind');
-    assert.deepEqual(bound.filter((b) => b === home || b === '/' || b.includes('.cargo/bin') || b.includes('.ssh')), []);
+    assert.deepEqual(
+      bound.filter((b) => b === home || b === '/' || b.includes('.cargo/bin') || b.includes('.ssh')),
+      [],
+    );
     assert.equal(plan.notes.filter((n) => n.startsWith('not writable')).length, 4, plan.notes.join('\n'));
     assert.deepEqual(a.slice(a.indexOf('--')), ['--', 'cargo', 'check']);
   });

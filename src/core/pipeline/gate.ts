@@ -11,8 +11,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shadowDir } from '../agent/diskPorts.js';
-import { compactStamp, evidenceRoot, TaskEvidence } from '../evidence/taskEvidence.js';
-import { checkTaskId, realRoot, TaskRecord } from '../evidence/taskRecord.js';
+import { compactStamp, TaskEvidence } from '../evidence/taskEvidence.js';
+import { realRoot, TaskRecord } from '../evidence/taskRecord.js';
 import { unifiedDiff } from '../implement/patch.js';
 import {
   approval,
@@ -73,11 +73,6 @@ type StoredVerdict = JudgeResult & { bundle_sha256?: string; cap_chars?: number 
 export interface TaskBundle extends Bundle {
   sha256: string;
   cap_chars: number;
-}
-
-/** A task's evidence folder by id (ids are names, never paths); it is for people, the gate reads the record. */
-export function taskDir(root: string, taskId: string): string {
-  return join(evidenceRoot(root), checkTaskId(taskId));
 }
 
 /** The task's record and its result; an Error naming what is missing when the task is not one the gate knows. */
