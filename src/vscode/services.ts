@@ -88,9 +88,9 @@ export class Services {
     this.stage0 = this.lazy(() => new (m().Stage0Service)(this.deps));
     this.librarian = this.lazy(() => new (m().LibrarianService)(this.deps));
     this.tutor = this.lazy(() => new (m().TutorPanel)(this.deps, context.workspaceState, this.runtime));
-    this.plans = this.lazy(() => new (m().PlanService)(this.deps));
+    this.plans = this.lazy(() => new (m().PlanService)(this.deps, this.stateDir));
     this.agent = this.lazy(() => new (m().AgentService)(this.deps, this.stateDir, this.runtime));
-    this.judge = this.lazy(() => new (m().JudgeService)(this.deps));
+    this.judge = this.lazy(() => new (m().JudgeService)(this.deps, this.stateDir));
   }
 
   /** The stricter of the setting and the policy (GR-009). */
