@@ -8,6 +8,7 @@ ROOT=$PWD
 PORT=${PORT:-8080}
 RUN="$ROOT/.cache/start"
 bash scripts/ensure-deps.sh
+bash scripts/ensure-langs.sh   # bubblewrap (the agent's OS sandbox), Go, pytest and make, from Debian when root
 echo "[start] building and packaging" >&2
 npm run -s package >/dev/null
 VSIX=$(ls -t "$ROOT"/switchyard-*.vsix | head -1)

@@ -58,6 +58,8 @@ function refused(r: ToolOutcome, re: RegExp) {
   assert.equal(r.kind, 'answer', `expected a refusal, got ${JSON.stringify(r).slice(0, 300)}`);
   assert.ok(r.kind === 'answer' && !r.ok, 'a refusal is not ok');
   assert.match(r.kind === 'answer' ? r.content : '', re);
+  // A refusal, not an unforeseen error turned into an answer.
+  assert.doesNotMatch(r.kind === 'answer' ? r.content : '', /: failed: /);
 }
 const text = (r: ToolOutcome) => (r.kind === 'answer' ? r.content : JSON.stringify(r));
 

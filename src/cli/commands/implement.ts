@@ -7,7 +7,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { diskPorts } from '../../core/agent/diskPorts.js';
-import { runAgent, type AgentEvent, type AgentStatus } from '../../core/agent/loop.js';
+import { runAgent, type AgentEvent, type AgentStatus, type CommandAsk } from '../../core/agent/loop.js';
+import type { ModelCaller } from '../../core/providers/call.js';
 import { taskScope } from '../../core/agent/scope.js';
 import { newTaskId } from '../../core/evidence/taskEvidence.js';
 import { EXIT, io, printJsonLine, UsageError } from '../io.js';
@@ -54,7 +55,8 @@ export async function implementCommand(o: ImplementOptions): Promise<number> {
   for (const w of commandRules.warnings) io().stderr.write(`warning: ${w}\n`);
   if (o.yes && o.allowBuildEdits)
     io().stderr.write(
-      '[switchyard] --allow-build-edits: edits of the policy, the editor settings and the files that define the checks are approved too\n',
+      '[switchyard] --allow-build-edits: edits of the policy, the editor settings and the files that define ' +
+        'the checks are approved too\n',
     );
   const taskId = o.task ?? newTaskId('impl');
   const ac = new AbortController();
@@ -62,10 +64,7 @@ export async function implementCommand(o: ImplementOptions): Promise<number> {
   process.once('SIGINT', onSigint);
   try {
     const disk = diskPorts({ root, taskId, policy, caller, stateDir: dir, env: io().env });
-    if (!disk.support.available)
-      io().stderr.write(
-        `[switchyard] no OS sandbox: ${disk.support.why}; ${o.noSandbox ? 'commands the rules allow run unconfined (--no-sandbox)' : 'no command or check runs (give --no-sandbox to run them unconfined)'}\n`,
-      );
+    if (!disk.support.available) io().stderr.write(noSandboxLine(disk.support.why, o.noSandbox === true));
     const r = await runAgent(
       {
         ...disk,
@@ -74,30 +73,8 @@ export async function implementCommand(o: ImplementOptions): Promise<number> {
           io().stderr.write(`[switchyard] not applied without --yes: ${summary}\n`);
           return 'reject';
         },
-        approveCommand: async (argv, _cwd, ask) => {
-          // Headless, "asks" means refused; --no-sandbox lets what the rules allow run without a sandbox, audited.
-          if (ask.rules === 'allow' && !ask.sandboxed && o.noSandbox) {
-            io().stderr.write(`[switchyard] runs without a sandbox (--no-sandbox): ${argv.join(' ')}\n`);
-            await caller.note(
-              'sandbox',
-              `GR-010: implementer: ${argv.join(' ').slice(0, 200)} ran without an OS sandbox (--no-sandbox)`,
-              { role: 'implementer', task_id: taskId },
-            );
-            return true;
-          }
-          const why = ask.sandboxed || ask.rules === 'ask' ? ask.why : `no sandbox: ${ask.why}`;
-          io().stderr.write(`[switchyard] not run headless: ${argv.join(' ')}: ${why}\n`);
-          return false;
-        },
-        approveGoverningEdit: async (_changes, reasons) => {
-          const ok = o.yes === true && o.allowBuildEdits === true;
-          io().stderr.write(
-            ok
-              ? `[switchyard] applied with --allow-build-edits: ${reasons.join('; ')}\n`
-              : `[switchyard] not applied (${reasons.join('; ')}): --yes does not approve these; --allow-build-edits does\n`,
-          );
-          return ok;
-        },
+        approveCommand: headlessCommandApproval(o.noSandbox === true, caller, taskId),
+        approveGoverningEdit: async (_changes, reasons) => headlessGoverningApproval(o, reasons),
         askUser: async (q) => {
           io().stderr.write(`[switchyard] the agent asked (no one to answer headless): ${q}\n`);
           return null;
@@ -166,3 +143,38 @@ function humanLine(e: AgentEvent): string {
 
 const checkWord = (e: { ok: boolean; unverified: boolean }) =>
   e.unverified ? 'none configured (unverified)' : e.ok ? 'passed' : 'failed';
+
+const noSandboxLine = (why: string, noSandbox: boolean) =>
+  `[switchyard] no OS sandbox: ${why}; ` +
+  (noSandbox
+    ? 'commands the rules allow run unconfined (--no-sandbox)\n'
+    : 'no command or check runs (give --no-sandbox to run them unconfined)\n');
+
+/** Headless, "asks" means refused; --no-sandbox lets what the rules allow run without a sandbox, audited. */
+function headlessCommandApproval(noSandbox: boolean, caller: ModelCaller, taskId: string) {
+  return async (argv: string[], _cwd: string, ask: CommandAsk): Promise<boolean> => {
+    const shown = argv.join(' ').slice(0, 300);
+    if (ask.rules === 'allow' && !ask.sandboxed && noSandbox) {
+      io().stderr.write(`[switchyard] runs without a sandbox (--no-sandbox): ${shown}\n`);
+      await caller.note('sandbox', `GR-010: implementer: ${shown} ran without an OS sandbox (--no-sandbox)`, {
+        role: 'implementer',
+        task_id: taskId,
+      });
+      return true;
+    }
+    const why = ask.sandboxed || ask.rules === 'ask' ? ask.why : `no sandbox: ${ask.why}`;
+    io().stderr.write(`[switchyard] not run headless: ${shown}: ${why}\n`);
+    return false;
+  };
+}
+
+/** --yes never approves an edit of what governs the agent; --allow-build-edits with --yes does, and says so. */
+function headlessGoverningApproval(o: ImplementOptions, reasons: string[]): boolean {
+  const ok = o.yes === true && o.allowBuildEdits === true;
+  io().stderr.write(
+    ok
+      ? `[switchyard] applied with --allow-build-edits: ${reasons.join('; ')}\n`
+      : `[switchyard] not applied (${reasons.join('; ')}): --yes does not approve these; --allow-build-edits does\n`,
+  );
+  return ok;
+}

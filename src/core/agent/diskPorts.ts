@@ -61,35 +61,7 @@ export function diskPorts(o: DiskPortsOptions): DiskPorts {
   const redactor = new Redactor();
   for (const v of [...secretValues(source), ...secretValues(process.env), ...(o.secrets ?? [])]) redactor.add(v);
   const support = o.sandbox ?? detectSandbox(source);
-  const sb = o.policy.agent?.sandbox;
-  const profile: SandboxProfile = {
-    root: ws.root,
-    home: source.HOME ?? homedir(),
-    stateDirs: [o.stateDir, ...(o.hiddenDirs ?? [])],
-    denyRead: sb?.deny_read ?? [],
-    writable: sb?.writable ?? [],
-    network: null,
-  };
-  const passEnv = sb?.env ?? [];
-  /** One command, sandboxed where possible, its output redacted; the sandbox's reason added when it refused. */
-  const run = async (r: ToolRun): Promise<ToolResult> => {
-    const hosts = (sb?.network ?? []).filter((n) => n.command.every((a, k) => r.argv[k] === a)).flatMap((n) => n.hosts);
-    const out = support.available
-      ? await runSandboxed({
-          ...r,
-          env: source,
-          profile: { ...profile, network: hosts.length ? { hosts } : null },
-          support,
-          passEnv,
-        })
-      : await runTool({ ...r, env: cleanEnv(source, passEnv) });
-    const hint = support.available ? sandboxHint(out) : null;
-    return {
-      ...out,
-      stdout: redactor.redact(out.stdout),
-      stderr: redactor.redact(out.stderr) + (hint ? `\n[${hint}]` : ''),
-    };
-  };
+  const run = commandRunner(o, ws.root, source, redactor, support);
   const readCurrent = async (p: string) => {
     try {
       return ws.current(p);
@@ -123,12 +95,56 @@ export function diskPorts(o: DiskPortsOptions): DiskPorts {
       return {
         ...r,
         log: redactor.redact(r.log),
-        errors: r.errors.map((e) => ({ ...e, message: redactor.redact(e.message), rendered: redactor.redact(e.rendered) })),
+        errors: r.errors.map((e) => ({
+          ...e,
+          message: redactor.redact(e.message),
+          rendered: redactor.redact(e.rendered),
+        })),
       };
     },
-    runCommand: (argv, cwd, timeoutMs, signal) => run({ argv, cwd: ws.abs(cwd), timeoutMs, signal, maxBytes: 1024 * 1024 }),
+    runCommand: (argv, cwd, timeoutMs, signal) =>
+      run({ argv, cwd: ws.abs(cwd), timeoutMs, signal, maxBytes: 1024 * 1024 }),
     sandbox: support.available ? { available: true } : { available: false, why: support.why },
     redactor,
     support,
+  };
+}
+
+/** One command, sandboxed where possible (the policy's extra folders, hidden paths, variables and hosts), its output
+ * redacted; the sandbox's reason added when it refused something. */
+function commandRunner(
+  o: DiskPortsOptions,
+  root: string,
+  source: NodeJS.ProcessEnv,
+  redactor: Redactor,
+  support: SandboxSupport,
+): (r: ToolRun) => Promise<ToolResult> {
+  const sb = o.policy.agent?.sandbox;
+  const profile: SandboxProfile = {
+    root,
+    home: source.HOME ?? homedir(),
+    stateDirs: [o.stateDir, ...(o.hiddenDirs ?? [])],
+    denyRead: sb?.deny_read ?? [],
+    writable: sb?.writable ?? [],
+    network: null,
+  };
+  const passEnv = sb?.env ?? [];
+  return async (r: ToolRun): Promise<ToolResult> => {
+    const hosts = (sb?.network ?? []).filter((n) => n.command.every((a, k) => r.argv[k] === a)).flatMap((n) => n.hosts);
+    const out = support.available
+      ? await runSandboxed({
+          ...r,
+          env: source,
+          profile: { ...profile, network: hosts.length ? { hosts } : null },
+          support,
+          passEnv,
+        })
+      : await runTool({ ...r, env: cleanEnv(source, passEnv) });
+    const hint = support.available ? sandboxHint(out) : null;
+    return {
+      ...out,
+      stdout: redactor.redact(out.stdout),
+      stderr: redactor.redact(out.stderr) + (hint ? `\n[${hint}]` : ''),
+    };
   };
 }

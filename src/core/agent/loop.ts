@@ -20,9 +20,9 @@ import type { ShadowCheckpoints, Checkpoint } from './checkpoints.js';
 import { projectRules, rulesMessage, systemPrompt, taskPrompt, type TaskText } from './prompt.js';
 import { initialState, laneOf, routeRequest, type RunningState, type Scope } from './state.js';
 import { AGENT_TOOLS } from './toolSpecs.js';
-import { runAgentTool, type PortArgs, type ProposedChange, type ToolOutcome } from './tools.js';
+import { reviewChanges, runAgentTool, type PortArgs, type ProposedChange, type ToolOutcome } from './tools.js';
 import { cutResult, fitToWindow } from './transcript.js';
-import { ToolRefusal, type Workspace } from './workspace.js';
+import { isRefusal, type Workspace } from './workspace.js';
 import { recordLabel, recordWarning } from '../runtime/served.js';
 import type { CommandRules } from '../policy/commandTrust.js';
 import { decideCommand } from './commands/decide.js';
@@ -386,7 +386,7 @@ class Agent {
     } catch (e) {
       // A tool call is untrusted input: whatever it makes fail is the model's answer, never the end of the task.
       if (isCancel(e) || e instanceof CallFailed || e instanceof CallRefused) throw e;
-      const why = e instanceof ToolRefusal ? e.message : `failed: ${(e as Error)?.message ?? String(e)}`;
+      const why = isRefusal(e) ? (e as Error).message : `failed: ${(e as Error)?.message ?? String(e)}`;
       return { content: `${String(c.name).slice(0, 80)}: ${why}`, ok: false };
     }
   }
@@ -423,9 +423,12 @@ class Agent {
       p.emit({ type: 'checkpoint', turn: this.turn, id: cp.id, label: cp.label });
     }
     this.snapshot = null; // the workspace changes now
-    for (const ch of changes) {
-      if (ch.after === null) p.ws.remove(ch.path);
-      else p.ws.write(ch.path, ch.after);
+    // Every path is checked before any is written: one refused path leaves the whole batch unwritten.
+    try {
+      p.ws.apply(changes);
+    } catch (e) {
+      if (!isRefusal(e)) throw e;
+      return { content: `not written: ${(e as Error).message}`, ok: false };
     }
     this.editedSinceCheck = true;
     const before = this.state.measured;
@@ -636,13 +639,20 @@ class Agent {
       try {
         changes = await applyAnswer(text, async (path) => this.p.ws.current(this.p.ws.rel(path)));
       } catch (e) {
-        if (!(e instanceof PatchError) && !(e instanceof ToolRefusal)) throw e;
+        if (!(e instanceof PatchError) && !isRefusal(e)) throw e;
         this.messages.push({ role: 'user', content: `Your edit could not be applied: ${e.message}. Send it again.` });
         return null;
       }
     if (changes.length) {
-      const proposed = changes.map((c) => ({ ...c, how: 'search/replace block' }));
-      const r = await this.edit(proposed, `text edit of ${changes.map((c) => c.path).join(', ')}`);
+      const reviewed = reviewChanges(
+        changes.map((c) => ({ ...c, how: 'search/replace block' })),
+        this.i.policy.agent?.max_write_bytes ?? DEFAULT_MAX_WRITE_BYTES,
+      );
+      if (!reviewed.ok) {
+        this.messages.push({ role: 'user', content: `Your edit could not be applied: ${reviewed.message}` });
+        return null;
+      }
+      const r = await this.edit(reviewed.changes, `text edit of ${changes.map((c) => c.path).join(', ')}`);
       const checked = r.ok ? await this.checks() : r;
       if (checked.ok) return this.outcome('the text edits applied');
       this.messages.push({ role: 'user', content: `${r.content}\n${checked.content}` });
@@ -678,7 +688,7 @@ class Agent {
     );
   }
 
-  /** The turn's request as evidence; past the evidence bound, only its hash (diffs and check logs are always kept). */
+  /** The turn's request as evidence; past the evidence bound, only its hash (diffs and check logs always stay). */
   private keepRequest(messages: ChatMessage[]): void {
     const name = `turns/${pad(this.turn)}-request.json`;
     const body = { route: routeRequest(this.state), messages };

@@ -9,7 +9,7 @@ import { TOOL_ARGS, TOOL_NAMES, type ToolName } from './toolSpecs.js';
 import { applyEdit } from './editMatch.js';
 import { forbiddenReason, governingReason } from './governing.js';
 import { parsePatchFiles } from './patchFiles.js';
-import { MAX_FILE_BYTES, ToolRefusal, Workspace } from './workspace.js';
+import { isRefusal, MAX_FILE_BYTES, Workspace } from './workspace.js';
 
 /** A change a tool wants to make: the whole file before and after (null: absent). */
 export interface ProposedChange {
@@ -99,7 +99,7 @@ export async function runAgentTool(env: ToolEnv, name: string, argsText: string)
     const reviewed = reviewChanges(out.changes, env.maxWriteBytes);
     return reviewed.ok ? { ...out, changes: reviewed.changes } : answer(`${name}: ${reviewed.message}`, false);
   } catch (e) {
-    if (e instanceof ToolRefusal) return answer(`${name}: ${e.message}`, false);
+    if (isRefusal(e)) return answer(`${name}: ${e.message}`, false);
     // Anything else is still the tool's answer: the model's input reached a case the tools did not foresee.
     return answer(`${name}: failed: ${(e as Error)?.message ?? String(e)}`, false);
   }

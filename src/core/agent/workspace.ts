@@ -32,6 +32,10 @@ export class ToolRefusal extends Error {
   override name = 'ToolRefusal';
 }
 
+/** A refusal, also when it comes from a second copy of this module (a bundle, a test loading both .ts and .js). */
+export const isRefusal = (e: unknown): e is ToolRefusal =>
+  e instanceof ToolRefusal || (e instanceof Error && e.name === 'ToolRefusal');
+
 /** Files larger than this are not read whole by the agent (the model is told how to read a range). */
 export const MAX_FILE_BYTES = 2 * 1024 * 1024;
 /** A path longer than this is refused before any file system call (the OS limit is 4,096 on Linux, 1,024 on macOS). */
@@ -51,7 +55,7 @@ const shorten = (p: string) => (p.length > 120 ? `${p.slice(0, 100)}…(${p.leng
 
 /** A file system error as a message for the model, the path named as the model gave it. */
 export function fsRefusal(e: unknown, shown: string): ToolRefusal {
-  if (e instanceof ToolRefusal) return e;
+  if (isRefusal(e)) return e;
   const code = (e as NodeJS.ErrnoException | null)?.code;
   const what: Record<string, string> = {
     ENOENT: 'does not exist',

@@ -241,9 +241,7 @@ async function analyzeFile(
   } else {
     codeChanged = changedCodeLines(f, path).length > 0;
   }
-  // Switchyard's own files govern the agent (its routing, its command rules): any change to them counts, comments too.
-  if (SWITCHYARD_FILES.test(path)) evidence.push(fileEvidence('build_tooling', 'policy file changed'));
-  else if (codeChanged)
+  if (codeChanged || SWITCHYARD_FILES.test(path))
     for (const e of pathFlags(path, kind, isTest, isCargo || isPackageJson)) evidence.push(fileEvidence(...e));
   return { evidence, sharedState, codeChanged };
 }
@@ -276,6 +274,8 @@ async function parsed<T>(
 
 /** Flags a changed file earns by what it is: build configuration, a security module, a schema or migration. */
 function pathFlags(path: string, kind: string, isTest: boolean, manifest: boolean): [RiskFlag, string][] {
+  // Switchyard's own files govern the agent (its routing, its command rules): any change to them counts, comments too.
+  if (SWITCHYARD_FILES.test(path)) return [['build_tooling', 'policy file changed']];
   const out: [RiskFlag, string][] = [];
   if (kind === 'build' && !manifest) out.push(['build_tooling', 'build, toolchain or CI configuration changed']);
   if (isTest || !(kind === 'source' || kind === 'build' || kind === 'manifest' || kind === 'other')) return out;

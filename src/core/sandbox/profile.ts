@@ -269,6 +269,44 @@ function cachePaths(p: SandboxProfile): { dirs: string[]; files: string[] } {
   return { dirs, files };
 }
 
+/** The paths to hide, as real paths; kept apart from planSandbox so the layout reads in order. One that holds the
+ * workspace would hide it, so it is refused (with a note); one inside another is covered by it (and could not be
+ * mounted on anyway). */
+function hiddenPaths(p: SandboxProfile, root: string, notes: string[]): string[] {
+  const hideCandidates = sorted(
+    secretsToHide(p, root)
+      .map((h) => (existsSync(h) ? real(h) : null))
+      .filter((h): h is string => !!h),
+  );
+  const hidden: string[] = [];
+  for (const h of hideCandidates) {
+    if (inside(root, h)) {
+      notes.push(`not hidden: ${h} holds the workspace`);
+      continue;
+    }
+    if (hidden.some((o) => inside(h, o))) continue;
+    hidden.push(h);
+  }
+  return hidden;
+}
+
+/** The bwrap arguments that cover each hidden path (an empty read-only tmpfs for a folder, /dev/null for a file);
+ * its own function to keep planSandbox short. A path gone since it was found is skipped. */
+function hideArgs(hidden: string[]): string[] {
+  const args: string[] = [];
+  for (const h of hidden) {
+    let dir = false;
+    try {
+      dir = statSync(h).isDirectory();
+    } catch {
+      continue;
+    }
+    if (dir) args.push('--tmpfs', h, '--remount-ro', h);
+    else args.push('--ro-bind', '/dev/null', h);
+  }
+  return args;
+}
+
 export function planSandbox(p: SandboxProfile, cwd: string, argv: string[], opts: SandboxOptions = {}): SandboxPlan {
   const notes: string[] = [];
   const root = real(p.root) ?? resolve(p.root);
@@ -284,22 +322,8 @@ export function planSandbox(p: SandboxProfile, cwd: string, argv: string[], opts
   args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
   args.push('--bind', root, root);
 
-  // Hidden paths, decided first because a writable folder may not overlap them. One that holds the workspace
-  // would hide it, so it is refused; one inside another is covered by it (and could not be mounted on anyway).
-  const hideCandidates = sorted(
-    secretsToHide(p, root)
-      .map((h) => (existsSync(h) ? real(h) : null))
-      .filter((h): h is string => !!h),
-  );
-  const hidden: string[] = [];
-  for (const h of hideCandidates) {
-    if (inside(root, h)) {
-      notes.push(`not hidden: ${h} holds the workspace`);
-      continue;
-    }
-    if (hidden.some((o) => inside(h, o))) continue;
-    hidden.push(h);
-  }
+  // Hidden paths, decided first because a writable folder may not overlap them.
+  const hidden = hiddenPaths(p, root, notes);
 
   for (const w of sorted(p.writable ?? [])) {
     const want = expand(w, p.home, root);
@@ -335,16 +359,7 @@ export function planSandbox(p: SandboxProfile, cwd: string, argv: string[], opts
   for (const x of prot.paths) args.push('--ro-bind', x, x);
 
   // Last, so they cover whatever was bound before (a state folder inside the workspace stays hidden).
-  for (const h of hidden) {
-    let dir = false;
-    try {
-      dir = statSync(h).isDirectory();
-    } catch {
-      continue;
-    }
-    if (dir) args.push('--tmpfs', h, '--remount-ro', h);
-    else args.push('--ro-bind', '/dev/null', h);
-  }
+  args.push(...hideArgs(hidden));
 
   args.push('--chdir', cwd, '--setenv', 'TMPDIR', '/tmp', '--');
   args.push(...(opts.proxySocket ? proxied(argv, opts.proxySocket, opts.proxyPort ?? 3128) : argv));

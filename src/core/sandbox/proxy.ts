@@ -53,6 +53,83 @@ function splitHostPort(authority: string): { host: string; port: number } | null
   return m[1] && port > 0 && port < 65536 ? { host: m[1], port } : null;
 }
 
+/** Records a refused host for the run's notes and returns the refusal's text (shared by both handlers). */
+type Refusal = (host: string) => string;
+/** Remembers an open socket so close() can end it (shared by both handlers). */
+type Track = (s: Duplex) => void;
+
+/** A plain HTTP request: forwarded to an allowed host without the proxy's own headers; split out of startProxy so
+ * each kind of traffic reads on its own. */
+function forward(req: IncomingMessage, res: ServerResponse, hosts: string[], refusal: Refusal): void {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '');
+    if (url.protocol !== 'http:') throw new Error('not http');
+  } catch {
+    res
+      .writeHead(400, { 'content-type': 'text/plain' })
+      .end('switchyard sandbox: the proxy takes absolute http:// URLs or CONNECT\n');
+    return;
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!hostAllowed(host, hosts)) {
+    res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end(refusal(host));
+    return;
+  }
+  const headers = { ...req.headers };
+  for (const h of Object.keys(headers)) if (h.startsWith('proxy-')) delete headers[h];
+  const up = request(
+    { host, port: url.port || 80, method: req.method, path: url.pathname + url.search, headers },
+    (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      upRes.pipe(res);
+    },
+  );
+  up.on('error', (e) => {
+    if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end(`switchyard sandbox: ${host}: ${e.message}\n`);
+  });
+  req.pipe(up);
+}
+
+/** A CONNECT: a tunnel to an allowed host and port, both sockets tracked so close() can end them; split out of
+ * startProxy so each kind of traffic reads on its own. */
+function tunnel(
+  req: IncomingMessage,
+  client: Duplex,
+  head: Buffer,
+  hosts: string[],
+  refusal: Refusal,
+  track: Track,
+): void {
+  track(client);
+  client.on('error', () => client.destroy());
+  const target = splitHostPort(req.url ?? '');
+  if (!target) {
+    client.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  if (!hostAllowed(target.host, hosts)) {
+    const body = refusal(target.host);
+    client.end(
+      `HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    );
+    return;
+  }
+  const up: Socket = connect(target.port, target.host, () => {
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length) up.write(head);
+    up.pipe(client);
+    client.pipe(up);
+  });
+  track(up);
+  up.on('error', (e) => {
+    if (client.writable) client.end(`HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n${e.message}\n`);
+    else client.destroy();
+  });
+}
+
 export async function startProxy(hosts: string[]): Promise<SandboxProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-net-'));
   const socket = join(dir, 'proxy.sock');
@@ -70,66 +147,11 @@ export async function startProxy(hosts: string[]): Promise<SandboxProxy> {
     );
   };
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '');
-      if (url.protocol !== 'http:') throw new Error('not http');
-    } catch {
-      res
-        .writeHead(400, { 'content-type': 'text/plain' })
-        .end('switchyard sandbox: the proxy takes absolute http:// URLs or CONNECT\n');
-      return;
-    }
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (!hostAllowed(host, hosts)) {
-      res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end(refusal(host));
-      return;
-    }
-    const headers = { ...req.headers };
-    for (const h of Object.keys(headers)) if (h.startsWith('proxy-')) delete headers[h];
-    const up = request(
-      { host, port: url.port || 80, method: req.method, path: url.pathname + url.search, headers },
-      (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        upRes.pipe(res);
-      },
-    );
-    up.on('error', (e) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`switchyard sandbox: ${host}: ${e.message}\n`);
-    });
-    req.pipe(up);
-  });
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => forward(req, res, hosts, refusal));
   server.on('connection', track);
-  server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) => {
-    track(client);
-    client.on('error', () => client.destroy());
-    const target = splitHostPort(req.url ?? '');
-    if (!target) {
-      client.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    if (!hostAllowed(target.host, hosts)) {
-      const body = refusal(target.host);
-      client.end(
-        `HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-          `Connection: close\r\n\r\n${body}`,
-      );
-      return;
-    }
-    const up: Socket = connect(target.port, target.host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length) up.write(head);
-      up.pipe(client);
-      client.pipe(up);
-    });
-    track(up);
-    up.on('error', (e) => {
-      if (client.writable) client.end(`HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n${e.message}\n`);
-      else client.destroy();
-    });
-  });
+  server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) =>
+    tunnel(req, client, head, hosts, refusal, track),
+  );
 
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);

@@ -57,8 +57,10 @@ export async function runSandboxed(r: SandboxedRun): Promise<SandboxedResult> {
 
 const WRITE =
   /Read-only file system|EROFS|Permission denied|EACCES|EPERM|Operation not permitted|Device or resource busy|EBUSY/;
-const NETWORK =
-  /Network is unreachable|ENETUNREACH|Temporary failure in name resolution|Could not resolve host|EAI_AGAIN|ENOTFOUND|getaddrinfo|Name or service not known|switchyard sandbox: the network host/;
+const NETWORK = new RegExp(
+  'Network is unreachable|ENETUNREACH|Temporary failure in name resolution|Could not resolve host|EAI_AGAIN|' +
+    'ENOTFOUND|getaddrinfo|Name or service not known|switchyard sandbox: the network host',
+);
 const SECRET_PATH =
   /\.ssh|\.aws|\.gnupg|\.kube|\.docker|\.netrc|\.npmrc|\.pypirc|credentials|keyrings|\.password-store/;
 const MISSING = /No such file or directory|ENOENT|not found/;

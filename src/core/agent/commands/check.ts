@@ -182,7 +182,10 @@ function walkScope(w: Walk, scope: Scope, start: number, stopAtPositional: boole
     if (sub.maxPositionals !== undefined && positionals >= sub.maxPositionals)
       return `${q(arg)}: ${scope.label} takes at most ${sub.maxPositionals} positional argument(s) unattended`;
     if (sub.positionalsNeed && !sub.positionalsNeed.some((f) => seen.has(f)))
-      return `${q(arg)}: ${scope.label} takes a positional only with ${sub.positionalsNeed.join(' or ')} (it could change something otherwise)`;
+      return (
+        `${q(arg)}: ${scope.label} takes a positional only with ${sub.positionalsNeed.join(' or ')} ` +
+        '(it could change something otherwise)'
+      );
     const p = kindProblem(kind, arg, `an argument of ${scope.label}`, w.ctx);
     if (p) return p;
     positionals++;

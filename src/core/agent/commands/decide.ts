@@ -100,10 +100,14 @@ export function decideCommand(
   if (user)
     return {
       verdict: 'allow',
-      why: `allowed: ${shown(argv)} matches your allowlist entry ${shown(entry)}; ${program} has no argument rules, so your entry allows any arguments (it runs in the sandbox)`,
+      why:
+        `allowed: ${shown(argv)} matches your allowlist entry ${shown(entry)}; ${program} has no argument rules, ` +
+        'so your entry allows any arguments (it runs in the sandbox)',
     };
   return {
     verdict: 'ask',
-    why: `asks: ${program} has no argument rules; a repository's allowlist cannot run it unattended (${shown(argv)} matches its entry ${shown(entry)})`,
+    why:
+      `asks: ${program} has no argument rules; a repository's allowlist cannot run it unattended ` +
+      `(${shown(argv)} matches its entry ${shown(entry)})`,
   };
 }
