@@ -5,7 +5,7 @@ import { JudgeCodeActions } from './codeActions.js';
 import { ClassifyChanges } from './commands/classifyChanges.js';
 import { EffectivePolicyProvider, POLICY_SCHEME } from './commands/policyOpen.js';
 import { commandTable, registerCommands } from './commandTable.js';
-import { config } from './config.js';
+import { config, setIgnoredSettingListener } from './config.js';
 import type { EditorCallOptions } from './modelCalls.js';
 import { lazyModules, Services } from './services.js';
 import { testingEnabled, testingProbes, type SwitchyardTesting } from './testing.js';
@@ -37,6 +37,13 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const log = vscode.window.createOutputChannel('Switchyard', { log: true });
   context.subscriptions.push(log);
   const s = new Services(context, log);
+  // A cloned repository cannot widen what the agent may do or spend: its values of these settings are ignored, said once.
+  setIgnoredSettingListener((key) => {
+    log.warn(`settings: the workspace's value of switchyard.${key} is ignored; only your user settings count`);
+    void vscode.window.showWarningMessage(
+      `Switchyard: this workspace sets switchyard.${key}; it is read from your user settings only, so the workspace's value is ignored.`,
+    );
+  });
   const classify = new ClassifyChanges(lazyModules, () => s.policy.current.policy, log, s.audit, config.localOnly);
   const render = () => s.statusBar.update(s.policy.current.policy, s.localOnly());
   context.subscriptions.push(

@@ -25,35 +25,13 @@ import { cutResult, fitToWindow } from './transcript.js';
 import { isRefusal, type Workspace } from './workspace.js';
 import { recordLabel, recordWarning } from '../runtime/served.js';
 import type { CommandRules } from '../policy/commandTrust.js';
-import { decideCommand } from './commands/decide.js';
-import { createHash } from 'node:crypto';
-import { folderBytes } from '../util/du.js';
+import { DEFAULT_MAX_EVIDENCE_BYTES, EvidenceBound } from './evidenceBound.js';
+import type { AgentEvent, AgentStatus } from './events.js';
+import { noteNoSandbox, permitChecks, permitCommand, permitGoverning, type CommandAsk } from './permits.js';
 
-export type AgentStatus = 'passed' | 'unverified' | 'awaiting_judge' | 'failed' | 'refused' | 'cancelled';
+export type { CommandAsk } from './permits.js';
 
-export type AgentEvent =
-  | {
-      type: 'turn';
-      turn: number;
-      provider: string;
-      model: string;
-      location: string;
-      rule: string;
-      tokens_in: number;
-      tokens_out: number;
-      cost_usd: number;
-      context_tokens: number;
-      context_window: number;
-      text: string;
-      served: string | null;
-      warning: string | null;
-    }
-  | { type: 'tool'; turn: number; name: string; arguments: string; ok: boolean; result: string }
-  | { type: 'route'; turn: number; from: string | null; to: string; why: string }
-  | { type: 'check'; turn: number; ok: boolean; steps: string[]; errors: string[]; unverified: boolean }
-  | { type: 'checkpoint'; turn: number; id: string; label: string }
-  | { type: 'text'; turn: number; text: string }
-  | { type: 'result'; status: AgentStatus; message: string; turns: number; evidence: string };
+export type { AgentEvent, AgentStatus } from './events.js';
 
 export interface AgentInput extends TaskText {
   task_id: string;
@@ -71,15 +49,6 @@ export interface AgentInput extends TaskText {
   planStep?: { plan_id: string; step: unknown };
   /** Whose command rules count (commandTrust.ts); absent: the policy's allowlist, as the user's own. */
   commandRules?: CommandRules;
-}
-
-/** Why a command (or the checks) waits for the user: the rules ask, or nothing would contain it. */
-export interface CommandAsk {
-  why: string;
-  /** What the argument rules said on their own. */
-  rules: 'allow' | 'ask';
-  /** Whether it would run inside the OS sandbox. */
-  sandboxed: boolean;
 }
 
 export type EditDecision = 'approve' | 'reject';
@@ -125,7 +94,6 @@ export interface AgentResult {
 const DEFAULT_MAX_TURNS = 40;
 const DEFAULT_MAX_CALLS_PER_TURN = 32;
 export const DEFAULT_MAX_WRITE_BYTES = 2 * 1024 * 1024;
-const DEFAULT_MAX_EVIDENCE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_WINDOW = 32_768;
 const CANCELLED = () => new CallFailed('cancelled', 'cancelled', [], [], null);
 const isCancel = (e: unknown) =>
@@ -158,6 +126,7 @@ class Agent {
   private requiresJudge = false;
   private readonly attempts: AttemptRecord[] = [];
   private served: { provider: string; model: string; rule: string } | null = null;
+  private readonly kept: EvidenceBound;
 
   constructor(
     private readonly p: AgentPorts,
@@ -165,6 +134,7 @@ class Agent {
   ) {
     this.signal = i.signal ?? new AbortController().signal;
     this.state = initialState(i.scope);
+    this.kept = new EvidenceBound(p.evidence, i.policy.agent?.max_evidence_bytes ?? DEFAULT_MAX_EVIDENCE_BYTES);
   }
 
   async run(): Promise<AgentResult> {
@@ -179,7 +149,7 @@ class Agent {
     this.messages.push({ role: 'system', content: systemPrompt(i.policy) }, { role: 'user', content: task });
     let end: Done;
     try {
-      await this.noteSandbox();
+      await noteNoSandbox(p, i.task_id, (n, b) => p.evidence.write(n, b));
       end = await this.loop();
     } catch (e) {
       if (!isCancel(e)) throw e;
@@ -207,7 +177,10 @@ class Agent {
     if (pre instanceof Done) return pre;
     const window = i.contextWindow?.(pre) ?? pre.chain[0]?.spec.context_tokens ?? DEFAULT_WINDOW;
     const fit = fitToWindow(this.messages, window);
-    this.keepRequest(fit.messages);
+    this.kept.request(`turns/${pad(this.turn)}-request.json`, {
+      route: routeRequest(this.state),
+      messages: fit.messages,
+    });
     this.snapshot ??= p.checkpoints.snapshot('snapshot');
     this.snapshot.catch(() => {}); // a failed snapshot is retried at the edit, where its error is reported
     let r: CallResult;
@@ -358,14 +331,7 @@ class Agent {
   private toolMessage(c: ToolCall, content: string, ok: boolean): void {
     const cut = cutResult(c.name, content, 24_000);
     this.messages.push({ role: 'tool', tool_call_id: c.id, name: c.name, content: cut });
-    this.p.evidence.append('tools.jsonl', {
-      turn: this.turn,
-      id: c.id,
-      name: c.name,
-      arguments: c.arguments,
-      ok,
-      result: content,
-    });
+    this.kept.tool({ turn: this.turn, id: c.id, name: c.name, arguments: c.arguments, ok }, content);
     this.p.emit({ type: 'tool', turn: this.turn, name: c.name, arguments: c.arguments, ok, result: cut });
   }
 
@@ -394,20 +360,10 @@ class Agent {
   /** Edits: a checkpoint before the turn's first, approval, the write, and the whole change measured again. */
   private async edit(changes: ProposedChange[], summary: string): Promise<{ content: string; ok: boolean }> {
     const { p } = this;
-    const governing = changes.filter((c) => c.governs);
-    if (governing.length) {
-      const reasons = governing.map((c) => `${c.path}: ${c.governs}`);
-      const ok = (await p.approveGoverningEdit?.(governing, reasons)) ?? false;
-      if (!ok) {
-        this.attempt('rejected', summary);
-        return {
-          content:
-            `not written: ${reasons.join('; ')}. These files govern the agent or define the checks; only the user ` +
-            'can approve such an edit (in the editor, or headless with --allow-build-edits). Leave them as they are ' +
-            'or ask the user.',
-          ok: false,
-        };
-      }
+    const governed = await permitGoverning(p, changes);
+    if (governed) {
+      this.attempt('rejected', summary);
+      return { content: governed, ok: false };
     }
     const decision = await p.approveEdits(changes, summary);
     if (decision === 'reject') {
@@ -482,16 +438,12 @@ class Agent {
   }
 
   private async checks(): Promise<{ content: string; ok: boolean }> {
-    if (!this.sandboxed()) {
-      // The checks run the workspace's code (tests, build scripts the model may have written): without a sandbox,
-      // like any command, they wait for the user.
-      const why = `no OS sandbox (${this.p.sandbox?.why ?? 'none is available'}): the checks would run the workspace's code unconfined`;
-      if (!(await this.p.approveCommand(['run_checks'], '.', { why, rules: 'allow', sandboxed: false }))) {
-        this.lastCheck = { ok: false, unverified: true };
-        this.editedSinceCheck = false;
-        this.p.evidence.write(`checks/turn-${pad(this.turn)}.log`, `[not run: ${why}; the user did not approve]\n`);
-        return { content: `the checks did not run: ${why}, and the user did not approve running them`, ok: false };
-      }
+    const refused = await permitChecks(this.p);
+    if (refused) {
+      this.lastCheck = { ok: false, unverified: true };
+      this.editedSinceCheck = false;
+      this.p.evidence.write(`checks/turn-${pad(this.turn)}.log`, `[not run: ${refused}; the user did not approve]\n`);
+      return { content: `the checks did not run: ${refused}, and the user did not approve running them`, ok: false };
     }
     this.snapshot = null; // the checks may write files (reports, generated code)
     const r = await this.p.runChecks(this.state.measured, this.signal);
@@ -556,22 +508,8 @@ class Agent {
       repoAllow: [],
       deny: [],
     };
-    const v = decideCommand(argv, { root: this.p.ws.root, cwd: this.p.ws.abs(cwd) }, rules);
-    const shown = argv.join(' ').slice(0, 300);
-    if (v.verdict === 'deny') return { content: `not run: ${shown}: ${v.why}`, ok: false };
-    const sandboxed = this.sandboxed();
-    if (v.verdict !== 'allow' || !sandboxed) {
-      const why =
-        v.verdict !== 'allow'
-          ? v.why
-          : `no OS sandbox (${this.p.sandbox?.why ?? 'none is available'}): no command runs unattended without one`;
-      const ask: CommandAsk = { why, rules: v.verdict === 'allow' ? 'allow' : 'ask', sandboxed };
-      if (!(await this.p.approveCommand(argv, cwd, ask)))
-        return {
-          content: `not run: ${shown}: ${why}. It needs the user's approval, and the user did not give it.`,
-          ok: false,
-        };
-    }
+    const refused = await permitCommand(this.p, rules, argv, cwd);
+    if (refused) return { content: refused, ok: false };
     this.snapshot = null; // a command may change the workspace
     const r = await this.p.runCommand(argv, cwd, timeoutS * 1000, this.signal);
     if (r.cancelled) throw CANCELLED();
@@ -671,39 +609,6 @@ class Agent {
     if (r instanceof Done) return r;
     this.messages.push({ role: 'user', content: r.content });
     return null;
-  }
-
-  private sandboxed(): boolean {
-    return this.p.sandbox?.available === true;
-  }
-
-  /** Without a sandbox, said once per task in the audit log (GR-005): everything that runs asks first. */
-  private async noteSandbox(): Promise<void> {
-    if (this.sandboxed()) return;
-    this.p.evidence.write('sandbox.json', { available: false, why: this.p.sandbox?.why ?? 'no sandbox port' });
-    await this.p.caller.note(
-      'sandbox',
-      `GR-010: implementer: no OS sandbox (${this.p.sandbox?.why ?? 'none is available'}); every command and check asks the user first`,
-      { role: 'implementer', task_id: this.i.task_id },
-    );
-  }
-
-  /** The turn's request as evidence; past the evidence bound, only its hash (diffs and check logs always stay). */
-  private keepRequest(messages: ChatMessage[]): void {
-    const name = `turns/${pad(this.turn)}-request.json`;
-    const body = { route: routeRequest(this.state), messages };
-    const max = this.i.policy.agent?.max_evidence_bytes ?? DEFAULT_MAX_EVIDENCE_BYTES;
-    const text = JSON.stringify(body);
-    if (folderBytes(this.p.evidence.dir) + text.length <= max) {
-      this.p.evidence.write(name, body);
-      return;
-    }
-    this.p.evidence.write(name, {
-      kept_as_hash: true,
-      sha256: createHash('sha256').update(text).digest('hex'),
-      bytes: text.length,
-      why: `the evidence folder reached its bound (${max} bytes, policy agent.max_evidence_bytes): turn requests are kept as hashes from here on`,
-    });
   }
 
   /** One record for the reflector, by the model that served this turn. */

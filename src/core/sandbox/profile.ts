@@ -310,9 +310,11 @@ function hideArgs(hidden: string[]): string[] {
 export function planSandbox(p: SandboxProfile, cwd: string, argv: string[], opts: SandboxOptions = {}): SandboxPlan {
   const notes: string[] = [];
   const root = real(p.root) ?? resolve(p.root);
+  // No --new-session: it would move the command out of the executor's process group, so a timeout or Stop (a
+  // signal to the group) would miss it. The executor already starts it in a session of its own with no terminal
+  // (detached, stdin /dev/null), so there is no terminal to inject keystrokes into.
   const args = [
     '--die-with-parent',
-    '--new-session',
     '--unshare-pid',
     '--unshare-ipc',
     '--unshare-uts',

@@ -1,0 +1,26 @@
+// What the agent reports while it works (the task view, the CLI's --json lines) and how a task ends.
+export type AgentStatus = 'passed' | 'unverified' | 'awaiting_judge' | 'failed' | 'refused' | 'cancelled';
+
+export type AgentEvent =
+  | {
+      type: 'turn';
+      turn: number;
+      provider: string;
+      model: string;
+      location: string;
+      rule: string;
+      tokens_in: number;
+      tokens_out: number;
+      cost_usd: number;
+      context_tokens: number;
+      context_window: number;
+      text: string;
+      served: string | null;
+      warning: string | null;
+    }
+  | { type: 'tool'; turn: number; name: string; arguments: string; ok: boolean; result: string }
+  | { type: 'route'; turn: number; from: string | null; to: string; why: string }
+  | { type: 'check'; turn: number; ok: boolean; steps: string[]; errors: string[]; unverified: boolean }
+  | { type: 'checkpoint'; turn: number; id: string; label: string }
+  | { type: 'text'; turn: number; text: string }
+  | { type: 'result'; status: AgentStatus; message: string; turns: number; evidence: string };
