@@ -212,7 +212,9 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
         try {
           rel = new Workspace(folder.uri.fsPath).rel(msg.path);
         } catch (e) {
-          this.deps.log.warn(`task view: refused to open ${JSON.stringify(msg.path).slice(0, 200)}: ${(e as Error).message}`);
+          this.deps.log.warn(
+            `task view: refused to open ${JSON.stringify(msg.path).slice(0, 200)}: ${(e as Error).message}`,
+          );
           return;
         }
         await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, rel));

@@ -62,6 +62,8 @@ function trustCommand(o: { repo?: string; state?: string }): number {
   const hash = new CommandTrustStore(dir).trust(root, repo.widening);
   printJson({ repo: root, policy: source, widening: repo.widening, hash, trusted: true });
   for (const a of repo.widening) io().stderr.write(`approved: ${a.join(' ')}\n`);
-  io().stderr.write('these run unattended (inside the OS sandbox) while the list stays exactly this; a change asks again\n');
+  io().stderr.write(
+    'these run unattended (inside the OS sandbox) while the list stays exactly this; a change asks again\n',
+  );
   return EXIT.ok;
 }

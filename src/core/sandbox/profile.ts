@@ -313,13 +313,7 @@ export function planSandbox(p: SandboxProfile, cwd: string, argv: string[], opts
   // No --new-session: it would move the command out of the executor's process group, so a timeout or Stop (a
   // signal to the group) would miss it. The executor already starts it in a session of its own with no terminal
   // (detached, stdin /dev/null), so there is no terminal to inject keystrokes into.
-  const args = [
-    '--die-with-parent',
-    '--unshare-pid',
-    '--unshare-ipc',
-    '--unshare-uts',
-    '--unshare-net',
-  ];
+  const args = ['--die-with-parent', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net'];
   // /tmp is a fresh tmpfs so nothing a command leaves there persists or reaches other programs' files.
   args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
   args.push('--bind', root, root);
