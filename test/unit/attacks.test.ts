@@ -433,3 +433,81 @@ describe('attacks: prompt injection is contained', () => {
     assert.equal((user.match(/<\/project_file>/g) ?? []).length, 1, 'the file cannot close its own delimiter');
   });
 });
+
+describe('attacks: what a check leaves behind', { skip: noSandbox }, () => {
+  it('files a check creates that govern the agent or the checks (CI, .npmrc, a nested Makefile) are undone, and the model is told', async () => {
+    const w = world();
+    writeFileSync(
+      join(w.root, 'Makefile'),
+      [
+        'test:',
+        '\tmkdir -p .github/workflows a/b',
+        "\techo 'on: push' > .github/workflows/ci.yml",
+        "\techo 'script-shell=/tmp/evil' > .npmrc",
+        "\tprintf 'all:\\n\\tid\\n' > a/b/Makefile",
+        '\techo ok > ordinary.txt',
+        '',
+      ].join('\n'),
+    );
+    w.git('add', '-A');
+    w.git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'make');
+    local.queue.push(
+      turn(call('write_file', { path: 'src.txt', content: 'x\n' })),
+      turn(call('run_checks', {})),
+      finish(),
+    );
+    await runCli(['implement', '--repo', w.root, '--yes', '--task', 'T-left', 'check'], { env: w.env });
+    for (const f of ['.github/workflows/ci.yml', '.npmrc', 'a/b/Makefile'])
+      assert.equal(existsSync(join(w.root, f)), false, `${f} was left by the check`);
+    assert.ok(existsSync(join(w.root, 'ordinary.txt')), 'an ordinary file the check wrote stays');
+    const checks = toolResults(w.root, 'T-left').find((x) => x.name === 'run_checks')!;
+    assert.match(checks.result, /Switchyard undid what the checks wrote .*\.npmrc/);
+    assert.match(readFileSync(join(w.state, 'audit.jsonl'), 'utf8'), /undid what the checks wrote/);
+  });
+
+  it('a check swaps a changed file for a link to ~/.ssh/id_rsa: the Judge bundle does not read through it', async () => {
+    const w = world();
+    writeFileSync(join(w.root, 'Makefile'), `test:\n\trm -f x.txt\n\tln -s ${w.home}/.ssh/id_rsa x.txt\n`);
+    w.git('add', '-A');
+    w.git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'make');
+    local.queue.push(
+      turn(call('write_file', { path: 'x.txt', content: 'x\n' })),
+      turn(call('run_checks', {})),
+      finish(),
+    );
+    await runCli(['implement', '--repo', w.root, '--yes', '--task', 'T-swap', 'check'], { env: w.env });
+    const { taskBundle } = await import('../../src/core/pipeline/gate.js');
+    const bundle = taskBundle(w.state, w.root, 'T-swap');
+    assert.equal(JSON.stringify(bundle).includes(SECRET), false, 'the key reached the Judge bundle');
+    assert.match(JSON.stringify(bundle), /not read by the gate/);
+  });
+});
+
+describe('attacks: reads and searches', () => {
+  it('a key in a file the agent reads is redacted before the model or the evidence sees it', async () => {
+    const w = world();
+    writeFileSync(join(w.root, '.env.local'), `OPENAI_API_KEY=${OPENAI_KEY}\n`);
+    local.queue.push(
+      turn(call('read_file', { path: '.env.local' }), call('search', { query: 'ATTACKtest' })),
+      finish(),
+    );
+    await runCli(['implement', '--repo', w.root, '--yes', '--task', 'T-env', 'read the env'], { env: w.env });
+    assert.equal(sentToModel().includes('ATTACKtestKEY'), false, 'the key reached the model');
+    assert.equal(allText(join(w.root, '.switchyard')).includes('ATTACKtestKEY'), false, 'the key is in the evidence');
+  });
+
+  it('a regular expression that backtracks without end is refused, and the task goes on', async () => {
+    const w = world();
+    writeFileSync(join(w.root, 'a.txt'), `${'a'.repeat(41)}!\n`);
+    local.queue.push(
+      turn(call('search', { query: '^(a+)+$', mode: 'regex' }), call('search', { query: '(a|aa)*$', mode: 'regex' })),
+      finish(),
+    );
+    const t0 = Date.now();
+    await runCli(['implement', '--repo', w.root, '--yes', '--task', 'T-redos', 'search'], { env: w.env });
+    assert.ok(Date.now() - t0 < 20_000);
+    const res = toolResults(w.root, 'T-redos');
+    assert.match(res[0]!.result, /exponential time/);
+    assert.match(res[1]!.result, /exponential time/);
+  });
+});

@@ -52,7 +52,7 @@ export const shadowDir = (stateDir: string, root: string) =>
 
 export type DiskPorts = Pick<
   AgentPorts,
-  'caller' | 'ws' | 'evidence' | 'checkpoints' | 'classify' | 'runChecks' | 'runCommand' | 'sandbox'
+  'caller' | 'ws' | 'evidence' | 'checkpoints' | 'classify' | 'runChecks' | 'runCommand' | 'sandbox' | 'redact'
 > & { redactor: Redactor; support: SandboxSupport };
 
 export function diskPorts(o: DiskPortsOptions): DiskPorts {
@@ -105,6 +105,7 @@ export function diskPorts(o: DiskPortsOptions): DiskPorts {
     runCommand: (argv, cwd, timeoutMs, signal) =>
       run({ argv, cwd: ws.abs(cwd), timeoutMs, signal, maxBytes: 1024 * 1024 }),
     sandbox: support.available ? { available: true } : { available: false, why: support.why },
+    redact: (text) => redactor.redact(text),
     redactor,
     support,
   };

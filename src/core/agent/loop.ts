@@ -27,6 +27,7 @@ import { recordLabel, recordWarning } from '../runtime/served.js';
 import type { CommandRules } from '../policy/commandTrust.js';
 import { DEFAULT_MAX_EVIDENCE_BYTES, EvidenceBound } from './evidenceBound.js';
 import type { AgentEvent, AgentStatus } from './events.js';
+import { governingSnapshot, undoGoverningChanges, undoneNote } from './governingWatch.js';
 import { noteNoSandbox, permitChecks, permitCommand, permitGoverning, type CommandAsk } from './permits.js';
 
 export type { CommandAsk } from './permits.js';
@@ -64,6 +65,8 @@ export interface AgentPorts {
   approveCommand(argv: string[], cwd: string, ask: CommandAsk): Promise<boolean>;
   /** An edit of a file that governs the agent or its checks (`governs`): only the user approves it, never auto-approve. */
   approveGoverningEdit?(changes: ProposedChange[], reasons: string[]): Promise<boolean>;
+  /** Masks the secrets this host knows (keys) in every tool result before the model, the evidence or a view sees it. */
+  redact?(text: string): string;
   /** The OS sandbox commands and checks run in; absent or unavailable: every command asks first. */
   sandbox?: { available: boolean; why?: string };
   runChecks(c: Classification | null, signal: AbortSignal): Promise<CheckResult>;
@@ -127,6 +130,8 @@ class Agent {
   private readonly attempts: AttemptRecord[] = [];
   private served: { provider: string; model: string; rule: string } | null = null;
   private readonly kept: EvidenceBound;
+  /** What the last checks wrote to governing files and Switchyard undid (said to the model). */
+  private undoneByChecks: string | null = null;
 
   constructor(
     private readonly p: AgentPorts,
@@ -328,7 +333,9 @@ class Agent {
     return end;
   }
 
-  private toolMessage(c: ToolCall, content: string, ok: boolean): void {
+  private toolMessage(c: ToolCall, raw: string, ok: boolean): void {
+    // A file the agent reads can hold a key (.env): no tool result reaches the model or the record unredacted.
+    const content = this.p.redact ? this.p.redact(raw) : raw;
     const cut = cutResult(c.name, content, 24_000);
     this.messages.push({ role: 'tool', tool_call_id: c.id, name: c.name, content: cut });
     this.kept.tool({ turn: this.turn, id: c.id, name: c.name, arguments: c.arguments, ok }, content);
@@ -421,8 +428,11 @@ class Agent {
 
   private async port(a: PortArgs): Promise<{ content: string; ok: boolean } | Done> {
     switch (a.name) {
-      case 'run_checks':
-        return this.checks();
+      case 'run_checks': {
+        this.undoneByChecks = null;
+        const r = await this.checks();
+        return this.undoneByChecks ? { ...r, content: `${r.content}\n${this.undoneByChecks}` } : r;
+      }
       case 'run_command':
         return this.command(a.argv, a.cwd, a.timeout_s);
       case 'ask_user': {
@@ -446,8 +456,11 @@ class Agent {
       return { content: `the checks did not run: ${refused}, and the user did not approve running them`, ok: false };
     }
     this.snapshot = null; // the checks may write files (reports, generated code)
+    const gov = governingSnapshot(this.p.ws);
     const r = await this.p.runChecks(this.state.measured, this.signal);
+    const undone = await this.undoGoverning(gov, 'the checks');
     if (r.cancelled) throw CANCELLED();
+    if (undone) r.log += `\n[${(this.undoneByChecks = undone)}]\n`;
     const unverified = r.steps.length === 0;
     this.p.evidence.write(`checks/turn-${pad(this.turn)}.log`, r.log || '(no check is configured for this workspace)');
     this.editedSinceCheck = false;
@@ -511,8 +524,11 @@ class Agent {
     const refused = await permitCommand(this.p, rules, argv, cwd);
     if (refused) return { content: refused, ok: false };
     this.snapshot = null; // a command may change the workspace
+    const gov = governingSnapshot(this.p.ws);
     const r = await this.p.runCommand(argv, cwd, timeoutS * 1000, this.signal);
+    const undone = await this.undoGoverning(gov, argv[0] ?? 'the command');
     if (r.cancelled) throw CANCELLED();
+    if (undone) r.stderr += `\n[${undone}]`;
     this.p.evidence.append('commands.jsonl', {
       turn: this.turn,
       argv,
@@ -609,6 +625,19 @@ class Agent {
     if (r instanceof Done) return r;
     this.messages.push({ role: 'user', content: r.content });
     return null;
+  }
+
+  /** What a command or check wrote to governing files is undone, said to the model and in the audit log (GR-005). */
+  private async undoGoverning(before: Map<string, Buffer>, what: string): Promise<string | null> {
+    const undone = undoGoverningChanges(this.p.ws, before);
+    if (!undone.length) return null;
+    const note = undoneNote(what, undone);
+    this.p.evidence.append('undone.jsonl', { turn: this.turn, what, undone });
+    await this.p.caller.note('refusal', `GR-010: implementer: ${note}`, {
+      role: 'implementer',
+      task_id: this.i.task_id,
+    });
+    return note;
   }
 
   /** One record for the reflector, by the model that served this turn. */

@@ -183,13 +183,18 @@ async function search(env: ToolEnv, a: z.infer<typeof TOOL_ARGS.search>): Promis
   }
   let test: (line: string) => boolean;
   if (a.mode === 'regex') {
+    // JavaScript's regex engine backtracks and cannot be interrupted: a pattern that can take exponential time
+    // (a quantified group holding a quantifier, a back-reference) would freeze the agent, so it is refused, and
+    // each line is tested on its first REGEX_LINE_MAX characters.
+    const unsafe = unsafeRegex(a.query);
+    if (unsafe) return answer(`search: ${unsafe}; use a simpler pattern or mode "text"`, false);
     let re: RegExp;
     try {
       re = new RegExp(a.query);
     } catch (e) {
       return answer(`search: not a valid regular expression: ${(e as Error).message}`, false);
     }
-    test = (l) => re.test(l);
+    test = (l) => re.test(l.length > REGEX_LINE_MAX ? l.slice(0, REGEX_LINE_MAX) : l);
   } else {
     // Smart case: a query in lower case matches any case.
     const q = a.query;
@@ -293,4 +298,18 @@ function applyPatch(ws: Workspace, patch: string, maxBytes: number): ToolOutcome
     if (bytes > maxBytes) return answer(`apply_patch: ${tooLarge(c.path, bytes, maxBytes)}`, false);
   }
   return { kind: 'edit', changes, summary: `patch ${changes.map((c) => c.path).join(', ')}` };
+}
+
+const REGEX_LINE_MAX = 2_000;
+
+/** Why a pattern could backtrack without end (nested quantifiers, back-references), or null. */
+export function unsafeRegex(q: string): string | null {
+  if (q.length > 500) return 'the pattern is over 500 characters';
+  if (/\\[1-9]|\\k</.test(q)) return 'back-references are not allowed in a search pattern';
+  // A group that holds a quantifier and is itself quantified: (a+)+, (a|aa)*, (\w+\s?)*, (x{2,})+ ...
+  if (/\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,?\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,?\d*\})/.test(q))
+    return 'a quantified group that holds a quantifier can take exponential time';
+  if (/\((?:[^()\\]|\\.)*\|(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,?\d*\})/.test(q))
+    return 'a quantified alternation can take exponential time';
+  return null;
 }

@@ -8,9 +8,10 @@
 // bundle it judged) and gate.json live in the record. The latest verdict on the bundle as it is now decides.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { shadowDir } from '../agent/diskPorts.js';
+import { isRefusal, Workspace } from '../agent/workspace.js';
 import { compactStamp, TaskEvidence } from '../evidence/taskEvidence.js';
 import { realRoot, TaskRecord } from '../evidence/taskRecord.js';
 import { unifiedDiff } from '../implement/patch.js';
@@ -124,11 +125,26 @@ export function taskDiff(stateDir: string, root: string, taskId: string, r: Task
     const before = gitOk(gitDir, ['cat-file', '-e', `${base}:${path}`])
       ? git(gitDir, ['cat-file', 'blob', `${base}:${path}`])
       : null;
-    const abs = join(real, path);
-    const after = existsSync(abs) ? readFileSync(abs, 'utf8') : null;
-    return { path, before, after };
+    return { path, before, after: guardedRead(real, path) };
   });
   return unifiedDiff(changes.filter((c) => c.before !== c.after));
+}
+
+/**
+ * A changed file as the Judge may see it: through the agent's workspace guard (no link out of the workspace, no
+ * FIFO or device, 2 MiB at most), so what a check left in the workspace cannot make the gate read a secret or hang.
+ * Absent: null; refused: a line saying why, so the Judge sees that something is off.
+ */
+function guardedRead(root: string, rel: string): string | null {
+  const ws = new Workspace(root);
+  try {
+    const p = ws.rel(rel);
+    if (!ws.exists(p)) return null;
+    return ws.read(p);
+  } catch (e) {
+    if (!isRefusal(e)) throw e;
+    return `[not read by the gate: ${(e as Error).message}]\n`;
+  }
 }
 
 /** What the Judge is given for a task: the diff (from git), the executor's last check log and the changed files. */
@@ -146,7 +162,8 @@ export function taskBundle(stateDir: string, root: string, taskId: string, capCh
   const real = realRoot(root);
   for (const p of r.changed ?? []) {
     const rel = relativeInside(p);
-    if (rel && existsSync(join(real, rel))) files.push({ path: rel, text: readFileSync(join(real, rel), 'utf8') });
+    const text = rel ? guardedRead(real, rel) : null;
+    if (rel && text !== null) files.push({ path: rel, text });
   }
   const classification = lastOf('classifications');
   const sections = (
