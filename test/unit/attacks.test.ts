@@ -511,3 +511,14 @@ describe('attacks: reads and searches', () => {
     assert.match(res[1]!.result, /exponential time/);
   });
 });
+
+describe('attacks: a nested repository', () => {
+  it('a nested repository without a commit does not block the checkpoints, so edits still land', async () => {
+    const w = world();
+    execFileSync('git', ['init', '-q', 'sub'], { cwd: w.root });
+    local.queue.push(turn(call('write_file', { path: 'a.txt', content: 'a\n' })), finish());
+    const r = await runCli(['implement', '--repo', w.root, '--yes', '--task', 'T-nested', 'write a'], { env: w.env });
+    assert.equal(readFileSync(join(w.root, 'a.txt'), 'utf8'), 'a\n', r.err);
+    assert.equal(toolResults(w.root, 'T-nested')[0]!.ok, true);
+  });
+});

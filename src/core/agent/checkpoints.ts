@@ -91,11 +91,29 @@ export class ShadowCheckpoints {
   /** `git add -A`; a seeded index git cannot use (a split or sparse index of the user's) is dropped, then retried. */
   private async addAll(): Promise<void> {
     try {
-      await this.git(['add', '-A', '--', '.']);
+      await this.addSkippingEmptyRepos();
     } catch (e) {
       if (!existsSync(join(this.gitDir, 'index'))) throw e;
       rmSync(join(this.gitDir, 'index'), { force: true });
-      await this.git(['add', '-A', '--', '.']);
+      await this.addSkippingEmptyRepos();
+    }
+  }
+
+  /**
+   * `git add -A`, leaving out a nested repository without a commit (git cannot add it: "does not have a commit
+   * checked out"); a repository can ship one, or a check can make one, and it must not stop every checkpoint.
+   */
+  private async addSkippingEmptyRepos(): Promise<void> {
+    const skipped: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      try {
+        await this.git(['add', '-A', '--', '.', ...skipped.map((d) => `:(exclude,literal)${d}`)]);
+        return;
+      } catch (e) {
+        const m = /'([^']+)' does not have a commit checked out/.exec((e as Error).message);
+        if (!m || skipped.includes(m[1]!)) throw e;
+        skipped.push(m[1]!.replace(/\/$/, ''));
+      }
     }
   }
 
