@@ -3,6 +3,7 @@
 // SWITCHYARD_TESTING=1; never part of the API other extensions build on.
 import * as vscode from 'vscode';
 import type { Services } from './services.js';
+import { config } from './config.js';
 
 export interface SwitchyardTesting {
   /** activate() duration in ms, measured inside the extension host. */
@@ -30,6 +31,8 @@ export interface SwitchyardTesting {
   lastReflection(): Promise<import('../core/reflector/reflector.js').ReflectResult | null> | null;
   /** The last Judge verdict in this window, with where it was saved. */
   lastVerdict(): (import('../core/judge/judge.js').JudgeResult & { evidence: string }) | null;
+  /** The settings a workspace may not widen, as the extension reads them (the user's values only). */
+  userOnlySettings(): { autoApprove: boolean; allowPaidFallback: boolean; judgeMaxEvidenceChars: number };
 }
 
 export function testingEnabled(context: vscode.ExtensionContext): boolean {
@@ -60,6 +63,11 @@ export function testingProbes(s: Services, activationMs: number): SwitchyardTest
     planOpenMs: () => s.plans.peek()?.review().openMs ?? null,
     lastAgent: () => s.agent.peek()?.last ?? null,
     lastVerdict: () => s.judge.peek()?.last ?? null,
+    userOnlySettings: () => ({
+      autoApprove: config.agentAutoApprove(),
+      allowPaidFallback: config.agentAllowPaidFallback(),
+      judgeMaxEvidenceChars: config.judgeMaxEvidenceChars(),
+    }),
     stage0Stats: () => s.stage0.peek()?.last ?? null,
     lastLibrarian: () => s.librarian.peek()?.last ?? null,
     lastReflection: () => s.agent.peek()?.lastReflection ?? null,

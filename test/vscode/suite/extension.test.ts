@@ -360,6 +360,35 @@ describe('Switchyard in the extension host', () => {
   });
 });
 
+describe('settings a cloned repository cannot set', () => {
+  let api: TestApi;
+  const cfg = () => vscode.workspace.getConfiguration('switchyard');
+  before(async () => {
+    api = withProbes(await vscode.extensions.getExtension<SwitchyardApi>(EXT_ID)!.activate());
+  });
+
+  it("the workspace's autoApprove, allowPaidFallback and judge.maxEvidenceChars are ignored; the user's count", async () => {
+    const ws = vscode.ConfigurationTarget.Workspace;
+    try {
+      await cfg().update('agent.autoApprove', true, ws);
+      await cfg().update('agent.allowPaidFallback', true, ws);
+      await cfg().update('judge.maxEvidenceChars', 999_999, ws);
+      assert.equal(cfg().get('agent.autoApprove'), true, 'VS Code itself sees the workspace value');
+      assert.deepEqual(api.userOnlySettings(), {
+        autoApprove: false,
+        allowPaidFallback: false,
+        judgeMaxEvidenceChars: 120_000,
+      });
+      await cfg().update('agent.autoApprove', true, vscode.ConfigurationTarget.Global);
+      assert.equal(api.userOnlySettings().autoApprove, true, "the user's own value counts");
+    } finally {
+      await cfg().update('agent.autoApprove', undefined, vscode.ConfigurationTarget.Global);
+      for (const k of ['agent.autoApprove', 'agent.allowPaidFallback', 'judge.maxEvidenceChars'])
+        await cfg().update(k, undefined, ws);
+    }
+  });
+});
+
 describe('model calls from the editor', () => {
   let api: TestApi;
   let local: WireServer, anth: WireServer;
