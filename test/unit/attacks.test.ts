@@ -79,7 +79,12 @@ function world(o: { demo?: boolean } = {}) {
     OPENAI_API_KEY: OPENAI_KEY,
   };
   const outside = () => readdirSync(home, { recursive: true }).map(String).sort();
-  return { base, home, root, state, env, outside, git };
+  /** The repository's files as a hostile repository ships them: committed. */
+  const commit = (msg: string) => {
+    git('add', '-A');
+    git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', msg);
+  };
+  return { base, home, root, state, env, outside, git, commit };
 }
 
 /** Everything the model was sent, as one string. */
@@ -235,8 +240,7 @@ describe('attacks: the agent raising its own powers', () => {
   it('--yes does not write the policy, package.json scripts, a Makefile, build.rs or CI files; --allow-build-edits does, and the change needs the Judge', async () => {
     const w = world();
     writeFileSync(join(w.root, 'package.json'), '{ "name": "x", "scripts": { "test": "echo ok" } }\n');
-    w.git('add', '-A');
-    w.git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'pkg');
+    w.commit('pkg');
     const edits = () =>
       turn(
         call('write_file', { path: '.switchyard/policy.json', content: widened() }),
@@ -344,8 +348,7 @@ describe('attacks: what runs, runs in the sandbox', { skip: noSandbox }, () => {
         '',
       ].join('\n'),
     );
-    w.git('add', '-A');
-    w.git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'make');
+    w.commit('make');
     local.queue.push(
       turn(call('write_file', { path: 'src.txt', content: 'x\n' })),
       turn(call('run_checks', {})),
@@ -369,8 +372,7 @@ describe('attacks: what runs, runs in the sandbox', { skip: noSandbox }, () => {
       join(w.root, 'Makefile'),
       'test:\n\tenv | grep -i -e key -e token -e switchyard || true\n\tcat held.txt\n\techo "k=$$OPENAI_API_KEY"\n',
     );
-    w.git('add', '-A');
-    w.git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'make');
+    w.commit('make');
     local.queue.push(
       turn(call('write_file', { path: 'src.txt', content: 'x\n' })),
       turn(call('run_checks', {})),
@@ -393,8 +395,7 @@ describe('attacks: without a sandbox nothing runs unattended', () => {
     const w = world();
     const env = { ...w.env, SWITCHYARD_SANDBOX: 'off' };
     writeFileSync(join(w.root, 'Makefile'), 'test:\n\ttouch ran-check\n');
-    w.git('add', '-A');
-    w.git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'make');
+    w.commit('make');
     const script = () =>
       local.queue.push(
         turn(call('run_command', { argv: ['git', 'status'] }), call('write_file', { path: 'a.txt', content: 'a\n' })),
@@ -449,8 +450,7 @@ describe('attacks: what a check leaves behind', { skip: noSandbox }, () => {
         '',
       ].join('\n'),
     );
-    w.git('add', '-A');
-    w.git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'make');
+    w.commit('make');
     local.queue.push(
       turn(call('write_file', { path: 'src.txt', content: 'x\n' })),
       turn(call('run_checks', {})),
@@ -468,8 +468,7 @@ describe('attacks: what a check leaves behind', { skip: noSandbox }, () => {
   it('a check swaps a changed file for a link to ~/.ssh/id_rsa: the Judge bundle does not read through it', async () => {
     const w = world();
     writeFileSync(join(w.root, 'Makefile'), `test:\n\trm -f x.txt\n\tln -s ${w.home}/.ssh/id_rsa x.txt\n`);
-    w.git('add', '-A');
-    w.git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'make');
+    w.commit('make');
     local.queue.push(
       turn(call('write_file', { path: 'x.txt', content: 'x\n' })),
       turn(call('run_checks', {})),
