@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ShadowCheckpoints } from '../src/core/agent/checkpoints.js';
-import { unifiedDiff } from '../src/core/implement/patch.js';
+import { unifiedDiff } from '../src/core/agent/edits/answer.js';
 import { initialState, routeRequest } from '../src/core/agent/state.js';
 import { Workspace } from '../src/core/agent/workspace.js';
 import { classifyDiff } from '../src/core/classifier/classify.js';

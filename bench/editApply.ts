@@ -3,8 +3,8 @@
 // the ways models get them wrong. Each applied result is compared with the file as the commit really made it.
 import { execFileSync } from 'node:child_process';
 import { diffArrays } from 'diff';
-import { applyEdit } from '../src/core/agent/editMatch.js';
-import { parsePatchFiles } from '../src/core/agent/patchFiles.js';
+import { applyEdit } from '../src/core/agent/edits/editMatch.js';
+import { parsePatchFiles } from '../src/core/agent/edits/patchFiles.js';
 import type { Figure } from './router.js';
 
 /** The perturbed old and new text; `ambiguous`: the perturbation leaves more than one right answer. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { diskPorts, type DiskPorts } from '../core/agent/diskPorts.js';
 import { runAgent, type AgentEvent, type AgentPorts, type AgentResult, type EditDecision } from '../core/agent/loop.js';
-import { unifiedDiff } from '../core/implement/patch.js';
+import { unifiedDiff } from '../core/agent/edits/answer.js';
 import type { ProposedChange } from '../core/agent/tools.js';
 import { newTaskId } from '../core/evidence/taskEvidence.js';
 import { stepInstruction, stepTask } from '../core/pipeline/planRun.js';

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ShadowCheckpoints } from '../../src/core/agent/checkpoints.js';
 import { diskPorts } from '../../src/core/agent/diskPorts.js';
-import { applyEdit } from '../../src/core/agent/editMatch.js';
+import { applyEdit } from '../../src/core/agent/edits/editMatch.js';
 import { Workspace } from '../../src/core/agent/workspace.js';
 import { runAgent, type AgentEvent, type AgentInput, type AgentPorts } from '../../src/core/agent/loop.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';

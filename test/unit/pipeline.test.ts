@@ -9,7 +9,7 @@ import { diskPorts, shadowDir } from '../../src/core/agent/diskPorts.js';
 import { Workspace } from '../../src/core/agent/workspace.js';
 import { answerWithEyes, EYES_HINT } from '../../src/core/tutor/eyes.js';
 import { runAgent, type AgentPorts } from '../../src/core/agent/loop.js';
-import { checkPlan, runChecks } from '../../src/core/implement/checks.js';
+import { checkPlan, runChecks } from '../../src/core/agent/checks.js';
 import { TaskEvidence } from '../../src/core/evidence/taskEvidence.js';
 import type { JudgeResult } from '../../src/core/judge/judge.js';
 import { judgeTask, readGate, recordVerdict, taskBundle, DIFF_FILE } from '../../src/core/pipeline/gate.js';

@@ -15,7 +15,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer, type Server } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { runTool } from '../../src/core/implement/tools.js';
+import { runTool } from '../../src/core/sandbox/process.js';
 import {
   bwrapArgs,
   cleanEnv,

@@ -8,8 +8,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { classifyDiff } from '../classifier/classify.js';
 import { TaskEvidence } from '../evidence/taskEvidence.js';
-import { checkPlan, runChecks } from '../implement/checks.js';
-import { runTool, type ToolResult, type ToolRun } from '../implement/tools.js';
+import { checkPlan, runChecks } from './checks.js';
+import { runTool, type ToolResult, type ToolRun } from '../sandbox/process.js';
 import { Redactor } from '../evidence/redact.js';
 import {
   cleanEnv,

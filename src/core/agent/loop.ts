@@ -7,9 +7,9 @@
 // check it: "unverified"; or a high-risk change: "awaiting_judge"), when it gives up, is refused or is stopped.
 import type { Classification } from '../classifier/types.js';
 import type { TaskEvidence } from '../evidence/taskEvidence.js';
-import type { CheckResult } from '../implement/checks.js';
-import { applyAnswer, PatchError, unifiedDiff, type FileChange } from '../implement/patch.js';
-import type { ToolResult } from '../implement/tools.js';
+import type { CheckResult } from './checks.js';
+import { applyAnswer, PatchError, unifiedDiff, type FileChange } from './edits/answer.js';
+import type { ToolResult } from '../sandbox/process.js';
 import type { Policy } from '../policy/schema.js';
 import type { AttemptRecord } from '../reflector/reflector.js';
 import { CallFailed, CallRefused, type CallResult, type ModelCaller } from '../providers/call.js';

@@ -2,7 +2,7 @@
 // .switchyard/rules.md, bounded, as delimited data in the user's role: never part of the system's instructions),
 // and the task.
 import type { Policy } from '../policy/schema.js';
-import { PATCH_FORMAT } from '../implement/patch.js';
+import { PATCH_FORMAT } from './edits/answer.js';
 import type { Workspace } from './workspace.js';
 
 /** How much of each project instruction file the agent is given. */

@@ -1,6 +1,6 @@
 // What the work measures before any edit (MODEL-POLICY.md §3 "Direct to cloud"): a plan step's estimate and risk
 // flags, the crates an instruction names (two or more: cross-crate), a selection in unsafe or FFI code.
-import { crateNames } from '../implement/checks.js';
+import { crateNames } from './checks.js';
 import type { RiskFlag } from '../policy/constants.js';
 import { cratesNamed, selectionFlags, type Scope } from './state.js';
 import type { Workspace } from './workspace.js';

@@ -6,9 +6,9 @@
 import picomatch from 'picomatch';
 import type { z } from 'zod';
 import { TOOL_ARGS, TOOL_NAMES, type ToolName } from './toolSpecs.js';
-import { applyEdit } from './editMatch.js';
+import { applyEdit } from './edits/editMatch.js';
 import { forbiddenReason, governingReason } from './governing.js';
-import { parsePatchFiles } from './patchFiles.js';
+import { applyPatchText } from './edits/applyPatch.js';
 import { isRefusal, MAX_FILE_BYTES, Workspace } from './workspace.js';
 
 /** A change a tool wants to make: the whole file before and after (null: absent). */
@@ -244,60 +244,20 @@ function editFile(ws: Workspace, a: z.infer<typeof TOOL_ARGS.edit_file>, maxByte
 }
 
 function applyPatch(ws: Workspace, patch: string, maxBytes: number): ToolOutcome {
-  const files = parsePatchFiles(patch);
-  if (!files.ok) return answer(`apply_patch: ${files.message}`, false);
+  const r = applyPatchText(
+    patch,
+    (p) => (ws.exists(p) ? ws.read(p) : null),
+    (p) => ws.writable(p),
+  );
+  if (!r.ok) return answer(`apply_patch: ${r.message}`, false);
   // Every path the headers name passes the write guard, even one the parsed files do not use: a rename's target
   // that leaves the workspace refuses the whole patch.
-  for (const h of files.headerPaths) ws.writable(h);
-  const changes: ProposedChange[] = [];
-  const hunksOver = (p: string, before: string, hunks: { old: string; new: string; oldStart: number }[]) => {
-    let text = before;
-    for (const [k, h] of hunks.entries()) {
-      const r = applyEdit(text, h.old, h.new);
-      if (!r.ok) return { ok: false as const, message: `${p} hunk ${k + 1} (@@ -${h.oldStart}): ${r.message}` };
-      text = r.text;
-    }
-    return { ok: true as const, text };
-  };
-  for (const f of files.files) {
-    const p = ws.writable(f.path);
-    const exists = ws.exists(p);
-    if (f.kind === 'create') {
-      if (exists) return answer(`apply_patch: ${p} already exists; patch it, or use write_file`, false);
-      changes.push({ path: p, before: null, after: f.added, how: 'new file' });
-      continue;
-    }
-    if (f.kind === 'rename' || f.kind === 'copy') {
-      const from = ws.writable(f.from);
-      if (!ws.exists(from)) return answer(`apply_patch: ${from} does not exist`, false);
-      if (exists) return answer(`apply_patch: ${p} already exists; the ${f.kind} would overwrite it`, false);
-      const source = ws.read(from);
-      const r = hunksOver(p, source, f.hunks);
-      if (!r.ok) return answer(`apply_patch: ${r.message}`, false);
-      if (f.kind === 'rename') changes.push({ path: from, before: source, after: null, how: `renamed to ${p}` });
-      changes.push({
-        path: p,
-        before: null,
-        after: r.text,
-        how: `${f.kind === 'rename' ? 'renamed' : 'copied'} from ${from}`,
-      });
-      continue;
-    }
-    if (!exists) return answer(`apply_patch: ${p} does not exist`, false);
-    const before = ws.read(p);
-    if (f.kind === 'delete') {
-      changes.push({ path: p, before, after: null, how: 'deleted' });
-      continue;
-    }
-    const r = hunksOver(p, before, f.hunks);
-    if (!r.ok) return answer(`apply_patch: ${r.message}`, false);
-    changes.push({ path: p, before, after: r.text, how: `${f.hunks.length} hunk(s)` });
-  }
-  for (const c of changes) {
+  for (const h of r.headerPaths) ws.writable(h);
+  for (const c of r.changes) {
     const bytes = c.after === null ? 0 : Buffer.byteLength(c.after, 'utf8');
     if (bytes > maxBytes) return answer(`apply_patch: ${tooLarge(c.path, bytes, maxBytes)}`, false);
   }
-  return { kind: 'edit', changes, summary: `patch ${changes.map((c) => c.path).join(', ')}` };
+  return { kind: 'edit', changes: r.changes, summary: `patch ${r.changes.map((c) => c.path).join(', ')}` };
 }
 
 const REGEX_LINE_MAX = 2_000;

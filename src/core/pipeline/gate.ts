@@ -14,7 +14,7 @@ import { shadowDir } from '../agent/diskPorts.js';
 import { isRefusal, Workspace } from '../agent/workspace.js';
 import { compactStamp, TaskEvidence } from '../evidence/taskEvidence.js';
 import { realRoot, TaskRecord } from '../evidence/taskRecord.js';
-import { unifiedDiff } from '../implement/patch.js';
+import { unifiedDiff } from '../agent/edits/answer.js';
 import {
   approval,
   buildBundle,

@@ -1,7 +1,7 @@
 // Running one agent command or check inside the OS sandbox: the allowlisted environment, the policy's layout as
 // bwrap arguments, the proxy when the policy names hosts, and then the ordinary executor, so timeouts,
 // cancellation and bounded output behave exactly as they do unsandboxed.
-import { runTool, type ToolResult, type ToolRun } from '../implement/tools.js';
+import { runTool, type ToolResult, type ToolRun } from './process.js';
 import type { SandboxSupport } from './detect.js';
 import { findOnPath } from './detect.js';
 import { cleanEnv } from './env.js';

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { runTool, type ToolResult, type ToolRun } from './tools.js';
+import { runTool, type ToolResult, type ToolRun } from '../sandbox/process.js';
 
 export interface CheckStep {
   name: string;

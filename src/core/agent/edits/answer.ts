@@ -2,7 +2,7 @@
 // unified diff, applied in memory against the workspace's files. A patch that does not apply is a
 // PatchError that says which block and why: a failed attempt, never a crash and never a partial write.
 import { applyPatch, createTwoFilesPatch, parsePatch } from 'diff';
-import { relativeInside } from '../util/paths.js';
+import { relativeInside } from '../../util/paths.js';
 
 export interface FileChange {
   path: string;

@@ -1,4 +1,4 @@
-// apply_patch's unified diff, read by the `diff` library's parser (as implement/patch.ts reads one) into files and
+// apply_patch's unified diff, read by the `diff` library's parser (as edits/answer.ts reads one) into files and
 // hunks. Each hunk becomes an old/new text pair that edit_file's matcher places, so a hunk whose line numbers or
 // whitespace drifted still lands where its text is. The git extended headers are read here too, from the text
 // itself as well as from the parser (a patch is untrusted input): a symlink (mode 120000) is never created, a

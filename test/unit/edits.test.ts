@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyAnswer, PatchError, unifiedDiff } from '../../src/core/implement/patch.js';
-import { runTool } from '../../src/core/implement/tools.js';
+import { applyAnswer, PatchError, unifiedDiff } from '../../src/core/agent/edits/answer.js';
+import { runTool } from '../../src/core/sandbox/process.js';
 
 // The text edit format (search/replace blocks, unified diffs) that models without tool calls answer in, and the
 // tool executor the agent's checks and commands run through. The agent itself: agent.test.ts.
