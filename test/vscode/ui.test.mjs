@@ -100,7 +100,10 @@ const browser = await launchBrowser();
 const page = browser.ctx.pages()[0] ?? (await browser.ctx.newPage());
 const results = [];
 const t0 = Date.now();
+/** UI_ONLY=regex runs only the tests whose names match (for development; npm test runs them all). */
+const only = process.env.UI_ONLY ? new RegExp(process.env.UI_ONLY, 'i') : null;
 async function test(name, fn) {
+  if (only && !only.test(name)) return;
   try {
     await fn();
     results.push([name, true]);
