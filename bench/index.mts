@@ -8,6 +8,7 @@ import { benchExtension } from './extension.js';
 import { benchRouter, type Figure } from './router.js';
 import { benchWebviews } from './webviews.js';
 import { benchRetrieval } from './retrieval.js';
+import { benchCaching } from './caching.js';
 
 const only = process.env.BENCH_ONLY;
 const sections: [string, () => Figure[] | Promise<Figure[]>][] = [
@@ -20,6 +21,7 @@ const sections: [string, () => Figure[] | Promise<Figure[]>][] = [
   ['webviews (issue 8, measured by the UI tests)', () => benchWebviews()],
   ['stage 0 retrieval (issue 11)', () => benchRetrieval()],
   ['agent (issue 21)', () => benchAgent()],
+  ['prompt caching (issue 31)', () => benchCaching()],
 ];
 
 for (const [title, run] of sections) {

@@ -1,9 +1,10 @@
 // The agent's task view: each model turn with its lane badge, model, tokens and cost; each tool call and its
-// result (collapsed); routing changes and why; checks; checkpoints to restore; the edit waiting for approval with
-// its diff; how full the context is; Stop, "use cloud", approve / reject.
+// result (collapsed); routing changes and why; checks and their live logs; checkpoints to restore; the edit waiting
+// for approval with its diff; how full the context is; Stop, "use cloud", approve / reject.
 import type { FromTaskView, TaskState, ToTaskView } from '../../src/core/protocol/task.js';
 import { usd } from '../../src/core/util/money.js';
 import { button, el, fromHost, icon, loadCodicons, markPainted, vscodeApi } from './lib/dom.js';
+import { applyCheckOutput, checkLogCard, followRunningLogs } from './checkLogs.js';
 
 const vscode = vscodeApi<FromTaskView>();
 const app = document.getElementById('app')!;
@@ -125,6 +126,7 @@ function turnCard(s: TaskState, n: number): HTMLElement {
         el('pre', {}, c.result),
       ),
     );
+  for (const l of (s.check_logs ?? []).filter((x) => x.turn === n)) card.append(checkLogCard(l));
   for (const c of s.checks.filter((x) => x.turn === n))
     card.append(
       el(
@@ -151,7 +153,10 @@ function turnCard(s: TaskState, n: number): HTMLElement {
 }
 
 function render(s: TaskState): void {
-  const numbers = [...new Set([...s.turns.map((t) => t.turn), ...s.tools.map((t) => t.turn)])].sort((a, b) => a - b);
+  const logTurns = (s.check_logs ?? []).map((l) => l.turn);
+  const numbers = [...new Set([...s.turns.map((t) => t.turn), ...s.tools.map((t) => t.turn), ...logTurns])].sort(
+    (a, b) => a - b,
+  );
   if (s.status === RUNNING && !s.turns.some((t) => t.turn === (numbers[numbers.length - 1] ?? 0) + 1))
     numbers.push((numbers[numbers.length - 1] ?? 0) + 1);
   const turns = el('ol', { id: 'turns', class: 'turns' }, ...numbers.map((n) => turnCard(s, n)));
@@ -161,13 +166,22 @@ function render(s: TaskState): void {
     : '';
   const evidence = s.evidence ? el('p', { class: 'muted', id: 'evidence' }, `Evidence: ${s.evidence}`) : '';
   app.replaceChildren(header(s), pendingEdit(s), turns, streaming, diff, evidence);
+  followRunningLogs(app);
 }
+
+/** The task as last drawn: a check's output batch is applied to it. */
+let current: TaskState | null = null;
 
 function onHostMessage(m: ToTaskView): void {
   if (!m || typeof m !== 'object') return;
-  if (m.type === 'state') render(m.state);
-  else if (m.type === 'empty') app.replaceChildren(el('p', { class: 'muted', id: 'empty' }, m.text));
-  else return;
+  if (m.type === 'state') render((current = m.state));
+  else if (m.type === 'checkOutput') {
+    if (current && applyCheckOutput(current, m)) render(current);
+    return;
+  } else if (m.type === 'empty') {
+    current = null;
+    app.replaceChildren(el('p', { class: 'muted', id: 'empty' }, m.text));
+  } else return;
   markPainted(loadCodicons);
 }
 fromHost(onHostMessage);

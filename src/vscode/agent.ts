@@ -25,6 +25,7 @@ import { Workspace } from '../core/agent/workspace.js';
 import { taskJudged } from './judge.js';
 import { reflectOnFailure } from './reflection.js';
 import { PanelHost } from './panelHost.js';
+import { LiveChecks } from './liveChecks.js';
 import type { RoleDeps } from './roles.js';
 import { stepDone } from './walkthrough.js';
 import type { RuntimeService } from './runtime.js';
@@ -80,6 +81,7 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
     });
   }
   private readonly judged: vscode.Disposable;
+  private readonly liveChecks = new LiveChecks();
 
   protected state(): ToTaskView | null {
     return this.task
@@ -313,12 +315,17 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
         break;
       case 'check':
         t.checks.push(e);
+        this.liveChecks.ended(t, e);
         break;
+      case 'check_output':
+        // Only the batch goes to the view (it applies it as the host did), not the whole task every 100 ms.
+        return this.send(this.liveChecks.output(t, e));
       case 'checkpoint':
         t.checkpoints.push(e);
         break;
       case 'result':
         stepDone('agent');
+        this.liveChecks.ended(t, 'stopped');
         t.status = e.status;
         t.message = e.message;
         t.evidence = e.evidence;
@@ -345,6 +352,7 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
 
   override dispose(): void {
     this.judged.dispose();
+    this.liveChecks.dispose();
     this.running?.ac.abort();
     super.dispose();
   }

@@ -4,6 +4,8 @@
 // error events mid-stream. The official SDKs reach them by base URL on 127.0.0.1.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { CacheRequestError, PromptCache } from './promptCache.js';
 
 export type Behaviour =
   | {
@@ -53,6 +55,8 @@ export interface WireServer {
   fallback: Behaviour;
   /** The vector of one embeddings input (default: a toy function of the text's length). */
   embed?: (text: string) => number[];
+  /** Anthropic only: the prompt cache that honours cache_control (promptCache.ts). */
+  promptCache?: PromptCache;
   close(): Promise<void>;
 }
 
@@ -287,9 +291,13 @@ export function openAiServer(flavour: 'openai' | 'deepseek' | 'moonshot' = 'open
   );
 }
 
-/** Anthropic Messages: SSE events in the documented order, errors in Anthropic's body shape. */
-export function anthropicServer(): Promise<WireServer> {
-  return start(
+/**
+ * Anthropic Messages: SSE events in the documented order, errors in Anthropic's body shape, and the prompt cache
+ * (promptCache.ts): cache_control honoured, the input tokens counted and split into cache reads, cache writes and
+ * the rest. A scripted `usage` replaces the counted one.
+ */
+export async function anthropicServer(cache = new PromptCache()): Promise<WireServer> {
+  const server = await start(
     async (req, res, s, body) => {
       const path = (req.url ?? '').replace(/\?.*$/, '');
       if (path !== '/v1/messages') {
@@ -297,6 +305,17 @@ export function anthropicServer(): Promise<WireServer> {
           res,
           { kind: 'status', status: 404 },
           { type: 'error', error: { type: 'not_found_error', message: `no route ${path}` } },
+        );
+        return;
+      }
+      try {
+        cache.check(body); // an invalid request is refused before anything is generated
+      } catch (e) {
+        if (!(e instanceof CacheRequestError)) throw e;
+        statusReply(
+          res,
+          { kind: 'status', status: 400 },
+          { type: 'error', error: { type: 'invalid_request_error', message: e.message }, request_id: 'req_test' },
         );
         return;
       }
@@ -329,15 +348,8 @@ export function anthropicServer(): Promise<WireServer> {
         b.kind === 'ok' ? b : { kind: 'ok' as const, text: 'partial answer that will be cut off here and there' };
       const parts = pieces(ok);
       const model = ok.model ?? String(body.model);
-      const input = JSON.stringify(body.messages ?? '').length + String(body.system ?? '').length;
-      const startUsage = {
-        input_tokens: input,
-        cache_creation_input_tokens: 0,
-        cache_read_input_tokens: 0,
-        cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
-        output_tokens: 1,
-        service_tier: 'standard',
-      };
+      const counted = cache.account(body);
+      const startUsage = { ...counted, output_tokens: 1, service_tier: 'standard' };
       if (ok.firstByteMs) await sleep(ok.firstByteMs);
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       sse(
@@ -413,7 +425,9 @@ export function anthropicServer(): Promise<WireServer> {
         sse(res, { type: 'content_block_stop', index }, 'content_block_stop');
       });
       // message_delta usage is cumulative; send two to prove the client keeps the latest, not the sum.
-      const mid = { output_tokens: Math.max(1, Math.floor(parts.length / 2)) };
+      // Output: a token per streamed text piece, and the tool calls' JSON as the tokenizer counts it.
+      const out = parts.length + (ok.tools ?? []).reduce((n, c) => n + countTokens(c.name + argText(c)), 0);
+      const mid = { output_tokens: Math.max(1, Math.floor(out / 2)) };
       sse(
         res,
         { type: 'message_delta', delta: { stop_reason: null, stop_sequence: null }, usage: mid },
@@ -425,10 +439,10 @@ export function anthropicServer(): Promise<WireServer> {
           type: 'message_delta',
           delta: { stop_reason: ok.tools?.length ? 'tool_use' : 'end_turn', stop_sequence: null },
           usage: ok.usage?.final ?? {
-            input_tokens: input,
-            cache_creation_input_tokens: 0,
-            cache_read_input_tokens: 0,
-            output_tokens: parts.length,
+            input_tokens: counted.input_tokens,
+            cache_creation_input_tokens: counted.cache_creation_input_tokens,
+            cache_read_input_tokens: counted.cache_read_input_tokens,
+            output_tokens: out,
           },
         },
         'message_delta',
@@ -438,4 +452,6 @@ export function anthropicServer(): Promise<WireServer> {
     },
     (port) => `http://127.0.0.1:${port}`,
   );
+  server.promptCache = cache;
+  return server;
 }

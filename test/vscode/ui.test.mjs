@@ -596,7 +596,24 @@ try {
         throw new Error('no read_file call shown');
       await page.screenshot({ path: join(OUTPUT, 'agent-approve.png') });
       await view.locator('#approve').click();
+      // Checks stream (issue 31): one look at the view shows a check's live log, open, with the lines cargo printed
+      // so far, while the task still runs and no check result is shown yet (that comes when the checks end).
+      const live = await view.waitForFunction(
+        () => {
+          const log = [...document.querySelectorAll('details.check-log[data-state="running"]')].find(
+            (d) => d.open && d.querySelector('pre').textContent.split('\n').filter(Boolean).length >= 2,
+          );
+          const running = document.querySelector('#status')?.getAttribute('data-status') === 'running';
+          return log && running && !document.querySelector('p.check') && log.querySelector('pre').textContent;
+        },
+        null,
+        { polling: 20, timeout: 120_000 },
+      );
+      if (!/^\$ cargo (check|test)/.test(await live.jsonValue()))
+        throw new Error(`live log: ${await live.jsonValue()}`);
       await view.locator('#status[data-status="passed"]').waitFor({ timeout: 180_000 });
+      const logs = await view.$$eval('details.check-log', (ds) => ds.map((d) => `${d.dataset.state}:${d.open}`));
+      if (logs.length < 2 || logs.some((l) => l !== 'passed:false')) throw new Error(`the passed logs: ${logs}`);
       if (!/w\.len\(\) <= 64/.test(readFileSync(join(ws, LIB), 'utf8')))
         throw new Error('the file on disk did not change');
       if ((await view.locator('.check.ok').count()) < 1) throw new Error('no passed check shown');

@@ -1,7 +1,8 @@
 // switchyard implement: the same agent as "Implement with Reflex Lane", without the editor. Events go to stderr as
-// lines for a person, or to stdout as JSON lines with --json. --yes approves edits, but not edits of the files that
-// govern the agent or define its checks (--allow-build-edits does, and says so); a command the rules do not allow
-// never runs headless; without an OS sandbox nothing runs unless --no-sandbox is given (named and audited).
+// lines for a person (a check's output as it comes, each line after its step's name), or to stdout as JSON lines
+// with --json. --yes approves edits, but not edits of the files that govern the agent or define its checks
+// (--allow-build-edits does, and says so); a command the rules do not allow never runs headless; without an OS
+// sandbox nothing runs unless --no-sandbox is given (named and audited).
 // The policy is the one of --repo (or --policy F). Exit 0: the checks passed (a high-risk change then awaits the
 // Judge), 3: refused, 4: gave up or nothing could verify the change, 130: stopped.
 import { existsSync, statSync } from 'node:fs';
@@ -85,7 +86,8 @@ export async function implementCommand(o: ImplementOptions): Promise<number> {
             io().stderr.write(`[switchyard] ${why}; --allow-cloud-fallback allows the paid cloud\n`);
           return o.allowCloudFallback === true;
         },
-        emit: (e) => (o.json ? printJsonLine(e) : io().stderr.write(humanLine(e))),
+        // --json prints only the event types CONTRACTS.md lists; a check's streamed output (a person's) is not one.
+        emit: (e) => (o.json ? e.type !== 'check_output' && printJsonLine(e) : io().stderr.write(humanLine(e))),
       },
       {
         task_id: taskId,
@@ -132,6 +134,8 @@ function humanLine(e: AgentEvent): string {
       return `[turn ${e.turn}] route: ${e.from ?? 'start'} -> ${e.to}: ${e.why}\n`;
     case 'check':
       return `[turn ${e.turn}] checks ${checkWord(e)}: ${e.steps.join(', ')}\n`;
+    case 'check_output':
+      return e.text.replace(/^(?=[^\n])/gm, `[${e.step}] `);
     case 'checkpoint':
       return `[turn ${e.turn}] checkpoint ${e.id.slice(0, 10)}: ${e.label}\n`;
     case 'text':

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { runTool, type ToolResult, type ToolRun } from '../sandbox/process.js';
+import { lineSplitter, renderCargoLine, type CheckOutput } from './checkOutput.js';
 
 export interface CheckStep {
   name: string;
@@ -160,13 +161,39 @@ export function cargoErrors(stdout: string): CompilerError[] {
   return out;
 }
 
+const isCargoJson = (s: CheckStep) => s.argv.includes('--message-format=json');
+
+/** One step's output as it streams: whole lines per stream, cargo's JSON messages rendered. */
+function stepStream(s: CheckStep, out: CheckOutput) {
+  const emit = (text: string) => out(s.name, text);
+  const stdout = lineSplitter(emit, isCargoJson(s) ? renderCargoLine : undefined);
+  const stderr = lineSplitter(emit);
+  return {
+    onOutput: (chunk: string, stream: 'stdout' | 'stderr') => (stream === 'stdout' ? stdout : stderr).push(chunk),
+    end: () => {
+      stdout.end();
+      stderr.end();
+    },
+  };
+}
+
+/** The end of a step, as the log and the stream say it. */
+const stepEnd = (r: ToolResult, timeoutMs: number) =>
+  (r.timedOut ? `\n[timed out after ${timeoutMs} ms]` : '') +
+  (r.cancelled ? '\n[cancelled]' : '') +
+  `\n[exit ${r.code ?? r.signal}] (${r.ms} ms)\n`;
+
+/**
+ * Runs the steps in order until one fails. `onOutput` gets each step's output as it comes (whole lines, cargo's
+ * messages rendered); the result's log and errors are the bounded summary the model and the evidence get.
+ */
 export async function runChecks(
   root: string,
   steps: CheckStep[],
   o: {
     timeoutMs: number;
     signal?: AbortSignal;
-    onOutput?: (s: string) => void;
+    onOutput?: CheckOutput;
     env?: NodeJS.ProcessEnv;
     /** How a step runs (the OS sandbox); default: the plain executor. */
     run?: (r: ToolRun) => Promise<ToolResult>;
@@ -174,30 +201,26 @@ export async function runChecks(
 ): Promise<CheckResult> {
   const done: CheckResult['steps'] = [];
   const errors: CompilerError[] = [];
+  const out: CheckOutput = o.onOutput ?? (() => {});
   let log = '';
   for (const s of steps) {
-    o.onOutput?.(`$ ${s.name}\n`);
+    out(s.name, `$ ${s.name}\n`);
     log += `$ ${s.name}\n`;
+    const stream = stepStream(s, out);
     const r = await (o.run ?? runTool)({
       argv: s.argv,
       cwd: root,
       timeoutMs: o.timeoutMs,
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.env ? { env: o.env } : {}),
-      onOutput: (c) => {
-        if (!s.argv.includes('--message-format=json')) o.onOutput?.(c);
-      },
+      onOutput: stream.onOutput,
     });
-    const errs = s.argv.includes('--message-format=json') ? cargoErrors(r.stdout) : [];
-    const shown = s.argv.includes('--message-format=json')
-      ? `${errs.map((e) => e.rendered).join('')}${r.stderr}`
-      : `${r.stdout}${r.stderr}`;
-    if (s.argv.includes('--message-format=json')) o.onOutput?.(shown);
+    stream.end();
+    out(s.name, stepEnd(r, o.timeoutMs).slice(1));
+    const errs = isCargoJson(s) ? cargoErrors(r.stdout) : [];
     log +=
-      shown +
-      (r.timedOut ? `\n[timed out after ${o.timeoutMs} ms]` : '') +
-      (r.cancelled ? '\n[cancelled]' : '') +
-      `\n[exit ${r.code ?? r.signal}] (${r.ms} ms)\n`;
+      (isCargoJson(s) ? `${errs.map((e) => e.rendered).join('')}${r.stderr}` : `${r.stdout}${r.stderr}`) +
+      stepEnd(r, o.timeoutMs);
     done.push({ ...r, name: s.name });
     errors.push(...errs);
     if (r.code !== 0) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { classifyDiff } from '../classifier/classify.js';
 import { TaskEvidence } from '../evidence/taskEvidence.js';
 import { checkPlan, runChecks } from './checks.js';
+import { streamRedactor } from './checkOutput.js';
 import { runTool, type ToolResult, type ToolRun } from '../sandbox/process.js';
 import { Redactor } from '../evidence/redact.js';
 import {
@@ -85,11 +86,13 @@ export function diskPorts(o: DiskPortsOptions): DiskPorts {
           readCurrent,
         },
       }),
-    runChecks: async (c, signal) => {
+    runChecks: async (c, signal, onOutput) => {
+      const mask = streamRedactor(redactor);
       const r = await runChecks(ws.root, checkPlan(ws.root, c?.crates_touched ?? [], o.checks), {
         timeoutMs: o.checkTimeoutMs ?? 600_000,
         signal,
         run,
+        ...(onOutput ? { onOutput: (step: string, text: string) => onOutput(step, mask(text)) } : {}),
       });
       // What a check printed is redacted before it is recorded, shown or sent (a build script can print any key).
       return {

@@ -21,6 +21,8 @@ export type AgentEvent =
   | { type: 'tool'; turn: number; name: string; arguments: string; ok: boolean; result: string }
   | { type: 'route'; turn: number; from: string | null; to: string; why: string }
   | { type: 'check'; turn: number; ok: boolean; steps: string[]; errors: string[]; unverified: boolean }
+  /** A check's output while it runs (whole lines, batched; secrets masked): for people, not in `--json`. */
+  | { type: 'check_output'; turn: number; step: string; text: string }
   | { type: 'checkpoint'; turn: number; id: string; label: string }
   | { type: 'text'; turn: number; text: string }
   | { type: 'result'; status: AgentStatus; message: string; turns: number; evidence: string };

@@ -5,6 +5,8 @@
 // allowlist. After every edit the whole change so far is measured again; a lane change is audited and the new
 // model gets the transcript so far. The task ends when the model finishes and the checks pass (or nothing could
 // check it: "unverified"; or a high-risk change: "awaiting_judge"), when it gives up, is refused or is stopped.
+import { streamedChecks } from './checkBatch.js';
+import type { CheckOutput } from './checkOutput.js';
 import type { Classification } from '../classifier/types.js';
 import type { TaskEvidence } from '../evidence/taskEvidence.js';
 import type { CheckResult } from './checks.js';
@@ -17,7 +19,7 @@ import type { ChatMessage, ToolCall } from '../providers/types.js';
 import { route } from '../router/route.js';
 import type { RouteDecision } from '../router/types.js';
 import type { ShadowCheckpoints, Checkpoint } from './checkpoints.js';
-import { projectRules, rulesMessage, systemPrompt, taskPrompt, type TaskText } from './prompt.js';
+import { openingMessages, projectRules, type TaskText } from './prompt.js';
 import { initialState, laneOf, routeRequest, type RunningState, type Scope } from './state.js';
 import { AGENT_TOOLS } from './toolSpecs.js';
 import { reviewChanges, runAgentTool, type PortArgs, type ProposedChange, type ToolOutcome } from './tools.js';
@@ -69,7 +71,8 @@ export interface AgentPorts {
   redact?(text: string): string;
   /** The OS sandbox commands and checks run in; absent or unavailable: every command asks first. */
   sandbox?: { available: boolean; why?: string };
-  runChecks(c: Classification | null, signal: AbortSignal): Promise<CheckResult>;
+  /** `onOutput`: each step's output while it runs (whole lines, secrets masked), for the people watching. */
+  runChecks(c: Classification | null, signal: AbortSignal, onOutput?: CheckOutput): Promise<CheckResult>;
   runCommand(argv: string[], cwd: string, timeoutMs: number, signal: AbortSignal): Promise<ToolResult>;
   askUser(question: string): Promise<string | null>;
   /** The local server, started (and waited for) when it is stopped; false when it cannot be. */
@@ -149,9 +152,9 @@ class Agent {
     for (const r of rules) p.evidence.write(`rules/${r.path.replace(/\//g, '_')}`, r.text);
     if (i.scope?.why.length) p.evidence.write('scope.json', i.scope);
     if (i.planStep) p.evidence.write('plan-step.json', i.planStep);
-    // The project's files are data in the user's role, delimited and labelled, never the system's instructions.
-    const task = rules.length ? `${rulesMessage(rules)}\n\n${taskPrompt(i)}` : taskPrompt(i);
-    this.messages.push({ role: 'system', content: systemPrompt(i.policy) }, { role: 'user', content: task });
+    // The project's files are data in the user's role, delimited and labelled, never the system's instructions; the
+    // opening messages are the stable start of the prompt-cache prefix (prompt.ts).
+    this.messages.push(...openingMessages(i.policy, rules, i));
     let end: Done;
     try {
       await noteNoSandbox(p, i.task_id, (n, b) => p.evidence.write(n, b));
@@ -457,7 +460,7 @@ class Agent {
     }
     this.snapshot = null; // the checks may write files (reports, generated code)
     const gov = governingSnapshot(this.p.ws);
-    const r = await this.p.runChecks(this.state.measured, this.signal);
+    const r = await streamedChecks(this.p, this.state.measured, this.signal, this.turn);
     const undone = await this.undoGoverning(gov, 'the checks');
     if (r.cancelled) throw CANCELLED();
     if (undone) r.log += `\n[${(this.undoneByChecks = undone)}]\n`;

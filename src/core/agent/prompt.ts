@@ -1,7 +1,10 @@
 // What the agent is told: its role and tools, the policy's limits, the project's own conventions (AGENTS.md and
 // .switchyard/rules.md, bounded, as delimited data in the user's role: never part of the system's instructions),
-// and the task.
+// and the task. The opening messages are the start of the prompt-cache prefix, in the order tools (toolSpecs.ts),
+// system prompt, the project's rules, the task: nothing in them changes from turn to turn (no clock, no running
+// state, no routing note), so every turn repeats the last one's prompt and adds to it.
 import type { Policy } from '../policy/schema.js';
+import type { ChatMessage } from '../providers/types.js';
 import { PATCH_FORMAT } from './edits/answer.js';
 import type { Workspace } from './workspace.js';
 
@@ -87,4 +90,23 @@ export function taskPrompt(t: TaskText): string {
   }
   if (t.related) parts.push(t.related);
   return parts.join('\n\n');
+}
+
+/**
+ * The transcript's first messages: the system prompt, the project's rules as a labelled user message of their own
+ * (the same for every task of the project: the stable prefix that is cached across tasks ends there), then the task.
+ * Per-turn material never goes here: it belongs to the latest turn.
+ */
+export function openingMessages(policy: Policy, rules: ProjectRules[], task: TaskText): ChatMessage[] {
+  const system = systemPrompt(policy);
+  if (!rules.length)
+    return [
+      { role: 'system', content: system, cache: true },
+      { role: 'user', content: taskPrompt(task) },
+    ];
+  return [
+    { role: 'system', content: system },
+    { role: 'user', content: rulesMessage(rules), cache: true },
+    { role: 'user', content: taskPrompt(task) },
+  ];
 }

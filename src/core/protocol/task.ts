@@ -33,6 +33,18 @@ const Check = z.object({
   errors: z.array(z.string()),
   unverified: z.boolean(),
 });
+/** A check step's live log (src/core/protocol/checkLog.ts keeps it bounded). */
+const CheckLog = z.object({
+  id: z.string(),
+  turn: z.number(),
+  step: z.string(),
+  /** Running until its step ends; "stopped" when Stop (or the end of the task) cut it. */
+  state: z.enum(['running', 'passed', 'failed', 'stopped']),
+  text: z.string(),
+  /** Lines dropped from the top (the bound), or every line (an older run's log). */
+  dropped: z.number(),
+});
+export type CheckLog = z.infer<typeof CheckLog>;
 const CheckpointView = z.object({ turn: z.number(), id: z.string(), label: z.string() });
 const PendingEdit = z.object({
   id: z.string(),
@@ -56,6 +68,8 @@ export const TaskState = z.object({
   streaming: z.string(),
   diff: z.string(),
   evidence: z.string(),
+  /** The live logs of the checks, one per step run (bounded; the evidence has each whole log). */
+  check_logs: z.array(CheckLog).optional(),
   /** The Judge gate of a high-risk task (GR-002): waiting, or closed by a cloud approve with verified citations. */
   gate: z
     .object({ status: z.enum(['not_required', 'awaiting_judge', 'approved']), why: z.string() })
@@ -68,6 +82,8 @@ export type TaskState = z.infer<typeof TaskState>;
 export const ToTaskView = z.discriminatedUnion('type', [
   z.object({ type: z.literal('state'), state: TaskState }),
   z.object({ type: z.literal('empty'), text: z.string() }),
+  /** A batch of a running check's output, applied to the view's `check_logs` as the host applied it. */
+  z.object({ type: z.literal('checkOutput'), turn: z.number(), step: z.string(), text: z.string() }),
 ]);
 export type ToTaskView = z.infer<typeof ToTaskView>;
 

@@ -1,10 +1,12 @@
 // Anthropic Messages with streaming, over the official SDK; usage read as PROVIDERS.md §2.3 says
-// (message_delta usage is cumulative: keep the latest value of each field, never sum).
+// (message_delta usage is cumulative: keep the latest value of each field, never sum); cache writes and reads are
+// kept apart for the ledger. A request that asks for caching gets its breakpoints (anthropicCache.ts).
 import { type Usage } from '../budget/port.js';
 import Anthropic from '@anthropic-ai/sdk';
 import { toCallError } from './errors.js';
 import type { FetchLike } from './transport.js';
 import { SdkClients } from './sdkClients.js';
+import { withBreakpoints, type AnthropicMessage } from './anthropicCache.js';
 import { CallError } from './types.js';
 import type {
   ChatMessage,
@@ -45,10 +47,15 @@ type Block =
   | { type: 'text'; text: string }
   | { type: 'tool_use'; id: string; name: string; input: unknown }
   | { type: 'tool_result'; tool_use_id: string; content: string };
+type Message = { role: 'user' | 'assistant'; content: string | Block[] };
 
-/** Our messages as Anthropic's: tool calls are `tool_use` blocks, results `tool_result` blocks of a user turn. */
-function anthropicMessages(all: ChatMessage[]): { role: 'user' | 'assistant'; content: string | Block[] }[] {
-  const out: { role: 'user' | 'assistant'; content: string | Block[] }[] = [];
+/**
+ * Our messages as Anthropic's: tool calls are `tool_use` blocks, results `tool_result` blocks of a user turn. `stable`:
+ * the indexes (in the result) of the messages that end the stable prefix (`cache`).
+ */
+function anthropicMessages(all: ChatMessage[]): { messages: Message[]; stable: number[] } {
+  const out: Message[] = [];
+  const stable: number[] = [];
   for (const m of all) {
     if (m.role === 'system') continue;
     if (m.role === 'tool') {
@@ -61,9 +68,12 @@ function anthropicMessages(all: ChatMessage[]): { role: 'user' | 'assistant'; co
       const text: Block[] = m.content ? [{ type: 'text', text: m.content }] : [];
       const uses = m.tool_calls.map((c): Block => ({ type: 'tool_use', id: c.id, name: c.name, input: parsed(c) }));
       out.push({ role: 'assistant', content: [...text, ...uses] });
-    } else out.push({ role: m.role, content: m.content });
+    } else {
+      out.push({ role: m.role, content: m.content });
+      if (m.role === 'user' && m.cache) stable.push(out.length - 1);
+    }
   }
-  return out;
+  return { messages: out, stable };
 }
 
 /** Anthropic takes a tool call's input as an object: the arguments as written, or an empty object when unparseable. */
@@ -97,8 +107,16 @@ export class AnthropicAdapter implements ProviderAdapter {
       .filter((m) => m.role === 'system')
       .map((m) => m.content)
       .join('\n\n');
-    const messages = anthropicMessages(req.messages);
-    const tools = req.tools?.map((x) => ({ name: x.name, description: x.description, input_schema: x.parameters }));
+    const converted = anthropicMessages(req.messages);
+    const parts = withBreakpoints(
+      system,
+      req.tools?.map((x) => ({ name: x.name, description: x.description, input_schema: x.parameters })),
+      converted.messages as AnthropicMessage[],
+      {
+        cache: req.messages.some((m) => (m.role === 'system' || m.role === 'user') && m.cache),
+        stableEnds: converted.stable,
+      },
+    );
     const blocks = new Map<number, ToolCall>();
     let start: RawUsage = {};
     let last: RawUsage = {};
@@ -110,10 +128,10 @@ export class AnthropicAdapter implements ProviderAdapter {
         {
           model: t.model,
           max_tokens: req.max_tokens,
-          messages,
+          messages: parts.messages as never,
           stream: true,
-          ...(system ? { system } : {}),
-          ...(tools?.length ? { tools: tools as never } : {}),
+          ...(parts.system ? { system: parts.system as never } : {}),
+          ...(parts.tools?.length ? { tools: parts.tools as never } : {}),
           ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
         },
         { signal },

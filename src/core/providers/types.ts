@@ -17,7 +17,16 @@ export interface ToolSpec {
 }
 
 export type ChatMessage =
-  | { role: 'system' | 'user'; content: string }
+  | {
+      role: 'system' | 'user';
+      content: string;
+      /**
+       * The stable prefix ends with this message: every later request of the conversation repeats everything up to
+       * here unchanged. It asks for prompt caching: Anthropic's adapter marks a cache breakpoint here, on the tools,
+       * the system prompt and the latest turn; OpenAI and DeepSeek cache such a prefix on their own.
+       */
+      cache?: boolean;
+    }
   | { role: 'assistant'; content: string; tool_calls?: ToolCall[] }
   /** The result of one tool call, for the model (errors included: a failed tool call is an answer). */
   | { role: 'tool'; tool_call_id: string; name: string; content: string };

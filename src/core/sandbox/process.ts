@@ -8,7 +8,8 @@ export interface ToolRun {
   cwd: string;
   timeoutMs: number;
   signal?: AbortSignal;
-  onOutput?: (chunk: string) => void;
+  /** Each chunk as it arrives, decoded (a character split between reads is held until it is whole). */
+  onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
   maxBytes?: number;
   env?: NodeJS.ProcessEnv;
 }
@@ -70,9 +71,8 @@ export function runTool(r: ToolRun): Promise<ToolResult> {
       env: r.env ?? process.env,
     });
     const kill = () => killGroup(child.pid!);
-    const take = (which: 'out' | 'err') => (b: Buffer) => {
-      const s = b.toString('utf8');
-      r.onOutput?.(s);
+    const take = (which: 'out' | 'err') => (s: string) => {
+      r.onOutput?.(s, which === 'out' ? 'stdout' : 'stderr');
       if (stdout.length + stderr.length + s.length > max) {
         truncated = true;
         return;
@@ -80,8 +80,8 @@ export function runTool(r: ToolRun): Promise<ToolResult> {
       if (which === 'out') stdout += s;
       else stderr += s;
     };
-    child.stdout!.on('data', take('out'));
-    child.stderr!.on('data', take('err'));
+    child.stdout!.setEncoding('utf8').on('data', take('out'));
+    child.stderr!.setEncoding('utf8').on('data', take('err'));
     const timer = setTimeout(() => {
       timedOut = true;
       kill();
