@@ -23,16 +23,25 @@ export type PatchOutcome =
 /** The text of a workspace-relative path, or null where the file does not exist. */
 export type ReadText = (path: string) => string | null;
 
+/**
+ * The hunks in order over the evolving text. Each is placed by its text; where that text occurs more than once,
+ * its line number picks the occurrence (as GNU patch does): the stated line, moved by what earlier hunks added or
+ * removed and by how far the previous hunk landed from its own stated line.
+ */
 function hunksOver(
   p: string,
   before: string,
   hunks: PatchHunk[],
 ): { ok: true; text: string } | { ok: false; message: string } {
   let text = before;
+  let shift = 0;
   for (const [k, h] of hunks.entries()) {
-    const r = applyEdit(text, h.old, h.new);
+    const expected = Math.max(1, h.oldStart + shift);
+    const r = applyEdit(text, h.old, h.new, false, h.oldStart > 0 ? expected : undefined);
     if (!r.ok) return { ok: false, message: `${p} hunk ${k + 1} (@@ -${h.oldStart}): ${r.message}` };
     text = r.text;
+    const count = (s: string) => (s === '' ? 0 : s.split('\n').length);
+    shift += r.line - expected + count(h.new) - count(h.old);
   }
   return { ok: true, text };
 }
