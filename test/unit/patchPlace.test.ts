@@ -84,3 +84,27 @@ test('context that lost its indentation still places by line number among equal 
   assert.ok(r.ok, r.ok ? '' : r.message);
   assert.equal(r.changes[0]!.after!.split('\n')[63], '    let x = 2;');
 });
+
+test('hunks without line numbers (@@ ... @@, a bare @@) apply by their text; a repeated text is refused', () => {
+  const before = twice();
+  const unique = (header: string) =>
+    [
+      '--- a/src/lib.rs',
+      '+++ b/src/lib.rs',
+      header,
+      ' // mid 10',
+      '-// mid 11',
+      '+// mid eleven',
+      ' // mid 12',
+      '',
+    ].join('\n');
+  for (const header of ['@@ ... @@', '@@', '@@ fn check']) {
+    const r = applyPatchText(unique(header), read({ 'src/lib.rs': before }));
+    assert.ok(r.ok, `${header}: ${r.ok ? '' : r.message}`);
+    assert.match(r.changes[0]!.after!, /\/\/ mid 10\n\/\/ mid eleven\n\/\/ mid 12\n/);
+  }
+  const repeated = patchAt(3).replace(/^@@ .* @@$/m, '@@ ... @@');
+  const r = applyPatchText(repeated, read({ 'src/lib.rs': before }));
+  assert.equal(r.ok, false);
+  assert.match(r.ok ? '' : r.message, /lines 3, 63/);
+});

@@ -71,8 +71,39 @@ function headers(text: string): { ok: true; paths: string[] } | { ok: false; mes
   return { ok: true, paths };
 }
 
+const NUMBERED = /^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@/;
+
+/**
+ * Hunk headers without line numbers (`@@ ... @@`, a bare `@@`, as models write them) given the numbers the parser
+ * needs: the counts from the hunk's own lines, the start 0, which the placement reads as "no line number" (the
+ * hunk is then placed by its text alone, which must be unique).
+ */
+export function numberHunks(text: string): string {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (!l.startsWith('@@') || NUMBERED.test(l)) continue;
+    let old = 0,
+      neu = 0;
+    for (let j = i + 1; j < lines.length; j++) {
+      const h = lines[j]!;
+      if (h.startsWith('@@') || h.startsWith('--- ') || h.startsWith('diff --git ')) break;
+      if (h.startsWith('\\')) continue;
+      if (h.startsWith('+')) neu++;
+      else if (h.startsWith('-')) old++;
+      else if (h.startsWith(' ') || h === '') {
+        if (h === '' && j === lines.length - 1) break;
+        old++;
+        neu++;
+      } else break;
+    }
+    lines[i] = `@@ -0,${old} +0,${neu} @@`;
+  }
+  return lines.join('\n');
+}
+
 export function parsePatchFiles(text: string): ParsedPatch {
-  const unix = text.replace(/\r\n/g, '\n');
+  const unix = numberHunks(text.replace(/\r\n/g, '\n'));
   const head = headers(unix);
   if (!head.ok) return head;
   let patches;
