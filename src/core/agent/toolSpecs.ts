@@ -56,7 +56,10 @@ const DESCRIPTIONS: Record<ToolName, string> = {
     'Replace old_text with new_text in a file. old_text must match the file exactly and once (a unique ' +
     'whitespace-tolerant match is accepted); include enough lines to make it unique.',
   write_file: 'Create a file, or replace a file whole.',
-  apply_patch: 'Apply a unified diff (---/+++ headers, @@ hunks) over one or more files.',
+  apply_patch:
+    'Apply a unified diff (---/+++ headers, @@ hunks) over one or more files. Hunks are placed by their text; ' +
+    'where it repeats, the @@ line numbers pick the nearest occurrence. @@ ... @@ without numbers is accepted when ' +
+    'the text is unique.',
   run_checks: "Run the workspace's checks (build, then tests) for what the task changed.",
   run_command:
     'Run one program with arguments (never a shell line), in the workspace. Runs when the policy allows it ' +
