@@ -108,3 +108,12 @@ test('hunks without line numbers (@@ ... @@, a bare @@) apply by their text; a r
   assert.equal(r.ok, false);
   assert.match(r.ok ? '' : r.message, /lines 3, 63/);
 });
+
+test('the *** Begin Patch format is refused with a message that says what to send instead', () => {
+  const r = applyPatchText(
+    '*** Begin Patch\n*** Update File: src/lib.rs\n@@\n-// mid 11\n+// mid eleven\n*** End Patch\n',
+    read({ 'src/lib.rs': twice() }),
+  );
+  assert.equal(r.ok, false);
+  assert.match(r.ok ? '' : r.message, /Begin Patch.*not supported.*unified diff.*edit_file/s);
+});

@@ -103,6 +103,13 @@ export function numberHunks(text: string): string {
 }
 
 export function parsePatchFiles(text: string): ParsedPatch {
+  if (/^\*\*\* Begin Patch\s*$/m.test(text))
+    return {
+      ok: false,
+      message:
+        'the "*** Begin Patch" format is not supported here yet: send a unified diff (--- a/path, +++ b/path, @@ ' +
+        'hunks), or use edit_file',
+    };
   const unix = numberHunks(text.replace(/\r\n/g, '\n'));
   const head = headers(unix);
   if (!head.ok) return head;
