@@ -9,6 +9,7 @@ import { benchRouter, type Figure } from './router.js';
 import { benchWebviews } from './webviews.js';
 import { benchRetrieval } from './retrieval.js';
 import { benchCaching } from './caching.js';
+import { benchEditHistory } from './editHistory.js';
 
 const only = process.env.BENCH_ONLY;
 const sections: [string, () => Figure[] | Promise<Figure[]>][] = [
@@ -22,6 +23,7 @@ const sections: [string, () => Figure[] | Promise<Figure[]>][] = [
   ['stage 0 retrieval (issue 11)', () => benchRetrieval()],
   ['agent (issue 21)', () => benchAgent()],
   ['prompt caching (issue 31)', () => benchCaching()],
+  ['edit history (issue 31)', () => benchEditHistory()],
 ];
 
 for (const [title, run] of sections) {

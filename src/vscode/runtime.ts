@@ -4,14 +4,11 @@
 import * as vscode from 'vscode';
 import type { AuditLog } from '../core/evidence/auditLog.js';
 import type { Policy } from '../core/policy/schema.js';
-import {
-  nvidiaSmiProbe,
-  onPath,
-  RuntimeError,
-  RuntimeManager,
-  stopRecorded,
-  type RuntimeStatus,
-} from '../core/runtime/manager.js';
+import { stopRecorded } from '../core/runtime/adopt.js';
+import { nvidiaSmiProbe } from '../core/runtime/gpu.js';
+import { onPath } from '../core/runtime/machine.js';
+import { RuntimeManager } from '../core/runtime/manager.js';
+import { RuntimeError, type RuntimeStatus } from '../core/runtime/types.js';
 import { MismatchNotice, servedLabel, type ServedModel } from '../core/runtime/served.js';
 import { secretKey } from './commands/keysSet.js';
 import { config } from './config.js';

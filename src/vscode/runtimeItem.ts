@@ -2,7 +2,7 @@
 // from the model, not the alias the server answers to) and turns into a warning when that is not the policy's.
 import * as vscode from 'vscode';
 import type { Policy } from '../core/policy/schema.js';
-import type { RuntimeStatus } from '../core/runtime/manager.js';
+import type { RuntimeStatus } from '../core/runtime/types.js';
 import { servedDetails, servedLabel, servedWarning } from '../core/runtime/served.js';
 
 export interface ServerView {

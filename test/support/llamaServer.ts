@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/core/runtime/manager.js';
+import { freePort } from '../../src/core/runtime/machine.js';
 import { writeTinyGguf } from './tinyGguf.js';
 
 export const LLAMA_SERVER =

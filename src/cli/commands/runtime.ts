@@ -4,14 +4,11 @@ import { join } from 'node:path';
 import { AuditLog } from '../../core/evidence/auditLog.js';
 import type { Policy } from '../../core/policy/schema.js';
 import type { Engine } from '../../core/runtime/launch.js';
-import {
-  nvidiaSmiProbe,
-  onPath,
-  recordedServer,
-  RuntimeError,
-  RuntimeManager,
-  stopRecorded,
-} from '../../core/runtime/manager.js';
+import { recordedServer, stopRecorded } from '../../core/runtime/adopt.js';
+import { nvidiaSmiProbe } from '../../core/runtime/gpu.js';
+import { onPath } from '../../core/runtime/machine.js';
+import { RuntimeManager } from '../../core/runtime/manager.js';
+import { RuntimeError } from '../../core/runtime/types.js';
 import { servedRecord, type ServedRecord } from '../../core/runtime/served.js';
 import { fileLogSpawn } from '../../core/runtime/spawn.js';
 import { EXIT, printJson, UsageError, io } from '../io.js';

@@ -1,129 +1,34 @@
 // The local model server's lifecycle (MODEL-POLICY.md §0, §6): one server, one model at a time; vLLM first,
-// llama.cpp as fallback, or an external endpoint adopted as is. Processes are spawned through a port so that
-// tests drive real servers and stand-ins alike; every fallback, restart and failure leaves an audit line.
-import { spawn as nodeSpawn } from 'node:child_process';
+// llama.cpp as fallback, or an external endpoint adopted as is. This file is the state machine (stopped, starting,
+// ready, swapping, restarting, failed); each step's work lives beside it: engines.ts (which engine, the fallback),
+// server.ts (the process and its log), probe.ts (readiness), identify.ts (what it serves), record.ts and adopt.ts
+// (the record a later run finds), swap.ts (switching models), gpu.ts (memory freed before the next model).
+// Processes are spawned through a port so that tests drive real servers and stand-ins alike; every fallback,
+// restart and failure leaves an audit line.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import type { Policy } from '../policy/schema.js';
-import { diagnoseLog, llamaSpec, vllmSpec, type Engine, type LaunchSpec } from './launch.js';
-import { readGguf } from './gguf.js';
+import { adoptOrClean } from './adopt.js';
+import { enginesFor, firstThatStarts, NOT_INSTALLED, specFor } from './engines.js';
+import { gpuFree } from './gpu.js';
+import { ExternalModel, identifyRun } from './identify.js';
+import type { Engine, LaunchSpec } from './launch.js';
+import { freePort } from './machine.js';
+import { stalled, waitReady, type Exit } from './probe.js';
+import { readRecord, recordPath, removeRecord, writeRecord } from './record.js';
+import { MismatchNotice, type ServedModel } from './served.js';
+import { engineName, killRun, startFailure, watch } from './server.js';
+import { defaultSpawn, type SpawnPort } from './spawn.js';
+import { externalStatus, runStatus } from './status.js';
+import { assertLocalModel, putToSleep, wakeUp } from './swap.js';
 import {
-  fromGguf,
-  fromModelsList,
-  MismatchNotice,
-  servedRecord,
-  type ServedModel,
-  type ServedRecord,
-} from './served.js';
-import { defaultSpawn, type ServerProcess, type SpawnPort } from './spawn.js';
-
-export type { ServerProcess, SpawnPort } from './spawn.js';
-
-export type RuntimeState =
-  'stopped' | 'starting' | 'ready' | 'sleeping' | 'swapping' | 'restarting' | 'failed' | 'external';
-
-/** GPU memory in use by these pids (nvidia-smi where present); null when there is no way to know. */
-export type GpuProbe = (pids: number[]) => Promise<number | null>;
-
-export interface RuntimeStatus {
-  state: RuntimeState;
-  engine: Engine | 'external' | null;
-  modelKey: string | null;
-  served: string | null;
-  endpoint: string | null;
-  pid: number | null;
-  port: number | null;
-  loadMs: number | null;
-  message: string | null;
-  logTail: string[];
-  sleeping: string[];
-  /** When the manager saw the server ready (epoch ms). */
-  readyAt: number | null;
-  /** What the server really serves, read from the model (GGUF metadata or /v1/models); null until known. */
-  model: ServedModel | null;
-}
-
-interface Running {
-  spec: LaunchSpec;
-  proc: ServerProcess;
-  modelKey: string;
-  log: string[];
-  lastOutput: number;
-  exited: boolean;
-  stopping: boolean;
-  startedAt: number;
-  readyAt: number | null;
-  model: ServedModel | null;
-}
-
-export interface RuntimeRecord {
-  pid: number;
-  port: number;
-  engine: Engine;
-  modelKey: string;
-  served: string;
-  apiKey: string;
-  started_at: string;
-  last_load_ms: number | null;
-  /** What it serves, read from the model at start (the CLI names it in provenance). */
-  model?: ServedRecord | null;
-}
-
-export interface ManagerOptions {
-  policy: () => Policy;
-  stateDir: string;
-  binaries: { vllm?: string | undefined; llama?: string | undefined };
-  modelPath?: string | undefined;
-  threads?: number;
-  spawn?: SpawnPort;
-  gpu?: GpuProbe;
-  audit?: (
-    kind: 'fallback' | 'restart' | 'failure' | 'refusal' | 'start' | 'stop' | 'swap' | 'mismatch',
-    text: string,
-  ) => void;
-  /** Base load timeouts; they grow with the longest load seen before, and a load whose log moves is never killed. */
-  timeouts?: { vllmMs?: number; llamaMs?: number; stallMs?: number; pollMs?: number };
-  restart?: { max: number; baseMs: number };
-  externalEndpoint?: () => string | undefined;
-  /** The key the external endpoint wants (a team's vLLM or gateway), for reading its /v1/models. */
-  externalKey?: () => Promise<string | undefined> | string | undefined;
-  /** Audits a served model that is not the policy's, once per session (shared by the managers of a window). */
-  notice?: MismatchNotice;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-export class RuntimeError extends Error {
-  constructor(
-    readonly kind: string,
-    message: string,
-    readonly logTail: string[] = [],
-  ) {
-    super(message);
-    this.name = 'RuntimeError';
-  }
-}
+  RuntimeError,
+  sleep,
+  type ManagerOptions,
+  type Running,
+  type RuntimeRecord,
+  type RuntimeState,
+  type RuntimeStatus,
+  type StartOptions,
+} from './types.js';
 
 export class RuntimeManager {
   private current: Running | null = null;
@@ -135,16 +40,16 @@ export class RuntimeManager {
   private restarts = 0;
   private readonly spawn: SpawnPort;
   private readonly notice: MismatchNotice;
-  private external: { url: string; model: ServedModel | null } | null = null;
-  private asking: { url: string; answer: Promise<ServedModel | null> } | null = null;
+  private readonly external: ExternalModel;
 
   constructor(private readonly o: ManagerOptions) {
     this.spawn = o.spawn ?? defaultSpawn;
     this.notice = o.notice ?? new MismatchNotice((t) => o.audit?.('mismatch', t));
+    this.external = new ExternalModel(o.policy, this.notice, o.externalKey);
   }
 
   get recordPath(): string {
-    return join(this.o.stateDir, 'runtime.json');
+    return recordPath(this.o.stateDir);
   }
 
   onDidChange(cb: (s: RuntimeStatus) => void): void {
@@ -159,38 +64,8 @@ export class RuntimeManager {
 
   status(): RuntimeStatus {
     const ext = this.o.externalEndpoint?.();
-    if (ext && !this.current)
-      return {
-        state: 'external',
-        engine: 'external',
-        modelKey: null,
-        served: null,
-        endpoint: ext,
-        pid: null,
-        port: null,
-        loadMs: null,
-        message: null,
-        logTail: [],
-        sleeping: [],
-        readyAt: null,
-        model: this.external?.url === ext ? this.external.model : null,
-      };
-    const c = this.current;
-    return {
-      state: this.st,
-      engine: c?.spec.engine ?? null,
-      modelKey: c?.modelKey ?? null,
-      served: c?.spec.served ?? null,
-      endpoint: c && this.st === 'ready' ? `http://127.0.0.1:${c.spec.port}/v1` : null,
-      pid: c?.proc.pid ?? null,
-      port: c?.spec.port ?? null,
-      loadMs: c?.readyAt ? c.readyAt - c.startedAt : null,
-      message: this.message,
-      logTail: c?.log.slice(-20) ?? [],
-      sleeping: [...this.asleep.keys()],
-      readyAt: c?.readyAt ?? null,
-      model: c?.model ?? null,
-    };
+    if (ext && !this.current) return externalStatus(ext, this.external.of(ext));
+    return runStatus(this.st, this.current, this.message, [...this.asleep.keys()]);
   }
 
   /** The API key of the running server (for the local provider); never logged. */
@@ -210,60 +85,19 @@ export class RuntimeManager {
     return this.st === 'ready' ? (this.status().endpoint ?? undefined) : undefined;
   }
 
-  private past(): RuntimeRecord | null {
-    try {
-      return JSON.parse(readFileSync(this.recordPath, 'utf8')) as RuntimeRecord;
-    } catch {
-      return null;
-    }
-  }
-
-  private writeRecord(r: Running): void {
-    mkdirSync(this.o.stateDir, { recursive: true });
-    const rec: RuntimeRecord = {
-      pid: r.proc.pid,
-      port: r.spec.port,
-      engine: r.spec.engine,
-      modelKey: r.modelKey,
-      served: r.spec.served,
-      apiKey: r.spec.apiKey,
-      started_at: new Date(r.startedAt).toISOString(),
-      last_load_ms: r.readyAt ? r.readyAt - r.startedAt : null,
-      model: r.model ? servedRecord(r.model) : null,
-    };
-    writeFileSync(this.recordPath, JSON.stringify(rec, null, 2), { mode: 0o600 });
-    chmodSync(this.recordPath, 0o600);
-  }
-
   /** A server left by an earlier window or CLI run: adopted when it answers, stopped when it does not. */
-  async adoptOrClean(): Promise<RuntimeRecord | null> {
-    const rec = this.past();
-    if (!rec) return null;
-    if (!alive(rec.pid)) {
-      rmSync(this.recordPath, { force: true });
-      return null;
-    }
-    const healthy = await fetch(`http://127.0.0.1:${rec.port}/health`, { signal: AbortSignal.timeout(2000) })
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (healthy) return rec;
-    try {
-      process.kill(-rec.pid, 'SIGTERM');
-    } catch {
-      /* gone */
-    }
-    this.o.audit?.(
-      'stop',
-      `runtime: stopped an unresponsive ${rec.engine} server (pid ${rec.pid}) left by an earlier session`,
-    );
-    rmSync(this.recordPath, { force: true });
-    return null;
+  adoptOrClean(): Promise<RuntimeRecord | null> {
+    return adoptOrClean(this.o.stateDir, this.o.audit);
+  }
+
+  /** What an external endpoint serves, from its /v1/models (with its key); null when it does not say. */
+  identifyExternal(): Promise<ServedModel | null> {
+    const url = this.o.externalEndpoint?.();
+    return url ? this.external.ask(url) : Promise.resolve(null);
   }
 
   /** Starts the policy's model (or `modelKey`): vLLM when it is installed, else llama.cpp; vLLM failures fall back to llama.cpp. */
-  start(
-    o: { engine?: Engine; modelKey?: string; signal?: AbortSignal; onLog?: (line: string) => void } = {},
-  ): Promise<RuntimeStatus> {
+  start(o: StartOptions & { engine?: Engine; modelKey?: string } = {}): Promise<RuntimeStatus> {
     return this.track(this.doStart(o));
   }
 
@@ -281,76 +115,34 @@ export class RuntimeManager {
     return p;
   }
 
-  private async doStart(o: {
-    engine?: Engine;
-    modelKey?: string;
-    signal?: AbortSignal;
-    onLog?: (line: string) => void;
-  }): Promise<RuntimeStatus> {
+  private async doStart(o: StartOptions & { engine?: Engine; modelKey?: string }): Promise<RuntimeStatus> {
     if (this.current && this.st === 'ready' && (!o.modelKey || o.modelKey === this.current.modelKey))
       return this.status();
     if (this.current) await this.doStop(true);
     const modelKey = o.modelKey ?? this.o.policy().runtime.model;
-    const engines: Engine[] = o.engine
-      ? [o.engine]
-      : [...(this.o.binaries.vllm ? ['vllm' as const] : []), ...(this.o.binaries.llama ? ['llama_cpp' as const] : [])];
+    const engines = enginesFor(this.o.binaries, o.engine);
     if (engines.length === 0) {
-      const msg =
-        'no local runtime found: install vLLM (`vllm` on PATH) or llama.cpp (`llama-server`), or set ' +
-        'switchyard.runtime.binaryPath, or use an external endpoint';
-      this.set('failed', msg);
-      throw new RuntimeError('not_installed', msg);
+      this.set('failed', NOT_INSTALLED);
+      throw new RuntimeError('not_installed', NOT_INSTALLED);
     }
-    let last: RuntimeError | null = null;
-    for (let i = 0; i < engines.length; i++) {
-      const engine = engines[i]!;
-      try {
-        return await this.launch(engine, modelKey, o);
-      } catch (e) {
-        last = e instanceof RuntimeError ? e : new RuntimeError('other', (e as Error).message);
-        if (last.kind === 'cancelled') throw last;
-        const next = engines[i + 1];
-        this.o.audit?.(
-          next ? 'fallback' : 'failure',
-          `GR-005: runtime ${engine} failed to start (${last.message})` +
-            (next ? `; falling back to ${next === 'llama_cpp' ? 'llama.cpp' : next} (policy runtime.fallback)` : ''),
-        );
-      }
+    try {
+      return await firstThatStarts(engines, (engine) => this.launch(engine, modelKey, o), this.o.audit);
+    } catch (e) {
+      if ((e as RuntimeError).kind !== 'cancelled') this.set('failed', (e as Error).message);
+      throw e;
     }
-    this.set('failed', last?.message ?? 'start failed');
-    throw last!;
   }
 
-  private async launch(
-    engine: Engine,
-    modelKey: string,
-    o: { signal?: AbortSignal; onLog?: (line: string) => void },
-  ): Promise<RuntimeStatus> {
+  /** One engine's start, on a fresh port and key; a port taken meanwhile is retried on another (4 tries). */
+  private async launch(engine: Engine, modelKey: string, o: StartOptions): Promise<RuntimeStatus> {
     const policy = this.o.policy();
     this.restarts = 0; // a start asked for by the user; crash restarts count from here
-    const past = this.past();
+    const past = readRecord(this.o.stateDir);
     for (let portTry = 0; ; portTry++) {
       const port = await freePort();
       const apiKey = randomBytes(18).toString('base64url');
-      const binary = (engine === 'vllm' ? this.o.binaries.vllm : this.o.binaries.llama)!;
-      const spec =
-        engine === 'vllm'
-          ? vllmSpec(policy, {
-              binary,
-              modelKey,
-              port,
-              apiKey,
-              ...(this.o.modelPath ? { modelPath: this.o.modelPath } : {}),
-            })
-          : llamaSpec(policy, {
-              binary,
-              modelKey,
-              port,
-              apiKey,
-              ...(this.o.modelPath ? { modelPath: this.o.modelPath } : {}),
-              ...(this.o.threads ? { threads: this.o.threads } : {}),
-            });
-      this.set('starting', `starting ${engine === 'vllm' ? 'vLLM' : 'llama.cpp'} with ${spec.served} on port ${port}`);
+      const spec = specFor(engine, policy, { ...this.o, modelKey, port, apiKey });
+      this.set('starting', `starting ${engineName(engine)} with ${spec.served} on port ${port}`);
       const r = await this.spawnAndWait(spec, modelKey, past, o);
       if (r === 'port_in_use' && portTry < 3) {
         o.onLog?.(`port ${port} was taken; trying another`);
@@ -365,12 +157,13 @@ export class RuntimeManager {
     spec: LaunchSpec,
     modelKey: string,
     past: RuntimeRecord | null,
-    o: { signal?: AbortSignal; onLog?: (line: string) => void },
+    o: StartOptions,
   ): Promise<'ready' | 'port_in_use'> {
     const t = this.o.timeouts ?? {};
     const proc = this.spawn(spec.command, spec.args, spec.env);
-    const run = this.watch(spec, proc, modelKey, o.onLog);
-    let exit: { code: number | null; signal: string | null } | null = null;
+    const run = watch(spec, proc, modelKey, o.onLog);
+    this.current = run;
+    let exit: Exit | null = null;
     proc.onExit((code, signal) => {
       run.exited = true;
       exit = { code, signal };
@@ -378,117 +171,50 @@ export class RuntimeManager {
     });
     // The load may take long; it is never cut while its log keeps moving. The base grows with past loads.
     const base = spec.engine === 'vllm' ? (t.vllmMs ?? 900_000) : (t.llamaMs ?? 180_000);
-    const timeout = Math.max(base, past?.engine === spec.engine && past.last_load_ms ? past.last_load_ms * 3 : 0);
-    const stall = t.stallMs ?? 60_000;
-    const poll = t.pollMs ?? 20;
-    const url = `http://127.0.0.1:${spec.port}/health`;
-    for (;;) {
-      if (o.signal?.aborted) {
-        await this.killRun(run);
-        this.current = null;
-        this.set('stopped', 'start cancelled');
-        throw new RuntimeError('cancelled', 'start cancelled by the user');
-      }
-      if (exit) {
-        this.current = null;
-        const failure = startFailure(run, exit);
-        if (failure === 'port_in_use') return failure;
-        throw failure;
-      }
-      const code = await fetch(url, { signal: AbortSignal.timeout(2000) })
-        .then((r) => r.status)
-        .catch(() => 0); // 0: refused (vLLM while loading)
-      if (code === 200) break;
-      const now = Date.now();
-      if (now - run.startedAt > timeout && now - run.lastOutput > stall) {
-        await this.killRun(run);
-        this.current = null;
-        throw new RuntimeError(
-          'timeout',
-          `no progress: not ready after ${Math.round((now - run.startedAt) / 1000)} s and its log has ` +
-            `not moved for ${Math.round(stall / 1000)} s`,
-          run.log.slice(-15),
-        );
-      }
-      await sleep(poll);
+    const timeoutMs = Math.max(base, past?.engine === spec.engine && past.last_load_ms ? past.last_load_ms * 3 : 0);
+    const stallMs = t.stallMs ?? 60_000;
+    const r = await waitReady(run, {
+      signal: o.signal,
+      exited: () => exit,
+      timeoutMs,
+      stallMs,
+      pollMs: t.pollMs ?? 20,
+    });
+    if (r.kind === 'cancelled') {
+      await killRun(run);
+      this.current = null;
+      this.set('stopped', 'start cancelled');
+      throw new RuntimeError('cancelled', 'start cancelled by the user');
     }
+    if (r.kind === 'exited') {
+      this.current = null;
+      const failure = startFailure(run, r.exit);
+      if (failure === 'port_in_use') return failure;
+      throw failure;
+    }
+    if (r.kind === 'stalled') {
+      const error = stalled(run, stallMs);
+      await killRun(run);
+      this.current = null;
+      throw error;
+    }
+    await this.becomeReady(run);
+    return 'ready';
+  }
+
+  /** The ready step: what the server serves is read (identify.ts), recorded, audited, and the state set. */
+  private async becomeReady(run: Running): Promise<void> {
+    const { spec } = run;
     run.readyAt = Date.now();
-    run.model = await this.identify(run);
-    this.writeRecord(run);
+    run.model = await identifyRun(run, this.o.policy());
+    writeRecord(this.o.stateDir, run);
     this.o.audit?.(
       'start',
-      `runtime: ${spec.engine === 'vllm' ? 'vLLM' : 'llama.cpp'} ready with ${run.model?.name ?? 'an unidentified model'} ` +
+      `runtime: ${engineName(spec.engine)} ready with ${run.model?.name ?? 'an unidentified model'} ` +
         `(served as ${spec.served}) on 127.0.0.1:${spec.port} after ${run.readyAt - run.startedAt} ms`,
     );
     this.notice.note(run.model, spec.served);
     this.set('ready');
-    return 'ready';
-  }
-
-  /** What a started server serves: the GGUF file's own metadata (llama.cpp), or vLLM's /v1/models. */
-  private async identify(run: Running): Promise<ServedModel | null> {
-    const { spec, modelKey } = run;
-    const policy = this.o.policy();
-    try {
-      if (spec.engine === 'llama_cpp') return fromGguf(readGguf(spec.model), spec.model, policy, modelKey);
-      const res = await fetch(`http://127.0.0.1:${spec.port}/v1/models`, {
-        headers: { authorization: `Bearer ${spec.apiKey}` },
-        signal: AbortSignal.timeout(5000),
-      });
-      return fromModelsList(await res.json(), 'vllm', policy, modelKey);
-    } catch (e) {
-      run.log.push(`could not read what the server serves: ${(e as Error).message}`);
-      return null;
-    }
-  }
-
-  /** What an external endpoint serves, from its /v1/models (with its key); null when it does not say. */
-  identifyExternal(): Promise<ServedModel | null> {
-    const url = this.o.externalEndpoint?.();
-    if (!url) return Promise.resolve(null);
-    if (this.asking?.url === url) return this.asking.answer; // asked once per endpoint, even while in flight
-    const answer = (async () => {
-      const key = await this.o.externalKey?.();
-      const model = await fetch(`${url.replace(/\/+$/, '')}/models`, {
-        headers: key ? { authorization: `Bearer ${key}` } : {},
-        signal: AbortSignal.timeout(5000),
-      })
-        .then(async (r) => (r.ok ? fromModelsList(await r.json(), 'endpoint', this.o.policy(), null) : null))
-        .catch(() => null);
-      this.external = { url, model };
-      this.notice.note(model, null);
-      return model;
-    })();
-    this.asking = { url, answer };
-    return answer;
-  }
-
-  /** A started process, its log kept (key redacted, the last 400 lines) and watched for progress. */
-  private watch(spec: LaunchSpec, proc: Running['proc'], modelKey: string, onLog?: (line: string) => void): Running {
-    const now = Date.now();
-    const run: Running = {
-      spec,
-      proc,
-      modelKey,
-      log: [],
-      lastOutput: now,
-      exited: false,
-      stopping: false,
-      startedAt: now,
-      readyAt: null,
-      model: null,
-    };
-    this.current = run;
-    proc.onOutput((text) => {
-      run.lastOutput = Date.now();
-      for (const line of text.split('\n'))
-        if (line.trim()) {
-          run.log.push(line.replace(spec.apiKey, '[REDACTED]'));
-          if (run.log.length > 400) run.log.shift();
-          onLog?.(line.replace(spec.apiKey, '[REDACTED]'));
-        }
-    });
-    return run;
   }
 
   /** A crash after ready: restart with backoff a bounded number of times, then stop clearly. */
@@ -522,29 +248,6 @@ export class RuntimeManager {
     void this.track(again);
   }
 
-  private async killRun(run: Running): Promise<void> {
-    run.stopping = true;
-    if (run.exited) return;
-    const gone = new Promise<void>((r) => run.proc.onExit(() => r()));
-    run.proc.killGroup('SIGTERM');
-    const t = setTimeout(() => run.proc.killGroup('SIGKILL'), 10_000);
-    await gone;
-    clearTimeout(t);
-    // vLLM's EngineCore children share the group; make sure none survived the parent.
-    run.proc.killGroup('SIGKILL');
-  }
-
-  /** Waits until the stopped server's GPU memory is free (nvidia-smi where present), so the next model fits. */
-  private async gpuFree(pids: number[]): Promise<void> {
-    if (!this.o.gpu) return;
-    const end = Date.now() + 60_000;
-    while (Date.now() < end) {
-      const used = await this.o.gpu(pids);
-      if (used === null || used === 0) return;
-      await sleep(50);
-    }
-  }
-
   stop(): Promise<void> {
     return this.track(this.doStop(false));
   }
@@ -553,11 +256,14 @@ export class RuntimeManager {
     const all = [...(this.current ? [this.current] : []), ...this.asleep.values()];
     if (!forSwap) this.asleep.clear();
     const targets = forSwap ? (this.current ? [this.current] : []) : all;
-    for (const r of targets) await this.killRun(r);
-    await this.gpuFree(targets.map((r) => r.proc.pid));
+    for (const r of targets) await killRun(r);
+    await gpuFree(
+      this.o.gpu,
+      targets.map((r) => r.proc.pid),
+    );
     this.current = null;
     if (!forSwap) {
-      rmSync(this.recordPath, { force: true });
+      removeRecord(this.o.stateDir);
       this.o.audit?.('stop', 'runtime: stopped');
       this.set('stopped');
     }
@@ -568,173 +274,44 @@ export class RuntimeManager {
    * the old server sleeps (POST /sleep) and a sleeping one wakes (POST /wake_up); otherwise the old process group is
    * stopped and its GPU memory freed before the next starts.
    */
-  switchModel(
-    modelKey: string,
-    o: { signal?: AbortSignal; onLog?: (line: string) => void } = {},
-  ): Promise<RuntimeStatus> {
+  switchModel(modelKey: string, o: StartOptions = {}): Promise<RuntimeStatus> {
     return this.track(this.doSwitch(modelKey, o));
   }
 
-  private async doSwitch(
-    modelKey: string,
-    o: { signal?: AbortSignal; onLog?: (line: string) => void },
-  ): Promise<RuntimeStatus> {
+  private async doSwitch(modelKey: string, o: StartOptions): Promise<RuntimeStatus> {
     const policy = this.o.policy();
-    if (!policy.models[modelKey] || policy.models[modelKey]!.provider !== 'local')
-      throw new RuntimeError(
-        'bad_model',
-        `"${modelKey}" is not a local model of the policy (local models: ${Object.entries(policy.models)
-          .filter(([, m]) => m.provider === 'local' && m.kind === 'chat')
-          .map(([k]) => k)
-          .join(', ')})`,
-      );
+    assertLocalModel(policy, modelKey);
     const cur = this.current;
     if (cur && cur.modelKey === modelKey && this.st === 'ready') return this.status();
     const from = cur?.modelKey ?? 'none';
     this.set('swapping', `switching ${from} -> ${modelKey}`);
-    const sleepMode = policy.runtime.vllm.enable_sleep_mode && cur?.spec.engine === 'vllm';
-    if (sleepMode && cur) {
-      const auth = { authorization: `Bearer ${cur.spec.apiKey}` };
-      const r = await fetch(`http://127.0.0.1:${cur.spec.port}/sleep?level=1`, { method: 'POST', headers: auth }).catch(
-        () => null,
-      );
-      if (r?.ok) {
-        this.asleep.set(cur.modelKey, cur);
-        this.current = null;
-        const sleeper = this.asleep.get(modelKey);
-        if (sleeper) {
-          const w = await fetch(`http://127.0.0.1:${sleeper.spec.port}/wake_up`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${sleeper.spec.apiKey}` },
-          }).catch(() => null);
-          if (w?.ok) {
-            this.asleep.delete(modelKey);
-            this.current = sleeper;
-            this.writeRecord(sleeper);
-            this.o.audit?.('swap', `runtime: ${from} put to sleep, ${modelKey} woken (vLLM sleep mode)`);
-            this.set('ready');
-            return this.status();
-          }
-        }
-        this.o.audit?.('swap', `runtime: ${from} put to sleep (vLLM sleep mode); starting ${modelKey}`);
-        return this.doStart({ ...o, modelKey, engine: 'vllm' });
-      }
-      this.o.audit?.('fallback', `GR-005: runtime: POST /sleep failed on ${from}; swapping by restart instead`);
+    if (policy.runtime.vllm.enable_sleep_mode && cur?.spec.engine === 'vllm') {
+      const slept = await this.swapBySleep(cur, from, modelKey, o);
+      if (slept) return slept;
     }
     if (cur) await this.doStop(true);
     this.o.audit?.('swap', `runtime: ${from} stopped; starting ${modelKey}`);
     return this.doStart({ ...o, modelKey, ...(cur ? { engine: cur.spec.engine } : {}) });
   }
-}
 
-/** nvidia-smi's view of the memory these pids hold, where nvidia-smi exists. */
-export function nvidiaSmiProbe(): GpuProbe | undefined {
-  const candidates = ['/usr/bin/nvidia-smi', '/usr/local/bin/nvidia-smi'];
-  const bin = candidates.find((c) => existsSync(c));
-  if (!bin) return undefined;
-  return async (pids) =>
-    new Promise((resolve) => {
-      const p = nodeSpawn(bin, ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits']);
-      let out = '';
-      p.stdout.on('data', (d) => {
-        out += d;
-      });
-      p.on('error', () => resolve(null));
-      p.on('exit', () => {
-        let used = 0;
-        // A server's GPU memory is often held by its children (vLLM's EngineCore): count every process of its group.
-        const pgrp = (pid: number) => {
-          try {
-            return Number(
-              readFileSync(`/proc/${pid}/stat`, 'utf8')
-                .replace(/^.*\) /s, '')
-                .split(' ')[2],
-            );
-          } catch {
-            return NaN;
-          }
-        };
-        for (const line of out.split('\n')) {
-          const [pid, mem] = line.split(',').map((x) => x.trim());
-          if (pid && (pids.includes(Number(pid)) || pids.includes(pgrp(Number(pid))))) used += Number(mem) || 0;
-        }
-        resolve(used);
-      });
-    });
-}
-
-/** Stops the server a runtime record names (another process started it): its whole group, then the record. */
-export async function stopRecorded(stateDir: string): Promise<RuntimeRecord | null> {
-  const path = join(stateDir, 'runtime.json');
-  let rec: RuntimeRecord;
-  try {
-    rec = JSON.parse(readFileSync(path, 'utf8')) as RuntimeRecord;
-  } catch {
-    return null;
-  }
-  if (alive(rec.pid)) {
-    try {
-      process.kill(-rec.pid, 'SIGTERM');
-    } catch {
-      try {
-        process.kill(rec.pid, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
+  /** vLLM sleep mode: the current server sleeps and a sleeping one wakes (or starts); null when /sleep failed. */
+  private async swapBySleep(cur: Running, from: string, modelKey: string, o: StartOptions) {
+    if (!(await putToSleep(cur))) {
+      this.o.audit?.('fallback', `GR-005: runtime: POST /sleep failed on ${from}; swapping by restart instead`);
+      return null;
     }
-    const end = Date.now() + 10_000;
-    while (alive(rec.pid) && Date.now() < end) await sleep(50);
-    if (alive(rec.pid)) {
-      try {
-        process.kill(-rec.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
+    this.asleep.set(cur.modelKey, cur);
+    this.current = null;
+    const sleeper = this.asleep.get(modelKey);
+    if (sleeper && (await wakeUp(sleeper))) {
+      this.asleep.delete(modelKey);
+      this.current = sleeper;
+      writeRecord(this.o.stateDir, sleeper);
+      this.o.audit?.('swap', `runtime: ${from} put to sleep, ${modelKey} woken (vLLM sleep mode)`);
+      this.set('ready');
+      return this.status();
     }
+    this.o.audit?.('swap', `runtime: ${from} put to sleep (vLLM sleep mode); starting ${modelKey}`);
+    return this.doStart({ ...o, modelKey, engine: 'vllm' });
   }
-  rmSync(path, { force: true });
-  return rec;
-}
-
-/** The recorded server, if it is alive and answers /health. */
-export async function recordedServer(stateDir: string): Promise<(RuntimeRecord & { healthy: boolean }) | null> {
-  let rec: RuntimeRecord;
-  try {
-    rec = JSON.parse(readFileSync(join(stateDir, 'runtime.json'), 'utf8')) as RuntimeRecord;
-  } catch {
-    return null;
-  }
-  if (!alive(rec.pid)) return null;
-  const healthy = await fetch(`http://127.0.0.1:${rec.port}/health`, { signal: AbortSignal.timeout(2000) })
-    .then((r) => r.ok)
-    .catch(() => false);
-  return { ...rec, healthy };
-}
-
-/** `name` on PATH, or undefined. */
-export function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    try {
-      if (statSync(p).isFile()) return p;
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
-}
-
-/** Why a server exited during its start, from its log: a port already taken (the caller retries), or an error. */
-function startFailure(
-  run: Running,
-  exit: { code: number | null; signal: string | null },
-): 'port_in_use' | RuntimeError {
-  const d = diagnoseLog(run.log.join('\n'));
-  if (d.kind === 'port_in_use') return 'port_in_use';
-  return new RuntimeError(
-    d.kind,
-    `${run.spec.engine === 'vllm' ? 'vLLM' : 'llama.cpp'} exited with ${exit.code ?? exit.signal} during start: ${d.message}`,
-    run.log.slice(-15),
-  );
 }

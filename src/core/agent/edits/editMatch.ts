@@ -8,7 +8,7 @@ export type EditOutcome =
   | { ok: true; text: string; how: string; line: number; count: number }
   | { ok: false; kind: 'missing' | 'ambiguous' | 'empty'; message: string };
 
-interface Pass {
+export interface Pass {
   name: string;
   norm: (line: string) => string;
   /** Blank lines are left out on both sides before comparing. */
@@ -17,7 +17,7 @@ interface Pass {
   elide?: boolean;
 }
 
-const PASSES: Pass[] = [
+export const PASSES: Pass[] = [
   { name: 'line endings and trailing spaces ignored', norm: (l) => l.trimEnd() },
   { name: 'indentation ignored', norm: (l) => l.trim() },
   { name: 'indentation and blank lines ignored', norm: (l) => l.trim(), skipBlank: true },
@@ -325,12 +325,15 @@ function opsByOldLine(ops: ArrayChange<string>[], n: number): { kept: boolean[];
  * How the model's indentation maps to the file's, learnt from the lines they share: the most common difference in
  * columns (a model's tab counts as one of the file's indentation steps; a file's tab as one of the model's).
  */
-class IndentMap {
-  private readonly fileTabs: boolean;
-  private readonly modelTabs: boolean;
+export class IndentMap {
+  readonly fileTabs: boolean;
+  readonly modelTabs: boolean;
   private readonly fileStep: number;
   private readonly modelStep: number;
-  private readonly delta: number;
+  /** The shift, in the file's unit, from the model's indentation to the file's. */
+  readonly delta: number;
+  /** Every pair of lines it learnt from is shifted by the same amount. */
+  readonly uniform: boolean;
 
   constructor(pairs: { model: string; file: string }[]) {
     const code = pairs.filter((p) => p.model.trim() !== '' && !/^\s*\*/.test(p.file));
@@ -344,6 +347,12 @@ class IndentMap {
       diffs.set(d, (diffs.get(d) ?? 0) + 1);
     }
     this.delta = [...diffs].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? 0;
+    this.uniform = diffs.size <= 1;
+  }
+
+  /** The model's indentation is the file's: its lines can be taken as written. */
+  get identity(): boolean {
+    return this.delta === 0 && this.fileTabs === this.modelTabs;
   }
 
   /** Columns in the file's unit (tabs: levels; spaces: columns). */
@@ -379,7 +388,7 @@ function step(widths: number[]): number {
 }
 
 /** The file lines most like old_text's first lines, for the model's next try. */
-function nearest(file: string[], old: string[]): string {
+export function nearest(file: string[], old: string[]): string {
   const target = old.find((l) => l.trim() !== '')!.trim();
   const scored = file
     .map((l, i) => ({ i, l, score: similarity(l.trim(), target) }))
