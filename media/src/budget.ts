@@ -2,7 +2,7 @@
 // reservations in flight, the month-end projection, and a way to edit the caps. DOM APIs only, no HTML from data.
 import { ToBudgetView, type FromBudgetView } from '../../src/core/protocol/budget.js';
 import { el, fromHost, table, vscodeApi } from './lib/dom.js';
-import { usd } from '../../src/core/util/money.js';
+import { usd } from '../../src/core/protocol/money.js';
 
 const vscode = vscodeApi<FromBudgetView>();
 const app = document.getElementById('app')!;

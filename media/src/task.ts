@@ -2,7 +2,7 @@
 // result (collapsed); routing changes and why; checks and their live logs; checkpoints to restore; the edit waiting
 // for approval with its diff; how full the context is; Stop, "use cloud", approve / reject.
 import type { FromTaskView, TaskState, ToTaskView } from '../../src/core/protocol/task.js';
-import { usd } from '../../src/core/util/money.js';
+import { usd } from '../../src/core/protocol/money.js';
 import { button, el, fromHost, icon, loadCodicons, markPainted, vscodeApi } from './lib/dom.js';
 import { applyCheckOutput, checkLogCard, followRunningLogs } from './checkLogs.js';
 

@@ -8,9 +8,8 @@ import { buildSync } from 'esbuild';
 import OpenAI from 'openai';
 import type { Policy } from '../../src/core/policy/schema.js';
 import { bundledPolicy } from '../../src/core/policy/store.js';
-import type { GpuProbe } from '../../src/core/runtime/gpu.js';
 import { RuntimeManager } from '../../src/core/runtime/manager.js';
-import { RuntimeError, type ManagerOptions } from '../../src/core/runtime/types.js';
+import { RuntimeError, type GpuProbe, type ManagerOptions } from '../../src/core/runtime/types.js';
 import { readGguf } from '../../src/core/runtime/gguf.js';
 import {
   fromGguf,

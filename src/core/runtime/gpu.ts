@@ -1,10 +1,7 @@
 // The GPU memory a server holds (nvidia-smi where present), so that a swap waits until the next model fits.
 import { spawn as nodeSpawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { sleep } from './types.js';
-
-/** GPU memory in use by these pids (nvidia-smi where present); null when there is no way to know. */
-export type GpuProbe = (pids: number[]) => Promise<number | null>;
+import { sleep, type GpuProbe } from './types.js';
 
 /** Waits (at most a minute) until these pids hold no GPU memory; at once without a probe. */
 export async function gpuFree(probe: GpuProbe | undefined, pids: number[]): Promise<void> {

@@ -1,13 +1,15 @@
 // The runtime's vocabulary: its states and status, a running server as the manager keeps it, the record it leaves
 // on disk for a later window or CLI run, how it is configured, and its error.
 import type { Policy } from '../policy/schema.js';
-import type { GpuProbe } from './gpu.js';
 import type { Engine, LaunchSpec } from './launch.js';
 import type { MismatchNotice, ServedModel, ServedRecord } from './served.js';
 import type { ServerProcess, SpawnPort } from './spawn.js';
 
 export type RuntimeState =
   'stopped' | 'starting' | 'ready' | 'sleeping' | 'swapping' | 'restarting' | 'failed' | 'external';
+
+/** GPU memory in use by these pids (nvidia-smi where present); null when there is no way to know. */
+export type GpuProbe = (pids: number[]) => Promise<number | null>;
 
 export interface RuntimeStatus {
   state: RuntimeState;

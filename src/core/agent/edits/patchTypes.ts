@@ -46,10 +46,7 @@ export type ParsedPatch =
 export const SYMLINK_MODE = '120000';
 
 /** A hunk from its lines, with its old and new texts. */
-export function makeHunk(
-  lines: HunkLine[],
-  o: Partial<Omit<PatchHunk, 'lines' | 'old' | 'new'>> = {},
-): PatchHunk {
+export function makeHunk(lines: HunkLine[], o: Partial<Omit<PatchHunk, 'lines' | 'old' | 'new'>> = {}): PatchHunk {
   const side = (skip: HunkLine['op']) =>
     lines
       .filter((l) => l.op !== skip)
