@@ -271,7 +271,7 @@ export class PlanService implements vscode.Disposable {
   }
 }
 
-/** What the Architect sees: the workspace's files (names only), the open file and the selection. */
+/** What the Architect sees: the selection, the open file and the workspace's files (names only). */
 async function workspaceContext(
   dir: vscode.Uri,
   editor: vscode.TextEditor | undefined,
@@ -283,7 +283,9 @@ async function workspaceContext(
     400,
   );
   const names = files.map((u) => vscode.workspace.asRelativePath(u)).sort();
-  const parts = [`Files (${names.length}${names.length === 400 ? ', first 400' : ''}):\n${names.join('\n')}`];
+  // Most important first: a small window keeps the selection and the open file, and loses the file list's end.
+  const parts: string[] = [];
+  if (selected) parts.push(`Selection:\n\`\`\`\n${selected.slice(0, 8_000)}\n\`\`\``);
   if (editor) {
     const text = editor.document.getText();
     parts.push(
@@ -294,6 +296,6 @@ async function workspaceContext(
         '\n```',
     );
   }
-  if (selected) parts.push(`Selection:\n\`\`\`\n${selected.slice(0, 8_000)}\n\`\`\``);
+  parts.push(`Files (${names.length}${names.length === 400 ? ', first 400' : ''}):\n${names.join('\n')}`);
   return parts.join('\n\n');
 }

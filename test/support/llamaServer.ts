@@ -32,7 +32,7 @@ export async function startLlama(
 ): Promise<RunningLlama> {
   const dir = mkdtempSync(join(tmpdir(), 'sy-llama-'));
   const model = join(dir, 'tiny.gguf');
-  writeTinyGguf(model, { ctx: o.ctx ?? 2048 });
+  writeTinyGguf(model, { ctx: o.ctx ?? 8192 });
   const port = await freePort();
   const alias = o.alias ?? 'tiny';
   const args = [
@@ -43,7 +43,9 @@ export async function startLlama(
     '--port',
     String(port),
     '-c',
-    String(o.ctx ?? 2048),
+    String(o.ctx ?? 8192),
+    '--parallel',
+    '1',
     '-ngl',
     '0',
     '-t',

@@ -19,7 +19,7 @@ export function writeTinyGguf(path: string, o: TinyModelOptions = {}): number {
   const embd = o.embd ?? 64,
     layers = o.layers ?? 2,
     heads = o.heads ?? 4,
-    ctx = o.ctx ?? 2048,
+    ctx = o.ctx ?? 8192,
     ff = embd * 2;
   // Vocabulary: specials, 256 byte tokens, the SPM space marker, printable ASCII, ChatML markers.
   const tokens = ['<unk>', '<s>', '</s>'];

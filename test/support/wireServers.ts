@@ -50,6 +50,11 @@ export interface SeenRequest {
 export interface WireServer {
   url: string; // base URL as the SDK wants it (OpenAI: .../v1; Anthropic: host root)
   requests: SeenRequest[];
+  /**
+   * What was asked besides the API itself (a model list, llama-server's `/props`, `/tokenize`, `/apply-template`):
+   * the call path's questions about a local server, kept apart so that `requests` holds the model calls.
+   */
+  probes: SeenRequest[];
   /** Behaviours for the next requests, in order; after them, `fallback`. */
   queue: Behaviour[];
   fallback: Behaviour;
@@ -88,11 +93,20 @@ async function start(
   base: (port: number) => string,
 ): Promise<WireServer> {
   const sockets = new Set<import('node:net').Socket>();
-  const state: WireServer = { url: '', requests: [], queue: [], fallback: { kind: 'ok' }, close: async () => {} };
+  const state: WireServer = {
+    url: '',
+    requests: [],
+    probes: [],
+    queue: [],
+    fallback: { kind: 'ok' },
+    close: async () => {},
+  };
   const server: Server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
-      state.requests.push({ path: req.url ?? '', headers: req.headers, body });
+      const seen = { path: req.url ?? '', headers: req.headers, body };
+      const probe = /\/(models|props|tokenize|detokenize|apply-template)(\?.*)?$/.test(seen.path);
+      (probe ? state.probes : state.requests).push(seen);
       await handler(req, res, state, body);
     })().catch(() => res.destroy());
   });
@@ -128,6 +142,12 @@ export function openAiServer(flavour: 'openai' | 'deepseek' | 'moonshot' = 'open
       if (req.method === 'GET' && /\/models$/.test(path)) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ object: 'list', data: [{ id: 'test-model', object: 'model' }] }));
+        return;
+      }
+      if (!/\/(chat\/completions|embeddings)$/.test(path)) {
+        // What OpenAI answers for a path it does not have (llama-server's /props or /tokenize, say).
+        const error = { message: `Invalid URL (${req.method} ${path})`, type: 'invalid_request_error', code: null };
+        statusReply(res, { kind: 'status', status: 404 }, { error });
         return;
       }
       if (/\/embeddings$/.test(path)) {

@@ -20,7 +20,9 @@ export type AuditKind =
   /** The user went past what a guardrail advises (a plan run without its cloud review, a step accepted unverified). */
   | 'override'
   /** What ran without an OS sandbox, or was refused for want of one (GR-010). */
-  | 'sandbox';
+  | 'sandbox'
+  /** What a call's prompt lost to fit the served model's window (providers/fit.ts). */
+  | 'fit';
 
 export interface AuditEntry {
   ts: string;

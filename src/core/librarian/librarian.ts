@@ -3,6 +3,7 @@
 // tool-heavy work, a full sweep, or the local synthesis's own confidence below the threshold. Every predicate
 // is computed here, deterministically, before the call (the last one after the local answer), and named in the
 // routing decision's audit line.
+import { cuttableText } from '../providers/fit.js';
 import { z } from 'zod';
 import { estimateTokens } from '../budget/cost.js';
 import type { Policy } from '../policy/schema.js';
@@ -161,13 +162,14 @@ export function librarianMessages(
         `Never invent facts that are not in the documents; cite the source file of each important statement ` +
         `as (path).`,
     },
-    {
-      role: 'user',
-      content:
-        `Mode: ${i.mode}.${i.goal ? ` Goal: ${i.goal}.` : ''}${contra}\n\n` +
-        i.docs.map((d) => `=== ${d.path}\n${d.text}`).join('\n\n') +
-        (i.related ? `\n\n${i.related}` : ''),
-    },
+    // A small window loses the retrieved references first, then the documents' ends, never the job.
+    cuttableText(
+      'user',
+      `Mode: ${i.mode}.${i.goal ? ` Goal: ${i.goal}.` : ''}${contra}\n\n`,
+      i.docs.map((d) => `=== ${d.path}\n${d.text}`).join('\n\n'),
+      { order: 2, label: 'documents' },
+    ),
+    ...(i.related ? [cuttableText('user', '', i.related, { order: 1, label: 'retrieved references' })] : []),
   ];
 }
 

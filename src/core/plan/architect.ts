@@ -4,6 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { compactStamp } from '../evidence/taskEvidence.js';
 import type { Policy } from '../policy/schema.js';
+import { cuttableText } from '../providers/fit.js';
+import type { ChatMessage } from '../providers/types.js';
 import { CallFailed, CallRefused, type ModelCaller } from '../providers/call.js';
 import { callJson } from '../providers/structured.js';
 import { stepScope } from '../agent/scope.js';
@@ -23,7 +25,10 @@ import {
 
 export interface ArchitectInput {
   goal: string;
-  /** What the Architect may read: the workspace's layout, the open file, the selection (Stage 0 output). */
+  /**
+   * What the Architect may read (the selection, the open file, the workspace's layout; Stage 0 output), most
+   * important first: what does not fit the serving model's window is cut from its end.
+   */
   context: string;
   policy: Policy;
   task_id?: string;
@@ -105,7 +110,7 @@ export interface ArchitectResult {
 
 type Ask = {
   base: { role: 'architect'; task_id?: string; signal?: AbortSignal; max_tokens: number };
-  ask: { role: 'system' | 'user'; content: string }[];
+  ask: ChatMessage[];
   signals: Signals;
 };
 
@@ -233,7 +238,10 @@ export async function createPlan(caller: ModelCaller, input: ArchitectInput): Pr
   };
   const ask = [
     { role: 'system' as const, content: architectSystem(input.policy) },
-    { role: 'user' as const, content: `Goal: ${input.goal}\n\nWhat you can see of the workspace:\n${input.context}` },
+    cuttableText('user', `Goal: ${input.goal}\n\nWhat you can see of the workspace:\n`, input.context, {
+      order: 1,
+      label: 'workspace context',
+    }),
   ];
   let signals: Signals = input.fastDraft ? { fast_draft: true } : {};
 

@@ -102,7 +102,7 @@ export class AnthropicAdapter implements ProviderAdapter {
   }
 
   async stream(t: ProviderTarget, req: ChatRequest, onEvent: StreamSink, signal: AbortSignal): Promise<StreamResult> {
-    const where = `anthropic/${t.model}`;
+    const where = t.label ?? `anthropic/${t.model}`;
     const system = req.messages
       .filter((m) => m.role === 'system')
       .map((m) => m.content)

@@ -70,6 +70,11 @@ export class CallRecord {
     });
   }
 
+  /** What the local server serves now (null when the runtime cannot say). */
+  servedModel(): ServedRecord | null {
+    return this.p.servedModel?.() ?? null;
+  }
+
   decided(decision: RouteDecision): void {
     this.decision = decision;
     this.audit('decision', decision.audit, { decision: auditedDecision(decision) });
@@ -106,7 +111,7 @@ export class CallRecord {
   served(link: ChainLink, line: string, o: { usage: Usage; cost: number; timings: Timings }) {
     const { provider, model } = link;
     const { usage, cost, timings } = o;
-    const served = provider === 'local' ? (this.p.servedModel?.() ?? null) : null;
+    const served = provider === 'local' ? this.servedModel() : null;
     const unlike = served && !served.matches_policy ? `; the server serves ${served.name}, not the policy's model` : '';
     this.audit('call', line + unlike, { from: linkName(link) });
     this.provenance('ok', {

@@ -7,6 +7,7 @@ import type { Policy, ProviderId, RoleId } from '../policy/schema.js';
 import type { ChainLink, RouteDecision, RouteRequest } from '../router/types.js';
 import type { Job } from './attempts.js';
 import { linkName as name, type CallRecord } from './callRecord.js';
+import { calledName, fitCall } from './fitCall.js';
 import type { CallResult } from './outcomes.js';
 import { CallError } from './types.js';
 import type {
@@ -57,15 +58,22 @@ export class ChatJob implements Job<Answer, CallResult> {
   /** Events shown to the consumer by the current try, and its characters (for the cancel line). */
   private streamed = 0;
   private chars = 0;
+  /** The first context-length failure: a later, duller error (a missing key) must not hide it. */
+  private tooLarge: CallError | null = null;
+  readonly escalate: Job<Answer, CallResult>['escalate'];
 
   constructor(
     readonly record: CallRecord,
     private readonly o: CallOptions,
     private readonly promptText: string,
     private readonly adapters: Partial<Record<ProviderId, ProviderAdapter>>,
-    readonly escalate: Job<Answer, CallResult>['escalate'],
+    escalate: NonNullable<Job<Answer, CallResult>['escalate']>,
   ) {
     this.signal = o.signal ?? new AbortController().signal;
+    this.escalate = (link, err, rest) => {
+      this.tooLarge ??= err;
+      return escalate(link, err, rest);
+    };
   }
 
   unavailable(link: ChainLink): CallError | null {
@@ -89,7 +97,16 @@ export class ChatJob implements Job<Answer, CallResult> {
 
   async attempt(link: ChainLink, target: ProviderTarget): Promise<{ value: Answer; usage: Usage }> {
     const { o, record } = this;
-    const req: ChatRequest = { messages: o.messages, max_tokens: this.maxTokens(link) };
+    const adapter = this.adapters[link.provider]!;
+    const served = link.provider === 'local' ? record.servedModel() : null;
+    const called = { ...target, label: calledName(link, served) };
+    const fitted = await fitCall(
+      link,
+      called,
+      { role: o.role, messages: o.messages, maxTokens: this.maxTokens(link), signal: this.signal, ...tools(o) },
+      { adapter, served, audit: (text) => record.audit('fit', text, { from: name(link) }) },
+    );
+    const req: ChatRequest = { messages: fitted.messages, max_tokens: fitted.max_tokens };
     if (o.temperature !== undefined) req.temperature = o.temperature;
     if (o.json) req.json = true;
     if (o.tools?.length) req.tools = o.tools;
@@ -108,7 +125,7 @@ export class ChatJob implements Job<Answer, CallResult> {
       this.streamed++;
       o.onEvent?.(e);
     };
-    const res = await this.adapters[link.provider]!.stream(target, req, onEvent, this.signal);
+    const res = await adapter.stream(called, req, onEvent, this.signal);
     const estimated = {
       ...ZERO_USAGE,
       input_tokens: estimateTokens(this.promptText),
@@ -163,9 +180,12 @@ export class ChatJob implements Job<Answer, CallResult> {
         `(or set ${envs.join(' or ')} for the CLI)`
       );
     }
-    return `every model the policy allows for ${o.role} failed; last error: ${last?.message ?? 'none available'}`;
+    const first = this.tooLarge && this.tooLarge !== last ? `; first, ${this.tooLarge.message}` : '';
+    return `every model the policy allows for ${o.role} failed; last error: ${last?.message ?? 'none available'}${first}`;
   }
 }
+
+const tools = (o: CallOptions) => (o.tools?.length ? { tools: o.tools } : {});
 
 /** The models a chat call tries: the decision's chain, the sidecar alone, or the preferred model first. */
 export function chatChain(record: CallRecord, o: CallOptions): ChainLink[] {
@@ -219,7 +239,10 @@ export function contextEscalation(
   );
   const to = chain[0] ? name(chain[0]) : null;
   const how = again.rule !== record.decision.rule ? `policy rule ${again.rule}` : 'next model with a larger context';
-  const why = `context length exceeded on ${name(link)} (about ${needed} tokens needed); ${how}; nothing was truncated`;
+  const called = err.opts.called ?? name(link);
+  const why =
+    `context length exceeded on ${called} (about ${needed} tokens needed); ${how}; ` +
+    `the next model gets the request as the role wrote it, fitted to its own window`;
   record.audit('escalation', `GR-005: ${name(link)} -> ${to ?? 'none'}: ${why}`, { from: name(link), to });
   record.escalations.push({ from: name(link), to: to ?? 'none', why });
   if (!again.refused) record.decision = again;

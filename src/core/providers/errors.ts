@@ -110,6 +110,7 @@ export function toCallError(err: unknown, where: string, signal?: AbortSignal): 
       const n = requestedTokens(b.message);
       return new CallError('context_length', `${where}: context length exceeded: ${text}`, {
         ...o,
+        called: where,
         ...(n ? { requestedTokens: n } : {}),
       });
     }

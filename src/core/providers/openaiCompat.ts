@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import type { ProviderId } from '../policy/schema.js';
 import { toCallError } from './errors.js';
 import { SdkClients } from './sdkClients.js';
+import { ServerTokens } from './serverTokens.js';
 import type { FetchLike } from './transport.js';
 import { CallError } from './types.js';
 import type {
@@ -100,7 +101,9 @@ function wireMessage(m: ChatMessage): Record<string, unknown> {
 
 export class OpenAiCompatAdapter implements ProviderAdapter {
   private readonly clients: SdkClients<OpenAI>;
+  private readonly server: ServerTokens;
   constructor(fetch: FetchLike, timeoutMs = 600_000) {
+    this.server = new ServerTokens(fetch, wireMessage);
     this.clients = new SdkClients(
       (options, apiKey, baseURL) => new OpenAI({ ...options, apiKey: apiKey ?? 'no-key', baseURL }),
       fetch,
@@ -114,8 +117,18 @@ export class OpenAiCompatAdapter implements ProviderAdapter {
     return this.clients.get(t.provider, baseURL, t.apiKey);
   }
 
+  /** A local server's count of the prompt in its own tokens (its template and tokenizer); null elsewhere. */
+  countTokens(t: ProviderTarget, req: ChatRequest, signal: AbortSignal): Promise<number | null> {
+    return this.server.count(t, req, signal);
+  }
+
+  /** A local server's window as it runs; null elsewhere. */
+  window(t: ProviderTarget, signal: AbortSignal): Promise<number | null> {
+    return this.server.window(t, signal);
+  }
+
   async stream(t: ProviderTarget, req: ChatRequest, onEvent: StreamSink, signal: AbortSignal): Promise<StreamResult> {
-    const where = `${t.provider}/${t.model}`;
+    const where = t.label ?? `${t.provider}/${t.model}`;
     const body: Record<string, unknown> = {
       model: t.model,
       messages: req.messages.map(wireMessage),

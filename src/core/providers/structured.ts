@@ -1,6 +1,7 @@
 // GR-012: calls whose output automation consumes ask for JSON, are validated with zod, get one repair
 // attempt that quotes the validation error, and otherwise fail clearly.
 import type { z } from 'zod';
+import type { ChatMessage } from './types.js';
 import { CallFailed, type CallOptions, type CallResult, type ModelCaller } from './call.js';
 
 export interface JsonResult<T> {
@@ -37,6 +38,16 @@ function problems(schema: z.ZodType, text: string): { ok: true; value: unknown }
   };
 }
 
+/** The answer a repair quotes: its end may be cut to fit the window (its beginning shows what went wrong). */
+function cuttableAnswer(text: string): ChatMessage {
+  const parts = text.match(/[\s\S]{1,1000}/g) ?? [''];
+  return {
+    role: 'assistant',
+    content: text,
+    cut: { order: 0, label: 'answer being repaired', head: '', parts, sep: '' },
+  };
+}
+
 export async function callJson<S extends z.ZodType>(
   caller: ModelCaller,
   schema: S,
@@ -62,7 +73,7 @@ export async function callJson<S extends z.ZodType>(
     parent_call: first.call_id,
     messages: [
       ...messages,
-      { role: 'assistant', content: first.text.slice(0, 20_000) },
+      cuttableAnswer(first.text.slice(0, 20_000)),
       {
         role: 'user',
         content: `Your answer did not validate: ${a.why}. Reply again with the corrected JSON object only.`,

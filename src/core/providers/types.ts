@@ -26,10 +26,29 @@ export type ChatMessage =
        * the system prompt and the latest turn; OpenAI and DeepSeek cache such a prefix on their own.
        */
       cache?: boolean;
+      /** What the call path may cut from this message when the served model's window is too small (fit.ts). */
+      cut?: CutSpec;
     }
-  | { role: 'assistant'; content: string; tool_calls?: ToolCall[] }
+  | { role: 'assistant'; content: string; tool_calls?: ToolCall[]; cut?: CutSpec }
   /** The result of one tool call, for the model (errors included: a failed tool call is an answer). */
   | { role: 'tool'; tool_call_id: string; name: string; content: string };
+
+/**
+ * A role's declaration of what may be cut to fit a window, and in which order (lowest `order` first). With `parts`,
+ * the message's content is `head` followed by the parts joined by `sep`, and the parts are dropped from the end (the
+ * least relevant last, as retrieval ranks them). Without, the whole message goes, oldest first, with every message
+ * of the same `group` (a question and its answer). A message without `cut` (the instruction, the output schema) is
+ * never cut.
+ */
+export interface CutSpec {
+  order: number;
+  /** What it is, for the audit line and the note the model reads ("retrieved context", "older history"). */
+  label: string;
+  head?: string;
+  parts?: string[];
+  sep?: string;
+  group?: string;
+}
 
 export interface ChatRequest {
   messages: ChatMessage[];
@@ -54,6 +73,8 @@ export type StreamSink = (e: StreamEvent) => void;
 export interface ProviderTarget {
   provider: ProviderId;
   model: string;
+  /** The name errors and audit lines give the model: the one really called (a local server's served model). */
+  label?: string;
   baseURL: string | undefined;
   apiKey: string | undefined;
 }
@@ -74,6 +95,10 @@ export interface ProviderAdapter {
     onEvent: (e: StreamEvent) => void,
     signal: AbortSignal,
   ): Promise<StreamResult>;
+  /** The prompt's size in the served model's own tokens (its chat template and tokenizer); null when it cannot say. */
+  countTokens?(target: ProviderTarget, req: ChatRequest, signal: AbortSignal): Promise<number | null>;
+  /** The context window the server runs with, where it says (a local server); null when it does not. */
+  window?(target: ProviderTarget, signal: AbortSignal): Promise<number | null>;
   embed?(
     target: ProviderTarget,
     input: string[],
@@ -115,7 +140,7 @@ export class CallError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    readonly opts: { status?: number; retryAfterMs?: number; requestedTokens?: number } = {},
+    readonly opts: { status?: number; retryAfterMs?: number; requestedTokens?: number; called?: string } = {},
   ) {
     super(message);
     this.name = 'CallError';

@@ -2,6 +2,7 @@
 // writes a short lesson into the workspace's playbook (.switchyard/playbook.md, reviewed like code). Kimi is
 // called only for an "interesting failure" (the policy's predicate, decided here deterministically); a failure
 // the playbook already knows costs no model call: its entry's count goes up.
+import { cuttableText } from '../providers/fit.js';
 import { z } from 'zod';
 import type { CallResult, ModelCaller } from '../providers/call.js';
 import { callJson } from '../providers/structured.js';
@@ -120,6 +121,19 @@ export function entry(t: FailedTask, sig: string, l: Lesson, servedBy: string, w
   ].join('\n');
 }
 
+/** The task's attempts, one paragraph each (the last ones are what a small window loses first). */
+function attemptsText(t: FailedTask): string {
+  return t.attempts
+    .map(
+      (a) =>
+        `attempt ${a.attempt}: ${a.provider ?? '-'}/${a.model ?? '-'} ${a.outcome}` +
+        (a.lines !== null ? `, ${a.lines} lines` : '') +
+        (a.flags.length ? `, flags ${a.flags.join(' ')}` : '') +
+        `\n${a.detail.slice(0, 1500)}`,
+    )
+    .join('\n\n');
+}
+
 export async function reflect(
   caller: ModelCaller,
   t: FailedTask,
@@ -138,15 +152,7 @@ export async function reflect(
     );
     return { action: 'counted', signature: sig, interesting, playbook: again };
   }
-  const attempts = t.attempts
-    .map(
-      (a) =>
-        `attempt ${a.attempt}: ${a.provider ?? '-'}/${a.model ?? '-'} ${a.outcome}` +
-        (a.lines !== null ? `, ${a.lines} lines` : '') +
-        (a.flags.length ? `, flags ${a.flags.join(' ')}` : '') +
-        `\n${a.detail.slice(0, 1500)}`,
-    )
-    .join('\n\n');
+  const attempts = attemptsText(t);
   const ask = (interestingSignal: boolean) =>
     callJson(caller, Lesson, {
       role: 'reflector',
@@ -162,10 +168,12 @@ export async function reflect(
             "lesson that would have avoided the failure, for the team's playbook. No blame, no generic " +
             'advice.',
         },
-        {
-          role: 'user',
-          content: `Instruction: ${t.instruction}\nFiles: ${t.files.join(', ') || '-'}\nFailure signature: ${sig}\n\n${attempts}`,
-        },
+        cuttableText(
+          'user',
+          `Instruction: ${t.instruction}\nFiles: ${t.files.join(', ') || '-'}\nFailure signature: ${sig}\n\n`,
+          attempts,
+          { order: 1, label: 'attempts' },
+        ),
       ],
       ...(o.signal ? { signal: o.signal } : {}),
     });

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { CallResult, ModelCaller } from '../providers/call.js';
 import { callJson } from '../providers/structured.js';
+import type { ChatMessage } from '../providers/types.js';
 
 export interface Source {
   path: string;
@@ -70,11 +71,21 @@ export function checkCitations(a: SynthAnswer, sources: Source[]): CheckedCitati
   });
 }
 
-function messages(
-  question: string,
-  sources: Source[],
-  problems: string | null,
-): { role: 'system' | 'user'; content: string }[] {
+/** The question, then the sources in rank order: what does not fit the window goes from the lowest rank up. */
+function sourcesMessage(question: string, sources: Source[], problems: string | null): ChatMessage {
+  const again = problems
+    ? `Your previous citations did not match the sources:\n${problems}\nAnswer again with exact quotes.\n\n`
+    : '';
+  const head = `Question: ${question}\n\n${again}`;
+  const parts = sources.map((s) => `=== ${s.path}\n${s.text}`);
+  return {
+    role: 'user',
+    content: head + parts.join('\n\n'),
+    cut: { order: 1, label: 'retrieved sources', head, parts, sep: '\n\n' },
+  };
+}
+
+function messages(question: string, sources: Source[], problems: string | null): ChatMessage[] {
   return [
     {
       role: 'system',
@@ -83,14 +94,7 @@ function messages(
         'exactly as given and a quote copied word for word from it. If the sources do not answer the ' +
         'question, say so.',
     },
-    {
-      role: 'user',
-      content: `Question: ${question}\n\n${sources.map((s) => `=== ${s.path}\n${s.text}`).join('\n\n')}${
-        problems
-          ? `\n\nYour previous citations did not match the sources:\n${problems}\nAnswer again with exact ` + `quotes.`
-          : ''
-      }`,
-    },
+    sourcesMessage(question, sources, problems),
   ];
 }
 

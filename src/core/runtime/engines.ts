@@ -1,6 +1,7 @@
 // Which engine serves the model (MODEL-POLICY.md §6): the one asked for, else vLLM when it is installed and
 // llama.cpp after it; each engine that fails to start falls back to the next, with a GR-005 audit line.
 import type { Policy } from '../policy/schema.js';
+import { readGguf } from './gguf.js';
 import { llamaSpec, vllmSpec, type Engine, type LaunchSpec } from './launch.js';
 import { engineName } from './server.js';
 import { RuntimeError, type ManagerOptions } from './types.js';
@@ -24,9 +25,19 @@ export function specFor(
   const binary = (engine === 'vllm' ? o.binaries.vllm : o.binaries.llama)!;
   const base = { binary, modelKey: o.modelKey, port: o.port, apiKey: o.apiKey };
   const model = o.modelPath ? { modelPath: o.modelPath } : {};
-  return engine === 'vllm'
-    ? vllmSpec(policy, { ...base, ...model })
-    : llamaSpec(policy, { ...base, ...model, ...(o.threads ? { threads: o.threads } : {}) });
+  if (engine === 'vllm') return vllmSpec(policy, { ...base, ...model });
+  const file = o.modelPath ?? policy.runtime.llama_cpp.model_path;
+  const trainedContext = file ? trainedContextOf(file) : null;
+  return llamaSpec(policy, { ...base, ...model, trainedContext, ...(o.threads ? { threads: o.threads } : {}) });
+}
+
+/** A GGUF file's own context length; null when the file cannot be read (the start then says why). */
+function trainedContextOf(file: string): number | null {
+  try {
+    return readGguf(file).contextLength;
+  } catch {
+    return null;
+  }
 }
 
 /** Tries each engine in turn; a cancel ends the tries, every other failure is audited and falls back. */

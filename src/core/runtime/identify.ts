@@ -5,12 +5,17 @@ import type { Policy } from '../policy/schema.js';
 import { readGguf } from './gguf.js';
 import { fromGguf, fromModelsList, type MismatchNotice, type ServedModel } from './served.js';
 import type { Running } from './types.js';
+import { readWindow } from './window.js';
 
 /** What a started server serves; null (and a log line) when it cannot be read. */
 export async function identifyRun(run: Running, policy: Policy): Promise<ServedModel | null> {
   const { spec, modelKey } = run;
   try {
-    if (spec.engine === 'llama_cpp') return fromGguf(readGguf(spec.model), spec.model, policy, modelKey);
+    if (spec.engine === 'llama_cpp') {
+      const model = fromGguf(readGguf(spec.model), spec.model, policy, modelKey);
+      // The window is what the server runs with (`-c` / `--parallel`), read from `/props`, not the file's figure.
+      return { ...model, window: await readWindow(`http://127.0.0.1:${spec.port}`, spec.apiKey) };
+    }
     const res = await fetch(`http://127.0.0.1:${spec.port}/v1/models`, {
       headers: { authorization: `Bearer ${spec.apiKey}` },
       signal: AbortSignal.timeout(5000),
@@ -48,6 +53,8 @@ export class ExternalModel {
       })
         .then(async (r) => (r.ok ? fromModelsList(await r.json(), 'endpoint', this.policy(), null) : null))
         .catch(() => null);
+      // A llama-server endpoint says its window in `/props` only.
+      if (model && model.window === null) model.window = await readWindow(url, key);
       this.known = { url, model };
       this.notice.note(model, null);
       return model;

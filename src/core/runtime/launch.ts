@@ -22,6 +22,8 @@ export interface LaunchOptions {
   port: number;
   apiKey: string;
   threads?: number;
+  /** The model file's own context length (GGUF metadata): the server is never started with more. */
+  trainedContext?: number | null;
 }
 
 /** `vllm serve` with the policy's model, AWQ quantization, served name, max length and GPU share, on loopback. */
@@ -61,7 +63,11 @@ export function vllmSpec(policy: Policy, o: LaunchOptions): LaunchSpec {
   };
 }
 
-/** `llama-server` with its model file, alias, context size and GPU layers, on loopback. */
+/**
+ * `llama-server` with its model file, alias, context size and GPU layers, on loopback. One slot (`--parallel 1`):
+ * each request gets the whole context (llama-server divides `-c` among its slots), and that is the window the
+ * call path fits prompts to (`/props`, window.ts). The context is the policy's, never more than the model's own.
+ */
 export function llamaSpec(policy: Policy, o: LaunchOptions): LaunchSpec {
   const l = policy.runtime.llama_cpp;
   const path = o.modelPath ?? l.model_path;
@@ -80,7 +86,9 @@ export function llamaSpec(policy: Policy, o: LaunchOptions): LaunchSpec {
     '--alias',
     served,
     '-c',
-    String(l.ctx_size),
+    String(Math.min(l.ctx_size, o.trainedContext ?? Number.MAX_SAFE_INTEGER)),
+    '--parallel',
+    '1',
     '-ngl',
     String(l.n_gpu_layers),
     // The model's own chat template (Jinja): what makes llama-server accept `tools` and return tool_calls.

@@ -11,7 +11,10 @@ export interface ServedModel {
   architecture: string | null;
   parameters: number | null;
   quantization: string | null;
+  /** The model's own context length (GGUF metadata, a training figure): an upper bound only. */
   contextLength: number | null;
+  /** The context the server runs each request with (llama-server's `/props`, vLLM's `max_model_len`): window.ts. */
+  window: number | null;
   /** A test model with random weights (its name or description says so): its answers mean nothing. */
   testModel: boolean;
   /** Whether it is the policy's local model (runtime.model, or the model switched to). */
@@ -27,6 +30,8 @@ export interface ServedRecord {
   parameters: number | null;
   quantization: string | null;
   context_length: number | null;
+  /** The served window (null: the server did not say; the policy's figure is used). */
+  window?: number | null;
   test_model: boolean;
   matches_policy: boolean;
   policy_model: string;
@@ -69,6 +74,7 @@ export function fromGguf(meta: GgufMeta, file: string, policy: Policy, modelKey:
     parameters: meta.parameters || null,
     quantization: meta.quantization,
     contextLength: meta.contextLength,
+    window: null,
     testModel: RANDOM.test(name) || RANDOM.test(meta.description ?? '') || RANDOM.test(base),
     matchesPolicy: matches([meta.name, base], e.id),
     expected: e,
@@ -107,6 +113,7 @@ export function fromModelsList(
     parameters: entry.meta?.n_params ?? null,
     quantization: null,
     contextLength: entry.max_model_len ?? entry.meta?.n_ctx_train ?? null,
+    window: entry.max_model_len ?? null,
     testModel: RANDOM.test(name),
     matchesPolicy: matches([name], e.id),
     expected: e,
@@ -147,7 +154,10 @@ export function servedDetails(s: ServedModel): string {
     s.architecture,
     s.parameters ? `${count(s.parameters)} parameters` : null,
     s.quantization,
-    s.contextLength ? `context ${s.contextLength.toLocaleString('en-US')}` : null,
+    s.window ? `window ${s.window.toLocaleString('en-US')} tokens` : null,
+    s.contextLength && s.contextLength !== s.window
+      ? `trained context ${s.contextLength.toLocaleString('en-US')}`
+      : null,
     s.source === 'gguf'
       ? 'read from the GGUF file'
       : `read from ${s.source === 'vllm' ? 'vLLM' : 'the endpoint'}'s /v1/models`,
@@ -172,6 +182,7 @@ export function servedRecord(s: ServedModel): ServedRecord {
     parameters: s.parameters,
     quantization: s.quantization,
     context_length: s.contextLength,
+    window: s.window,
     test_model: s.testModel,
     matches_policy: s.matchesPolicy,
     policy_model: s.expected.id,

@@ -203,14 +203,20 @@ export class TutorController {
   /** The conversation as the model sees it: the coach's instructions, then each finished turn. */
   messages(extra?: { text: string; attachments: Attachment[] }): ChatMessage[] {
     const out: ChatMessage[] = [{ role: 'system', content: TUTOR_SYSTEM }];
-    for (const t of this.turns) {
-      if (t.role === 'user') out.push({ role: 'user', content: this.full.get(t.id) ?? t.text });
+    // Every earlier exchange may go, oldest first, its question with its answer; the one being asked never.
+    const lastUser = extra ? -1 : this.turns.map((t) => t.role).lastIndexOf('user');
+    let group = '';
+    this.turns.forEach((t, k) => {
+      if (t.role === 'user') group = t.id;
+      const cut = k < lastUser || extra ? { cut: { order: 1, label: 'earlier conversation', group } } : {};
+      if (t.role === 'user') out.push({ role: 'user', content: this.full.get(t.id) ?? t.text, ...cut });
       else if ((t.status === 'done' || t.status === 'stopped') && t.text)
         out.push({
           role: 'assistant',
           content: t.status === 'stopped' ? `${t.text}\n[stopped by the learner]` : t.text,
+          ...cut,
         });
-    }
+    });
     if (extra) out.push({ role: 'user', content: withAttachments(extra.text, extra.attachments) });
     return out;
   }
