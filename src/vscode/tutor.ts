@@ -183,9 +183,10 @@ export class TutorPanel extends PanelHost<FromTutorView, ToTutorView> {
     return `${d.location} lane · ${label} · ${server}${fb ? ` · fallback ${fb}` : ''}${d.local_only ? ' · local_only (GR-009)' : ''}`;
   }
 
+  /** The window the local server runs with (read from it), else the policy's figure for its model. */
   private window(): number {
     const p = this.policy();
-    return p.models[p.runtime.model]?.context_tokens ?? 32_768;
+    return this.runtime().served()?.window ?? p.models[p.runtime.model]?.context_tokens ?? 32_768;
   }
 
   /**

@@ -120,7 +120,10 @@ describe('runtime: a real llama-server', () => {
     assert.equal(s.model?.name, 'switchyard-tiny');
     assert.equal(s.model?.architecture, 'llama');
     assert.equal(s.model?.quantization, 'F32');
-    assert.equal(s.model?.contextLength, 2048);
+    assert.equal(s.model?.contextLength, 8192);
+    // The window is what the server runs with, read from its /props: -c 8192 (the policy's 32,768 capped at the
+    // model's own 8,192) with one slot.
+    assert.equal(s.model?.window, 8192);
     assert.equal(s.model?.testModel, true);
     assert.equal(s.model?.matchesPolicy, false);
     assert.equal(servedLabel(s.model!), 'switchyard-tiny (test model, random weights)');
@@ -128,7 +131,7 @@ describe('runtime: a real llama-server', () => {
     assert.equal(mismatch.length, 1, audit.join('\n'));
     assert.match(
       mismatch[0]!,
-      /serves "switchyard-tiny", a test model with random weights \(llama · \d+K parameters · F32 · context 2,048 · read from the GGUF file\).*it is not the policy's model, Qwen3-Coder-30B-A3B/,
+      /serves "switchyard-tiny", a test model with random weights \(llama · \d+K parameters · F32 · window 8,192 tokens as served · read from the GGUF file\).*it is not the policy's model, Qwen3-Coder-30B-A3B/,
     );
     const client = new OpenAI({ baseURL: (await m.endpoint())!, apiKey: m.apiKey()!, maxRetries: 0 });
     const r = await client.chat.completions.create({
@@ -496,7 +499,8 @@ describe('runtime: what is served', () => {
       // llama-server lists the name it answers to (no `root`) and its own figures (meta).
       assert.equal(model?.source, 'endpoint');
       assert.equal(model?.name, 'team-coder');
-      assert.equal(model?.contextLength, 2048);
+      assert.equal(model?.contextLength, 8192);
+      assert.equal(model?.window, 8192, "an endpoint's window comes from its /props");
       assert.ok((model?.parameters ?? 0) > 100_000, `parameters ${model?.parameters}`);
       assert.equal(model?.matchesPolicy, false);
       assert.equal(m.status().model, model);

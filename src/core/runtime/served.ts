@@ -154,7 +154,7 @@ export function servedDetails(s: ServedModel): string {
     s.architecture,
     s.parameters ? `${count(s.parameters)} parameters` : null,
     s.quantization,
-    s.window ? `window ${s.window.toLocaleString('en-US')} tokens` : null,
+    s.window ? `window ${s.window.toLocaleString('en-US')} tokens as served` : null,
     s.contextLength && s.contextLength !== s.window
       ? `trained context ${s.contextLength.toLocaleString('en-US')}`
       : null,
