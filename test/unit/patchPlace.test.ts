@@ -214,6 +214,18 @@ describe('apply_patch: whitespace the context lost', () => {
     const adds = '--- a/f\n+++ b/f\n@@ -2,2 +2,2 @@\n b\n-c\n\\ No newline at end of file\n+c\n';
     assert.equal(after(one(adds, 'a\nb\nc', 'f'), 'f'), 'a\nb\nc\n');
   });
+  it('a CRLF file without a final newline, a line added after its last; a mixed file keeps each line ending', () => {
+    const noEol = '--- a/f\n+++ b/f\n@@ -1,2 +1,3 @@\n a\n b\n+c\n';
+    assert.equal(after(one(noEol, 'a\r\nb', 'f'), 'f'), 'a\r\nb\r\nc');
+    const gains = '--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+B\n';
+    assert.equal(after(one(gains, 'a\r\nb', 'f'), 'f'), 'a\r\nB\r\n');
+    // One CRLF line among LF lines: that line keeps its CRLF, the others (and the added line) stay LF.
+    const mixed = '--- a/f\n+++ b/f\n@@ -2,2 +2,2 @@\n b\n-c\n+C\n';
+    assert.equal(after(one(mixed, 'a\r\nb\nc\nd\n', 'f'), 'f'), 'a\r\nb\nC\nd\n');
+    // A CRLF patch text over a CRLF file.
+    const crlfPatch = '--- a/f\r\n+++ b/f\r\n@@ ... @@\r\n a\r\n-b\r\n+B\r\n';
+    assert.equal(after(one(crlfPatch, 'a\r\nb\r\nc\r\n', 'f'), 'f'), 'a\r\nB\r\nc\r\n');
+  });
 });
 
 describe('apply_patch: the *** Begin Patch format', () => {
@@ -298,6 +310,28 @@ describe('apply_patch: the *** Begin Patch format', () => {
     assert.match(after(eof, 'src/app.py'), /class Qux:\n {4}def bar\(self\):\n {8}return 5\n$/);
     const append = run(['*** Update File: old.txt', '+appended']);
     assert.equal(after(append, 'old.txt'), 'keep\nappended\n');
+  });
+
+  it("keeps a CRLF file's line endings, reads a patch inside a shell heredoc, and leaves a file's missing newline", () => {
+    const crlf = 'a\r\nb\r\nc\r\n';
+    const r = applyPatchText(
+      "apply_patch <<'EOF'\n*** Begin Patch\n*** Update File: f\n@@\n a\n-b\n+B\n+b2\n*** End Patch\nEOF\n",
+      read({ f: crlf }),
+    );
+    assert.equal(after(r, 'f'), 'a\r\nB\r\nb2\r\nc\r\n');
+    const eof = applyPatchText(
+      '*** Begin Patch\n*** Update File: f\n@@\n b\n-c\n+C\n*** End of File\n*** End Patch\n',
+      read({ f: 'a\nb\nc' }),
+    );
+    assert.equal(after(eof, 'f'), 'a\nb\nC');
+  });
+
+  it('a unified diff whose context holds a "*** Begin Patch" line is read as a unified diff', () => {
+    const patch = '--- a/R.md\n+++ b/R.md\n@@ -1,3 +1,3 @@\n x\n *** Begin Patch\n-y\n+z\n';
+    assert.equal(
+      after(applyPatchText(patch, read({ 'R.md': 'x\n*** Begin Patch\ny\n' })), 'R.md'),
+      'x\n*** Begin Patch\nz\n',
+    );
   });
 
   it('several hunks of a file apply in order; what is malformed is refused and nothing applies', () => {

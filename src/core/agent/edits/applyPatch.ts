@@ -22,6 +22,13 @@ export type PatchOutcome =
 /** The text of a workspace-relative path, or null where the file does not exist. */
 export type ReadText = (path: string) => string | null;
 
+/** The file's line ending is CRLF: most of its lines end so (added lines get the file's usual ending). */
+function mostlyCrlf(text: string): boolean {
+  const all = text.split('\n').length - 1;
+  const crlf = text.split('\r\n').length - 1;
+  return crlf > 0 && 2 * crlf >= all;
+}
+
 const label = (h: PatchHunk) =>
   h.oldStart !== null ? `@@ -${h.oldStart}` : h.anchors.length > 0 ? `@@ ${h.anchors.join(' / ')}` : '@@';
 
@@ -34,10 +41,13 @@ function hunksOver(
   before: string,
   hunks: PatchHunk[],
 ): { ok: true; text: string; notes: string[] } | { ok: false; message: string } {
-  const crlf = before.includes('\r\n');
+  const crlf = mostlyCrlf(before);
   let lines = before === '' ? [] : before.split('\n');
   let finalNewline = before === '' || before.endsWith('\n');
   if (before.endsWith('\n')) lines.pop();
+  // Each line carries its own line ending's \r (a mixed file keeps each line's); the last line of a CRLF file
+  // without a final newline gets one while hunks apply (a line may come after it), taken off again at the end.
+  if (crlf && !finalNewline && lines.length > 0) lines[lines.length - 1] += '\r';
   let cursor = 0,
     delta = 0,
     drift = 0;
@@ -55,10 +65,7 @@ function hunksOver(
     cursor = r.start + r.lines.length;
     if (r.how) notes.push(`hunk ${k + 1}: ${r.how}`);
   }
-  if (crlf)
-    lines = lines.map((l, i) =>
-      i < lines.length - 1 || finalNewline ? (l.endsWith('\r') ? l : `${l}\r`) : l.replace(/\r$/, ''),
-    );
+  if (crlf && !finalNewline && lines.length > 0) lines[lines.length - 1] = lines[lines.length - 1]!.replace(/\r$/, '');
   return { ok: true, text: lines.join('\n') + (finalNewline && lines.length > 0 ? '\n' : ''), notes };
 }
 

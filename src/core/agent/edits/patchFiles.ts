@@ -34,12 +34,21 @@ function headers(text: string): { ok: true; paths: string[] } | { ok: false; mes
   return { ok: true, paths };
 }
 
-/** A `*** Begin Patch` line: the patch is in that format (possibly wrapped in a shell heredoc). */
-const CODEX = /^\s*\*\*\* Begin Patch\s*$/m;
+/**
+ * The patch is in the `*** Begin Patch` format: that line (possibly inside a shell heredoc) comes before any line of
+ * a unified diff (a unified diff whose context holds such a line stays a unified diff).
+ */
+function isCodex(text: string): boolean {
+  for (const l of text.split('\n')) {
+    if (/^\s*\*\*\* Begin Patch\s*$/.test(l)) return true;
+    if (/^(diff --git |--- |\+\+\+ |@@)/.test(l)) return false;
+  }
+  return false;
+}
 
 export function parsePatchFiles(text: string): ParsedPatch {
   const unix = text.replace(/\r\n/g, '\n');
-  if (CODEX.test(unix)) {
+  if (isCodex(unix)) {
     const r = readCodexPatch(unix);
     return r.ok ? { ok: true, files: r.files, headerPaths: [] } : r;
   }
