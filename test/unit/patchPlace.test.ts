@@ -123,6 +123,13 @@ describe('apply_patch: hunks without line numbers', () => {
     const m = refusal(one(patchAt(3).replace(/^@@ .* @@$/m, '@@ ... @@')));
     assert.match(m, /occurs 2 times \(lines 3, 63\)/);
   });
+  it('read to their last line: a removed "- " line is a hunk line; git\'s mail signature ends the hunk', () => {
+    const md = { 'a.md': 'x\n- \n\ny\n' };
+    const removes = '--- a/a.md\n+++ b/a.md\n@@\n x\n-- \n\n-y\n+z\n';
+    assert.equal(after(applyPatchText(removes, read(md)), 'a.md'), 'x\n\nz\n');
+    const mail = 'Subject: x\n---\ndiff --git a/a.md b/a.md\n--- a/a.md\n+++ b/a.md\n@@\n x\n-- \n \n-- \n2.39.2\n\n';
+    assert.equal(after(applyPatchText(mail, read(md)), 'a.md'), 'x\n\ny\n');
+  });
   it('refuse a hunk that only adds lines (no context to place them by)', () => {
     assert.match(refusal(one('--- a/src/lib.rs\n+++ b/src/lib.rs\n@@\n+// new\n')), /only adds lines/);
   });

@@ -30,8 +30,9 @@ function stops(lines: string[], j: number, tail: boolean): boolean {
   const l = lines[j]!;
   if (l.startsWith('@@') || l.startsWith('diff ')) return true;
   if (l.startsWith('--- ') && lines[j + 1]?.startsWith('+++ ') && lines[j + 2]?.startsWith('@@')) return true;
-  const next = lines[j + 1];
-  return tail && (l === '-- ' || l === '--') && (next === undefined || /^(\d[\w.]*)?$/.test(next.trim()));
+  // git format-patch's signature: "-- " then git's version ("2.39.2"), as the line after it (a removed "- " line
+  // is followed by another hunk line, or ends the patch without a version after it).
+  return tail && l === '-- ' && /^\d+\.\d+[\w.]*$/.test(lines[j + 1] ?? '');
 }
 
 /** Whether a hunk line follows, past empty lines, before anything else. */
