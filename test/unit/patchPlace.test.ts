@@ -58,6 +58,20 @@ describe('apply_patch: a repeated text is placed by the hunk line numbers, when 
     assert.match(refusal(one(patchAt(28))), /lines 3, 63/);
   });
 
+  it('refuses when the other occurrence is only a few lines farther, even from an exact line number', () => {
+    const block = ['fn check() {', '    let x = 1;', '}'];
+    const file = (gap: number) =>
+      ['// a', '// b', ...block, ...Array.from({ length: gap }, (_, k) => `// gap ${k}`), ...block, ''].join('\n');
+    // Blocks at lines 3 and 7: a hunk stated at line 3 is 4 lines from the other, as far as numbers a few lines
+    // off could be.
+    const m = refusal(one(patchAt(3), file(1)));
+    assert.match(m, /lines 3, 7/);
+    assert.match(m, /6 lines farther/);
+    // Blocks at lines 3 and 10: the stated line 3 is certain.
+    assert.equal(after(one(patchAt(3), file(4))).split('\n')[3], '    let x = 2;');
+    assert.equal(after(one(patchAt(10), file(4))).split('\n')[10], '    let x = 2;');
+  });
+
   it("reads a later hunk's numbers with the drift of the earlier hunks", () => {
     // The first hunk adds 10 lines near the top and is itself stated 4 lines late (drift -4); the second names
     // the second block 4 lines late too (67 for 63): with the drift it is exact, at line 73 of the new text.
@@ -81,10 +95,10 @@ describe('apply_patch: a repeated text is placed by the hunk line numbers, when 
     assert.equal(lines[13], '    let x = 1;', 'the first block is untouched');
     // Without the drift, 67 + 10 = 77 would be 4 lines past the block; a third equal block 8 lines after the
     // second shows the drift is what decides: the hunk still lands on the second block.
-    const three = twice().replace('// tail 0\n', '// tail 0\nfn check() {\n    let x = 1;\n}\n');
+    const three = twice().replace('// tail 4\n', '// tail 4\nfn check() {\n    let x = 1;\n}\n');
     const lines3 = after(one(patch, three)).split('\n');
     assert.equal(lines3[73], '    let x = 2;');
-    assert.equal(lines3[77], '    let x = 1;');
+    assert.equal(lines3[81], '    let x = 1;');
   });
 
   it('applies hunks in order against the evolving text, and refuses one whose text is only before the last', () => {

@@ -2,7 +2,7 @@
 // removed lines), exactly, else with edit_file's tolerances (trailing whitespace, then indentation). Where the text
 // occurs more than once, what the hunk says chooses, and only when the choice is certain:
 // - its line numbers: the occurrence nearest the stated line (moved by earlier hunks, as GNU patch does), when it
-//   lies within NEAR_LINES of it and the next one is at least twice as far;
+//   lies within NEAR_LINES of it and the next one is at least twice as far and APART_LINES farther;
 // - its `*** Begin Patch` @@ lines: the first occurrence after them, when the next one is at least twice as far;
 // - nothing (`@@ ... @@`): the text must be unique.
 // Anything else is a refusal that names the places. Never a guess: a wrong place is worse than a refusal.
@@ -11,6 +11,11 @@ import type { PatchHunk } from './patchTypes.js';
 
 /** How far (lines) from the stated line a placement by line numbers may be. */
 export const NEAR_LINES = 50;
+/**
+ * How many lines farther than the chosen occurrence the next must be, besides twice as far: a hunk whose numbers
+ * are a few lines off (a model's often are) must not reach the other occurrence.
+ */
+export const APART_LINES = 6;
 
 /** Exact lines first, then edit_file's line-by-line tolerances (those that keep old and file lines paired). */
 const TIERS = [
@@ -52,20 +57,24 @@ function candidates(file: string[], old: string[], from: number, norm: (l: strin
   return out;
 }
 
-/** The occurrence nearest `expected`, when certain: within NEAR_LINES, and the next at least twice as far. */
+/**
+ * The occurrence nearest `expected`, when certain: within NEAR_LINES, and the next at least twice as far and
+ * APART_LINES farther.
+ */
 function byNumbers(at: number[], expected: number, w: Where): Choice {
   if (at.length === 1) return { ok: true, at: at[0]! };
   const by = [...at].sort((a, b) => Math.abs(a - expected) - Math.abs(b - expected) || a - b);
   const d1 = Math.abs(by[0]! - expected),
     d2 = Math.abs(by[1]! - expected);
-  if (d1 <= NEAR_LINES && d2 > d1 && d2 >= 2 * d1) return { ok: true, at: by[0]! };
+  if (d1 <= NEAR_LINES && d2 >= 2 * d1 && d2 - d1 >= APART_LINES) return { ok: true, at: by[0]! };
   const both = [by[0]!, by[1]!].sort((a, b) => a - b);
   return {
     ok: false,
     message:
       `its text occurs at ${listLines(at, w)}; its line numbers put it at line ${w.lineOf(expected)}, and neither ` +
       `line ${w.lineOf(both[0]!)} nor line ${w.lineOf(both[1]!)} is certain (the nearer must be within ` +
-      `${NEAR_LINES} lines and the next at least twice as far): add context lines to tell them apart`,
+      `${NEAR_LINES} lines, the next at least twice as far and ${APART_LINES} lines farther): add context lines to ` +
+      'tell them apart',
   };
 }
 
