@@ -30,7 +30,9 @@ export const TOOL_ARGS = {
     replace_all: z.boolean().optional().describe('replace every occurrence'),
   }),
   write_file: z.strictObject({ path, content: z.string().describe('the whole file') }),
-  apply_patch: z.strictObject({ patch: z.string().min(1).describe('the unified diff') }),
+  apply_patch: z.strictObject({
+    patch: z.string().min(1).describe('a unified diff, or a patch in the *** Begin Patch format'),
+  }),
   run_checks: z.strictObject({}),
   run_command: z.strictObject({
     argv: z.array(z.string().min(1)).min(1).describe('program and arguments'),
@@ -57,9 +59,11 @@ const DESCRIPTIONS: Record<ToolName, string> = {
     'whitespace-tolerant match is accepted); include enough lines to make it unique.',
   write_file: 'Create a file, or replace a file whole.',
   apply_patch:
-    'Apply a unified diff (---/+++ headers, @@ hunks) over one or more files. Hunks are placed by their text; ' +
-    'where it repeats, the @@ line numbers pick the nearest occurrence. @@ ... @@ without numbers is accepted when ' +
-    'the text is unique.',
+    'Apply a patch over one or more files, whole or not at all: a unified diff (---/+++ headers, @@ hunks), or ' +
+    'the *** Begin Patch format (*** Add File / Delete File / Update File, *** Move to, @@ anchor lines, ' +
+    '*** End Patch). Each hunk is placed by its context and removed lines; where that text occurs more than once, ' +
+    'the @@ -a,b +c,d @@ line numbers (or @@ anchor lines) pick the occurrence only when the choice is certain, ' +
+    'else the patch is refused naming the lines. @@ ... @@ or a bare @@ (no numbers) needs a unique text.',
   run_checks: "Run the workspace's checks (build, then tests) for what the task changed.",
   run_command:
     'Run one program with arguments (never a shell line), in the workspace. Runs when the policy allows it ' +

@@ -8,7 +8,7 @@ export type EditOutcome =
   | { ok: true; text: string; how: string; line: number; count: number }
   | { ok: false; kind: 'missing' | 'ambiguous' | 'empty'; message: string };
 
-interface Pass {
+export interface Pass {
   name: string;
   norm: (line: string) => string;
   /** Blank lines are left out on both sides before comparing. */
@@ -17,7 +17,7 @@ interface Pass {
   elide?: boolean;
 }
 
-const PASSES: Pass[] = [
+export const PASSES: Pass[] = [
   { name: 'line endings and trailing spaces ignored', norm: (l) => l.trimEnd() },
   { name: 'indentation ignored', norm: (l) => l.trim() },
   { name: 'indentation and blank lines ignored', norm: (l) => l.trim(), skipBlank: true },
@@ -27,51 +27,13 @@ const PASSES: Pass[] = [
 
 const lineNo = (text: string, index: number) => text.slice(0, index).split('\n').length;
 
-/** How far (lines) a placement by line number may be from the stated line, and how much nearer than the next. */
-const NEAR_LINES = 50;
-
-/**
- * Among several matches (1-based start lines), the one nearest `near`, when that choice is certain: within
- * NEAR_LINES of it, and the next candidate at least twice as far. Else null.
- */
-export function nearestCertain(lines: number[], near: number): number | null {
-  const by = lines.map((l, k) => ({ k, d: Math.abs(l - near) })).sort((a, b) => a.d - b.d);
-  const [a, b] = by;
-  if (!a || a.d > NEAR_LINES) return null;
-  if (b && b.d < 2 * a.d) return null;
-  if (b && b.d === a.d) return null;
-  return a.k;
-}
-
-const placementRefusal = (what: string, lines: number[], near: number) =>
-  `${what} at lines ${lines.join(', ')}; none is certain from the hunk's line number (${near}: the nearest must be ` +
-  `within ${NEAR_LINES} lines and the next at least twice as far); add surrounding lines to make it unique`;
-
-/**
- * Replaces `oldText` by `newText` in `content`. `near` (a 1-based line, from a patch hunk's numbers): where old_text
- * occurs more than once, the occurrence nearest that line is chosen when the choice is certain (see nearestCertain).
- */
-export function applyEdit(
-  content: string,
-  oldText: string,
-  newText: string,
-  replaceAll = false,
-  near?: number,
-): EditOutcome {
+export function applyEdit(content: string, oldText: string, newText: string, replaceAll = false): EditOutcome {
   if (oldText === '') return { ok: false, kind: 'empty', message: 'old_text is empty; use write_file for a new file' };
   const eol = content.includes('\r\n') ? '\r\n' : '\n';
   const exact = occurrences(content, oldText);
   if (exact.length === 1 || (replaceAll && exact.length > 1)) {
     const text = content.split(oldText).join(withEol(newText, eol));
     return { ok: true, text, how: 'exact', line: lineNo(content, exact[0]!), count: exact.length };
-  }
-  if (exact.length > 1 && near !== undefined) {
-    const at = exact.map((i) => lineNo(content, i));
-    const k = nearestCertain(at, near);
-    if (k === null) return { ok: false, kind: 'ambiguous', message: placementRefusal('old_text occurs', at, near) };
-    const i = exact[k]!;
-    const text = content.slice(0, i) + withEol(newText, eol) + content.slice(i + oldText.length);
-    return { ok: true, text, how: `exact, nearest line ${near}`, line: at[k]!, count: 1 };
   }
   if (exact.length > 1) {
     const lines = exact.map((i) => lineNo(content, i)).join(', ');
@@ -90,18 +52,7 @@ export function applyEdit(
   if (oldLines.every((l) => l.trim() === ''))
     return { ok: false, kind: 'missing', message: 'old_text is only blank lines; include the code around it' };
   for (const pass of PASSES) {
-    let found = matches(fileLines, oldLines, pass, near === undefined ? 5 : 10_000);
-    if (found.length > 1 && near !== undefined) {
-      const at = found.map((f) => f.start + 1);
-      const k = nearestCertain(at, near);
-      if (k === null)
-        return {
-          ok: false,
-          kind: 'ambiguous',
-          message: placementRefusal(`old_text matches with ${pass.name}`, at, near),
-        };
-      found = [found[k]!];
-    }
+    const found = matches(fileLines, oldLines, pass);
     if (found.length === 1) {
       const m = found[0]!;
       const spliced = splice(fileLines, m, oldLines, newLines, pass);
@@ -164,12 +115,12 @@ interface Match {
 }
 
 /** Every range of file lines that old_text's lines match under `pass`. */
-function matches(file: string[], old: string[], pass: Pass, max = 5): Match[] {
+function matches(file: string[], old: string[], pass: Pass): Match[] {
   const norm = file.map(pass.norm);
   const want = old.map(pass.norm);
   const first = want.findIndex((l) => !pass.skipBlank || l !== '');
   const out: Match[] = [];
-  for (let s = 0; s < file.length && out.length <= max; s++) {
+  for (let s = 0; s < file.length && out.length <= 5; s++) {
     if (norm[s] !== want[first]) continue;
     const m = matchFrom(norm, want, s, pass);
     if (m) out.push(m);
@@ -325,12 +276,15 @@ function opsByOldLine(ops: ArrayChange<string>[], n: number): { kept: boolean[];
  * How the model's indentation maps to the file's, learnt from the lines they share: the most common difference in
  * columns (a model's tab counts as one of the file's indentation steps; a file's tab as one of the model's).
  */
-class IndentMap {
-  private readonly fileTabs: boolean;
-  private readonly modelTabs: boolean;
+export class IndentMap {
+  readonly fileTabs: boolean;
+  readonly modelTabs: boolean;
   private readonly fileStep: number;
   private readonly modelStep: number;
-  private readonly delta: number;
+  /** The shift, in the file's unit, from the model's indentation to the file's. */
+  readonly delta: number;
+  /** Every pair of lines it learnt from is shifted by the same amount. */
+  readonly uniform: boolean;
 
   constructor(pairs: { model: string; file: string }[]) {
     const code = pairs.filter((p) => p.model.trim() !== '' && !/^\s*\*/.test(p.file));
@@ -344,6 +298,12 @@ class IndentMap {
       diffs.set(d, (diffs.get(d) ?? 0) + 1);
     }
     this.delta = [...diffs].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? 0;
+    this.uniform = diffs.size <= 1;
+  }
+
+  /** The model's indentation is the file's: its lines can be taken as written. */
+  get identity(): boolean {
+    return this.delta === 0 && this.fileTabs === this.modelTabs;
   }
 
   /** Columns in the file's unit (tabs: levels; spaces: columns). */
@@ -379,7 +339,7 @@ function step(widths: number[]): number {
 }
 
 /** The file lines most like old_text's first lines, for the model's next try. */
-function nearest(file: string[], old: string[]): string {
+export function nearest(file: string[], old: string[]): string {
   const target = old.find((l) => l.trim() !== '')!.trim();
   const scored = file
     .map((l, i) => ({ i, l, score: similarity(l.trim(), target) }))
