@@ -7,6 +7,7 @@ import { cutWords, cuttableText, fitMessages, sendable } from '../../src/core/pr
 import { CallFailed } from '../../src/core/providers/call.js';
 import type { ChatMessage } from '../../src/core/providers/types.js';
 import { anthropicServer, type WireServer } from '../support/wireServers.js';
+import { route } from '../../src/core/router/route.js';
 import { testCaller } from './helpers/caller.js';
 import { policyWith } from './helpers/policy.js';
 
@@ -146,6 +147,9 @@ describe('the fitting step on the call path', () => {
     assert.equal(body.max_tokens, 1000);
     const fit = t.audit().find((e) => e.kind === 'fit');
     assert.ok(fit, 'an audit line says what was cut');
+    // The room a caller that fits its own prompt (the agent) is given on the same model: the same figures.
+    const haiku = r.decision.chain.find((l) => l.provider === 'anthropic')!;
+    assert.deepEqual(await t.caller.room(haiku, 1000), { window: 3000, prompt: 2000 });
     assert.match(
       fit.audit,
       /GR-005: tutor: fitted to the 3000-token window of anthropic\/claude-haiku-4-5 \(the policy's figure; 1000 kept for the answer, \d+ sent\): cut \d+ earlier conversation message\(s\)/,
@@ -171,10 +175,11 @@ describe('the fitting step on the call path', () => {
   });
 
   it('a local call names the model the server really serves, not the policy model', async () => {
+    const policy = policyWith((p) => {
+      p.models.local_moe!.context_tokens = 1000;
+    });
     const t = testCaller({
-      policy: policyWith((p) => {
-        p.models.local_moe!.context_tokens = 1000;
-      }),
+      policy,
       urls: { local: 'http://127.0.0.1:9/v1' },
       keys: () => undefined,
       servedModel: () => ({
@@ -194,9 +199,18 @@ describe('the fitting step on the call path', () => {
       t.caller.call({ role: 'tutor', max_tokens: 100, messages: [{ role: 'user', content: 'z'.repeat(3000) }] }),
       (e: unknown) =>
         e instanceof CallFailed &&
+        !!e.decision &&
         /local\/tiny-test-model \(serving the policy's Qwen\/Qwen3-Coder-30B-A3B-Instruct-AWQ\) has a window of 600 tokens \(as the server runs it\)/.test(
           e.message,
         ),
+    );
+    const local = route({ role: 'tutor' }, policy, { local_only_setting: false }).chain.find(
+      (l) => l.provider === 'local',
+    )!;
+    assert.deepEqual(
+      await t.caller.room(local, 100),
+      { window: 600, prompt: 500 },
+      "the served window, not the policy's",
     );
   });
 });

@@ -15,6 +15,7 @@ import { abortableSleep, DEFAULT_RETRY, runChain, type LoopPorts, type RetryPoli
 import { CallRecord } from './callRecord.js';
 import { ChatJob, chatChain, contextEscalation, type CallOptions } from './chat.js';
 import { EmbedJob, type EmbedOptions } from './embed.js';
+import { reserveOf, windowOf } from './fitCall.js';
 import { CallRefused, type CallResult, type EmbedResult, type ProvenanceRecord } from './outcomes.js';
 import type { CallError, ProviderAdapter } from './types.js';
 import type { ServedRecord } from '../runtime/served.js';
@@ -73,6 +74,25 @@ export class ModelCaller {
     if (ctx.call_id) entry.call_id = ctx.call_id;
     this.p.audit.append(entry);
     await this.p.audit.flush?.();
+  }
+
+  /**
+   * The room a caller that fits its own prompt (the agent's transcript) has on the model of `link`: the window it
+   * serves (the local server's as it runs, else the policy's) minus the output a call keeps for the answer.
+   */
+  async room(link: ChainLink, maxTokens: number): Promise<{ window: number; prompt: number } | null> {
+    const adapter = this.p.adapters[link.provider];
+    if (!adapter) return null;
+    const local = link.provider === 'local';
+    const target = {
+      provider: link.provider,
+      model: link.model,
+      baseURL: local ? await this.p.baseUrl('local') : undefined,
+      apiKey: local ? await this.p.key('local') : undefined,
+    };
+    const served = local ? (this.p.servedModel?.() ?? null) : null;
+    const w = await windowOf(link, target, { adapter, served }, AbortSignal.timeout(10_000)).catch(() => null);
+    return w ? { window: w.tokens, prompt: w.tokens - reserveOf(w.tokens, maxTokens) } : null;
   }
 
   call(o: CallOptions): Promise<CallResult> {

@@ -39,7 +39,13 @@ export function calledName(link: ChainLink, served: ServedRecord | null): string
   return `local/${served.name} (serving the policy's ${link.model})`;
 }
 
-async function windowOf(link: ChainLink, target: ProviderTarget, p: FitPorts, signal: AbortSignal) {
+/** The window of the model about to serve: the local server's as it runs it, else the policy's figure. */
+export async function windowOf(
+  link: ChainLink,
+  target: ProviderTarget,
+  p: Pick<FitPorts, 'adapter' | 'served'>,
+  signal: AbortSignal,
+): Promise<{ tokens: number; from: 'server' | 'policy' } | null> {
   if (link.provider === 'local') {
     const told = p.served?.window ?? (await p.adapter.window?.(target, signal)) ?? null;
     if (told) return { tokens: told, from: 'server' as const };
@@ -72,12 +78,14 @@ function counter(link: ChainLink, target: ProviderTarget, i: FitInput, p: FitPor
   };
 }
 
+/** The answer keeps what it asked for, up to half the window: a small local window still leaves room to ask. */
+export const reserveOf = (window: number, maxTokens: number): number => Math.min(maxTokens, Math.floor(window / 2));
+
 export async function fitCall(link: ChainLink, target: ProviderTarget, i: FitInput, p: FitPorts): Promise<FittedCall> {
   const window = await windowOf(link, target, p, i.signal);
   const named = calledName(link, p.served);
   if (!window) return { messages: i.messages, max_tokens: i.maxTokens, window: null };
-  // The answer keeps what it asked for, up to half the window: a small local window still leaves room to ask.
-  const reserve = Math.min(i.maxTokens, Math.floor(window.tokens / 2));
+  const reserve = reserveOf(window.tokens, i.maxTokens);
   const budget = window.tokens - reserve;
   // A prompt whose bytes (with room for a template's framing) fit surely fits: no tokenizer gives more tokens
   // than bytes plus its special tokens, so the server need not be asked.
