@@ -40,6 +40,9 @@ const EXIT_OF: Record<AgentStatus, number> = {
   failed: EXIT.failed,
   refused: EXIT.refused,
   cancelled: EXIT.cancelled,
+  gave_up: EXIT.failed,
+  interrupted: EXIT.failed,
+  abandoned: EXIT.failed,
 };
 
 export async function implementCommand(o: ImplementOptions): Promise<number> {

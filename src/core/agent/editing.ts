@@ -7,6 +7,7 @@ import type { ProposedChange } from './tools.js';
 import { isRefusal } from './workspace.js';
 import { permitGoverning } from './permits.js';
 import { AgentTask, pad } from './task.js';
+import { sha256 } from './taskLog.js';
 
 /** Edits: a checkpoint before the turn's first, approval, the write, and the whole change measured again. */
 export async function edit(
@@ -31,6 +32,9 @@ export async function edit(
     const ready = await t.snapshot?.catch(() => null);
     const cp = ready ? p.checkpoints.keep(ready, label) : await p.checkpoints.create(label);
     t.checkpointedTurn = t.turn;
+    t.checkpoints.push({ ...cp, turn: t.turn });
+    t.lastTree = cp.id; // the work tree just before this edit
+    t.writesSince = {};
     p.emit({ type: 'checkpoint', turn: t.turn, id: cp.id, label: cp.label });
   }
   t.snapshot = null; // the workspace changes now
@@ -40,6 +44,8 @@ export async function edit(
   } catch (e) {
     if (!isRefusal(e)) throw e;
     return { content: `not written: ${(e as Error).message}`, ok: false };
+  } finally {
+    noteWrites(t, changes);
   }
   t.editedSinceCheck = true;
   const before = t.state.measured;
@@ -72,4 +78,14 @@ export async function measure(t: AgentTask): Promise<Classification | null> {
   t.p.evidence.write(`diffs/turn-${pad(t.turn)}.diff`, diff);
   t.p.evidence.write(`classifications/turn-${pad(t.turn)}.json`, c);
   return c;
+}
+
+/** What the task wrote, kept for a resume (its originals) and for Abandon (the task's own writes since its last tree). */
+function noteWrites(t: AgentTask, changes: ProposedChange[]): void {
+  for (const c of changes) {
+    const now = t.p.ws.current(c.path);
+    t.writesSince[c.path] = now === undefined ? null : sha256(now);
+  }
+  t.log.originals(t.p.ws.originals);
+  t.save();
 }

@@ -12,7 +12,8 @@ import { noteNoSandbox } from './permits.js';
 import type { AgentInput, AgentPorts, AgentResult } from './ports.js';
 import { AgentTask, Done, isCancel } from './task.js';
 import { runTurns } from './turn.js';
-import { finish } from './outcome.js';
+import { finish, interrupted } from './outcome.js';
+import { INPUT, INTERRUPTED } from './taskLog.js';
 
 export type { CommandAsk } from './permits.js';
 export type { AgentEvent, AgentStatus } from './events.js';
@@ -26,15 +27,23 @@ export async function runAgent(p: AgentPorts, i: AgentInput): Promise<AgentResul
   for (const r of rules) p.evidence.write(`rules/${r.path.replace(/\//g, '_')}`, r.text);
   if (i.scope?.why.length) p.evidence.write('scope.json', i.scope);
   if (i.planStep) p.evidence.write('plan-step.json', i.planStep);
+  p.evidence.write(INPUT, { instruction: i.instruction, ...(i.focus ? { focus: i.focus } : {}) });
+  t.log.running();
   // The project's files are data in the user's role, delimited and labelled, never the system's instructions; the
   // opening messages are the stable start of the prompt-cache prefix (prompt.ts).
-  t.messages.push(...openingMessages(i.policy, rules, i));
+  t.push(...openingMessages(i.policy, rules, i));
+  await noteNoSandbox(t.p, i.task_id, (n, b) => p.evidence.write(n, b));
+  return drive(t);
+}
+
+/** The turns of a task, to its end (or to an interruption, which leaves it resumable: resume.ts). */
+export async function drive(t: AgentTask): Promise<AgentResult> {
   let end: Done;
   try {
-    await noteNoSandbox(p, i.task_id, (n, b) => p.evidence.write(n, b));
     end = await runTurns(t);
   } catch (e) {
     if (!isCancel(e)) throw e;
+    if (t.signal.reason === INTERRUPTED) return interrupted(t);
     end = new Done('cancelled', 'Stopped. The edits made so far stay; restore a checkpoint to undo them.');
   }
   return finish(t, end);

@@ -2,6 +2,7 @@
 // checked first), its outcome (passed, unverified, awaiting the Judge), and the result: result.json, the sealed
 // evidence folder, the result event.
 import type { AgentResult } from './ports.js';
+import type { AgentEvent } from './events.js';
 import { checks } from './checking.js';
 import { AgentTask, Done } from './task.js';
 
@@ -57,6 +58,7 @@ export function finish(t: AgentTask, end: Done): AgentResult {
   const changed = p.ws.changes().map((c) => c.path);
   const r: AgentResult = {
     status: end.status,
+    ...(end.reason ? { reason: end.reason } : {}),
     message: end.message,
     turns: t.turn,
     checkpoints: p.checkpoints.all(),
@@ -76,7 +78,36 @@ export function finish(t: AgentTask, end: Done): AgentResult {
         }
       : null,
   });
+  const e: AgentEvent = {
+    type: 'result',
+    status: r.status,
+    ...(r.reason ? { reason: r.reason } : {}),
+    message: r.message,
+    turns: r.turns,
+    evidence: r.evidence,
+  };
+  // The record is whole before the seal: the result event and the task's end are in it, then nothing is written.
+  t.save();
+  t.log.event(e);
+  t.log.state(r.status, r.reason);
   p.evidence.seal();
-  p.emit({ type: 'result', status: r.status, message: r.message, turns: r.turns, evidence: r.evidence });
+  t.report(e);
   return r;
+}
+
+/** The task's owner went away (a window reload): it stops where it is, resumable; no result, nothing sealed. */
+export function interrupted(t: AgentTask): AgentResult {
+  t.save();
+  t.log.state('interrupted');
+  return {
+    status: 'interrupted',
+    message: 'Interrupted: the window that ran this task went away. Resume it, or abandon it.',
+    turns: t.turn,
+    checkpoints: t.p.checkpoints.all(),
+    changed: t.p.ws.changes().map((c) => c.path),
+    requires_judge: t.requiresJudge,
+    evidence: t.p.evidence.dir,
+    classification: t.state.measured,
+    attempts: t.attempts,
+  };
 }

@@ -16,7 +16,7 @@ import type { Scope } from './state.js';
 import type { ProposedChange } from './tools.js';
 import type { Workspace } from './workspace.js';
 import type { CommandRules } from '../policy/commandTrust.js';
-import type { AgentEvent, AgentStatus } from './events.js';
+import type { AgentEvent, AgentStatus, GaveUpReason } from './events.js';
 import type { CommandAsk } from './permits.js';
 
 export interface AgentInput extends TaskText {
@@ -69,6 +69,8 @@ export interface AgentPorts {
 
 export interface AgentResult {
   status: AgentStatus;
+  /** Why it gave up (status gave_up). */
+  reason?: GaveUpReason;
   message: string;
   turns: number;
   checkpoints: Checkpoint[];

@@ -43,9 +43,10 @@ export function toolMessage(t: AgentTask, c: ToolCall, raw: string, ok: boolean)
   // A file the agent reads can hold a key (.env): no tool result reaches the model or the record unredacted.
   const content = t.p.redact ? t.p.redact(raw) : raw;
   const cut = cutResult(c.name, content, 24_000);
-  t.messages.push({ role: 'tool', tool_call_id: c.id, name: c.name, content: cut });
+  t.push({ role: 'tool', tool_call_id: c.id, name: c.name, content: cut });
   t.kept.tool({ turn: t.turn, id: c.id, name: c.name, arguments: c.arguments, ok }, content);
   t.p.emit({ type: 'tool', turn: t.turn, name: c.name, arguments: c.arguments, ok, result: cut });
+  t.save();
 }
 
 export async function oneTool(t: AgentTask, c: ToolCall): Promise<{ content: string; ok: boolean } | Done> {

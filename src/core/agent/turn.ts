@@ -10,21 +10,32 @@ import { AGENT_TOOLS } from './toolSpecs.js';
 import { fitToWindow } from './transcript.js';
 import { recordLabel, recordWarning } from '../runtime/served.js';
 import { AgentTask, CANCELLED, Done, isCancel, pad } from './task.js';
-import { toolCalls } from './toolCalls.js';
+import { toolCalls, toolMessage } from './toolCalls.js';
+import type { ToolCall } from '../providers/types.js';
 import { textAnswer } from './textAnswer.js';
 
 const DEFAULT_MAX_TURNS = 40;
+/** The guardrail of a budget cap (GR-011): a task stopped by it gives up ("budget"), it is not refused. */
+const BUDGET = 'GR-011';
 const DEFAULT_WINDOW = 32_768;
+/** The same tool calls this many turns in a row: the task is stuck, and gives up (a stall). */
+const STALL_TURNS = 3;
 
 export async function runTurns(t: AgentTask): Promise<Done> {
   const max = t.i.policy.agent?.max_turns ?? DEFAULT_MAX_TURNS;
   while (t.turn < max) {
     t.turn++;
     if (t.signal.aborted) throw CANCELLED();
+    t.save();
     const end = await oneTurn(t);
+    t.save();
     if (end) return end;
   }
-  return new Done('failed', `The agent used its ${max} turns without finishing; the evidence folder has each turn.`);
+  return new Done(
+    'gave_up',
+    `The agent used its ${max} turns without finishing (policy agent.max_turns); the evidence folder has each turn.`,
+    'turn_limit',
+  );
 }
 
 /** One model turn and its tool calls; a Done ends the task. */
@@ -39,8 +50,8 @@ export async function oneTurn(t: AgentTask): Promise<Done | null> {
     route: routeRequest(t.state),
     messages: fit.messages,
   });
-  t.snapshot ??= p.checkpoints.snapshot('snapshot');
-  t.snapshot.catch(() => {}); // a failed snapshot is retried at the edit, where its error is reported
+  if (!t.snapshot) t.takeSnapshot();
+  t.snapshot!.catch(() => {}); // a failed snapshot is retried at the edit, where its error is reported
   let r: CallResult;
   try {
     r = await p.caller.call({
@@ -58,18 +69,35 @@ export async function oneTurn(t: AgentTask): Promise<Done | null> {
     const refused = e instanceof CallRefused;
     const prefix = refused && e.guardrail ? `${e.guardrail}: ` : '';
     t.attempt('failed_call', (e as Error).message, null);
+    if (refused && e.guardrail === BUDGET) return new Done('gave_up', `${prefix}${(e as Error).message}`, 'budget');
     return new Done(refused ? 'refused' : 'failed', `${prefix}${(e as Error).message}`);
   }
   t.served = { provider: r.provider, model: r.model, rule: r.decision.rule };
   await noteLane(t, r.decision, r.provider, r.model);
   recordTurn(t, r, fit.tokens, window);
-  t.messages.push({
+  t.push({
     role: 'assistant',
     content: r.text,
     ...(r.tool_calls.length ? { tool_calls: r.tool_calls } : {}),
   });
-  if (r.tool_calls.length) return toolCalls(t, r.tool_calls);
+  if (r.tool_calls.length) return stalled(t, r.tool_calls) ?? toolCalls(t, r.tool_calls);
   return textAnswer(t, r.text);
+}
+
+/** The same calls as the turns before, STALL_TURNS times in a row: answered without running, and the task gives up. */
+function stalled(t: AgentTask, calls: ToolCall[]): Done | null {
+  const sig = JSON.stringify(calls.map((c) => [c.name, c.arguments]));
+  t.repeats = sig === t.lastCalls ? t.repeats + 1 : 0;
+  t.lastCalls = sig;
+  if (t.repeats < STALL_TURNS - 1) return null;
+  for (const c of calls) toolMessage(t, c, `not run: the same calls ${STALL_TURNS} turns in a row`, false);
+  t.attempt('no_patch', `the same tool calls ${STALL_TURNS} turns in a row`);
+  return new Done(
+    'gave_up',
+    `The agent sent the same tool calls ${STALL_TURNS} turns in a row (${calls.map((c) => c.name).join(', ')}) ` +
+      'and was stopped there; the evidence folder has each turn.',
+    'stall',
+  );
 }
 
 /**
@@ -81,8 +109,10 @@ export async function preRoute(t: AgentTask): Promise<RouteDecision | Done> {
   const decide = () =>
     route({ role: 'implementer', ...routeRequest(state) }, i.policy, { local_only_setting: i.localOnly });
   const d = decide();
-  if (d.refused)
-    return new Done('refused', `${d.refused.guardrail ? `${d.refused.guardrail}: ` : ''}${d.refused.message}`);
+  if (d.refused) {
+    const why = `${d.refused.guardrail ? `${d.refused.guardrail}: ` : ''}${d.refused.message}`;
+    return d.refused.guardrail === BUDGET ? new Done('gave_up', why, 'budget') : new Done('refused', why);
+  }
   if (d.location !== 'local' || state.localUnavailable || !p.ensureLocal) return d;
   if (await p.ensureLocal()) return d;
   if (d.local_only) {
