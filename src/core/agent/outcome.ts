@@ -96,7 +96,8 @@ export function finish(t: AgentTask, end: Done): AgentResult {
 }
 
 /** The task's owner went away (a window reload): it stops where it is, resumable; no result, nothing sealed. */
-export function interrupted(t: AgentTask): AgentResult {
+export async function interrupted(t: AgentTask): Promise<AgentResult> {
+  await t.snapshot?.catch(() => null); // no git of the task still running in the shadow repository
   t.save();
   t.log.state('interrupted');
   return {

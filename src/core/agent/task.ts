@@ -131,7 +131,8 @@ export class AgentTask {
     this.snapshot = snap;
     snap.then(
       (cp) => {
-        if (this.snapshot !== snap) return; // the workspace changed while it was taken: it is no one's tree
+        // The workspace changed while it was taken, or the task is over: it is no one's tree.
+        if (this.snapshot !== snap || this.signal.aborted) return;
         this.lastTree = cp.id;
         this.writesSince = {};
         this.save();

@@ -17,7 +17,7 @@ export async function textAnswer(t: AgentTask, text: string): Promise<Done | nul
       changes = await applyAnswer(text, async (path) => t.p.ws.current(t.p.ws.rel(path)));
     } catch (e) {
       if (!(e instanceof PatchError) && !isRefusal(e)) throw e;
-      t.messages.push({ role: 'user', content: `Your edit could not be applied: ${e.message}. Send it again.` });
+      t.push({ role: 'user', content: `Your edit could not be applied: ${e.message}. Send it again.` });
       return null;
     }
   if (changes.length) {
@@ -26,19 +26,19 @@ export async function textAnswer(t: AgentTask, text: string): Promise<Done | nul
       t.maxWriteBytes,
     );
     if (!reviewed.ok) {
-      t.messages.push({ role: 'user', content: `Your edit could not be applied: ${reviewed.message}` });
+      t.push({ role: 'user', content: `Your edit could not be applied: ${reviewed.message}` });
       return null;
     }
     const r = await edit(t, reviewed.changes, `text edit of ${changes.map((c) => c.path).join(', ')}`);
     const checked = r.ok ? await checks(t) : r;
     if (checked.ok) return outcome(t, 'the text edits applied');
-    t.messages.push({ role: 'user', content: `${r.content}\n${checked.content}` });
+    t.push({ role: 'user', content: `${r.content}\n${checked.content}` });
     return null;
   }
   t.attempt('no_patch', `answered without an edit: ${text.slice(0, 200)}`);
   if (!t.nudged) {
     t.nudged = true;
-    t.messages.push({
+    t.push({
       role: 'user',
       content: 'Make the change with the tools (or search/replace blocks), then call finish.',
     });
@@ -46,6 +46,6 @@ export async function textAnswer(t: AgentTask, text: string): Promise<Done | nul
   }
   const r = await finishCall(t, text.slice(0, 500) || 'no summary', 1);
   if (r instanceof Done) return r;
-  t.messages.push({ role: 'user', content: r.content });
+  t.push({ role: 'user', content: r.content });
   return null;
 }
