@@ -196,11 +196,10 @@ describe('a task cut off by a crash (the CLI killed mid-turn)', () => {
 });
 
 /** A task run in this process on a plain folder (no checks: it ends unverified), with its own events. */
-function plain(taskId: string) {
+function plain(taskId: string, policy = bundledPolicy()) {
   const root = mkdtempSync(join(tmpdir(), 'sy-resume-plain-'));
   for (const f of ['a.txt', 'b.txt', 'c.txt']) writeFileSync(join(root, f), `${f} as it was\n`);
   const state = mkdtempSync(join(tmpdir(), 'sy-resume-plain-state-'));
-  const policy = bundledPolicy();
   const caller = testCaller({ policy, urls: { local: local.url, deepseek: ds.url }, source: 'cli', stateDir: state });
   const events: AgentEvent[] = [];
   const disk = diskPorts({ root, taskId, policy, caller: caller.caller, stateDir: state, env: process.env });
@@ -328,6 +327,21 @@ describe('a task that gives up', () => {
     const res = s.events.find((e) => e.type === 'result');
     assert.ok(res?.type === 'result' && res.status === 'gave_up' && res.reason === 'turn_limit');
     assert.equal((await listTasks(s.root))[0]!.reason, 'turn_limit');
+  });
+
+  it('at a budget cap: gave_up with reason budget, no cloud call made (GR-011)', async () => {
+    const policy = bundledPolicy();
+    const s = plain('T-budget', {
+      ...policy,
+      budget: { ...policy.budget, caps: [{ id: 'tiny', scope: 'global', period: 'task', usd: 0.000001 }] },
+    });
+    s.input.userRequestsCloud = () => true;
+    ds.queue.push(turn(call('read_file', { path: 'a.txt' })));
+    const r = await runAgent(s.ports, s.input);
+    assert.equal(r.status, 'gave_up', r.message);
+    assert.equal(r.reason, 'budget');
+    assert.match(r.message, /GR-011/);
+    assert.equal(chats(ds).length, 0);
   });
 
   it('stuck on the same calls three turns in a row: gave_up (stall), exit 4 from the CLI', async () => {

@@ -87,6 +87,7 @@ export function finish(t: AgentTask, end: Done): AgentResult {
     evidence: r.evidence,
   };
   // The record is whole before the seal: the result event and the task's end are in it, then nothing is written.
+  t.closed = true;
   t.save();
   t.log.event(e);
   t.log.state(r.status, r.reason);
@@ -98,6 +99,7 @@ export function finish(t: AgentTask, end: Done): AgentResult {
 /** The task's owner went away (a window reload): it stops where it is, resumable; no result, nothing sealed. */
 export async function interrupted(t: AgentTask): Promise<AgentResult> {
   await t.snapshot?.catch(() => null); // no git of the task still running in the shadow repository
+  t.closed = true;
   t.save();
   t.log.state('interrupted');
   return {

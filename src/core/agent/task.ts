@@ -54,6 +54,8 @@ export class AgentTask {
   lastTree: string | null = null;
   writesSince: Record<string, string | null> = {};
   readonly log: TaskLog;
+  /** The task's record is written whole (its end): nothing more goes into it. */
+  closed = false;
   /** The ports' own emit: an event said but not recorded (the record is written first, then sealed). */
   readonly report: (e: AgentEvent) => void;
 
@@ -132,7 +134,7 @@ export class AgentTask {
     snap.then(
       (cp) => {
         // The workspace changed while it was taken, or the task is over: it is no one's tree.
-        if (this.snapshot !== snap || this.signal.aborted) return;
+        if (this.snapshot !== snap || this.signal.aborted || this.closed) return;
         this.lastTree = cp.id;
         this.writesSince = {};
         this.save();
