@@ -195,6 +195,27 @@ describe('a task cut off by a crash (the CLI killed mid-turn)', () => {
   });
 });
 
+describe('switchyard implement --abandon', () => {
+  it('a crashed task: its first checkpoint back, exit 0; then it is abandoned and cannot be resumed', async () => {
+    const { root, state } = demo();
+    const original = readFileSync(join(root, LIB), 'utf8');
+    scriptFirstTurns();
+    ds.queue.push({ kind: 'hang' });
+    await crashAtTurn3(root, state, 'T-cli-abandon');
+    assert.notEqual(readFileSync(join(root, LIB), 'utf8'), original);
+    const r = await runCli(['implement', '--abandon', 'T-cli-abandon', '--repo', root, '--json'], {
+      env: cliEnv(state),
+    });
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(JSON.parse(r.out), { type: 'abandoned', task_id: 'T-cli-abandon', restored: [LIB], kept: [] });
+    assert.equal(readFileSync(join(root, LIB), 'utf8'), original);
+    assert.equal((await listTasks(root))[0]!.status, 'abandoned');
+    const again = await runCli(['implement', '--resume', 'T-cli-abandon', '--repo', root], { env: cliEnv(state) });
+    assert.equal(again.code, 2);
+    assert.match(again.err, /is abandoned, not interrupted/);
+  });
+});
+
 /** A task run in this process on a plain folder (no checks: it ends unverified), with its own events. */
 function plain(taskId: string, policy = bundledPolicy()) {
   const root = mkdtempSync(join(tmpdir(), 'sy-resume-plain-'));

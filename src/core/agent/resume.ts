@@ -19,6 +19,7 @@ import type { ChatMessage } from '../providers/types.js';
 import type { AgentEvent, AgentStatus } from './events.js';
 import { drive } from './loop.js';
 import type { AgentInput, AgentPorts, AgentResult } from './ports.js';
+import type { ShadowCheckpoints } from './checkpoints.js';
 import { AgentTask } from './task.js';
 import {
   EVENTS,
@@ -49,6 +50,18 @@ export interface TaskSummary {
   turns: number;
   evidence: string;
   checkpoints: { id: string; label: string; turn: number }[];
+}
+
+/**
+ * The task's checkpoints made known to a workspace's checkpoints again (a new window's ShadowCheckpoints lists
+ * none), so that they can be restored; those it knows already are left as they are.
+ */
+export function adoptCheckpoints(
+  checkpoints: Pick<ShadowCheckpoints, 'all' | 'keep'>,
+  list: { id: string; label: string; at?: string }[],
+): void {
+  const known = new Set(checkpoints.all().map((c) => c.id));
+  for (const c of list) if (!known.has(c.id)) checkpoints.keep({ id: c.id, label: c.label, at: c.at ?? '' });
 }
 
 /** A task that cannot be resumed or abandoned (not interrupted, not found, kept before tasks could resume). */
@@ -218,8 +231,7 @@ export async function resumeAgent(
   t.restore(snap);
   t.messages.push(...messages);
   t.push(...unanswered(messages));
-  for (const c of snap.checkpoints)
-    if (!p.checkpoints.all().some((k) => k.id === c.id)) p.checkpoints.keep({ id: c.id, label: c.label, at: c.at });
+  adoptCheckpoints(p.checkpoints, snap.checkpoints);
   for (const [path, before] of readJson<[string, string | null][]>(dir, ORIGINALS) ?? [])
     if (!p.ws.originals.has(path)) p.ws.originals.set(path, before);
   t.log.running();
@@ -268,8 +280,7 @@ export async function abandonTask(
   let kept: string[] = [];
   const first = snap.checkpoints[0];
   if (first) {
-    for (const c of snap.checkpoints)
-      if (!p.checkpoints.all().some((k) => k.id === c.id)) p.checkpoints.keep({ id: c.id, label: c.label, at: c.at });
+    adoptCheckpoints(p.checkpoints, snap.checkpoints);
     // Since the task's last action: what differs from the tree it left, less what the task itself wrote after it.
     const since = await p.checkpoints.changedSince(snap.lastTree ?? first.id);
     const mine = (f: string) => {
