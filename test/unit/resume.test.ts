@@ -330,6 +330,26 @@ describe('a task interrupted by its owner going away (a window reload)', () => {
   });
 });
 
+describe('a fault of the host mid-task', () => {
+  it('leaves the task interrupted (not running forever): it can be resumed once the fault is gone', async () => {
+    const s = plain('T-fault');
+    const emit = s.ports.emit;
+    s.ports.emit = (e) => {
+      if (e.type === 'tool') throw new Error('the view is gone');
+      emit(e);
+    };
+    local.queue.push(turn(write('a.txt', 'a by the task\n')));
+    await assert.rejects(runAgent(s.ports, s.input), /the view is gone/);
+    assert.equal((await listTasks(s.root))[0]!.status, 'interrupted');
+    s.ports.emit = emit;
+    local.queue.push(turn(call('finish', { summary: 'a changed', confidence: 0.95 })));
+    const r = await resumeAgent(s.ports, s.input);
+    assert.equal(r.status, 'unverified', r.message);
+    assert.deepEqual(r.changed, ['a.txt']);
+    assert.equal((await listTasks(s.root))[0]!.status, 'unverified');
+  });
+});
+
 /** An owner record of a process that has ended. */
 function deadOwner(): { pid: number; started: string } {
   const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);

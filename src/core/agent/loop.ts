@@ -42,7 +42,11 @@ export async function drive(t: AgentTask): Promise<AgentResult> {
   try {
     end = await runTurns(t);
   } catch (e) {
-    if (!isCancel(e)) throw e;
+    // A fault of the host (not the model's: those are answers) leaves the task where it was, resumable.
+    if (!isCancel(e)) {
+      await interrupted(t).catch(() => null);
+      throw e;
+    }
     if (t.signal.reason === INTERRUPTED) return interrupted(t);
     end = new Done('cancelled', 'Stopped. The edits made so far stay; restore a checkpoint to undo them.');
   }
