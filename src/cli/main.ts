@@ -27,7 +27,8 @@ const USAGE = `usage: switchyard <command> [options]
                                                        the agent without the editor (--json: JSON lines of events)
             [--allow-build-edits] [--no-sandbox]       --yes approves the policy and check files too; commands
                                                        may run without an OS sandbox where none is available
-  implement --resume TASK [--repo DIR] [--yes] [--json]  continue an interrupted task (same events, exit codes)
+  implement --resume TASK [--repo DIR] [--yes] [--json]
+                                                       continue an interrupted task (same events, exit codes)
   implement --abandon TASK [--repo DIR]                the interrupted task's first checkpoint back; files you
                                                        changed since its last action are kept (and listed)
   judge --task ID [--repo DIR]                         the cloud Judge's audit of a task: exit 0 approved, 5 not
