@@ -304,6 +304,9 @@ export async function abandonTask(
     message,
     turns: snap.turn,
     checkpoints: p.checkpoints.all(),
+    // Nothing of the task's is left to judge: the files still changed are the user's.
+    changed: [],
+    requires_judge: false,
     restored,
     kept,
     evidence: dir,
