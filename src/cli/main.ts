@@ -27,6 +27,10 @@ const USAGE = `usage: switchyard <command> [options]
                                                        the agent without the editor (--json: JSON lines of events)
             [--allow-build-edits] [--no-sandbox]       --yes approves the policy and check files too; commands
                                                        may run without an OS sandbox where none is available
+  implement --resume TASK [--repo DIR] [--yes] [--json]
+                                                       continue an interrupted task (same events, exit codes)
+  implement --abandon TASK [--repo DIR]                the interrupted task's first checkpoint back; files you
+                                                       changed since its last action are kept (and listed)
   judge --task ID [--repo DIR]                         the cloud Judge's audit of a task: exit 0 approved, 5 not
 common options: --state DIR, --local-only, --help`;
 
@@ -54,6 +58,8 @@ const OPTIONS = {
   'allow-cloud-fallback': { type: 'boolean' },
   'allow-build-edits': { type: 'boolean' },
   'no-sandbox': { type: 'boolean' },
+  resume: { type: 'string' },
+  abandon: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -139,7 +145,8 @@ async function dispatch(cmd: string, rest: string[], v: Values): Promise<number>
       return await implementCommand({
         ...{ repo: v.repo, task: v.task, yes: v.yes, json: v.json, policy: v.policy, state: v.state },
         ...{ localOnly: v['local-only'], cloud: v.cloud, allowCloudFallback: v['allow-cloud-fallback'], text: rest },
-        ...{ allowBuildEdits: v['allow-build-edits'], noSandbox: v['no-sandbox'] },
+        ...{ allowBuildEdits: v['allow-build-edits'], noSandbox: v['no-sandbox'], resume: v.resume },
+        abandon: v.abandon,
       });
     case 'judge':
       if (rest.length) throw new UsageError(`judge: unexpected argument "${rest[0]}"`);

@@ -151,6 +151,15 @@ export class ShadowCheckpoints {
     return before;
   }
 
+  /** The files that differ between a checkpoint and the work tree now (or another checkpoint). */
+  async changedSince(from: string, to?: string): Promise<string[]> {
+    await this.init();
+    const args = ['diff', '--name-only', '--no-renames', '-z', '--no-ext-diff'];
+    if (to) return split0(await this.git([...args, from, to]));
+    await this.addAll();
+    return split0(await this.git([...args, '--cached', from]));
+  }
+
   /** The diff between two checkpoints (or a checkpoint and the work tree now). */
   async diff(from: string, to?: string): Promise<string> {
     await this.init();
@@ -159,3 +168,5 @@ export class ShadowCheckpoints {
     return this.git(['diff', '--no-color', '--no-ext-diff', '--cached', from]);
   }
 }
+
+const split0 = (out: string): string[] => out.split('\0').filter(Boolean);

@@ -1,5 +1,18 @@
 // What the agent reports while it works (the task view, the CLI's --json lines) and how a task ends.
-export type AgentStatus = 'passed' | 'unverified' | 'awaiting_judge' | 'failed' | 'refused' | 'cancelled';
+// interrupted: its process ended mid-task (a reload, a crash); abandoned: then restored to its first checkpoint;
+// gave_up: it stopped itself, for a `reason`.
+export type AgentStatus =
+  | 'passed'
+  | 'unverified'
+  | 'awaiting_judge'
+  | 'failed'
+  | 'refused'
+  | 'cancelled'
+  | 'interrupted'
+  | 'abandoned'
+  | 'gave_up';
+
+export type GaveUpReason = 'turn_limit' | 'stall' | 'budget';
 
 export type AgentEvent =
   | {
@@ -25,4 +38,4 @@ export type AgentEvent =
   | { type: 'check_output'; turn: number; step: string; text: string }
   | { type: 'checkpoint'; turn: number; id: string; label: string }
   | { type: 'text'; turn: number; text: string }
-  | { type: 'result'; status: AgentStatus; message: string; turns: number; evidence: string };
+  | { type: 'result'; status: AgentStatus; reason?: GaveUpReason; message: string; turns: number; evidence: string };

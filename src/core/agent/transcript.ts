@@ -3,7 +3,7 @@
 // same way (their edits and check results are kept, reads and searches shortened); the system prompt and the
 // instruction are never cut. What still does not fit is left to the policy (a larger-context model, audited).
 import { estimateTokens } from '../budget/cost.js';
-import type { ChatMessage } from '../providers/types.js';
+import type { ChatMessage, ToolCall } from '../providers/types.js';
 
 /** The part of the window kept for the answer and the tools' schemas. */
 const ANSWER_RESERVE = 0.25;
@@ -41,6 +41,26 @@ export function cutResult(tool: string, content: string, maxChars: number): stri
   return `${content.slice(0, maxChars)}\n[cut: ${content.length - maxChars} more characters; ${how}]`;
 }
 
+/** Tool-call arguments over this size are not kept in the transcript once sent (a large write, a long patch). */
+const MAX_KEPT_ARGUMENTS = 32_000;
+
+/**
+ * The calls as the transcript keeps them: arguments too large for any window (a large write) are replaced by a
+ * note, valid JSON, saying their size; the tool's result says what was done with them, and the file can be read.
+ */
+export function keptCalls(calls: ToolCall[]): ToolCall[] {
+  return calls.map((c) =>
+    c.arguments.length <= MAX_KEPT_ARGUMENTS
+      ? c
+      : {
+          ...c,
+          arguments: JSON.stringify({
+            omitted: `the arguments (${c.arguments.length} characters) are not kept in the transcript; the result says what was done`,
+          }),
+        },
+  );
+}
+
 export interface Fit {
   messages: ChatMessage[];
   tokens: number;
@@ -50,10 +70,11 @@ export interface Fit {
 
 /**
  * The messages to send for a model with `window` tokens: as they are when they fit; else older tool results
- * condensed (oldest first) until they do. The first two messages (system prompt, instruction) stay whole.
+ * condensed (oldest first) until they do. The first two messages (system prompt, instruction) stay whole. `room`:
+ * what the call path leaves the prompt on the serving model (its window less the answer it keeps), when smaller.
  */
-export function fitToWindow(messages: ChatMessage[], window: number): Fit {
-  const budget = Math.floor(window * (1 - ANSWER_RESERVE));
+export function fitToWindow(messages: ChatMessage[], window: number, room?: number): Fit {
+  const budget = Math.min(Math.floor(window * (1 - ANSWER_RESERVE)), room ?? Number.MAX_SAFE_INTEGER);
   let tokens = tokensOf(messages);
   if (tokens <= budget) return { messages, tokens, window, condensed: 0 };
   const out = [...messages];

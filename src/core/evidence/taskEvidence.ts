@@ -3,7 +3,7 @@
 // agent's tasks), what the Judge gate reads is also written to the record in the state folder, out of the workspace,
 // and so is each seal's manifest: `verify()` then tells whether the folder still is what was sealed.
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { relativeInside } from '../util/paths.js';
 import { TaskRecord } from './taskRecord.js';
@@ -81,6 +81,18 @@ export class TaskEvidence {
     const text = typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`;
     const p = this.path(rel);
     writeFileSync(p, text);
+    if (this.record && MIRRORED.test(rel)) this.record.write(rel, text);
+    return p;
+  }
+
+  /** `write`, but whole or not at all: a crash mid-write leaves the file as it was (write, then rename). */
+  replace(name: string, body: string | object): string {
+    const rel = this.rel(name);
+    const text = typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`;
+    const p = this.path(rel);
+    const tmp = `${p}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, p);
     if (this.record && MIRRORED.test(rel)) this.record.write(rel, text);
     return p;
   }

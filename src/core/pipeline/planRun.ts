@@ -68,6 +68,8 @@ const STOP_WORDS: Partial<Record<AgentStatus, string>> = {
   failed: 'failed',
   refused: 'was refused',
   cancelled: 'was stopped',
+  gave_up: 'gave up',
+  interrupted: 'was interrupted',
 };
 
 const STATE_OF: Record<AgentStatus, StepRun['state']> = {
@@ -77,6 +79,9 @@ const STATE_OF: Record<AgentStatus, StepRun['state']> = {
   failed: 'failed',
   refused: 'failed',
   cancelled: 'failed',
+  interrupted: 'failed',
+  abandoned: 'failed',
+  gave_up: 'failed',
 };
 
 export interface RunReport {

@@ -52,10 +52,44 @@ const PendingEdit = z.object({
   files: z.array(z.object({ path: z.string(), diff: z.string(), how: z.string() })),
 });
 
+/** How a task stands: running, or how it ended (CONTRACTS.md `result.status`). */
+export const TASK_STATUSES = [
+  'running',
+  'passed',
+  'unverified',
+  'awaiting_judge',
+  'failed',
+  'refused',
+  'cancelled',
+  'interrupted',
+  'abandoned',
+  'gave_up',
+] as const;
+/** Why a task gave up. */
+export const GAVE_UP_REASONS = ['turn_limit', 'stall', 'budget'] as const;
+
+/** A task id as a view may send it (it names a folder on the host): no `/`, no `..`. */
+export const taskId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/)
+  .refine((s) => !s.includes('..'));
+
+/** A task of the workspace, as the task picker lists it. */
+export const TaskListItem = z.object({
+  task_id: z.string(),
+  instruction: z.string(),
+  status: z.string(),
+  reason: z.string().optional(),
+  updated: z.string(),
+});
+export type TaskListItem = z.infer<typeof TaskListItem>;
+
 export const TaskState = z.object({
   task_id: z.string(),
   instruction: z.string(),
-  status: z.enum(['running', 'passed', 'unverified', 'awaiting_judge', 'failed', 'refused', 'cancelled']),
+  status: z.enum(TASK_STATUSES),
+  /** Why it gave up (`gave_up`): turn_limit, stall or budget. */
+  reason: z.string().optional(),
   message: z.string(),
   use_cloud: z.boolean(),
   auto_approve: z.boolean(),
@@ -75,13 +109,20 @@ export const TaskState = z.object({
     .object({ status: z.enum(['not_required', 'awaiting_judge', 'approved']), why: z.string() })
     .nullable()
     .optional(),
+  /** What Abandon restored to the first checkpoint, and the files the user changed that it kept. */
+  abandoned: z
+    .object({ restored: z.array(z.string()), kept: z.array(z.string()) })
+    .nullable()
+    .optional(),
+  /** Drawn from the evidence folder (not a run live in this window). */
+  restored_from_disk: z.boolean().optional(),
 });
 export type TaskState = z.infer<typeof TaskState>;
 
 /** Host -> webview. */
 export const ToTaskView = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('state'), state: TaskState }),
-  z.object({ type: z.literal('empty'), text: z.string() }),
+  z.object({ type: z.literal('state'), state: TaskState, tasks: z.array(TaskListItem).optional() }),
+  z.object({ type: z.literal('empty'), text: z.string(), tasks: z.array(TaskListItem).optional() }),
   /** A batch of a running check's output, applied to the view's `check_logs` as the host applied it. */
   z.object({ type: z.literal('checkOutput'), turn: z.number(), step: z.string(), text: z.string() }),
 ]);
@@ -99,5 +140,9 @@ export const FromTaskView = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('reject'), id }),
   z.strictObject({ type: z.literal('restore'), checkpoint: id }),
   z.strictObject({ type: z.literal('openFile'), path: z.string().min(1).max(400) }),
+  z.strictObject({ type: z.literal('resume'), task: taskId }),
+  z.strictObject({ type: z.literal('abandon'), task: taskId }),
+  /** An earlier task picked from the list. */
+  z.strictObject({ type: z.literal('openTask'), task: taskId }),
 ]);
 export type FromTaskView = z.infer<typeof FromTaskView>;
