@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { RUN_STATE } from '../../src/core/agent/taskLog.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -327,6 +328,33 @@ describe('a task interrupted by its owner going away (a window reload)', () => {
     assert.ok(sent.some((m) => m.role === 'tool' && m.tool_call_id === 'w1' && m.content.startsWith('applied')));
     // The workspace's changes so far (restored originals) are the task's: both files, as before the task.
     assert.deepEqual(r.changed, ['a.txt', 'b.txt']);
+  });
+});
+
+describe("a task's record that this machine did not write (a repository can carry .switchyard/evidence)", () => {
+  it('a checkpoint id that is a git option, or a commit never made here, is refused: nothing is restored or written', async () => {
+    for (const [n, bad] of [
+      [1, `--output=${join(tmpdir(), `sy-pwned-${process.pid}`)}`],
+      [2, 'f'.repeat(40)],
+    ] as const) {
+      const s = plain(`T-tamper${n}`);
+      local.queue.push(turn(write('a.txt', 'a by the task\n')), { kind: 'hang' });
+      const running = runAgent(s.ports, s.input);
+      await until('the second turn', () => chats(local).length >= 2);
+      s.ac.abort(INTERRUPTED);
+      await running;
+      // The record is edited as a hostile repository would ship it.
+      const file = join(s.root, '.switchyard', 'evidence', `T-tamper${n}`, RUN_STATE);
+      const snap = JSON.parse(readFileSync(file, 'utf8'));
+      snap.checkpoints = [{ id: bad, label: 'planted', turn: 1 }];
+      snap.lastTree = bad;
+      writeFileSync(file, JSON.stringify(snap));
+      const now = s.read('a.txt');
+      await assert.rejects(abandonTask(s.disk, s.root, `T-tamper${n}`), /names a checkpoint this machine never made/);
+      await assert.rejects(resumeAgent(s.ports, s.input), /names a checkpoint this machine never made/);
+      assert.equal(s.read('a.txt'), now, 'nothing was restored');
+      assert.ok(!existsSync(join(tmpdir(), `sy-pwned-${process.pid}`)), 'no git option reached git');
+    }
   });
 });
 

@@ -19,6 +19,9 @@ export class CheckpointError extends Error {
 
 const EXCLUDES = ['.git/', 'node_modules/', 'target/', '.switchyard/evidence/', '.switchyard/checkpoints/'];
 
+/** A full commit id (SHA-1 or SHA-256): what a checkpoint is, and all a file may name as one. */
+export const isCommitId = (id: string): boolean => /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(id);
+
 export class ShadowCheckpoints {
   private readonly list: Checkpoint[] = [];
 
@@ -30,6 +33,19 @@ export class ShadowCheckpoints {
 
   all(): Checkpoint[] {
     return [...this.list];
+  }
+
+  /**
+   * Whether `id` is a commit of this shadow repository. A checkpoint named by a file (a task's record in the
+   * workspace, which a repository could carry) counts only if it is: never a git option, never another revision.
+   */
+  async hasCommit(id: string): Promise<boolean> {
+    if (!isCommitId(id)) return false;
+    await this.init();
+    return this.git(['cat-file', '-e', `${id}^{commit}`]).then(
+      () => true,
+      () => false,
+    );
   }
 
   private git(args: string[], input?: string): Promise<string> {
@@ -136,6 +152,7 @@ export class ShadowCheckpoints {
   }
 
   keep(cp: Checkpoint, label?: string): Checkpoint {
+    if (!isCommitId(cp.id)) throw new CheckpointError(`not a checkpoint id: ${JSON.stringify(cp.id).slice(0, 90)}`);
     const kept = label ? { ...cp, label } : cp;
     this.list.push(kept);
     return kept;
@@ -153,6 +170,8 @@ export class ShadowCheckpoints {
 
   /** The files that differ between a checkpoint and the work tree now (or another checkpoint). */
   async changedSince(from: string, to?: string): Promise<string[]> {
+    for (const id of to === undefined ? [from] : [from, to])
+      if (!isCommitId(id)) throw new CheckpointError(`not a checkpoint id: ${JSON.stringify(id).slice(0, 90)}`);
     await this.init();
     const args = ['diff', '--name-only', '--no-renames', '-z', '--no-ext-diff'];
     if (to) return split0(await this.git([...args, from, to]));

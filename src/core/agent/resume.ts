@@ -19,7 +19,7 @@ import type { ChatMessage } from '../providers/types.js';
 import type { AgentEvent, AgentStatus } from './events.js';
 import { drive } from './loop.js';
 import type { AgentInput, AgentPorts, AgentResult } from './ports.js';
-import type { ShadowCheckpoints } from './checkpoints.js';
+import { isCommitId, type ShadowCheckpoints } from './checkpoints.js';
 import { AgentTask } from './task.js';
 import {
   EVENTS,
@@ -56,12 +56,27 @@ export interface TaskSummary {
  * The task's checkpoints made known to a workspace's checkpoints again (a new window's ShadowCheckpoints lists
  * none), so that they can be restored; those it knows already are left as they are.
  */
+/**
+ * A task's record lives in the workspace, which a repository could carry: its checkpoints count only when each is a
+ * commit of this machine's shadow repository (so the task was run here), and its files only inside the workspace.
+ */
+async function checkedRecord(p: Pick<AgentPorts, 'checkpoints'>, snap: RunSnapshot, taskId: string): Promise<void> {
+  const ids = [...snap.checkpoints.map((c) => c.id), ...(snap.lastTree ? [snap.lastTree] : [])];
+  for (const id of ids) {
+    if (!(await p.checkpoints.hasCommit(id)))
+      throw new ResumeError(
+        `task ${taskId}'s record names a checkpoint this machine never made (${JSON.stringify(id).slice(0, 60)}): ` +
+          'it was not run here, or its evidence folder was changed; it cannot be resumed or abandoned',
+      );
+  }
+}
+
 export function adoptCheckpoints(
   checkpoints: Pick<ShadowCheckpoints, 'all' | 'keep'>,
   list: { id: string; label: string; at?: string }[],
 ): void {
   const known = new Set(checkpoints.all().map((c) => c.id));
-  for (const c of list) if (!known.has(c.id)) checkpoints.keep({ id: c.id, label: c.label, at: c.at ?? '' });
+  for (const c of list) if (isCommitId(c.id) && !known.has(c.id)) checkpoints.keep({ id: c.id, label: c.label, at: c.at ?? '' });
 }
 
 /** A task that cannot be resumed or abandoned (not interrupted, not found, kept before tasks could resume). */
@@ -220,6 +235,7 @@ export async function resumeAgent(
   const dir = p.evidence.dir;
   if (basename(dir) !== i.task_id) throw new ResumeError(`the evidence port is not task ${i.task_id}'s folder`);
   const { snap, prior } = interruptedTask(dir, i.task_id, 'resumed');
+  await checkedRecord(p, snap, i.task_id);
   const messages = readLines<ChatMessage>(join(dir, TRANSCRIPT));
   if (!messages.length) throw new ResumeError(`task ${i.task_id} kept no transcript: it cannot be resumed`);
   const input = readJson<{ instruction: string; focus?: AgentInput['focus'] }>(dir, INPUT);
@@ -232,8 +248,16 @@ export async function resumeAgent(
   t.messages.push(...messages);
   t.push(...unanswered(messages));
   adoptCheckpoints(p.checkpoints, snap.checkpoints);
-  for (const [path, before] of readJson<[string, string | null][]>(dir, ORIGINALS) ?? [])
-    if (!p.ws.originals.has(path)) p.ws.originals.set(path, before);
+  for (const [path, before] of readJson<[string, string | null][]>(dir, ORIGINALS) ?? []) {
+    const inside = (() => {
+      try {
+        return p.ws.rel(path, 'read');
+      } catch {
+        return null; // a path the guard refuses is not the task's file
+      }
+    })();
+    if (inside && !p.ws.originals.has(inside)) p.ws.originals.set(inside, typeof before === 'string' ? before : null);
+  }
   t.log.running();
   p.evidence.append('resume/resumes.jsonl', { at: new Date().toISOString(), after_turn: snap.turn, pid: process.pid });
   return drive(t);
@@ -275,6 +299,7 @@ export async function abandonTask(
   const dir = taskDir(workspace, taskId);
   if (p.evidence.dir !== dir) throw new ResumeError(`the evidence port is not task ${taskId}'s folder`);
   const { snap, prior } = interruptedTask(dir, taskId, 'abandoned');
+  await checkedRecord(p, snap, taskId);
   const root = p.ws.root;
   let restored: string[] = [];
   let kept: string[] = [];
