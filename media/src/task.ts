@@ -1,7 +1,9 @@
 // The agent's task view: each model turn with its lane badge, model, tokens and cost; each tool call and its
 // result (collapsed); routing changes and why; checks and their live logs; checkpoints to restore; the edit waiting
-// for approval with its diff; how full the context is; Stop, "use cloud", approve / reject.
-import type { FromTaskView, TaskState, ToTaskView } from '../../src/core/protocol/task.js';
+// for approval with its diff; how full the context is; Stop, "use cloud", approve / reject. A task drawn again from
+// the evidence folder after a reload that was running is "interrupted": Resume or Abandon; earlier tasks are picked
+// from a list.
+import type { FromTaskView, TaskListItem, TaskState, ToTaskView } from '../../src/core/protocol/task.js';
 import { usd } from '../../src/core/protocol/money.js';
 import { button, el, fromHost, icon, loadCodicons, markPainted, vscodeApi } from './lib/dom.js';
 import { applyCheckOutput, checkLogCard, followRunningLogs } from './checkLogs.js';
@@ -9,6 +11,13 @@ import { applyCheckOutput, checkLogCard, followRunningLogs } from './checkLogs.j
 const vscode = vscodeApi<FromTaskView>();
 const app = document.getElementById('app')!;
 const RUNNING = 'running';
+const INTERRUPTED = 'interrupted';
+
+/** The status as the protocol words it; a task that gave up says why, an approved gate says so. */
+function statusText(s: { status: string; reason?: string | null; gate?: TaskState['gate'] }): string {
+  if (s.status === 'awaiting_judge') return s.gate?.status === 'approved' ? 'approved by the Judge' : 'awaiting Judge';
+  return s.reason ? `${s.status} (${s.reason})` : s.status;
+}
 
 const contextText = (t: TaskState['turns'][number], fill: number) =>
   `${t.context_tokens}/${t.context_window} tokens (${fill} %)`;
@@ -18,7 +27,15 @@ function header(s: TaskState): HTMLElement {
   const fill = last ? Math.round((100 * last.context_tokens) / Math.max(1, last.context_window)) : 0;
   const cost = s.turns.reduce((n, t) => n + t.cost_usd, 0);
   const controls = el('div', { class: 'actions' });
-  if (s.status === RUNNING) {
+  if (s.status === INTERRUPTED)
+    controls.append(
+      button('Resume', { id: 'resume' }, () => vscode.postMessage({ type: 'resume', task: s.task_id })),
+      button('Abandon', { id: 'abandon', class: 'secondary' }, () =>
+        vscode.postMessage({ type: 'abandon', task: s.task_id }),
+      ),
+    );
+  // A recorded task running elsewhere (another window, the CLI) is not this window's to stop.
+  if (s.status === RUNNING && !s.restored_from_disk) {
     controls.append(button('Stop', { id: 'stop', class: 'secondary' }, () => vscode.postMessage({ type: 'stop' })));
     const cloud = el('label', { class: 'toggle' });
     const box = el('input', { type: 'checkbox', id: 'use-cloud' });
@@ -33,12 +50,13 @@ function header(s: TaskState): HTMLElement {
     el('h1', {}, s.instruction),
     el(
       'p',
-      { id: 'status', class: `pill ${s.status}`, 'data-status': s.status },
-      s.status !== 'awaiting_judge'
-        ? s.status
-        : s.gate?.status === 'approved'
-          ? 'approved by the Judge'
-          : 'awaiting Judge',
+      {
+        id: 'status',
+        class: `pill ${s.status}`,
+        'data-status': s.status,
+        ...(s.reason ? { 'data-reason': s.reason } : {}),
+      },
+      statusText(s),
     ),
     el('p', { id: 'message', class: 'muted' }, s.message),
     gateLine(s),
@@ -64,6 +82,38 @@ function gateLine(s: TaskState): HTMLElement | '' {
   if (g.status === 'awaiting_judge')
     line.append(button('Ask the Judge', { id: 'ask-judge' }, () => vscode.postMessage({ type: 'judge' })));
   return line;
+}
+
+/** What Abandon did: the files put back at the first checkpoint, and the user's own changes it kept. */
+function abandonedFiles(s: TaskState): HTMLElement | '' {
+  const a = s.abandoned;
+  if (!a) return '';
+  const list = (id: string, files: string[]) =>
+    el('ul', { id, class: 'files' }, ...files.map((f) => el('li', { 'data-path': f }, f)));
+  return el(
+    'section',
+    { id: 'abandoned', class: 'abandoned' },
+    el('h2', {}, `Restored to the first checkpoint: ${a.restored.length} file(s)`),
+    list('restored', a.restored),
+    el('h2', {}, a.kept.length ? `Kept as you changed them: ${a.kept.length} file(s)` : 'No file of yours was changed'),
+    list('kept', a.kept),
+  );
+}
+
+/** The workspace's tasks on disk, newest first: pick one to see it (an interrupted one to resume or abandon). */
+function taskPicker(tasks: TaskListItem[] | undefined, shown: string | null): HTMLElement | '' {
+  if (!tasks || tasks.length < (shown ? 2 : 1)) return '';
+  const select = el('select', { id: 'task-pick', 'aria-label': 'Tasks in this workspace' });
+  for (const t of tasks) {
+    const o = el('option', { value: t.task_id }, `${statusText(t)} · ${t.instruction.slice(0, 80)} · ${t.updated}`);
+    if (t.task_id === shown) o.selected = true;
+    select.append(o);
+  }
+  if (!shown) select.prepend(el('option', { value: '', selected: '' }, 'Pick a task…'));
+  select.addEventListener('change', () => {
+    if (select.value) vscode.postMessage({ type: 'openTask', task: select.value });
+  });
+  return el('label', { class: 'task-pick muted' }, 'Tasks: ', select);
 }
 
 function pendingEdit(s: TaskState): HTMLElement | '' {
@@ -165,22 +215,36 @@ function render(s: TaskState): void {
     ? el('details', { id: 'diff' }, el('summary', {}, 'The change so far'), el('pre', { class: 'diff' }, s.diff))
     : '';
   const evidence = s.evidence ? el('p', { class: 'muted', id: 'evidence' }, `Evidence: ${s.evidence}`) : '';
-  app.replaceChildren(header(s), pendingEdit(s), turns, streaming, diff, evidence);
+  app.replaceChildren(
+    taskPicker(tasks, s.task_id),
+    header(s),
+    abandonedFiles(s),
+    pendingEdit(s),
+    turns,
+    streaming,
+    diff,
+    evidence,
+  );
   followRunningLogs(app);
 }
 
 /** The task as last drawn: a check's output batch is applied to it. */
 let current: TaskState | null = null;
+/** The workspace's tasks as last sent. */
+let tasks: TaskListItem[] | undefined;
 
 function onHostMessage(m: ToTaskView): void {
   if (!m || typeof m !== 'object') return;
-  if (m.type === 'state') render((current = m.state));
-  else if (m.type === 'checkOutput') {
+  if (m.type === 'state') {
+    tasks = m.tasks;
+    render((current = m.state));
+  } else if (m.type === 'checkOutput') {
     if (current && applyCheckOutput(current, m)) render(current);
     return;
   } else if (m.type === 'empty') {
     current = null;
-    app.replaceChildren(el('p', { class: 'muted', id: 'empty' }, m.text));
+    tasks = m.tasks;
+    app.replaceChildren(taskPicker(tasks, null), el('p', { class: 'muted', id: 'empty' }, m.text));
   } else return;
   markPainted(loadCodicons);
 }

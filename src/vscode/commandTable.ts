@@ -73,6 +73,7 @@ export const commandTable = (classify: ClassifyChanges): CommandSpec[] => [
     needs: [NEEDS.implementFolder, NEEDS.implementTrust],
     run: (s, arg) => s.agent().run(arg),
   },
+  { id: 'switchyard.task.show', needs: [NEEDS.implementFolder], run: (s) => s.agent().open() },
   { id: 'switchyard.judge.audit', run: (s, arg) => s.judge().run(arg) },
   {
     id: 'switchyard.task.start',

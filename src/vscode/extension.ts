@@ -121,6 +121,9 @@ function afterActivation(context: vscode.ExtensionContext, s: Services): void {
     context.subscriptions.push({ dispose: () => clearTimeout(t) });
   };
   later('budget', () => s.budget());
+  // A task that was running when the window went away: said once, with its view a click away (a view that was open
+  // comes back by itself, drawn from the evidence folder).
+  later('interrupted tasks', () => void s.agent().noticeInterrupted());
   context.subscriptions.push(s.policy.onDidChange(() => s.budget.peek()?.refresh()));
   // §8: spec compliance diagnostics, once the policy is read.
   later('spec compliance', () => {

@@ -22,6 +22,10 @@ export interface SwitchyardTesting {
   planOpenMs(): number | null;
   /** The last agent task in this window. */
   lastAgent(): import('../core/agent/loop.js').AgentResult | null;
+  /** What the task view shows now (a live task, or one drawn from the evidence folder), if the agent was used. */
+  taskView(): import('../core/protocol/task.js').TaskState | null;
+  /** A message to the task view's host as its webview would send it (through the gate): accepted, and what was refused. */
+  taskViewMessage(raw: unknown): Promise<{ accepted: boolean; refusal: string | null }>;
   /** Stage 0's last index build in this window. */
   stage0Stats(): import('../core/retrieval/stage0.js').BuildStats | null;
   /** The last Librarian job in this window. */
@@ -62,6 +66,13 @@ export function testingProbes(s: Services, activationMs: number): SwitchyardTest
     },
     planOpenMs: () => s.plans.peek()?.review().openMs ?? null,
     lastAgent: () => s.agent.peek()?.last ?? null,
+    taskView: () => s.agent.peek()?.current ?? null,
+    taskViewMessage: async (raw) => {
+      const agent = s.agent();
+      agent.lastRefusal = null;
+      const accepted = await agent.fromView(raw);
+      return { accepted, refusal: agent.lastRefusal };
+    },
     lastVerdict: () => s.judge.peek()?.last ?? null,
     userOnlySettings: () => ({
       autoApprove: config.agentAutoApprove(),

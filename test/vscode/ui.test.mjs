@@ -1163,6 +1163,244 @@ try {
     if (light === dark) throw new Error(`the views ignore the theme: ${light} in both`);
   });
 
+  // Tasks survive a reload (issue 31): the task view is drawn again from the evidence folder. The agent runs on the
+  // DeepSeek test server (no local server can start; the paid fallback and edits are approved in the user's
+  // settings); the server holds the turn in flight ("hang") until the window goes away.
+  const taskSettings = {
+    ...settings,
+    'switchyard.runtime.binaryPath': join(dir, 'no-such-llama-server'),
+    'switchyard.agent.autoApprove': true,
+    'switchyard.agent.allowPaidFallback': true,
+  };
+  const useSettings = (x) => {
+    writeFileSync(settingsPath, JSON.stringify(x, null, 2));
+    writeFileSync(join(dir, 'ud', 'Machine', 'settings.json'), JSON.stringify(x, null, 2));
+  };
+  /** Starts "Implement with Reflex Lane" from the palette and waits for the model's turn that hangs. */
+  const chats = () => deepseek.requests.filter((r) => r.path.endsWith('/chat/completions'));
+  async function startHangingTask(instruction, calls) {
+    const seen = chats().length;
+    // A neutral focus first (after a reload it may be nowhere).
+    await page
+      .locator('.part.sidebar .composite.title')
+      .first()
+      .click()
+      .catch(() => {});
+    await runCommand('Switchyard: Implement with Reflex Lane');
+    await page
+      .locator('.quick-input-widget .quick-input-title', { hasText: 'Implement with Reflex Lane' })
+      .waitFor({ timeout: 10_000 });
+    await palette.fill(instruction);
+    await page.keyboard.press('Enter');
+    const end = Date.now() + 90_000;
+    while (chats().length < seen + calls) {
+      if (Date.now() > end) throw new Error(`the agent made ${chats().length - seen} of ${calls} model calls`);
+      await page.waitForTimeout(200);
+    }
+    // The hanging call is the last one: the view shows what came before it.
+    const view = await frameWith('#turns', 30_000);
+    await view.locator('#status[data-status="running"]').waitFor({ timeout: 30_000 });
+    return view;
+  }
+  /** "Developer: Reload Window" from the palette, as a person reloads; resolves when the new workbench is up. */
+  async function reloadWindow() {
+    const loaded = page.waitForEvent('load', { timeout: 60_000 });
+    await runCommand('Developer: Reload Window');
+    await loaded;
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.locator('#workbench\\.parts\\.statusbar').waitFor({ timeout: 60_000 });
+  }
+  /** After a reload: the task view VS Code restored, showing the task as interrupted. */
+  async function interruptedView(instruction) {
+    // The host of the old window ends after code-server's grace time (5 s); the view reads the task again until then.
+    let view;
+    try {
+      view = await frameWith('#status[data-status="interrupted"]', 40_000);
+      console.log('    (the task view came back by itself)');
+    } catch {
+      // After a crash VS Code closes the extension's panels: the notification (or "Show Task") brings the view back.
+      await runCommand('Notifications: Show Notifications');
+      const item = page
+        .locator('.notifications-center .notification-list-item', { hasText: 'was interrupted' })
+        .first();
+      const said = await item
+        .waitFor({ timeout: 20_000 })
+        .then(() => true)
+        .catch(() => false);
+      console.log(
+        `    (the task view did not come back by itself; the notification ${said ? 'was' : 'was not'} there)`,
+      );
+      if (said) await item.locator('.monaco-button', { hasText: 'Show Task' }).click();
+      else await runCommand('Switchyard: Show Task');
+      view = await frameWith('#status[data-status="interrupted"]', 30_000);
+    }
+    const title = await view.locator('h1').innerText();
+    if (title !== instruction) throw new Error(`the view after the reload shows "${title}"`);
+    return view;
+  }
+  async function closeTaskView() {
+    await page.keyboard.press('Escape');
+    const taskTab = page.locator('.tabs-container .tab', { hasText: 'Switchyard: Task' }).first();
+    await taskTab.click({ button: 'middle', timeout: 5_000 }).catch(() => {});
+  }
+  const until = async (what, fn, ms = 15_000) => {
+    const end = Date.now() + ms;
+    while (!fn()) {
+      if (Date.now() > end) throw new Error(what);
+      await page.waitForTimeout(200);
+    }
+  };
+
+  await test('a window reload mid-task: the task view comes back with the task interrupted, its turn and edit shown; Resume finishes it with the scripted model', async () => {
+    const ws = join(dir, 'ws');
+    const NOTE = 'docs/resume-note.md';
+    writeFileSync(join(ws, NOTE), 'one\n');
+    await setApiKey('DeepSeek', 'sk-UITESTdeepseek0123456789');
+    useSettings(taskSettings);
+    await page.waitForTimeout(1_500);
+    deepseek.queue.length = 0;
+    deepseek.queue.push(
+      {
+        kind: 'ok',
+        text: 'Adding the line.',
+        tools: [{ name: 'edit_file', arguments: { path: NOTE, old_text: 'one\n', new_text: 'one\ntwo\n' } }],
+      },
+      { kind: 'hang' },
+    );
+    const instruction = 'add a second line to the resume note';
+    try {
+      const live = await startHangingTask(instruction, 2);
+      await live.locator('details.tool[data-tool="edit_file"]').waitFor({ timeout: 15_000 });
+      if (readFileSync(join(ws, NOTE), 'utf8') !== 'one\ntwo\n')
+        throw new Error('the edit did not land before the reload');
+      await reloadWindow();
+      const view = await interruptedView(instruction);
+      // What the task did before the reload is drawn from its recorded events.
+      if ((await view.locator('details.tool[data-tool="edit_file"]').count()) !== 1)
+        throw new Error('the edit_file call is not shown after the reload');
+      if (!/Adding the line\./.test(await view.locator('li[data-turn="1"]').innerText()))
+        throw new Error('turn 1 lost its text');
+      if ((await view.locator('.checkpoint').count()) < 1) throw new Error('no checkpoint shown after the reload');
+      if ((await view.locator('#stop').count()) !== 0) throw new Error('an interrupted task offers Stop');
+      await page.screenshot({ path: join(OUTPUT, 'task-interrupted.png') });
+      const before = chats().length;
+      deepseek.queue.push({
+        kind: 'ok',
+        text: '',
+        tools: [{ name: 'finish', arguments: { summary: 'the note has a second line', confidence: 0.9 } }],
+      });
+      await view.locator('#resume').click();
+      await view
+        .locator('#status[data-status="passed"], #status[data-status="unverified"]')
+        .waitFor({ timeout: 180_000 });
+      // The resumed turn went to the model with the transcript so far: the first turn's edit and its result.
+      const resumed = chats().slice(before);
+      if (resumed.length < 1) throw new Error('Resume made no model call');
+      const sent = JSON.stringify(resumed[0].body.messages ?? []);
+      if (!sent.includes('edit_file') || !sent.includes(instruction))
+        throw new Error(`the resumed call lacks the transcript: ${sent.slice(0, 300)}`);
+      const message = await view.locator('#message').innerText();
+      if (!/second line/.test(message)) throw new Error(`the end of the resumed task says: ${message}`);
+      if (readFileSync(join(ws, NOTE), 'utf8') !== 'one\ntwo\n') throw new Error('the note changed after Resume');
+      await page.screenshot({ path: join(OUTPUT, 'task-resumed.png') });
+    } finally {
+      useSettings(settings);
+      deepseek.queue.length = 0;
+      for (const f of page.frames())
+        await f
+          .locator('#stop')
+          .click({ timeout: 1_000 })
+          .catch(() => {});
+      await closeTaskView();
+    }
+  });
+
+  await test('the extension host killed mid-task: after a reload the task is interrupted; Abandon restores the first checkpoint, and keeps and lists the file the user changed', async () => {
+    const ws = join(dir, 'ws');
+    const [A, B] = ['docs/abandon-a.md', 'docs/abandon-b.md'];
+    writeFileSync(join(ws, A), 'alpha\n');
+    writeFileSync(join(ws, B), 'beta\n');
+    await setApiKey('DeepSeek', 'sk-UITESTdeepseek0123456789');
+    useSettings(taskSettings);
+    await page.waitForTimeout(1_500);
+    deepseek.queue.length = 0;
+    // Two turns, two edits, two checkpoints: the first is the workspace before the task.
+    deepseek.queue.push(
+      {
+        kind: 'ok',
+        text: '',
+        tools: [{ name: 'edit_file', arguments: { path: A, old_text: 'alpha\n', new_text: 'ALPHA\n' } }],
+      },
+      {
+        kind: 'ok',
+        text: '',
+        tools: [{ name: 'edit_file', arguments: { path: B, old_text: 'beta\n', new_text: 'BETA\n' } }],
+      },
+      { kind: 'hang' },
+    );
+    const instruction = 'shout the abandon notes';
+    try {
+      const live = await startHangingTask(instruction, 3);
+      await until('both edits on disk', () => readFileSync(join(ws, B), 'utf8') === 'BETA\n');
+      if ((await live.locator('.checkpoint').count()) < 2) throw new Error('two checkpoints expected before the crash');
+      // The crash: every extension host under code-server, killed.
+      const all = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => f.length >= 3)
+        .map(([pid, ppid, ...args]) => ({ pid: Number(pid), ppid: Number(ppid), args: args.join(' ') }));
+      const mine = new Set([server.pid]);
+      for (let grew = true; grew;) {
+        grew = false;
+        for (const p of all)
+          if (mine.has(p.ppid) && !mine.has(p.pid)) {
+            mine.add(p.pid);
+            grew = true;
+          }
+      }
+      const hosts = all.filter((p) => mine.has(p.pid) && /extensionHost/.test(p.args));
+      if (hosts.length === 0) throw new Error('no extension host process found under code-server');
+      for (const h of hosts) process.kill(h.pid, 'SIGKILL');
+      const owner = () => {
+        const ev = join(ws, '.switchyard', 'evidence');
+        const id = readdirSync(ev).sort().pop();
+        const st = JSON.parse(readFileSync(join(ev, id, 'task-state.json'), 'utf8'));
+        let proc = 'gone';
+        try {
+          proc = readFileSync(`/proc/${st.owner.pid}/stat`, 'utf8')
+            .replace(/^.*\) /s, '')
+            .slice(0, 1);
+        } catch {}
+        return `${st.status}, owner ${st.owner.pid} (${proc}); killed ${hosts.map((h) => h.pid)}`;
+      };
+      console.log(`    after the kill: ${owner()}`);
+      // While the task is gone, the user edits a file the task had changed.
+      writeFileSync(join(ws, B), 'beta, as the user wrote it\n');
+      // Then the window is reloaded, as one does after a crash.
+      await reloadWindow();
+      console.log(`    after the reload: ${owner()}`);
+      const view = await interruptedView(instruction);
+      await view.locator('#abandon').click();
+      const confirm = page.locator('.monaco-dialog-box', { hasText: 'Abandon the task' });
+      await confirm.waitFor({ timeout: 15_000 });
+      await confirm.locator('.monaco-button', { hasText: 'Abandon' }).first().click();
+      await view.locator('#status[data-status="abandoned"]').waitFor({ timeout: 30_000 });
+      const a = readFileSync(join(ws, A), 'utf8');
+      if (a !== 'alpha\n') throw new Error(`${A} is not back at the first checkpoint: ${JSON.stringify(a)}`);
+      const b = readFileSync(join(ws, B), 'utf8');
+      if (b !== 'beta, as the user wrote it\n') throw new Error(`the user's ${B} was not kept: ${JSON.stringify(b)}`);
+      const kept = await view.locator('#kept li').allInnerTexts();
+      const restored = await view.locator('#restored li').allInnerTexts();
+      if (!kept.includes(B)) throw new Error(`kept: ${kept}`);
+      if (!restored.includes(A) || restored.includes(B)) throw new Error(`restored: ${restored}`);
+      await page.screenshot({ path: join(OUTPUT, 'task-abandoned.png') });
+    } finally {
+      useSettings(settings);
+      deepseek.queue.length = 0;
+      await closeTaskView();
+    }
+  });
+
   await test('kill -9 of the extension host: the llama-server it started is gone within 10 s', async () => {
     await runCommand('Switchyard: Start Local Model Server');
     await statusItem('Local: ready').waitFor({ state: 'visible', timeout: 90_000 });

@@ -1,7 +1,7 @@
 // Wiring tests in a real VS Code extension host: what the extension registers and how it reacts.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SwitchyardApi } from '../../../src/vscode/extension.js';
@@ -41,6 +41,7 @@ const OWN_COMMANDS = [
   'switchyard.context.rebuild',
   'switchyard.context.ask',
   'switchyard.task.start',
+  'switchyard.task.show',
   'switchyard.walkthrough.open',
 ];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -754,6 +755,42 @@ describe('model calls from the editor', () => {
       writeFileSync(lib, before);
       await cfg().update('agent.autoApprove', undefined, vscode.ConfigurationTarget.Global);
       await cfg().update('implement.checkCommands', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
+  it('the task view: a hostile message is dropped by the gate; Resume or Abandon of a task that is not interrupted is refused, saying what it is', async () => {
+    const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const evidence = join(root, '.switchyard', 'evidence');
+    const id = readdirSync(evidence)
+      .filter((n) => n.startsWith('impl-'))
+      .sort()
+      .pop();
+    assert.ok(id, 'the task of the test before is on disk');
+    const calls = local.requests.length;
+    const lib = join(root, 'crates', 'core', 'src', 'lib.rs');
+    const before = readFileSync(lib, 'utf8');
+    try {
+      // The gate: an unknown field, a path for an id, a wrong type: dropped, nothing done.
+      for (const raw of [
+        { type: 'resume', task: id, extra: 1 },
+        { type: 'resume', task: '../../../etc' },
+        { type: 'abandon', task: 42 },
+        { type: 'resume' },
+      ])
+        assert.deepEqual(await api.taskViewMessage(raw), { accepted: false, refusal: null }, JSON.stringify(raw));
+      // A well-formed resume of a task that ended: refused, with its status in the words of the protocol.
+      const resumed = await api.taskViewMessage({ type: 'resume', task: id });
+      assert.equal(resumed.accepted, true);
+      assert.match(resumed.refusal ?? '', new RegExp(`task ${id} is passed, not interrupted`));
+      const abandoned = await api.taskViewMessage({ type: 'abandon', task: id });
+      assert.match(abandoned.refusal ?? '', /is passed, not interrupted: only an interrupted task can be abandoned/);
+      const unknown = await api.taskViewMessage({ type: 'resume', task: 'impl-20000101-000000-0000' });
+      assert.match(unknown.refusal ?? '', /there is no task impl-20000101-000000-0000/);
+      assert.equal(local.requests.length, calls, 'no model was called');
+      assert.equal(readFileSync(lib, 'utf8'), before, 'the workspace is as it was');
+      assert.notEqual(api.taskView()?.status, 'running');
+    } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
   });
