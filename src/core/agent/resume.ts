@@ -76,7 +76,8 @@ export function adoptCheckpoints(
   list: { id: string; label: string; at?: string }[],
 ): void {
   const known = new Set(checkpoints.all().map((c) => c.id));
-  for (const c of list) if (isCommitId(c.id) && !known.has(c.id)) checkpoints.keep({ id: c.id, label: c.label, at: c.at ?? '' });
+  for (const c of list)
+    if (isCommitId(c.id) && !known.has(c.id)) checkpoints.keep({ id: c.id, label: c.label, at: c.at ?? '' });
 }
 
 /** A task that cannot be resumed or abandoned (not interrupted, not found, kept before tasks could resume). */
