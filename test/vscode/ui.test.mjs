@@ -1363,7 +1363,11 @@ try {
       for (const h of hosts) process.kill(h.pid, 'SIGKILL');
       const owner = () => {
         const ev = join(ws, '.switchyard', 'evidence');
-        const id = readdirSync(ev).sort().pop();
+        // The agent's task (a plan or a Judge audit of an earlier test keeps no task-state.json).
+        const id = readdirSync(ev)
+          .filter((d) => existsSync(join(ev, d, 'task-state.json')))
+          .sort()
+          .pop();
         const st = JSON.parse(readFileSync(join(ev, id, 'task-state.json'), 'utf8'));
         let proc = 'gone';
         try {
