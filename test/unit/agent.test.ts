@@ -163,13 +163,17 @@ describe('the agent over the OpenAI tool-calling wire (local lane), real cargo',
       'manifest.sha256',
     ])
       assert.ok(readFileSync(join(ev, f)), f);
+    // A checkpoint before the edits, and one before the checks (they may write files too).
+    assert.deepEqual(
+      r.checkpoints.map((c) => c.label.replace(/:.*/, '')),
+      ['before turn 2', 'before the checks of turn 3'],
+    );
     // Restore the checkpoint taken before the edits: both files are back.
-    assert.equal(r.checkpoints.length, 1);
     await s.ports.checkpoints.restore(r.checkpoints[0]!.id);
     assert.equal(s.read(LIB), s.original.lib);
     assert.equal(s.read(TESTS).includes(LONG), false);
     // The restore kept what it replaced as a checkpoint of its own: the diff between the two is the task's change.
-    const diff = await s.ports.checkpoints.diff(r.checkpoints[0]!.id, s.ports.checkpoints.all()[1]!.id);
+    const diff = await s.ports.checkpoints.diff(r.checkpoints[0]!.id, s.ports.checkpoints.all().at(-1)!.id);
     assert.match(diff, /repeat\(65\)/);
     assert.doesNotMatch(diff, /\.switchyard\/evidence/);
   });

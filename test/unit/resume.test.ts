@@ -358,6 +358,30 @@ describe("a task's record that this machine did not write (a repository can carr
   });
 });
 
+describe('a checkpoint before every command and check (what a command wrote is restored too)', () => {
+  it('a file made and a file changed by run_command are undone by restoring the checkpoint taken before it', async () => {
+    const s = plain('T-command');
+    s.ports.approveCommand = async () => true;
+    const script = 'echo made > made.txt && echo "a by a command" > a.txt';
+    local.queue.push(
+      turn(call('run_command', { argv: ['sh', '-c', script] })),
+      turn(call('finish', { summary: 'ran it', confidence: 0.9 })),
+    );
+    const r = await runAgent(s.ports, s.input);
+    assert.equal(s.read('made.txt'), 'made\n');
+    assert.equal(s.read('a.txt'), 'a by a command\n');
+    const before = r.checkpoints.find((c) => c.label.startsWith('before turn 1: sh -c'));
+    assert.ok(before, r.checkpoints.map((c) => c.label).join('; '));
+    assert.ok(
+      s.events.some((e) => e.type === 'checkpoint' && e.id === before.id),
+      'the task view is told',
+    );
+    await s.ports.checkpoints.restore(before.id);
+    assert.equal(existsSync(join(s.root, 'made.txt')), false, 'the file the command made is gone');
+    assert.equal(s.read('a.txt'), 'a.txt as it was\n', 'the file it changed is back');
+  });
+});
+
 describe('a fault of the host mid-task', () => {
   it('leaves the task interrupted (not running forever): it can be resumed once the fault is gone', async () => {
     const s = plain('T-fault');

@@ -1,6 +1,7 @@
 // Checks and commands: each asks first where the sandbox or the rules say so, runs with its output streamed, has
 // what it wrote to governing files undone (GR-010), and is kept as evidence; a failed check loop is counted for
 // the router, and the loop that reaches the policy's maximum is audited as an escalation (GR-005).
+import { checkpointBefore } from './editing.js';
 import { streamedChecks } from './checkBatch.js';
 import { route } from '../router/route.js';
 import { routeRequest } from './state.js';
@@ -16,7 +17,9 @@ export async function checks(t: AgentTask): Promise<{ content: string; ok: boole
     t.p.evidence.write(`checks/turn-${pad(t.turn)}.log`, `[not run: ${refused}; the user did not approve]\n`);
     return { content: `the checks did not run: ${refused}, and the user did not approve running them`, ok: false };
   }
+  await checkpointBefore(t, `before the checks of turn ${t.turn}`);
   t.snapshot = null; // the checks may write files (reports, generated code)
+  t.changedSinceCheckpoint = true;
   const gov = governingSnapshot(t.p.ws);
   const r = await streamedChecks(t.p, t.state.measured, t.signal, t.turn);
   const undone = await undoGoverning(t, gov, 'the checks');
@@ -88,7 +91,9 @@ export async function command(
   };
   const refused = await permitCommand(t.p, rules, argv, cwd);
   if (refused) return { content: refused, ok: false };
+  await checkpointBefore(t, `before turn ${t.turn}: ${argv.join(' ').slice(0, 120)}`);
   t.snapshot = null; // a command may change the workspace
+  t.changedSinceCheckpoint = true;
   const gov = governingSnapshot(t.p.ws);
   const r = await t.p.runCommand(argv, cwd, timeoutS * 1000, t.signal);
   const undone = await undoGoverning(t, gov, argv[0] ?? 'the command');

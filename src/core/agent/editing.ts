@@ -28,16 +28,11 @@ export async function edit(
     return { content, ok: false };
   }
   if (t.checkpointedTurn !== t.turn) {
-    const label = `before turn ${t.turn}: ${summary}`;
-    const ready = await t.snapshot?.catch(() => null);
-    const cp = ready ? p.checkpoints.keep(ready, label) : await p.checkpoints.create(label);
+    await checkpointBefore(t, `before turn ${t.turn}: ${summary}`);
     t.checkpointedTurn = t.turn;
-    t.checkpoints.push({ ...cp, turn: t.turn });
-    t.lastTree = cp.id; // the work tree just before this edit
-    t.writesSince = {};
-    p.emit({ type: 'checkpoint', turn: t.turn, id: cp.id, label: cp.label });
   }
   t.snapshot = null; // the workspace changes now
+  t.changedSinceCheckpoint = true;
   // Every path is checked before any is written: one refused path leaves the whole batch unwritten.
   try {
     p.ws.apply(changes);
@@ -55,6 +50,22 @@ export async function edit(
     : '';
   const grew = c && c.high_risk && !before?.high_risk ? ' It now measures as high risk.' : '';
   return { content: `applied: ${summary}.${lane}${grew}`, ok: true };
+}
+
+/**
+ * A checkpoint of the work tree before an action that may change it (an edit, a command, the checks), so that
+ * Restore brings back what a command or a check wrote too. Nothing changed since the last one: it still holds.
+ */
+export async function checkpointBefore(t: AgentTask, label: string): Promise<void> {
+  if (!t.changedSinceCheckpoint) return;
+  const { p } = t;
+  const ready = await t.snapshot?.catch(() => null);
+  const cp = ready ? p.checkpoints.keep(ready, label) : await p.checkpoints.create(label);
+  t.checkpoints.push({ ...cp, turn: t.turn });
+  t.lastTree = cp.id; // the work tree just before this action
+  t.writesSince = {};
+  t.changedSinceCheckpoint = false;
+  p.emit({ type: 'checkpoint', turn: t.turn, id: cp.id, label: cp.label });
 }
 
 /** The task's whole diff so far, measured by the classifier (only the files the task touched are read). */

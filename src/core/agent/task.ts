@@ -53,6 +53,8 @@ export class AgentTask {
   /** The work tree as the last action left it (a shadow commit) and what the task wrote since (sha256, null: deleted). */
   lastTree: string | null = null;
   writesSince: Record<string, string | null> = {};
+  /** Whether the workspace may have changed since the last checkpoint (at the start: there is none yet). */
+  changedSinceCheckpoint = true;
   readonly log: TaskLog;
   /** The task's record is written whole (its end): nothing more goes into it. */
   closed = false;

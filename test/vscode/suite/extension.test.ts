@@ -736,13 +736,21 @@ describe('model calls from the editor', () => {
       },
     );
     try {
-      const r = await vscode.commands.executeCommand<{ status: string; checkpoints: unknown[]; changed: string[] }>(
-        'switchyard.implement.reflex',
-        { instruction: 'ignore words longer than 64 characters', path: 'crates/core/src/lib.rs' },
-      );
+      const r = await vscode.commands.executeCommand<{
+        status: string;
+        checkpoints: { label: string }[];
+        changed: string[];
+      }>('switchyard.implement.reflex', {
+        instruction: 'ignore words longer than 64 characters',
+        path: 'crates/core/src/lib.rs',
+      });
       assert.equal(r?.status, 'passed', JSON.stringify(r));
       assert.deepEqual(r.changed, ['crates/core/src/lib.rs']);
-      assert.equal(r.checkpoints.length, 1);
+      // One before the edit, one before the checks (what they write is restored too).
+      assert.deepEqual(
+        r.checkpoints.map((c) => c.label.replace(/ \d+.*/, '')),
+        ['before turn', 'before the checks of turn'],
+      );
       assert.match(readFileSync(lib, 'utf8'), /w\.len\(\) <= 64/);
       const body = local.requests[0]!.body as { tools?: { function: { name: string } }[] };
       assert.ok(body.tools?.some((t) => t.function.name === 'edit_file'));
