@@ -24,6 +24,7 @@ import { relativeInside } from '../core/util/paths.js';
 import { config } from './config.js';
 import { editorCommandRules, sayNoSandboxOnce } from './commandRules.js';
 import { bundledPolicy } from '../core/policy/store.js';
+import type { Policy } from '../core/policy/schema.js';
 import { Workspace } from '../core/agent/workspace.js';
 import { taskJudged } from './judge.js';
 import { reflectOnFailure } from './reflection.js';
@@ -155,12 +156,7 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
       root,
       () =>
         runAgent(this.editorPorts(ports), {
-          task_id: taskId,
-          policy,
-          localOnly: this.deps.localOnly(),
-          signal: ac.signal,
-          commandRules,
-          userRequestsCloud: () => this.task?.use_cloud === true,
+          ...this.runInput(taskId, policy, commandRules, ac.signal),
           ...(arg?.step && arg.record
             ? stepTask(arg.record, arg.step, ports.ws)
             : {
@@ -171,6 +167,23 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
         }),
       { instruction, focus: focus?.path },
     );
+  }
+
+  /** What a new task and a resumed one are both given: the policy, local_only, Stop, the rules, "use cloud". */
+  private runInput(
+    taskId: string,
+    policy: Policy,
+    commandRules: Parameters<typeof runAgent>[1]['commandRules'],
+    signal: AbortSignal,
+  ) {
+    return {
+      task_id: taskId,
+      policy,
+      localOnly: this.deps.localOnly(),
+      signal,
+      ...(commandRules ? { commandRules } : {}),
+      userRequestsCloud: () => this.task?.use_cloud === true,
+    };
   }
 
   /**
@@ -209,12 +222,7 @@ export class AgentService extends PanelHost<FromTaskView, ToTaskView> {
       root,
       () =>
         resumeAgent(this.editorPorts(ports), {
-          task_id: taskId,
-          policy,
-          localOnly: this.deps.localOnly(),
-          signal: ac.signal,
-          commandRules,
-          userRequestsCloud: () => this.task?.use_cloud === true,
+          ...this.runInput(taskId, policy, commandRules, ac.signal),
         }),
       { instruction: found.summary.instruction },
     );

@@ -3,6 +3,7 @@
 // router reads, its checkpoints, and task-state.json (running and whose, or how it ended). Lines are appended
 // (a torn last line is skipped on reading) and whole files are written then renamed: a crash at any point leaves a
 // readable state.
+import { JsonlFile } from '../evidence/auditLog.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -110,24 +111,7 @@ export class TaskLog {
 }
 
 /** The JSON lines of a file that parse (a line torn by a crash is left out); [] when it is missing. */
-export function readLines<T>(file: string): T[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  const out: T[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as T);
-    } catch {
-      /* torn */
-    }
-  }
-  return out;
-}
+export const readLines = <T extends object>(file: string): T[] => new JsonlFile<T>(file).read();
 
 export function readJson<T>(dir: string, name: string): T | null {
   try {
