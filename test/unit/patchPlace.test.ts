@@ -3,7 +3,7 @@
 // refusal names the places. Hunks without numbers, context that lost its whitespace, and every form of the
 // `*** Begin Patch` format apply. The tool itself (tools.ts, with the workspace guard) still refuses a path outside.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after as afterAll, describe, it } from 'node:test';
@@ -405,6 +405,21 @@ describe('apply_patch through the tool: the workspace guard still holds', () => 
       assert.match(r.kind === 'answer' ? r.content : '', /apply_patch: .*outside the workspace/);
     }
     assert.deepEqual(readdirSync(out), ['secret.txt']);
+    // Links: a folder link that leads out, a dangling link, both as the target of Add, Update and Move to.
+    symlinkSync(out, join(root, 'out-link'));
+    symlinkSync(join(out, 'nothing-yet.txt'), join(root, 'dangling.txt'));
+    for (const patch of [
+      begin(['*** Add File: out-link/new.txt', '+x']),
+      begin(['*** Update File: out-link/secret.txt', '@@', '-secret', '+owned']),
+      begin(['*** Add File: dangling.txt', '+x']),
+      begin(['*** Update File: a.txt', '*** Move to: out-link/a.txt']),
+      begin(['*** Update File: a.txt', '*** Move to: dangling.txt']),
+      '--- a/out-link/secret.txt\n+++ b/out-link/secret.txt\n@@ -1 +1 @@\n-secret\n+owned\n',
+    ]) {
+      const r = await tool(patch);
+      assert.ok(r.kind === 'answer' && !r.ok, `${patch.split('\n')[1]}: ${JSON.stringify(r).slice(0, 200)}`);
+    }
+    assert.deepEqual(readdirSync(out), ['secret.txt'], 'nothing was written through a link');
     const ok = await tool(begin(['*** Update File: a.txt', '@@', '-a', '+b']));
     assert.equal(ok.kind, 'edit', JSON.stringify(ok));
   });
